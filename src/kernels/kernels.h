@@ -1,0 +1,81 @@
+/* Tensor element types (GGML numbering, as stored in GGUF) and the compute kernels the
+ * runtime needs. Every kernel has a scalar reference; SIMD variants (AVX2, AVX-512) are
+ * chosen once at start-up by CPU detection (lf_kernels_init) and can be forced for tests.
+ * Kernels know nothing about files or models. */
+#ifndef LF_KERNELS_H
+#define LF_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum lf_type {
+    LF_TYPE_F32 = 0,
+    LF_TYPE_F16 = 1,
+    LF_TYPE_Q4_0 = 2,
+    LF_TYPE_Q4_1 = 3,
+    LF_TYPE_Q5_0 = 6,
+    LF_TYPE_Q5_1 = 7,
+    LF_TYPE_Q8_0 = 8,
+    LF_TYPE_Q8_1 = 9,
+    LF_TYPE_Q2_K = 10,
+    LF_TYPE_Q3_K = 11,
+    LF_TYPE_Q4_K = 12,
+    LF_TYPE_Q5_K = 13,
+    LF_TYPE_Q6_K = 14,
+    LF_TYPE_Q8_K = 15,
+    LF_TYPE_BF16 = 30,
+    LF_TYPE_COUNT = 40
+} lf_type;
+
+typedef struct lf_type_traits {
+    const char *name;     /* "Q4_K" */
+    int block_elems;      /* weights per block (1 for float types) */
+    int block_bytes;      /* bytes per block */
+    bool weight_type;     /* may appear as a model weight (false for Q8_1/Q8_K) */
+} lf_type_traits;
+
+/* NULL for an unknown type id. */
+const lf_type_traits *lf_type_get(uint32_t type);
+/* Bytes of a row of n elements; false if n is not a multiple of the block or overflows. */
+bool lf_type_row_bytes(lf_type type, uint64_t n, uint64_t *bytes);
+
+/* fp16 / bf16 scalar conversions (exact, round-to-nearest-even). */
+float lf_f16_to_f32(uint16_t h);
+uint16_t lf_f32_to_f16(float f);
+float lf_bf16_to_f32(uint16_t h);
+uint16_t lf_f32_to_bf16(float f);
+
+/* Scalar reference dequantization of n elements (n a multiple of the block size). */
+void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
+/* Reference quantization (round to nearest; used to write test models and by export). */
+void lf_quantize_row(lf_type type, const float *src, void *dst, int64_t n);
+
+/* Matrix-vector products: weights of type W are dotted with activations first converted
+ * to lf_act_type(W) (Q8_0-style int8 blocks for legacy quants, Q8_K for K-quants, F32 for
+ * float weights). */
+lf_type lf_act_type(lf_type weight_type);
+void lf_quantize_act(lf_type weight_type, const float *x, void *xq, int64_t n);
+/* Bytes of n activations converted for weight_type. */
+size_t lf_act_row_bytes(lf_type weight_type, int64_t n);
+
+/* y[b*y_stride + r] = dot(row r of W, activation b) for r in [r0, r1), b in [0, n_batch).
+ * W rows are w_row_bytes apart; activations xq are xq_stride bytes apart. */
+void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols,
+                    int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
+                    float *y, size_t y_stride);
+
+/* Float helpers for attention and norms. */
+float lf_dot_f32(const float *a, const float *b, int64_t n);
+void lf_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */
+
+typedef enum lf_simd_level { LF_SIMD_SCALAR = 0, LF_SIMD_AVX2 = 1, LF_SIMD_AVX512 = 2 } lf_simd_level;
+/* Detects the CPU once; idempotent and thread-safe. */
+void lf_kernels_init(void);
+lf_simd_level lf_kernels_detected_level(void);
+lf_simd_level lf_kernels_level(void);
+/* Forces a level (clamped to what the CPU supports); for tests and benchmarks. */
+void lf_kernels_set_level(lf_simd_level level);
+const char *lf_simd_level_name(lf_simd_level level);
+
+#endif
