@@ -48,8 +48,6 @@ uint16_t lf_f32_to_bf16(float f);
 
 /* Scalar reference dequantization of n elements (n a multiple of the block size). */
 void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
-/* Reference quantization (round to nearest; used to write test models and by export). */
-void lf_quantize_row(lf_type type, const float *src, void *dst, int64_t n);
 
 /* Matrix-vector products: weights of type W are dotted with activations first converted
  * to lf_act_type(W) (Q8_0-style int8 blocks for legacy quants, Q8_K for K-quants, F32 for

@@ -1,0 +1,11 @@
+/* Subcommands of the llama-fast program; each lives in its own file and uses only the
+ * public API (llamafast.h). Each returns the process exit status. */
+#ifndef LF_CLI_COMMANDS_H
+#define LF_CLI_COMMANDS_H
+
+int cmd_generate(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+#endif
