@@ -36,7 +36,7 @@ static int read_u32(gguf_cursor *c, uint32_t *v, const char *what) { return read
 static int read_u64(gguf_cursor *c, uint64_t *v, const char *what) { return read_bytes(c, v, 8, what); }
 
 static int read_string(gguf_cursor *c, gguf_string *s, const char *what) {
-    uint64_t len;
+    uint64_t len = 0;
     int rc = read_u64(c, &len, what);
     if (rc) return rc;
     if (len > c->size - c->pos) return cursor_fail(c, what);
@@ -74,7 +74,7 @@ static void decode_scalar(gguf_value_type t, const unsigned char *src, gguf_kv *
 }
 
 static int read_array(gguf_cursor *c, gguf_kv *kv) {
-    uint32_t at;
+    uint32_t at = 0;
     int rc = read_u32(c, &at, "array element type");
     if (rc) return rc;
     kv->arr_type = (gguf_value_type)at;
@@ -106,7 +106,7 @@ static int read_array(gguf_cursor *c, gguf_kv *kv) {
 static int read_kv(gguf_cursor *c, gguf_kv *kv) {
     int rc = read_string(c, &kv->key, "metadata key");
     if (rc) return rc;
-    uint32_t t;
+    uint32_t t = 0;
     rc = read_u32(c, &t, "metadata value type");
     if (rc) return rc;
     kv->type = (gguf_value_type)t;

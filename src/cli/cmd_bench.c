@@ -1,0 +1,157 @@
+/* llama-fast bench: prompt processing (ppN) and generation (tgN) speed, in the manner of
+ * llama.cpp's llama-bench: each test repeated, median and spread reported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/load.h"
+
+#define MAX_LIST 16
+
+static void bench_usage(FILE *out) {
+    fprintf(out,
+            "usage: llama-fast bench MODEL [options]\n"
+            "\n"
+            "  -p N[,N...]   prompt-processing tests of N tokens (default 512; 0 skips)\n"
+            "  -n N[,N...]   generation tests of N tokens (default 128; 0 skips)\n"
+            "  -r N          repetitions of each test (default 5)\n"
+            "  -t N[,N...]   thread counts (default: physical cores)\n"
+            "  --json        one JSON object per test instead of a table\n"
+            "  -h, --help    this help\n");
+}
+
+typedef struct bench_options {
+    const char *model;
+    int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, reps;
+    bool json;
+} bench_options;
+
+/* The model name with characters that would need JSON escaping replaced by '_'. */
+static const char *json_safe_name(const char *name, char *buf, size_t cap) {
+    size_t i = 0;
+    for (; name[i] && i + 1 < cap; i++) buf[i] = (name[i] == '"' || name[i] == '\\' || (unsigned char)name[i] < 0x20) ? '_' : name[i];
+    buf[i] = 0;
+    return buf;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Tokens per second of one run: a prompt of n tokens at once, or n single-token steps. */
+static int time_run(lf_context *ctx, const int32_t *tokens, int n, bool generation, double *tps, lf_error *err) {
+    lf_context_truncate(ctx, 0);
+    double t0 = lf_time_ms();
+    int rc = 0;
+    if (generation)
+        for (int i = 0; i < n && !rc; i++) rc = lf_decode(ctx, &tokens[i], 1, err);
+    else
+        rc = lf_decode(ctx, tokens, n, err);
+    double ms = lf_time_ms() - t0;
+    *tps = n * 1e3 / (ms > 1e-6 ? ms : 1e-6);
+    return rc;
+}
+
+static int run_test(const bench_options *o, const lf_model *model, int threads, int n, bool generation) {
+    lf_model_info in;
+    lf_model_get_info(model, &in);
+    lf_context_params cp = lf_context_default_params();
+    cp.n_threads = threads;
+    cp.max_seq_len = n < in.context_length ? n : in.context_length;
+    lf_context *ctx = NULL;
+    lf_error err = {0};
+    int32_t *tokens = malloc((size_t)n * sizeof *tokens);
+    double *tps = malloc((size_t)o->reps * sizeof *tps);
+    int rc = LF_ERR_NOMEM;
+    snprintf(err.message, sizeof err.message, "out of memory");
+    if (tokens && tps) rc = lf_context_create(model, &cp, &ctx, &err);
+    srand(1234);
+    for (int i = 0; tokens && i < n; i++) tokens[i] = rand() % in.vocab_size;
+    double warm;
+    if (!rc) rc = time_run(ctx, tokens, n < 16 ? n : 16, generation, &warm, &err);
+    for (int r = 0; !rc && r < o->reps; r++) rc = time_run(ctx, tokens, n, generation, &tps[r], &err);
+    if (rc) {
+        fprintf(stderr, "error: bench: %s\n", err.message);
+    } else {
+        qsort(tps, (size_t)o->reps, sizeof *tps, cmp_double);
+        double median = o->reps % 2 ? tps[o->reps / 2] : (tps[o->reps / 2 - 1] + tps[o->reps / 2]) / 2;
+        char test[32], test_name_buf[256];
+        snprintf(test, sizeof test, "%s%d", generation ? "tg" : "pp", n);
+        if (o->json)
+            printf("{\"model\": \"%s\", \"type\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, \"threads\": %d, "
+                   "\"test\": \"%s\", \"n_tokens\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
+                   "\"min\": %.3f, \"max\": %.3f}}\n",
+                   json_safe_name(in.name, test_name_buf, sizeof test_name_buf), in.weight_type, (unsigned long long)in.weight_bytes, (unsigned long long)in.n_params,
+                   threads, test, n, o->reps, median, tps[0], tps[o->reps - 1]);
+        else
+            printf("| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %7s | %9.2f | %9.2f | %9.2f |\n", in.name,
+                   in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, test, median, tps[0],
+                   tps[o->reps - 1]);
+        fflush(stdout);
+    }
+    lf_context_free(ctx);
+    free(tokens);
+    free(tps);
+    return rc ? 1 : 0;
+}
+
+static int parse_bench_options(int argc, char **argv, bench_options *o) {
+    *o = (bench_options){.pp = {512}, .n_pp = 1, .tg = {128}, .n_tg = 1, .reps = 5};
+    o->threads[0] = lf_default_thread_count();
+    o->n_threads = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (cli_is_help(a)) {
+            bench_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) o->json = true;
+        else if (a[0] != '-') {
+            if (o->model) {
+                fprintf(stderr, "error: bench: unexpected argument '%s'\n", a);
+                return 2;
+            }
+            o->model = a;
+        } else if (!(v = cli_value(argc, argv, &i))) return 2;
+        else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt")) {
+            if ((o->n_pp = cli_int_list(a, v, 0, 1 << 20, o->pp, MAX_LIST)) < 0) return 2;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--n-gen")) {
+            if ((o->n_tg = cli_int_list(a, v, 0, 1 << 20, o->tg, MAX_LIST)) < 0) return 2;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            if ((o->n_threads = cli_int_list(a, v, 1, 512, o->threads, MAX_LIST)) < 0) return 2;
+        } else if (!strcmp(a, "-r") || !strcmp(a, "--repetitions")) {
+            if (!cli_int(a, v, 1, 1000, &o->reps)) return 2;
+        } else {
+            fprintf(stderr, "error: bench: unknown option %s (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (!o->model) {
+        bench_usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+int cmd_bench(int argc, char **argv) {
+    bench_options o;
+    int status = parse_bench_options(argc, argv, &o);
+    if (status >= 0) return status;
+    lf_model *model = cli_load_model(o.model, NULL);
+    if (!model) return 1;
+    if (!o.json)
+        printf("| %-28s | %-5s | %12s | %9s | %7s | %7s | %9s | %9s | %9s |\n"
+               "|------------------------------|-------|--------------|-----------|---------|---------|-----------|-----------|-----------|\n",
+               "model", "type", "size", "params", "threads", "test", "t/s med", "t/s min", "t/s max");
+    status = 0;
+    for (int t = 0; t < o.n_threads && !status; t++) {
+        for (int i = 0; i < o.n_pp && !status; i++)
+            if (o.pp[i] > 0) status = run_test(&o, model, o.threads[t], o.pp[i], false);
+        for (int i = 0; i < o.n_tg && !status; i++)
+            if (o.tg[i] > 0) status = run_test(&o, model, o.threads[t], o.tg[i], true);
+    }
+    lf_model_free(model);
+    return status;
+}

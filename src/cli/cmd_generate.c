@@ -1,0 +1,180 @@
+/* llama-fast generate: stream a continuation of a prompt to stdout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/load.h"
+
+#define MAX_PROMPT_IDS 65536
+
+static void generate_usage(FILE *out) {
+    fprintf(out,
+            "usage: llama-fast generate MODEL [options]\n"
+            "\n"
+            "Streams the model's continuation of a prompt to stdout; a summary (tokens,\n"
+            "time to first token, tokens per second) goes to stderr.\n"
+            "\n"
+            "  --prompt TEXT           prompt text (default \"Hello, my name is\"); special tokens\n"
+            "                          such as <|im_start|> are recognised\n"
+            "  --prompt-tokens IDS     prompt as comma-separated token ids instead of text\n"
+            "  --no-bos                do not prepend the BOS token\n"
+            "  --tokenizer-path PATH   tokenizer.model / tokenizer.bin / .gguf to use instead of\n"
+            "                          the model's own (needed for llama2.c .bin models)\n"
+            "  --max-new-tokens N      tokens to generate (default 200)\n"
+            "  --temperature T         0 = greedy (default 0.8)\n"
+            "  --top-k K               sample among the K most likely tokens (default 200, 0 = off)\n"
+            "  --top-p P               nucleus sampling mass (default 1 = off)\n"
+            "  --seed N                random seed for reproducible sampling (default: clock)\n"
+            "  --num-samples N         generate N independent samples (default 1)\n"
+            "  -t, --threads N         threads (default: physical cores)\n"
+            "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
+            "  --print-token-ids       print generated token ids instead of text\n"
+            "  -h, --help              this help\n");
+}
+
+typedef struct generate_options {
+    const char *model, *prompt, *prompt_ids, *tokenizer_path;
+    bool no_bos, print_ids;
+    int max_new, num_samples, threads, max_seq_len;
+    lf_sampler_params sampling;
+} generate_options;
+
+static int parse_generate_options(int argc, char **argv, generate_options *o) {
+    *o = (generate_options){.prompt = "Hello, my name is", .max_new = 200, .num_samples = 1};
+    o->sampling = lf_sampler_default_params();
+    o->sampling.temperature = 0.8f;
+    o->sampling.top_k = 200;
+    o->sampling.top_p = 1.0f;
+    o->sampling.seed = (uint64_t)time(NULL);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        bool ok = true;
+        if (cli_is_help(a)) {
+            generate_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--no-bos")) o->no_bos = true;
+        else if (!strcmp(a, "--print-token-ids")) o->print_ids = true;
+        else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
+        else if (!strcmp(a, "--prompt")) o->prompt = v;
+        else if (!strcmp(a, "--prompt-tokens")) o->prompt_ids = v;
+        else if (!strcmp(a, "--tokenizer-path")) o->tokenizer_path = v;
+        else if (!strcmp(a, "--max-new-tokens")) ok = cli_int(a, v, 0, 1 << 24, &o->max_new);
+        else if (!strcmp(a, "--temperature")) ok = cli_float(a, v, 0, 100, &o->sampling.temperature);
+        else if (!strcmp(a, "--top-k")) ok = cli_int(a, v, 0, 1 << 24, &o->sampling.top_k);
+        else if (!strcmp(a, "--top-p")) ok = cli_float(a, v, 1e-6, 1, &o->sampling.top_p);
+        else if (!strcmp(a, "--seed")) {
+            unsigned long long s;
+            ok = cli_u64(a, v, &s);
+            o->sampling.seed = s;
+        } else if (!strcmp(a, "--num-samples")) ok = cli_int(a, v, 1, 100000, &o->num_samples);
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = cli_int(a, v, 1, 512, &o->threads);
+        else if (!strcmp(a, "--max-seq-len")) ok = cli_int(a, v, 1, 1 << 24, &o->max_seq_len);
+        else if (a[0] == '-') {
+            fprintf(stderr, "error: generate: unknown option %s (see --help)\n", a);
+            return 2;
+        }
+        if (a[0] != '-') {
+            if (o->model) {
+                fprintf(stderr, "error: generate: unexpected argument '%s'\n", a);
+                return 2;
+            }
+            o->model = a;
+        }
+        if (!ok) return 2;
+    }
+    if (!o->model) {
+        generate_usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Fills ids with the prompt; returns the count or -1 after printing why. */
+static int prompt_tokens(const generate_options *o, const lf_model *model, int32_t *ids, size_t cap) {
+    const lf_tokenizer *tok = lf_model_tokenizer(model);
+    if (o->prompt_ids) {
+        int n = cli_int_list("--prompt-tokens", o->prompt_ids, 0, INT32_MAX, ids, (int)cap);
+        return n;
+    }
+    if (!tok) {
+        /* llama2.c models without a tokenizer start from BOS (id 1), as run.c does */
+        if (o->no_bos) {
+            fprintf(stderr, "error: the model has no tokenizer: give --tokenizer-path or --prompt-tokens\n");
+            return -1;
+        }
+        ids[0] = 1;
+        return 1;
+    }
+    size_t n = 0;
+    lf_error err = {0};
+    int flags = LF_TOKENIZE_PARSE_SPECIAL | (o->no_bos ? LF_TOKENIZE_NO_BOS : 0);
+    if (lf_tokenize(tok, o->prompt, strlen(o->prompt), flags, ids, cap, &n, &err) != LF_OK) {
+        fprintf(stderr, "error: %s\n", err.message);
+        return -1;
+    }
+    if (n > cap) {
+        fprintf(stderr, "error: the prompt has %zu tokens, more than %zu\n", n, cap);
+        return -1;
+    }
+    return (int)n;
+}
+
+static bool print_token(int32_t id, const char *text, void *user) {
+    const generate_options *o = user;
+    if (o->print_ids) {
+        if (id >= 0) printf("%d ", id);
+    } else {
+        fputs(text, stdout);
+    }
+    fflush(stdout);
+    return true;
+}
+
+static int run_samples(const generate_options *o, const lf_model *model, const int32_t *ids, int n_ids) {
+    lf_context_params cp = lf_context_default_params();
+    cp.n_threads = o->threads;
+    cp.max_seq_len = o->max_seq_len;
+    lf_context *ctx = NULL;
+    lf_sampler *sampler = NULL;
+    lf_error err = {0};
+    lf_model_info info;
+    lf_model_get_info(model, &info);
+    int rc = lf_context_create(model, &cp, &ctx, &err);
+    if (!rc) rc = lf_sampler_create(&o->sampling, info.vocab_size, &sampler, &err);
+    for (int s = 0; !rc && s < o->num_samples; s++) {
+        lf_context_truncate(ctx, 0);
+        lf_generate_stats st;
+        rc = lf_generate(ctx, sampler, ids, n_ids, o->max_new, print_token, (void *)o, &st, &err);
+        if (rc) break;
+        printf("\n");
+        fflush(stdout);
+        double gen_tps = st.n_generated > 1 && st.decode_ms > 0 ? (st.n_generated - 1) * 1e3 / st.decode_ms : 0;
+        fprintf(stderr,
+                "[sample %d/%d] prompt %d tokens (%.1f tok/s), generated %d tokens, time to first token %.1f ms, "
+                "generation %.2f tok/s%s\n",
+                s + 1, o->num_samples, st.n_prompt, st.prefill_ms > 0 ? st.n_prompt * 1e3 / st.prefill_ms : 0,
+                st.n_generated, st.ttft_ms, gen_tps, st.stopped_by_eog ? " (end of text)" : "");
+    }
+    if (rc) fprintf(stderr, "error: %s\n", err.message);
+    lf_sampler_free(sampler);
+    lf_context_free(ctx);
+    return rc ? 1 : 0;
+}
+
+int cmd_generate(int argc, char **argv) {
+    generate_options o;
+    int status = parse_generate_options(argc, argv, &o);
+    if (status >= 0) return status;
+    lf_model *model = cli_load_model(o.model, o.tokenizer_path);
+    if (!model) return 1;
+    int32_t *ids = malloc(MAX_PROMPT_IDS * sizeof *ids);
+    int n_ids = ids ? prompt_tokens(&o, model, ids, MAX_PROMPT_IDS) : -1;
+    status = n_ids > 0 ? run_samples(&o, model, ids, n_ids) : 1;
+    if (n_ids == 0) fprintf(stderr, "error: the prompt is empty\n");
+    free(ids);
+    lf_model_free(model);
+    return status;
+}

@@ -1,0 +1,41 @@
+/* llama-fast: dispatches to one subcommand per file (see commands.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"generate", cmd_generate, "generate text from a prompt"},
+    {"bench", cmd_bench, "measure prompt-processing and generation speed"},
+    {"info", cmd_info, "describe a model file: architecture, sizes, tensors, tokenizer"},
+    {"tokenize", cmd_tokenize, "print the token ids of a text"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: llama-fast COMMAND [options]   (llama-fast COMMAND --help for details)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or the alias 'smollm2'.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

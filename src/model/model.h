@@ -1,0 +1,53 @@
+/* The loaded model: hyper-parameters, weight views bound by role, tokenizer. Immutable
+ * after lf_model_load, so any number of contexts (threads) may share it. */
+#ifndef LF_MODEL_H
+#define LF_MODEL_H
+
+#include "format/gguf.h"
+#include "format/llama2c.h"
+#include "kernels/kernels.h"
+#include "llamafast.h"
+#include "model/tensor_view.h"
+
+typedef struct lf_model_config {
+    int n_layers, dim, hidden_dim, n_heads, n_kv_heads, head_dim, vocab_size, context_length;
+    int rope_dim;     /* leading dimensions of each head that RoPE rotates */
+    float rope_theta, norm_eps;
+    float rope_linear_scale; /* positions are divided by this (1 = none) */
+} lf_model_config;
+
+/* A 2-D weight: rows × cols, each row row_bytes long, cols contiguous (out = W · x). */
+typedef struct lf_weight {
+    const void *data;
+    lf_type type;
+    int64_t rows, cols;
+    size_t row_bytes;
+} lf_weight;
+
+typedef struct lf_layer_weights {
+    const float *attn_norm, *ffn_norm;
+    lf_weight wq, wk, wv, wo, ffn_gate, ffn_up, ffn_down;
+} lf_layer_weights;
+
+struct lf_model {
+    lf_model_config cfg;
+    lf_weight tok_embd, output; /* output aliases tok_embd when embeddings are tied */
+    const float *output_norm;
+    const float *rope_freq_factors; /* llama3-style per-frequency divisors, or NULL */
+    lf_layer_weights *layers;
+    bool tied_embeddings;
+
+    lf_tokenizer *tokenizer; /* NULL for a llama2.c model without tokenizer */
+    char *name, *format, *architecture, *chat_template, *weight_type;
+    uint64_t n_params, weight_bytes;
+
+    lf_tensor_view *tensors; /* every tensor of the file, for `info` */
+    int n_tensors;
+    gguf_file *gguf;
+    lf_llama2c_file *llama2c;
+};
+
+/* Binds tensor views by name and checks every shape against cfg. */
+int lf_model_bind_weights(lf_model *m, const char *path, lf_error *err);
+
+#endif

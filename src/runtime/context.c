@@ -1,0 +1,168 @@
+#include "runtime/context.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+lf_context_params lf_context_default_params(void) {
+    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false};
+    return p;
+}
+
+/* Physical cores: distinct (package, core) pairs in sysfs, else the online CPU count. */
+int lf_default_thread_count(void) {
+    long n_cpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n_cpu < 1) n_cpu = 1;
+    int n_cores = 0;
+    long seen[1024];
+    for (long cpu = 0; cpu < n_cpu && cpu < 1024; cpu++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/thread_siblings_list", cpu);
+        FILE *f = fopen(path, "r");
+        if (!f) return (int)n_cpu;
+        long first = -1;
+        int ok = fscanf(f, "%ld", &first);
+        fclose(f);
+        if (ok != 1) return (int)n_cpu;
+        bool dup = false;
+        for (int i = 0; i < n_cores; i++) dup |= seen[i] == first;
+        if (!dup) seen[n_cores++] = first;
+    }
+    return n_cores > 0 ? n_cores : (int)n_cpu;
+}
+
+static void *xalloc(size_t n, bool *ok) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n ? n : 64) != 0) p = NULL;
+    if (!p) *ok = false;
+    else memset(p, 0, n);
+    return p;
+}
+
+static size_t max_act_row_bytes(const lf_model *m) {
+    size_t best = 0;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        const lf_layer_weights *L = &m->layers[l];
+        const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
+        for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+            size_t b = lf_act_row_bytes(ws[i]->type, ws[i]->cols);
+            if (b > best) best = b;
+        }
+    }
+    size_t out = lf_act_row_bytes(m->output.type, m->output.cols);
+    return out > best ? out : best;
+}
+
+int lf_context_create(const lf_model *model, const lf_context_params *params, lf_context **out, lf_error *err) {
+    *out = NULL;
+    lf_context_params defaults = lf_context_default_params();
+    if (!params) params = &defaults;
+    const lf_model_config *c = &model->cfg;
+    if (params->max_seq_len < 0) return lf_fail(err, LF_ERR_ARG, "max_seq_len %d is negative", params->max_seq_len);
+    if (params->n_threads < 0 || params->n_threads > 512)
+        return lf_fail(err, LF_ERR_ARG, "thread count %d is out of range [0, 512]", params->n_threads);
+    int n_ctx = params->max_seq_len ? params->max_seq_len : (c->context_length < 4096 ? c->context_length : 4096);
+    if (n_ctx > c->context_length) n_ctx = c->context_length;
+    int n_threads = params->n_threads ? params->n_threads : lf_default_thread_count();
+
+    lf_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    ctx->model = model;
+    ctx->n_ctx = n_ctx;
+    ctx->logits_all = params->logits_all;
+    ctx->pool = lf_threadpool_create(n_threads);
+    size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim, q_dim = (size_t)c->n_heads * c->head_dim;
+    size_t B = LF_MAX_BATCH, f = sizeof(float);
+    bool ok = ctx->pool != NULL;
+    ctx->k_cache = xalloc((size_t)c->n_layers * n_ctx * kv_dim * f, &ok);
+    ctx->v_cache = xalloc((size_t)c->n_layers * n_ctx * kv_dim * f, &ok);
+    ctx->rope_freqs = xalloc((size_t)c->rope_dim / 2 * f, &ok);
+    size_t wide = q_dim > (size_t)c->dim ? q_dim : (size_t)c->dim;
+    ctx->x = xalloc(B * c->dim * f, &ok);
+    ctx->xb = xalloc(B * wide * f, &ok);
+    ctx->q = xalloc(B * q_dim * f, &ok);
+    ctx->k = xalloc(B * kv_dim * f, &ok);
+    ctx->v = xalloc(B * kv_dim * f, &ok);
+    ctx->att = xalloc(B * q_dim * f, &ok);
+    ctx->ffn_gate = xalloc(B * c->hidden_dim * f, &ok);
+    ctx->ffn_up = xalloc(B * c->hidden_dim * f, &ok);
+    ctx->act_row_bytes = max_act_row_bytes(model);
+    for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) ctx->act[i] = xalloc(B * ctx->act_row_bytes, &ok);
+    ctx->scores = xalloc((size_t)n_threads * n_ctx * f, &ok);
+    ctx->logits_cap = 1;
+    ctx->logits = xalloc((size_t)c->vocab_size * f, &ok);
+    if (!ok) {
+        lf_context_free(ctx);
+        return lf_fail(err, LF_ERR_NOMEM, "out of memory for a context of %d tokens", n_ctx);
+    }
+    for (int i = 0; i < c->rope_dim / 2; i++) {
+        float freq = powf(c->rope_theta, -2.0f * (float)i / (float)c->rope_dim) / c->rope_linear_scale;
+        if (model->rope_freq_factors) freq /= model->rope_freq_factors[i];
+        ctx->rope_freqs[i] = freq;
+    }
+    *out = ctx;
+    return LF_OK;
+}
+
+void lf_context_free(lf_context *ctx) {
+    if (!ctx) return;
+    lf_threadpool_free(ctx->pool);
+    float *bufs[] = {ctx->k_cache, ctx->v_cache, ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
+                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->scores, ctx->logits};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) free(ctx->act[i]);
+    free(ctx);
+}
+
+/* Makes room for the logits of n tokens (only with logits_all). */
+static int reserve_logits(lf_context *ctx, int n, lf_error *err) {
+    if (n <= ctx->logits_cap) return LF_OK;
+    float *p = realloc(ctx->logits, (size_t)n * ctx->model->cfg.vocab_size * sizeof(float));
+    if (!p) return lf_fail(err, LF_ERR_NOMEM, "out of memory for the logits of %d tokens", n);
+    ctx->logits = p;
+    ctx->logits_cap = n;
+    return LF_OK;
+}
+
+int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err) {
+    if (n <= 0 || !tokens) return lf_fail(err, LF_ERR_ARG, "lf_decode needs at least one token");
+    if (n > ctx->n_ctx - ctx->pos)
+        return lf_fail(err, LF_ERR_CONTEXT_FULL, "%d tokens do not fit: %d of the context's %d positions are used", n,
+                       ctx->pos, ctx->n_ctx);
+    int vocab = ctx->model->cfg.vocab_size;
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= vocab)
+            return lf_fail(err, LF_ERR_ARG, "token id %d at index %d is outside the vocabulary [0, %d)", tokens[i], i,
+                           vocab);
+    int rc = reserve_logits(ctx, ctx->logits_all ? n : 1, err);
+    if (rc) return rc;
+    ctx->n_logits = 0;
+    for (int done = 0; done < n;) {
+        int step = n - done < LF_MAX_BATCH ? n - done : LF_MAX_BATCH;
+        if ((rc = lf_forward_batch(ctx, tokens + done, step, ctx->logits_all || done + step == n, err))) return rc;
+        done += step;
+    }
+    return LF_OK;
+}
+
+const float *lf_context_logits(const lf_context *ctx) {
+    return ctx->logits + (size_t)(ctx->n_logits > 0 ? ctx->n_logits - 1 : 0) * ctx->model->cfg.vocab_size;
+}
+
+const float *lf_context_logits_at(const lf_context *ctx, int i) {
+    if (!ctx->logits_all || i < 0 || i >= ctx->n_logits) return NULL;
+    return ctx->logits + (size_t)i * ctx->model->cfg.vocab_size;
+}
+
+int lf_context_position(const lf_context *ctx) { return ctx->pos; }
+int lf_context_size(const lf_context *ctx) { return ctx->n_ctx; }
+
+void lf_context_truncate(lf_context *ctx, int pos) {
+    if (pos < 0) pos = 0;
+    if (pos < ctx->pos) ctx->pos = pos;
+}

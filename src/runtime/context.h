@@ -1,0 +1,36 @@
+/* The state of one conversation: KV cache, activation scratch, logits, thread pool. */
+#ifndef LF_RUNTIME_CONTEXT_H
+#define LF_RUNTIME_CONTEXT_H
+
+#include "model/model.h"
+#include "runtime/threadpool.h"
+
+/* Tokens processed per forward step of a long prompt; bounds the scratch memory. */
+#define LF_MAX_BATCH 256
+/* Distinct activation encodings one step may need (weights of mixed types). */
+#define LF_MAX_ACT_SLOTS 3
+
+struct lf_context {
+    const lf_model *model;
+    int n_ctx, pos;
+    bool logits_all;
+    lf_threadpool *pool;
+
+    float *k_cache, *v_cache; /* [layer][position][kv_dim] */
+    float *rope_freqs;        /* rope_dim/2 angular frequencies */
+
+    /* scratch for up to LF_MAX_BATCH tokens */
+    float *x, *xb, *q, *k, *v, *att, *ffn_gate, *ffn_up;
+    void *act[LF_MAX_ACT_SLOTS]; /* activations converted for a weight type */
+    size_t act_row_bytes;        /* capacity of one row in act[] */
+    float *scores;               /* attention scores, n_ctx per thread */
+
+    float *logits;      /* vocab × n_logits */
+    int n_logits, logits_cap;
+};
+
+/* One forward step over n <= LF_MAX_BATCH tokens at ctx->pos; advances pos. With
+ * want_logits, appends the logits of the last token (of every token with logits_all). */
+int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, bool want_logits, lf_error *err);
+
+#endif

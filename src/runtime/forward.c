@@ -1,0 +1,180 @@
+/* The Llama forward pass over a batch of tokens: embedding → n_layers × (RMSNorm,
+ * attention with RoPE and GQA over the KV cache, residual, RMSNorm, SwiGLU, residual) →
+ * final norm → logits. Matrix products and attention run on the thread pool. */
+#include <math.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "runtime/context.h"
+
+typedef struct matmul_item {
+    const lf_weight *w;
+    const void *act; /* n_batch activation rows, act_stride bytes apart */
+    float *y;        /* n_batch × w->rows */
+} matmul_item;
+
+typedef struct matmul_job {
+    matmul_item items[LF_MAX_ACT_SLOTS];
+    int n_items, n_batch;
+    size_t act_stride;
+} matmul_job;
+
+static void matmul_worker(int ti, int nt, void *arg) {
+    const matmul_job *job = arg;
+    for (int i = 0; i < job->n_items; i++) {
+        const matmul_item *it = &job->items[i];
+        int64_t rows = it->w->rows, r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
+        if (r1 > r0)
+            lf_matmul_rows(it->w->type, it->w->data, it->w->row_bytes, it->w->cols, r0, r1, it->act, job->act_stride,
+                           job->n_batch, it->y, (size_t)rows);
+    }
+}
+
+/* y_i = W_i · x for up to LF_MAX_ACT_SLOTS weights sharing the input x (n rows of
+ * cols floats), converting x once per distinct activation type. */
+static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight *const *ws, float *const *ys,
+                        int count) {
+    matmul_job job = {.n_items = count, .n_batch = n, .act_stride = ctx->act_row_bytes};
+    lf_type slot_type[LF_MAX_ACT_SLOTS];
+    int n_slots = 0;
+    for (int i = 0; i < count; i++) {
+        lf_type at = lf_act_type(ws[i]->type);
+        int s = 0;
+        while (s < n_slots && slot_type[s] != at) s++;
+        if (s == n_slots) {
+            slot_type[n_slots++] = at;
+            for (int b = 0; b < n; b++)
+                lf_quantize_act(ws[i]->type, x + (size_t)b * ws[i]->cols,
+                                (char *)ctx->act[s] + (size_t)b * ctx->act_row_bytes, ws[i]->cols);
+        }
+        job.items[i] = (matmul_item){ws[i], ctx->act[s], ys[i]};
+    }
+    lf_threadpool_run(ctx->pool, matmul_worker, &job);
+}
+
+static void rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float scale = 1.0f / sqrtf((float)(ss / n) + eps);
+    for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+}
+
+/* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head. */
+static void rope(const lf_context *ctx, float *vec, int n_heads, int pos) {
+    const lf_model_config *c = &ctx->model->cfg;
+    for (int i = 0; i < c->rope_dim / 2; i++) {
+        float angle = (float)pos * ctx->rope_freqs[i];
+        float cs = cosf(angle), sn = sinf(angle);
+        for (int h = 0; h < n_heads; h++) {
+            float *p = vec + (size_t)h * c->head_dim + 2 * i;
+            float a = p[0], b = p[1];
+            p[0] = a * cs - b * sn;
+            p[1] = a * sn + b * cs;
+        }
+    }
+}
+
+typedef struct attention_job {
+    lf_context *ctx;
+    int layer, n, pos0;
+} attention_job;
+
+static void attention_worker(int ti, int nt, void *arg) {
+    const attention_job *job = arg;
+    lf_context *ctx = job->ctx;
+    const lf_model_config *c = &ctx->model->cfg;
+    int hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd, group = c->n_heads / c->n_kv_heads;
+    const float *kc = ctx->k_cache + (size_t)job->layer * ctx->n_ctx * kv_dim;
+    const float *vc = ctx->v_cache + (size_t)job->layer * ctx->n_ctx * kv_dim;
+    float *scores = ctx->scores + (size_t)ti * ctx->n_ctx;
+    float scale = 1.0f / sqrtf((float)hd);
+    int total = job->n * c->n_heads;
+    for (int task = total * ti / nt; task < total * (ti + 1) / nt; task++) {
+        int t = task / c->n_heads, h = task % c->n_heads, kvh = h / group, n_pos = job->pos0 + t + 1;
+        const float *q = ctx->q + (size_t)t * q_dim + (size_t)h * hd;
+        float max = -INFINITY;
+        for (int p = 0; p < n_pos; p++) {
+            scores[p] = lf_dot_f32(q, kc + (size_t)p * kv_dim + (size_t)kvh * hd, hd) * scale;
+            if (scores[p] > max) max = scores[p];
+        }
+        float sum = 0;
+        for (int p = 0; p < n_pos; p++) {
+            scores[p] = expf(scores[p] - max);
+            sum += scores[p];
+        }
+        float *out = ctx->att + (size_t)t * q_dim + (size_t)h * hd;
+        memset(out, 0, (size_t)hd * sizeof *out);
+        for (int p = 0; p < n_pos; p++) lf_axpy_f32(out, scores[p] / sum, vc + (size_t)p * kv_dim + (size_t)kvh * hd, hd);
+    }
+}
+
+static void attention_block(lf_context *ctx, int l, int n) {
+    const lf_model_config *c = &ctx->model->cfg;
+    const lf_layer_weights *L = &ctx->model->layers[l];
+    int dim = c->dim, q_dim = c->n_heads * c->head_dim, kv_dim = c->n_kv_heads * c->head_dim;
+    for (int t = 0; t < n; t++) rmsnorm(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
+    const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
+    float *ys[] = {ctx->q, ctx->k, ctx->v};
+    run_matmuls(ctx, ctx->xb, n, ws, ys, 3);
+    size_t layer_off = (size_t)l * ctx->n_ctx * kv_dim;
+    for (int t = 0; t < n; t++) {
+        int pos = ctx->pos + t;
+        rope(ctx, ctx->q + (size_t)t * q_dim, c->n_heads, pos);
+        rope(ctx, ctx->k + (size_t)t * kv_dim, c->n_kv_heads, pos);
+        memcpy(ctx->k_cache + layer_off + (size_t)pos * kv_dim, ctx->k + (size_t)t * kv_dim, kv_dim * sizeof(float));
+        memcpy(ctx->v_cache + layer_off + (size_t)pos * kv_dim, ctx->v + (size_t)t * kv_dim, kv_dim * sizeof(float));
+    }
+    attention_job job = {ctx, l, n, ctx->pos};
+    lf_threadpool_run(ctx->pool, attention_worker, &job);
+    const lf_weight *wo[] = {&L->wo};
+    float *out[] = {ctx->xb};
+    run_matmuls(ctx, ctx->att, n, wo, out, 1);
+    for (size_t i = 0; i < (size_t)n * dim; i++) ctx->x[i] += ctx->xb[i];
+}
+
+static void ffn_block(lf_context *ctx, int l, int n) {
+    const lf_model_config *c = &ctx->model->cfg;
+    const lf_layer_weights *L = &ctx->model->layers[l];
+    int dim = c->dim, hidden = c->hidden_dim;
+    for (int t = 0; t < n; t++) rmsnorm(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->ffn_norm, dim, c->norm_eps);
+    const lf_weight *ws[] = {&L->ffn_gate, &L->ffn_up};
+    float *ys[] = {ctx->ffn_gate, ctx->ffn_up};
+    run_matmuls(ctx, ctx->xb, n, ws, ys, 2);
+    for (size_t i = 0; i < (size_t)n * hidden; i++) {
+        float g = ctx->ffn_gate[i];
+        ctx->ffn_gate[i] = g / (1.0f + expf(-g)) * ctx->ffn_up[i];
+    }
+    const lf_weight *down[] = {&L->ffn_down};
+    float *out[] = {ctx->xb};
+    run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1);
+    for (size_t i = 0; i < (size_t)n * dim; i++) ctx->x[i] += ctx->xb[i];
+}
+
+/* Logits for the last token, or for all n with logits_all, appended to ctx->logits. */
+static void output_logits(lf_context *ctx, int n) {
+    const lf_model *m = ctx->model;
+    int dim = m->cfg.dim, first = ctx->logits_all ? 0 : n - 1, count = n - first;
+    for (int t = first; t < n; t++)
+        rmsnorm(ctx->xb + (size_t)(t - first) * dim, ctx->x + (size_t)t * dim, m->output_norm, dim, m->cfg.norm_eps);
+    const lf_weight *ws[] = {&m->output};
+    float *ys[] = {ctx->logits + (size_t)ctx->n_logits * m->cfg.vocab_size};
+    run_matmuls(ctx, ctx->xb, count, ws, ys, 1);
+    ctx->n_logits += count;
+}
+
+int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, bool want_logits, lf_error *err) {
+    const lf_model *m = ctx->model;
+    if (n < 1 || n > LF_MAX_BATCH || ctx->pos + n > ctx->n_ctx)
+        return lf_fail(err, LF_ERR_ARG, "forward step of %d tokens at position %d does not fit", n, ctx->pos);
+    int dim = m->cfg.dim;
+    for (int t = 0; t < n; t++)
+        lf_dequantize_row(m->tok_embd.type, (const char *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
+                          ctx->x + (size_t)t * dim, dim);
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        attention_block(ctx, l, n);
+        ffn_block(ctx, l, n);
+    }
+    if (want_logits) output_logits(ctx, n);
+    ctx->pos += n;
+    return LF_OK;
+}

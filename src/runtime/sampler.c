@@ -1,0 +1,135 @@
+/* Token sampling: greedy, or temperature → top-k → top-p (nucleus) → draw. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "llamafast.h"
+
+typedef struct candidate {
+    float prob;
+    int32_t id;
+} candidate;
+
+struct lf_sampler {
+    lf_sampler_params p;
+    int vocab;
+    uint64_t rng_state;
+    candidate *cands;
+};
+
+lf_sampler_params lf_sampler_default_params(void) {
+    lf_sampler_params p = {.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .seed = 42};
+    return p;
+}
+
+int lf_sampler_create(const lf_sampler_params *params, int vocab_size, lf_sampler **out, lf_error *err) {
+    *out = NULL;
+    if (!(params->temperature >= 0) || params->top_k < 0 || !(params->top_p > 0 && params->top_p <= 1))
+        return lf_fail(err, LF_ERR_ARG, "sampler: temperature must be >= 0, top_k >= 0 and top_p in (0, 1]");
+    if (vocab_size < 1) return lf_fail(err, LF_ERR_ARG, "sampler: vocabulary size %d", vocab_size);
+    lf_sampler *s = calloc(1, sizeof *s);
+    candidate *c = malloc((size_t)vocab_size * sizeof *c);
+    if (!s || !c) {
+        free(s);
+        free(c);
+        return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    }
+    s->p = *params;
+    s->vocab = vocab_size;
+    s->rng_state = params->seed;
+    s->cands = c;
+    *out = s;
+    return LF_OK;
+}
+
+void lf_sampler_free(lf_sampler *s) {
+    if (!s) return;
+    free(s->cands);
+    free(s);
+}
+
+/* splitmix64: every seed, including 0, gives a good stream. */
+static float next_uniform(lf_sampler *s) {
+    uint64_t z = (s->rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (float)(z >> 40) / 16777216.0f;
+}
+
+static int32_t argmax(const float *x, int n) {
+    int32_t best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+static int by_prob_desc(const void *a, const void *b) {
+    float pa = ((const candidate *)a)->prob, pb = ((const candidate *)b)->prob;
+    return (pa < pb) - (pa > pb);
+}
+
+/* Moves the k most probable candidates to the front (a min-heap of size k). */
+static void keep_top_k(candidate *c, int n, int k) {
+    for (int i = k / 2 - 1; i >= 0; i--)
+        for (int j = i;;) {
+            int l = 2 * j + 1, r = l + 1, m = j;
+            if (l < k && c[l].prob < c[m].prob) m = l;
+            if (r < k && c[r].prob < c[m].prob) m = r;
+            if (m == j) break;
+            candidate t = c[j]; c[j] = c[m]; c[m] = t; j = m;
+        }
+    for (int i = k; i < n; i++) {
+        if (c[i].prob <= c[0].prob) continue;
+        c[0] = c[i];
+        for (int j = 0;;) {
+            int l = 2 * j + 1, r = l + 1, m = j;
+            if (l < k && c[l].prob < c[m].prob) m = l;
+            if (r < k && c[r].prob < c[m].prob) m = r;
+            if (m == j) break;
+            candidate t = c[j]; c[j] = c[m]; c[m] = t; j = m;
+        }
+    }
+}
+
+int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+    int n = s->vocab;
+    if (s->p.temperature <= 0) return argmax(logits, n);
+    float max = logits[argmax(logits, n)], inv_t = 1.0f / s->p.temperature;
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        float p = expf((logits[i] - max) * inv_t);
+        s->cands[i] = (candidate){p, i};
+        sum += p;
+    }
+    int count = n;
+    if (s->p.top_k > 0 && s->p.top_k < n) {
+        keep_top_k(s->cands, n, s->p.top_k);
+        count = s->p.top_k;
+    }
+    if (s->p.top_p < 1.0f) {
+        /* candidates below this share of the mass can never be inside the nucleus */
+        float cutoff = (float)((1.0 - s->p.top_p) / (n - 1) * sum);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+            if (s->cands[i].prob >= cutoff) s->cands[kept++] = s->cands[i];
+        count = kept > 0 ? kept : 1;
+        qsort(s->cands, (size_t)count, sizeof *s->cands, by_prob_desc);
+        double acc = 0, target = s->p.top_p * sum;
+        for (int i = 0; i < count; i++) {
+            acc += s->cands[i].prob;
+            if (acc >= target) {
+                count = i + 1;
+                break;
+            }
+        }
+    }
+    double total = 0;
+    for (int i = 0; i < count; i++) total += s->cands[i].prob;
+    double r = next_uniform(s) * total, acc = 0;
+    for (int i = 0; i < count; i++) {
+        acc += s->cands[i].prob;
+        if (r < acc) return s->cands[i].id;
+    }
+    return s->cands[count - 1].id;
+}
