@@ -1,55 +1,43 @@
-/* Scalar reference dequantization. Element order and the order of floating-point
- * operations follow the GGML reference (and the Python gguf package) so the results
- * match bit for bit. */
-#include "kernels/blocks_internal.h"
+/* Scalar reference dequantization. The order of floating-point operations follows the
+ * GGML reference (and the Python gguf package) so the results match bit for bit. */
 #include "kernels/kernels.h"
+#include "kernels/unpack_internal.h"
 
 #include <string.h>
 
 static void dequant_q4_0(const block_q4_0 *b, float *y, int64_t nb) {
+    int8_t q[QK];
     for (int64_t i = 0; i < nb; i++, y += QK) {
         float d = lf_f16_to_f32(b[i].d);
-        for (int j = 0; j < QK / 2; j++) {
-            y[j] = d * (float)((b[i].qs[j] & 0x0F) - 8);
-            y[j + QK / 2] = d * (float)((b[i].qs[j] >> 4) - 8);
-        }
+        unpack_nibbles32(b[i].qs, 8, q);
+        for (int j = 0; j < QK; j++) y[j] = d * (float)q[j];
     }
 }
 
 static void dequant_q4_1(const block_q4_1 *b, float *y, int64_t nb) {
+    int8_t q[QK];
     for (int64_t i = 0; i < nb; i++, y += QK) {
         float d = lf_f16_to_f32(b[i].d), m = lf_f16_to_f32(b[i].m);
-        for (int j = 0; j < QK / 2; j++) {
-            y[j] = d * (float)(b[i].qs[j] & 0x0F) + m;
-            y[j + QK / 2] = d * (float)(b[i].qs[j] >> 4) + m;
-        }
+        unpack_nibbles32(b[i].qs, 0, q);
+        for (int j = 0; j < QK; j++) y[j] = d * (float)q[j] + m;
     }
 }
 
-/* Fifth bit of element j of a Q5 block: bit j of the little-endian 32-bit qh. */
-static int q5_high_bit(const uint8_t qh[4], int j) { return (qh[j >> 3] >> (j & 7)) & 1; }
-
 static void dequant_q5_0(const block_q5_0 *b, float *y, int64_t nb) {
+    int8_t q[QK];
     for (int64_t i = 0; i < nb; i++, y += QK) {
         float d = lf_f16_to_f32(b[i].d);
-        for (int j = 0; j < QK / 2; j++) {
-            int lo = (b[i].qs[j] & 0x0F) | (q5_high_bit(b[i].qh, j) << 4);
-            int hi = (b[i].qs[j] >> 4) | (q5_high_bit(b[i].qh, j + QK / 2) << 4);
-            y[j] = d * (float)(lo - 16);
-            y[j + QK / 2] = d * (float)(hi - 16);
-        }
+        unpack_q5(b[i].qh, b[i].qs, 16, q);
+        for (int j = 0; j < QK; j++) y[j] = d * (float)q[j];
     }
 }
 
 static void dequant_q5_1(const block_q5_1 *b, float *y, int64_t nb) {
+    int8_t q[QK];
     for (int64_t i = 0; i < nb; i++, y += QK) {
         float d = lf_f16_to_f32(b[i].d), m = lf_f16_to_f32(b[i].m);
-        for (int j = 0; j < QK / 2; j++) {
-            int lo = (b[i].qs[j] & 0x0F) | (q5_high_bit(b[i].qh, j) << 4);
-            int hi = (b[i].qs[j] >> 4) | (q5_high_bit(b[i].qh, j + QK / 2) << 4);
-            y[j] = d * (float)lo + m;
-            y[j + QK / 2] = d * (float)hi + m;
-        }
+        unpack_q5(b[i].qh, b[i].qs, 0, q);
+        for (int j = 0; j < QK; j++) y[j] = d * (float)q[j] + m;
     }
 }
 
@@ -65,79 +53,60 @@ static void dequant_q8_1(const block_q8_1 *b, float *y, int64_t nb) {
         for (int j = 0; j < QK; j++) y[j] = (float)b[i].qs[j] * b[i].d;
 }
 
-/* Q2_K: each 32-byte half of qs holds 128 weights as four 2-bit planes of 32. */
 static void dequant_q2_K(const block_q2_K *b, float *y, int64_t nb) {
+    int8_t q[QK_K];
     for (int64_t i = 0; i < nb; i++, y += QK_K) {
         float d = lf_f16_to_f32(b[i].d), dmin = lf_f16_to_f32(b[i].dmin);
+        unpack_q2_K(&b[i], q);
         for (int e = 0; e < QK_K; e++) {
-            int half = e / 128, plane = (e % 128) / 32, l = e % 32;
-            int q = (b[i].qs[half * 32 + l] >> (2 * plane)) & 3;
             uint8_t sc = b[i].scales[e / 16];
             float dl = d * (float)(sc & 0x0F), ml = dmin * (float)(sc >> 4);
-            y[e] = dl * (float)q - ml;
+            y[e] = dl * (float)q[e] - ml;
         }
     }
 }
 
-/* Q3_K: low two bits as in Q2_K; bit (e/32) of hmask[e%32] set means "no -4 offset". */
 static void dequant_q3_K(const block_q3_K *b, float *y, int64_t nb) {
+    int8_t q[QK_K];
     for (int64_t i = 0; i < nb; i++, y += QK_K) {
         float d = lf_f16_to_f32(b[i].d);
-        for (int e = 0; e < QK_K; e++) {
-            int half = e / 128, plane = (e % 128) / 32, l = e % 32;
-            int low = (b[i].qs[half * 32 + l] >> (2 * plane)) & 3;
-            int high = (b[i].hmask[l] >> (e / 32)) & 1;
-            float dl = d * (float)q3_k_scale(b[i].scales, e / 16);
-            y[e] = dl * (float)(low - (high ? 0 : 4));
-        }
+        unpack_q3_K(&b[i], q);
+        for (int e = 0; e < QK_K; e++) y[e] = d * (float)q3_k_scale(b[i].scales, e / 16) * (float)q[e];
     }
 }
 
-/* Q4_K: each 32-byte chunk of qs holds 64 weights: low nibbles first, then high. */
 static void dequant_q4_K(const block_q4_K *b, float *y, int64_t nb) {
+    int8_t q[QK_K];
     for (int64_t i = 0; i < nb; i++, y += QK_K) {
         float d = lf_f16_to_f32(b[i].d), dmin = lf_f16_to_f32(b[i].dmin);
-        for (int g = 0; g < 8; g++) {
+        unpack_q4_K(&b[i], q);
+        for (int e = 0; e < QK_K; e++) {
             uint8_t sc, m;
-            k_scale_min(b[i].scales, g, &sc, &m);
-            float dl = d * (float)sc, ml = dmin * (float)m;
-            const uint8_t *qs = b[i].qs + (g / 2) * 32;
-            int shift = (g & 1) * 4;
-            for (int l = 0; l < 32; l++) y[g * 32 + l] = dl * (float)((qs[l] >> shift) & 0x0F) - ml;
+            k_scale_min(b[i].scales, e / 32, &sc, &m);
+            y[e] = d * (float)sc * (float)q[e] - dmin * (float)m;
         }
     }
 }
 
-/* Q5_K: Q4_K nibbles plus a fifth bit: bit g of qh[l] for weight 32g+l. */
 static void dequant_q5_K(const block_q5_K *b, float *y, int64_t nb) {
+    int8_t q[QK_K];
     for (int64_t i = 0; i < nb; i++, y += QK_K) {
         float d = lf_f16_to_f32(b[i].d), dmin = lf_f16_to_f32(b[i].dmin);
-        for (int g = 0; g < 8; g++) {
+        unpack_q5_K(&b[i], q);
+        for (int e = 0; e < QK_K; e++) {
             uint8_t sc, m;
-            k_scale_min(b[i].scales, g, &sc, &m);
-            float dl = d * (float)sc, ml = dmin * (float)m;
-            const uint8_t *qs = b[i].qs + (g / 2) * 32;
-            int shift = (g & 1) * 4;
-            for (int l = 0; l < 32; l++) {
-                int q = ((qs[l] >> shift) & 0x0F) | (((b[i].qh[l] >> g) & 1) << 4);
-                y[g * 32 + l] = dl * (float)q - ml;
-            }
+            k_scale_min(b[i].scales, e / 32, &sc, &m);
+            y[e] = d * (float)sc * (float)q[e] - dmin * (float)m;
         }
     }
 }
 
-/* Q6_K: per 128-weight half, ql holds 64 bytes (nibble planes of 64) and qh 32 bytes
- * (four 2-bit planes of 32). */
 static void dequant_q6_K(const block_q6_K *b, float *y, int64_t nb) {
+    int8_t q[QK_K];
     for (int64_t i = 0; i < nb; i++, y += QK_K) {
         float d = lf_f16_to_f32(b[i].d);
-        for (int e = 0; e < QK_K; e++) {
-            int half = e / 128, r = e % 128;
-            int low = (b[i].ql[half * 64 + r % 64] >> (4 * (r / 64))) & 0x0F;
-            int high = (b[i].qh[half * 32 + r % 32] >> (2 * (r / 32))) & 3;
-            float dl = d * (float)b[i].scales[e / 16];
-            y[e] = dl * (float)((low | (high << 4)) - 32);
-        }
+        unpack_q6_K(&b[i], q);
+        for (int e = 0; e < QK_K; e++) y[e] = d * (float)b[i].scales[e / 16] * (float)q[e];
     }
 }
 
@@ -167,6 +136,6 @@ void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n) {
     case LF_TYPE_Q5_K: dequant_q5_K(src, dst, n / QK_K); break;
     case LF_TYPE_Q6_K: dequant_q6_K(src, dst, n / QK_K); break;
     case LF_TYPE_Q8_K: dequant_q8_K(src, dst, n / QK_K); break;
-    case LF_TYPE_COUNT: break;
+    case LF_TYPE_COUNT: break; /* not a type */
     }
 }

@@ -1,0 +1,25 @@
+/* Per-SIMD-level kernel tables. Each level's file fills in the entries it implements;
+ * dispatch.c starts every level from the level below, so a missing entry falls back. */
+#ifndef LF_KERNELS_INTERNAL_H
+#define LF_KERNELS_INTERNAL_H
+
+#include "kernels/kernels.h"
+
+/* Dot product of n weights (one row, type fixed by the table slot) with n activations
+ * already converted to lf_act_type of that weight type. */
+typedef float (*lf_dot_fn)(const void *w, const void *xq, int64_t n);
+
+typedef struct lf_kernel_table {
+    lf_dot_fn dot[LF_TYPE_COUNT]; /* indexed by weight type */
+    float (*dot_f32)(const float *a, const float *b, int64_t n);
+    void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
+} lf_kernel_table;
+
+void lf_kernels_fill_scalar(lf_kernel_table *t);
+void lf_kernels_fill_avx2(lf_kernel_table *t);
+void lf_kernels_fill_avx512(lf_kernel_table *t);
+
+/* The table of the current level (initialises on first use). */
+const lf_kernel_table *lf_kernels_table(void);
+
+#endif

@@ -1,0 +1,26 @@
+/* Matrix-vector / matrix-matrix products over a range of weight rows, and the float
+ * helpers, routed to the current SIMD level's kernels. */
+#include "kernels/kernels_internal.h"
+
+/* Rows per tile: a tile of weight rows stays in L1/L2 while it meets every activation
+ * of the batch, so a batch of n costs one pass over the weights, not n. */
+enum { ROWS_PER_TILE = 4 };
+
+void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols,
+                    int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
+                    float *y, size_t y_stride) {
+    lf_dot_fn dot = lf_kernels_table()->dot[type];
+    const char *wb = w, *xb = xq;
+    for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
+        int64_t t1 = t0 + ROWS_PER_TILE < r1 ? t0 + ROWS_PER_TILE : r1;
+        for (int b = 0; b < n_batch; b++) {
+            const void *x = xb + (size_t)b * xq_stride;
+            float *yb = y + (size_t)b * y_stride;
+            for (int64_t r = t0; r < t1; r++) yb[r] = dot(wb + (size_t)r * w_row_bytes, x, n_cols);
+        }
+    }
+}
+
+float lf_dot_f32(const float *a, const float *b, int64_t n) { return lf_kernels_table()->dot_f32(a, b, n); }
+
+void lf_axpy_f32(float *y, float a, const float *x, int64_t n) { lf_kernels_table()->axpy_f32(y, a, x, n); }

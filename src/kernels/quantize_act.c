@@ -1,0 +1,87 @@
+/* Activation quantization: the float vector a matrix-vector product multiplies is
+ * converted once to the integer block format the weight type's dot product consumes.
+ * Quants use the symmetric range [-127, 127] so that the SIMD kernels' sign tricks and
+ * 16-bit pair sums can never saturate. */
+#include "kernels/blocks_internal.h"
+#include "kernels/kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+static float block_absmax(const float *x, int n) {
+    float amax = 0.0f;
+    for (int j = 0; j < n; j++) amax = fmaxf(amax, fabsf(x[j]));
+    return amax;
+}
+
+/* Quantizes n values with scale d (inverse id); returns the sum of the quants. */
+static int quantize_block(const float *x, int n, float id, int8_t *q) {
+    int sum = 0;
+    for (int j = 0; j < n; j++) {
+        int v = (int)lrintf(x[j] * id);
+        v = v > 127 ? 127 : v < -127 ? -127 : v;
+        q[j] = (int8_t)v;
+        sum += v;
+    }
+    return sum;
+}
+
+static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += QK) {
+        /* quantize with the scale as stored (fp16-rounded) so dequantization is consistent */
+        uint16_t dh = lf_f32_to_f16(block_absmax(x, QK) / 127.0f);
+        float d = lf_f16_to_f32(dh);
+        y[i].d = dh;
+        quantize_block(x, QK, d != 0.0f ? 1.0f / d : 0.0f, y[i].qs);
+    }
+}
+
+static void quantize_q8_1(const float *x, block_q8_1 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += QK) {
+        float d = block_absmax(x, QK) / 127.0f;
+        int sum = quantize_block(x, QK, d != 0.0f ? 1.0f / d : 0.0f, y[i].qs);
+        y[i].d = d;
+        y[i].s = d * (float)sum;
+    }
+}
+
+static void quantize_q8_K(const float *x, block_q8_K *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float d = block_absmax(x, QK_K) / 127.0f;
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = d;
+        for (int g = 0; g < QK_K / 16; g++)
+            y[i].bsums[g] = (int16_t)quantize_block(x + 16 * g, 16, id, y[i].qs + 16 * g);
+    }
+}
+
+lf_type lf_act_type(lf_type weight_type) {
+    switch (weight_type) {
+    case LF_TYPE_Q4_0:
+    case LF_TYPE_Q5_0:
+    case LF_TYPE_Q8_0: return LF_TYPE_Q8_0;
+    case LF_TYPE_Q4_1:
+    case LF_TYPE_Q5_1: return LF_TYPE_Q8_1;
+    case LF_TYPE_Q2_K:
+    case LF_TYPE_Q3_K:
+    case LF_TYPE_Q4_K:
+    case LF_TYPE_Q5_K:
+    case LF_TYPE_Q6_K: return LF_TYPE_Q8_K;
+    default: return LF_TYPE_F32;
+    }
+}
+
+size_t lf_act_row_bytes(lf_type weight_type, int64_t n) {
+    uint64_t bytes = 0;
+    if (n < 0 || !lf_type_row_bytes(lf_act_type(weight_type), (uint64_t)n, &bytes)) return 0;
+    return (size_t)bytes;
+}
+
+void lf_quantize_act(lf_type weight_type, const float *x, void *xq, int64_t n) {
+    switch (lf_act_type(weight_type)) {
+    case LF_TYPE_Q8_0: quantize_q8_0(x, xq, n / QK); break;
+    case LF_TYPE_Q8_1: quantize_q8_1(x, xq, n / QK); break;
+    case LF_TYPE_Q8_K: quantize_q8_K(x, xq, n / QK_K); break;
+    default: memmove(xq, x, (size_t)n * sizeof(float)); break;
+    }
+}

@@ -1,0 +1,412 @@
+/* Kernel tests: fp16/bf16 conversions against known bit patterns (and the compiler's
+ * _Float16 where available), the type table, activation quantization error bounds, and
+ * every dot product at every SIMD level the machine has, checked against a double
+ * precision dot of the dequantized operands (dequantization itself is checked against
+ * the Python gguf package by tests/check_dequant.py). */
+#include "kernels/kernels.h"
+#include "test.h"
+
+#include <float.h>
+#include <stdint.h>
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint32_t rnd_u32(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+static float rnd_uniform(void) { return (float)(rnd_u32() & 0xFFFFFF) / 16777216.0f * 2.0f - 1.0f; }
+
+static float bits_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static uint32_t f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static void test_f16_known_values(void) {
+    struct { float f; uint16_t h; } exact[] = {
+        {1.0f, 0x3C00}, {-2.0f, 0xC000}, {0.5f, 0x3800}, {65504.0f, 0x7BFF},
+        {0x1p-14f, 0x0400}, {0x1p-24f, 0x0001}, {0x1.ff8p-15f, 0x03FF}, {0.0f, 0x0000},
+        {-0.0f, 0x8000}, {INFINITY, 0x7C00}, {-INFINITY, 0xFC00}, {0.333251953125f, 0x3555},
+    };
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        CHECK_MSG(lf_f32_to_f16(exact[i].f) == exact[i].h, "f32->f16 %g", exact[i].f);
+        float back = lf_f16_to_f32(exact[i].h);
+        CHECK_MSG(f32_bits(back) == f32_bits(exact[i].f), "f16->f32 0x%04x", exact[i].h);
+    }
+    /* rounding: to nearest, ties to even, overflow to Inf, underflow to zero */
+    CHECK(lf_f32_to_f16(1.0f + 0x1p-11f) == 0x3C00);        /* tie, even stays */
+    CHECK(lf_f32_to_f16(1.0f + 3 * 0x1p-11f) == 0x3C02);    /* tie, odd rounds up */
+    CHECK(lf_f32_to_f16(1.0f + 0x1p-11f + 0x1p-20f) == 0x3C01);
+    CHECK(lf_f32_to_f16(65519.0f) == 0x7BFF);
+    CHECK(lf_f32_to_f16(65520.0f) == 0x7C00);
+    CHECK(lf_f32_to_f16(1e10f) == 0x7C00);
+    CHECK(lf_f32_to_f16(0x1p-25f) == 0x0000);               /* tie to even zero */
+    CHECK(lf_f32_to_f16(0x1.000002p-25f) == 0x0001);
+    CHECK(lf_f32_to_f16(3 * 0x1p-25f) == 0x0002);           /* 1.5 ulp ties to even 2 */
+    CHECK(lf_f32_to_f16(0x1.ffcp-15f) == 0x0400);           /* subnormal rounds up to normal */
+    CHECK(lf_f32_to_f16(-1e-30f) == 0x8000);
+    uint16_t nan = lf_f32_to_f16(NAN);
+    CHECK((nan & 0x7C00) == 0x7C00 && (nan & 0x03FF) != 0);
+    CHECK(isnan(lf_f16_to_f32(0x7E00)) && isnan(lf_f16_to_f32(0xFC01)));
+}
+
+static void test_f16_round_trip_all(void) {
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = lf_f16_to_f32((uint16_t)h);
+        uint16_t back = lf_f32_to_f16(f);
+        bool is_nan = (h & 0x7C00) == 0x7C00 && (h & 0x3FF);
+        if (is_nan ? !(isnan(f) && (back & 0x7C00) == 0x7C00 && (back & 0x3FF)) : back != h) bad++;
+    }
+    CHECK_MSG(bad == 0, "%d fp16 values do not round-trip", bad);
+}
+
+#ifdef __FLT16_MAX__
+/* The compiler's _Float16 conversions are an independent implementation of IEEE RNE. */
+static void test_f16_against_compiler(void) {
+    int bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint32_t u = rnd_u32();
+        if (i % 2) u = (u & 0x80000000u) | (0x30000000u + u % 0x18000000u); /* near fp16 range */
+        float f = bits_f32(u);
+        if (isnan(f)) continue;
+        _Float16 h = (_Float16)f;
+        uint16_t hb;
+        memcpy(&hb, &h, 2);
+        if (lf_f32_to_f16(f) != hb) bad++;
+        if (f32_bits(lf_f16_to_f32(hb)) != f32_bits((float)h)) bad++;
+    }
+    CHECK_MSG(bad == 0, "%d conversions differ from _Float16", bad);
+}
+#endif
+
+static void test_bf16(void) {
+    CHECK(lf_f32_to_bf16(1.0f) == 0x3F80);
+    CHECK(lf_f32_to_bf16(-2.0f) == 0xC000);
+    CHECK(lf_bf16_to_f32(0x3F80) == 1.0f);
+    CHECK(lf_bf16_to_f32(0x4049) == bits_f32(0x40490000));
+    CHECK(lf_f32_to_bf16(bits_f32(0x3F808000)) == 0x3F80); /* tie to even */
+    CHECK(lf_f32_to_bf16(bits_f32(0x3F818000)) == 0x3F82);
+    CHECK(lf_f32_to_bf16(bits_f32(0x3F808001)) == 0x3F81);
+    CHECK(lf_f32_to_bf16(INFINITY) == 0x7F80);
+    CHECK(lf_f32_to_bf16(bits_f32(0x7F7FFFFF)) == 0x7F80);  /* FLT_MAX rounds to Inf */
+    CHECK(lf_f32_to_bf16(bits_f32(0x00000001)) == 0x0000);
+    uint16_t nan = lf_f32_to_bf16(bits_f32(0x7F800001));    /* signalling NaN stays NaN */
+    CHECK((nan & 0x7F80) == 0x7F80 && (nan & 0x7F) != 0);
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        bool is_nan = (h & 0x7F80) == 0x7F80 && (h & 0x7F);
+        if (!is_nan && lf_f32_to_bf16(lf_bf16_to_f32((uint16_t)h)) != h) bad++;
+    }
+    CHECK_MSG(bad == 0, "%d bf16 values do not round-trip", bad);
+}
+
+/* ------------------------------------------------------------------ type table */
+
+struct weight_type {
+    lf_type type;
+    const char *name;
+    int block_elems, block_bytes;
+    int fp16_offsets[2], n_fp16; /* scale fields to overwrite with finite values */
+};
+
+/* Block geometry from the GGML/GGUF specification. */
+static const struct weight_type weight_types[] = {
+    {LF_TYPE_F32, "F32", 1, 4, {0}, 0},
+    {LF_TYPE_F16, "F16", 1, 2, {0}, 1},
+    {LF_TYPE_BF16, "BF16", 1, 2, {0}, 0},
+    {LF_TYPE_Q4_0, "Q4_0", 32, 18, {0}, 1},
+    {LF_TYPE_Q4_1, "Q4_1", 32, 20, {0, 2}, 2},
+    {LF_TYPE_Q5_0, "Q5_0", 32, 22, {0}, 1},
+    {LF_TYPE_Q5_1, "Q5_1", 32, 24, {0, 2}, 2},
+    {LF_TYPE_Q8_0, "Q8_0", 32, 34, {0}, 1},
+    {LF_TYPE_Q2_K, "Q2_K", 256, 84, {80, 82}, 2},
+    {LF_TYPE_Q3_K, "Q3_K", 256, 110, {108}, 1},
+    {LF_TYPE_Q4_K, "Q4_K", 256, 144, {0, 2}, 2},
+    {LF_TYPE_Q5_K, "Q5_K", 256, 176, {0, 2}, 2},
+    {LF_TYPE_Q6_K, "Q6_K", 256, 210, {208}, 1},
+};
+enum { N_WEIGHT_TYPES = sizeof weight_types / sizeof weight_types[0] };
+
+static void test_type_table(void) {
+    for (int i = 0; i < N_WEIGHT_TYPES; i++) {
+        const struct weight_type *wt = &weight_types[i];
+        const lf_type_traits *t = lf_type_get(wt->type);
+        CHECK(t && strcmp(t->name, wt->name) == 0 && t->block_elems == wt->block_elems &&
+              t->block_bytes == wt->block_bytes && t->weight_type);
+        uint64_t bytes = 0;
+        CHECK(lf_type_row_bytes(wt->type, 4096, &bytes) && bytes == 4096u / wt->block_elems * wt->block_bytes);
+        if (wt->block_elems > 1) CHECK(!lf_type_row_bytes(wt->type, 4096 + 16, &bytes));
+        /* a row whose byte count would not fit in 64 bits is refused */
+        uint64_t huge = (UINT64_MAX / wt->block_bytes + 1) * wt->block_elems;
+        if (huge / wt->block_elems > UINT64_MAX / wt->block_bytes) CHECK(!lf_type_row_bytes(wt->type, huge, &bytes));
+    }
+    const lf_type_traits *q81 = lf_type_get(LF_TYPE_Q8_1), *q8k = lf_type_get(LF_TYPE_Q8_K);
+    CHECK(q81 && !q81->weight_type && q81->block_elems == 32);
+    CHECK(q8k && !q8k->weight_type && q8k->block_elems == 256 && q8k->block_bytes == 4 + 256 + 32);
+    CHECK(lf_type_get(4) == NULL && lf_type_get(LF_TYPE_COUNT) == NULL && lf_type_get(0xFFFFFFFF) == NULL);
+    CHECK(lf_act_type(LF_TYPE_Q4_0) == LF_TYPE_Q8_0 && lf_act_type(LF_TYPE_Q8_0) == LF_TYPE_Q8_0);
+    CHECK(lf_act_type(LF_TYPE_Q4_1) == LF_TYPE_Q8_1 && lf_act_type(LF_TYPE_Q5_1) == LF_TYPE_Q8_1);
+    CHECK(lf_act_type(LF_TYPE_Q4_K) == LF_TYPE_Q8_K && lf_act_type(LF_TYPE_Q6_K) == LF_TYPE_Q8_K);
+    CHECK(lf_act_type(LF_TYPE_F16) == LF_TYPE_F32 && lf_act_type(LF_TYPE_BF16) == LF_TYPE_F32);
+    CHECK(lf_act_row_bytes(LF_TYPE_Q4_K, 512) == 2 * 292);
+    CHECK(lf_act_row_bytes(LF_TYPE_Q4_0, 64) == 2 * 34);
+    CHECK(lf_act_row_bytes(LF_TYPE_F16, 10) == 40);
+}
+
+/* ------------------------------------------------------------ random operands */
+
+static uint16_t small_f16(void) { return lf_f32_to_f16(rnd_uniform() * 0.08f); }
+
+static void put_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+/* Random valid weights: random bytes, fp16 scale fields replaced by small finite values. */
+static void random_weights(const struct weight_type *wt, uint8_t *w, int64_t n) {
+    int64_t nb = n / wt->block_elems;
+    if (wt->type == LF_TYPE_F32) {
+        for (int64_t i = 0; i < n; i++) ((float *)w)[i] = rnd_uniform();
+        return;
+    }
+    if (wt->type == LF_TYPE_BF16) {
+        for (int64_t i = 0; i < n; i++) put_u16(w + 2 * i, lf_f32_to_bf16(rnd_uniform()));
+        return;
+    }
+    for (int64_t i = 0; i < nb * wt->block_bytes; i++) w[i] = (uint8_t)rnd_u32();
+    for (int64_t b = 0; b < nb; b++)
+        for (int f = 0; f < wt->n_fp16; f++) put_u16(w + b * wt->block_bytes + wt->fp16_offsets[f], small_f16());
+}
+
+static void random_activations(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = rnd_uniform() * (i % 7 == 0 ? 4.0f : 1.0f);
+}
+
+/* Reference: double-precision dot of dequantized weights and dequantized activations;
+ * *mag receives sum |w_i x_i| for relative tolerances. */
+static double reference_dot(lf_type type, const void *w, const void *xq, int64_t n, double *mag) {
+    float *wf = malloc((size_t)n * sizeof(float)), *xf = malloc((size_t)n * sizeof(float));
+    lf_dequantize_row(type, w, wf, n);
+    lf_dequantize_row(lf_act_type(type), xq, xf, n);
+    double s = 0.0, m = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        s += (double)wf[i] * xf[i];
+        m += fabs((double)wf[i] * xf[i]);
+    }
+    free(wf);
+    free(xf);
+    *mag = m;
+    return s;
+}
+
+static float dot_one(lf_type type, const void *w, size_t row_bytes, int64_t n, const void *xq) {
+    float y = NAN;
+    lf_matmul_rows(type, w, row_bytes, n, 0, 1, xq, 0, 1, &y, 1);
+    return y;
+}
+
+/* ------------------------------------------------------- activation quantization */
+
+static void test_quantize_act(void) {
+    const int64_t n = 1024;
+    float *x = malloc(n * sizeof(float)), *back = malloc(n * sizeof(float));
+    void *xq = malloc(lf_act_row_bytes(LF_TYPE_Q4_K, n) + lf_act_row_bytes(LF_TYPE_F32, n));
+    random_activations(x, n);
+    x[5] = 0.0f;
+    for (int i = 64; i < 96; i++) x[i] = 0.0f; /* an all-zero block must give zeros */
+    lf_type weights[] = {LF_TYPE_Q4_0, LF_TYPE_Q4_1, LF_TYPE_Q4_K, LF_TYPE_F16};
+    for (size_t k = 0; k < sizeof weights / sizeof weights[0]; k++) {
+        lf_type act = lf_act_type(weights[k]);
+        int block = lf_type_get(act)->block_elems == 1 ? 32 : lf_type_get(act)->block_elems;
+        lf_quantize_act(weights[k], x, xq, n);
+        lf_dequantize_row(act, xq, back, n);
+        int bad = 0;
+        for (int64_t b0 = 0; b0 < n; b0 += block) {
+            float amax = 0.0f;
+            for (int j = 0; j < block; j++) amax = fmaxf(amax, fabsf(x[b0 + j]));
+            /* half a quantization step, widened by the fp16 rounding of the Q8_0 scale */
+            float bound = act == LF_TYPE_F32 ? 0.0f : amax / 127.0f * 0.5f * 1.002f + 1e-7f;
+            for (int j = 0; j < block; j++)
+                if (!(fabsf(back[b0 + j] - x[b0 + j]) <= bound)) bad++;
+        }
+        CHECK_MSG(bad == 0, "%s activations: %d values off by more than half a step",
+                  lf_type_get(act)->name, bad);
+        CHECK(back[70] == 0.0f);
+    }
+    /* Q8_1 carries s = d * sum(qs); Q8_K carries bsums[j] = sum of qs[16j..16j+15]. */
+    lf_quantize_act(LF_TYPE_Q4_1, x, xq, n);
+    const uint8_t *blk = (const uint8_t *)xq + 3 * 40;
+    float d, s;
+    memcpy(&d, blk, 4);
+    memcpy(&s, blk + 4, 4);
+    int sum = 0;
+    for (int j = 0; j < 32; j++) sum += (int8_t)blk[8 + j];
+    CHECK(fabsf(s - d * (float)sum) <= 1e-6f * fabsf(d) * 32 * 127);
+    lf_quantize_act(LF_TYPE_Q6_K, x, xq, n);
+    blk = (const uint8_t *)xq + 292;
+    int bad = 0;
+    for (int g = 0; g < 16; g++) {
+        int16_t bs;
+        memcpy(&bs, blk + 4 + 256 + 2 * g, 2);
+        int ref = 0;
+        for (int j = 0; j < 16; j++) ref += (int8_t)blk[4 + 16 * g + j];
+        if (bs != ref) bad++;
+    }
+    CHECK(bad == 0);
+    free(x);
+    free(back);
+    free(xq);
+}
+
+/* ------------------------------------------------------------- dot products */
+
+static void test_dots_for_type(const struct weight_type *wt, lf_simd_level level) {
+    const int64_t sizes[] = {wt->block_elems == 1 ? 1 : wt->block_elems, 3 * wt->block_elems,
+                             wt->block_elems == 1 ? 37 : 8 * wt->block_elems, 4096};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s] < 32 && wt->block_elems > 1 ? wt->block_elems : sizes[s];
+        uint64_t row_bytes;
+        if (!lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes)) {
+            CHECK_MSG(0, "%s: no row size for n=%lld", wt->name, (long long)n);
+            continue;
+        }
+        uint8_t *w = malloc(row_bytes);
+        float *x = malloc((size_t)n * sizeof(float));
+        void *xq = malloc(lf_act_row_bytes(wt->type, n));
+        for (int trial = 0; trial < 3; trial++) {
+            random_weights(wt, w, n);
+            random_activations(x, n);
+            lf_quantize_act(wt->type, x, xq, n);
+            double mag;
+            double ref = reference_dot(wt->type, w, xq, n, &mag);
+            lf_kernels_set_level(level);
+            float got = dot_one(wt->type, w, row_bytes, n, xq);
+            lf_kernels_set_level(LF_SIMD_SCALAR);
+            float scalar = dot_one(wt->type, w, row_bytes, n, xq);
+            double tol = 2e-5 * mag + 1e-6;
+            CHECK_MSG(fabs(got - ref) <= tol, "%s %s n=%lld: dot %.9g, dequantized reference %.9g",
+                      wt->name, lf_simd_level_name(level), (long long)n, got, ref);
+            CHECK_MSG(fabs((double)got - scalar) <= 1e-4 * mag + 1e-6, "%s %s n=%lld: %.9g vs scalar %.9g",
+                      wt->name, lf_simd_level_name(level), (long long)n, got, scalar);
+        }
+        free(w);
+        free(x);
+        free(xq);
+    }
+}
+
+/* matmul_rows over a row range and a batch must equal the single dots, write only its
+ * rows, and honour the strides. */
+static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) {
+    const int64_t n = 2 * (wt->block_elems == 1 ? 64 : wt->block_elems);
+    const int rows = 9, r0 = 2, r1 = 9;
+    uint64_t row_bytes;
+    lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
+    size_t w_stride = row_bytes + 6; /* rows need not be packed */
+    size_t x_stride = lf_act_row_bytes(wt->type, n) + 8;
+    uint8_t *w = calloc(rows, w_stride);
+    uint8_t *xq = calloc(5, x_stride);
+    float *x = malloc((size_t)n * sizeof(float));
+    for (int r = 0; r < rows; r++) random_weights(wt, w + r * w_stride, n);
+    for (int b = 0; b < 5; b++) {
+        random_activations(x, n);
+        lf_quantize_act(wt->type, x, xq + b * x_stride, n);
+    }
+    lf_kernels_set_level(level);
+    for (int n_batch = 1; n_batch <= 5; n_batch += 4) {
+        const size_t y_stride = 12;
+        float y[5 * 12];
+        for (int i = 0; i < 5 * 12; i++) y[i] = -12345.0f;
+        lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xq, x_stride, n_batch, y, y_stride);
+        int bad = 0, clobbered = 0;
+        for (int b = 0; b < 5; b++)
+            for (int r = 0; r < (int)y_stride; r++) {
+                float v = y[b * y_stride + r];
+                if (b < n_batch && r >= r0 && r < r1) {
+                    if (v != dot_one(wt->type, w + r * w_stride, row_bytes, n, xq + b * x_stride)) bad++;
+                } else if (v != -12345.0f) {
+                    clobbered++;
+                }
+            }
+        CHECK_MSG(bad == 0 && clobbered == 0, "%s %s matmul_rows batch %d: %d wrong, %d clobbered",
+                  wt->name, lf_simd_level_name(level), n_batch, bad, clobbered);
+    }
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+    free(w);
+    free(xq);
+    free(x);
+}
+
+static void test_float_helpers(lf_simd_level level) {
+    const int64_t sizes[] = {1, 7, 33, 1000};
+    lf_kernels_set_level(level);
+    for (size_t s = 0; s < 4; s++) {
+        int64_t n = sizes[s];
+        float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+        double ref = 0.0, mag = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            a[i] = rnd_uniform();
+            b[i] = rnd_uniform();
+            y[i] = rnd_uniform();
+            ref += (double)a[i] * b[i];
+            mag += fabs((double)a[i] * b[i]);
+        }
+        float got = lf_dot_f32(a, b, n);
+        CHECK_MSG(fabs(got - ref) <= 1e-6 * mag + 1e-7, "dot_f32 %s n=%lld: %.9g vs %.9g",
+                  lf_simd_level_name(level), (long long)n, got, ref);
+        float *y0 = malloc(n * sizeof(float));
+        memcpy(y0, y, n * sizeof(float));
+        lf_axpy_f32(y, 0.75f, a, n);
+        int bad = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (fabs(y[i] - (y0[i] + 0.75 * (double)a[i])) > 1e-6) bad++;
+        CHECK_MSG(bad == 0, "axpy %s n=%lld: %d wrong", lf_simd_level_name(level), (long long)n, bad);
+        free(a);
+        free(b);
+        free(y);
+        free(y0);
+    }
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+}
+
+static void test_levels(void) {
+    lf_kernels_init();
+    lf_simd_level detected = lf_kernels_detected_level();
+    lf_kernels_set_level(LF_SIMD_AVX512);
+    CHECK(lf_kernels_level() == detected);
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+    CHECK(lf_kernels_level() == LF_SIMD_SCALAR);
+    CHECK(strcmp(lf_simd_level_name(LF_SIMD_AVX2), "avx2") == 0);
+    printf("detected SIMD level: %s\n", lf_simd_level_name(detected));
+}
+
+int main(void) {
+    test_f16_known_values();
+    test_f16_round_trip_all();
+#ifdef __FLT16_MAX__
+    test_f16_against_compiler();
+#endif
+    test_bf16();
+    test_type_table();
+    test_levels();
+    test_quantize_act();
+    for (int level = LF_SIMD_SCALAR; level <= (int)lf_kernels_detected_level(); level++) {
+        for (int i = 0; i < N_WEIGHT_TYPES; i++) {
+            test_dots_for_type(&weight_types[i], (lf_simd_level)level);
+            test_matmul_rows(&weight_types[i], (lf_simd_level)level);
+        }
+        test_float_helpers((lf_simd_level)level);
+    }
+    TEST_MAIN_END();
+}
