@@ -34,6 +34,7 @@ struct lf_model {
     lf_weight tok_embd, output; /* output aliases tok_embd when embeddings are tied */
     const float *output_norm;
     const float *rope_freq_factors; /* llama3-style per-frequency divisors, or NULL */
+    float *computed_rope_factors;   /* owned, when derived from rope.scaling metadata */
     lf_layer_weights *layers;
     bool tied_embeddings;
 

@@ -1,5 +1,6 @@
 /* lf_model_load: detects the file format, reads the configuration, exposes the tensors as
  * views, binds them and attaches the tokenizer. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,39 @@ static int gguf_config(lf_model *m, const gguf_file *f, const char *path, lf_err
     return LF_OK;
 }
 
+/* Llama 3.1 RoPE scaling from metadata (when the converter did not store rope_freqs):
+ * long wavelengths are slowed by `factor`, short ones kept, the band between blended. */
+static int llama3_rope_factors(lf_model *m, const gguf_file *f, const char *path, lf_error *err) {
+    char key[128];
+    const char *a = m->architecture;
+    float factor = 8, low = 1, high = 4, old_ctx = 8192;
+    struct { const char *suffix; float *dst; } keys[] = {{"rope.scaling.factor", &factor},
+        {"rope.scaling.low_freq_factor", &low}, {"rope.scaling.high_freq_factor", &high}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        snprintf(key, sizeof key, "%s.%s", a, keys[i].suffix);
+        gguf_get_f32(f, key, keys[i].dst);
+    }
+    uint32_t u;
+    snprintf(key, sizeof key, "%s.rope.scaling.original_context_length", a);
+    if (gguf_get_u32(f, key, &u)) old_ctx = (float)u;
+    if (!(factor > 0) || !(high > low) || !(old_ctx > 0) || m->cfg.rope_dim < 2 || m->cfg.rope_dim > 4096)
+        return lf_fail(err, LF_ERR_FORMAT, "%s: invalid llama3 RoPE scaling parameters", path);
+    const lf_model_config *c = &m->cfg;
+    int n = c->rope_dim / 2;
+    m->computed_rope_factors = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!m->computed_rope_factors) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        double freq = pow(c->rope_theta, -2.0 * i / c->rope_dim), wavelen = 2 * M_PI / freq;
+        double smooth = (old_ctx / wavelen - low) / (high - low), scaled;
+        if (wavelen < old_ctx / high) scaled = freq;
+        else if (wavelen > old_ctx / low) scaled = freq / factor;
+        else scaled = (1 - smooth) * freq / factor + smooth * freq;
+        m->computed_rope_factors[i] = (float)(freq / scaled);
+    }
+    m->rope_freq_factors = m->computed_rope_factors;
+    return LF_OK;
+}
+
 static int gguf_views(lf_model *m, const gguf_file *f, const char *path, lf_error *err) {
     m->tensors = calloc(f->n_tensors ? f->n_tensors : 1, sizeof *m->tensors);
     if (!m->tensors) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
@@ -113,6 +147,12 @@ static int load_gguf(lf_model *m, const char *path, lf_error *err) {
     if (rc) return rc;
     const gguf_file *f = m->gguf;
     if ((rc = gguf_config(m, f, path, err)) || (rc = gguf_views(m, f, path, err))) return rc;
+    char key[128];
+    gguf_string scaling;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", m->architecture);
+    if (!gguf_find_tensor(f, "rope_freqs.weight") && gguf_get_str(f, key, &scaling) &&
+        gguf_string_eq(scaling, "llama3") && (rc = llama3_rope_factors(m, f, path, err)))
+        return rc;
     gguf_string s;
     if (gguf_get_str(f, "general.name", &s)) m->name = dup_gguf_string(s);
     if (gguf_get_str(f, "tokenizer.chat_template", &s)) m->chat_template = dup_gguf_string(s);
@@ -148,7 +188,8 @@ static int load_llama2c(lf_model *m, const char *path, lf_error *err) {
     return LF_OK;
 }
 
-/* tokenizer.bin beside a llama2.c checkpoint is used when it fits the model. */
+/* A GGUF without vocabulary or a llama2.c checkpoint runs without tokenizer (token ids in
+ * and out) unless one is given; tokenizer.bin beside a llama2.c checkpoint is used when it fits the model. */
 static void attach_sibling_tokenizer(lf_model *m, const char *path) {
     char sibling[4096];
     const char *slash = strrchr(path, '/');
@@ -176,7 +217,7 @@ static int attach_tokenizer(lf_model *m, const char *path, const lf_model_params
                            p->tokenizer_path, lf_tokenizer_vocab_size(m->tokenizer), path, m->cfg.vocab_size);
         return LF_OK;
     }
-    if (m->gguf) {
+    if (m->gguf && gguf_find_kv(m->gguf, "tokenizer.ggml.tokens")) {
         if ((rc = lf_tokenizer_from_gguf(m->gguf, &m->tokenizer, err))) return rc;
         if (lf_tokenizer_vocab_size(m->tokenizer) > m->cfg.vocab_size)
             return lf_fail(err, LF_ERR_FORMAT, "%s: vocabulary has %d tokens but token_embd.weight only %d rows", path,
@@ -249,6 +290,7 @@ void lf_model_free(lf_model *m) {
     gguf_close(m->gguf);
     lf_llama2c_close(m->llama2c);
     free(m->layers);
+    free(m->computed_rope_factors);
     free(m->name);
     free(m->format);
     free(m->architecture);

@@ -1,0 +1,90 @@
+"""Forward-pass conformance: llama-fast's logits against the numpy reference
+(tests/ref/llama_ref.py, which dequantizes with the `gguf` package), for synthetic GGUF
+models of every supported tensor type, for SmolLM2-135M-Instruct Q4_1 and for the real
+llama2.c model stories260K.bin (whose greedy token ids must also match).
+
+usage: check_forward.py BUILD_DIR MODEL_GGUF DATA_DIR
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "ref"))
+import llama_ref  # noqa: E402
+
+TYPES = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def our_logits(build, model, tokens, vocab, threads=2):
+    out = subprocess.run([os.path.join(build, "tools", "logits_tool"), model, ",".join(map(str, tokens)), str(threads)],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(out, dtype=np.float32).reshape(len(tokens), vocab)
+
+
+def vocab_of(model):
+    return model["w"]["token_embd.weight"].shape[0]
+
+
+def compare(label, ours, ref):
+    ref = ref.astype(np.float64)
+    ours = ours.astype(np.float64)
+    worst = 1.0
+    for i in range(len(ref)):
+        cos = float(ours[i] @ ref[i] / (np.linalg.norm(ours[i]) * np.linalg.norm(ref[i])))
+        worst = min(worst, cos)
+        check(cos >= 0.999, f"{label}: position {i}: cosine {cos:.6f} < 0.999")
+        top2 = np.sort(ref[i])[-2:]
+        check(int(np.argmax(ours[i])) == int(np.argmax(ref[i])),
+              f"{label}: position {i}: argmax {np.argmax(ours[i])} != reference {np.argmax(ref[i])} "
+              f"(reference top-2 gap {top2[1] - top2[0]:.4g})")
+    print(f"{label}: {len(ref)} positions, worst cosine {worst:.6f}", flush=True)
+
+
+def main():
+    build, smollm, data = sys.argv[1], sys.argv[2], sys.argv[3]
+    rng = np.random.default_rng(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in TYPES:
+            path = os.path.join(tmp, f"synthetic-{t}.gguf")
+            subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_synthetic_gguf.py"), path, t],
+                           check=True)
+            model = llama_ref.load_gguf(path)
+            tokens = [int(x) for x in rng.integers(0, vocab_of(model), size=10)]
+            compare(f"synthetic {t}", our_logits(build, path, tokens, vocab_of(model)), llama_ref.forward(model, tokens))
+
+    model = llama_ref.load_gguf(smollm)
+    ids = subprocess.run([os.path.join(build, "llama-fast"), "tokenize", smollm, "--text", "The capital of France is"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    tokens = [int(x) for x in ids]
+    compare("SmolLM2 Q4_1", our_logits(build, smollm, tokens, vocab_of(model)), llama_ref.forward(model, tokens))
+
+    stories = os.path.join(data, "models", "stories260K.bin")
+    model = llama_ref.load_llama2c(stories)
+    tokens = [1, 403, 407, 261, 378]
+    compare("stories260K", our_logits(build, stories, tokens, vocab_of(model)), llama_ref.forward(model, tokens))
+    n_new = 40
+    ref_ids = llama_ref.greedy(model, [1], n_new)
+    out = subprocess.run([os.path.join(build, "llama-fast"), "generate", stories, "--temperature", "0",
+                          "--print-token-ids", "--max-new-tokens", str(n_new), "-t", "1"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    check([int(x) for x in out] == list(ref_ids)[-n_new:] or [int(x) for x in out] == list(ref_ids),
+          f"stories260K greedy ids differ:\n ours {out}\n  ref {list(ref_ids)}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

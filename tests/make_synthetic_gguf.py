@@ -1,0 +1,102 @@
+"""Writes a small random-weight Llama model as GGUF with the `gguf` package's own writer.
+
+Quantized tensors are random block bytes whose fp16 scale fields are then set so the
+dequantized weights have a chosen standard deviation; the numpy reference dequantizes
+them with gguf.quants, so nothing here depends on llama-fast's code.
+
+usage: make_synthetic_gguf.py OUT.gguf WEIGHT_TYPE [--seed N]
+"""
+import argparse
+
+import gguf
+import numpy as np
+from gguf import quants
+
+Q = gguf.GGMLQuantizationType
+
+# byte offsets of the fp16 scale fields in each block (d, and dmin/m where present)
+SCALE_FIELDS = {
+    "Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0],
+    "Q2_K": [80, 82], "Q3_K": [108], "Q4_K": [0, 2], "Q5_K": [0, 2], "Q6_K": [208],
+}
+
+CONFIG = dict(n_layers=2, dim=256, hidden=512, n_heads=4, n_kv_heads=2, vocab=320, ctx=256)
+
+
+def random_blocks(rng, qtype_name, rows, cols, std):
+    qt = Q[qtype_name]
+    block_elems, block_bytes = gguf.GGML_QUANT_SIZES[qt]
+    n_blocks = rows * cols // block_elems
+    raw = rng.integers(0, 256, size=(n_blocks, block_bytes), dtype=np.uint8)
+    offsets = SCALE_FIELDS[qtype_name]
+    # first pass with unit scales measures the spread, second pass rescales to `std`
+    for off in offsets:
+        raw[:, off:off + 2] = np.frombuffer(np.float16(1.0).tobytes(), dtype=np.uint8)
+    probe = quants.dequantize(raw.reshape(rows, -1), qt)
+    scale = std / max(float(probe.std()), 1e-12)
+    for off in offsets:
+        jitter = rng.uniform(0.5, 1.5, size=n_blocks) * scale
+        raw[:, off:off + 2] = jitter.astype(np.float16).view(np.uint8).reshape(n_blocks, 2)
+    return raw.reshape(rows, -1)
+
+
+def weight(rng, type_name, rows, cols, std):
+    if type_name == "F32":
+        return (rng.standard_normal((rows, cols)) * std).astype(np.float32), None
+    if type_name == "F16":
+        return (rng.standard_normal((rows, cols)) * std).astype(np.float16), None
+    if type_name == "BF16":
+        f = (rng.standard_normal((rows, cols)) * std).astype(np.float32)
+        return quants.quantize(f, Q.BF16), Q.BF16
+    return random_blocks(rng, type_name, rows, cols, std), Q[type_name]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("type")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    c = CONFIG
+    rng = np.random.default_rng(a.seed)
+    w = gguf.GGUFWriter(a.out, "llama")
+    w.add_name("synthetic-" + a.type)
+    w.add_block_count(c["n_layers"])
+    w.add_embedding_length(c["dim"])
+    w.add_feed_forward_length(c["hidden"])
+    w.add_head_count(c["n_heads"])
+    w.add_head_count_kv(c["n_kv_heads"])
+    w.add_context_length(c["ctx"])
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    head = c["dim"] // c["n_heads"]
+
+    def add(name, rows, cols, std, type_name=a.type):
+        data, raw_dtype = weight(rng, type_name, rows, cols, std)
+        w.add_tensor(name, data, raw_dtype=raw_dtype)
+
+    def add_norm(name):
+        w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(c["dim"])).astype(np.float32))
+
+    add("token_embd.weight", c["vocab"], c["dim"], 1.0)
+    for l in range(c["n_layers"]):
+        p = f"blk.{l}."
+        add_norm(p + "attn_norm.weight")
+        add(p + "attn_q.weight", c["n_heads"] * head, c["dim"], 0.08)
+        add(p + "attn_k.weight", c["n_kv_heads"] * head, c["dim"], 0.08)
+        add(p + "attn_v.weight", c["n_kv_heads"] * head, c["dim"], 0.08)
+        add(p + "attn_output.weight", c["dim"], c["n_heads"] * head, 0.05)
+        add_norm(p + "ffn_norm.weight")
+        add(p + "ffn_gate.weight", c["hidden"], c["dim"], 0.06)
+        add(p + "ffn_up.weight", c["hidden"], c["dim"], 0.06)
+        add(p + "ffn_down.weight", c["dim"], c["hidden"], 0.05)
+    add_norm("output_norm.weight")
+    add("output.weight", c["vocab"], c["dim"], 0.1)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+if __name__ == "__main__":
+    main()
