@@ -313,7 +313,7 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
     const int rows = 9, r0 = 2, r1 = 9;
     uint64_t row_bytes;
     lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
-    size_t w_stride = row_bytes + 6; /* rows need not be packed */
+    size_t w_stride = row_bytes + 8; /* rows need not be packed */
     size_t x_stride = lf_act_row_bytes(wt->type, n) + 8;
     uint8_t *w = calloc(rows, w_stride);
     uint8_t *xq = calloc(5, x_stride);
