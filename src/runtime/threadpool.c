@@ -1,6 +1,7 @@
 #include "runtime/threadpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -111,5 +112,9 @@ void lf_threadpool_run(lf_threadpool *p, lf_parallel_fn fn, void *arg) {
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mutex);
     fn(0, p->n_threads, arg);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
+    /* yield after a short spin: a descheduled worker must not cost us a whole time slice */
+    for (int i = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; i++) {
+        if (i < SPIN_ITERATIONS) cpu_relax();
+        else sched_yield();
+    }
 }
