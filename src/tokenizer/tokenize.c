@@ -1,0 +1,86 @@
+/* lf_tokenize: optional BOS, then the text is cut at special tokens (user-defined ones
+ * always, control ones with LF_TOKENIZE_PARSE_SPECIAL; leftmost, then longest, match)
+ * and the plain fragments between them are encoded by the vocabulary's algorithm. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "tokenizer/tokenizer_internal.h"
+
+int id_vec_push(id_vec *v, int32_t id) {
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        int32_t *p = realloc(v->ids, cap * sizeof *p);
+        if (!p) return LF_ERR_NOMEM;
+        v->ids = p;
+        v->cap = cap;
+    }
+    v->ids[v->n++] = id;
+    return LF_OK;
+}
+
+/* The special token starting at text[i], or -1. */
+static int32_t special_at(const lf_tokenizer *t, const char *text, size_t len, size_t i,
+                          bool parse_control) {
+    unsigned char b = (unsigned char)text[i];
+    for (uint32_t k = t->special_first[b]; k < t->special_first[b + 1]; k++) {
+        int32_t id = t->specials[k];
+        if (t->types[id] == TOKEN_CONTROL && !parse_control) continue;
+        uint32_t n = piece_len(t, id);
+        if (n <= len - i && memcmp(text + i, piece_text(t, id), n) == 0) return id;
+    }
+    return -1;
+}
+
+/* SentencePiece (as llama.cpp applies it) prefixes a space to the text at the start and
+ * to each fragment that follows a special token. */
+static int encode_fragment(const lf_tokenizer *t, const char *s, size_t n, bool after_special,
+                           id_vec *out) {
+    if (t->kind == TOKENIZER_SPM)
+        return spm_encode(t, s, n, t->add_space_prefix && after_special, out);
+    return bpe_encode(t, s, n, out);
+}
+
+static int encode_all(const lf_tokenizer *t, const char *text, size_t len, int flags,
+                      id_vec *out) {
+    bool add_bos = (flags & LF_TOKENIZE_ADD_BOS) || (t->add_bos && !(flags & LF_TOKENIZE_NO_BOS));
+    int rc = LF_OK;
+    if (add_bos && t->bos >= 0) rc = id_vec_push(out, t->bos);
+    bool parse_control = (flags & LF_TOKENIZE_PARSE_SPECIAL) != 0;
+    bool after_special = true;
+    size_t fragment = 0;
+    for (size_t i = 0; rc == LF_OK && i < len;) {
+        int32_t id = special_at(t, text, len, i, parse_control);
+        if (id < 0) {
+            i++;
+            continue;
+        }
+        if (i > fragment) rc = encode_fragment(t, text + fragment, i - fragment, after_special, out);
+        if (rc == LF_OK) rc = id_vec_push(out, id);
+        after_special = true;
+        i += piece_len(t, id);
+        fragment = i;
+    }
+    if (rc == LF_OK && len > fragment)
+        rc = encode_fragment(t, text + fragment, len - fragment, after_special, out);
+    return rc;
+}
+
+int lf_tokenize(const lf_tokenizer *tok, const char *text, size_t len, int flags,
+                int32_t *ids, size_t cap, size_t *n_out, lf_error *err) {
+    if (n_out) *n_out = 0;
+    if (!tok || (!text && len) || (!ids && cap) || !n_out)
+        return lf_fail(err, LF_ERR_ARG, "lf_tokenize: NULL tokenizer, text, ids or n_out");
+    if ((flags & LF_TOKENIZE_ADD_BOS) && (flags & LF_TOKENIZE_NO_BOS))
+        return lf_fail(err, LF_ERR_ARG, "lf_tokenize: ADD_BOS and NO_BOS are exclusive");
+    id_vec v = {0};
+    int rc = encode_all(tok, text, len, flags, &v);
+    if (rc != LF_OK) {
+        free(v.ids);
+        return lf_fail(err, rc, "lf_tokenize: out of memory for %zu bytes of text", len);
+    }
+    if (v.n && cap) memcpy(ids, v.ids, (v.n < cap ? v.n : cap) * sizeof *ids);
+    *n_out = v.n;
+    free(v.ids);
+    return LF_OK;
+}
