@@ -4,13 +4,16 @@
 #ifndef LF_KERNELS_AVX2_INTERNAL_H
 #define LF_KERNELS_AVX2_INTERNAL_H
 
+#include "kernels/blocks_internal.h"
 #include "kernels/kernels_internal.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #define LF_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 void lf_kernels_fill_avx2_kquants(lf_kernel_table *t);
+void lf_kernels_fill_avx2_x4(lf_kernel_table *t);
 
 static inline LF_AVX2 float hsum_f32x8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -29,10 +32,11 @@ static inline LF_AVX2 int32_t hsum_i32x8(__m256i v) {
 static inline LF_AVX2 float f16(uint16_t h) { return _cvtsh_ss(h); }
 
 /* The 32 nibbles of a legacy block in element order: low nibbles of the 16 bytes are
- * elements 0..15, high nibbles 16..31. */
+ * elements 0..15, high nibbles 16..31. The bytes are broadcast to both 128-bit lanes
+ * (a plain load) and only the upper lane is shifted, which avoids a lane shuffle. */
 static inline LF_AVX2 __m256i legacy_nibbles(const uint8_t qs[16]) {
-    __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
+    __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    both = _mm256_srlv_epi64(both, _mm256_set_epi64x(4, 4, 0, 0));
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
@@ -63,6 +67,18 @@ static inline LF_AVX2 __m256i dot_u8_i8_2scales(__m256i u, __m256i s, int16_t sc
     __m256i scales = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(scale0)),
                                              _mm_set1_epi16(scale1), 1);
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales);
+}
+
+/* Lane 0 = scale d, lane 1 = min m of a Q4_1 block, converted in one instruction. */
+static inline LF_AVX2 __m128 q4_1_dm(const block_q4_1 *b) {
+    uint32_t dm;
+    memcpy(&dm, &b->d, sizeof dm);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)dm));
+}
+
+/* Lane 0 = d, lane 1 = s of a Q8_1 activation block. */
+static inline LF_AVX2 __m128 q8_1_ds(const block_q8_1 *x) {
+    return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)&x->d));
 }
 
 static inline LF_AVX2 __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }

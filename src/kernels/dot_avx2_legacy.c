@@ -17,27 +17,31 @@ static LF_AVX2 float dot_q4_0(const void *w, const void *xq, int64_t n) {
     return hsum_f32x8(acc);
 }
 
-/* Two blocks per iteration with separate accumulators: the loop is latency-bound on
- * the FMA chain otherwise. */
+/* Two blocks per iteration with separate accumulators (the loop is otherwise bound by
+ * the FMA latency). d and m convert together; lane 0 of d,m * xd,xs is the block scale
+ * and lane 1 the min term, which accumulates in a vector too. */
 static LF_AVX2 float dot_q4_1(const void *w, const void *xq, int64_t n) {
     const block_q4_1 *b = w;
     const block_q8_1 *x = xq;
     int64_t nb = n / QK, i = 0;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0.0f;
+    __m128 mins = _mm_setzero_ps();
     for (; i + 1 < nb; i += 2) {
         __m256 p0 = _mm256_cvtepi32_ps(dot_u8_i8(legacy_nibbles(b[i].qs), load256(x[i].qs)));
         __m256 p1 = _mm256_cvtepi32_ps(dot_u8_i8(legacy_nibbles(b[i + 1].qs), load256(x[i + 1].qs)));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * x[i].d), p0, acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i + 1].d) * x[i + 1].d), p1, acc1);
-        mins += f16(b[i].m) * x[i].s + f16(b[i + 1].m) * x[i + 1].s;
+        __m128 s0 = _mm_mul_ps(q4_1_dm(&b[i]), q8_1_ds(&x[i]));
+        __m128 s1 = _mm_mul_ps(q4_1_dm(&b[i + 1]), q8_1_ds(&x[i + 1]));
+        acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(s0), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_broadcastss_ps(s1), p1, acc1);
+        mins = _mm_add_ps(mins, _mm_add_ps(s0, s1));
     }
     for (; i < nb; i++) {
         __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(legacy_nibbles(b[i].qs), load256(x[i].qs)));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * x[i].d), p, acc0);
-        mins += f16(b[i].m) * x[i].s;
+        __m128 s0 = _mm_mul_ps(q4_1_dm(&b[i]), q8_1_ds(&x[i]));
+        acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(s0), p, acc0);
+        mins = _mm_add_ps(mins, s0);
     }
-    return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + mins;
+    return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
 }
 
 /* Q5_0: q = nibble | bit<<4, minus 16; where the fifth bit is clear, OR-ing 0xF0 into the
@@ -156,5 +160,6 @@ void lf_kernels_fill_avx2(lf_kernel_table *t) {
     t->dot_f32 = dot_f32;
     t->axpy_f32 = axpy_f32;
     lf_kernels_fill_avx2_kquants(t);
+    lf_kernels_fill_avx2_x4(t);
 }
 #endif

@@ -9,8 +9,13 @@
  * already converted to lf_act_type of that weight type. */
 typedef float (*lf_dot_fn)(const void *w, const void *xq, int64_t n);
 
+/* One weight row against four activations (xq_stride bytes apart): the row is unpacked
+ * once per block and reused, which is what makes batched prompt processing cheap. */
+typedef void (*lf_dot_x4_fn)(const void *w, const void *xq, size_t xq_stride, int64_t n, float out[4]);
+
 typedef struct lf_kernel_table {
-    lf_dot_fn dot[LF_TYPE_COUNT]; /* indexed by weight type */
+    lf_dot_fn dot[LF_TYPE_COUNT];       /* indexed by weight type */
+    lf_dot_x4_fn dot_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
 } lf_kernel_table;

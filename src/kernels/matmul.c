@@ -9,11 +9,24 @@ enum { ROWS_PER_TILE = 4 };
 void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols,
                     int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
                     float *y, size_t y_stride) {
-    lf_dot_fn dot = lf_kernels_table()->dot[type];
+    const lf_kernel_table *k = lf_kernels_table();
+    lf_dot_fn dot = k->dot[type];
+    lf_dot_x4_fn dot_x4 = k->dot_x4[type];
     const char *wb = w, *xb = xq;
     for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
         int64_t t1 = t0 + ROWS_PER_TILE < r1 ? t0 + ROWS_PER_TILE : r1;
-        for (int b = 0; b < n_batch; b++) {
+        int b = 0;
+        if (dot_x4) {
+            for (; b + 4 <= n_batch; b += 4) {
+                const void *x = xb + (size_t)b * xq_stride;
+                for (int64_t r = t0; r < t1; r++) {
+                    float out[4];
+                    dot_x4(wb + (size_t)r * w_row_bytes, x, xq_stride, n_cols, out);
+                    for (int j = 0; j < 4; j++) y[(size_t)(b + j) * y_stride + (size_t)r] = out[j];
+                }
+            }
+        }
+        for (; b < n_batch; b++) {
             const void *x = xb + (size_t)b * xq_stride;
             float *yb = y + (size_t)b * y_stride;
             for (int64_t r = t0; r < t1; r++) yb[r] = dot(wb + (size_t)r * w_row_bytes, x, n_cols);
