@@ -8,6 +8,7 @@
 
 #include <float.h>
 #include <stdint.h>
+#include <unistd.h>
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -398,7 +399,28 @@ static void test_levels(void) {
     printf("detected SIMD level: %s\n", lf_simd_level_name(detected));
 }
 
-int main(void) {
+/* LLAMA_FAST_SIMD caps the level chosen at init: run this binary again with it set. */
+static void test_env_cap(void) {
+    char self[4096], cmd[4200], line[64] = "";
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK(len > 0);
+    if (len <= 0) return;
+    self[len] = 0;
+    snprintf(cmd, sizeof cmd, "LLAMA_FAST_SIMD=scalar '%s' --print-level", self);
+    FILE *p = popen(cmd, "r");
+    if (p) {
+        if (!fgets(line, sizeof line, p)) line[0] = 0;
+        pclose(p);
+    }
+    CHECK_MSG(strcmp(line, "scalar\n") == 0, "LLAMA_FAST_SIMD=scalar gave level '%s'", line);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--print-level") == 0) {
+        printf("%s\n", lf_simd_level_name(lf_kernels_level()));
+        return 0;
+    }
+    test_env_cap();
     test_f16_known_values();
     test_f16_round_trip_all();
 #ifdef __FLT16_MAX__
