@@ -18,6 +18,7 @@ static void bench_usage(FILE *out) {
             "  -n N[,N...]   generation tests of N tokens (default 128; 0 skips)\n"
             "  -r N          repetitions of each test (default 5)\n"
             "  -t N[,N...]   thread counts (default: physical cores)\n"
+            "  --int8-activations  faster, less exact matrix products (no int8 residual)\n"
             "  --json        one JSON object per test instead of a table\n"
             "  -h, --help    this help\n");
 }
@@ -25,7 +26,7 @@ static void bench_usage(FILE *out) {
 typedef struct bench_options {
     const char *model;
     int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, reps;
-    bool json;
+    bool json, int8_activations;
 } bench_options;
 
 /* The model name with characters that would need JSON escaping replaced by '_'. */
@@ -60,6 +61,7 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
     lf_model_get_info(model, &in);
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = threads;
+    cp.int8_activations = o->int8_activations;
     cp.max_seq_len = n < in.context_length ? n : in.context_length;
     lf_context *ctx = NULL;
     lf_error err = {0};
@@ -82,10 +84,10 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
         snprintf(test, sizeof test, "%s%d", generation ? "tg" : "pp", n);
         if (o->json)
             printf("{\"model\": \"%s\", \"type\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, \"threads\": %d, "
-                   "\"test\": \"%s\", \"n_tokens\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
+                   "\"activations\": \"%s\", \"test\": \"%s\", \"n_tokens\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
                    "\"min\": %.3f, \"max\": %.3f}}\n",
                    json_safe_name(in.name, test_name_buf, sizeof test_name_buf), in.weight_type, (unsigned long long)in.weight_bytes, (unsigned long long)in.n_params,
-                   threads, test, n, o->reps, median, tps[0], tps[o->reps - 1]);
+                   threads, o->int8_activations ? "int8" : "int8+residual", test, n, o->reps, median, tps[0], tps[o->reps - 1]);
         else
             printf("| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %7s | %9.2f | %9.2f | %9.2f |\n", in.name,
                    in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, test, median, tps[0],
@@ -108,6 +110,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
             bench_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) o->json = true;
+        else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
         else if (a[0] != '-') {
             if (o->model) {
                 fprintf(stderr, "error: bench: unexpected argument '%s'\n", a);

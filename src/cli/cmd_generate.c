@@ -31,13 +31,14 @@ static void generate_usage(FILE *out) {
             "  --num-samples N         generate N independent samples (default 1)\n"
             "  -t, --threads N         threads (default: physical cores)\n"
             "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
+            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
             "  --print-token-ids       print generated token ids instead of text\n"
             "  -h, --help              this help\n");
 }
 
 typedef struct generate_options {
     const char *model, *prompt, *prompt_ids, *tokenizer_path;
-    bool no_bos, print_ids;
+    bool no_bos, print_ids, int8_activations;
     int max_new, num_samples, threads, max_seq_len;
     lf_sampler_params sampling;
 } generate_options;
@@ -57,6 +58,7 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
             return 0;
         } else if (!strcmp(a, "--no-bos")) o->no_bos = true;
         else if (!strcmp(a, "--print-token-ids")) o->print_ids = true;
+        else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
         else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
         else if (!strcmp(a, "--prompt")) o->prompt = v;
         else if (!strcmp(a, "--prompt-tokens")) o->prompt_ids = v;
@@ -137,6 +139,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = o->threads;
     cp.max_seq_len = o->max_seq_len;
+    cp.int8_activations = o->int8_activations;
     lf_context *ctx = NULL;
     lf_sampler *sampler = NULL;
     lf_error err = {0};

@@ -54,6 +54,8 @@ void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
  * float weights). */
 lf_type lf_act_type(lf_type weight_type);
 void lf_quantize_act(lf_type weight_type, const float *x, void *xq, int64_t n);
+/* The floats that converted activations stand for (inverse of lf_quantize_act). */
+void lf_dequantize_act(lf_type weight_type, const void *xq, float *x, int64_t n);
 /* Bytes of n activations converted for weight_type. */
 size_t lf_act_row_bytes(lf_type weight_type, int64_t n);
 

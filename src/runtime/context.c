@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 lf_context_params lf_context_default_params(void) {
-    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false};
+    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false, .int8_activations = false};
     return p;
 }
 
@@ -92,7 +92,14 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     ctx->ffn_gate = xalloc(B * c->hidden_dim * f, &ok);
     ctx->ffn_up = xalloc(B * c->hidden_dim * f, &ok);
     ctx->act_row_bytes = max_act_row_bytes(model);
-    for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) ctx->act[i] = xalloc(B * ctx->act_row_bytes, &ok);
+    ctx->int8_activations = params->int8_activations;
+    for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
+        ctx->act[i] = xalloc(B * ctx->act_row_bytes, &ok);
+        if (!ctx->int8_activations) ctx->act_resid[i] = xalloc(B * ctx->act_row_bytes, &ok);
+    }
+    size_t widest = (size_t)c->hidden_dim > wide ? (size_t)c->hidden_dim : wide;
+    ctx->act_float = xalloc(widest * f, &ok);
+    ctx->resid_out = xalloc((size_t)n_threads * B * LF_RESID_ROWS * f, &ok);
     ctx->scores = xalloc((size_t)n_threads * n_ctx * f, &ok);
     ctx->logits_cap = 1;
     ctx->logits = xalloc((size_t)c->vocab_size * f, &ok);
@@ -113,9 +120,12 @@ void lf_context_free(lf_context *ctx) {
     if (!ctx) return;
     lf_threadpool_free(ctx->pool);
     float *bufs[] = {ctx->k_cache, ctx->v_cache, ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
-                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->scores, ctx->logits};
+                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->scores, ctx->logits, ctx->act_float, ctx->resid_out};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
-    for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) free(ctx->act[i]);
+    for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
+        free(ctx->act[i]);
+        free(ctx->act_resid[i]);
+    }
     free(ctx);
 }
 

@@ -7,6 +7,8 @@
 
 /* Tokens processed per forward step of a long prompt; bounds the scratch memory. */
 #define LF_MAX_BATCH 256
+/* Weight rows per step of the residual product (they stay in cache for its second pass). */
+#define LF_RESID_ROWS 16
 /* Distinct activation encodings one step may need (weights of mixed types). */
 #define LF_MAX_ACT_SLOTS 3
 
@@ -21,8 +23,12 @@ struct lf_context {
 
     /* scratch for up to LF_MAX_BATCH tokens */
     float *x, *xb, *q, *k, *v, *att, *ffn_gate, *ffn_up;
-    void *act[LF_MAX_ACT_SLOTS]; /* activations converted for a weight type */
-    size_t act_row_bytes;        /* capacity of one row in act[] */
+    void *act[LF_MAX_ACT_SLOTS];       /* activations converted for a weight type */
+    void *act_resid[LF_MAX_ACT_SLOTS]; /* their rounding residuals, converted likewise */
+    size_t act_row_bytes;              /* capacity of one row in act[] */
+    bool int8_activations;             /* no residuals */
+    float *act_float;                  /* one row of dequantized activations */
+    float *resid_out;                  /* per thread: LF_MAX_BATCH × LF_RESID_ROWS partial sums */
     float *scores;               /* attention scores, n_ctx per thread */
 
     float *logits;      /* vocab × n_logits */
