@@ -46,7 +46,8 @@ uint16_t lf_f32_to_f16(float f);
 float lf_bf16_to_f32(uint16_t h);
 uint16_t lf_f32_to_bf16(float f);
 
-/* Scalar reference dequantization of n elements (n a multiple of the block size). */
+/* Scalar reference dequantization of n elements (n a multiple of the block size); also
+ * expands activations (Q8_1, Q8_K) back to floats. */
 void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
 
 /* Matrix-vector products: weights of type W are dotted with activations first converted
@@ -54,8 +55,6 @@ void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
  * float weights). */
 lf_type lf_act_type(lf_type weight_type);
 void lf_quantize_act(lf_type weight_type, const float *x, void *xq, int64_t n);
-/* The floats that converted activations stand for (inverse of lf_quantize_act). */
-void lf_dequantize_act(lf_type weight_type, const void *xq, float *x, int64_t n);
 /* Bytes of n activations converted for weight_type. */
 size_t lf_act_row_bytes(lf_type weight_type, int64_t n);
 

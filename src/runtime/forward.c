@@ -62,7 +62,7 @@ static void convert_activations(lf_context *ctx, lf_type t, const float *x, int 
         void *q = (char *)act + (size_t)b * ctx->act_row_bytes;
         lf_quantize_act(t, row, q, cols);
         if (!resid) continue;
-        lf_dequantize_act(t, q, ctx->act_float, cols);
+        lf_dequantize_row(lf_act_type(t), q, ctx->act_float, cols);
         for (int64_t i = 0; i < cols; i++) ctx->act_float[i] = row[i] - ctx->act_float[i];
         lf_quantize_act(t, ctx->act_float, (char *)resid + (size_t)b * ctx->act_row_bytes, cols);
     }
