@@ -1,0 +1,130 @@
+#!/bin/bash
+# Builds every fuzz/fuzz_*.c as a libFuzzer binary (clang, AddressSanitizer + UBSan) into
+# build-fuzz/, seeds a corpus per target from real files, runs each for FUZZ_SECONDS
+# (default 20) and prints "N passed, M failed"; a target passes when it runs its time
+# without a crash, leak, hang or sanitizer report. Exits non-zero on any failure.
+#
+#   fuzz/run-smoke.sh                  all targets
+#   fuzz/run-smoke.sh fuzz_gguf ...    only these
+#
+# Environment: FUZZ_SECONDS, CC (default clang), LF_TEST_DATA (default ../shared/data),
+# LF_FUZZ_MODEL (SmolLM2 GGUF for fuzz_tokenize, default models/...).
+# Needs clang with libFuzzer; on Debian 12: apt-get install -y clang libclang-rt-14-dev
+set -u
+cd "$(dirname "$0")/.."
+CC=${CC:-clang}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+export LF_TEST_DATA=${LF_TEST_DATA:-../shared/data}
+OUT=build-fuzz
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Isrc -pthread $SAN"
+
+die() {
+    echo "run-smoke: $*" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+mkdir -p "$OUT/obj" "$OUT/seeds" "$OUT/corpus" "$OUT/crashes" "$OUT/logs" || die "cannot create $OUT"
+
+# libFuzzer ships with clang only when the compiler-rt package is installed.
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+    >"$OUT/probe.c"
+"$CC" -fsanitize=fuzzer "$OUT/probe.c" -o "$OUT/probe" 2>"$OUT/logs/probe.log" ||
+    die "$CC cannot link -fsanitize=fuzzer (install clang and libclang-rt-14-dev); see $OUT/logs/probe.log"
+
+# The library, instrumented for coverage once and shared by every target. An object is
+# rebuilt when its source or any header is newer.
+newest_header=$(ls -t include/*.h src/*/*.h 2>/dev/null | head -n 1)
+lib_objs=()
+to_build=()
+for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c; do
+    [ -f "$src" ] || continue
+    obj="$OUT/obj/${src//\//_}.o"
+    lib_objs+=("$obj")
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
+        to_build+=("$src")
+    fi
+done
+if [ ${#to_build[@]} -gt 0 ]; then
+    echo "compiling ${#to_build[@]} library sources for fuzzing"
+    printf '%s\n' "${to_build[@]}" |
+        xargs -P 2 -I{} sh -c 'o="$1/obj/$(echo "$2" | tr / _).o"; '"$CC $CFLAGS"' -fsanitize=fuzzer-no-link -c "$2" -o "$o" || { rm -f "$o"; exit 255; }' _ "$OUT" {} ||
+        die "library build failed"
+fi
+
+# Seed corpora: real files from the shared data, and the fixtures of tests/test_gguf.c.
+seed() { # seed TARGET FILE...
+    mkdir -p "$OUT/seeds/$1"
+    local t=$1
+    shift
+    for f in "$@"; do [ -f "$f" ] && cp "$f" "$OUT/seeds/$t/"; done
+    return 0
+}
+D=$LF_TEST_DATA
+seed fuzz_gguf "$D"/vocab/*.gguf
+seed fuzz_model_gguf "$D/models/stories260K.bin"
+seed fuzz_tokenizer_spm "$D/tokenizers/llama2/tokenizer.model"
+seed fuzz_tokenizer_llama2c "$D/tokenizers/llama2/tokenizer.bin"
+seed fuzz_llama2c "$D/models/stories260K.bin"
+mkdir -p "$OUT/seeds/fuzz_tokenize"
+for inp in "$D"/vocab/*.inp; do # one seed per test string (separated by __ggml_vocab_test__)
+    [ -f "$inp" ] || continue
+    awk -v dir="$OUT/seeds/fuzz_tokenize" -v base="$(basename "$inp")" '
+        /^__ggml_vocab_test__$/ { n++; next }
+        { f = dir "/" base "." n; if (seen[f]++) printf "\n" >> f; printf "%s", $0 >> f }' "$inp"
+done
+if "$CC" $CFLAGS -fsanitize=fuzzer-no-link -Itests tests/test_gguf.c "${lib_objs[@]}" -lm \
+    -o "$OUT/test_gguf_dump" 2>"$OUT/logs/test_gguf_dump.log"; then
+    mkdir -p "$OUT/fixtures"
+    rm -f "$OUT"/fixtures/*
+    "$OUT/test_gguf_dump" --dump "$OUT/fixtures" || die "test_gguf --dump failed"
+    seed fuzz_gguf "$OUT"/fixtures/*.gguf
+    seed fuzz_model_gguf "$OUT"/fixtures/*.gguf
+else
+    echo "warning: tests/test_gguf.c did not build (see $OUT/logs/test_gguf_dump.log); no fixture seeds" >&2
+fi
+
+# Longest input per target: enough for its real seed files.
+max_len() {
+    case $1 in
+    fuzz_gguf) echo 2097152 ;;
+    fuzz_model_gguf | fuzz_llama2c) echo 1100000 ;;
+    fuzz_tokenizer_spm | fuzz_tokenizer_llama2c) echo 524288 ;;
+    fuzz_tokenize) echo 4096 ;;
+    *) echo 65536 ;;
+    esac
+}
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    for f in fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+fi
+
+pass=0 fail=0
+for t in "${targets[@]}"; do
+    [ -f "fuzz/$t.c" ] || { echo "  $t: no fuzz/$t.c"; fail=$((fail + 1)); continue; }
+    log="$OUT/logs/$t.log"
+    if ! "$CC" $CFLAGS -fsanitize=fuzzer "fuzz/$t.c" "${lib_objs[@]}" -lm -o "$OUT/$t" 2>"$log"; then
+        echo "  $t: build failed"
+        sed 's/^/    /' "$log" | head -n 20
+        fail=$((fail + 1))
+        continue
+    fi
+    mkdir -p "$OUT/corpus/$t" "$OUT/seeds/$t"
+    "$OUT/$t" "$OUT/corpus/$t" "$OUT/seeds/$t" -max_total_time="$FUZZ_SECONDS" -max_len="$(max_len "$t")" \
+        -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 -artifact_prefix="$OUT/crashes/$t-" >"$log" 2>&1
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    if [ $rc -eq 0 ]; then
+        pass=$((pass + 1))
+        printf '  %-26s ok      %s runs in %ss\n' "$t" "${execs:-?}" "$FUZZ_SECONDS"
+    else
+        fail=$((fail + 1))
+        printf '  %-26s FAILED  (exit %d) after %s runs; log %s\n' "$t" $rc "${execs:-?}" "$log"
+        grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -n 8 | sed 's/^/    /'
+    fi
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
