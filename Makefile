@@ -21,7 +21,8 @@ BIN := $(BUILD)/llama-fast
 MODEL_DIR ?= models
 DEFAULT_MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: all run test test-san fuzz-smoke model clean
+.PHONY: all run test test-deps test-san fuzz-smoke model clean
+PYTHON ?= python3
 all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -51,11 +52,15 @@ $(DEFAULT_MODEL):
 run: $(BIN) $(DEFAULT_MODEL)
 	$(BIN) generate $(DEFAULT_MODEL) --prompt "The capital of France is" --temperature 0 --max-new-tokens 32
 
-test: all $(DEFAULT_MODEL)
-	BUILD=$(BUILD) MODEL=$(DEFAULT_MODEL) tests/run.sh
+# Python is used only by the tests, as the independent reference (numpy, gguf, sentencepiece).
+test-deps:
+	PYTHON=$(PYTHON) scripts/pip-install.sh -r tests/requirements.txt
+
+test: all $(DEFAULT_MODEL) test-deps
+	BUILD=$(BUILD) MODEL=$(DEFAULT_MODEL) PYTHON=$(PYTHON) tests/run.sh
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-san:
+test-san: $(DEFAULT_MODEL) test-deps
 	$(MAKE) BUILD=build-san OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	BUILD=build-san MODEL=$(DEFAULT_MODEL) LF_SANITIZED=1 tests/run.sh
 
