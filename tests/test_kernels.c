@@ -356,6 +356,163 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
     free(x);
 }
 
+/* ------------------------------------------------ activation + residual products */
+
+/* xq = quant(x) and xr = quant(x - dequant(xq)), the way the runtime sends activations. */
+static void quantize_with_residual(lf_type type, const float *x, void *xq, void *xr, int64_t n) {
+    float *back = malloc((size_t)n * sizeof(float));
+    lf_quantize_act(type, x, xq, n);
+    lf_dequantize_row(lf_act_type(type), xq, back, n);
+    for (int64_t i = 0; i < n; i++) back[i] = x[i] - back[i];
+    lf_quantize_act(type, back, xr, n);
+    free(back);
+}
+
+static float dot2_one(lf_type type, const void *w, size_t row_bytes, int64_t n, const void *xq, const void *xr) {
+    float y = NAN;
+    lf_matmul_rows_residual(type, w, row_bytes, n, 0, 1, xq, xr, 0, 1, &y, 1);
+    return y;
+}
+
+/* The fused kernel (dot2) at this level against the scalar dot2 and against two plain
+ * dots, on real residuals and on an unrelated second activation (full int8 range). */
+static void test_dot2_for_type(const struct weight_type *wt, lf_simd_level level) {
+    if (wt->block_elems == 1) return; /* float weights take float activations: no residual */
+    const int64_t sizes[] = {wt->block_elems, 3 * wt->block_elems, 8 * wt->block_elems, 4096};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        uint64_t row_bytes;
+        lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
+        uint8_t *w = malloc(row_bytes);
+        float *x = malloc((size_t)n * sizeof(float));
+        size_t act_bytes = lf_act_row_bytes(wt->type, n);
+        void *xq = malloc(act_bytes), *xr = malloc(act_bytes);
+        for (int trial = 0; trial < 4; trial++) {
+            random_weights(wt, w, n);
+            random_activations(x, n);
+            if (trial < 2) {
+                quantize_with_residual(wt->type, x, xq, xr, n);
+            } else {
+                lf_quantize_act(wt->type, x, xq, n);
+                random_activations(x, n);
+                lf_quantize_act(wt->type, x, xr, n);
+            }
+            double mag_q, mag_r;
+            reference_dot(wt->type, w, xq, n, &mag_q);
+            reference_dot(wt->type, w, xr, n, &mag_r);
+            double mag = mag_q + mag_r;
+            lf_kernels_set_level(level);
+            float got = dot2_one(wt->type, w, row_bytes, n, xq, xr);
+            float two = dot_one(wt->type, w, row_bytes, n, xq) + dot_one(wt->type, w, row_bytes, n, xr);
+            lf_kernels_set_level(LF_SIMD_SCALAR);
+            float scalar = dot2_one(wt->type, w, row_bytes, n, xq, xr);
+            float scalar_two = dot_one(wt->type, w, row_bytes, n, xq) + dot_one(wt->type, w, row_bytes, n, xr);
+            CHECK_MSG(scalar == scalar_two, "%s n=%lld: scalar dot2 %.9g != dot + dot %.9g", wt->name,
+                      (long long)n, scalar, scalar_two);
+            CHECK_MSG(fabs((double)got - two) <= 1e-5 * mag + 1e-7, "%s %s n=%lld trial %d: dot2 %.9g vs dot+dot %.9g",
+                      wt->name, lf_simd_level_name(level), (long long)n, trial, got, two);
+            CHECK_MSG(fabs((double)got - scalar) <= 1e-5 * mag + 1e-7, "%s %s n=%lld trial %d: dot2 %.9g vs scalar %.9g",
+                      wt->name, lf_simd_level_name(level), (long long)n, trial, got, scalar);
+        }
+        free(w);
+        free(x);
+        free(xq);
+        free(xr);
+    }
+}
+
+/* lf_matmul_rows_residual over a row range and a batch equals two lf_matmul_rows calls
+ * summed (rel. 1e-5), writes only its rows and honours the strides; 1, 3, 5 exercise
+ * the single path, 4 and 5 the four-activation kernels, 9 both. */
+static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_level level) {
+    if (wt->block_elems == 1) return;
+    enum { MAX_BATCH = 9, Y_STRIDE = 12 };
+    const int64_t n = 4 * wt->block_elems;
+    const int rows = 9, r0 = 1, r1 = 8;
+    uint64_t row_bytes;
+    lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
+    size_t w_stride = row_bytes + 8;
+    size_t x_stride = lf_act_row_bytes(wt->type, n) + 8;
+    uint8_t *w = calloc(rows, w_stride);
+    uint8_t *xq = calloc(MAX_BATCH, x_stride), *xr = calloc(MAX_BATCH, x_stride);
+    float *x = malloc((size_t)n * sizeof(float));
+    for (int r = 0; r < rows; r++) random_weights(wt, w + r * w_stride, n);
+    for (int b = 0; b < MAX_BATCH; b++) {
+        random_activations(x, n);
+        quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
+    }
+    lf_kernels_set_level(level);
+    const int batches[] = {1, 3, 4, 5, 9};
+    for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++) {
+        int n_batch = batches[k];
+        float y[MAX_BATCH * Y_STRIDE], yq[MAX_BATCH * Y_STRIDE], yr[MAX_BATCH * Y_STRIDE];
+        for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+        lf_matmul_rows_residual(wt->type, w, w_stride, n, r0, r1, xq, xr, x_stride, n_batch, y, Y_STRIDE);
+        lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xq, x_stride, n_batch, yq, Y_STRIDE);
+        lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xr, x_stride, n_batch, yr, Y_STRIDE);
+        int bad = 0, clobbered = 0;
+        for (int b = 0; b < MAX_BATCH; b++)
+            for (int r = 0; r < Y_STRIDE; r++) {
+                float v = y[b * Y_STRIDE + r];
+                if (b < n_batch && r >= r0 && r < r1) {
+                    double mag_q, mag_r;
+                    reference_dot(wt->type, w + r * w_stride, xq + b * x_stride, n, &mag_q);
+                    reference_dot(wt->type, w + r * w_stride, xr + b * x_stride, n, &mag_r);
+                    double sum = (double)yq[b * Y_STRIDE + r] + yr[b * Y_STRIDE + r];
+                    if (!(fabs(v - sum) <= 1e-5 * (mag_q + mag_r) + 1e-7)) bad++;
+                } else if (v != -12345.0f) {
+                    clobbered++;
+                }
+            }
+        CHECK_MSG(bad == 0 && clobbered == 0, "%s %s matmul_rows_residual batch %d: %d wrong, %d clobbered",
+                  wt->name, lf_simd_level_name(level), n_batch, bad, clobbered);
+    }
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+    free(w);
+    free(xq);
+    free(xr);
+    free(x);
+}
+
+/* The residual must actually buy accuracy: against the float product, W·xq + W·xr is far
+ * closer than W·xq alone (checked on the sum over many rows). */
+static void test_residual_accuracy(void) {
+    const int64_t n = 1024;
+    const int rows = 16;
+    for (int i = 0; i < N_WEIGHT_TYPES; i++) {
+        const struct weight_type *wt = &weight_types[i];
+        if (wt->block_elems == 1) continue;
+        uint64_t row_bytes;
+        lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
+        uint8_t *w = malloc(rows * row_bytes);
+        float *x = malloc(n * sizeof(float)), *wf = malloc(n * sizeof(float));
+        size_t act_bytes = lf_act_row_bytes(wt->type, n);
+        void *xq = malloc(act_bytes), *xr = malloc(act_bytes);
+        for (int r = 0; r < rows; r++) random_weights(wt, w + r * row_bytes, n);
+        random_activations(x, n);
+        quantize_with_residual(wt->type, x, xq, xr, n);
+        lf_kernels_set_level(lf_kernels_detected_level());
+        float y2[16], y1[16];
+        lf_matmul_rows_residual(wt->type, w, row_bytes, n, 0, rows, xq, xr, 0, 1, y2, rows);
+        lf_matmul_rows(wt->type, w, row_bytes, n, 0, rows, xq, 0, 1, y1, rows);
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        double err1 = 0, err2 = 0;
+        for (int r = 0; r < rows; r++) {
+            lf_dequantize_row(wt->type, w + r * row_bytes, wf, n);
+            double ref = 0;
+            for (int64_t j = 0; j < n; j++) ref += (double)wf[j] * x[j];
+            err1 += fabs(y1[r] - ref);
+            err2 += fabs(y2[r] - ref);
+        }
+        CHECK_MSG(err2 * 20 < err1, "%s: residual error %.3g not far below int8 error %.3g", wt->name, err2, err1);
+        free(w);
+        free(x);
+        free(wf);
+        free(xq);
+        free(xr);
+    }
+}
+
 static void test_float_helpers(lf_simd_level level) {
     const int64_t sizes[] = {1, 7, 33, 1000};
     lf_kernels_set_level(level);
@@ -434,8 +591,11 @@ int main(int argc, char **argv) {
         for (int i = 0; i < N_WEIGHT_TYPES; i++) {
             test_dots_for_type(&weight_types[i], (lf_simd_level)level);
             test_matmul_rows(&weight_types[i], (lf_simd_level)level);
+            test_dot2_for_type(&weight_types[i], (lf_simd_level)level);
+            test_matmul_rows_residual(&weight_types[i], (lf_simd_level)level);
         }
         test_float_helpers((lf_simd_level)level);
     }
+    test_residual_accuracy();
     TEST_MAIN_END();
 }

@@ -64,6 +64,7 @@ static void init_tables(void) {
     detected = probe_cpu();
 #if defined(__x86_64__) || defined(__i386__)
     lf_kernels_fill_avx2(&tables[LF_SIMD_AVX2]);
+    lf_kernels_fill_avx2_dot2(&tables[LF_SIMD_AVX2]);
     tables[LF_SIMD_AVX512] = tables[LF_SIMD_AVX2];
     lf_kernels_fill_avx512(&tables[LF_SIMD_AVX512]);
 #endif

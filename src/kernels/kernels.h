@@ -64,6 +64,17 @@ void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_c
                     int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
                     float *y, size_t y_stride);
 
+/* y[b*y_stride + r] = dot(row r of W, xq_b) + dot(row r of W, xr_b): the product with an
+ * activation sent as its int8 quantization xq plus the int8 quantization xr of the
+ * rounding residual (x - dequant(xq)), which matches float arithmetic far better than xq
+ * alone. xr has the layout and stride of xq. Each weight block is read and unpacked once
+ * for both, so this costs far less than two lf_matmul_rows calls. Meant for quantized
+ * weight types: F32/F16/BF16 weights take float activations, which have no residual, and
+ * the runtime never calls it for them (it still works: dot + dot). */
+void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols, int64_t r0,
+                             int64_t r1, const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y,
+                             size_t y_stride);
+
 /* Float helpers for attention and norms. */
 float lf_dot_f32(const float *a, const float *b, int64_t n);
 void lf_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */

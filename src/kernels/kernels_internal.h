@@ -13,9 +13,21 @@ typedef float (*lf_dot_fn)(const void *w, const void *xq, int64_t n);
  * once per block and reused, which is what makes batched prompt processing cheap. */
 typedef void (*lf_dot_x4_fn)(const void *w, const void *xq, size_t xq_stride, int64_t n, float out[4]);
 
+/* One weight row against an activation xq and its rounding residual xr (same layout):
+ * dot(w, xq) + dot(w, xr), with each weight block unpacked once for both. Quantized
+ * weight types only (float weights take float activations, which have no residual). */
+typedef float (*lf_dot2_fn)(const void *w, const void *xq, const void *xr, int64_t n);
+
+/* The same for four activations (and their four residuals, at the same offsets from xr
+ * as the activations from xq), xq_stride bytes apart. */
+typedef void (*lf_dot2_x4_fn)(const void *w, const void *xq, const void *xr, size_t xq_stride, int64_t n,
+                              float out[4]);
+
 typedef struct lf_kernel_table {
     lf_dot_fn dot[LF_TYPE_COUNT];       /* indexed by weight type */
     lf_dot_x4_fn dot_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot */
+    lf_dot2_fn dot2[LF_TYPE_COUNT];     /* quantized types; NULL (float types) means dot + dot */
+    lf_dot2_x4_fn dot2_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot2 */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
 } lf_kernel_table;
@@ -23,6 +35,10 @@ typedef struct lf_kernel_table {
 void lf_kernels_fill_scalar(lf_kernel_table *t);
 void lf_kernels_fill_avx2(lf_kernel_table *t);
 void lf_kernels_fill_avx512(lf_kernel_table *t);
+/* Fused activation + residual kernels (dot2, dot2_x4), AVX2: legacy types in
+ * dot2_avx2_legacy.c (which also fills the K-quants from dot2_avx2_kquants.c). */
+void lf_kernels_fill_avx2_dot2(lf_kernel_table *t);
+void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t);
 
 /* The table of the current level (initialises on first use). */
 const lf_kernel_table *lf_kernels_table(void);

@@ -99,7 +99,6 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     }
     size_t widest = (size_t)c->hidden_dim > wide ? (size_t)c->hidden_dim : wide;
     ctx->act_float = xalloc(widest * f, &ok);
-    ctx->resid_out = xalloc((size_t)n_threads * B * LF_RESID_ROWS * f, &ok);
     ctx->scores = xalloc((size_t)n_threads * n_ctx * f, &ok);
     ctx->logits_cap = 1;
     ctx->logits = xalloc((size_t)c->vocab_size * f, &ok);
@@ -120,7 +119,7 @@ void lf_context_free(lf_context *ctx) {
     if (!ctx) return;
     lf_threadpool_free(ctx->pool);
     float *bufs[] = {ctx->k_cache, ctx->v_cache, ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
-                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->scores, ctx->logits, ctx->act_float, ctx->resid_out};
+                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->scores, ctx->logits, ctx->act_float};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         free(ctx->act[i]);

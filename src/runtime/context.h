@@ -7,8 +7,6 @@
 
 /* Tokens processed per forward step of a long prompt; bounds the scratch memory. */
 #define LF_MAX_BATCH 256
-/* Weight rows per step of the residual product (they stay in cache for its second pass). */
-#define LF_RESID_ROWS 16
 /* Distinct activation encodings one step may need (weights of mixed types). */
 #define LF_MAX_ACT_SLOTS 3
 
@@ -28,7 +26,6 @@ struct lf_context {
     size_t act_row_bytes;              /* capacity of one row in act[] */
     bool int8_activations;             /* no residuals */
     float *act_float;                  /* one row of dequantized activations */
-    float *resid_out;                  /* per thread: LF_MAX_BATCH × LF_RESID_ROWS partial sums */
     float *scores;               /* attention scores, n_ctx per thread */
 
     float *logits;      /* vocab × n_logits */

@@ -18,38 +18,23 @@ typedef struct matmul_job {
     matmul_item items[LF_MAX_ACT_SLOTS];
     int n_items, n_batch;
     size_t act_stride;
-    float *resid_out; /* per thread LF_MAX_BATCH × LF_RESID_ROWS */
 } matmul_job;
-
-/* y = W · (act + residual) over rows [r0, r1), LF_RESID_ROWS rows at a time so each
- * weight row is read from memory once for both products. */
-static void residual_matmul(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1, float *partial) {
-    const lf_weight *w = it->w;
-    size_t y_stride = (size_t)w->rows;
-    for (int64_t r = r0; r < r1; r += LF_RESID_ROWS) {
-        int64_t n_rows = r1 - r < LF_RESID_ROWS ? r1 - r : LF_RESID_ROWS;
-        lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r, r + n_rows, it->act, job->act_stride,
-                       job->n_batch, it->y, y_stride);
-        const char *rows = (const char *)w->data + (size_t)r * w->row_bytes;
-        lf_matmul_rows(w->type, rows, w->row_bytes, w->cols, 0, n_rows, it->resid, job->act_stride, job->n_batch,
-                       partial, LF_RESID_ROWS);
-        for (int b = 0; b < job->n_batch; b++)
-            for (int64_t i = 0; i < n_rows; i++) it->y[b * y_stride + r + i] += partial[b * LF_RESID_ROWS + i];
-    }
-}
 
 static void matmul_worker(int ti, int nt, void *arg) {
     const matmul_job *job = arg;
     for (int i = 0; i < job->n_items; i++) {
         const matmul_item *it = &job->items[i];
-        int64_t rows = it->w->rows, r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
+        const lf_weight *w = it->w;
+        int64_t rows = w->rows, r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
         if (r1 <= r0) continue;
         if (!it->resid) {
-            lf_matmul_rows(it->w->type, it->w->data, it->w->row_bytes, it->w->cols, r0, r1, it->act,
-                           job->act_stride, job->n_batch, it->y, (size_t)rows);
+            lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, job->n_batch,
+                           it->y, (size_t)rows);
             continue;
         }
-        residual_matmul(job, it, r0, r1, job->resid_out + (size_t)ti * LF_MAX_BATCH * LF_RESID_ROWS);
+        /* y = W · (act + residual): the fused kernels unpack each weight block once for both */
+        lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid,
+                                job->act_stride, job->n_batch, it->y, (size_t)rows);
     }
 }
 
@@ -72,7 +57,7 @@ static void convert_activations(lf_context *ctx, lf_type t, const float *x, int 
  * cols floats), converting x once per distinct activation type. */
 static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight *const *ws, float *const *ys,
                         int count) {
-    matmul_job job = {.n_items = count, .n_batch = n, .act_stride = ctx->act_row_bytes, .resid_out = ctx->resid_out};
+    matmul_job job = {.n_items = count, .n_batch = n, .act_stride = ctx->act_row_bytes};
     lf_type slot_type[LF_MAX_ACT_SLOTS];
     int n_slots = 0;
     for (int i = 0; i < count; i++) {
