@@ -12,13 +12,22 @@
 /* ---------------------------------------------------------------- one activation */
 
 /* Signed weights q (Q4_0, Q5_0, Q8_0): |q| once, q's sign moved onto both activations. */
-static inline LF_AVX2 void signed2_step(__m256i q, float dw, const block_q8_0 *xq, const block_q8_0 *xr,
+/* The three fp16 scales (weight, activation, residual) convert in one instruction:
+ * lanes (dw*dq, dw*dr) come from one multiply. */
+static inline LF_AVX2 __m128 signed2_scales(uint16_t dw, const block_q8_0 *xq, const block_q8_0 *xr) {
+    __m128i h = _mm_cvtsi32_si128((int)((uint32_t)xq->d | (uint32_t)xr->d << 16));
+    __m128 s = _mm_cvtph_ps(_mm_insert_epi16(h, dw, 2)); /* dq, dr, dw, 0 */
+    return _mm_mul_ps(s, _mm_shuffle_ps(s, s, _MM_SHUFFLE(2, 2, 2, 2)));
+}
+
+static inline LF_AVX2 void signed2_step(__m256i q, uint16_t dw, const block_q8_0 *xq, const block_q8_0 *xr,
                                         __m256 *acc_q, __m256 *acc_r) {
     __m256i abs_q = _mm256_sign_epi8(q, q);
     __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(abs_q, _mm256_sign_epi8(load256(xq->qs), q)));
     __m256 pr = _mm256_cvtepi32_ps(dot_u8_i8(abs_q, _mm256_sign_epi8(load256(xr->qs), q)));
-    *acc_q = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(xq->d)), pq, *acc_q);
-    *acc_r = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(xr->d)), pr, *acc_r);
+    __m128 s = signed2_scales(dw, xq, xr);
+    *acc_q = _mm256_fmadd_ps(_mm256_broadcastss_ps(s), pq, *acc_q);
+    *acc_r = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(s)), pr, *acc_r);
 }
 
 static inline LF_AVX2 __m256i q4_0_quants(const block_q4_0 *b) {
@@ -40,7 +49,7 @@ static LF_AVX2 float dot2_q4_0(const void *w, const void *xq, const void *xr, in
     const block_q4_0 *b = w;
     const block_q8_0 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) signed2_step(q4_0_quants(&b[i]), f16(b[i].d), &q[i], &r[i], &acc_q, &acc_r);
+    for (int64_t i = 0; i < n / QK; i++) signed2_step(q4_0_quants(&b[i]), b[i].d, &q[i], &r[i], &acc_q, &acc_r);
     return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
 }
 
@@ -48,7 +57,7 @@ static LF_AVX2 float dot2_q5_0(const void *w, const void *xq, const void *xr, in
     const block_q5_0 *b = w;
     const block_q8_0 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) signed2_step(q5_0_quants(&b[i]), f16(b[i].d), &q[i], &r[i], &acc_q, &acc_r);
+    for (int64_t i = 0; i < n / QK; i++) signed2_step(q5_0_quants(&b[i]), b[i].d, &q[i], &r[i], &acc_q, &acc_r);
     return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
 }
 
@@ -56,7 +65,7 @@ static LF_AVX2 float dot2_q8_0(const void *w, const void *xq, const void *xr, in
     const block_q8_0 *b = w;
     const block_q8_0 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) signed2_step(load256(b[i].qs), f16(b[i].d), &q[i], &r[i], &acc_q, &acc_r);
+    for (int64_t i = 0; i < n / QK; i++) signed2_step(load256(b[i].qs), b[i].d, &q[i], &r[i], &acc_q, &acc_r);
     return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
 }
 
@@ -87,9 +96,16 @@ static LF_AVX2 float dot2_q4_1(const void *w, const void *xq, const void *xr, in
     const block_q8_1 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
     __m128 mins = _mm_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++)
+    __m256 acc_q1 = _mm256_setzero_ps(), acc_r1 = _mm256_setzero_ps();
+    __m128 mins1 = _mm_setzero_ps();
+    int64_t nb = n / QK, i = 0;
+    for (; i + 1 < nb; i += 2) {
         unsigned2_step(legacy_nibbles(b[i].qs), q4_1_dm(&b[i]), &q[i], &r[i], &acc_q, &acc_r, &mins);
-    return unsigned2_result(acc_q, acc_r, mins);
+        unsigned2_step(legacy_nibbles(b[i + 1].qs), q4_1_dm(&b[i + 1]), &q[i + 1], &r[i + 1], &acc_q1, &acc_r1, &mins1);
+    }
+    for (; i < nb; i++)
+        unsigned2_step(legacy_nibbles(b[i].qs), q4_1_dm(&b[i]), &q[i], &r[i], &acc_q, &acc_r, &mins);
+    return unsigned2_result(_mm256_add_ps(acc_q, acc_q1), _mm256_add_ps(acc_r, acc_r1), _mm_add_ps(mins, mins1));
 }
 
 static LF_AVX2 float dot2_q5_1(const void *w, const void *xq, const void *xr, int64_t n) {
