@@ -165,14 +165,16 @@ SIGNED2_X4(dot2_x4_q5_0, block_q5_0, q5_0_quants(&b[i]))
 SIGNED2_X4(dot2_x4_q8_0, block_q8_0, load256(b[i].qs))
 #undef SIGNED2_X4
 
-static inline LF_AVX2 void unsigned2_x_step(__m256i u, __m128 dm, const block_q8_1 *xq, const block_q8_1 *xr,
-                                            __m256 *acc, __m128 *mins) {
+/* d * (dq * u·q + dr * u·r) with the activation scales broadcast straight from memory and
+ * the weight scale d broadcast once per block for all four; lane 1 of
+ * (d, m) * (dq + dr, sq + sr) is the min term. */
+static inline LF_AVX2 void unsigned2_x_step(__m256i u, __m256 d, __m128 dm, const block_q8_1 *xq,
+                                            const block_q8_1 *xr, __m256 *acc, __m128 *mins) {
     __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(u, load256(xq->qs)));
     __m256 pr = _mm256_cvtepi32_ps(dot_u8_i8(u, load256(xr->qs)));
-    __m128 sq = _mm_mul_ps(dm, q8_1_ds(xq)), sr = _mm_mul_ps(dm, q8_1_ds(xr));
-    __m256 s = _mm256_fmadd_ps(_mm256_broadcastss_ps(sr), pr, _mm256_mul_ps(_mm256_broadcastss_ps(sq), pq));
-    *acc = _mm256_add_ps(*acc, s);
-    *mins = _mm_add_ps(*mins, _mm_add_ps(sq, sr));
+    __m256 t = _mm256_fmadd_ps(pr, _mm256_broadcast_ss(&xr->d), _mm256_mul_ps(pq, _mm256_broadcast_ss(&xq->d)));
+    *acc = _mm256_fmadd_ps(d, t, *acc);
+    *mins = _mm_fmadd_ps(dm, _mm_add_ps(q8_1_ds(xq), q8_1_ds(xr)), *mins);
 }
 
 static inline LF_AVX2 float unsigned_x_result(__m256 acc, __m128 mins) {
@@ -192,10 +194,11 @@ static inline LF_AVX2 float unsigned_x_result(__m256 acc, __m128 mins) {
         for (int64_t i = 0; i < n / QK; i++) {                                                             \
             __m256i u = QUANTS;                                                                            \
             __m128 dm = DM;                                                                                \
-            unsigned2_x_step(u, dm, &q0[i], &r0[i], &acc0, &mins0);                                        \
-            unsigned2_x_step(u, dm, &q1[i], &r1[i], &acc1, &mins1);                                        \
-            unsigned2_x_step(u, dm, &q2[i], &r2[i], &acc2, &mins2);                                        \
-            unsigned2_x_step(u, dm, &q3[i], &r3[i], &acc3, &mins3);                                        \
+            __m256 d = _mm256_broadcastss_ps(dm);                                                          \
+            unsigned2_x_step(u, d, dm, &q0[i], &r0[i], &acc0, &mins0);                                     \
+            unsigned2_x_step(u, d, dm, &q1[i], &r1[i], &acc1, &mins1);                                     \
+            unsigned2_x_step(u, d, dm, &q2[i], &r2[i], &acc2, &mins2);                                     \
+            unsigned2_x_step(u, d, dm, &q3[i], &r3[i], &acc3, &mins3);                                     \
         }                                                                                                  \
         out[0] = unsigned_x_result(acc0, mins0);                                                           \
         out[1] = unsigned_x_result(acc1, mins1);                                                           \
