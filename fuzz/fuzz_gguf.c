@@ -22,7 +22,8 @@ static void touch(const void *p, uint64_t n) {
 static void walk_kv(const gguf_file *f, const gguf_kv *kv) {
     touch(kv->key.data, kv->key.len);
     char key[256];
-    if (kv->key.len < sizeof key) {
+    /* the getters take C strings, so keys with a NUL inside are not looked up */
+    if (kv->key.len < sizeof key && !memchr(kv->key.data, 0, kv->key.len)) {
         memcpy(key, kv->key.data, kv->key.len);
         key[kv->key.len] = 0;
         uint32_t u;
