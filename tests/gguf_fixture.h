@@ -316,7 +316,7 @@ static inline void gguf_fixture_tiny_model(gguf_buf *b, const gw_model *m) {
 static inline bool gb_write_file(const gguf_buf *b, const char *path) {
     FILE *fp = fopen(path, "wb");
     if (!fp) return false;
-    bool ok = fwrite(b->p, 1, b->n, fp) == b->n;
+    bool ok = b->n == 0 || fwrite(b->p, 1, b->n, fp) == b->n;
     return fclose(fp) == 0 && ok;
 }
 
