@@ -6,7 +6,7 @@
  * parsing: ids lie in the vocabulary; a call with too little room reports the same count
  * and prefix as one with enough; and byte-level BPE gives back exactly the input when it
  * is valid UTF-8, specials are not parsed and the vocabulary has a piece for every byte of
- * it (SmolLM2's has none for 0x1D, which becomes the unknown token). */
+ * it (SmolLM2's has none for 0x1D, which encoding drops). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

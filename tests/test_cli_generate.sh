@@ -75,6 +75,14 @@ if [ "$(cat "$tmp/out")" = "$want" ]; then ok; else bad "tokenize --file: '$(cat
 run_ok "tokenize bos" "$BIN" tokenize "$DATA/tokenizers/llama2/tokenizer.model" --text "Hello world, héllo 123!"
 if [ "$(cat "$tmp/out")" = "1 $want" ]; then ok; else bad "tokenize with BOS: '$(cat "$tmp/out")'"; fi
 
+# A byte SmolLM2's vocabulary cannot spell (0x1D) is dropped, never turned into the
+# "unknown" id, which that GGUF points at <|endoftext|>.
+printf 'a\035b' >"$tmp/ctl.txt"
+a=$("$BIN" tokenize "$MODEL" --text a)
+b=$("$BIN" tokenize "$MODEL" --text b)
+run_ok "tokenize unspellable byte" "$BIN" tokenize "$MODEL" --file "$tmp/ctl.txt"
+if [ "$(cat "$tmp/out")" = "$a $b" ]; then ok; else bad "a\\x1Db gave '$(cat "$tmp/out")', want '$a $b'"; fi
+
 # info describes the model.
 run_ok "info" "$BIN" info "$MODEL" --tensors
 for needle in "architecture:    llama" "layers:          30" "vocabulary:      49152" "Q4_1" "heads:           9 query, 3 key/value" \

@@ -63,10 +63,11 @@ static int encode_word(bpe_state *st, const unsigned char *w, size_t len, id_vec
         rc = queue_pair(st, l->prev, c.left);
         if (rc == LF_OK) rc = queue_pair(st, c.left, l->next);
     }
-    for (int32_t i = 0; rc == LF_OK && i >= 0; i = st->symbols[i].next) {
-        int32_t id = st->symbols[i].id >= 0 ? st->symbols[i].id : t->unk;
-        if (id >= 0) rc = id_vec_push(out, id);
-    }
+    /* A byte the vocabulary cannot spell is dropped, as Hugging Face's BPE does without an
+     * unknown token: GGUF byte-level vocabularies often name <|endoftext|> as "unknown",
+     * and emitting it would end the text in the middle of a prompt. */
+    for (int32_t i = 0; rc == LF_OK && i >= 0; i = st->symbols[i].next)
+        if (st->symbols[i].id >= 0) rc = id_vec_push(out, st->symbols[i].id);
     return rc;
 }
 
