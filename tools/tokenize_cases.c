@@ -8,26 +8,9 @@
 
 #include "llamafast.h"
 
-static const char SEPARATOR[] = "\n__ggml_vocab_test__\n";
+#include "cli/read_file.h"
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *p = realloc(buf, cap *= 2);
-            if (!p) free(buf);
-            buf = p;
-        }
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
+static const char SEPARATOR[] = "\n__ggml_vocab_test__\n";
 
 static int print_case(const lf_tokenizer *tok, const char *s, size_t len, int flags) {
     size_t n = 0;
@@ -61,7 +44,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     size_t len;
-    char *text = read_file(argv[2], &len);
+    char *text = cli_read_file(argv[2], &len);
     if (!text) {
         fprintf(stderr, "%s: cannot read\n", argv[2]);
         lf_tokenizer_free(tok);

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_path.h"
+#include "cli/read_file.h"
 #include "llamafast.h"
 
 static void usage(FILE *out) {
@@ -17,24 +18,6 @@ static void usage(FILE *out) {
             "                      or \"smollm2\"\n"
             "  --bos / --no-bos    force / suppress BOS (default: as the tokenizer says)\n"
             "  --parse-special     text such as <|im_start|> becomes its special token\n");
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *p = realloc(buf, cap *= 2);
-            if (!p) free(buf);
-            buf = p;
-        }
-    }
-    fclose(f);
-    *len = n;
-    return buf;
 }
 
 int cmd_tokenize(int argc, char **argv) {
@@ -76,7 +59,7 @@ int cmd_tokenize(int argc, char **argv) {
         return 1;
     }
     size_t len = text ? strlen(text) : 0;
-    char *owned = file ? read_all(file, &len) : NULL;
+    char *owned = file ? cli_read_file(file, &len) : NULL;
     if (file && !owned) {
         fprintf(stderr, "tokenize: %s: cannot read\n", file);
         lf_tokenizer_free(tok);
