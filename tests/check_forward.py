@@ -74,6 +74,21 @@ def main():
             compare(f"synthetic {t}", our_logits(build, path, tokens, vocab_of(model)), llama_ref.forward(model, tokens),
                     exact_argmax=False)
 
+        # Llama 3.1 RoPE scaling (metadata and tensor forms), tied embeddings, and a prompt
+        # longer than one 256-token forward batch.
+        variants = [("llama3 rope scaling", "Q8_0", ["--rope-scaling", "llama3"], 40),
+                    ("rope_freqs tensor", "Q4_K", ["--rope-freqs"], 40),
+                    ("tied embeddings", "Q4_1", ["--tied"], 12),
+                    ("300-token prompt", "Q4_0", ["--ctx", "512"], 300)]
+        for label, t, extra, n_tokens in variants:
+            path = os.path.join(tmp, "variant.gguf")
+            subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_synthetic_gguf.py"), path, t,
+                            *extra], check=True)
+            model = llama_ref.load_gguf(path)
+            tokens = [int(x) for x in rng.integers(0, vocab_of(model), size=n_tokens)]
+            compare(f"synthetic {t}, {label}", our_logits(build, path, tokens, vocab_of(model)),
+                    llama_ref.forward(model, tokens), exact_argmax=False)
+
     model = llama_ref.load_gguf(smollm)
     ids = subprocess.run([os.path.join(build, "llama-fast"), "tokenize", smollm, "--text", "The capital of France is"],
                          check=True, capture_output=True, text=True).stdout.split()

@@ -4,7 +4,8 @@ Quantized tensors are random block bytes whose fp16 scale fields are then set so
 dequantized weights have a chosen standard deviation; the numpy reference dequantizes
 them with gguf.quants, so nothing here depends on llama-fast's code.
 
-usage: make_synthetic_gguf.py OUT.gguf WEIGHT_TYPE [--seed N]
+usage: make_synthetic_gguf.py OUT.gguf WEIGHT_TYPE [--seed N] [--tied]
+                               [--rope-scaling llama3 | --rope-freqs] [--ctx N]
 """
 import argparse
 
@@ -56,8 +57,12 @@ def main():
     ap.add_argument("out")
     ap.add_argument("type")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tied", action="store_true", help="no output.weight: logits from token_embd")
+    ap.add_argument("--rope-scaling", choices=["llama3"], help="Llama 3.1 scaling given as metadata")
+    ap.add_argument("--rope-freqs", action="store_true", help="Llama 3.1 scaling as a rope_freqs tensor")
+    ap.add_argument("--ctx", type=int, default=CONFIG["ctx"])
     a = ap.parse_args()
-    c = CONFIG
+    c = dict(CONFIG, ctx=a.ctx)
     rng = np.random.default_rng(a.seed)
     w = gguf.GGUFWriter(a.out, "llama")
     w.add_name("synthetic-" + a.type)
@@ -70,6 +75,15 @@ def main():
     w.add_rope_freq_base(10000.0)
     w.add_layer_norm_rms_eps(1e-5)
     head = c["dim"] // c["n_heads"]
+    if a.rope_scaling:
+        # small original context so the scaling bends frequencies a short test can see
+        w.add_string("llama.rope.scaling.type", "llama3")
+        w.add_float32("llama.rope.scaling.factor", 8.0)
+        w.add_float32("llama.rope.scaling.low_freq_factor", 1.0)
+        w.add_float32("llama.rope.scaling.high_freq_factor", 4.0)
+        w.add_uint32("llama.rope.scaling.original_context_length", 64)
+    if a.rope_freqs:
+        w.add_tensor("rope_freqs.weight", rng.uniform(1.0, 8.0, head // 2).astype(np.float32))
 
     def add(name, rows, cols, std, type_name=a.type):
         data, raw_dtype = weight(rng, type_name, rows, cols, std)
@@ -91,7 +105,8 @@ def main():
         add(p + "ffn_up.weight", c["hidden"], c["dim"], 0.06)
         add(p + "ffn_down.weight", c["dim"], c["hidden"], 0.05)
     add_norm("output_norm.weight")
-    add("output.weight", c["vocab"], c["dim"], 0.1)
+    if not a.tied:
+        add("output.weight", c["vocab"], c["dim"], 0.1)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
