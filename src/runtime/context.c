@@ -36,13 +36,17 @@ int lf_default_thread_count(void) {
     return n_cores > 0 ? n_cores : (int)n_cpu;
 }
 
-static void *xalloc(size_t n, bool *ok) {
+/* 64-byte aligned; zeroed unless lazy. The KV cache is lazy: every position is written
+ * before attention reads it, so its pages are only committed as the conversation grows. */
+static void *aligned_alloc64(size_t n, bool zero, bool *ok) {
     void *p = NULL;
     if (posix_memalign(&p, 64, n ? n : 64) != 0) p = NULL;
     if (!p) *ok = false;
-    else memset(p, 0, n);
+    else if (zero) memset(p, 0, n);
     return p;
 }
+
+static void *xalloc(size_t n, bool *ok) { return aligned_alloc64(n, true, ok); }
 
 static size_t max_act_row_bytes(const lf_model *m) {
     size_t best = 0;
@@ -79,8 +83,8 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim, q_dim = (size_t)c->n_heads * c->head_dim;
     size_t B = LF_MAX_BATCH, f = sizeof(float);
     bool ok = ctx->pool != NULL;
-    ctx->k_cache = xalloc((size_t)c->n_layers * n_ctx * kv_dim * f, &ok);
-    ctx->v_cache = xalloc((size_t)c->n_layers * n_ctx * kv_dim * f, &ok);
+    ctx->k_cache = aligned_alloc64((size_t)c->n_layers * n_ctx * kv_dim * f, false, &ok);
+    ctx->v_cache = aligned_alloc64((size_t)c->n_layers * n_ctx * kv_dim * f, false, &ok);
     ctx->rope_freqs = xalloc((size_t)c->rope_dim / 2 * f, &ok);
     size_t wide = q_dim > (size_t)c->dim ? q_dim : (size_t)c->dim;
     ctx->x = xalloc(B * c->dim * f, &ok);
