@@ -59,12 +59,16 @@ static void use_level(lf_simd_level level) {
 
 static void init_tables(void) {
     lf_kernels_fill_scalar(&tables[LF_SIMD_SCALAR]);
+    lf_kernels_fill_scalar_act(&tables[LF_SIMD_SCALAR]);
+    lf_kernels_fill_scalar_float(&tables[LF_SIMD_SCALAR]);
     tables[LF_SIMD_AVX2] = tables[LF_SIMD_SCALAR];
     tables[LF_SIMD_AVX512] = tables[LF_SIMD_SCALAR];
     detected = probe_cpu();
 #if defined(__x86_64__) || defined(__i386__)
     lf_kernels_fill_avx2(&tables[LF_SIMD_AVX2]);
     lf_kernels_fill_avx2_dot2(&tables[LF_SIMD_AVX2]);
+    lf_kernels_fill_avx2_act(&tables[LF_SIMD_AVX2]);
+    lf_kernels_fill_avx2_float(&tables[LF_SIMD_AVX2]);
     tables[LF_SIMD_AVX512] = tables[LF_SIMD_AVX2];
     lf_kernels_fill_avx512(&tables[LF_SIMD_AVX512]);
 #endif

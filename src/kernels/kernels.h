@@ -78,6 +78,15 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
 /* Float helpers for attention and norms. */
 float lf_dot_f32(const float *a, const float *b, int64_t n);
 void lf_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */
+/* out[i] = x[i] * w[i] / sqrt(mean(x^2) + eps); the sum of squares is kept in double.
+ * out may alias x. */
+void lf_rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps);
+/* gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)). */
+void lf_swiglu_f32(float *gate, const float *up, int64_t n);
+/* x[i] = exp(x[i] - max(x)) in place; returns the sum (accumulated in double), which the
+ * caller divides by. -inf inputs give 0; if every input is -inf all outputs and the sum
+ * are 0. SIMD variants' exp is within a few ulp of the scalar libm expf. */
+float lf_softmax_f32(float *x, int64_t n);
 
 typedef enum lf_simd_level { LF_SIMD_SCALAR = 0, LF_SIMD_AVX2 = 1, LF_SIMD_AVX512 = 2 } lf_simd_level;
 /* Detects the CPU once; idempotent and thread-safe. */

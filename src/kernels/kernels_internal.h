@@ -23,6 +23,10 @@ typedef float (*lf_dot2_fn)(const void *w, const void *xq, const void *xr, int64
 typedef void (*lf_dot2_x4_fn)(const void *w, const void *xq, const void *xr, size_t xq_stride, int64_t n,
                               float out[4]);
 
+/* Activation quantization of nb blocks of the activation type the table slot names
+ * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
+typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
+
 typedef struct lf_kernel_table {
     lf_dot_fn dot[LF_TYPE_COUNT];       /* indexed by weight type */
     lf_dot_x4_fn dot_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot */
@@ -30,6 +34,10 @@ typedef struct lf_kernel_table {
     lf_dot2_x4_fn dot2_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot2 */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
+    lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */
+    void (*rmsnorm_f32)(float *out, const float *x, const float *w, int64_t n, float eps);
+    void (*swiglu_f32)(float *gate, const float *up, int64_t n);
+    float (*softmax_f32)(float *x, int64_t n);
 } lf_kernel_table;
 
 void lf_kernels_fill_scalar(lf_kernel_table *t);
@@ -39,6 +47,12 @@ void lf_kernels_fill_avx512(lf_kernel_table *t);
  * dot2_avx2_legacy.c (which also fills the K-quants from dot2_avx2_kquants.c). */
 void lf_kernels_fill_avx2_dot2(lf_kernel_table *t);
 void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t);
+/* Activation quantization (quantize_act.c, quantize_act_avx2.c) and the float kernels
+ * of norms, SwiGLU and softmax (float_ops.c, float_ops_avx2.c). */
+void lf_kernels_fill_scalar_act(lf_kernel_table *t);
+void lf_kernels_fill_avx2_act(lf_kernel_table *t);
+void lf_kernels_fill_scalar_float(lf_kernel_table *t);
+void lf_kernels_fill_avx2_float(lf_kernel_table *t);
 
 /* The table of the current level (initialises on first use). */
 const lf_kernel_table *lf_kernels_table(void);

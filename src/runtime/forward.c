@@ -75,10 +75,7 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
 }
 
 static void rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    float scale = 1.0f / sqrtf((float)(ss / n) + eps);
-    for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+    lf_rmsnorm_f32(out, x, w, n, eps);
 }
 
 /* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head. */
@@ -114,16 +111,9 @@ static void attention_worker(int ti, int nt, void *arg) {
     for (int task = total * ti / nt; task < total * (ti + 1) / nt; task++) {
         int t = task / c->n_heads, h = task % c->n_heads, kvh = h / group, n_pos = job->pos0 + t + 1;
         const float *q = ctx->q + (size_t)t * q_dim + (size_t)h * hd;
-        float max = -INFINITY;
-        for (int p = 0; p < n_pos; p++) {
+        for (int p = 0; p < n_pos; p++)
             scores[p] = lf_dot_f32(q, kc + (size_t)p * kv_dim + (size_t)kvh * hd, hd) * scale;
-            if (scores[p] > max) max = scores[p];
-        }
-        float sum = 0;
-        for (int p = 0; p < n_pos; p++) {
-            scores[p] = expf(scores[p] - max);
-            sum += scores[p];
-        }
+        float sum = lf_softmax_f32(scores, n_pos);
         float *out = ctx->att + (size_t)t * q_dim + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof *out);
         for (int p = 0; p < n_pos; p++) lf_axpy_f32(out, scores[p] / sum, vc + (size_t)p * kv_dim + (size_t)kvh * hd, hd);
@@ -162,10 +152,7 @@ static void ffn_block(lf_context *ctx, int l, int n) {
     const lf_weight *ws[] = {&L->ffn_gate, &L->ffn_up};
     float *ys[] = {ctx->ffn_gate, ctx->ffn_up};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 2);
-    for (size_t i = 0; i < (size_t)n * hidden; i++) {
-        float g = ctx->ffn_gate[i];
-        ctx->ffn_gate[i] = g / (1.0f + expf(-g)) * ctx->ffn_up[i];
-    }
+    lf_swiglu_f32(ctx->ffn_gate, ctx->ffn_up, (int64_t)n * hidden);
     const lf_weight *down[] = {&L->ffn_down};
     float *out[] = {ctx->xb};
     run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1);

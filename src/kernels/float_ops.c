@@ -1,0 +1,47 @@
+/* Float kernels of the forward pass outside the matrix products: RMSNorm, SwiGLU and the
+ * exponentials of softmax. Scalar references here (libm expf); SIMD variants in
+ * float_ops_avx2.c. The public functions dispatch through the kernel table. */
+#include "kernels/kernels_internal.h"
+
+#include <math.h>
+
+static void rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps) {
+    double ss = 0.0;
+    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
+    for (int64_t i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+}
+
+static void swiglu_f32(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+static float softmax_f32(float *x, int64_t n) {
+    float max = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] > max) max = x[i];
+    if (max == -INFINITY) max = 0.0f; /* all -inf (or empty): exp(-inf) = 0 everywhere */
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    return (float)sum;
+}
+
+void lf_kernels_fill_scalar_float(lf_kernel_table *t) {
+    t->rmsnorm_f32 = rmsnorm_f32;
+    t->swiglu_f32 = swiglu_f32;
+    t->softmax_f32 = softmax_f32;
+}
+
+void lf_rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps) {
+    lf_kernels_table()->rmsnorm_f32(out, x, w, n, eps);
+}
+
+void lf_swiglu_f32(float *gate, const float *up, int64_t n) { lf_kernels_table()->swiglu_f32(gate, up, n); }
+
+float lf_softmax_f32(float *x, int64_t n) { return lf_kernels_table()->softmax_f32(x, n); }
