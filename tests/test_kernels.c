@@ -270,6 +270,230 @@ static void test_quantize_act(void) {
     free(xq);
 }
 
+/* Every SIMD level's activation quantization is bit-identical to the scalar reference:
+ * same scales, same quants (round to nearest, ties to even), same Q8_1 sums and Q8_K
+ * bsums. Inputs cover random values, zeros, all-equal blocks, exact ties, huge and
+ * tiny (subnormal) magnitudes, scales whose inverse overflows, and quiet NaN/inf. */
+static float act_input(int mode, int64_t i, float mag) {
+    float u = rnd_uniform();
+    switch (mode) {
+    case 0: return u;
+    case 1: return u * mag;                               /* magnitudes 2^-150 .. 2^120 */
+    case 2: return 0.0f;                                  /* all zero */
+    case 3: return mag;                                   /* all equal */
+    case 4: return (float)((int)(u * 127.0f)) + (i % 32 == 0 ? 127.0f : 0.5f); /* ties */
+    case 5: return bits_f32(rnd_u32() & 0x807FFFFFu);     /* subnormals */
+    case 6: return u * 1e-37f;                            /* 1/d overflows for fp32 scales */
+    case 7: return u * 3e38f;                             /* fp16 scale overflows */
+    case 8: return i % 5 == 0 ? 0.0f : u * (i % 7 == 0 ? 100.0f : 1.0f);
+    default: {                                            /* any bits, NaNs quiet */
+        uint32_t b = rnd_u32();
+        if ((b & 0x7F800000u) == 0x7F800000u) b |= 0x00400000u;
+        return bits_f32(b);
+    }
+    }
+}
+
+static void test_quantize_act_levels(void) {
+    lf_simd_level top = lf_kernels_detected_level();
+    if (top == LF_SIMD_SCALAR) return;
+    const lf_type weights[] = {LF_TYPE_Q4_0, LF_TYPE_Q4_1, LF_TYPE_Q4_K};
+    const int64_t sizes[] = {256, 32 * 3, 256 * 9};
+    enum { N_MODES = 10 };
+    float *x = malloc(256 * 9 * sizeof(float));
+    uint8_t *ref = malloc(lf_act_row_bytes(LF_TYPE_Q4_1, 256 * 9)), *got = malloc(lf_act_row_bytes(LF_TYPE_Q4_1, 256 * 9));
+    for (int level = LF_SIMD_AVX2; level <= (int)top; level++) {
+        int bad[3] = {0, 0, 0}, runs = 0;
+        for (int rep = 0; rep < 60; rep++)
+            for (int mode = 0; mode < N_MODES; mode++)
+                for (size_t s = 0; s < 3; s++) {
+                    int64_t n = sizes[s];
+                    float mag = ldexpf(1.0f, (int)(rnd_u32() % 271) - 150);
+                    for (int64_t i = 0; i < n; i++) x[i] = act_input(mode, i, mag);
+                    for (size_t k = 0; k < 3; k++) {
+                        int64_t nk = weights[k] == LF_TYPE_Q4_K ? n / 256 * 256 : n / 32 * 32;
+                        if (weights[k] == LF_TYPE_Q4_K && s == 1) nk = 0; /* 96 is not a Q8_K row */
+                        if (nk == 0) continue;
+                        if (s == 0 && weights[k] != LF_TYPE_Q4_K) nk = 32; /* one block */
+                        size_t bytes = lf_act_row_bytes(weights[k], nk);
+                        memset(ref, 0xA5, bytes);
+                        memset(got, 0x5A, bytes);
+                        lf_kernels_set_level(LF_SIMD_SCALAR);
+                        lf_quantize_act(weights[k], x, ref, nk);
+                        lf_kernels_set_level((lf_simd_level)level);
+                        lf_quantize_act(weights[k], x, got, nk);
+                        lf_kernels_set_level(LF_SIMD_SCALAR);
+                        if (memcmp(ref, got, bytes) != 0 && bad[k]++ == 0)
+                            fprintf(stderr, "%s activations differ at %s: mode %d, n=%lld\n",
+                                    lf_type_get(lf_act_type(weights[k]))->name, lf_simd_level_name(level), mode,
+                                    (long long)nk);
+                        runs++;
+                    }
+                }
+        for (int k = 0; k < 3; k++)
+            CHECK_MSG(bad[k] == 0, "%s %s: %d of the runs not bit-identical to scalar",
+                      lf_type_get(lf_act_type(weights[k]))->name, lf_simd_level_name(level), bad[k]);
+        CHECK(runs > 1000);
+    }
+    /* ties round to even: a block with amax 127 has d = 1, so x = k + 0.5 is a tie */
+    for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+        lf_kernels_set_level((lf_simd_level)level);
+        float t[32];
+        for (int j = 0; j < 32; j++) t[j] = j == 0 ? 127.0f : (float)(j - 16) + 0.5f;
+        uint8_t q[40];
+        lf_quantize_act(LF_TYPE_Q4_0, t, q, 32);
+        int bad = 0;
+        for (int j = 1; j < 32; j++) {
+            int k = j - 16, even = (k % 2 == 0) ? k : k + 1; /* k + 0.5 -> the even of k, k+1 */
+            if ((int8_t)q[2 + j] != even) bad++;
+        }
+        CHECK_MSG(bad == 0, "%s: %d ties not rounded to even", lf_simd_level_name((lf_simd_level)level), bad);
+    }
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+    free(x);
+    free(ref);
+    free(got);
+}
+
+/* ------------------------------------------------------- norms, SwiGLU, softmax */
+
+static bool close_rel(double got, double want, double rel, double abs_tol) {
+    if (isnan(want)) return isnan(got);
+    if (isinf(want)) return got == want;
+    return fabs(got - want) <= rel * fabs(want) + abs_tol;
+}
+
+static void test_float_kernels(void) {
+    const int64_t sizes[] = {1, 7, 8, 33, 1000};
+    lf_simd_level top = lf_kernels_detected_level();
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        int64_t n = sizes[si];
+        float *x = malloc(n * sizeof(float)), *w = malloc(n * sizeof(float)), *up = malloc(n * sizeof(float));
+        float *ref = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = rnd_uniform() * (i % 5 == 0 ? 20.0f : 2.0f);
+            w[i] = rnd_uniform() + 1.0f;
+            up[i] = rnd_uniform() * 3.0f;
+        }
+        /* rmsnorm: double reference, and every level against scalar */
+        double ss = 0.0;
+        for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+        double dscale = 1.0 / sqrt(ss / (double)n + 1e-5);
+        for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+            lf_kernels_set_level((lf_simd_level)level);
+            lf_rmsnorm_f32(got, x, w, n, 1e-5f);
+            if (level == LF_SIMD_SCALAR) memcpy(ref, got, n * sizeof(float));
+            int bad_d = 0, bad_s = 0;
+            for (int64_t i = 0; i < n; i++) {
+                if (!close_rel(got[i], x[i] * dscale * w[i], 1e-6, 1e-30)) bad_d++;
+                if (!close_rel(got[i], ref[i], 1e-6, 1e-30)) bad_s++;
+            }
+            CHECK_MSG(bad_d == 0 && bad_s == 0, "rmsnorm %s n=%lld: %d off double, %d off scalar",
+                      lf_simd_level_name((lf_simd_level)level), (long long)n, bad_d, bad_s);
+        }
+        /* swiglu, over g in [-100, 100] */
+        float *g = malloc(n * sizeof(float));
+        for (int64_t i = 0; i < n; i++) g[i] = n == 1000 ? -100.0f + 0.2f * (float)i : rnd_uniform() * 12.0f;
+        for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+            lf_kernels_set_level((lf_simd_level)level);
+            memcpy(got, g, n * sizeof(float));
+            lf_swiglu_f32(got, up, n);
+            if (level == LF_SIMD_SCALAR) memcpy(ref, got, n * sizeof(float));
+            int bad_d = 0, bad_s = 0;
+            for (int64_t i = 0; i < n; i++) {
+                double want = (double)g[i] / (1.0 + exp(-(double)g[i])) * up[i];
+                /* below g = -88.7, exp(-g) overflows float and the float formula gives 0 */
+                if (!close_rel(got[i], want, 1e-6, 1e-35)) bad_d++;
+                if (!close_rel(got[i], ref[i], 1e-6, 1e-37)) bad_s++;
+            }
+            CHECK_MSG(bad_d == 0 && bad_s == 0, "swiglu %s n=%lld: %d off double, %d off scalar",
+                      lf_simd_level_name((lf_simd_level)level), (long long)n, bad_d, bad_s);
+        }
+        /* softmax with -inf and very negative entries */
+        for (int64_t i = 0; i < n; i++) {
+            g[i] = rnd_uniform() * 30.0f;
+            if (i % 9 == 4) g[i] = -INFINITY;
+            if (i % 11 == 6) g[i] = -1e30f;
+            if (i % 13 == 8) g[i] = -95.0f; /* exp underflows into subnormals */
+        }
+        float gmax = -INFINITY;
+        for (int64_t i = 0; i < n; i++) gmax = g[i] > gmax ? g[i] : gmax;
+        double dsum = 0.0;
+        /* the kernel's argument is the float difference x - max: exp of that, in double */
+        for (int64_t i = 0; i < n; i++) dsum += exp((double)(float)(g[i] - gmax));
+        float ref_sum = 0.0f;
+        for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+            lf_kernels_set_level((lf_simd_level)level);
+            memcpy(got, g, n * sizeof(float));
+            float sum = lf_softmax_f32(got, n);
+            if (level == LF_SIMD_SCALAR) {
+                memcpy(ref, got, n * sizeof(float));
+                ref_sum = sum;
+            }
+            int bad_d = 0, bad_s = 0;
+            for (int64_t i = 0; i < n; i++) {
+                double want = exp((double)(float)(g[i] - gmax));
+                /* relative for normal results; subnormal results within a subnormal step */
+                if (!close_rel(got[i], want, 1e-6, 2e-45) || isnan(got[i])) bad_d++;
+                if (!close_rel(got[i], ref[i], 1e-6, 2e-45)) bad_s++;
+            }
+            CHECK_MSG(bad_d == 0 && bad_s == 0, "softmax %s n=%lld: %d off double, %d off scalar",
+                      lf_simd_level_name((lf_simd_level)level), (long long)n, bad_d, bad_s);
+            CHECK_MSG(close_rel(sum, dsum, 1e-6, 0) && close_rel(sum, ref_sum, 1e-6, 0),
+                      "softmax %s n=%lld: sum %.9g, double %.9g, scalar %.9g", lf_simd_level_name((lf_simd_level)level),
+                      (long long)n, sum, dsum, ref_sum);
+            /* every input -inf: zeros and a zero sum, no NaN */
+            for (int64_t i = 0; i < n; i++) got[i] = -INFINITY;
+            sum = lf_softmax_f32(got, n);
+            int nonzero = 0;
+            for (int64_t i = 0; i < n; i++) nonzero += got[i] != 0.0f;
+            CHECK(sum == 0.0f && nonzero == 0);
+        }
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        free(x);
+        free(w);
+        free(up);
+        free(ref);
+        free(got);
+        free(g);
+    }
+}
+
+/* The SIMD exp inside softmax over its whole range: softmax of {0, v} gives exp(v). */
+static void test_exp_range(void) {
+    lf_simd_level top = lf_kernels_detected_level();
+    enum { N = 20001 };
+    float *x = malloc(N * sizeof(float)), *e = malloc(N * sizeof(float));
+    for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+        lf_kernels_set_level((lf_simd_level)level);
+        double worst = 0.0;
+        int bad = 0;
+        for (int rep = 0; rep < 10; rep++) {
+            x[0] = 0.0f;
+            for (int i = 1; i < N; i++) x[i] = -110.0f * (float)(rnd_u32() & 0xFFFFFF) / 16777216.0f;
+            memcpy(e, x, N * sizeof(float));
+            lf_softmax_f32(e, N);
+            for (int i = 0; i < N; i++) {
+                double want = exp((double)x[i]);
+                if (want >= FLT_MIN) {
+                    double rel = fabs(e[i] - want) / want;
+                    if (rel > worst) worst = rel;
+                    if (rel > 1e-6) bad++;
+                } else if (!(fabs(e[i] - want) <= 0x1p-149)) {
+                    bad++;
+                }
+            }
+        }
+        CHECK_MSG(bad == 0, "exp %s: %d values off (worst relative error %.3g)",
+                  lf_simd_level_name((lf_simd_level)level), bad, worst);
+        printf("exp %s: worst relative error %.3g (%.2f ulp of 2^-24)\n", lf_simd_level_name((lf_simd_level)level),
+               worst, worst / 0x1p-24);
+    }
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+    free(x);
+    free(e);
+}
+
 /* ------------------------------------------------------------- dot products */
 
 static void test_dots_for_type(const struct weight_type *wt, lf_simd_level level) {
@@ -587,6 +811,9 @@ int main(int argc, char **argv) {
     test_type_table();
     test_levels();
     test_quantize_act();
+    test_quantize_act_levels();
+    test_float_kernels();
+    test_exp_range();
     for (int level = LF_SIMD_SCALAR; level <= (int)lf_kernels_detected_level(); level++) {
         for (int i = 0; i < N_WEIGHT_TYPES; i++) {
             test_dots_for_type(&weight_types[i], (lf_simd_level)level);
