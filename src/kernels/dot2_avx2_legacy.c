@@ -8,6 +8,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
+#include "kernels/unpack_avx2_internal.h"
 
 /* ---------------------------------------------------------------- one activation */
 
@@ -28,21 +29,6 @@ static inline LF_AVX2 void signed2_step(__m256i q, uint16_t dw, const block_q8_0
     __m128 s = signed2_scales(dw, xq, xr);
     *acc_q = _mm256_fmadd_ps(_mm256_broadcastss_ps(s), pq, *acc_q);
     *acc_r = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(s)), pr, *acc_r);
-}
-
-static inline LF_AVX2 __m256i q4_0_quants(const block_q4_0 *b) {
-    return _mm256_sub_epi8(legacy_nibbles(b->qs), _mm256_set1_epi8(8));
-}
-
-/* Q5_0: where the fifth bit is clear, OR-ing 0xF0 into the nibble gives nibble - 16. */
-static inline LF_AVX2 __m256i q5_0_quants(const block_q5_0 *b) {
-    __m256i high = _mm256_andnot_si256(bits_to_bytes(b->qh), _mm256_set1_epi8((char)0xF0));
-    return _mm256_or_si256(legacy_nibbles(b->qs), high);
-}
-
-static inline LF_AVX2 __m256i q5_1_quants(const block_q5_1 *b) {
-    __m256i high = _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(legacy_nibbles(b->qs), high);
 }
 
 static LF_AVX2 float dot2_q4_0(const void *w, const void *xq, const void *xr, int64_t n) {
@@ -81,16 +67,6 @@ static inline LF_AVX2 void unsigned2_step(__m256i u, __m128 dm, const block_q8_1
     *mins = _mm_add_ps(*mins, _mm_add_ps(sq, sr));
 }
 
-static inline LF_AVX2 float unsigned2_result(__m256 acc_q, __m256 acc_r, __m128 mins) {
-    return hsum_f32x8(_mm256_add_ps(acc_q, acc_r)) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
-}
-
-static inline LF_AVX2 __m128 q5_1_dm(const block_q5_1 *b) {
-    uint32_t dm;
-    memcpy(&dm, &b->d, sizeof dm);
-    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)dm));
-}
-
 static LF_AVX2 float dot2_q4_1(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q4_1 *b = w;
     const block_q8_1 *q = xq, *r = xr;
@@ -105,7 +81,8 @@ static LF_AVX2 float dot2_q4_1(const void *w, const void *xq, const void *xr, in
     }
     for (; i < nb; i++)
         unsigned2_step(legacy_nibbles(b[i].qs), q4_1_dm(&b[i]), &q[i], &r[i], &acc_q, &acc_r, &mins);
-    return unsigned2_result(_mm256_add_ps(acc_q, acc_q1), _mm256_add_ps(acc_r, acc_r1), _mm_add_ps(mins, mins1));
+    return unsigned_result(_mm256_add_ps(_mm256_add_ps(acc_q, acc_q1), _mm256_add_ps(acc_r, acc_r1)),
+                           _mm_add_ps(mins, mins1));
 }
 
 static LF_AVX2 float dot2_q5_1(const void *w, const void *xq, const void *xr, int64_t n) {
@@ -115,7 +92,7 @@ static LF_AVX2 float dot2_q5_1(const void *w, const void *xq, const void *xr, in
     __m128 mins = _mm_setzero_ps();
     for (int64_t i = 0; i < n / QK; i++)
         unsigned2_step(q5_1_quants(&b[i]), q5_1_dm(&b[i]), &q[i], &r[i], &acc_q, &acc_r, &mins);
-    return unsigned2_result(acc_q, acc_r, mins);
+    return unsigned_result(_mm256_add_ps(acc_q, acc_r), mins);
 }
 
 /* ------------------------------------------------------------ four activations */
@@ -124,10 +101,6 @@ static LF_AVX2 float dot2_q5_1(const void *w, const void *xq, const void *xr, in
  * products of one activation are combined in float before the accumulator (one add on
  * the loop-carried chain), so four accumulators (plus four min vectors) stay in
  * registers. Written out per activation for the same reason as dot_avx2_x4.c. */
-static inline LF_AVX2 const void *at(const void *x, size_t stride, int j) {
-    return (const char *)x + (size_t)j * stride;
-}
-
 static inline LF_AVX2 void signed2_x_step(__m256i abs_q, __m256i q, float dw, const block_q8_0 *xq,
                                           const block_q8_0 *xr, __m256 *acc) {
     __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(abs_q, _mm256_sign_epi8(load256(xq->qs), q)));
@@ -136,28 +109,28 @@ static inline LF_AVX2 void signed2_x_step(__m256i abs_q, __m256i q, float dw, co
     *acc = _mm256_fmadd_ps(_mm256_set1_ps(dw), s, *acc);
 }
 
-#define SIGNED2_X4(name, block_t, QUANTS)                                                                  \
-    static LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n,      \
-                             float out[4]) {                                                               \
-        const block_t *b = w;                                                                              \
-        const block_q8_0 *q0 = at(xq, stride, 0), *q1 = at(xq, stride, 1);                                 \
-        const block_q8_0 *q2 = at(xq, stride, 2), *q3 = at(xq, stride, 3);                                 \
-        const block_q8_0 *r0 = at(xr, stride, 0), *r1 = at(xr, stride, 1);                                 \
-        const block_q8_0 *r2 = at(xr, stride, 2), *r3 = at(xr, stride, 3);                                 \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                          \
-        for (int64_t i = 0; i < n / QK; i++) {                                                             \
-            __m256i q = QUANTS;                                                                            \
-            __m256i abs_q = _mm256_sign_epi8(q, q);                                                        \
-            float dw = f16(b[i].d);                                                                        \
-            signed2_x_step(abs_q, q, dw, &q0[i], &r0[i], &acc0);                                           \
-            signed2_x_step(abs_q, q, dw, &q1[i], &r1[i], &acc1);                                           \
-            signed2_x_step(abs_q, q, dw, &q2[i], &r2[i], &acc2);                                           \
-            signed2_x_step(abs_q, q, dw, &q3[i], &r3[i], &acc3);                                           \
-        }                                                                                                  \
-        out[0] = hsum_f32x8(acc0);                                                                         \
-        out[1] = hsum_f32x8(acc1);                                                                         \
-        out[2] = hsum_f32x8(acc2);                                                                         \
-        out[3] = hsum_f32x8(acc3);                                                                         \
+#define SIGNED2_X4(name, block_t, QUANTS)                                                             \
+    static LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, \
+                             float out[4]) {                                                          \
+        const block_t *b = w;                                                                         \
+        const block_q8_0 *q0 = x4_at(xq, stride, 0), *q1 = x4_at(xq, stride, 1);                      \
+        const block_q8_0 *q2 = x4_at(xq, stride, 2), *q3 = x4_at(xq, stride, 3);                      \
+        const block_q8_0 *r0 = x4_at(xr, stride, 0), *r1 = x4_at(xr, stride, 1);                      \
+        const block_q8_0 *r2 = x4_at(xr, stride, 2), *r3 = x4_at(xr, stride, 3);                      \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                     \
+        for (int64_t i = 0; i < n / QK; i++) {                                                        \
+            __m256i q = QUANTS;                                                                       \
+            __m256i abs_q = _mm256_sign_epi8(q, q);                                                   \
+            float dw = f16(b[i].d);                                                                   \
+            signed2_x_step(abs_q, q, dw, &q0[i], &r0[i], &acc0);                                      \
+            signed2_x_step(abs_q, q, dw, &q1[i], &r1[i], &acc1);                                      \
+            signed2_x_step(abs_q, q, dw, &q2[i], &r2[i], &acc2);                                      \
+            signed2_x_step(abs_q, q, dw, &q3[i], &r3[i], &acc3);                                      \
+        }                                                                                             \
+        out[0] = hsum_f32x8(acc0);                                                                    \
+        out[1] = hsum_f32x8(acc1);                                                                    \
+        out[2] = hsum_f32x8(acc2);                                                                    \
+        out[3] = hsum_f32x8(acc3);                                                                    \
     }
 
 SIGNED2_X4(dot2_x4_q4_0, block_q4_0, q4_0_quants(&b[i]))
@@ -177,33 +150,29 @@ static inline LF_AVX2 void unsigned2_x_step(__m256i u, __m256 d, __m128 dm, cons
     *mins = _mm_fmadd_ps(dm, _mm_add_ps(q8_1_ds(xq), q8_1_ds(xr)), *mins);
 }
 
-static inline LF_AVX2 float unsigned_x_result(__m256 acc, __m128 mins) {
-    return hsum_f32x8(acc) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
-}
-
-#define UNSIGNED2_X4(name, block_t, QUANTS, DM)                                                            \
-    static LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n,      \
-                             float out[4]) {                                                               \
-        const block_t *b = w;                                                                              \
-        const block_q8_1 *q0 = at(xq, stride, 0), *q1 = at(xq, stride, 1);                                 \
-        const block_q8_1 *q2 = at(xq, stride, 2), *q3 = at(xq, stride, 3);                                 \
-        const block_q8_1 *r0 = at(xr, stride, 0), *r1 = at(xr, stride, 1);                                 \
-        const block_q8_1 *r2 = at(xr, stride, 2), *r3 = at(xr, stride, 3);                                 \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                          \
-        __m128 mins0 = _mm_setzero_ps(), mins1 = mins0, mins2 = mins0, mins3 = mins0;                      \
-        for (int64_t i = 0; i < n / QK; i++) {                                                             \
-            __m256i u = QUANTS;                                                                            \
-            __m128 dm = DM;                                                                                \
-            __m256 d = _mm256_broadcastss_ps(dm);                                                          \
-            unsigned2_x_step(u, d, dm, &q0[i], &r0[i], &acc0, &mins0);                                     \
-            unsigned2_x_step(u, d, dm, &q1[i], &r1[i], &acc1, &mins1);                                     \
-            unsigned2_x_step(u, d, dm, &q2[i], &r2[i], &acc2, &mins2);                                     \
-            unsigned2_x_step(u, d, dm, &q3[i], &r3[i], &acc3, &mins3);                                     \
-        }                                                                                                  \
-        out[0] = unsigned_x_result(acc0, mins0);                                                           \
-        out[1] = unsigned_x_result(acc1, mins1);                                                           \
-        out[2] = unsigned_x_result(acc2, mins2);                                                           \
-        out[3] = unsigned_x_result(acc3, mins3);                                                           \
+#define UNSIGNED2_X4(name, block_t, QUANTS, DM)                                                       \
+    static LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, \
+                             float out[4]) {                                                          \
+        const block_t *b = w;                                                                         \
+        const block_q8_1 *q0 = x4_at(xq, stride, 0), *q1 = x4_at(xq, stride, 1);                      \
+        const block_q8_1 *q2 = x4_at(xq, stride, 2), *q3 = x4_at(xq, stride, 3);                      \
+        const block_q8_1 *r0 = x4_at(xr, stride, 0), *r1 = x4_at(xr, stride, 1);                      \
+        const block_q8_1 *r2 = x4_at(xr, stride, 2), *r3 = x4_at(xr, stride, 3);                      \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                     \
+        __m128 mins0 = _mm_setzero_ps(), mins1 = mins0, mins2 = mins0, mins3 = mins0;                 \
+        for (int64_t i = 0; i < n / QK; i++) {                                                        \
+            __m256i u = QUANTS;                                                                       \
+            __m128 dm = DM;                                                                           \
+            __m256 d = _mm256_broadcastss_ps(dm);                                                     \
+            unsigned2_x_step(u, d, dm, &q0[i], &r0[i], &acc0, &mins0);                                \
+            unsigned2_x_step(u, d, dm, &q1[i], &r1[i], &acc1, &mins1);                                \
+            unsigned2_x_step(u, d, dm, &q2[i], &r2[i], &acc2, &mins2);                                \
+            unsigned2_x_step(u, d, dm, &q3[i], &r3[i], &acc3, &mins3);                                \
+        }                                                                                             \
+        out[0] = unsigned_result(acc0, mins0);                                                        \
+        out[1] = unsigned_result(acc1, mins1);                                                        \
+        out[2] = unsigned_result(acc2, mins2);                                                        \
+        out[3] = unsigned_result(acc3, mins3);                                                        \
     }
 
 UNSIGNED2_X4(dot2_x4_q4_1, block_q4_1, legacy_nibbles(b[i].qs), q4_1_dm(&b[i]))

@@ -4,16 +4,19 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
+#include "kernels/unpack_avx2_internal.h"
+
+/* Signed weights q (Q4_0, Q5_0, Q8_0) with scale dw against one Q8_0 block. */
+static inline LF_AVX2 __m256 signed_step(__m256i q, uint16_t dw, const block_q8_0 *x, __m256 acc) {
+    __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(q, load256(x->qs)));
+    return _mm256_fmadd_ps(_mm256_set1_ps(f16(dw) * f16(x->d)), p, acc);
+}
 
 static LF_AVX2 float dot_q4_0(const void *w, const void *xq, int64_t n) {
     const block_q4_0 *b = w;
     const block_q8_0 *x = xq;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i q = _mm256_sub_epi8(legacy_nibbles(b[i].qs), _mm256_set1_epi8(8));
-        __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(q, load256(x[i].qs)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * f16(x[i].d)), p, acc);
-    }
+    for (int64_t i = 0; i < n / QK; i++) acc = signed_step(q4_0_quants(&b[i]), b[i].d, &x[i], acc);
     return hsum_f32x8(acc);
 }
 
@@ -35,27 +38,15 @@ static LF_AVX2 float dot_q4_1(const void *w, const void *xq, int64_t n) {
         acc1 = _mm256_fmadd_ps(_mm256_broadcastss_ps(s1), p1, acc1);
         mins = _mm_add_ps(mins, _mm_add_ps(s0, s1));
     }
-    for (; i < nb; i++) {
-        __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(legacy_nibbles(b[i].qs), load256(x[i].qs)));
-        __m128 s0 = _mm_mul_ps(q4_1_dm(&b[i]), q8_1_ds(&x[i]));
-        acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(s0), p, acc0);
-        mins = _mm_add_ps(mins, s0);
-    }
-    return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
+    for (; i < nb; i++) unsigned_step(legacy_nibbles(b[i].qs), q4_1_dm(&b[i]), &x[i], &acc0, &mins);
+    return unsigned_result(_mm256_add_ps(acc0, acc1), mins);
 }
 
-/* Q5_0: q = nibble | bit<<4, minus 16; where the fifth bit is clear, OR-ing 0xF0 into the
- * nibble gives exactly nibble - 16 as a signed byte. */
 static LF_AVX2 float dot_q5_0(const void *w, const void *xq, int64_t n) {
     const block_q5_0 *b = w;
     const block_q8_0 *x = xq;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i high = _mm256_andnot_si256(bits_to_bytes(b[i].qh), _mm256_set1_epi8((char)0xF0));
-        __m256i q = _mm256_or_si256(legacy_nibbles(b[i].qs), high);
-        __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(q, load256(x[i].qs)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * f16(x[i].d)), p, acc);
-    }
+    for (int64_t i = 0; i < n / QK; i++) acc = signed_step(q5_0_quants(&b[i]), b[i].d, &x[i], acc);
     return hsum_f32x8(acc);
 }
 
@@ -65,9 +56,7 @@ static LF_AVX2 float dot_q5_1(const void *w, const void *xq, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     float mins = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
-        __m256i high = _mm256_and_si256(bits_to_bytes(b[i].qh), _mm256_set1_epi8(0x10));
-        __m256i q = _mm256_or_si256(legacy_nibbles(b[i].qs), high);
-        __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(q, load256(x[i].qs)));
+        __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(q5_1_quants(&b[i]), load256(x[i].qs)));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * x[i].d), p, acc);
         mins += f16(b[i].m) * x[i].s;
     }
@@ -78,10 +67,7 @@ static LF_AVX2 float dot_q8_0(const void *w, const void *xq, int64_t n) {
     const block_q8_0 *b = w;
     const block_q8_0 *x = xq;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(load256(b[i].qs), load256(x[i].qs)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * f16(x[i].d)), p, acc);
-    }
+    for (int64_t i = 0; i < n / QK; i++) acc = signed_step(load256(b[i].qs), b[i].d, &x[i], acc);
     return hsum_f32x8(acc);
 }
 

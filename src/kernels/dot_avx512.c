@@ -2,19 +2,14 @@
  * the AVX2 ones with maddubs+madd replaced by one VNNI dpbusd (no 16-bit intermediate);
  * the float kernels use 16-wide registers. Everything else falls back to AVX2. */
 #if defined(__x86_64__) || defined(__i386__)
+#include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
 #include "kernels/kernels_internal.h"
 
 #include <immintrin.h>
 
+/* A superset of LF_AVX2, so the AVX2 building blocks inline here. */
 #define LF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
-
-static inline LF_AVX512 float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 static inline LF_AVX512 __m256i nibbles(const uint8_t qs[16]) {
     __m128i b = _mm_loadu_si128((const __m128i *)qs);
@@ -27,18 +22,19 @@ static inline LF_AVX512 __m256i dot_i8(__m256i a, __m256i b) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
 }
 
-static inline LF_AVX512 __m256i load32(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+/* Signed weights q (Q4_0, Q8_0) with scale dw against one Q8_0 block. */
+static inline LF_AVX512 __m256 signed_step(__m256i q, uint16_t dw, const block_q8_0 *x, __m256 acc) {
+    __m256 p = _mm256_cvtepi32_ps(dot_i8(q, load256(x->qs)));
+    return _mm256_fmadd_ps(_mm256_set1_ps(f16(dw) * f16(x->d)), p, acc);
+}
 
 static LF_AVX512 float dot_q4_0(const void *w, const void *xq, int64_t n) {
     const block_q4_0 *b = w;
     const block_q8_0 *x = xq;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i q = _mm256_sub_epi8(nibbles(b[i].qs), _mm256_set1_epi8(8));
-        __m256 p = _mm256_cvtepi32_ps(dot_i8(q, load32(x[i].qs)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * _cvtsh_ss(x[i].d)), p, acc);
-    }
-    return hsum8(acc);
+    for (int64_t i = 0; i < n / QK; i++)
+        acc = signed_step(_mm256_sub_epi8(nibbles(b[i].qs), _mm256_set1_epi8(8)), b[i].d, &x[i], acc);
+    return hsum_f32x8(acc);
 }
 
 static LF_AVX512 float dot_q4_1(const void *w, const void *xq, int64_t n) {
@@ -47,22 +43,19 @@ static LF_AVX512 float dot_q4_1(const void *w, const void *xq, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     float mins = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
-        __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), nibbles(b[i].qs), load32(x[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * x[i].d), _mm256_cvtepi32_ps(s), acc);
-        mins += _cvtsh_ss(b[i].m) * x[i].s;
+        __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), nibbles(b[i].qs), load256(x[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(b[i].d) * x[i].d), _mm256_cvtepi32_ps(s), acc);
+        mins += f16(b[i].m) * x[i].s;
     }
-    return hsum8(acc) + mins;
+    return hsum_f32x8(acc) + mins;
 }
 
 static LF_AVX512 float dot_q8_0(const void *w, const void *xq, int64_t n) {
     const block_q8_0 *b = w;
     const block_q8_0 *x = xq;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256 p = _mm256_cvtepi32_ps(dot_i8(load32(b[i].qs), load32(x[i].qs)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * _cvtsh_ss(x[i].d)), p, acc);
-    }
-    return hsum8(acc);
+    for (int64_t i = 0; i < n / QK; i++) acc = signed_step(load256(b[i].qs), b[i].d, &x[i], acc);
+    return hsum_f32x8(acc);
 }
 
 static LF_AVX512 float dot_f16(const void *w, const void *xq, int64_t n) {
@@ -75,7 +68,7 @@ static LF_AVX512 float dot_f16(const void *w, const void *xq, int64_t n) {
         acc = _mm512_fmadd_ps(wa, _mm512_loadu_ps(x + i), acc);
     }
     float sum = _mm512_reduce_add_ps(acc);
-    for (; i < n; i++) sum += _cvtsh_ss(a[i]) * x[i];
+    for (; i < n; i++) sum += f16(a[i]) * x[i];
     return sum;
 }
 

@@ -10,6 +10,17 @@ static int32_t isum(const int8_t *a, const int8_t *b, int n) {
     return s;
 }
 
+/* Legacy blocks: unpacked signed quants q (Q4_0, Q5_0, Q8_0) with scale d against a Q8_0
+ * block, and unsigned ones (Q4_1, Q5_1) with scale d and min m against a Q8_1 block,
+ * whose s = xd * sum(xq) carries the min term. */
+static inline float signed_block(uint16_t d, const int8_t *q, const block_q8_0 *x) {
+    return lf_f16_to_f32(d) * lf_f16_to_f32(x->d) * (float)isum(q, x->qs, QK);
+}
+
+static inline float min_block(uint16_t d, uint16_t m, const int8_t *q, const block_q8_1 *x) {
+    return lf_f16_to_f32(d) * x->d * (float)isum(q, x->qs, QK) + lf_f16_to_f32(m) * x->s;
+}
+
 static float dot_q4_0(const void *w, const void *xq, int64_t n) {
     const block_q4_0 *b = w;
     const block_q8_0 *x = xq;
@@ -17,7 +28,7 @@ static float dot_q4_0(const void *w, const void *xq, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
         unpack_nibbles32(b[i].qs, 8, q);
-        sum += lf_f16_to_f32(b[i].d) * lf_f16_to_f32(x[i].d) * (float)isum(q, x[i].qs, QK);
+        sum += signed_block(b[i].d, q, &x[i]);
     }
     return sum;
 }
@@ -29,8 +40,7 @@ static float dot_q4_1(const void *w, const void *xq, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
         unpack_nibbles32(b[i].qs, 0, q);
-        sum += lf_f16_to_f32(b[i].d) * x[i].d * (float)isum(q, x[i].qs, QK) +
-               lf_f16_to_f32(b[i].m) * x[i].s;
+        sum += min_block(b[i].d, b[i].m, q, &x[i]);
     }
     return sum;
 }
@@ -42,7 +52,7 @@ static float dot_q5_0(const void *w, const void *xq, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
         unpack_q5(b[i].qh, b[i].qs, 16, q);
-        sum += lf_f16_to_f32(b[i].d) * lf_f16_to_f32(x[i].d) * (float)isum(q, x[i].qs, QK);
+        sum += signed_block(b[i].d, q, &x[i]);
     }
     return sum;
 }
@@ -54,8 +64,7 @@ static float dot_q5_1(const void *w, const void *xq, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
         unpack_q5(b[i].qh, b[i].qs, 0, q);
-        sum += lf_f16_to_f32(b[i].d) * x[i].d * (float)isum(q, x[i].qs, QK) +
-               lf_f16_to_f32(b[i].m) * x[i].s;
+        sum += min_block(b[i].d, b[i].m, q, &x[i]);
     }
     return sum;
 }
@@ -64,8 +73,7 @@ static float dot_q8_0(const void *w, const void *xq, int64_t n) {
     const block_q8_0 *b = w;
     const block_q8_0 *x = xq;
     float sum = 0.0f;
-    for (int64_t i = 0; i < n / QK; i++)
-        sum += lf_f16_to_f32(b[i].d) * lf_f16_to_f32(x[i].d) * (float)isum(b[i].qs, x[i].qs, QK);
+    for (int64_t i = 0; i < n / QK; i++) sum += signed_block(b[i].d, b[i].qs, &x[i]);
     return sum;
 }
 

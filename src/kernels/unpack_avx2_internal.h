@@ -1,0 +1,164 @@
+/* AVX2 weight unpacking shared by the plain kernels (dot_avx2_*.c, dot_avx2_x4.c) and the
+ * fused activation + residual kernels (dot2_avx2_*.c), so each bit layout is decoded in
+ * one place. Every step works on operands the caller already holds (a loaded 32-byte
+ * slice, a block pointer) and is inlined, so the kernels compile as if written out.
+ * Legacy quants come back as 32 bytes in element order; K-quant slices as 32 unsigned
+ * bytes (offsets and mins are folded in by the caller through the activation sums). */
+#ifndef LF_KERNELS_UNPACK_AVX2_INTERNAL_H
+#define LF_KERNELS_UNPACK_AVX2_INTERNAL_H
+
+#include "kernels/avx2_internal.h"
+#include "kernels/blocks_internal.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ legacy blocks */
+
+/* Q4_0: nibble - 8, signed. */
+static inline LF_AVX2 __m256i q4_0_quants(const block_q4_0 *b) {
+    return _mm256_sub_epi8(legacy_nibbles(b->qs), _mm256_set1_epi8(8));
+}
+
+/* Q5_0: q = nibble | bit<<4, minus 16; where the fifth bit is clear, OR-ing 0xF0 into the
+ * nibble gives exactly nibble - 16 as a signed byte. */
+static inline LF_AVX2 __m256i q5_0_quants(const block_q5_0 *b) {
+    __m256i high = _mm256_andnot_si256(bits_to_bytes(b->qh), _mm256_set1_epi8((char)0xF0));
+    return _mm256_or_si256(legacy_nibbles(b->qs), high);
+}
+
+/* Q5_1: nibble | bit<<4, unsigned. */
+static inline LF_AVX2 __m256i q5_1_quants(const block_q5_1 *b) {
+    __m256i high = _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(legacy_nibbles(b->qs), high);
+}
+
+/* Lane 0 = scale d, lane 1 = min m of a Q5_1 block (as q4_1_dm). */
+static inline LF_AVX2 __m128 q5_1_dm(const block_q5_1 *b) {
+    uint32_t dm;
+    memcpy(&dm, &b->d, sizeof dm);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)dm));
+}
+
+/* The four-activation kernels: activation j of four, stride bytes apart. */
+static inline LF_AVX2 const void *x4_at(const void *x, size_t stride, int j) {
+    return (const char *)x + (size_t)j * stride;
+}
+
+/* Unsigned weights u with a minimum (Q4_1, Q5_1; scales dm = d, m) against one Q8_1
+ * block: lane 0 of (d, m) * (xd, xs) is the block scale, lane 1 the min term. */
+static inline LF_AVX2 void unsigned_step(__m256i u, __m128 dm, const block_q8_1 *x, __m256 *acc, __m128 *mins) {
+    __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(u, load256(x->qs)));
+    __m128 scales = _mm_mul_ps(dm, q8_1_ds(x)); /* d*xd, m*xs */
+    *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(scales), p, *acc);
+    *mins = _mm_add_ps(*mins, scales);
+}
+
+/* Result of an unsigned (Q4_1/Q5_1) accumulator whose min terms sit in lane 1 of mins. */
+static inline LF_AVX2 float unsigned_result(__m256 acc, __m128 mins) {
+    return hsum_f32x8(acc) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
+}
+
+/* --------------------------------------------------------------------- K-quants
+ * A super-block is handled as eight 32-weight slices s = 0..7; slice s holds groups 2s and
+ * 2s+1 of 16 (Q2_K, Q3_K, Q6_K) or group s of 32 (Q4_K, Q5_K) and meets activation bytes
+ * 32s..32s+31. */
+
+/* sum over the 16 groups of scale[g] * bsums[g] (both int16-range). */
+static inline LF_AVX2 int32_t scaled_bsums16(__m256i scales, const int16_t bsums[16]) {
+    return hsum_i32x8(_mm256_madd_epi16(scales, _mm256_loadu_si256((const __m256i *)bsums)));
+}
+
+/* Q2_K: 4-bit scale (low) and 4-bit min (high) of each group of 16. */
+static inline LF_AVX2 void q2_K_scales_mins(const block_q2_K *b, int16_t sc[16], int16_t mn[16]) {
+    for (int g = 0; g < 16; g++) {
+        sc[g] = b->scales[g] & 0x0F;
+        mn[g] = b->scales[g] >> 4;
+    }
+}
+
+/* Q2_K/Q3_K low bits: a 32-byte half of qs (bits) holds four 2-bit planes, one a slice. */
+static inline LF_AVX2 __m256i q2_K_slice(__m256i bits, int plane) {
+    return _mm256_and_si256(_mm256_srli_epi16(bits, 2 * plane), _mm256_set1_epi8(3));
+}
+
+/* Q3_K: the 16 signed six-bit group scales. */
+static inline LF_AVX2 void q3_K_scales(const block_q3_K *b, int16_t sc[16]) {
+    for (int g = 0; g < 16; g++) sc[g] = (int16_t)q3_k_scale(b->scales, g);
+}
+
+/* Q3_K slice half*4+plane: u = low2 | hbit<<2 in 0..7 (weight = d*scale*(u-4)); the high
+ * bit of the slice is bit (half*4+plane) of hmask. */
+static inline LF_AVX2 __m256i q3_K_slice(__m256i bits, __m256i hmask, int half, int plane) {
+    __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, half * 4 + plane), _mm256_set1_epi8(1));
+    return _mm256_or_si256(q2_K_slice(bits, plane), _mm256_slli_epi16(high, 2));
+}
+
+/* The eight six-bit scales and mins of a Q4_K/Q5_K block, unpacked with word operations:
+ * bytes 0-3 hold scales 0-3 (+ top bits of 4-7), 4-7 mins 0-3 (+ top bits), 8-11 the
+ * low nibbles of scales and mins 4-7. */
+static inline void k_scales_mins(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t w0, w1, w2;
+    memcpy(&w0, packed, 4);
+    memcpy(&w1, packed + 4, 4);
+    memcpy(&w2, packed + 8, 4);
+    uint32_t s_lo = w0 & 0x3F3F3F3F, m_lo = w1 & 0x3F3F3F3F;
+    uint32_t s_hi = (w2 & 0x0F0F0F0F) | ((w0 & 0xC0C0C0C0) >> 2);
+    uint32_t m_hi = ((w2 >> 4) & 0x0F0F0F0F) | ((w1 & 0xC0C0C0C0) >> 2);
+    memcpy(sc, &s_lo, 4);
+    memcpy(sc + 4, &s_hi, 4);
+    memcpy(mn, &m_lo, 4);
+    memcpy(mn + 4, &m_hi, 4);
+}
+
+/* The eight Q4_K/Q5_K mins widened to int16. */
+static inline LF_AVX2 __m128i k_mins16(const uint8_t mn[8]) {
+    return _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+}
+
+/* sum over the 8 groups of 32 of mins[g] * (bsums[2g] + bsums[2g+1]). */
+static inline LF_AVX2 int32_t mins_times_bsums(__m128i mins16, const int16_t bsums[16]) {
+    __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums),
+                                   _mm_loadu_si128((const __m128i *)(bsums + 8)));
+    __m128i prod = _mm_madd_epi16(mins16, pairs);
+    prod = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
+    prod = _mm_add_epi32(prod, _mm_shuffle_epi32(prod, 1));
+    return _mm_cvtsi128_si32(prod);
+}
+
+/* Q4_K chunk c (32 bytes of qs, bits): 64 weights, group 2c in the low nibbles (lo) and
+ * group 2c+1 in the high nibbles (hi). */
+static inline LF_AVX2 void q4_K_chunk(__m256i bits, __m256i *lo, __m256i *hi) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    *lo = _mm256_and_si256(bits, low4);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
+}
+
+/* Q5_K chunk c: the Q4_K nibbles with fifth bits 2c (lo) and 2c+1 (hi) of qh (hbits). */
+static inline LF_AVX2 void q5_K_chunk(__m256i bits, __m256i hbits, int c, __m256i *lo, __m256i *hi) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c), one);
+    __m256i hhi = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c + 1), one);
+    *lo = _mm256_or_si256(_mm256_and_si256(bits, low4), _mm256_slli_epi16(hlo, 4));
+    *hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), low4), _mm256_slli_epi16(hhi, 4));
+}
+
+/* Q6_K: the 16 int8 group scales widened to int16. */
+static inline LF_AVX2 void q6_K_scales(const block_q6_K *b, int16_t sc[16]) {
+    for (int g = 0; g < 16; g++) sc[g] = b->scales[g];
+}
+
+/* Q6_K half (128 weights, slices 4*half+k): u = low4 | high2<<4 in 0..63, weight =
+ * d*scale*(u-32). ql bytes 0-31 / 32-63 give slices 0,1 (low nibbles) and 2,3 (high
+ * nibbles); qh byte l gives the high bits of slice k at bits 2k..2k+1. */
+static inline LF_AVX2 void q6_K_half(const block_q6_K *b, int half, __m256i u[4]) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
+    __m256i ql0 = load256(b->ql + 64 * half), ql1 = load256(b->ql + 64 * half + 32);
+    __m256i qh = load256(b->qh + 32 * half);
+    u[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
+    u[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
+    u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, two));
+    u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
+}
+
+#endif
