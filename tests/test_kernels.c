@@ -698,6 +698,74 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
     free(x);
 }
 
+/* Decode (batch 1) products go through the row-group kernels (four rows against one
+ * activation, two legacy blocks per step): every row of a range that starts off the
+ * group grid and ends off it must match the scalar reference dot (and dot2) of that row,
+ * on 1 block, odd and even block counts and 4096 columns, and write nothing else. */
+static void test_matmul_decode(const struct weight_type *wt, lf_simd_level level) {
+    const int64_t be = wt->block_elems;
+    const int64_t sizes[] = {be == 1 ? 1 : be, be == 1 ? 37 : 3 * be, be == 1 ? 48 : 8 * be, 4096, 4096 + be * 3};
+    const int row_counts[] = {1, 3, 4, 5, 7, 8, 13};
+    enum { MAX_ROWS = 15 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        uint64_t row_bytes;
+        if (!lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes)) continue;
+        size_t w_stride = (size_t)row_bytes + (s & 1 ? 6 : 0); /* packed, and rows 6 bytes apart */
+        size_t act_bytes = lf_act_row_bytes(wt->type, n);
+        uint8_t *w = malloc(MAX_ROWS * w_stride);
+        float *x = malloc((size_t)n * sizeof(float));
+        void *xq = malloc(act_bytes), *xr = malloc(act_bytes);
+        for (int r = 0; r < MAX_ROWS; r++) random_weights(wt, w + r * w_stride, n);
+        random_activations(x, n);
+        if (wt->block_elems > 1) {
+            quantize_with_residual(wt->type, x, xq, xr, n);
+        } else {
+            lf_quantize_act(wt->type, x, xq, n);
+            random_activations(x, n);
+            lf_quantize_act(wt->type, x, xr, n);
+        }
+        float ref[MAX_ROWS], ref2[MAX_ROWS];
+        double mag[MAX_ROWS], mag2[MAX_ROWS];
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        for (int r = 0; r < MAX_ROWS; r++) {
+            const uint8_t *wr = w + r * w_stride;
+            double mq, mr;
+            reference_dot(wt->type, wr, xq, n, &mq);
+            reference_dot(wt->type, wr, xr, n, &mr);
+            mag[r] = mq;
+            mag2[r] = mq + mr;
+            ref[r] = dot_one(wt->type, wr, row_bytes, n, xq);
+            ref2[r] = dot2_one(wt->type, wr, row_bytes, n, xq, xr);
+        }
+        lf_kernels_set_level(level);
+        for (size_t k = 0; k < sizeof row_counts / sizeof row_counts[0]; k++) {
+            int r0 = k & 1 ? 1 : 0, r1 = r0 + row_counts[k];
+            float y[MAX_ROWS + 1], y2[MAX_ROWS + 1];
+            for (int i = 0; i <= MAX_ROWS; i++) y[i] = y2[i] = -12345.0f;
+            lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xq, act_bytes, 1, y, MAX_ROWS);
+            lf_matmul_rows_residual(wt->type, w, w_stride, n, r0, r1, xq, xr, act_bytes, 1, y2, MAX_ROWS);
+            int bad = 0, bad2 = 0, clobbered = 0;
+            for (int r = 0; r <= MAX_ROWS; r++) {
+                if (r >= r0 && r < r1) {
+                    if (!(fabs((double)y[r] - ref[r]) <= 1e-5 * mag[r] + 1e-6)) bad++;
+                    if (!(fabs((double)y2[r] - ref2[r]) <= 1e-5 * mag2[r] + 1e-6)) bad2++;
+                } else if (y[r] != -12345.0f || y2[r] != -12345.0f) {
+                    clobbered++;
+                }
+            }
+            CHECK_MSG(bad == 0 && bad2 == 0 && clobbered == 0,
+                      "%s %s decode n=%lld rows [%d,%d): %d wrong, %d residual wrong, %d clobbered", wt->name,
+                      lf_simd_level_name(level), (long long)n, r0, r1, bad, bad2, clobbered);
+        }
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        free(w);
+        free(x);
+        free(xq);
+        free(xr);
+    }
+}
+
 /* The residual must actually buy accuracy: against the float product, W·xq + W·xr is far
  * closer than W·xq alone (checked on the sum over many rows). */
 static void test_residual_accuracy(void) {
@@ -820,6 +888,7 @@ int main(int argc, char **argv) {
             test_matmul_rows(&weight_types[i], (lf_simd_level)level);
             test_dot2_for_type(&weight_types[i], (lf_simd_level)level);
             test_matmul_rows_residual(&weight_types[i], (lf_simd_level)level);
+            test_matmul_decode(&weight_types[i], (lf_simd_level)level);
         }
         test_float_helpers((lf_simd_level)level);
     }

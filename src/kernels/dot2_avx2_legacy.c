@@ -191,5 +191,6 @@ void lf_kernels_fill_avx2_dot2(lf_kernel_table *t) {
     t->dot2_x4[LF_TYPE_Q5_1] = dot2_x4_q5_1;
     t->dot2_x4[LF_TYPE_Q8_0] = dot2_x4_q8_0;
     lf_kernels_fill_avx2_dot2_kquants(t);
+    lf_kernels_fill_avx2_dot2_rows(t);
 }
 #endif

@@ -23,6 +23,14 @@ typedef float (*lf_dot2_fn)(const void *w, const void *xq, const void *xr, int64
 typedef void (*lf_dot2_x4_fn)(const void *w, const void *xq, const void *xr, size_t xq_stride, int64_t n,
                               float out[4]);
 
+/* Decode (batch 1): LF_ROW_GROUP weight rows, row_bytes apart, against one activation
+ * (and its residual): the activation block is loaded once for all rows and the rows'
+ * accumulators form independent chains. out[r] is row r's product. */
+enum { LF_ROW_GROUP = 4 };
+typedef void (*lf_dot_rows_fn)(const void *w, size_t row_bytes, const void *xq, int64_t n, float out[LF_ROW_GROUP]);
+typedef void (*lf_dot2_rows_fn)(const void *w, size_t row_bytes, const void *xq, const void *xr, int64_t n,
+                                float out[LF_ROW_GROUP]);
+
 /* Activation quantization of nb blocks of the activation type the table slot names
  * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
 typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
@@ -32,6 +40,8 @@ typedef struct lf_kernel_table {
     lf_dot_x4_fn dot_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot */
     lf_dot2_fn dot2[LF_TYPE_COUNT];     /* quantized types; NULL (float types) means dot + dot */
     lf_dot2_x4_fn dot2_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot2 */
+    lf_dot_rows_fn dot_rows[LF_TYPE_COUNT];   /* optional: NULL means one dot per row */
+    lf_dot2_rows_fn dot2_rows[LF_TYPE_COUNT]; /* optional: NULL means one dot2 per row */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */
@@ -47,6 +57,9 @@ void lf_kernels_fill_avx512(lf_kernel_table *t);
  * dot2_avx2_legacy.c (which also fills the K-quants from dot2_avx2_kquants.c). */
 void lf_kernels_fill_avx2_dot2(lf_kernel_table *t);
 void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t);
+/* Row-group (decode) kernels dot_rows (dot_avx2_rows.c) and dot2_rows (dot2_avx2_rows.c). */
+void lf_kernels_fill_avx2_rows(lf_kernel_table *t);
+void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t);
 /* Activation quantization (quantize_act.c, quantize_act_avx2.c) and the float kernels
  * of norms, SwiGLU and softmax (float_ops.c, float_ops_avx2.c). */
 void lf_kernels_fill_scalar_act(lf_kernel_table *t);

@@ -13,6 +13,14 @@ void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_c
     lf_dot_fn dot = k->dot[type];
     lf_dot_x4_fn dot_x4 = k->dot_x4[type];
     const char *wb = w, *xb = xq;
+    if (n_batch == 1 && k->dot_rows[type]) { /* decode: row groups share the activation */
+        lf_dot_rows_fn dot_rows = k->dot_rows[type];
+        int64_t r = r0;
+        for (; r + LF_ROW_GROUP <= r1; r += LF_ROW_GROUP)
+            dot_rows(wb + (size_t)r * w_row_bytes, w_row_bytes, xq, n_cols, y + r);
+        for (; r < r1; r++) y[r] = dot(wb + (size_t)r * w_row_bytes, xq, n_cols);
+        return;
+    }
     for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
         int64_t t1 = t0 + ROWS_PER_TILE < r1 ? t0 + ROWS_PER_TILE : r1;
         int b = 0;

@@ -1,0 +1,248 @@
+/* AVX2 fused activation + residual decode kernels: four weight rows against an activation
+ * xq and its rounding residual xr (lf_dot2_rows_fn). Each weight block is loaded and
+ * unpacked once per row and meets both activation blocks; everything that depends only
+ * on the activations (their loads, the Q4_0 offset terms, the two activation scales) is
+ * computed once per block for the four rows. Per row and block the two integer products
+ * combine in float as t = dq * pq + dr * pr, and one FMA with the weight scale adds t to
+ * the row's accumulator (four independent chains). See dot_avx2_rows.c. */
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/avx2_internal.h"
+#include "kernels/blocks_internal.h"
+#include "kernels/rows_avx2_internal.h"
+#include "kernels/unpack_avx2_internal.h"
+
+/* ------------------------------------------------------------------ legacy blocks */
+
+/* The activation side of one legacy block pair: both quant vectors and both scales. */
+typedef struct act2 {
+    __m256i q, r;
+    __m256 dq, dr;
+} act2;
+
+static inline LF_AVX2 act2 act2_q8_0(const block_q8_0 *xq, const block_q8_0 *xr) {
+    act2 a;
+    a.q = load256(xq->qs);
+    a.r = load256(xr->qs);
+    __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)xq->d | (uint32_t)xr->d << 16)));
+    a.dq = _mm256_broadcastss_ps(d);
+    a.dr = _mm256_broadcastss_ps(_mm_movehdup_ps(d));
+    return a;
+}
+
+/* Q4_0 with unsigned nibbles u = q + 8: the offset term -8 * (dq * sum(q) + dr * sum(r))
+ * per lane (bias) is shared by the rows; t = dq * u·q + dr * u·r - bias. */
+static inline LF_AVX2 __m256 q4_0_row2(const block_q4_0 *b, const act2 *a, __m256 bias, __m256 dw, __m256 acc) {
+    __m256i u = legacy_nibbles(b->qs);
+    __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(u, a->q)), pr = _mm256_cvtepi32_ps(dot_u8_i8(u, a->r));
+    __m256 t = _mm256_fmadd_ps(a->dr, pr, _mm256_fmsub_ps(a->dq, pq, bias));
+    return _mm256_fmadd_ps(dw, t, acc);
+}
+
+/* Two blocks per row and step (lanes 0-3 block i, 4-7 block i+1), as in rows_q4_0. */
+static inline LF_AVX2 __m256 q4_0_row2_pair(const block_q4_0 *b, const __m256i x[4], __m256 dq, __m256 dr,
+                                            __m256 bias, __m256 dw, __m256 acc) {
+    __m256i hi, lo = nibbles_pair(b[0].qs, b[1].qs, &hi);
+    __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, x[0], x[1]));
+    __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, x[2], x[3]));
+    __m256 t = _mm256_fmadd_ps(dr, pr, _mm256_fmsub_ps(dq, pq, bias));
+    return _mm256_fmadd_ps(dw, t, acc);
+}
+
+static LF_AVX2 void rows2_q4_0(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_0 *q = xq, *r = xr;
+    const __m256i eight = _mm256_set1_epi8(8);
+    const __m128 one = _mm_set1_ps(1.0f);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    int64_t nb = n / QK, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        __m256i x[4]; /* q lo, q hi, r lo, r hi */
+        x[0] = act_pair(q[i].qs, q[i + 1].qs, &x[1]);
+        x[2] = act_pair(r[i].qs, r[i + 1].qs, &x[3]);
+        __m256 dq = f16_pair(q[i].d, q[i + 1].d), dr = f16_pair(r[i].d, r[i + 1].d);
+        __m256 bias = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(dot_pair(eight, eight, x[2], x[3])),
+                                      _mm256_mul_ps(dq, _mm256_cvtepi32_ps(dot_pair(eight, eight, x[0], x[1]))));
+        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
+                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
+        __m256 s = scales4x2(d);
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q4_0_row2_pair(&b0[i], x, dq, dr, bias, lane4(s, 0), acc0);
+        acc1 = q4_0_row2_pair(&b1[i], x, dq, dr, bias, lane4(s, 1), acc1);
+        acc2 = q4_0_row2_pair(&b2[i], x, dq, dr, bias, lane4(s, 2), acc2);
+        acc3 = q4_0_row2_pair(&b3[i], x, dq, dr, bias, lane4(s, 3), acc3);
+    }
+    if (i < nb) { /* odd block count: the last block alone */
+        act2 a = act2_q8_0(&q[i], &r[i]);
+        __m256 bias = _mm256_fmadd_ps(a.dr, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.r)),
+                                      _mm256_mul_ps(a.dq, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.q))));
+        __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, one);
+        acc0 = q4_0_row2(&b0[i], &a, bias, lane4(s, 0), acc0);
+        acc1 = q4_0_row2(&b1[i], &a, bias, lane4(s, 1), acc1);
+        acc2 = q4_0_row2(&b2[i], &a, bias, lane4(s, 2), acc2);
+        acc3 = q4_0_row2(&b3[i], &a, bias, lane4(s, 3), acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* Q8_0: |q| once, q's sign moved onto both activations. */
+static inline LF_AVX2 __m256 q8_0_row2(const block_q8_0 *b, const act2 *a, __m256 dw, __m256 acc) {
+    __m256i w = load256(b->qs), abs_w = _mm256_sign_epi8(w, w);
+    __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(abs_w, _mm256_sign_epi8(a->q, w)));
+    __m256 pr = _mm256_cvtepi32_ps(dot_u8_i8(abs_w, _mm256_sign_epi8(a->r, w)));
+    return _mm256_fmadd_ps(dw, _mm256_fmadd_ps(a->dr, pr, _mm256_mul_ps(a->dq, pq)), acc);
+}
+
+static LF_AVX2 void rows2_q8_0(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q8_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_0 *q = xq, *r = xr;
+    const __m128 one = _mm_set1_ps(1.0f);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < n / QK; i++) {
+        act2 a = act2_q8_0(&q[i], &r[i]);
+        __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, one);
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q8_0_row2(&b0[i], &a, lane4(s, 0), acc0);
+        acc1 = q8_0_row2(&b1[i], &a, lane4(s, 1), acc1);
+        acc2 = q8_0_row2(&b2[i], &a, lane4(s, 2), acc2);
+        acc3 = q8_0_row2(&b3[i], &a, lane4(s, 3), acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* Q4_1 against Q8_1 pairs: lanes (2k, 2k+1) of (d, m) * (1, sq + sr) are row k's weight
+ * scale and min term; t = dq * u·q + dr * u·r as above. */
+static inline LF_AVX2 __m256 q4_1_row2(const block_q4_1 *b, __m256i q, __m256i r, __m256 dq, __m256 dr, __m256 dw,
+                                       __m256 acc) {
+    __m256i u = legacy_nibbles(b->qs);
+    __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(u, q)), pr = _mm256_cvtepi32_ps(dot_u8_i8(u, r));
+    return _mm256_fmadd_ps(dw, _mm256_fmadd_ps(dr, pr, _mm256_mul_ps(dq, pq)), acc);
+}
+
+static LF_AVX2 void rows2_q4_1(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q4_1 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_1 *q = xq, *r = xr;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m256i vq = load256(q[i].qs), vr = load256(r[i].qs);
+        __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);
+        /* (1, sq + sr) in every lane pair */
+        __m256 one_s = _mm256_blend_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(q[i].s + r[i].s), 0xAA);
+        __m256 s = _mm256_mul_ps(pairs4(&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d), one_s);
+        mins = _mm256_add_ps(mins, s);
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q4_1_row2(&b0[i], vq, vr, dq, dr, pair_lane(s, 0), acc0);
+        acc1 = q4_1_row2(&b1[i], vq, vr, dq, dr, pair_lane(s, 1), acc1);
+        acc2 = q4_1_row2(&b2[i], vq, vr, dq, dr, pair_lane(s, 2), acc2);
+        acc3 = q4_1_row2(&b3[i], vq, vr, dq, dr, pair_lane(s, 3), acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+    add_odd_lanes(mins, out);
+}
+
+/* ------------------------------------------------------------------ K-quants */
+
+/* Q4_K row: every 32-byte slice meets both activations (maddubs), scaled per group
+ * (madd) into two int32 sums; the mins meet both activations' block sums. */
+static inline LF_AVX2 __m256 q4_K_row2(const block_q4_K *b, const block_q8_K *xq, const block_q8_K *xr,
+                                       __m256i bsq, __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
+    uint8_t sc[8], mn[8];
+    k_scales_mins(b->scales, sc, mn);
+    __m256i scales = k_scales16(sc);
+    __m256i sum_q = _mm256_setzero_si256(), sum_r = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i lo, hi;
+        q4_K_chunk(load256(b->qs + 32 * c), &lo, &hi);
+        __m256i slo = k_group_scale(scales, 2 * c), shi = k_group_scale(scales, 2 * c + 1);
+        sum_q = _mm256_add_epi32(sum_q, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(xq->qs + 64 * c)), slo));
+        sum_r = _mm256_add_epi32(sum_r, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(xr->qs + 64 * c)), slo));
+        sum_q = _mm256_add_epi32(sum_q,
+                                 _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(xq->qs + 64 * c + 32)), shi));
+        sum_r = _mm256_add_epi32(sum_r,
+                                 _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(xr->qs + 64 * c + 32)), shi));
+    }
+    __m256i m16 = k_mins16x2(mn);
+    __m256 mq = _mm256_cvtepi32_ps(_mm256_madd_epi16(m16, bsq)), mr = _mm256_cvtepi32_ps(_mm256_madd_epi16(m16, bsr));
+    __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum_r), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum_q)));
+    __m256 tm = _mm256_fmadd_ps(dr, mr, _mm256_mul_ps(dq, mq));
+    __m256 dm = _mm256_cvtph_ps(_mm_set1_epi32((int)load_u32(&b->d))); /* d, dmin, d, dmin, ... */
+    acc = _mm256_fmadd_ps(_mm256_permute_ps(dm, 0x00), t, acc);
+    return _mm256_fnmadd_ps(_mm256_permute_ps(dm, 0x55), tm, acc);
+}
+
+static LF_AVX2 void rows2_q4_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q4_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_K *q = xq, *r = xr;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i bsq = load256(q[i].bsums), bsr = load256(r[i].bsums);
+        __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);
+        prefetch_k_block(&b0[i], sizeof b0[i], rb);
+        prefetch_k_block(&b1[i], sizeof b1[i], rb);
+        prefetch_k_block(&b2[i], sizeof b2[i], rb);
+        prefetch_k_block(&b3[i], sizeof b3[i], rb);
+        acc0 = q4_K_row2(&b0[i], &q[i], &r[i], bsq, bsr, dq, dr, acc0);
+        acc1 = q4_K_row2(&b1[i], &q[i], &r[i], bsq, bsr, dq, dr, acc1);
+        acc2 = q4_K_row2(&b2[i], &q[i], &r[i], bsq, bsr, dq, dr, acc2);
+        acc3 = q4_K_row2(&b3[i], &q[i], &r[i], bsq, bsr, dq, dr, acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* Q6_K row: u in 0..63, weight = d*scale*(u-32); the offset meets each activation's
+ * block sums inside its integer sum. */
+static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq, const block_q8_K *xr,
+                                       __m256i bsq, __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
+    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    __m256i sum_q = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsq), 5));
+    __m256i sum_r = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsr), 5));
+    for (int half = 0; half < 2; half++) {
+        __m256i u[4];
+        q6_K_half(b, half, u);
+        __m256i s = q6_K_half_scales(sc16, half);
+        for (int k = 0; k < 4; k++) {
+            __m256i ss = q6_K_slice_scale(s, k);
+            int off = 128 * half + 32 * k;
+            sum_q = _mm256_add_epi32(sum_q, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], load256(xq->qs + off)), ss));
+            sum_r = _mm256_add_epi32(sum_r, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], load256(xr->qs + off)), ss));
+        }
+    }
+    __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum_r), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum_q)));
+    return _mm256_fmadd_ps(_mm256_set1_ps(f16(b->d)), t, acc);
+}
+
+static LF_AVX2 void rows2_q6_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q6_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_K *q = xq, *r = xr;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i bsq = load256(q[i].bsums), bsr = load256(r[i].bsums);
+        __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);
+        prefetch_k_block(&b0[i], sizeof b0[i], rb);
+        prefetch_k_block(&b1[i], sizeof b1[i], rb);
+        prefetch_k_block(&b2[i], sizeof b2[i], rb);
+        prefetch_k_block(&b3[i], sizeof b3[i], rb);
+        acc0 = q6_K_row2(&b0[i], &q[i], &r[i], bsq, bsr, dq, dr, acc0);
+        acc1 = q6_K_row2(&b1[i], &q[i], &r[i], bsq, bsr, dq, dr, acc1);
+        acc2 = q6_K_row2(&b2[i], &q[i], &r[i], bsq, bsr, dq, dr, acc2);
+        acc3 = q6_K_row2(&b3[i], &q[i], &r[i], bsq, bsr, dq, dr, acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
+    t->dot2_rows[LF_TYPE_Q4_0] = rows2_q4_0;
+    t->dot2_rows[LF_TYPE_Q4_1] = rows2_q4_1;
+    t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
+    t->dot2_rows[LF_TYPE_Q4_K] = rows2_q4_K;
+    t->dot2_rows[LF_TYPE_Q6_K] = rows2_q6_K;
+}
+#endif

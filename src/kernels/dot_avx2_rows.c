@@ -1,0 +1,261 @@
+/* AVX2 decode kernels: four weight rows against one activation (lf_dot_rows_fn). A
+ * matrix-vector product should be bound by the weight stream alone; with one row at a
+ * time it is bound by the latency of its single accumulator and by per-block work on the
+ * activation. Here each activation block is loaded (and its derived values computed)
+ * once for four rows, the four rows' accumulators are independent chains, and the four
+ * weight scales of a block convert in one instruction.
+ *
+ * Q4_0 uses the unsigned nibbles u = q + 8: dot(q, x) = dot(u, x) - 8 * sum(x), where
+ * the activation term is one vector per block shared by the four rows (no sign trick). */
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/avx2_internal.h"
+#include "kernels/blocks_internal.h"
+#include "kernels/rows_avx2_internal.h"
+#include "kernels/unpack_avx2_internal.h"
+
+/* ------------------------------------------------------------------ legacy blocks */
+
+static inline LF_AVX2 __m256 q4_0_row(const block_q4_0 *b, __m256i x, __m256i xs8, __m256 scale, __m256 acc) {
+    __m256i p = _mm256_sub_epi32(dot_u8_i8(legacy_nibbles(b->qs), x), xs8);
+    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc);
+}
+
+/* Two blocks per row and step: their nibbles fill one vector (lanes 0-3 block i, 4-7
+ * block i+1), so unpacking, madd, conversion and FMA are shared by the pair. */
+static inline LF_AVX2 __m256 q4_0_row_pair(const block_q4_0 *b, __m256i xlo, __m256i xhi, __m256i xs8, __m256 scale,
+                                           __m256 acc) {
+    __m256i hi, lo = nibbles_pair(b[0].qs, b[1].qs, &hi);
+    __m256i p = _mm256_sub_epi32(dot_pair(lo, hi, xlo, xhi), xs8);
+    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc);
+}
+
+static LF_AVX2 void rows_q4_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_0 *x = xq;
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    int64_t nb = n / QK, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        __m256i xhi, xlo = act_pair(x[i].qs, x[i + 1].qs, &xhi);
+        __m256i xs8 = dot_pair(eight, eight, xlo, xhi);
+        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
+                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
+        __m256 s = _mm256_mul_ps(scales4x2(d), f16_pair(x[i].d, x[i + 1].d));
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q4_0_row_pair(&b0[i], xlo, xhi, xs8, lane4(s, 0), acc0);
+        acc1 = q4_0_row_pair(&b1[i], xlo, xhi, xs8, lane4(s, 1), acc1);
+        acc2 = q4_0_row_pair(&b2[i], xlo, xhi, xs8, lane4(s, 2), acc2);
+        acc3 = q4_0_row_pair(&b3[i], xlo, xhi, xs8, lane4(s, 3), acc3);
+    }
+    if (i < nb) { /* odd block count: the last block alone */
+        __m256i xv = load256(x[i].qs);
+        __m256i xs8 = dot_u8_i8(eight, xv);
+        __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(f16(x[i].d)));
+        acc0 = q4_0_row(&b0[i], xv, xs8, lane4(s, 0), acc0);
+        acc1 = q4_0_row(&b1[i], xv, xs8, lane4(s, 1), acc1);
+        acc2 = q4_0_row(&b2[i], xv, xs8, lane4(s, 2), acc2);
+        acc3 = q4_0_row(&b3[i], xv, xs8, lane4(s, 3), acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* Signed int8 weights: |q| carries the product, q's sign moves onto the activation (|q|
+ * is read as unsigned by maddubs, so q = -128 is exact). */
+static inline LF_AVX2 __m256 q8_0_row(const block_q8_0 *b, __m256i x, __m256 scale, __m256 acc) {
+    __m256i q = load256(b->qs);
+    __m256i p = dot_u8_i8(_mm256_sign_epi8(q, q), _mm256_sign_epi8(x, q));
+    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc);
+}
+
+static LF_AVX2 void rows_q8_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q8_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_0 *x = xq;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m256i xv = load256(x[i].qs);
+        __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(f16(x[i].d)));
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q8_0_row(&b0[i], xv, lane4(s, 0), acc0);
+        acc1 = q8_0_row(&b1[i], xv, lane4(s, 1), acc1);
+        acc2 = q8_0_row(&b2[i], xv, lane4(s, 2), acc2);
+        acc3 = q8_0_row(&b3[i], xv, lane4(s, 3), acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* Q4_1: unsigned nibbles; the four rows' (d, m) convert together and are multiplied by
+ * the activation's (d, s): even lanes are the block scales, odd lanes the min terms,
+ * which accumulate for all four rows in one vector. */
+static inline LF_AVX2 __m256 q4_1_row(const block_q4_1 *b, __m256i x, __m256 scale, __m256 acc) {
+    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot_u8_i8(legacy_nibbles(b->qs), x)), acc);
+}
+
+static LF_AVX2 void rows_q4_1(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q4_1 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_1 *x = xq;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m256i xv = load256(x[i].qs);
+        __m256 s = _mm256_mul_ps(pairs4(&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d), q8_1_ds4(&x[i]));
+        mins = _mm256_add_ps(mins, s);
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q4_1_row(&b0[i], xv, pair_lane(s, 0), acc0);
+        acc1 = q4_1_row(&b1[i], xv, pair_lane(s, 1), acc1);
+        acc2 = q4_1_row(&b2[i], xv, pair_lane(s, 2), acc2);
+        acc3 = q4_1_row(&b3[i], xv, pair_lane(s, 3), acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+    add_odd_lanes(mins, out);
+}
+
+/* ------------------------------------------------------------------ K-quants */
+
+/* Q4_K row: 64-weight chunks against the activation (read from L1 for each row); the
+ * group scales come from one vector by byte shuffles; the mins meet the activation's
+ * block sums (duplicated per pair of 16) in one madd. */
+static inline LF_AVX2 __m256 q4_K_row(const block_q4_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
+                                      __m256 acc) {
+    uint8_t sc[8], mn[8];
+    k_scales_mins(b->scales, sc, mn);
+    __m256i scales = k_scales16(sc);
+    __m256i sum = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i lo, hi;
+        q4_K_chunk(load256(b->qs + 32 * c), &lo, &hi);
+        __m256i plo = _mm256_maddubs_epi16(lo, load256(x->qs + 64 * c));
+        __m256i phi = _mm256_maddubs_epi16(hi, load256(x->qs + 64 * c + 32));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(plo, k_group_scale(scales, 2 * c)));
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(phi, k_group_scale(scales, 2 * c + 1)));
+    }
+    __m256i m = _mm256_madd_epi16(k_mins16x2(mn), bsums);
+    __m256 dm = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi32(load_u32(&b->d))), dx); /* d*dx, dmin*dx, ... */
+    acc = _mm256_fmadd_ps(_mm256_permute_ps(dm, 0x00), _mm256_cvtepi32_ps(sum), acc);
+    return _mm256_fnmadd_ps(_mm256_permute_ps(dm, 0x55), _mm256_cvtepi32_ps(m), acc);
+}
+
+static LF_AVX2 void rows_q4_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q4_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_K *x = xq;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i bsums = load256(x[i].bsums);
+        __m256 dx = _mm256_broadcast_ss(&x[i].d);
+        prefetch_k_block(&b0[i], sizeof b0[i], rb);
+        prefetch_k_block(&b1[i], sizeof b1[i], rb);
+        prefetch_k_block(&b2[i], sizeof b2[i], rb);
+        prefetch_k_block(&b3[i], sizeof b3[i], rb);
+        acc0 = q4_K_row(&b0[i], &x[i], bsums, dx, acc0);
+        acc1 = q4_K_row(&b1[i], &x[i], bsums, dx, acc1);
+        acc2 = q4_K_row(&b2[i], &x[i], bsums, dx, acc2);
+        acc3 = q4_K_row(&b3[i], &x[i], bsums, dx, acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* Q6_K row: u in 0..63, weight = d*scale*(u-32); the -32 offset meets the block sums in
+ * the integer sum (one madd), so each super-block ends in one conversion. */
+static inline LF_AVX2 __m256 q6_K_row(const block_q6_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
+                                      __m256 acc) {
+    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    __m256i sum = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5); /* 32 * sum scale*bsum */
+    sum = _mm256_sub_epi32(_mm256_setzero_si256(), sum);
+    for (int half = 0; half < 2; half++) {
+        __m256i u[4];
+        q6_K_half(b, half, u);
+        __m256i s = q6_K_half_scales(sc16, half);
+        for (int k = 0; k < 4; k++) {
+            __m256i p = _mm256_maddubs_epi16(u[k], load256(x->qs + 128 * half + 32 * k));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, q6_K_slice_scale(s, k)));
+        }
+    }
+    __m256 d = _mm256_mul_ps(_mm256_set1_ps(f16(b->d)), dx);
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum), acc);
+}
+
+static LF_AVX2 void rows_q6_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q6_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    const block_q8_K *x = xq;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i bsums = load256(x[i].bsums);
+        __m256 dx = _mm256_broadcast_ss(&x[i].d);
+        prefetch_k_block(&b0[i], sizeof b0[i], rb);
+        prefetch_k_block(&b1[i], sizeof b1[i], rb);
+        prefetch_k_block(&b2[i], sizeof b2[i], rb);
+        prefetch_k_block(&b3[i], sizeof b3[i], rb);
+        acc0 = q6_K_row(&b0[i], &x[i], bsums, dx, acc0);
+        acc1 = q6_K_row(&b1[i], &x[i], bsums, dx, acc1);
+        acc2 = q6_K_row(&b2[i], &x[i], bsums, dx, acc2);
+        acc3 = q6_K_row(&b3[i], &x[i], bsums, dx, acc3);
+    }
+    hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* ------------------------------------------------------------------ float weights */
+
+static inline LF_AVX2 __m256 load_f16x8(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+static inline LF_AVX2 __m256 load_bf16x8(const uint16_t *p) {
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+/* 16 columns per step, two accumulators per row; the columns past the last multiple of
+ * 16 are summed scalar. */
+#define FLOAT_ROWS(name, LOAD, TO_F32)                                                                   \
+    static LF_AVX2 void name(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {        \
+        const uint16_t *a0 = x4_at(w, rb, 0), *a1 = x4_at(w, rb, 1), *a2 = x4_at(w, rb, 2);             \
+        const uint16_t *a3 = x4_at(w, rb, 3);                                                            \
+        const float *x = xq;                                                                             \
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0; \
+        int64_t i = 0;                                                                                   \
+        for (; i + 16 <= n; i += 16) {                                                                   \
+            __m256 xa = _mm256_loadu_ps(x + i), xb = _mm256_loadu_ps(x + i + 8);                         \
+            prefetch_next_group(a0 + i, rb);                                                             \
+            prefetch_next_group(a1 + i, rb);                                                             \
+            prefetch_next_group(a2 + i, rb);                                                             \
+            prefetch_next_group(a3 + i, rb);                                                             \
+            c0 = _mm256_fmadd_ps(LOAD(a0 + i), xa, c0);                                                  \
+            c1 = _mm256_fmadd_ps(LOAD(a1 + i), xa, c1);                                                  \
+            c2 = _mm256_fmadd_ps(LOAD(a2 + i), xa, c2);                                                  \
+            c3 = _mm256_fmadd_ps(LOAD(a3 + i), xa, c3);                                                  \
+            d0 = _mm256_fmadd_ps(LOAD(a0 + i + 8), xb, d0);                                              \
+            d1 = _mm256_fmadd_ps(LOAD(a1 + i + 8), xb, d1);                                              \
+            d2 = _mm256_fmadd_ps(LOAD(a2 + i + 8), xb, d2);                                              \
+            d3 = _mm256_fmadd_ps(LOAD(a3 + i + 8), xb, d3);                                              \
+        }                                                                                                \
+        hsum4(_mm256_add_ps(c0, d0), _mm256_add_ps(c1, d1), _mm256_add_ps(c2, d2), _mm256_add_ps(c3, d3), \
+              out);                                                                                      \
+        for (; i < n; i++) {                                                                             \
+            out[0] += TO_F32(a0[i]) * x[i];                                                              \
+            out[1] += TO_F32(a1[i]) * x[i];                                                              \
+            out[2] += TO_F32(a2[i]) * x[i];                                                              \
+            out[3] += TO_F32(a3[i]) * x[i];                                                              \
+        }                                                                                                \
+    }
+
+FLOAT_ROWS(rows_f16, load_f16x8, f16)
+FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
+#undef FLOAT_ROWS
+
+void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
+    t->dot_rows[LF_TYPE_Q4_0] = rows_q4_0;
+    t->dot_rows[LF_TYPE_Q4_1] = rows_q4_1;
+    t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;
+    t->dot_rows[LF_TYPE_Q4_K] = rows_q4_K;
+    t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;
+    t->dot_rows[LF_TYPE_F16] = rows_f16;
+    t->dot_rows[LF_TYPE_BF16] = rows_bf16;
+}
+#endif
