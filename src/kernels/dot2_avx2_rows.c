@@ -11,6 +11,8 @@
 #include "kernels/rows_avx2_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
+#include <stdlib.h>
+
 /* ------------------------------------------------------------------ legacy blocks */
 
 /* The activation side of one legacy block pair: both quant vectors and both scales. */
@@ -85,6 +87,86 @@ static LF_AVX2 void rows2_q4_0(const void *w, size_t rb, const void *xq, const v
         acc3 = q4_0_row2(&b3[i], &a, bias, lane4(s, 3), acc3);
     }
     hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* The same with the activation side expanded once per call (q4_0_expand): per block
+ * pair, the pre-arranged quant vectors of xq and xr, their scales and the offset term, so
+ * a row group's step is loads plus its own rows' work. */
+typedef struct q4_0_pair_act {
+    __m256i x[4]; /* q lo, q hi, r lo, r hi */
+    __m256 dq, dr, bias;
+} q4_0_pair_act;
+
+static LF_AVX2 void q4_0_expand(const block_q8_0 *q, const block_q8_0 *r, int64_t pairs, q4_0_pair_act *e) {
+    const __m256i eight = _mm256_set1_epi8(8);
+    for (int64_t p = 0; p < pairs; p++) {
+        int64_t i = 2 * p;
+        e[p].x[0] = act_pair(q[i].qs, q[i + 1].qs, &e[p].x[1]);
+        e[p].x[2] = act_pair(r[i].qs, r[i + 1].qs, &e[p].x[3]);
+        e[p].dq = f16_pair(q[i].d, q[i + 1].d);
+        e[p].dr = f16_pair(r[i].d, r[i + 1].d);
+        e[p].bias = _mm256_fmadd_ps(e[p].dr, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[2], e[p].x[3])),
+                                    _mm256_mul_ps(e[p].dq, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[0], e[p].x[1]))));
+    }
+}
+
+/* Four rows over the block pairs of an expanded activation; the odd last block, if any,
+ * is left to the caller. */
+static LF_AVX2 void rows2_q4_0_expanded(const void *w, size_t rb, const q4_0_pair_act *e, int64_t pairs,
+                                        __m256 acc[4]) {
+    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    __m256 acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
+    for (int64_t p = 0; p < pairs; p++) {
+        int64_t i = 2 * p;
+        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
+                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
+        __m256 s = scales4x2(d);
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q4_0_row2_pair(&b0[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 0), acc0);
+        acc1 = q4_0_row2_pair(&b1[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 1), acc1);
+        acc2 = q4_0_row2_pair(&b2[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 2), acc2);
+        acc3 = q4_0_row2_pair(&b3[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 3), acc3);
+    }
+    acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
+}
+
+static LF_AVX2 bool decode2_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    int64_t nb = n / QK, pairs = nb / 2;
+    if (pairs < 1 || r1 - r0 < 4) return false;
+    void *mem = malloc((size_t)pairs * sizeof(q4_0_pair_act) + 32);
+    if (!mem) return false;
+    q4_0_pair_act *e = (q4_0_pair_act *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+    q4_0_expand(xq, xr, pairs, e);
+    const block_q8_0 *q = xq, *r = xr;
+    const char *wb = w;
+    int64_t row = r0;
+    for (; row + 4 <= r1; row += 4) {
+        const void *w0 = wb + (size_t)row * rb;
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        rows2_q4_0_expanded(w0, rb, e, pairs, acc);
+        if (nb & 1) { /* the odd last block of each row */
+            int64_t i = nb - 1;
+            const block_q4_0 *b0 = x4_at(w0, rb, 0), *b1 = x4_at(w0, rb, 1), *b2 = x4_at(w0, rb, 2);
+            const block_q4_0 *b3 = x4_at(w0, rb, 3);
+            const __m256i eight = _mm256_set1_epi8(8);
+            act2 a = act2_q8_0(&q[i], &r[i]);
+            __m256 bias = _mm256_fmadd_ps(a.dr, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.r)),
+                                          _mm256_mul_ps(a.dq, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.q))));
+            __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(1.0f));
+            acc[0] = q4_0_row2(&b0[i], &a, bias, lane4(s, 0), acc[0]);
+            acc[1] = q4_0_row2(&b1[i], &a, bias, lane4(s, 1), acc[1]);
+            acc[2] = q4_0_row2(&b2[i], &a, bias, lane4(s, 2), acc[2]);
+            acc[3] = q4_0_row2(&b3[i], &a, bias, lane4(s, 3), acc[3]);
+        }
+        hsum4(acc[0], acc[1], acc[2], acc[3], y + row);
+    }
+    for (; row < r1; row++) y[row] = lf_kernels_table()->dot2[LF_TYPE_Q4_0](wb + (size_t)row * rb, xq, xr, n);
+    free(mem);
+    return true;
 }
 
 /* Q8_0: |q| once, q's sign moved onto both activations. */
@@ -240,6 +322,7 @@ static LF_AVX2 void rows2_q6_K(const void *w, size_t rb, const void *xq, const v
 
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
     t->dot2_rows[LF_TYPE_Q4_0] = rows2_q4_0;
+    t->decode2[LF_TYPE_Q4_0] = decode2_q4_0;
     t->dot2_rows[LF_TYPE_Q4_1] = rows2_q4_1;
     t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
     t->dot2_rows[LF_TYPE_Q4_K] = rows2_q4_K;

@@ -13,6 +13,8 @@
 #include "kernels/rows_avx2_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
+#include <stdlib.h>
+
 /* ------------------------------------------------------------------ legacy blocks */
 
 static inline LF_AVX2 __m256 q4_0_row(const block_q4_0 *b, __m256i x, __m256i xs8, __m256 scale, __m256 acc) {
@@ -60,6 +62,73 @@ static LF_AVX2 void rows_q4_0(const void *w, size_t rb, const void *xq, int64_t 
         acc3 = q4_0_row(&b3[i], xv, xs8, lane4(s, 3), acc3);
     }
     hsum4(acc0, acc1, acc2, acc3, out);
+}
+
+/* The same with the activation side expanded once per call (see decode2_q4_0 in
+ * dot2_avx2_rows.c): per block pair the pre-arranged quants, the offset term and the two
+ * activation scales. */
+typedef struct q4_0_pair_x {
+    __m256i lo, hi, xs8;
+    __m256 dx;
+} q4_0_pair_x;
+
+static LF_AVX2 void rows_q4_0_expanded(const void *w, size_t rb, const q4_0_pair_x *e, int64_t pairs,
+                                       __m256 acc[4]) {
+    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
+    __m256 acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
+    for (int64_t p = 0; p < pairs; p++) {
+        int64_t i = 2 * p;
+        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
+                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
+        __m256 s = _mm256_mul_ps(scales4x2(d), e[p].dx);
+        prefetch_next_group(&b0[i], rb);
+        prefetch_next_group(&b1[i], rb);
+        prefetch_next_group(&b2[i], rb);
+        prefetch_next_group(&b3[i], rb);
+        acc0 = q4_0_row_pair(&b0[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 0), acc0);
+        acc1 = q4_0_row_pair(&b1[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 1), acc1);
+        acc2 = q4_0_row_pair(&b2[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 2), acc2);
+        acc3 = q4_0_row_pair(&b3[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 3), acc3);
+    }
+    acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
+}
+
+static LF_AVX2 bool decode_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                float *y) {
+    int64_t nb = n / QK, pairs = nb / 2;
+    if (pairs < 1 || r1 - r0 < 4) return false;
+    void *mem = malloc((size_t)pairs * sizeof(q4_0_pair_x) + 32);
+    if (!mem) return false;
+    q4_0_pair_x *e = (q4_0_pair_x *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+    const block_q8_0 *x = xq;
+    const __m256i eight = _mm256_set1_epi8(8);
+    for (int64_t p = 0; p < pairs; p++) {
+        e[p].lo = act_pair(x[2 * p].qs, x[2 * p + 1].qs, &e[p].hi);
+        e[p].xs8 = dot_pair(eight, eight, e[p].lo, e[p].hi);
+        e[p].dx = f16_pair(x[2 * p].d, x[2 * p + 1].d);
+    }
+    const char *wb = w;
+    int64_t row = r0;
+    for (; row + 4 <= r1; row += 4) {
+        const void *w0 = wb + (size_t)row * rb;
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        rows_q4_0_expanded(w0, rb, e, pairs, acc);
+        if (nb & 1) { /* the odd last block of each row */
+            int64_t i = nb - 1;
+            const block_q4_0 *b0 = x4_at(w0, rb, 0), *b1 = x4_at(w0, rb, 1), *b2 = x4_at(w0, rb, 2);
+            const block_q4_0 *b3 = x4_at(w0, rb, 3);
+            __m256i xv = load256(x[i].qs), xs8 = dot_u8_i8(eight, xv);
+            __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(f16(x[i].d)));
+            acc[0] = q4_0_row(&b0[i], xv, xs8, lane4(s, 0), acc[0]);
+            acc[1] = q4_0_row(&b1[i], xv, xs8, lane4(s, 1), acc[1]);
+            acc[2] = q4_0_row(&b2[i], xv, xs8, lane4(s, 2), acc[2]);
+            acc[3] = q4_0_row(&b3[i], xv, xs8, lane4(s, 3), acc[3]);
+        }
+        hsum4(acc[0], acc[1], acc[2], acc[3], y + row);
+    }
+    for (; row < r1; row++) y[row] = lf_kernels_table()->dot[LF_TYPE_Q4_0](wb + (size_t)row * rb, xq, n);
+    free(mem);
+    return true;
 }
 
 /* Signed int8 weights: |q| carries the product, q's sign moves onto the activation (|q|
@@ -249,13 +318,57 @@ FLOAT_ROWS(rows_f16, load_f16x8, f16)
 FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
 #undef FLOAT_ROWS
 
+/* The residual form for float weights (activation xq plus a second float vector xr, in
+ * one pass over the weights): w·(xq + xr), the two vectors added per step. */
+#define FLOAT_ROWS2(name, LOAD, TO_F32)                                                                  \
+    static LF_AVX2 void name(const void *w, size_t rb, const void *xq, const void *xr, int64_t n,        \
+                             float out[4]) {                                                             \
+        const uint16_t *a0 = x4_at(w, rb, 0), *a1 = x4_at(w, rb, 1), *a2 = x4_at(w, rb, 2);             \
+        const uint16_t *a3 = x4_at(w, rb, 3);                                                            \
+        const float *x = xq, *y = xr;                                                                    \
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0; \
+        int64_t i = 0;                                                                                   \
+        for (; i + 16 <= n; i += 16) {                                                                   \
+            __m256 xa = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));                   \
+            __m256 xb = _mm256_add_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8));           \
+            prefetch_next_group(a0 + i, rb);                                                             \
+            prefetch_next_group(a1 + i, rb);                                                             \
+            prefetch_next_group(a2 + i, rb);                                                             \
+            prefetch_next_group(a3 + i, rb);                                                             \
+            c0 = _mm256_fmadd_ps(LOAD(a0 + i), xa, c0);                                                  \
+            c1 = _mm256_fmadd_ps(LOAD(a1 + i), xa, c1);                                                  \
+            c2 = _mm256_fmadd_ps(LOAD(a2 + i), xa, c2);                                                  \
+            c3 = _mm256_fmadd_ps(LOAD(a3 + i), xa, c3);                                                  \
+            d0 = _mm256_fmadd_ps(LOAD(a0 + i + 8), xb, d0);                                              \
+            d1 = _mm256_fmadd_ps(LOAD(a1 + i + 8), xb, d1);                                              \
+            d2 = _mm256_fmadd_ps(LOAD(a2 + i + 8), xb, d2);                                              \
+            d3 = _mm256_fmadd_ps(LOAD(a3 + i + 8), xb, d3);                                              \
+        }                                                                                                \
+        hsum4(_mm256_add_ps(c0, d0), _mm256_add_ps(c1, d1), _mm256_add_ps(c2, d2), _mm256_add_ps(c3, d3), \
+              out);                                                                                      \
+        for (; i < n; i++) {                                                                             \
+            float xi = x[i] + y[i];                                                                      \
+            out[0] += TO_F32(a0[i]) * xi;                                                                \
+            out[1] += TO_F32(a1[i]) * xi;                                                                \
+            out[2] += TO_F32(a2[i]) * xi;                                                                \
+            out[3] += TO_F32(a3[i]) * xi;                                                                \
+        }                                                                                                \
+    }
+
+FLOAT_ROWS2(rows2_f16, load_f16x8, f16)
+FLOAT_ROWS2(rows2_bf16, load_bf16x8, lf_bf16_to_f32)
+#undef FLOAT_ROWS2
+
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
     t->dot_rows[LF_TYPE_Q4_0] = rows_q4_0;
+    t->decode[LF_TYPE_Q4_0] = decode_q4_0;
     t->dot_rows[LF_TYPE_Q4_1] = rows_q4_1;
     t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;
     t->dot_rows[LF_TYPE_Q4_K] = rows_q4_K;
     t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;
     t->dot_rows[LF_TYPE_F16] = rows_f16;
     t->dot_rows[LF_TYPE_BF16] = rows_bf16;
+    t->dot2_rows[LF_TYPE_F16] = rows2_f16;
+    t->dot2_rows[LF_TYPE_BF16] = rows2_bf16;
 }
 #endif

@@ -31,6 +31,16 @@ typedef void (*lf_dot_rows_fn)(const void *w, size_t row_bytes, const void *xq, 
 typedef void (*lf_dot2_rows_fn)(const void *w, size_t row_bytes, const void *xq, const void *xr, int64_t n,
                                 float out[LF_ROW_GROUP]);
 
+/* Decode over a whole row range [r0, r1) with activation xq (and residual xr), for kernels
+ * that first expand the activations once per call into the form every row group reuses
+ * (pre-arranged quant vectors, converted scales, offset terms). Returns false (having
+ * written nothing) when it cannot run, e.g. without memory for the expansion; the caller
+ * then takes the row-group path. */
+typedef bool (*lf_decode_fn)(const void *w, size_t row_bytes, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                             float *y);
+typedef bool (*lf_decode2_fn)(const void *w, size_t row_bytes, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                              const void *xr, float *y);
+
 /* Activation quantization of nb blocks of the activation type the table slot names
  * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
 typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
@@ -41,7 +51,9 @@ typedef struct lf_kernel_table {
     lf_dot2_fn dot2[LF_TYPE_COUNT];     /* quantized types; NULL (float types) means dot + dot */
     lf_dot2_x4_fn dot2_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot2 */
     lf_dot_rows_fn dot_rows[LF_TYPE_COUNT];   /* optional: NULL means one dot per row */
-    lf_dot2_rows_fn dot2_rows[LF_TYPE_COUNT]; /* optional: NULL means one dot2 per row */
+    lf_dot2_rows_fn dot2_rows[LF_TYPE_COUNT]; /* optional: NULL means one dot2 (or dot + dot) per row */
+    lf_decode_fn decode[LF_TYPE_COUNT];       /* optional, tried before dot_rows */
+    lf_decode2_fn decode2[LF_TYPE_COUNT];     /* optional, tried before dot2_rows */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */

@@ -13,6 +13,7 @@ void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_c
     lf_dot_fn dot = k->dot[type];
     lf_dot_x4_fn dot_x4 = k->dot_x4[type];
     const char *wb = w, *xb = xq;
+    if (n_batch == 1 && k->decode[type] && k->decode[type](w, w_row_bytes, n_cols, r0, r1, xq, y)) return;
     if (n_batch == 1 && k->dot_rows[type]) { /* decode: row groups share the activation */
         lf_dot_rows_fn dot_rows = k->dot_rows[type];
         int64_t r = r0;

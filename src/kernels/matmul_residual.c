@@ -13,12 +13,16 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
     lf_dot2_fn dot2 = k->dot2[type];
     lf_dot2_x4_fn dot2_x4 = dot2 ? k->dot2_x4[type] : NULL;
     const char *wb = w, *qb = xq, *rb = xr;
-    if (n_batch == 1 && dot2 && k->dot2_rows[type]) { /* decode: row groups share the activations */
+    if (n_batch == 1 && k->decode2[type] && k->decode2[type](w, w_row_bytes, n_cols, r0, r1, xq, xr, y)) return;
+    if (n_batch == 1 && k->dot2_rows[type]) { /* decode: row groups share the activations */
         lf_dot2_rows_fn dot2_rows = k->dot2_rows[type];
         int64_t r = r0;
         for (; r + LF_ROW_GROUP <= r1; r += LF_ROW_GROUP)
             dot2_rows(wb + (size_t)r * w_row_bytes, w_row_bytes, xq, xr, n_cols, y + r);
-        for (; r < r1; r++) y[r] = dot2(wb + (size_t)r * w_row_bytes, xq, xr, n_cols);
+        for (; r < r1; r++) {
+            const void *row = wb + (size_t)r * w_row_bytes;
+            y[r] = dot2 ? dot2(row, xq, xr, n_cols) : dot(row, xq, n_cols) + dot(row, xr, n_cols);
+        }
         return;
     }
     for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
