@@ -99,13 +99,28 @@ def main():
     model = llama_ref.load_llama2c(stories)
     tokens = [1, 403, 407, 261, 378]
     compare("stories260K", our_logits(build, stories, tokens, vocab_of(model)), llama_ref.forward(model, tokens))
-    n_new = 40
-    ref_ids = llama_ref.greedy(model, [1], n_new)
-    out = subprocess.run([os.path.join(build, "llama-fast"), "generate", stories, "--temperature", "0",
-                          "--print-token-ids", "--max-new-tokens", str(n_new), "-t", "1"],
-                         check=True, capture_output=True, text=True).stdout.split()
-    check([int(x) for x in out] == list(ref_ids)[-n_new:] or [int(x) for x in out] == list(ref_ids),
-          f"stories260K greedy ids differ:\n ours {out}\n  ref {list(ref_ids)}")
+    # Greedy ids, teacher-forced: at every step our id must be the reference's argmax given
+    # our own prefix, except at a near-tie. The fp16 KV cache moves logits by ~1e-3 and
+    # stories260K has a tie at step 38 (5.6203 vs 5.6173), where a free-running comparison
+    # would fork and compare unrelated continuations from there on.
+    n_new, tie_tol = 40, 0.02
+    out = [int(x) for x in subprocess.run([os.path.join(build, "llama-fast"), "generate", stories, "--temperature", "0",
+                                           "--print-token-ids", "--max-new-tokens", str(n_new), "-t", "1"],
+                                          check=True, capture_output=True, text=True).stdout.split()]
+    check(len(out) == n_new, f"stories260K: {len(out)} greedy ids, expected {n_new}")
+    ref = llama_ref.forward(model, [1] + out)
+    ties = 0
+    for i, tok in enumerate(out):
+        best = int(np.argmax(ref[i]))
+        if tok != best:
+            ties += 1
+            check(ref[i][tok] >= ref[i][best] - tie_tol,
+                  f"stories260K greedy step {i}: ours {tok} (ref logit {ref[i][tok]:.4f}) is not the reference "
+                  f"argmax {best} ({ref[i][best]:.4f}) nor tied with it within {tie_tol}")
+        else:
+            check(True, "")
+    check(ties <= 2, f"stories260K greedy: {ties} near-ties in {n_new} steps")
+    print(f"    stories260K greedy: {n_new} ids, each the reference argmax given our prefix except {ties} near-ties")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -16,6 +16,9 @@ static void bench_usage(FILE *out) {
             "\n"
             "  -p N[,N...]   prompt-processing tests of N tokens (default 512; 0 skips)\n"
             "  -n N[,N...]   generation tests of N tokens (default 128; 0 skips)\n"
+            "  -d N[,N...]   KV-cache depths: N tokens are prefilled (once) before each test,\n"
+            "                which runs at positions N... and is named e.g. \"tg32 @ d4096\"\n"
+            "                (default 0)\n"
             "  -r N          repetitions of each test (default 5)\n"
             "  -t N[,N...]   thread counts (default: physical cores)\n"
             "  --int8-activations  faster, less exact matrix products (no int8 residual)\n"
@@ -25,7 +28,7 @@ static void bench_usage(FILE *out) {
 
 typedef struct bench_options {
     const char *model;
-    int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, reps;
+    int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, depth[MAX_LIST], n_depth, reps;
     bool json, int8_activations;
 } bench_options;
 
@@ -42,9 +45,11 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Tokens per second of one run: a prompt of n tokens at once, or n single-token steps. */
-static int time_run(lf_context *ctx, const int32_t *tokens, int n, bool generation, double *tps, lf_error *err) {
-    lf_context_truncate(ctx, 0);
+/* Tokens per second of one run at position depth (the cache already holds depth
+ * tokens): a prompt of n tokens at once, or n single-token steps. */
+static int time_run(lf_context *ctx, int depth, const int32_t *tokens, int n, bool generation, double *tps,
+                    lf_error *err) {
+    lf_context_truncate(ctx, depth);
     double t0 = lf_time_ms();
     int rc = 0;
     if (generation)
@@ -56,40 +61,47 @@ static int time_run(lf_context *ctx, const int32_t *tokens, int n, bool generati
     return rc;
 }
 
-static int run_test(const bench_options *o, const lf_model *model, int threads, int n, bool generation) {
+static int run_test(const bench_options *o, const lf_model *model, int threads, int depth, int n, bool generation) {
     lf_model_info in;
     lf_model_get_info(model, &in);
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = threads;
     cp.int8_activations = o->int8_activations;
-    cp.max_seq_len = n < in.context_length ? n : in.context_length;
+    cp.max_seq_len = depth + n;
+    if (depth + n > in.context_length) {
+        fprintf(stderr, "error: bench: depth %d + %d tokens exceed the model's context of %d\n", depth, n,
+                in.context_length);
+        return 1;
+    }
     lf_context *ctx = NULL;
     lf_error err = {0};
-    int32_t *tokens = malloc((size_t)n * sizeof *tokens);
+    int32_t *tokens = malloc((size_t)(depth + n) * sizeof *tokens);
     double *tps = malloc((size_t)o->reps * sizeof *tps);
     int rc = LF_ERR_NOMEM;
     snprintf(err.message, sizeof err.message, "out of memory");
     if (tokens && tps) rc = lf_context_create(model, &cp, &ctx, &err);
     srand(1234);
-    for (int i = 0; tokens && i < n; i++) tokens[i] = rand() % in.vocab_size;
+    for (int i = 0; tokens && i < depth + n; i++) tokens[i] = rand() % in.vocab_size;
     double warm;
-    if (!rc) rc = time_run(ctx, tokens, n < 16 ? n : 16, generation, &warm, &err);
-    for (int r = 0; !rc && r < o->reps; r++) rc = time_run(ctx, tokens, n, generation, &tps[r], &err);
+    if (!rc && depth > 0) rc = time_run(ctx, 0, tokens + n, depth, false, &warm, &err); /* the depth, once */
+    if (!rc) rc = time_run(ctx, depth, tokens, n < 16 ? n : 16, generation, &warm, &err);
+    for (int r = 0; !rc && r < o->reps; r++) rc = time_run(ctx, depth, tokens, n, generation, &tps[r], &err);
     if (rc) {
         fprintf(stderr, "error: bench: %s\n", err.message);
     } else {
         qsort(tps, (size_t)o->reps, sizeof *tps, cmp_double);
         double median = o->reps % 2 ? tps[o->reps / 2] : (tps[o->reps / 2 - 1] + tps[o->reps / 2]) / 2;
-        char test[32], test_name_buf[256];
-        snprintf(test, sizeof test, "%s%d", generation ? "tg" : "pp", n);
+        char test[48], test_name_buf[256];
+        if (depth > 0) snprintf(test, sizeof test, "%s%d @ d%d", generation ? "tg" : "pp", n, depth);
+        else snprintf(test, sizeof test, "%s%d", generation ? "tg" : "pp", n);
         if (o->json)
             printf("{\"model\": \"%s\", \"type\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, \"threads\": %d, "
-                   "\"activations\": \"%s\", \"test\": \"%s\", \"n_tokens\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
+                   "\"activations\": \"%s\", \"test\": \"%s\", \"n_tokens\": %d, \"n_depth\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
                    "\"min\": %.3f, \"max\": %.3f}}\n",
                    json_safe_name(in.name, test_name_buf, sizeof test_name_buf), in.weight_type, (unsigned long long)in.weight_bytes, (unsigned long long)in.n_params,
-                   threads, o->int8_activations ? "int8" : "int8+residual", test, n, o->reps, median, tps[0], tps[o->reps - 1]);
+                   threads, o->int8_activations ? "int8" : "int8+residual", test, n, depth, o->reps, median, tps[0], tps[o->reps - 1]);
         else
-            printf("| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %7s | %9.2f | %9.2f | %9.2f |\n", in.name,
+            printf("| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %13s | %9.2f | %9.2f | %9.2f |\n", in.name,
                    in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, test, median, tps[0],
                    tps[o->reps - 1]);
         fflush(stdout);
@@ -101,7 +113,7 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
 }
 
 static int parse_bench_options(int argc, char **argv, bench_options *o) {
-    *o = (bench_options){.pp = {512}, .n_pp = 1, .tg = {128}, .n_tg = 1, .reps = 5};
+    *o = (bench_options){.pp = {512}, .n_pp = 1, .tg = {128}, .n_tg = 1, .depth = {0}, .n_depth = 1, .reps = 5};
     o->threads[0] = lf_default_thread_count();
     o->n_threads = 1;
     for (int i = 1; i < argc; i++) {
@@ -124,6 +136,8 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
             if ((o->n_tg = cli_int_list(a, v, 0, 1 << 20, o->tg, MAX_LIST)) < 0) return 2;
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             if ((o->n_threads = cli_int_list(a, v, 1, 512, o->threads, MAX_LIST)) < 0) return 2;
+        } else if (!strcmp(a, "-d") || !strcmp(a, "--n-depth") || !strcmp(a, "--depth")) {
+            if ((o->n_depth = cli_int_list(a, v, 0, 1 << 20, o->depth, MAX_LIST)) < 0) return 2;
         } else if (!strcmp(a, "-r") || !strcmp(a, "--repetitions")) {
             if (!cli_int(a, v, 1, 1000, &o->reps)) return 2;
         } else {
@@ -145,16 +159,17 @@ int cmd_bench(int argc, char **argv) {
     lf_model *model = cli_load_model(o.model, NULL);
     if (!model) return 1;
     if (!o.json)
-        printf("| %-28s | %-5s | %12s | %9s | %7s | %7s | %9s | %9s | %9s |\n"
-               "|------------------------------|-------|--------------|-----------|---------|---------|-----------|-----------|-----------|\n",
+        printf("| %-28s | %-5s | %12s | %9s | %7s | %13s | %9s | %9s | %9s |\n"
+               "|------------------------------|-------|--------------|-----------|---------|---------------|-----------|-----------|-----------|\n",
                "model", "type", "size", "params", "threads", "test", "t/s med", "t/s min", "t/s max");
     status = 0;
-    for (int t = 0; t < o.n_threads && !status; t++) {
-        for (int i = 0; i < o.n_pp && !status; i++)
-            if (o.pp[i] > 0) status = run_test(&o, model, o.threads[t], o.pp[i], false);
-        for (int i = 0; i < o.n_tg && !status; i++)
-            if (o.tg[i] > 0) status = run_test(&o, model, o.threads[t], o.tg[i], true);
-    }
+    for (int t = 0; t < o.n_threads && !status; t++)
+        for (int d = 0; d < o.n_depth && !status; d++) {
+            for (int i = 0; i < o.n_pp && !status; i++)
+                if (o.pp[i] > 0) status = run_test(&o, model, o.threads[t], o.depth[d], o.pp[i], false);
+            for (int i = 0; i < o.n_tg && !status; i++)
+                if (o.tg[i] > 0) status = run_test(&o, model, o.threads[t], o.depth[d], o.tg[i], true);
+        }
     lf_model_free(model);
     return status;
 }

@@ -83,8 +83,9 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim, q_dim = (size_t)c->n_heads * c->head_dim;
     size_t B = LF_MAX_BATCH, f = sizeof(float);
     bool ok = ctx->pool != NULL;
-    ctx->k_cache = aligned_alloc64((size_t)c->n_layers * n_ctx * kv_dim * f, false, &ok);
-    ctx->v_cache = aligned_alloc64((size_t)c->n_layers * n_ctx * kv_dim * f, false, &ok);
+    size_t kv_bytes = (size_t)c->n_layers * n_ctx * kv_dim * sizeof(uint16_t);
+    ctx->k_cache = aligned_alloc64(kv_bytes, false, &ok);
+    ctx->v_cache = aligned_alloc64(kv_bytes, false, &ok);
     ctx->rope_freqs = xalloc((size_t)c->rope_dim / 2 * f, &ok);
     size_t wide = q_dim > (size_t)c->dim ? q_dim : (size_t)c->dim;
     ctx->x = xalloc(B * c->dim * f, &ok);
@@ -103,7 +104,8 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     }
     size_t widest = (size_t)c->hidden_dim > wide ? (size_t)c->hidden_dim : wide;
     ctx->act_float = xalloc(widest * f, &ok);
-    ctx->scores = xalloc((size_t)n_threads * n_ctx * f, &ok);
+    ctx->attn = lf_attention_ws_create(n_threads, c->n_heads, c->n_kv_heads, c->head_dim, LF_MAX_BATCH);
+    if (!ctx->attn) ok = false;
     ctx->logits_cap = 1;
     ctx->logits = xalloc((size_t)c->vocab_size * f, &ok);
     if (!ok) {
@@ -122,8 +124,11 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
 void lf_context_free(lf_context *ctx) {
     if (!ctx) return;
     lf_threadpool_free(ctx->pool);
-    float *bufs[] = {ctx->k_cache, ctx->v_cache, ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
-                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->scores, ctx->logits, ctx->act_float};
+    lf_attention_ws_free(ctx->attn);
+    free(ctx->k_cache);
+    free(ctx->v_cache);
+    float *bufs[] = {ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
+                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->logits, ctx->act_float};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         free(ctx->act[i]);

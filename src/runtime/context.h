@@ -3,6 +3,7 @@
 #define LF_RUNTIME_CONTEXT_H
 
 #include "model/model.h"
+#include "runtime/attention.h"
 #include "runtime/threadpool.h"
 
 /* Tokens processed per forward step of a long prompt; bounds the scratch memory. */
@@ -16,7 +17,8 @@ struct lf_context {
     bool logits_all;
     lf_threadpool *pool;
 
-    float *k_cache, *v_cache; /* [layer][position][kv_dim] */
+    uint16_t *k_cache, *v_cache; /* IEEE fp16, [layer][kv_head][position][head_dim]: each
+                                    attention task streams one contiguous run */
     float *rope_freqs;        /* rope_dim/2 angular frequencies */
 
     /* scratch for up to LF_MAX_BATCH tokens */
@@ -26,7 +28,7 @@ struct lf_context {
     size_t act_row_bytes;              /* capacity of one row in act[] */
     bool int8_activations;             /* no residuals */
     float *act_float;                  /* one row of dequantized activations */
-    float *scores;               /* attention scores, n_ctx per thread */
+    lf_attention_ws *attn;             /* attention scratch (no n_ctx-sized buffers) */
 
     float *logits;      /* vocab × n_logits */
     int n_logits, logits_cap;

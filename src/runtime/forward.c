@@ -93,37 +93,10 @@ static void rope(const lf_context *ctx, float *vec, int n_heads, int pos) {
     }
 }
 
-typedef struct attention_job {
-    lf_context *ctx;
-    int layer, n, pos0;
-} attention_job;
-
-static void attention_worker(int ti, int nt, void *arg) {
-    const attention_job *job = arg;
-    lf_context *ctx = job->ctx;
-    const lf_model_config *c = &ctx->model->cfg;
-    int hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd, group = c->n_heads / c->n_kv_heads;
-    const float *kc = ctx->k_cache + (size_t)job->layer * ctx->n_ctx * kv_dim;
-    const float *vc = ctx->v_cache + (size_t)job->layer * ctx->n_ctx * kv_dim;
-    float *scores = ctx->scores + (size_t)ti * ctx->n_ctx;
-    float scale = 1.0f / sqrtf((float)hd);
-    int total = job->n * c->n_heads;
-    for (int task = total * ti / nt; task < total * (ti + 1) / nt; task++) {
-        int t = task / c->n_heads, h = task % c->n_heads, kvh = h / group, n_pos = job->pos0 + t + 1;
-        const float *q = ctx->q + (size_t)t * q_dim + (size_t)h * hd;
-        for (int p = 0; p < n_pos; p++)
-            scores[p] = lf_dot_f32(q, kc + (size_t)p * kv_dim + (size_t)kvh * hd, hd) * scale;
-        float sum = lf_softmax_f32(scores, n_pos);
-        float *out = ctx->att + (size_t)t * q_dim + (size_t)h * hd;
-        memset(out, 0, (size_t)hd * sizeof *out);
-        for (int p = 0; p < n_pos; p++) lf_axpy_f32(out, scores[p] / sum, vc + (size_t)p * kv_dim + (size_t)kvh * hd, hd);
-    }
-}
-
 static void attention_block(lf_context *ctx, int l, int n) {
     const lf_model_config *c = &ctx->model->cfg;
     const lf_layer_weights *L = &ctx->model->layers[l];
-    int dim = c->dim, q_dim = c->n_heads * c->head_dim, kv_dim = c->n_kv_heads * c->head_dim;
+    int dim = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd;
     for (int t = 0; t < n; t++) rmsnorm(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
     const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
     float *ys[] = {ctx->q, ctx->k, ctx->v};
@@ -133,11 +106,18 @@ static void attention_block(lf_context *ctx, int l, int n) {
         int pos = ctx->pos + t;
         rope(ctx, ctx->q + (size_t)t * q_dim, c->n_heads, pos);
         rope(ctx, ctx->k + (size_t)t * kv_dim, c->n_kv_heads, pos);
-        memcpy(ctx->k_cache + layer_off + (size_t)pos * kv_dim, ctx->k + (size_t)t * kv_dim, kv_dim * sizeof(float));
-        memcpy(ctx->v_cache + layer_off + (size_t)pos * kv_dim, ctx->v + (size_t)t * kv_dim, kv_dim * sizeof(float));
+        for (int h = 0; h < c->n_kv_heads; h++) {
+            size_t dst = layer_off + ((size_t)h * ctx->n_ctx + pos) * hd, src = (size_t)t * kv_dim + (size_t)h * hd;
+            lf_attn_f32_to_f16_row(ctx->k_cache + dst, ctx->k + src, hd);
+            lf_attn_f32_to_f16_row(ctx->v_cache + dst, ctx->v + src, hd);
+        }
     }
-    attention_job job = {ctx, l, n, ctx->pos};
-    lf_threadpool_run(ctx->pool, attention_worker, &job);
+    lf_attention_args args = {.q = ctx->q, .q_stride = (size_t)q_dim, .k = ctx->k_cache + layer_off,
+                              .v = ctx->v_cache + layer_off, .kv_stride = (size_t)hd,
+                              .kv_head_stride = (size_t)ctx->n_ctx * hd, .out = ctx->att,
+                              .out_stride = (size_t)q_dim, .n = n, .pos0 = ctx->pos, .n_heads = c->n_heads,
+                              .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
+    lf_attention(ctx->pool, ctx->attn, &args);
     const lf_weight *wo[] = {&L->wo};
     float *out[] = {ctx->xb};
     run_matmuls(ctx, ctx->att, n, wo, out, 1);

@@ -1,0 +1,279 @@
+/* Causal attention over the fp16 KV cache: task planning, the online-softmax tile loop,
+ * the merge of position ranges, and the scalar reference tile kernels. See attention.h. */
+#include "runtime/attention.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+/* ------------------------------------------------------------ scalar kernels */
+
+static void f32_to_f16_scalar(uint16_t *dst, const float *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] = lf_f32_to_f16(src[i]);
+}
+
+static void f16_to_f32_scalar(float *dst, const uint16_t *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] = lf_f16_to_f32(src[i]);
+}
+
+static void qk_scalar(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < np; j++) {
+            float sum = 0.0f;
+            for (int d = 0; d < hd; d++) sum += q[(size_t)r * hd + d] * k[(size_t)j * hd + d];
+            s[(size_t)r * s_stride + j] = sum;
+        }
+}
+
+static void pv_scalar(float *o, const float *c, int rows, const float *p, int p_stride, const float *v, int np,
+                      int hd) {
+    for (int r = 0; r < rows; r++) {
+        float *orow = o + (size_t)r * hd;
+        for (int d = 0; d < hd; d++) orow[d] *= c[r];
+        for (int j = 0; j < np; j++) {
+            float w = p[(size_t)r * p_stride + j];
+            for (int d = 0; d < hd; d++) orow[d] += w * v[(size_t)j * hd + d];
+        }
+    }
+}
+
+static const lf_attn_kernels scalar_kernels = {f32_to_f16_scalar, f16_to_f32_scalar, qk_scalar, pv_scalar};
+
+const lf_attn_kernels *lf_attn_kernels_scalar(void) { return &scalar_kernels; }
+
+const lf_attn_kernels *lf_attn_kernels_current(void) {
+    lf_kernels_init();
+    const lf_attn_kernels *avx2 = lf_attn_kernels_avx2();
+    return avx2 && lf_kernels_level() >= LF_SIMD_AVX2 ? avx2 : &scalar_kernels;
+}
+
+void lf_attn_f32_to_f16_row(uint16_t *dst, const float *src, int64_t n) { lf_attn_kernels_current()->f32_to_f16(dst, src, n); }
+void lf_attn_f16_to_f32_row(float *dst, const uint16_t *src, int64_t n) { lf_attn_kernels_current()->f16_to_f32(dst, src, n); }
+
+/* ---------------------------------------------------------------- workspace */
+
+struct lf_attention_ws {
+    int n_threads, n_heads, n_kv_heads, hd, max_tokens;
+    int group, block_tokens, rows_max; /* query heads per KV head; tokens per task; their product */
+    size_t thread_floats;              /* scratch of one thread */
+    float *thread_scratch;
+    int slot_cap;                      /* partial results the merge can hold */
+    size_t slot_floats;
+    float *partial;
+};
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+lf_attention_ws *lf_attention_ws_create(int n_threads, int n_heads, int n_kv_heads, int head_dim, int max_tokens) {
+    if (n_threads < 1 || n_kv_heads < 1 || n_heads % n_kv_heads || head_dim < 1 || max_tokens < 1) return NULL;
+    lf_attention_ws *ws = calloc(1, sizeof *ws);
+    if (!ws) return NULL;
+    *ws = (lf_attention_ws){.n_threads = n_threads, .n_heads = n_heads, .n_kv_heads = n_kv_heads, .hd = head_dim,
+                            .max_tokens = max_tokens, .group = n_heads / n_kv_heads};
+    ws->block_tokens = LF_ATTN_ROWS / ws->group > 1 ? LF_ATTN_ROWS / ws->group : 1;
+    ws->rows_max = ws->block_tokens * ws->group;
+    size_t R = (size_t)ws->rows_max, hd = (size_t)head_dim, T = LF_ATTN_TILE;
+    /* q, o: R x hd; k, v tiles: T x hd; scores: R x T; max, sum, correction: R */
+    ws->thread_floats = 2 * round16(R * hd) + 2 * round16(T * hd) + round16(R * T) + 3 * round16(R);
+    /* position ranges are used only when there are fewer than 2 tasks per thread, with
+     * at most ~4 tasks per thread after the split (see plan_splits) */
+    ws->slot_cap = 6 * n_threads + 16;
+    ws->slot_floats = round16(R * (hd + 2));
+    bool ok = posix_memalign((void **)&ws->thread_scratch, 64, (size_t)n_threads * ws->thread_floats * sizeof(float)) == 0;
+    if (ok && posix_memalign((void **)&ws->partial, 64, (size_t)ws->slot_cap * ws->slot_floats * sizeof(float)) != 0) {
+        ws->partial = NULL;
+        ok = false;
+    }
+    if (!ok) {
+        lf_attention_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void lf_attention_ws_free(lf_attention_ws *ws) {
+    if (!ws) return;
+    free(ws->thread_scratch);
+    free(ws->partial);
+    free(ws);
+}
+
+/* -------------------------------------------------------------- attention */
+
+typedef struct attn_job {
+    const lf_attention_args *a;
+    lf_attention_ws *ws;
+    const lf_attn_kernels *kern;
+    int n_blocks, splits, n_tasks;
+    float scale;
+    atomic_int next; /* tasks are taken in order: the last token blocks (most positions) first */
+} attn_job;
+
+/* Position range [*ps, *pe) of split s among splits for the token block ending at t1;
+ * split boundaries fall on tile boundaries. */
+static void split_range(const attn_job *job, int t1, int s, int *ps, int *pe) {
+    int n_vis = job->a->pos0 + t1;
+    int tiles = (n_vis + LF_ATTN_TILE - 1) / LF_ATTN_TILE;
+    int per = (tiles + job->splits - 1) / job->splits;
+    int b = s * per * LF_ATTN_TILE, e = b + per * LF_ATTN_TILE;
+    *ps = b < n_vis ? b : n_vis;
+    *pe = e < n_vis ? e : n_vis;
+}
+
+/* np rows of hd fp16 values, stride apart, into a dense f32 tile (one call when dense). */
+static void convert_tile(const lf_attn_kernels *kern, float *dst, const uint16_t *src, size_t stride, int np, int hd) {
+    if (stride == (size_t)hd) {
+        kern->f16_to_f32(dst, src, (int64_t)np * hd);
+        return;
+    }
+    for (int j = 0; j < np; j++) kern->f16_to_f32(dst + (size_t)j * hd, src + (size_t)j * stride, hd);
+}
+
+static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s, float *slot) {
+    const lf_attention_args *a = job->a;
+    const lf_attention_ws *ws = job->ws;
+    const lf_attn_kernels *kern = job->kern;
+    int G = ws->group, hd = ws->hd, T = LF_ATTN_TILE;
+    int t0 = tb * ws->block_tokens, t1 = t0 + ws->block_tokens < a->n ? t0 + ws->block_tokens : a->n;
+    int R = (t1 - t0) * G;
+    size_t Rm = (size_t)ws->rows_max;
+    float *qs = scratch, *o = qs + round16(Rm * hd), *kt = o + round16(Rm * hd), *vt = kt + round16((size_t)T * hd);
+    float *sc = vt + round16((size_t)T * hd), *mx = sc + round16(Rm * T), *sum = mx + round16(Rm),
+          *corr = sum + round16(Rm);
+    for (int r = 0; r < R; r++) {
+        const float *src = a->q + (size_t)(t0 + r / G) * a->q_stride + (size_t)(kvh * G + r % G) * hd;
+        for (int d = 0; d < hd; d++) qs[(size_t)r * hd + d] = src[d] * job->scale;
+        mx[r] = -INFINITY;
+        sum[r] = 0.0f;
+    }
+    memset(o, 0, (size_t)R * hd * sizeof *o);
+    int ps, pe;
+    split_range(job, t1, s, &ps, &pe);
+    size_t head_off = (size_t)kvh * (a->kv_head_stride ? a->kv_head_stride : (size_t)hd);
+    for (int p = ps; p < pe; p += T) {
+        int np = pe - p < T ? pe - p : T;
+        convert_tile(kern, kt, a->k + head_off + (size_t)p * a->kv_stride, a->kv_stride, np, hd);
+        kern->qk(qs, R, kt, np, hd, sc, T);
+        for (int r = 0; r < R; r++) {
+            float *row = sc + (size_t)r * T;
+            int valid = a->pos0 + t0 + r / G - p + 1; /* causal: positions this token sees */
+            if (valid > np) valid = np;
+            if (valid <= 0) {
+                memset(row, 0, (size_t)np * sizeof *row);
+                corr[r] = 1.0f;
+                continue;
+            }
+            float tmax = row[0];
+            for (int j = 1; j < valid; j++) tmax = row[j] > tmax ? row[j] : tmax;
+            float tsum = lf_softmax_f32(row, valid); /* row[j] = exp(row[j] - tmax) */
+            for (int j = valid; j < np; j++) row[j] = 0.0f;
+            float m_new = mx[r] > tmax ? mx[r] : tmax;
+            float f = expf(tmax - m_new);
+            corr[r] = expf(mx[r] - m_new); /* 0 on the first tile (mx = -inf) */
+            if (f != 1.0f)
+                for (int j = 0; j < valid; j++) row[j] *= f;
+            sum[r] = sum[r] * corr[r] + tsum * f;
+            mx[r] = m_new;
+        }
+        convert_tile(kern, vt, a->v + head_off + (size_t)p * a->kv_stride, a->kv_stride, np, hd);
+        kern->pv(o, corr, R, sc, T, vt, np, hd);
+    }
+    if (slot) { /* partial: unnormalized output, then max and sum of every row */
+        memcpy(slot, o, (size_t)R * hd * sizeof *o);
+        memcpy(slot + Rm * hd, mx, (size_t)R * sizeof *mx);
+        memcpy(slot + Rm * hd + Rm, sum, (size_t)R * sizeof *sum);
+        return;
+    }
+    for (int r = 0; r < R; r++) {
+        float *dst = a->out + (size_t)(t0 + r / G) * a->out_stride + (size_t)(kvh * G + r % G) * hd;
+        float inv = sum[r] > 0.0f ? 1.0f / sum[r] : 0.0f;
+        for (int d = 0; d < hd; d++) dst[d] = o[(size_t)r * hd + d] * inv;
+    }
+}
+
+static int task_slot(const attn_job *job, int tb, int kvh, int s) {
+    return ((job->n_blocks - 1 - tb) * job->ws->n_kv_heads + kvh) * job->splits + s;
+}
+
+static void attention_worker(int ti, int nt, void *arg) {
+    (void)nt;
+    attn_job *job = arg;
+    if (ti >= job->ws->n_threads) return; /* a pool larger than the workspace: the others work */
+    float *scratch = job->ws->thread_scratch + (size_t)ti * job->ws->thread_floats;
+    int per_block = job->ws->n_kv_heads * job->splits;
+    for (;;) {
+        int i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (i >= job->n_tasks) break;
+        int tb = job->n_blocks - 1 - i / per_block, kvh = i % per_block / job->splits, s = i % job->splits;
+        float *slot = job->splits > 1 ? job->ws->partial + (size_t)task_slot(job, tb, kvh, s) * job->ws->slot_floats : NULL;
+        run_task(job, scratch, tb, kvh, s, slot);
+    }
+}
+
+/* Combines the position ranges of every (token, head) row: out = sum_s o_s e^(m_s - M) /
+ * sum_s l_s e^(m_s - M) with M the largest m_s. */
+static void merge_worker(int ti, int nt, void *arg) {
+    const attn_job *job = arg;
+    const lf_attention_args *a = job->a;
+    const lf_attention_ws *ws = job->ws;
+    int G = ws->group, hd = ws->hd, total = a->n * a->n_heads;
+    size_t Rm = (size_t)ws->rows_max;
+    for (int i = total * ti / nt; i < total * (ti + 1) / nt; i++) {
+        int t = i / a->n_heads, h = i % a->n_heads, tb = t / ws->block_tokens, kvh = h / G;
+        int r = (t - tb * ws->block_tokens) * G + h % G;
+        float m = -INFINITY;
+        for (int s = 0; s < job->splits; s++) {
+            const float *slot = ws->partial + (size_t)task_slot(job, tb, kvh, s) * ws->slot_floats;
+            if (slot[Rm * hd + Rm + r] > 0.0f && slot[Rm * hd + r] > m) m = slot[Rm * hd + r];
+        }
+        float *dst = a->out + (size_t)t * a->out_stride + (size_t)h * hd;
+        memset(dst, 0, (size_t)hd * sizeof *dst);
+        float l = 0.0f;
+        for (int s = 0; s < job->splits; s++) {
+            const float *slot = ws->partial + (size_t)task_slot(job, tb, kvh, s) * ws->slot_floats;
+            float ls = slot[Rm * hd + Rm + r];
+            if (!(ls > 0.0f)) continue; /* a range the token does not see */
+            float w = expf(slot[Rm * hd + r] - m);
+            l += ls * w;
+            for (int d = 0; d < hd; d++) dst[d] += w * slot[(size_t)r * hd + d];
+        }
+        float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        for (int d = 0; d < hd; d++) dst[d] *= inv;
+    }
+}
+
+/* Position ranges per (token block, KV head): 1 when those tasks already give every
+ * thread two; otherwise enough for about four tasks per thread, each range of at least
+ * LF_ATTN_MIN_SPLIT positions. */
+static int plan_splits(const lf_attention_ws *ws, const lf_attention_args *a, int n_blocks, int nt) {
+    int base = n_blocks * ws->n_kv_heads, s = a->splits;
+    if (s <= 0) {
+        if (nt <= 1 || base >= 2 * nt) return 1;
+        s = (4 * nt + base - 1) / base;
+        int by_len = (a->pos0 + a->n) / LF_ATTN_MIN_SPLIT;
+        if (s > by_len) s = by_len;
+    }
+    while (s > 1 && (size_t)base * s > (size_t)ws->slot_cap) s--;
+    return s < 1 ? 1 : s;
+}
+
+void lf_attention(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *a) {
+    if (a->n < 1 || a->n > ws->max_tokens) return;
+    int n_blocks = (a->n + ws->block_tokens - 1) / ws->block_tokens;
+    int nt = pool ? lf_threadpool_size(pool) : 1;
+    if (nt > ws->n_threads) nt = ws->n_threads;
+    attn_job job = {.a = a, .ws = ws, .kern = lf_attn_kernels_current(), .n_blocks = n_blocks,
+                    .scale = 1.0f / sqrtf((float)ws->hd)};
+    job.splits = plan_splits(ws, a, n_blocks, nt);
+    job.n_tasks = n_blocks * ws->n_kv_heads * job.splits;
+    atomic_init(&job.next, 0);
+    if (pool && nt > 1) lf_threadpool_run(pool, attention_worker, &job);
+    else attention_worker(0, 1, &job);
+    if (job.splits == 1) return;
+    if (pool && nt > 1) lf_threadpool_run(pool, merge_worker, &job);
+    else merge_worker(0, 1, &job);
+}
