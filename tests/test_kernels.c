@@ -178,7 +178,10 @@ static void put_u16(uint8_t *p, uint16_t v) {
 static void random_weights(const struct weight_type *wt, uint8_t *w, int64_t n) {
     int64_t nb = n / wt->block_elems;
     if (wt->type == LF_TYPE_F32) {
-        for (int64_t i = 0; i < n; i++) ((float *)w)[i] = rnd_uniform();
+        for (int64_t i = 0; i < n; i++) {
+            float v = rnd_uniform(); /* rows may be unaligned on purpose */
+            memcpy(w + 4 * i, &v, sizeof v);
+        }
         return;
     }
     if (wt->type == LF_TYPE_BF16) {
@@ -711,7 +714,8 @@ static void test_matmul_decode(const struct weight_type *wt, lf_simd_level level
         int64_t n = sizes[s];
         uint64_t row_bytes;
         if (!lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes)) continue;
-        size_t w_stride = (size_t)row_bytes + (s & 1 ? 6 : 0); /* packed, and rows 6 bytes apart */
+        /* packed, and rows padded apart (by 6 bytes, or 8 for F32, which needs 4-byte alignment) */
+        size_t w_stride = (size_t)row_bytes + (s & 1 ? (wt->type == LF_TYPE_F32 ? 8 : 6) : 0);
         size_t act_bytes = lf_act_row_bytes(wt->type, n);
         uint8_t *w = malloc(MAX_ROWS * w_stride);
         float *x = malloc((size_t)n * sizeof(float));

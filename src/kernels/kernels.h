@@ -59,7 +59,8 @@ void lf_quantize_act(lf_type weight_type, const float *x, void *xq, int64_t n);
 size_t lf_act_row_bytes(lf_type weight_type, int64_t n);
 
 /* y[b*y_stride + r] = dot(row r of W, activation b) for r in [r0, r1), b in [0, n_batch).
- * W rows are w_row_bytes apart; activations xq are xq_stride bytes apart. */
+ * W rows are w_row_bytes apart (rows 4-byte aligned for F32, 2-byte for every other type);
+ * activations xq are xq_stride bytes apart (4-byte aligned). */
 void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols,
                     int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
                     float *y, size_t y_stride);

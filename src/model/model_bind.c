@@ -31,6 +31,11 @@ static int bind_matrix(const lf_model *m, const char *path, const char *name, in
     uint64_t rb;
     if (!tt || !tt->weight_type || !lf_type_row_bytes((lf_type)v->type, (uint64_t)cols, &rb))
         return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: tensor '%s' has unsupported type %u", path, name, v->type);
+    /* GGUF allows general.alignment 1; the kernels read F32 rows as floats and block
+     * scales as 16-bit fields */
+    size_t need = v->type == LF_TYPE_F32 ? 4 : 2;
+    if ((uintptr_t)v->data % need != 0 || rb % need != 0)
+        return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s' is not %zu-byte aligned", path, name, need);
     w->data = v->data;
     w->type = (lf_type)v->type;
     w->rows = rows;
@@ -47,8 +52,6 @@ static int bind_vector(const lf_model *m, const char *path, const char *name, in
     if (w.type != LF_TYPE_F32)
         return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: tensor '%s' must be F32 (it is %s)", path, name,
                        lf_type_get(w.type)->name);
-    if ((uintptr_t)w.data % sizeof(float) != 0)
-        return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s' is not 4-byte aligned", path, name);
     *out = w.data;
     return LF_OK;
 }
