@@ -120,8 +120,9 @@ def rope(x, cfg):
     return out
 
 
-def forward(model, tokens):
-    """Logits [n_tokens, vocab] (float64) for every position of tokens, starting at 0."""
+def forward(model, tokens, kv_dtype=None):
+    """Logits [n_tokens, vocab] (float64) for every position of tokens, starting at 0.
+    kv_dtype (e.g. np.float16) rounds keys and values as a KV cache of that type stores them."""
     cfg, w = model["cfg"], model["w"]
     n, hd, nh, nkv = len(tokens), cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
     x = w["token_embd.weight"][np.asarray(tokens)].astype(np.float64)
@@ -132,6 +133,8 @@ def forward(model, tokens):
         q = rope((h @ p["attn_q"].T).reshape(n, nh, hd), cfg)
         k = rope((h @ p["attn_k"].T).reshape(n, nkv, hd), cfg)
         v = (h @ p["attn_v"].T).reshape(n, nkv, hd)
+        if kv_dtype is not None:
+            k, v = k.astype(kv_dtype).astype(np.float64), v.astype(kv_dtype).astype(np.float64)
         k, v = np.repeat(k, nh // nkv, axis=1), np.repeat(v, nh // nkv, axis=1)  # GQA
         scores = np.einsum("qhd,khd->hqk", q, k) / np.sqrt(hd) + causal
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
@@ -145,11 +148,11 @@ def forward(model, tokens):
     return x @ w.get("output.weight", w["token_embd.weight"]).T  # tied when absent
 
 
-def greedy(model, tokens, n):
+def greedy(model, tokens, n, kv_dtype=None):
     """The n ids greedy decoding appends to tokens."""
     seq = list(tokens)
     for _ in range(n):
-        seq.append(int(np.argmax(forward(model, seq)[-1])))
+        seq.append(int(np.argmax(forward(model, seq, kv_dtype)[-1])))
     return seq[len(tokens):]
 
 
