@@ -74,10 +74,6 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
     lf_threadpool_run(ctx->pool, matmul_worker, &job);
 }
 
-static void rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
-    lf_rmsnorm_f32(out, x, w, n, eps);
-}
-
 /* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head. */
 static void rope(const lf_context *ctx, float *vec, int n_heads, int pos) {
     const lf_model_config *c = &ctx->model->cfg;
@@ -97,7 +93,8 @@ static void attention_block(lf_context *ctx, int l, int n) {
     const lf_model_config *c = &ctx->model->cfg;
     const lf_layer_weights *L = &ctx->model->layers[l];
     int dim = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd;
-    for (int t = 0; t < n; t++) rmsnorm(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
+    for (int t = 0; t < n; t++)
+        lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
     const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
     float *ys[] = {ctx->q, ctx->k, ctx->v};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 3);
@@ -128,7 +125,8 @@ static void ffn_block(lf_context *ctx, int l, int n) {
     const lf_model_config *c = &ctx->model->cfg;
     const lf_layer_weights *L = &ctx->model->layers[l];
     int dim = c->dim, hidden = c->hidden_dim;
-    for (int t = 0; t < n; t++) rmsnorm(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->ffn_norm, dim, c->norm_eps);
+    for (int t = 0; t < n; t++)
+        lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->ffn_norm, dim, c->norm_eps);
     const lf_weight *ws[] = {&L->ffn_gate, &L->ffn_up};
     float *ys[] = {ctx->ffn_gate, ctx->ffn_up};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 2);
@@ -144,7 +142,8 @@ static void output_logits(lf_context *ctx, int n) {
     const lf_model *m = ctx->model;
     int dim = m->cfg.dim, first = ctx->logits_all ? 0 : n - 1, count = n - first;
     for (int t = first; t < n; t++)
-        rmsnorm(ctx->xb + (size_t)(t - first) * dim, ctx->x + (size_t)t * dim, m->output_norm, dim, m->cfg.norm_eps);
+        lf_rmsnorm_f32(ctx->xb + (size_t)(t - first) * dim, ctx->x + (size_t)t * dim, m->output_norm, dim,
+                       m->cfg.norm_eps);
     const lf_weight *ws[] = {&m->output};
     float *ys[] = {ctx->logits + (size_t)ctx->n_logits * m->cfg.vocab_size};
     run_matmuls(ctx, ctx->xb, count, ws, ys, 1);
