@@ -154,8 +154,9 @@ void lf_sampler_free(lf_sampler *s);
 int32_t lf_sampler_sample(lf_sampler *s, const float *logits);
 
 /* --------------------------------------------------------------- generation */
-/* Called for every generated token with the text it completes (may be ""). Return false
- * to stop. */
+/* Called for every generated token with the text it completes (may be ""), and once more
+ * with id -1 when bytes held back at the end (an incomplete UTF-8 sequence) are flushed.
+ * Return false to stop. */
 typedef bool (*lf_token_callback)(int32_t id, const char *text, void *user);
 
 typedef struct lf_generate_stats {
