@@ -538,7 +538,7 @@ static void test_dots_for_type(const struct weight_type *wt, lf_simd_level level
  * kernels may sum in another order, hence a tolerance), write only its rows, and honour
  * the strides. */
 static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) {
-    enum { MAX_BATCH = 9, Y_STRIDE = 12 };
+    enum { MAX_BATCH = 16, Y_STRIDE = 12 };
     const int64_t n = 2 * (wt->block_elems == 1 ? 64 : wt->block_elems);
     const int rows = 9, r0 = 2, r1 = 9;
     uint64_t row_bytes;
@@ -554,29 +554,38 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
         lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
     lf_kernels_set_level(level);
-    const int batches[] = {1, 5, 8, 9};
-    for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++) {
-        int n_batch = batches[k];
-        float y[MAX_BATCH * Y_STRIDE];
-        for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
-        lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xq, x_stride, n_batch, y, Y_STRIDE);
-        int bad = 0, clobbered = 0;
-        for (int b = 0; b < MAX_BATCH; b++)
-            for (int r = 0; r < Y_STRIDE; r++) {
-                float v = y[b * Y_STRIDE + r];
-                if (b < n_batch && r >= r0 && r < r1) {
-                    const uint8_t *wr = w + r * w_stride, *xb = xq + b * x_stride;
-                    double mag;
-                    reference_dot(wt->type, wr, xb, n, &mag);
-                    float single = dot_one(wt->type, wr, row_bytes, n, xb);
-                    if (!(fabs((double)v - single) <= 1e-5 * mag + 1e-6)) bad++;
-                } else if (v != -12345.0f) {
-                    clobbered++;
+    /* 4..16 take the batched kernels (row pairs x four activations where the type has
+     * them, an odd last row of a tile through x4, leftover activations one by one); the
+     * row ranges start and end off the 4-row tile and the row-pair grid. */
+    const int batches[] = {1, 5, 8, 9, 13, 16};
+    const int ranges[][2] = {{r0, r1}, {1, 8}, {3, 6}, {0, 9}};
+    for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
+        for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
+            int n_batch = batches[k], g0 = ranges[g][0], g1 = ranges[g][1];
+            float y[MAX_BATCH * Y_STRIDE];
+            for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+            lf_matmul_rows(wt->type, w, w_stride, n, g0, g1, xq, x_stride, n_batch, y, Y_STRIDE);
+            int bad = 0, bad_ref = 0, clobbered = 0;
+            for (int b = 0; b < MAX_BATCH; b++)
+                for (int r = 0; r < Y_STRIDE; r++) {
+                    float v = y[b * Y_STRIDE + r];
+                    if (b < n_batch && r >= g0 && r < g1) {
+                        const uint8_t *wr = w + r * w_stride, *xb = xq + b * x_stride;
+                        double mag;
+                        double ref = reference_dot(wt->type, wr, xb, n, &mag);
+                        lf_kernels_set_level(LF_SIMD_SCALAR);
+                        float scalar = dot_one(wt->type, wr, row_bytes, n, xb);
+                        lf_kernels_set_level(level);
+                        if (!(fabs((double)v - scalar) <= 1e-5 * mag + 1e-6)) bad++;
+                        if (!(fabs((double)v - ref) <= 2e-5 * mag + 1e-6)) bad_ref++;
+                    } else if (v != -12345.0f) {
+                        clobbered++;
+                    }
                 }
-            }
-        CHECK_MSG(bad == 0 && clobbered == 0, "%s %s matmul_rows batch %d: %d wrong, %d clobbered",
-                  wt->name, lf_simd_level_name(level), n_batch, bad, clobbered);
-    }
+            CHECK_MSG(bad == 0 && bad_ref == 0 && clobbered == 0,
+                      "%s %s matmul_rows batch %d rows [%d,%d): %d off scalar, %d off reference, %d clobbered",
+                      wt->name, lf_simd_level_name(level), n_batch, g0, g1, bad, bad_ref, clobbered);
+        }
     lf_kernels_set_level(LF_SIMD_SCALAR);
     free(w);
     free(xq);
@@ -653,7 +662,7 @@ static void test_dot2_for_type(const struct weight_type *wt, lf_simd_level level
  * the single path, 4 and 5 the four-activation kernels, 9 both. */
 static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_level level) {
     if (wt->block_elems == 1) return;
-    enum { MAX_BATCH = 9, Y_STRIDE = 12 };
+    enum { MAX_BATCH = 16, Y_STRIDE = 12 };
     const int64_t n = 4 * wt->block_elems;
     const int rows = 9, r0 = 1, r1 = 8;
     uint64_t row_bytes;
@@ -669,31 +678,42 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
         quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
     }
     lf_kernels_set_level(level);
-    const int batches[] = {1, 3, 4, 5, 9};
-    for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++) {
-        int n_batch = batches[k];
-        float y[MAX_BATCH * Y_STRIDE], yq[MAX_BATCH * Y_STRIDE], yr[MAX_BATCH * Y_STRIDE];
-        for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
-        lf_matmul_rows_residual(wt->type, w, w_stride, n, r0, r1, xq, xr, x_stride, n_batch, y, Y_STRIDE);
-        lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xq, x_stride, n_batch, yq, Y_STRIDE);
-        lf_matmul_rows(wt->type, w, w_stride, n, r0, r1, xr, x_stride, n_batch, yr, Y_STRIDE);
-        int bad = 0, clobbered = 0;
-        for (int b = 0; b < MAX_BATCH; b++)
-            for (int r = 0; r < Y_STRIDE; r++) {
-                float v = y[b * Y_STRIDE + r];
-                if (b < n_batch && r >= r0 && r < r1) {
-                    double mag_q, mag_r;
-                    reference_dot(wt->type, w + r * w_stride, xq + b * x_stride, n, &mag_q);
-                    reference_dot(wt->type, w + r * w_stride, xr + b * x_stride, n, &mag_r);
-                    double sum = (double)yq[b * Y_STRIDE + r] + yr[b * Y_STRIDE + r];
-                    if (!(fabs(v - sum) <= 1e-5 * (mag_q + mag_r) + 1e-7)) bad++;
-                } else if (v != -12345.0f) {
-                    clobbered++;
+    /* Also against the scalar level's fused product (batches 8..16 take the row-pair x
+     * four-activation kernels), on row ranges off the tile and row-pair grids. */
+    const int batches[] = {1, 3, 4, 5, 8, 9, 13, 16};
+    const int ranges[][2] = {{r0, r1}, {2, 9}, {3, 6}, {0, 9}};
+    for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
+        for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
+            int n_batch = batches[k], g0 = ranges[g][0], g1 = ranges[g][1];
+            float y[MAX_BATCH * Y_STRIDE], yq[MAX_BATCH * Y_STRIDE], yr[MAX_BATCH * Y_STRIDE];
+            float ys[MAX_BATCH * Y_STRIDE];
+            for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+            lf_matmul_rows_residual(wt->type, w, w_stride, n, g0, g1, xq, xr, x_stride, n_batch, y, Y_STRIDE);
+            lf_matmul_rows(wt->type, w, w_stride, n, g0, g1, xq, x_stride, n_batch, yq, Y_STRIDE);
+            lf_matmul_rows(wt->type, w, w_stride, n, g0, g1, xr, x_stride, n_batch, yr, Y_STRIDE);
+            lf_kernels_set_level(LF_SIMD_SCALAR);
+            lf_matmul_rows_residual(wt->type, w, w_stride, n, g0, g1, xq, xr, x_stride, n_batch, ys, Y_STRIDE);
+            lf_kernels_set_level(level);
+            int bad = 0, bad_scalar = 0, clobbered = 0;
+            for (int b = 0; b < MAX_BATCH; b++)
+                for (int r = 0; r < Y_STRIDE; r++) {
+                    float v = y[b * Y_STRIDE + r];
+                    if (b < n_batch && r >= g0 && r < g1) {
+                        double mag_q, mag_r;
+                        reference_dot(wt->type, w + r * w_stride, xq + b * x_stride, n, &mag_q);
+                        reference_dot(wt->type, w + r * w_stride, xr + b * x_stride, n, &mag_r);
+                        double sum = (double)yq[b * Y_STRIDE + r] + yr[b * Y_STRIDE + r];
+                        double tol = 1e-5 * (mag_q + mag_r) + 1e-7;
+                        if (!(fabs(v - sum) <= tol)) bad++;
+                        if (!(fabs((double)v - ys[b * Y_STRIDE + r]) <= tol)) bad_scalar++;
+                    } else if (v != -12345.0f) {
+                        clobbered++;
+                    }
                 }
-            }
-        CHECK_MSG(bad == 0 && clobbered == 0, "%s %s matmul_rows_residual batch %d: %d wrong, %d clobbered",
-                  wt->name, lf_simd_level_name(level), n_batch, bad, clobbered);
-    }
+            CHECK_MSG(bad == 0 && bad_scalar == 0 && clobbered == 0,
+                      "%s %s matmul_rows_residual batch %d rows [%d,%d): %d wrong, %d off scalar, %d clobbered",
+                      wt->name, lf_simd_level_name(level), n_batch, g0, g1, bad, bad_scalar, clobbered);
+        }
     lf_kernels_set_level(LF_SIMD_SCALAR);
     free(w);
     free(xq);

@@ -1,0 +1,119 @@
+/* AVX2 kernels taking two weight rows against four activations at once (batched prompt
+ * processing) for the signed legacy types Q4_0 and Q8_0: eight products per step. Each
+ * weight block is unpacked (and its |q| formed) once for four activations, as in the x4
+ * kernels, and each activation block is loaded once for two rows, which halves the
+ * activation traffic. A one-row, eight-activation kernel measured no faster than x4
+ * (with a 4-row tile the weights stay in L1 while the activations stream from L2), so
+ * the reuse that pays is of the activations. Two rows x four activations (eight
+ * accumulators, two unpacked blocks and their |q|) is what fits the sixteen ymm
+ * registers (the residual variant, with two more activation loads per step, spills a
+ * few accumulators to L1 under gcc); the activations are written out as separate
+ * variables so the compilers keep the rest in registers. Plain and fused activation +
+ * residual variants. */
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/avx2_internal.h"
+#include "kernels/blocks_internal.h"
+#include "kernels/unpack_avx2_internal.h"
+
+/* Row pair (q0, q1) against one activation block x: acc0 += dw0*dx*(q0.x), acc1 likewise. */
+static inline LF_AVX2 void x8_step(__m256i abs0, __m256i q0, __m256i abs1, __m256i q1, float dw0, float dw1,
+                                   const block_q8_0 *x, __m256 *acc0, __m256 *acc1) {
+    __m256i xv = load256(x->qs);
+    float dx = f16(x->d);
+    __m256 p0 = _mm256_cvtepi32_ps(dot_u8_i8(abs0, _mm256_sign_epi8(xv, q0)));
+    __m256 p1 = _mm256_cvtepi32_ps(dot_u8_i8(abs1, _mm256_sign_epi8(xv, q1)));
+    *acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw0 * dx), p0, *acc0);
+    *acc1 = _mm256_fmadd_ps(_mm256_set1_ps(dw1 * dx), p1, *acc1);
+}
+
+/* One row (q) against an activation block xq and its residual block xr:
+ * acc += dw*dq*(q.xq) + dw*dr*(q.xr), two FMAs into the accumulator. */
+static inline LF_AVX2 void x8_step2(__m256i abs_q, __m256i q, float dw, const block_q8_0 *xq,
+                                    const block_q8_0 *xr, __m256 *acc) {
+    __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(abs_q, _mm256_sign_epi8(load256(xq->qs), q)));
+    __m256 pr = _mm256_cvtepi32_ps(dot_u8_i8(abs_q, _mm256_sign_epi8(load256(xr->qs), q)));
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(xq->d)), pq, *acc);
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(xr->d)), pr, *acc);
+}
+
+#define X8_POINTERS(p, base)                                                                       \
+    const block_q8_0 *p##0 = x4_at(base, stride, 0), *p##1 = x4_at(base, stride, 1);              \
+    const block_q8_0 *p##2 = x4_at(base, stride, 2), *p##3 = x4_at(base, stride, 3)
+
+/* out[r*4 + j]: row r of the pair, activation j. */
+#define X8_RESULTS                                                                                 \
+    out[0] = hsum_f32x8(a00);                                                                      \
+    out[1] = hsum_f32x8(a01);                                                                      \
+    out[2] = hsum_f32x8(a02);                                                                      \
+    out[3] = hsum_f32x8(a03);                                                                      \
+    out[4] = hsum_f32x8(a10);                                                                      \
+    out[5] = hsum_f32x8(a11);                                                                      \
+    out[6] = hsum_f32x8(a12);                                                                      \
+    out[7] = hsum_f32x8(a13)
+
+#define X8_ACCS                                                                                    \
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;                             \
+    __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00
+
+#define SIGNED_X8(name, block_t, QUANTS)                                                                 \
+    static LF_AVX2 void name(const void *w, size_t row_bytes, const void *xq, size_t stride, int64_t n, \
+                             float out[8]) {                                                             \
+        const block_t *w0 = w, *w1 = (const block_t *)((const char *)w + row_bytes);                    \
+        X8_POINTERS(x, xq);                                                                              \
+        X8_ACCS;                                                                                         \
+        for (int64_t i = 0; i < n / QK; i++) {                                                           \
+            __m256i q0 = QUANTS(w0), q1 = QUANTS(w1);                                                    \
+            __m256i abs0 = _mm256_sign_epi8(q0, q0), abs1 = _mm256_sign_epi8(q1, q1);                    \
+            float dw0 = f16(w0[i].d), dw1 = f16(w1[i].d);                                                \
+            x8_step(abs0, q0, abs1, q1, dw0, dw1, &x0[i], &a00, &a10);                                   \
+            x8_step(abs0, q0, abs1, q1, dw0, dw1, &x1[i], &a01, &a11);                                   \
+            x8_step(abs0, q0, abs1, q1, dw0, dw1, &x2[i], &a02, &a12);                                   \
+            x8_step(abs0, q0, abs1, q1, dw0, dw1, &x3[i], &a03, &a13);                                   \
+        }                                                                                                \
+        X8_RESULTS;                                                                                      \
+    }
+
+#define SIGNED2_X8(name, block_t, QUANTS)                                                                \
+    static LF_AVX2 void name(const void *w, size_t row_bytes, const void *xq, const void *xr, size_t stride, \
+                             int64_t n, float out[8]) {                                                  \
+        const block_t *w0 = w, *w1 = (const block_t *)((const char *)w + row_bytes);                    \
+        X8_POINTERS(q, xq);                                                                              \
+        X8_POINTERS(r, xr);                                                                              \
+        X8_ACCS;                                                                                         \
+        for (int64_t i = 0; i < n / QK; i++) {                                                           \
+            __m256i wq0 = QUANTS(w0), wq1 = QUANTS(w1);                                                  \
+            __m256i abs0 = _mm256_sign_epi8(wq0, wq0), abs1 = _mm256_sign_epi8(wq1, wq1);                \
+            float dw0 = f16(w0[i].d), dw1 = f16(w1[i].d);                                                \
+            x8_step2(abs0, wq0, dw0, &q0[i], &r0[i], &a00);                                              \
+            x8_step2(abs1, wq1, dw1, &q0[i], &r0[i], &a10);                                              \
+            x8_step2(abs0, wq0, dw0, &q1[i], &r1[i], &a01);                                              \
+            x8_step2(abs1, wq1, dw1, &q1[i], &r1[i], &a11);                                              \
+            x8_step2(abs0, wq0, dw0, &q2[i], &r2[i], &a02);                                              \
+            x8_step2(abs1, wq1, dw1, &q2[i], &r2[i], &a12);                                              \
+            x8_step2(abs0, wq0, dw0, &q3[i], &r3[i], &a03);                                              \
+            x8_step2(abs1, wq1, dw1, &q3[i], &r3[i], &a13);                                              \
+        }                                                                                                \
+        X8_RESULTS;                                                                                      \
+    }
+
+#define Q4_0_Q(wp) q4_0_quants(&(wp)[i])
+#define Q8_0_Q(wp) load256((wp)[i].qs)
+SIGNED_X8(dot_x8_q4_0, block_q4_0, Q4_0_Q)
+SIGNED_X8(dot_x8_q8_0, block_q8_0, Q8_0_Q)
+SIGNED2_X8(dot2_x8_q4_0, block_q4_0, Q4_0_Q)
+SIGNED2_X8(dot2_x8_q8_0, block_q8_0, Q8_0_Q)
+#undef Q4_0_Q
+#undef Q8_0_Q
+#undef SIGNED_X8
+#undef SIGNED2_X8
+#undef X8_POINTERS
+#undef X8_RESULTS
+#undef X8_ACCS
+
+void lf_kernels_fill_avx2_x8(lf_kernel_table *t) {
+    t->dot_x8[LF_TYPE_Q4_0] = dot_x8_q4_0;
+    t->dot_x8[LF_TYPE_Q8_0] = dot_x8_q8_0;
+    t->dot2_x8[LF_TYPE_Q4_0] = dot2_x8_q4_0;
+    t->dot2_x8[LF_TYPE_Q8_0] = dot2_x8_q8_0;
+}
+#endif
