@@ -232,6 +232,30 @@ static LF_AVX2 void rows2_q4_1(const void *w, size_t rb, const void *xq, const v
 
 /* ------------------------------------------------------------------ K-quants */
 
+/* Four K-quant rows against an activation and its residual (both Q8_K): each super-block
+ * step prefetches the next blocks of all four rows and runs ROW_FN once per row. */
+#define K_ROWS2(NAME, BLOCK, ROW_FN)                                                               \
+    static LF_AVX2 void NAME(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, \
+                             float out[4]) {                                                        \
+        const BLOCK *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2),            \
+                    *b3 = x4_at(w, rb, 3);                                                          \
+        const block_q8_K *q = xq, *r = xr;                                                          \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                   \
+        for (int64_t i = 0; i < n / QK_K; i++) {                                                    \
+            __m256i bsq = load256(q[i].bsums), bsr = load256(r[i].bsums);                           \
+            __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);           \
+            prefetch_k_block(&b0[i], sizeof b0[i], rb);                                             \
+            prefetch_k_block(&b1[i], sizeof b1[i], rb);                                             \
+            prefetch_k_block(&b2[i], sizeof b2[i], rb);                                             \
+            prefetch_k_block(&b3[i], sizeof b3[i], rb);                                             \
+            acc0 = ROW_FN(&b0[i], &q[i], &r[i], bsq, bsr, dq, dr, acc0);                            \
+            acc1 = ROW_FN(&b1[i], &q[i], &r[i], bsq, bsr, dq, dr, acc1);                            \
+            acc2 = ROW_FN(&b2[i], &q[i], &r[i], bsq, bsr, dq, dr, acc2);                            \
+            acc3 = ROW_FN(&b3[i], &q[i], &r[i], bsq, bsr, dq, dr, acc3);                            \
+        }                                                                                           \
+        hsum4(acc0, acc1, acc2, acc3, out);                                                         \
+    }
+
 /* Q4_K row: every 32-byte slice meets both activations (maddubs), scaled per group
  * (madd) into two int32 sums; the mins meet both activations' block sums. */
 static inline LF_AVX2 __m256 q4_K_row2(const block_q4_K *b, const block_q8_K *xq, const block_q8_K *xr,
@@ -260,24 +284,7 @@ static inline LF_AVX2 __m256 q4_K_row2(const block_q4_K *b, const block_q8_K *xq
     return _mm256_fnmadd_ps(_mm256_permute_ps(dm, 0x55), tm, acc);
 }
 
-static LF_AVX2 void rows2_q4_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
-    const block_q4_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_K *q = xq, *r = xr;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        __m256i bsq = load256(q[i].bsums), bsr = load256(r[i].bsums);
-        __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);
-        prefetch_k_block(&b0[i], sizeof b0[i], rb);
-        prefetch_k_block(&b1[i], sizeof b1[i], rb);
-        prefetch_k_block(&b2[i], sizeof b2[i], rb);
-        prefetch_k_block(&b3[i], sizeof b3[i], rb);
-        acc0 = q4_K_row2(&b0[i], &q[i], &r[i], bsq, bsr, dq, dr, acc0);
-        acc1 = q4_K_row2(&b1[i], &q[i], &r[i], bsq, bsr, dq, dr, acc1);
-        acc2 = q4_K_row2(&b2[i], &q[i], &r[i], bsq, bsr, dq, dr, acc2);
-        acc3 = q4_K_row2(&b3[i], &q[i], &r[i], bsq, bsr, dq, dr, acc3);
-    }
-    hsum4(acc0, acc1, acc2, acc3, out);
-}
+K_ROWS2(rows2_q4_K, block_q4_K, q4_K_row2)
 
 /* Q6_K row: u in 0..63, weight = d*scale*(u-32); the offset meets each activation's
  * block sums inside its integer sum. */
@@ -301,24 +308,7 @@ static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq
     return _mm256_fmadd_ps(_mm256_set1_ps(f16(b->d)), t, acc);
 }
 
-static LF_AVX2 void rows2_q6_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
-    const block_q6_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_K *q = xq, *r = xr;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        __m256i bsq = load256(q[i].bsums), bsr = load256(r[i].bsums);
-        __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);
-        prefetch_k_block(&b0[i], sizeof b0[i], rb);
-        prefetch_k_block(&b1[i], sizeof b1[i], rb);
-        prefetch_k_block(&b2[i], sizeof b2[i], rb);
-        prefetch_k_block(&b3[i], sizeof b3[i], rb);
-        acc0 = q6_K_row2(&b0[i], &q[i], &r[i], bsq, bsr, dq, dr, acc0);
-        acc1 = q6_K_row2(&b1[i], &q[i], &r[i], bsq, bsr, dq, dr, acc1);
-        acc2 = q6_K_row2(&b2[i], &q[i], &r[i], bsq, bsr, dq, dr, acc2);
-        acc3 = q6_K_row2(&b3[i], &q[i], &r[i], bsq, bsr, dq, dr, acc3);
-    }
-    hsum4(acc0, acc1, acc2, acc3, out);
-}
+K_ROWS2(rows2_q6_K, block_q6_K, q6_K_row2)
 
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
     t->dot2_rows[LF_TYPE_Q4_0] = rows2_q4_0;

@@ -188,6 +188,29 @@ static LF_AVX2 void rows_q4_1(const void *w, size_t rb, const void *xq, int64_t 
 
 /* ------------------------------------------------------------------ K-quants */
 
+/* Four K-quant rows against one Q8_K activation: each super-block step prefetches the
+ * next blocks of all four rows and runs ROW_FN once per row. */
+#define K_ROWS(NAME, BLOCK, ROW_FN)                                                              \
+    static LF_AVX2 void NAME(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) { \
+        const BLOCK *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2),          \
+                    *b3 = x4_at(w, rb, 3);                                                        \
+        const block_q8_K *x = xq;                                                                 \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                 \
+        for (int64_t i = 0; i < n / QK_K; i++) {                                                  \
+            __m256i bsums = load256(x[i].bsums);                                                  \
+            __m256 dx = _mm256_broadcast_ss(&x[i].d);                                             \
+            prefetch_k_block(&b0[i], sizeof b0[i], rb);                                           \
+            prefetch_k_block(&b1[i], sizeof b1[i], rb);                                           \
+            prefetch_k_block(&b2[i], sizeof b2[i], rb);                                           \
+            prefetch_k_block(&b3[i], sizeof b3[i], rb);                                           \
+            acc0 = ROW_FN(&b0[i], &x[i], bsums, dx, acc0);                                        \
+            acc1 = ROW_FN(&b1[i], &x[i], bsums, dx, acc1);                                        \
+            acc2 = ROW_FN(&b2[i], &x[i], bsums, dx, acc2);                                        \
+            acc3 = ROW_FN(&b3[i], &x[i], bsums, dx, acc3);                                        \
+        }                                                                                         \
+        hsum4(acc0, acc1, acc2, acc3, out);                                                       \
+    }
+
 /* Q4_K row: 64-weight chunks against the activation (read from L1 for each row); the
  * group scales come from one vector by byte shuffles; the mins meet the activation's
  * block sums (duplicated per pair of 16) in one madd. */
@@ -211,24 +234,7 @@ static inline LF_AVX2 __m256 q4_K_row(const block_q4_K *b, const block_q8_K *x, 
     return _mm256_fnmadd_ps(_mm256_permute_ps(dm, 0x55), _mm256_cvtepi32_ps(m), acc);
 }
 
-static LF_AVX2 void rows_q4_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
-    const block_q4_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_K *x = xq;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        __m256i bsums = load256(x[i].bsums);
-        __m256 dx = _mm256_broadcast_ss(&x[i].d);
-        prefetch_k_block(&b0[i], sizeof b0[i], rb);
-        prefetch_k_block(&b1[i], sizeof b1[i], rb);
-        prefetch_k_block(&b2[i], sizeof b2[i], rb);
-        prefetch_k_block(&b3[i], sizeof b3[i], rb);
-        acc0 = q4_K_row(&b0[i], &x[i], bsums, dx, acc0);
-        acc1 = q4_K_row(&b1[i], &x[i], bsums, dx, acc1);
-        acc2 = q4_K_row(&b2[i], &x[i], bsums, dx, acc2);
-        acc3 = q4_K_row(&b3[i], &x[i], bsums, dx, acc3);
-    }
-    hsum4(acc0, acc1, acc2, acc3, out);
-}
+K_ROWS(rows_q4_K, block_q4_K, q4_K_row)
 
 /* Q6_K row: u in 0..63, weight = d*scale*(u-32); the -32 offset meets the block sums in
  * the integer sum (one madd), so each super-block ends in one conversion. */
@@ -250,24 +256,7 @@ static inline LF_AVX2 __m256 q6_K_row(const block_q6_K *b, const block_q8_K *x, 
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum), acc);
 }
 
-static LF_AVX2 void rows_q6_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
-    const block_q6_K *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_K *x = xq;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        __m256i bsums = load256(x[i].bsums);
-        __m256 dx = _mm256_broadcast_ss(&x[i].d);
-        prefetch_k_block(&b0[i], sizeof b0[i], rb);
-        prefetch_k_block(&b1[i], sizeof b1[i], rb);
-        prefetch_k_block(&b2[i], sizeof b2[i], rb);
-        prefetch_k_block(&b3[i], sizeof b3[i], rb);
-        acc0 = q6_K_row(&b0[i], &x[i], bsums, dx, acc0);
-        acc1 = q6_K_row(&b1[i], &x[i], bsums, dx, acc1);
-        acc2 = q6_K_row(&b2[i], &x[i], bsums, dx, acc2);
-        acc3 = q6_K_row(&b3[i], &x[i], bsums, dx, acc3);
-    }
-    hsum4(acc0, acc1, acc2, acc3, out);
-}
+K_ROWS(rows_q6_K, block_q6_K, q6_K_row)
 
 /* ------------------------------------------------------------------ float weights */
 
