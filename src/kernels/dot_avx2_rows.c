@@ -307,47 +307,6 @@ FLOAT_ROWS(rows_f16, load_f16x8, f16)
 FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
 #undef FLOAT_ROWS
 
-/* The residual form for float weights (activation xq plus a second float vector xr, in
- * one pass over the weights): w·(xq + xr), the two vectors added per step. */
-#define FLOAT_ROWS2(name, LOAD, TO_F32)                                                                  \
-    static LF_AVX2 void name(const void *w, size_t rb, const void *xq, const void *xr, int64_t n,        \
-                             float out[4]) {                                                             \
-        const uint16_t *a0 = x4_at(w, rb, 0), *a1 = x4_at(w, rb, 1), *a2 = x4_at(w, rb, 2);             \
-        const uint16_t *a3 = x4_at(w, rb, 3);                                                            \
-        const float *x = xq, *y = xr;                                                                    \
-        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0; \
-        int64_t i = 0;                                                                                   \
-        for (; i + 16 <= n; i += 16) {                                                                   \
-            __m256 xa = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));                   \
-            __m256 xb = _mm256_add_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8));           \
-            prefetch_next_group(a0 + i, rb);                                                             \
-            prefetch_next_group(a1 + i, rb);                                                             \
-            prefetch_next_group(a2 + i, rb);                                                             \
-            prefetch_next_group(a3 + i, rb);                                                             \
-            c0 = _mm256_fmadd_ps(LOAD(a0 + i), xa, c0);                                                  \
-            c1 = _mm256_fmadd_ps(LOAD(a1 + i), xa, c1);                                                  \
-            c2 = _mm256_fmadd_ps(LOAD(a2 + i), xa, c2);                                                  \
-            c3 = _mm256_fmadd_ps(LOAD(a3 + i), xa, c3);                                                  \
-            d0 = _mm256_fmadd_ps(LOAD(a0 + i + 8), xb, d0);                                              \
-            d1 = _mm256_fmadd_ps(LOAD(a1 + i + 8), xb, d1);                                              \
-            d2 = _mm256_fmadd_ps(LOAD(a2 + i + 8), xb, d2);                                              \
-            d3 = _mm256_fmadd_ps(LOAD(a3 + i + 8), xb, d3);                                              \
-        }                                                                                                \
-        hsum4(_mm256_add_ps(c0, d0), _mm256_add_ps(c1, d1), _mm256_add_ps(c2, d2), _mm256_add_ps(c3, d3), \
-              out);                                                                                      \
-        for (; i < n; i++) {                                                                             \
-            float xi = x[i] + y[i];                                                                      \
-            out[0] += TO_F32(a0[i]) * xi;                                                                \
-            out[1] += TO_F32(a1[i]) * xi;                                                                \
-            out[2] += TO_F32(a2[i]) * xi;                                                                \
-            out[3] += TO_F32(a3[i]) * xi;                                                                \
-        }                                                                                                \
-    }
-
-FLOAT_ROWS2(rows2_f16, load_f16x8, f16)
-FLOAT_ROWS2(rows2_bf16, load_bf16x8, lf_bf16_to_f32)
-#undef FLOAT_ROWS2
-
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
     t->dot_rows[LF_TYPE_Q4_0] = rows_q4_0;
     t->decode[LF_TYPE_Q4_0] = decode_q4_0;
@@ -357,7 +316,5 @@ void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
     t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;
     t->dot_rows[LF_TYPE_F16] = rows_f16;
     t->dot_rows[LF_TYPE_BF16] = rows_bf16;
-    t->dot2_rows[LF_TYPE_F16] = rows2_f16;
-    t->dot2_rows[LF_TYPE_BF16] = rows2_bf16;
 }
 #endif
