@@ -53,8 +53,10 @@ static void check_sentencepiece(void) {
     unsigned char unigram[] = {0x0A, 0x04, 0x0A, 0x02, 'h', 'i', 0x12, 0x02, 0x18, 0x01};
     CHECK(lf_tokenizer_from_sentencepiece(unigram, sizeof unigram, "uni", &tok, &err) ==
           LF_ERR_UNSUPPORTED);
-    /* flipped bytes anywhere: an error or a usable tokenizer, never a crash */
+    /* flipped bytes anywhere: an error naming the input, or a tokenizer that tokenizes
+     * into ids of its own vocabulary */
     uint32_t seed = 12345;
+    int bad_results = 0;
     for (int i = 0; i < 200; i++) {
         unsigned char *copy = malloc(size);
         memcpy(copy, data, size);
@@ -63,14 +65,20 @@ static void check_sentencepiece(void) {
             copy[(seed >> 4) % size] ^= (unsigned char)(seed >> 20 | 1);
         }
         if (lf_tokenizer_from_sentencepiece(copy, size, "flipped", &tok, &err) == LF_OK) {
-            size_t n;
-            lf_tokenize(tok, "Hello world <s> \xf0\x9f\xa6\x99", 20, LF_TOKENIZE_PARSE_SPECIAL,
-                        NULL, 0, &n, &err);
+            int32_t ids[64];
+            size_t n = 0;
+            int rc = lf_tokenize(tok, "Hello world <s> \xf0\x9f\xa6\x99", 20, LF_TOKENIZE_PARSE_SPECIAL, ids, 64,
+                                 &n, &err);
+            for (size_t j = 0; rc == LF_OK && j < n && j < 64; j++)
+                bad_results += ids[j] < 0 || ids[j] >= lf_tokenizer_vocab_size(tok);
+            bad_results += rc != LF_OK;
             lf_tokenizer_free(tok);
+        } else {
+            bad_results += strstr(err.message, "flipped") == NULL;
         }
         free(copy);
     }
-    CHECK(1); /* reached: no crash */
+    CHECK_MSG(bad_results == 0, "%d flipped models failed to tokenize, gave out-of-vocabulary ids or unnamed errors", bad_results);
     free(data);
 }
 
