@@ -5,10 +5,12 @@ OPT ?= -O2 -g
 SAN ?=
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc -pthread $(OPT) $(SAN) $(CFLAGS)
 LDLIBS_ALL = -pthread -lm $(LDLIBS)
+# The program (not the library) also links JSON, HTTP server and line-editing libraries.
+CLI_LDLIBS = -ljansson -lmicrohttpd -ledit
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
-                             src/kernels/*.c src/runtime/*.c))
-CLI_SRC := $(sort $(wildcard src/cli/*.c))
+                             src/kernels/*.c src/runtime/*.c src/chat/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c src/server/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -21,7 +23,7 @@ BIN := $(BUILD)/llama-fast
 MODEL_DIR ?= models
 DEFAULT_MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: all run test test-deps test-san fuzz-smoke model clean
+.PHONY: all deps run test test-deps test-san fuzz-smoke model clean
 PYTHON ?= python3
 all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
 
@@ -34,7 +36,7 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(CLI_LDLIBS) $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
@@ -50,14 +52,21 @@ model: $(DEFAULT_MODEL)
 $(DEFAULT_MODEL):
 	scripts/fetch-default-model.sh $(MODEL_DIR)
 
-run: $(BIN) $(DEFAULT_MODEL)
+# Debian packages the build links against (installed only when missing).
+deps:
+	scripts/install-build-deps.sh
+
+run: deps
+	$(MAKE) $(BIN) $(DEFAULT_MODEL)
 	$(BIN) generate $(DEFAULT_MODEL) --prompt "The capital of France is" --temperature 0 --max-new-tokens 32
 
 # Python is used only by the tests, as the independent reference (numpy, gguf, sentencepiece).
 test-deps:
+	TEST=1 scripts/install-build-deps.sh
 	PYTHON=$(PYTHON) scripts/pip-install.sh -r tests/requirements.txt
 
-test: all $(DEFAULT_MODEL) test-deps
+test: test-deps
+	$(MAKE) all $(DEFAULT_MODEL)
 	BUILD=$(BUILD) MODEL=$(DEFAULT_MODEL) PYTHON=$(PYTHON) tests/run.sh
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.

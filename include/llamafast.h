@@ -25,7 +25,8 @@ typedef enum lf_status {
     LF_ERR_NOMEM = -4,
     LF_ERR_ARG = -5,         /* bad argument from the caller */
     LF_ERR_CONTEXT_FULL = -6,/* no room left in the KV cache */
-    LF_ERR_CANCELLED = -7
+    LF_ERR_CANCELLED = -7,
+    LF_ERR_TEMPLATE = -8     /* chat template failed to parse, or raised an error */
 } lf_status;
 
 typedef struct lf_error {
@@ -137,6 +138,12 @@ int lf_context_position(const lf_context *ctx);
 int lf_context_size(const lf_context *ctx);
 /* Forget everything from position pos on (0 clears the conversation). */
 void lf_context_truncate(lf_context *ctx, int pos);
+/* The token ids the KV cache holds, in order (lf_context_position() of them). */
+const int32_t *lf_context_tokens(const lf_context *ctx);
+/* Prompt caching: keeps the longest prefix of tokens[0..n) the cache already holds, drops
+ * the rest, and returns how many were kept -- at most n - 1, so that decoding
+ * tokens[kept..n) always yields fresh logits for the last token. */
+int lf_context_keep_prefix(lf_context *ctx, const int32_t *tokens, int n);
 
 /* ------------------------------------------------------------------ sampler */
 typedef struct lf_sampler lf_sampler;
@@ -168,6 +175,25 @@ typedef struct lf_generate_stats {
 int lf_generate(lf_context *ctx, lf_sampler *sampler, const int32_t *prompt, int n_prompt,
                 int max_new_tokens, lf_token_callback cb, void *user,
                 lf_generate_stats *stats, lf_error *err);
+
+/* --------------------------------------------------------------------- chat */
+typedef struct lf_chat_message {
+    const char *role;    /* "system", "user", "assistant", ... */
+    const char *content; /* UTF-8 */
+} lf_chat_message;
+
+/* Renders messages with a Jinja chat template (the subset Hugging Face chat templates use:
+ * loops, if/elif/else, set, filters such as trim, string concatenation, raise_exception).
+ * The template sees messages, add_generation_prompt, bos_token and eos_token.
+ * On success *out is a NUL-terminated string the caller frees with free(). A template
+ * that does not parse, or calls raise_exception, gives LF_ERR_TEMPLATE and its message. */
+int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                            bool add_generation_prompt, const char *bos_token,
+                            const char *eos_token, char **out, lf_error *err);
+/* The model's own template (GGUF tokenizer.chat_template), or tmpl when not NULL, with the
+ * model's BOS/EOS text. A model without a template falls back to ChatML and logs a warning. */
+int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_chat_message *msgs,
+                           size_t n_msgs, bool add_generation_prompt, char **out, lf_error *err);
 
 /* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
 double lf_time_ms(void);

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian packages llama-fast builds against when any is missing: jansson
+# (JSON), libmicrohttpd (the server's HTTP), libedit (chat line editing). With TEST=1 also
+# what the tests drive: chromium + chromium-driver (browser UI test). Quiet when all are there.
+set -eu
+need=""
+have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
+have_header jansson.h || need="$need libjansson-dev"
+have_header microhttpd.h || need="$need libmicrohttpd-dev"
+have_header editline/readline.h || need="$need libedit-dev"
+if [ "${TEST:-0}" = 1 ]; then
+    command -v chromium >/dev/null 2>&1 || need="$need chromium"
+    command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
+fi
+[ -z "$need" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "installing Debian packages:$need"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $need
