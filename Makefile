@@ -19,6 +19,8 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 LIB := $(BUILD)/libllamafast.a
 BIN := $(BUILD)/llama-fast
+WEB_OBJ := $(BUILD)/gen/web_assets.o
+HOST_CC ?= $(CC)
 
 MODEL_DIR ?= models
 DEFAULT_MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -35,8 +37,21 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(CLI_LDLIBS) $(LDLIBS_ALL)
+$(BIN): $(CLI_OBJ) $(WEB_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(LIB) $(CLI_LDLIBS) $(LDLIBS_ALL)
+
+# The browser page is compiled into the program: scripts/embed_asset.c, built with the
+# host compiler, turns web/index.html into C (no xxd or Python needed to build).
+$(BUILD)/host/embed_asset: scripts/embed_asset.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -std=c11 -Wall -Wextra -Werror -O2 -o $@ $<
+
+$(BUILD)/gen/web_assets.c: web/index.html $(BUILD)/host/embed_asset
+	@mkdir -p $(dir $@)
+	$(BUILD)/host/embed_asset web_asset_index_html server/web_assets.h $< $@
+
+$(WEB_OBJ): $(BUILD)/gen/web_assets.c
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
@@ -80,4 +95,4 @@ fuzz-smoke:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(WEB_OBJ:.o=.d)
