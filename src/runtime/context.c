@@ -84,6 +84,7 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     size_t B = LF_MAX_BATCH, f = sizeof(float);
     bool ok = ctx->pool != NULL;
     size_t kv_bytes = (size_t)c->n_layers * n_ctx * kv_dim * sizeof(uint16_t);
+    ctx->tokens = aligned_alloc64((size_t)n_ctx * sizeof(int32_t), false, &ok);
     ctx->k_cache = aligned_alloc64(kv_bytes, false, &ok);
     ctx->v_cache = aligned_alloc64(kv_bytes, false, &ok);
     ctx->rope_freqs = xalloc((size_t)c->rope_dim / 2 * f, &ok);
@@ -125,6 +126,7 @@ void lf_context_free(lf_context *ctx) {
     if (!ctx) return;
     lf_threadpool_free(ctx->pool);
     lf_attention_ws_free(ctx->attn);
+    free(ctx->tokens);
     free(ctx->k_cache);
     free(ctx->v_cache);
     float *bufs[] = {ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
@@ -161,8 +163,9 @@ int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err) {
     if (rc) return rc;
     ctx->n_logits = 0;
     for (int done = 0; done < n;) {
-        int step = n - done < LF_MAX_BATCH ? n - done : LF_MAX_BATCH;
+        int step = n - done < LF_MAX_BATCH ? n - done : LF_MAX_BATCH, at = ctx->pos;
         if ((rc = lf_forward_batch(ctx, tokens + done, step, ctx->logits_all || done + step == n, err))) return rc;
+        memcpy(ctx->tokens + at, tokens + done, (size_t)step * sizeof *tokens);
         done += step;
     }
     return LF_OK;
@@ -183,4 +186,16 @@ int lf_context_size(const lf_context *ctx) { return ctx->n_ctx; }
 void lf_context_truncate(lf_context *ctx, int pos) {
     if (pos < 0) pos = 0;
     if (pos < ctx->pos) ctx->pos = pos;
+}
+
+const int32_t *lf_context_tokens(const lf_context *ctx) { return ctx->tokens; }
+
+/* Stops one short of n: the caller needs the logits of tokens[n-1], and only decoding it
+ * produces them. */
+int lf_context_keep_prefix(lf_context *ctx, const int32_t *tokens, int n) {
+    int limit = !tokens || n < 1 ? 0 : n - 1 < ctx->pos ? n - 1 : ctx->pos;
+    int kept = 0;
+    while (kept < limit && ctx->tokens[kept] == tokens[kept]) kept++;
+    lf_context_truncate(ctx, kept);
+    return kept;
 }

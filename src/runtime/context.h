@@ -14,6 +14,7 @@
 struct lf_context {
     const lf_model *model;
     int n_ctx, pos;
+    int32_t *tokens; /* n_ctx slots: the ids whose keys/values fill positions [0, pos) */
     bool logits_all;
     lf_threadpool *pool;
 
