@@ -1,0 +1,129 @@
+#include "server/completion.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/http.h"
+#include "server/request.h"
+#include "server/response.h"
+#include "server/stream.h"
+#include "server/text_buffer.h"
+
+char *completion_render_chat(const server_state *st, const lf_chat_message *msgs, size_t n, api_error *e) {
+    char *prompt = NULL;
+    lf_error err = {0};
+    if (lf_chat_apply_template(st->model, NULL, msgs, n, true, &prompt, &err) != LF_OK) {
+        api_fail(e, err.code == LF_ERR_NOMEM ? 500 : 400, "messages", NULL, "chat template: %s", err.message);
+        return NULL;
+    }
+    return prompt;
+}
+
+/* The prompt's token ids (malloc'd) in *ids; a prompt that leaves no room to generate
+ * in the context is refused. A rendered chat that already starts with the BOS text gets
+ * no second BOS. */
+static int tokenize_prompt(const server_state *st, const char *text, bool chat, int32_t **ids, int *n_ids,
+                           api_error *e) {
+    const lf_tokenizer *tok = lf_model_tokenizer(st->model);
+    int n_ctx = scheduler_context_size(st->sched), flags = LF_TOKENIZE_PARSE_SPECIAL;
+    char bos[128];
+    int32_t bos_id = lf_token_bos(tok);
+    int bos_len = bos_id >= 0 ? lf_token_to_bytes(tok, bos_id, bos, sizeof bos - 1) : -1;
+    if (chat && bos_len > 0 && bos_len < (int)sizeof bos && !strncmp(text, bos, (size_t)bos_len))
+        flags |= LF_TOKENIZE_NO_BOS;
+    size_t n = 0;
+    lf_error err = {0};
+    *ids = malloc((size_t)n_ctx * sizeof **ids);
+    if (!*ids) return api_fail(e, 500, NULL, NULL, "out of memory");
+    if (lf_tokenize(tok, text, strlen(text), flags, *ids, (size_t)n_ctx, &n, &err) != LF_OK)
+        return api_fail(e, err.code == LF_ERR_NOMEM ? 500 : 400, chat ? "messages" : "prompt", NULL, "%s",
+                        err.message);
+    if (n == 0) return api_fail(e, 400, chat ? "messages" : "prompt", NULL, "the prompt is empty");
+    if (n >= (size_t)n_ctx)
+        return api_fail(e, 400, chat ? "messages" : "prompt", "context_length_exceeded",
+                        "the prompt has %zu tokens; the context holds %d, including the answer", n, n_ctx);
+    *n_ids = (int)n;
+    return 0;
+}
+
+/* Tokenizes every prompt and submits n choices for each (choice p*n + i). On success
+ * *prompt_tokens counts each prompt once, as OpenAI's usage does. */
+static int submit(server_state *st, const completion_request *r, job *j, int *prompt_tokens, api_error *e) {
+    char *rendered = NULL;
+    if (r->chat && !(rendered = completion_render_chat(st, r->messages, r->n_messages, e))) return -1;
+    int n_prompts = r->chat ? 1 : r->n_prompts, n_choices = n_prompts * r->n, rc = 0;
+    int32_t *ids[REQUEST_MAX_CHOICES] = {0};
+    task_spec specs[REQUEST_MAX_CHOICES];
+    uint64_t seed = r->has_seed ? r->seed : (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull + atomic_fetch_add(&st->id_counter, 1);
+    *prompt_tokens = 0;
+    for (int p = 0; !rc && p < n_prompts; p++) {
+        int n_ids = 0;
+        rc = tokenize_prompt(st, r->chat ? rendered : r->prompts[p], r->chat, &ids[p], &n_ids, e);
+        *prompt_tokens += n_ids;
+        for (int i = 0; !rc && i < r->n; i++) {
+            task_spec *t = &specs[p * r->n + i];
+            *t = (task_spec){.prompt = ids[p], .n_prompt = n_ids};
+            /* top_p 0 keeps only the most likely token: greedy */
+            t->sampling = (lf_sampler_params){.temperature = r->top_p > 0 ? r->temperature : 0, .top_k = 0,
+                                              .top_p = r->top_p > 0 ? r->top_p : 1, .seed = seed + (uint64_t)(p * r->n + i)};
+        }
+    }
+    if (!rc) rc = scheduler_submit(st->sched, j, specs, n_choices, e);
+    for (int p = 0; p < n_prompts; p++) free(ids[p]);
+    free(rendered);
+    return rc;
+}
+
+/* Waits for every choice, then answers with the whole completion. */
+static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const response_meta *meta, int n_choices,
+                                    int prompt_tokens) {
+    text_buffer texts[REQUEST_MAX_CHOICES] = {0};
+    job_progress p = {0};
+    bool oom = false;
+    while (p.n_finished < n_choices) {
+        job_event *e = job_next(j, -1, &p);
+        if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
+        free(e);
+    }
+    const char *strings[REQUEST_MAX_CHOICES];
+    response_usage usage = {prompt_tokens, 0};
+    api_error err = {0};
+    for (int i = 0; i < n_choices; i++) {
+        strings[i] = texts[i].data ? texts[i].data : "";
+        usage.completion_tokens += p.n_tokens[i];
+        if (p.finish[i] == FINISH_ERROR) api_fail(&err, 500, NULL, NULL, "generation failed: %s", p.error);
+    }
+    if (oom) api_fail(&err, 500, NULL, NULL, "out of memory");
+    enum MHD_Result rc = err.status ? http_send_error(c, &err)
+                                    : http_send_json(c, MHD_HTTP_OK, response_final(meta, strings, p.finish, n_choices, usage));
+    for (int i = 0; i < n_choices; i++) text_free(&texts[i]);
+    return rc;
+}
+
+enum MHD_Result completion_handle(server_state *st, struct MHD_Connection *c, const char *body, size_t len,
+                                  bool chat) {
+    completion_request r;
+    api_error e = {0};
+    if (request_parse(body, len, chat, &r, &e)) return http_send_error(c, &e);
+    job *j = job_create(&r);
+    int prompt_tokens = 0;
+    if (!j) api_fail(&e, 500, NULL, NULL, "out of memory");
+    if (!j || submit(st, &r, j, &prompt_tokens, &e)) {
+        job_release(j);
+        request_free(&r);
+        return http_send_error(c, &e);
+    }
+    response_meta meta = {.chat = chat, .created = time(NULL), .model = r.model ? r.model : st->model_id};
+    server_new_id(st, chat ? "chatcmpl" : "cmpl", meta.id, sizeof meta.id);
+    int n_choices = (chat ? 1 : r.n_prompts) * r.n;
+    enum MHD_Result rc;
+    if (r.stream) {
+        rc = stream_start(c, j, &meta, n_choices, prompt_tokens, r.include_usage);
+    } else {
+        rc = answer_whole(c, j, &meta, n_choices, prompt_tokens);
+        job_release(j);
+    }
+    request_free(&r);
+    return rc;
+}

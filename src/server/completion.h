@@ -1,0 +1,18 @@
+/* POST /v1/chat/completions and /v1/completions: validate, render the chat template,
+ * tokenize, queue the choices, and answer at once (JSON) or as they come (SSE). */
+#ifndef LF_SERVER_COMPLETION_H
+#define LF_SERVER_COMPLETION_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "server/server_state.h"
+
+enum MHD_Result completion_handle(server_state *st, struct MHD_Connection *c, const char *body, size_t len,
+                                  bool chat);
+
+/* The prompt the model sees for messages (generation prompt added); NULL with e set
+ * when the template fails. Free with free(). */
+char *completion_render_chat(const server_state *st, const lf_chat_message *msgs, size_t n, api_error *e);
+
+#endif

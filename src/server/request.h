@@ -1,0 +1,38 @@
+/* The body of a completion request (chat or plain), parsed and checked: every field the
+ * OpenAI API defines that we honour, with its type and range validated. */
+#ifndef LF_SERVER_REQUEST_H
+#define LF_SERVER_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llamafast.h"
+#include "server/api_error.h"
+
+#define REQUEST_MAX_STOPS 4
+#define REQUEST_MAX_CHOICES 16 /* n times the number of prompts */
+
+typedef struct completion_request {
+    bool chat;
+    lf_chat_message *messages; /* chat: role and content strings owned here */
+    size_t n_messages;
+    char **prompts;            /* plain completions: one or more prompts */
+    int n_prompts;
+    float temperature, top_p;
+    bool has_seed;
+    uint64_t seed;
+    int max_tokens;            /* 0 = until the model ends or the context is full */
+    int n;                     /* choices per prompt */
+    bool stream, include_usage;
+    char *stops[REQUEST_MAX_STOPS];
+    int n_stops;
+    char *model;               /* as the client named it, or NULL */
+} completion_request;
+
+/* Parses a /v1/chat/completions (chat) or /v1/completions body. On failure returns -1
+ * with err set to a 400 naming the field; *out is then empty (request_free is safe). */
+int request_parse(const char *body, size_t len, bool chat, completion_request *out, api_error *err);
+void request_free(completion_request *r);
+
+#endif

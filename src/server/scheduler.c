@@ -1,0 +1,292 @@
+#include "server/scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/stop_match.h"
+
+/* Prompt tokens per step: what lf_decode batches anyway, so a long prompt delays the
+ * other slots' next token by one batch at most. */
+#define PREFILL_CHUNK 256
+
+typedef struct task {
+    struct task *next;
+    job *job;
+    int choice;
+    int32_t *prompt;
+    int n_prompt;
+    int n_prefilled;   /* -1 until the slot's cached prefix has been reused */
+    int n_generated;
+    int32_t last;      /* the sampled token, decoded at the next step */
+    lf_sampler *sampler;
+    lf_detokenizer detok;
+    stop_matcher stop;
+} task;
+
+typedef struct slot {
+    lf_context *ctx;
+    task *task;
+} slot;
+
+struct scheduler {
+    const lf_model *model;
+    int vocab_size, n_ctx;
+    slot *slots;
+    int n_slots, queue_size;
+    pthread_t thread;
+    bool thread_started;
+    /* guards everything below; slots belong to the scheduler thread alone */
+    pthread_mutex_t mutex;
+    pthread_cond_t work;
+    bool stopping;
+    task *wait_head, *wait_tail; /* choices without a slot, oldest first */
+    int n_waiting, n_running;
+};
+
+static void task_free(task *t) {
+    lf_sampler_free(t->sampler);
+    stop_matcher_free(&t->stop);
+    job_release(t->job);
+    free(t->prompt);
+    free(t);
+}
+
+/* Ends a choice (error: a FINISH_ERROR message) and frees it. */
+static void task_close(task *t, finish_reason why, const char *error) {
+    job_finish(t->job, t->choice, why, t->n_generated, error);
+    task_free(t);
+}
+
+/* Ends a choice for a reason other than a stop string: the text held back (an
+ * incomplete UTF-8 sequence, the possible start of a stop string) goes out first. */
+static void task_end(task *t, finish_reason why) {
+    char tail[64];
+    int n = lf_detokenizer_flush(&t->detok, tail, sizeof tail);
+    int rc = stop_matcher_finish(&t->stop, tail, n > 0 ? (size_t)n : 0);
+    if (rc < 0 || (t->stop.n_out && job_push_text(t->job, t->choice, t->stop.out, t->stop.n_out)))
+        task_close(t, FINISH_ERROR, "out of memory");
+    else task_close(t, rc == 1 ? FINISH_STOP : why, NULL);
+}
+
+/* Takes a sampled token: streams its text, or ends the choice. Returns false when the
+ * choice ended (t is freed). */
+static bool task_accept(scheduler *s, task *t, int32_t id, const lf_context *ctx) {
+    const lf_tokenizer *tok = lf_model_tokenizer(s->model);
+    if (lf_token_is_end_of_generation(tok, id)) {
+        task_end(t, FINISH_STOP);
+        return false;
+    }
+    t->n_generated++;
+    t->last = id;
+    char text[512];
+    int n = lf_detokenizer_push(&t->detok, id, text, sizeof text);
+    int rc = stop_matcher_push(&t->stop, text, n > 0 ? (size_t)n : 0);
+    if (rc < 0 || (t->stop.n_out && job_push_text(t->job, t->choice, t->stop.out, t->stop.n_out))) {
+        task_close(t, FINISH_ERROR, "out of memory");
+        return false;
+    }
+    if (rc == 1) {
+        task_close(t, FINISH_STOP, NULL);
+        return false;
+    }
+    if (t->n_generated == t->job->max_tokens || lf_context_position(ctx) >= s->n_ctx) {
+        task_end(t, FINISH_LENGTH);
+        return false;
+    }
+    return true;
+}
+
+/* One step of the slot's choice: a prompt chunk, or decoding the last token; then, once
+ * the prompt is in, sampling the next token. */
+static void slot_step(scheduler *s, slot *sl) {
+    task *t = sl->task;
+    lf_error err = {0};
+    int rc;
+    if (job_is_cancelled(t->job)) {
+        task_close(t, FINISH_ERROR, "cancelled");
+        sl->task = NULL;
+        return;
+    }
+    if (t->n_prefilled < 0) t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
+    if (t->n_prefilled < t->n_prompt) {
+        int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
+        rc = lf_decode(sl->ctx, t->prompt + t->n_prefilled, n, &err);
+        t->n_prefilled += n;
+        if (!rc && t->n_prefilled < t->n_prompt) return;
+    } else {
+        rc = lf_decode(sl->ctx, &t->last, 1, &err);
+    }
+    if (rc) {
+        /* the cache may hold a partial step: forget it rather than reuse it */
+        lf_context_truncate(sl->ctx, 0);
+        task_close(t, FINISH_ERROR, err.message);
+        sl->task = NULL;
+        return;
+    }
+    if (!task_accept(s, t, lf_sampler_sample(t->sampler, lf_context_logits(sl->ctx)), sl->ctx)) sl->task = NULL;
+}
+
+static int common_prefix(const int32_t *a, int na, const int32_t *b, int nb) {
+    int i = 0;
+    while (i < na && i < nb && a[i] == b[i]) i++;
+    return i;
+}
+
+/* Gives waiting choices, oldest first, the free slot whose cache shares the longest
+ * prefix with their prompt. Called with the mutex held. */
+static void assign_slots(scheduler *s) {
+    while (s->wait_head) {
+        int best = -1, best_len = -1;
+        for (int i = 0; i < s->n_slots; i++) {
+            if (s->slots[i].task) continue;
+            lf_context *ctx = s->slots[i].ctx;
+            int len = common_prefix(lf_context_tokens(ctx), lf_context_position(ctx), s->wait_head->prompt,
+                                    s->wait_head->n_prompt);
+            if (len > best_len) best = i, best_len = len;
+        }
+        if (best < 0) return;
+        task *t = s->wait_head;
+        s->wait_head = t->next;
+        if (!s->wait_head) s->wait_tail = NULL;
+        t->next = NULL;
+        s->n_waiting--;
+        s->slots[best].task = t;
+    }
+}
+
+static void *scheduler_main(void *arg) {
+    scheduler *s = arg;
+    pthread_mutex_lock(&s->mutex);
+    for (;;) {
+        while (!s->stopping && !s->n_running && !s->n_waiting) pthread_cond_wait(&s->work, &s->mutex);
+        if (s->stopping) break;
+        assign_slots(s);
+        pthread_mutex_unlock(&s->mutex);
+        int running = 0;
+        for (int i = 0; i < s->n_slots; i++) {
+            if (s->slots[i].task) slot_step(s, &s->slots[i]);
+            running += s->slots[i].task != NULL;
+        }
+        pthread_mutex_lock(&s->mutex);
+        s->n_running = running;
+    }
+    pthread_mutex_unlock(&s->mutex);
+    return NULL;
+}
+
+int scheduler_context_size(const scheduler *s) { return s->n_ctx; }
+
+int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_error *err) {
+    task *first = NULL, *last = NULL;
+    for (int i = 0; i < n; i++) {
+        task *t = calloc(1, sizeof *t);
+        lf_error lerr = {0};
+        if (t) {
+            if (last) last->next = t;
+            else first = t;
+            last = t;
+        }
+        if (!t || !(t->prompt = malloc((size_t)specs[i].n_prompt * sizeof *t->prompt)) ||
+            lf_sampler_create(&specs[i].sampling, s->vocab_size, &t->sampler, &lerr)) {
+            for (task *u = first, *next; u; u = next) next = u->next, task_free(u);
+            return api_fail(err, 500, NULL, NULL, "cannot start a generation: %s",
+                            lerr.message[0] ? lerr.message : "out of memory");
+        }
+        job_retain(j);
+        t->job = j;
+        t->choice = i;
+        memcpy(t->prompt, specs[i].prompt, (size_t)specs[i].n_prompt * sizeof *t->prompt);
+        t->n_prompt = specs[i].n_prompt;
+        t->n_prefilled = -1;
+        lf_detokenizer_init(&t->detok, lf_model_tokenizer(s->model));
+        stop_matcher_init(&t->stop, (const char *const *)j->stops, j->n_stops);
+    }
+    pthread_mutex_lock(&s->mutex);
+    bool full = s->n_running + s->n_waiting + n > s->n_slots + s->queue_size;
+    if (!s->stopping && !full) {
+        if (s->wait_tail) s->wait_tail->next = first;
+        else s->wait_head = first;
+        s->wait_tail = last;
+        s->n_waiting += n;
+        pthread_cond_signal(&s->work);
+    }
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mutex);
+    if (!stopping && !full) return 0;
+    for (task *u = first, *next; u; u = next) next = u->next, task_free(u);
+    return api_fail(err, 503, NULL, stopping ? "shutting_down" : "queue_full",
+                    stopping ? "the server is shutting down" : "the server is busy: every slot and queue place is taken");
+}
+
+/* Ends every choice still queued or in a slot (the server stops). */
+static void fail_all(scheduler *s) {
+    for (task *t = s->wait_head, *next; t; t = next) {
+        next = t->next;
+        task_close(t, FINISH_ERROR, "the server is shutting down");
+    }
+    s->wait_head = s->wait_tail = NULL;
+    s->n_waiting = 0;
+    for (int i = 0; i < s->n_slots; i++)
+        if (s->slots[i].task) {
+            task_close(s->slots[i].task, FINISH_ERROR, "the server is shutting down");
+            s->slots[i].task = NULL;
+        }
+}
+
+void scheduler_stop(scheduler *s) {
+    pthread_mutex_lock(&s->mutex);
+    s->stopping = true;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mutex);
+    if (s->thread_started) pthread_join(s->thread, NULL);
+    s->thread_started = false;
+    /* the thread is gone and submissions are refused: the lists are ours */
+    fail_all(s);
+}
+
+void scheduler_free(scheduler *s) {
+    if (!s) return;
+    scheduler_stop(s);
+    for (int i = 0; i < s->n_slots; i++) lf_context_free(s->slots[i].ctx);
+    free(s->slots);
+    pthread_mutex_destroy(&s->mutex);
+    pthread_cond_destroy(&s->work);
+    free(s);
+}
+
+static int fail(lf_error *err, int code, const char *message) {
+    if (err) {
+        err->code = code;
+        snprintf(err->message, sizeof err->message, "%s", message);
+    }
+    return code;
+}
+
+int scheduler_create(const lf_model *model, const scheduler_options *opt, scheduler **out, lf_error *err) {
+    *out = NULL;
+    scheduler *s = calloc(1, sizeof *s);
+    if (!s) return fail(err, LF_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&s->mutex, NULL);
+    pthread_cond_init(&s->work, NULL);
+    s->model = model;
+    s->vocab_size = lf_tokenizer_vocab_size(lf_model_tokenizer(model));
+    s->queue_size = opt->queue_size;
+    s->slots = calloc((size_t)opt->n_slots, sizeof *s->slots);
+    int rc = s->slots ? LF_OK : fail(err, LF_ERR_NOMEM, "out of memory");
+    for (int i = 0; !rc && i < opt->n_slots; i++) {
+        rc = lf_context_create(model, &opt->context, &s->slots[i].ctx, err);
+        if (!rc) s->n_slots = i + 1;
+    }
+    if (!rc) {
+        s->n_ctx = lf_context_size(s->slots[0].ctx);
+        if (pthread_create(&s->thread, NULL, scheduler_main, s)) rc = fail(err, LF_ERR_NOMEM, "cannot start the scheduler thread");
+        else s->thread_started = true;
+    }
+    if (rc) {
+        scheduler_free(s);
+        return rc;
+    }
+    *out = s;
+    return LF_OK;
+}

@@ -1,0 +1,38 @@
+/* The one thread that runs the model. N slots, each a context (KV cache) on the shared
+ * model; a request's choices take free slots or wait in a bounded FIFO queue. Each round
+ * advances every busy slot by one step -- a prompt chunk or one generated token -- so all
+ * clients stream at once, and never two model calls run together (each context's thread
+ * pool uses every core). */
+#ifndef LF_SERVER_SCHEDULER_H
+#define LF_SERVER_SCHEDULER_H
+
+#include "llamafast.h"
+#include "server/api_error.h"
+#include "server/job.h"
+
+typedef struct scheduler scheduler;
+
+typedef struct scheduler_options {
+    int n_slots;
+    int queue_size;  /* choices that may wait for a slot */
+    lf_context_params context;
+} scheduler_options;
+
+/* One choice of a job: its prompt (copied) and sampler. */
+typedef struct task_spec {
+    const int32_t *prompt;
+    int n_prompt;
+    lf_sampler_params sampling;
+} task_spec;
+
+int scheduler_create(const lf_model *model, const scheduler_options *opt, scheduler **out, lf_error *err);
+/* Stops the thread; unfinished choices end with an error, later submissions get 503. */
+void scheduler_stop(scheduler *s);
+/* Stops (if needed) and frees; nothing may call the scheduler any more. */
+void scheduler_free(scheduler *s);
+/* KV cache length of a slot: a prompt must be shorter. */
+int scheduler_context_size(const scheduler *s);
+/* Queues choices 0..n-1 of j (all or none). 503 when the queue is full or the server stops. */
+int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_error *err);
+
+#endif

@@ -1,0 +1,30 @@
+/* The OpenAI-compatible HTTP server, for `llama-fast server` and `llama-fast browser`. */
+#ifndef LF_SERVER_SERVER_H
+#define LF_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct lf_server_options {
+    const char *host;           /* address to bind (default 127.0.0.1) */
+    int port;                   /* 0 = any free port (the one chosen is printed) */
+    const char *api_key;        /* NULL: no authentication; else "Authorization: Bearer KEY" */
+    int n_slots;                /* generations that run at once (default 4) */
+    int queue_size;             /* choices that may wait for a slot before 503 (default 64) */
+    int max_seq_len;            /* KV cache length of each slot (0 = the model's, at most 4096) */
+    int n_threads;              /* 0 = physical cores */
+    bool int8_activations;
+    const char *tokenizer_path; /* for llama2.c .bin models */
+    size_t max_body;            /* larger request bodies get 413 (default 1 MiB) */
+    /* Called once the server listens, with its URL (e.g. to open a browser). */
+    void (*on_listening)(const char *url, void *user);
+    void *user;
+} lf_server_options;
+
+lf_server_options lf_server_default_options(void);
+
+/* Loads the model (path or alias), serves until SIGINT or SIGTERM, and shuts down
+ * cleanly. Prints errors and the listening URL to stderr; returns the exit status. */
+int server_run(const char *model_path, const lf_server_options *opt);
+
+#endif

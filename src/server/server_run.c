@@ -1,0 +1,87 @@
+#include "server/server.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/load.h"
+#include "server/http.h"
+#include "server/server_state.h"
+
+lf_server_options lf_server_default_options(void) {
+    return (lf_server_options){.host = "127.0.0.1", .port = 8080, .n_slots = 4, .queue_size = 64,
+                               .max_body = 1 << 20};
+}
+
+void server_new_id(server_state *st, const char *prefix, char *out, size_t cap) {
+    snprintf(out, cap, "%s-%08x%08x", prefix, st->id_salt, atomic_fetch_add(&st->id_counter, 1));
+}
+
+/* The id clients see: the model file's name, when it is valid UTF-8 (JSON needs it). */
+static const char *model_id(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *name = slash && slash[1] ? slash + 1 : path;
+    json_t *probe = json_string(name);
+    json_decref(probe);
+    return probe ? name : "model";
+}
+
+static int serve(server_state *st, const lf_server_options *opt, const sigset_t *signals) {
+    int port = 0;
+    struct MHD_Daemon *d = http_start(st, opt->host, opt->port, &port);
+    if (!d) return 1;
+    char url[300];
+    snprintf(url, sizeof url, strchr(opt->host, ':') ? "http://[%s]:%d" : "http://%s:%d", opt->host, port);
+    fprintf(stderr, "llama-fast server: listening on %s (model %s, %d slots of %d tokens, queue %d)\n", url,
+            st->model_id, opt->n_slots, scheduler_context_size(st->sched), opt->queue_size);
+    if (opt->on_listening) opt->on_listening(url, opt->user);
+    int sig = 0;
+    sigwait(signals, &sig);
+    fprintf(stderr, "llama-fast server: %s, shutting down\n", strsignal(sig));
+    /* Unfinished generations end first, so that no connection waits for them; then the
+     * connections' threads are joined. */
+    scheduler_stop(st->sched);
+    MHD_stop_daemon(d);
+    return 0;
+}
+
+int server_run(const char *model_path, const lf_server_options *opt) {
+    /* Every thread started from here on inherits the blocked signals; only sigwait sees them. */
+    sigset_t signals, old;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, &old);
+    signal(SIGPIPE, SIG_IGN);
+    int status = 1;
+    lf_model *model = cli_load_model(model_path, opt->tokenizer_path);
+    scheduler *sched = NULL;
+    if (model && !lf_model_tokenizer(model)) {
+        fprintf(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", model_path);
+    } else if (model) {
+        scheduler_options so = {.n_slots = opt->n_slots, .queue_size = opt->queue_size};
+        so.context = lf_context_default_params();
+        so.context.n_threads = opt->n_threads;
+        so.context.max_seq_len = opt->max_seq_len;
+        so.context.int8_activations = opt->int8_activations;
+        lf_error err = {0};
+        if (scheduler_create(model, &so, &sched, &err) != LF_OK) {
+            fprintf(stderr, "error: %s\n", err.message);
+        } else {
+            server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
+                               .api_key = opt->api_key, .max_body = opt->max_body, .started = time(NULL)};
+            if (getrandom(&st.id_salt, sizeof st.id_salt, 0) != sizeof st.id_salt)
+                st.id_salt = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+            status = serve(&st, opt, &signals);
+        }
+    }
+    scheduler_free(sched);
+    lf_model_free(model);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return status;
+}

@@ -1,0 +1,27 @@
+/* What every request handler of the server reads: the model, the scheduler, options. */
+#ifndef LF_SERVER_STATE_H
+#define LF_SERVER_STATE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "llamafast.h"
+#include "server/scheduler.h"
+
+typedef struct server_state {
+    const lf_model *model;
+    scheduler *sched;
+    const char *model_id;  /* reported by /v1/models and in responses */
+    const char *api_key;   /* NULL: no authentication */
+    size_t max_body;       /* larger request bodies get 413 */
+    time_t started;
+    uint32_t id_salt;      /* random per process, so ids differ across restarts */
+    atomic_uint id_counter;
+} server_state;
+
+/* A new response id such as "chatcmpl-1f2e3d4c00000001", unique in this process. */
+void server_new_id(server_state *st, const char *prefix, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,131 @@
+#include "server/stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/http.h"
+#include "server/text_buffer.h"
+
+/* Without news for this long, a comment line goes out: a client that left makes the
+ * write fail, which cancels its generation even while it waits for a slot. */
+#define KEEPALIVE_MS 1000
+
+typedef struct sse_stream {
+    job *job;
+    response_meta meta;
+    char *model;      /* meta.model, owned: the request that named it is gone */
+    int n_choices, prompt_tokens;
+    bool include_usage;
+    job_progress progress;
+    bool reported[REQUEST_MAX_CHOICES];
+    int n_reported, completion_tokens;
+    text_buffer out;  /* bytes ready for MHD */
+    size_t out_pos;
+    bool ended;       /* "[DONE]" (or an error) is in out */
+} sse_stream;
+
+/* Appends "data: JSON\n\n" (and drops the reference); -1 when out of memory. */
+static int put_event(sse_stream *s, json_t *obj) {
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    int rc = text && !text_append(&s->out, "data: ", 6) && !text_append(&s->out, text, strlen(text)) &&
+                     !text_append(&s->out, "\n\n", 2)
+                 ? 0
+                 : -1;
+    free(text);
+    return rc;
+}
+
+/* Reports the choices that finished since the last call; ends the stream after the last. */
+static int put_finished(sse_stream *s) {
+    const job_progress *p = &s->progress;
+    for (int i = 0; i < s->n_choices; i++) {
+        if (s->reported[i] || p->finish[i] == FINISH_NONE) continue;
+        s->reported[i] = true;
+        s->n_reported++;
+        s->completion_tokens += p->n_tokens[i];
+        if (p->finish[i] == FINISH_ERROR) {
+            /* the choice cannot go on: say why (as an OpenAI error object) and stop */
+            s->ended = true;
+            return put_event(s, json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message", p->error, "type",
+                                          "server_error", "param", "code"));
+        }
+        if (put_event(s, response_chunk(&s->meta, i, s->meta.chat ? NULL : "", false,
+                                        finish_reason_name(p->finish[i]), s->include_usage)))
+            return -1;
+    }
+    if (s->n_reported < s->n_choices) return 0;
+    s->ended = true;
+    response_usage u = {s->prompt_tokens, s->completion_tokens};
+    if (s->include_usage && put_event(s, response_usage_chunk(&s->meta, u))) return -1;
+    return text_append(&s->out, "data: [DONE]\n\n", 14);
+}
+
+/* Waits for the next text or ends and turns them into events in s->out. */
+static int fill(sse_stream *s) {
+    int before = s->progress.n_finished;
+    job_event *e = job_next(s->job, KEEPALIVE_MS, &s->progress);
+    if (e) {
+        int rc = put_event(s, response_chunk(&s->meta, e->choice, e->text, false, NULL, s->include_usage));
+        free(e);
+        return rc;
+    }
+    if (s->progress.n_finished != before) return put_finished(s);
+    return text_append(&s->out, ": keep-alive\n\n", 14);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    sse_stream *s = cls;
+    while (s->out_pos == s->out.len) {
+        if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
+        s->out.len = s->out_pos = 0;
+        if (fill(s)) return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    size_t n = s->out.len - s->out_pos < max ? s->out.len - s->out_pos : max;
+    memcpy(buf, s->out.data + s->out_pos, n);
+    s->out_pos += n;
+    return (ssize_t)n;
+}
+
+/* MHD is done with the response: finished, or the client went away. Either way the
+ * generation has no reader left. */
+static void sse_free(void *cls) {
+    sse_stream *s = cls;
+    job_cancel(s->job);
+    job_release(s->job);
+    free(s->model);
+    text_free(&s->out);
+    free(s);
+}
+
+enum MHD_Result stream_start(struct MHD_Connection *c, job *j, const response_meta *meta, int n_choices,
+                             int prompt_tokens, bool include_usage) {
+    sse_stream *s = calloc(1, sizeof *s);
+    if (!s) {
+        job_cancel(j);
+        job_release(j);
+        return MHD_NO;
+    }
+    *s = (sse_stream){.job = j, .meta = *meta, .n_choices = n_choices, .prompt_tokens = prompt_tokens,
+                      .include_usage = include_usage, .model = strdup(meta->model)};
+    s->meta.model = s->model;
+    if (!s->model) {
+        sse_free(s);
+        return MHD_NO;
+    }
+    /* chat streams open each choice with the assistant role, as OpenAI does */
+    for (int i = 0; meta->chat && i < n_choices; i++)
+        if (put_event(s, response_chunk(meta, i, "", true, NULL, include_usage))) {
+            sse_free(s);
+            return MHD_NO;
+        }
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, s, sse_free);
+    if (!r) {
+        sse_free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return http_queue(c, MHD_HTTP_OK, r);
+}
