@@ -1,0 +1,110 @@
+/* The public chat-template API: renders a conversation with a model's Jinja template
+ * exactly as Hugging Face transformers' apply_chat_template does. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat/jinja_eval.h"
+#include "core/error.h"
+
+/* Ceilings for one render: templates are untrusted input (they come inside model
+ * files), so a hostile one must end with an error, not exhaust memory or time. */
+#define RENDER_BASE_BYTES ((size_t)64 << 20)
+#define RENDER_MAX_STEPS 20000000u
+
+/* Used when a model has no template: transformers' former default, ChatML. */
+static const char chatml_fallback[] =
+    "{% for message in messages %}"
+    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+static jv message_list(jinja_ctx *c, const lf_chat_message *msgs, size_t n_msgs) {
+    jv list = jv_new_list(c->rt, n_msgs);
+    for (size_t i = 0; i < n_msgs; i++) {
+        jv m = jv_new_dict(c->rt, JV_DICT);
+        jv_dict_set(c->rt, m, jv_cstr("role"), jv_cstr(msgs[i].role));
+        jv_dict_set(c->rt, m, jv_cstr("content"), msgs[i].content ? jv_cstr(msgs[i].content) : jv_none());
+        jv_list_push(c->rt, list, m);
+    }
+    return list;
+}
+
+/* Everything that can fail unwinds to the setjmp here; rt lives in the caller so that
+ * nothing this function changes is read after the longjmp. */
+static int render(jinja_rt *rt, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                  bool add_generation_prompt, const char *bos_token, const char *eos_token, char **out) {
+    if (setjmp(rt->on_error)) return LF_ERR_TEMPLATE;
+    jinja_ctx c = {.rt = rt};
+    c.globals = jinja_alloc(rt, sizeof *c.globals);
+    c.globals->vars = jv_new_dict(rt, JV_DICT);
+    jinja_define_globals(&c, c.globals);
+    jv vars = c.globals->vars;
+    jv_dict_set(rt, vars, jv_cstr("messages"), message_list(&c, msgs, n_msgs));
+    jv_dict_set(rt, vars, jv_cstr("add_generation_prompt"), jv_bool(add_generation_prompt));
+    jv_dict_set(rt, vars, jv_cstr("tools"), jv_none());
+    jv_dict_set(rt, vars, jv_cstr("documents"), jv_none());
+    if (bos_token) jv_dict_set(rt, vars, jv_cstr("bos_token"), jv_cstr(bos_token));
+    if (eos_token) jv_dict_set(rt, vars, jv_cstr("eos_token"), jv_cstr(eos_token));
+    jv text = jinja_render_template(&c, jinja_parse(rt, tmpl, strlen(tmpl)));
+    *out = malloc(text.u.s.n + 1);
+    if (!*out) return LF_ERR_NOMEM;
+    memcpy(*out, text.u.s.p, text.u.s.n);
+    (*out)[text.u.s.n] = 0;
+    return LF_OK;
+}
+
+int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                            bool add_generation_prompt, const char *bos_token, const char *eos_token,
+                            char **out, lf_error *err) {
+    if (!out) return lf_fail(err, LF_ERR_ARG, "chat template: no output pointer");
+    *out = NULL;
+    if (!tmpl) return lf_fail(err, LF_ERR_ARG, "chat template: no template");
+    if (n_msgs && !msgs) return lf_fail(err, LF_ERR_ARG, "chat template: no messages");
+    size_t input_bytes = strlen(tmpl);
+    for (size_t i = 0; i < n_msgs; i++) {
+        if (!msgs[i].role) return lf_fail(err, LF_ERR_ARG, "chat template: message %zu has no role", i);
+        input_bytes += strlen(msgs[i].role) + (msgs[i].content ? strlen(msgs[i].content) : 0);
+    }
+    size_t max_bytes = input_bytes > (SIZE_MAX - RENDER_BASE_BYTES) / 16 ? SIZE_MAX : RENDER_BASE_BYTES + 16 * input_bytes;
+    jinja_rt rt;
+    jinja_rt_init(&rt, max_bytes, RENDER_MAX_STEPS + input_bytes);
+    int rc = render(&rt, tmpl, msgs, n_msgs, add_generation_prompt, bos_token, eos_token, out);
+    jinja_rt_free(&rt);
+    if (rc == LF_ERR_TEMPLATE) return lf_fail(err, rc, "chat template: %s", rt.message);
+    if (rc == LF_ERR_NOMEM) return lf_fail(err, rc, "chat template: out of memory for the rendered text");
+    return rc;
+}
+
+/* Text of a special token, or NULL when the model has none. */
+static char *token_text(const lf_tokenizer *tok, int32_t id) {
+    if (!tok || id < 0) return NULL;
+    int n = lf_token_to_bytes(tok, id, NULL, 0);
+    if (n < 0) return NULL;
+    char *text = malloc((size_t)n + 1);
+    if (!text) return NULL;
+    lf_token_to_bytes(tok, id, text, (size_t)n);
+    text[n] = 0;
+    return text;
+}
+
+int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                           bool add_generation_prompt, char **out, lf_error *err) {
+    if (!model) return lf_fail(err, LF_ERR_ARG, "chat template: no model");
+    if (!tmpl) {
+        lf_model_info info;
+        lf_model_get_info(model, &info);
+        tmpl = info.chat_template;
+        if (!tmpl) {
+            lf_log(LF_LOG_WARN, "model %s has no chat template; using ChatML (<|im_start|>role ... <|im_end|>)",
+                   info.name ? info.name : "(unnamed)");
+            tmpl = chatml_fallback;
+        }
+    }
+    const lf_tokenizer *tok = lf_model_tokenizer(model);
+    char *bos = token_text(tok, tok ? lf_token_bos(tok) : -1);
+    char *eos = token_text(tok, tok ? lf_token_eos(tok) : -1);
+    int rc = lf_chat_template_render(tmpl, msgs, n_msgs, add_generation_prompt, bos, eos, out, err);
+    free(bos);
+    free(eos);
+    return rc;
+}

@@ -1,0 +1,140 @@
+/* llama-fast template MODEL --messages FILE.json [--add-generation-prompt]
+ *                    [--template FILE.jinja]
+ * Prints the prompt a conversation becomes under the model's chat template, exactly
+ * (nothing added, no trailing newline), so users can see what their model is fed. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "cli/read_file.h"
+#include "llamafast.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: llama-fast template MODEL --messages FILE.json [--add-generation-prompt]\n"
+            "                           [--template FILE.jinja]\n"
+            "  MODEL                    a .gguf file or \"smollm2\" (its template, BOS and EOS)\n"
+            "  --messages FILE.json     [{\"role\": \"user\", \"content\": \"...\"}, ...] or\n"
+            "                           {\"messages\": [...]}\n"
+            "  --add-generation-prompt  end with the opening of the assistant's answer\n"
+            "  --template FILE.jinja    use this Jinja chat template instead of the model's\n"
+            "Prints the rendered prompt exactly, without a trailing newline.\n");
+}
+
+static void print_warning(lf_log_level level, const char *message, void *user) {
+    (void)user;
+    if (level >= LF_LOG_WARN) fprintf(stderr, "warning: %s\n", message);
+}
+
+/* Reads the conversation: a JSON array of {"role", "content"} objects, or an object
+ * holding one under "messages". Prints the problem and returns NULL when it is not. */
+static lf_chat_message *read_messages(const char *path, json_t **root_out, size_t *n_out) {
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        fprintf(stderr, "template: %s: %s (line %d, column %d)\n", path, jerr.text, jerr.line, jerr.column);
+        return NULL;
+    }
+    json_t *list = json_is_object(root) ? json_object_get(root, "messages") : root;
+    if (!json_is_array(list)) {
+        fprintf(stderr, "template: %s: expected a JSON array of messages or an object with \"messages\"\n", path);
+        json_decref(root);
+        return NULL;
+    }
+    size_t n = json_array_size(list);
+    lf_chat_message *msgs = calloc(n ? n : 1, sizeof *msgs);
+    if (!msgs) {
+        fprintf(stderr, "template: out of memory\n");
+        json_decref(root);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *m = json_array_get(list, i);
+        json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
+        const char *problem = !json_is_object(m)                                  ? "is not an object"
+                              : !json_is_string(role) || !*json_string_value(role) ? "has no \"role\" string"
+                              : content && !json_is_string(content) && !json_is_null(content)
+                                  ? "has a \"content\" that is not a string"
+                                  : NULL;
+        if (problem) {
+            fprintf(stderr, "template: %s: message %zu %s\n", path, i, problem);
+            free(msgs);
+            json_decref(root);
+            return NULL;
+        }
+        msgs[i].role = json_string_value(role);
+        msgs[i].content = json_is_string(content) ? json_string_value(content) : NULL;
+    }
+    *root_out = root;
+    *n_out = n;
+    return msgs;
+}
+
+int cmd_template(int argc, char **argv) {
+    const char *model_name = NULL, *messages_path = NULL, *template_path = NULL;
+    bool add_generation_prompt = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--messages") && i + 1 < argc) {
+            messages_path = argv[++i];
+        } else if (!strcmp(a, "--template") && i + 1 < argc) {
+            template_path = argv[++i];
+        } else if (!strcmp(a, "--add-generation-prompt")) {
+            add_generation_prompt = true;
+        } else if (a[0] != '-' && !model_name) {
+            model_name = a;
+        } else {
+            fprintf(stderr, "template: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!model_name || !messages_path) {
+        usage(stderr);
+        return 2;
+    }
+    char *tmpl = NULL;
+    if (template_path) {
+        size_t len;
+        tmpl = cli_read_file(template_path, &len);
+        if (!tmpl) {
+            perror(template_path);
+            return 1;
+        }
+        tmpl[len] = 0; /* cli_read_file leaves room for it */
+        if (strlen(tmpl) != len) {
+            fprintf(stderr, "template: %s: contains a NUL byte\n", template_path);
+            free(tmpl);
+            return 1;
+        }
+    }
+    json_t *root = NULL;
+    size_t n = 0;
+    lf_chat_message *msgs = read_messages(messages_path, &root, &n);
+    lf_model *model = msgs ? cli_load_model(model_name, NULL) : NULL;
+    int status = 1;
+    if (model) {
+        lf_set_log_callback(print_warning, NULL);
+        char *prompt = NULL;
+        lf_error err = {0};
+        if (lf_chat_apply_template(model, tmpl, msgs, n, add_generation_prompt, &prompt, &err) == LF_OK) {
+            fwrite(prompt, 1, strlen(prompt), stdout);
+            status = fflush(stdout) == 0 ? 0 : 1;
+        } else {
+            fprintf(stderr, "template: %s%s%s\n", template_path ? template_path : "", template_path ? ": " : "",
+                    err.message);
+        }
+        free(prompt);
+        lf_model_free(model);
+    }
+    free(msgs);
+    json_decref(root);
+    free(tmpl);
+    return status;
+}
