@@ -1,0 +1,49 @@
+#include "cli/server_args.h"
+
+#include <string.h>
+
+#include "cli/args.h"
+
+int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--int8-activations")) {
+        o->int8_activations = true;
+        return 1;
+    }
+    static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
+                                             "--max-body", "--tokenizer-path", "-t", "--threads"};
+    size_t k = 0, n = sizeof with_value / sizeof with_value[0];
+    while (k < n && strcmp(a, with_value[k])) k++;
+    if (k == n) return 0;
+    const char *v = cli_value(argc, argv, i);
+    if (!v) return -1;
+    bool ok = true;
+    int max_body = 0;
+    if (!strcmp(a, "--host")) o->host = v;
+    else if (!strcmp(a, "--port")) ok = cli_int(a, v, 0, 65535, &o->port);
+    else if (!strcmp(a, "--parallel")) ok = cli_int(a, v, 1, 256, &o->n_slots);
+    else if (!strcmp(a, "--queue")) ok = cli_int(a, v, 0, 1 << 20, &o->queue_size);
+    else if (!strcmp(a, "--max-seq-len")) ok = cli_int(a, v, 2, 1 << 24, &o->max_seq_len);
+    else if (!strcmp(a, "--max-body")) {
+        ok = cli_int(a, v, 1024, 1 << 30, &max_body);
+        o->max_body = (size_t)max_body;
+    } else if (!strcmp(a, "--tokenizer-path")) o->tokenizer_path = v;
+    else ok = cli_int(a, v, 1, 512, &o->n_threads); /* -t, --threads */
+    return ok ? 1 : -1;
+}
+
+void cli_server_options_usage(FILE *out) {
+    fprintf(out,
+            "  --host ADDR             address to listen on (default 127.0.0.1)\n"
+            "  --port N                port (default 8080; 0 = any free port, printed)\n"
+            "  --parallel N            generations that run at once, each with its own KV\n"
+            "                          cache (default 4)\n"
+            "  --queue N               choices that may wait for a free slot; beyond, 503\n"
+            "                          (default 64)\n"
+            "  --max-seq-len N         KV cache length of each slot (default: model context,\n"
+            "                          at most 4096)\n"
+            "  --max-body BYTES        largest request body (default 1048576)\n"
+            "  --tokenizer-path PATH   tokenizer for llama2.c .bin models\n"
+            "  -t, --threads N         threads (default: physical cores)\n"
+            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n");
+}
