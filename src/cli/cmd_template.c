@@ -1,5 +1,6 @@
 /* llama-fast template MODEL --messages FILE.json [--add-generation-prompt]
  *                    [--template FILE.jinja]
+ *                    [--bos TEXT --eos TEXT]
  * Prints the prompt a conversation becomes under the model's chat template, exactly
  * (nothing added, no trailing newline), so users can see what their model is fed. */
 #include <jansson.h>
@@ -15,12 +16,14 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: llama-fast template MODEL --messages FILE.json [--add-generation-prompt]\n"
-            "                           [--template FILE.jinja]\n"
+            "                           [--template FILE.jinja] [--bos TEXT --eos TEXT]\n"
             "  MODEL                    a .gguf file or \"smollm2\" (its template, BOS and EOS)\n"
             "  --messages FILE.json     [{\"role\": \"user\", \"content\": \"...\"}, ...] or\n"
             "                           {\"messages\": [...]}\n"
             "  --add-generation-prompt  end with the opening of the assistant's answer\n"
             "  --template FILE.jinja    use this Jinja chat template instead of the model's\n"
+            "  --bos TEXT --eos TEXT    render with these BOS/EOS texts instead of the model's\n"
+            "                           (to try another model's template; give both)\n"
             "Prints the rendered prompt exactly, without a trailing newline.\n");
 }
 
@@ -73,8 +76,26 @@ static lf_chat_message *read_messages(const char *path, json_t **root_out, size_
     return msgs;
 }
 
+/* The model's own rendering, or with --bos/--eos the given texts and the template from
+ * --template or the model. */
+static int render(const lf_model *model, const char *tmpl, const char *bos, const char *eos,
+                  const lf_chat_message *msgs, size_t n, bool add_generation_prompt, char **prompt,
+                  lf_error *err) {
+    if (!bos) return lf_chat_apply_template(model, tmpl, msgs, n, add_generation_prompt, prompt, err);
+    if (!tmpl) {
+        lf_model_info info;
+        lf_model_get_info(model, &info);
+        tmpl = info.chat_template;
+    }
+    if (!tmpl) {
+        snprintf(err->message, sizeof err->message, "the model has no chat template; give --template");
+        return LF_ERR_ARG;
+    }
+    return lf_chat_template_render(tmpl, msgs, n, add_generation_prompt, bos, eos, prompt, err);
+}
+
 int cmd_template(int argc, char **argv) {
-    const char *model_name = NULL, *messages_path = NULL, *template_path = NULL;
+    const char *model_name = NULL, *messages_path = NULL, *template_path = NULL, *bos = NULL, *eos = NULL;
     bool add_generation_prompt = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -85,6 +106,10 @@ int cmd_template(int argc, char **argv) {
             messages_path = argv[++i];
         } else if (!strcmp(a, "--template") && i + 1 < argc) {
             template_path = argv[++i];
+        } else if (!strcmp(a, "--bos") && i + 1 < argc) {
+            bos = argv[++i];
+        } else if (!strcmp(a, "--eos") && i + 1 < argc) {
+            eos = argv[++i];
         } else if (!strcmp(a, "--add-generation-prompt")) {
             add_generation_prompt = true;
         } else if (a[0] != '-' && !model_name) {
@@ -95,7 +120,8 @@ int cmd_template(int argc, char **argv) {
             return 2;
         }
     }
-    if (!model_name || !messages_path) {
+    if (!model_name || !messages_path || !bos != !eos) {
+        if (!bos != !eos) fprintf(stderr, "template: --bos and --eos go together\n");
         usage(stderr);
         return 2;
     }
@@ -123,7 +149,7 @@ int cmd_template(int argc, char **argv) {
         lf_set_log_callback(print_warning, NULL);
         char *prompt = NULL;
         lf_error err = {0};
-        if (lf_chat_apply_template(model, tmpl, msgs, n, add_generation_prompt, &prompt, &err) == LF_OK) {
+        if (render(model, tmpl, bos, eos, msgs, n, add_generation_prompt, &prompt, &err) == LF_OK) {
             fwrite(prompt, 1, strlen(prompt), stdout);
             status = fflush(stdout) == 0 ? 0 : 1;
         } else {
