@@ -67,6 +67,8 @@ seed fuzz_model_gguf "$D/models/stories260K.bin"
 seed fuzz_tokenizer_spm "$D/tokenizers/llama2/tokenizer.model"
 seed fuzz_tokenizer_llama2c "$D/tokenizers/llama2/tokenizer.bin"
 seed fuzz_llama2c "$D/models/stories260K.bin"
+mkdir -p "$OUT/seeds/fuzz_zip"
+${PYTHON:-python3} tests/zip_fixtures.py "$OUT/seeds/fuzz_zip" --small || echo "warning: no zip seeds" >&2
 mkdir -p "$OUT/seeds/fuzz_tokenize"
 for inp in "$D"/vocab/*.inp; do # one seed per test string (separated by __ggml_vocab_test__)
     [ -f "$inp" ] || continue
@@ -74,7 +76,7 @@ for inp in "$D"/vocab/*.inp; do # one seed per test string (separated by __ggml_
         /^__ggml_vocab_test__$/ { n++; next }
         { f = dir "/" base "." n; if (seen[f]++) printf "\n" >> f; printf "%s", $0 >> f }' "$inp"
 done
-if "$CC" $CFLAGS -fsanitize=fuzzer-no-link -Itests tests/test_gguf.c "${lib_objs[@]}" -lm \
+if "$CC" $CFLAGS -fsanitize=fuzzer-no-link -Itests tests/test_gguf.c "${lib_objs[@]}" -ljansson -lz -lm \
     -o "$OUT/test_gguf_dump" 2>"$OUT/logs/test_gguf_dump.log"; then
     mkdir -p "$OUT/fixtures"
     rm -f "$OUT"/fixtures/*
@@ -105,7 +107,7 @@ pass=0 fail=0
 for t in "${targets[@]}"; do
     [ -f "fuzz/$t.c" ] || { echo "  $t: no fuzz/$t.c"; fail=$((fail + 1)); continue; }
     log="$OUT/logs/$t.log"
-    if ! "$CC" $CFLAGS -fsanitize=fuzzer "fuzz/$t.c" "${lib_objs[@]}" -lm -o "$OUT/$t" 2>"$log"; then
+    if ! "$CC" $CFLAGS -fsanitize=fuzzer "fuzz/$t.c" "${lib_objs[@]}" -ljansson -lz -lm -o "$OUT/$t" 2>"$log"; then
         echo "  $t: build failed"
         sed 's/^/    /' "$log" | head -n 20
         fail=$((fail + 1))
