@@ -12,6 +12,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"generate", cmd_generate, "generate text from a prompt"},
+    {"chat", cmd_chat, "talk with a model, turn by turn"},
     {"bench", cmd_bench, "measure prompt-processing and generation speed"},
     {"info", cmd_info, "describe a model file: architecture, sizes, tensors, tokenizer"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},

@@ -1,0 +1,27 @@
+/* Options shared by the commands that run a model (chat; generate's set is the same):
+ * sampling, KV cache length, threads, answer length, tokenizer override. */
+#ifndef LF_CLI_RUN_OPTIONS_H
+#define LF_CLI_RUN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "llamafast.h"
+
+typedef struct cli_run_options {
+    const char *tokenizer_path;
+    int max_new_tokens, threads, max_seq_len;
+    bool int8_activations;
+    lf_sampler_params sampling;
+} cli_run_options;
+
+/* Defaults: temperature 0.8, top-k 200, top-p off, seed from the clock. */
+void cli_run_options_init(cli_run_options *o, int max_new_tokens);
+/* Parses argv[*i] when it is one of these options (advancing *i past its value).
+ * Returns 1 when consumed, 0 when it is not one of them, -1 after printing an error. */
+int cli_run_option(int argc, char **argv, int *i, cli_run_options *o);
+/* The help lines of these options. */
+void cli_run_options_usage(FILE *out, int max_new_tokens);
+lf_context_params cli_run_context_params(const cli_run_options *o);
+
+#endif
