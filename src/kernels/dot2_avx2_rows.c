@@ -256,48 +256,69 @@ static LF_AVX2 void rows2_q4_1(const void *w, size_t rb, const void *xq, const v
         hsum4(acc0, acc1, acc2, acc3, out);                                                         \
     }
 
-/* Q4_K row: every 32-byte slice meets both activations (maddubs), scaled per group
- * (madd) into two int32 sums; the mins meet both activations' block sums. */
-static inline LF_AVX2 __m256 q4_K_row2(const block_q4_K *b, const block_q8_K *xq, const block_q8_K *xr,
-                                       __m256i bsq, __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
-    uint8_t sc[8], mn[8];
-    k_scales_mins(b->scales, sc, mn);
-    __m256i scales = k_scales16(sc);
-    __m256i sum_q = _mm256_setzero_si256(), sum_r = _mm256_setzero_si256();
-    for (int c = 0; c < 4; c++) {
-        __m256i lo, hi;
-        q4_K_chunk(load256(b->qs + 32 * c), &lo, &hi);
-        __m256i slo = k_group_scale(scales, 2 * c), shi = k_group_scale(scales, 2 * c + 1);
-        sum_q = _mm256_add_epi32(sum_q, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(xq->qs + 64 * c)), slo));
-        sum_r = _mm256_add_epi32(sum_r, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(xr->qs + 64 * c)), slo));
-        sum_q = _mm256_add_epi32(sum_q,
-                                 _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(xq->qs + 64 * c + 32)), shi));
-        sum_r = _mm256_add_epi32(sum_r,
-                                 _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(xr->qs + 64 * c + 32)), shi));
+/* Q4_K: four rows over the expanded activation and residual (k_act, see rows_q4_K_expanded
+ * in dot_avx2_rows.c); each weight vector meets both, and per row and super-block the two
+ * integer sums combine in float as dq * sum_q + dr * sum_r before the row's d. */
+static LF_AVX2 void rows2_q4_K_expanded(const void *w, size_t rb, const k_act *eq, const k_act *er, int64_t nsb,
+                                        float out[4]) {
+    const block_q4_K *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m128 mins = _mm_setzero_ps();
+    for (int64_t i = 0; i < nsb; i++) {
+        const k_act *x[2] = {&eq[i], &er[i]};
+        __m256 dq = _mm256_set1_ps(eq[i].d), dr = _mm256_set1_ps(er[i].d);
+        __m256 dm = pairs4(&b[0][i].d, &b[1][i].d, &b[2][i].d, &b[3][i].d);
+        __m256i sm[2] = {k_scales_mins_x2(b[0][i].scales, b[1][i].scales),
+                         k_scales_mins_x2(b[2][i].scales, b[3][i].scales)};
+        __m256i mq[4], mr[4];
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            __m256i sum[2];
+            prefetch_k_block(&b[k][i], sizeof b[k][i], rb);
+            q4_K_sums(b[k][i].qs, k_row_scales(sm[k >> 1], k & 1), x, 2, sum);
+            mq[k] = k_row_mins(sm[k >> 1], k & 1, eq[i].bsums32);
+            mr[k] = k_row_mins(sm[k >> 1], k & 1, er[i].bsums32);
+            __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum[1]), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum[0])));
+            acc[k] = _mm256_fmadd_ps(pair_lane(dm, k), t, acc[k]);
+        }
+        __m128 tm = _mm_fmadd_ps(_mm256_castps256_ps128(dr), k_min_totals(mr),
+                                 _mm_mul_ps(_mm256_castps256_ps128(dq), k_min_totals(mq)));
+        mins = _mm_fmadd_ps(odd_lanes(dm), tm, mins);
     }
-    __m256i m16 = k_mins16x2(mn);
-    __m256 mq = _mm256_cvtepi32_ps(_mm256_madd_epi16(m16, bsq)), mr = _mm256_cvtepi32_ps(_mm256_madd_epi16(m16, bsr));
-    __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum_r), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum_q)));
-    __m256 tm = _mm256_fmadd_ps(dr, mr, _mm256_mul_ps(dq, mq));
-    __m256 dm = _mm256_cvtph_ps(_mm_set1_epi32((int)load_u32(&b->d))); /* d, dmin, d, dmin, ... */
-    acc = _mm256_fmadd_ps(_mm256_permute_ps(dm, 0x00), t, acc);
-    return _mm256_fnmadd_ps(_mm256_permute_ps(dm, 0x55), tm, acc);
+    hsum4(acc[0], acc[1], acc[2], acc[3], out);
+    _mm_storeu_ps(out, _mm_sub_ps(_mm_loadu_ps(out), mins));
 }
 
-K_ROWS2(rows2_q4_K, block_q4_K, q4_K_row2)
+static LF_AVX2 bool decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    int64_t nsb = n / QK_K, row = r0;
+    void *mem_q, *mem_r = NULL;
+    if (r1 - r0 < 4) return false;
+    k_act *eq = k_act_expand_row(xq, nsb, &mem_q), *er = eq ? k_act_expand_row(xr, nsb, &mem_r) : NULL;
+    if (!er) {
+        free(mem_q);
+        return false;
+    }
+    for (; row + 4 <= r1; row += 4)
+        rows2_q4_K_expanded((const char *)w + (size_t)row * rb, rb, eq, er, nsb, y + row);
+    for (; row < r1; row++)
+        y[row] = lf_kernels_table()->dot2[LF_TYPE_Q4_K]((const char *)w + (size_t)row * rb, xq, xr, n);
+    free(mem_q);
+    free(mem_r);
+    return true;
+}
 
 /* Q6_K row: u in 0..63, weight = d*scale*(u-32); the offset meets each activation's
- * block sums inside its integer sum. */
+ * block sums inside its integer sum. Unrolled as in q6_K_row (dot_avx2_rows.c). */
 static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq, const block_q8_K *xr,
                                        __m256i bsq, __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
     __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
     __m256i sum_q = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsq), 5));
     __m256i sum_r = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsr), 5));
-    for (int half = 0; half < 2; half++) {
+    _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
         __m256i u[4];
         q6_K_half(b, half, u);
         __m256i s = q6_K_half_scales(sc16, half);
-        for (int k = 0; k < 4; k++) {
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
             __m256i ss = q6_K_slice_scale(s, k);
             int off = 128 * half + 32 * k;
             sum_q = _mm256_add_epi32(sum_q, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], load256(xq->qs + off)), ss));
@@ -315,7 +336,7 @@ void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
     t->decode2[LF_TYPE_Q4_0] = decode2_q4_0;
     t->dot2_rows[LF_TYPE_Q4_1] = rows2_q4_1;
     t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
-    t->dot2_rows[LF_TYPE_Q4_K] = rows2_q4_K;
+    t->decode2[LF_TYPE_Q4_K] = decode2_q4_K;
     t->dot2_rows[LF_TYPE_Q6_K] = rows2_q6_K;
 }
 #endif

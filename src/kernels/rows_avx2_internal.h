@@ -7,6 +7,7 @@
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static inline uint32_t load_u32(const void *p) {
@@ -23,11 +24,13 @@ static inline LF_AVX2 void prefetch_next_group(const void *p, size_t row_bytes) 
     _mm_prefetch((const char *)p + 4 * row_bytes, _MM_HINT_T1);
 }
 
-/* The same for a whole K-quant super-block of size bytes (every line it touches). */
+/* The same for a whole K-quant super-block of size bytes: one prefetch per 64 bytes from
+ * its start. Consecutive blocks abut, so over a row the prefetched addresses are never
+ * more than 64 bytes apart and every line is fetched, without a prefetch for the
+ * partial line at the end of each block. */
 static inline LF_AVX2 void prefetch_k_block(const void *p, size_t size, size_t row_bytes) {
     const char *next = (const char *)p + 4 * row_bytes;
     for (size_t off = 0; off < size; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
-    _mm_prefetch(next + size - 1, _MM_HINT_T1);
 }
 
 /* The fp16 scales of four rows' blocks, times mul, in lanes 0-3 and again in 4-7. */
@@ -107,21 +110,109 @@ static inline LF_AVX2 void hsum4(__m256 a, __m256 b, __m256 c, __m256 d, float o
     _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
 }
 
-/* The eight Q4_K/Q5_K group scales as int16, in both 128-bit lanes. */
-static inline LF_AVX2 __m256i k_scales16(const uint8_t sc[8]) {
-    return _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
+/* ------------------------------------------------------------------ Q4_K / Q5_K
+ * Chunk c of a super-block (qs bytes 32c..32c+31) holds group 2c in its low nibbles and
+ * group 2c+1 in its high nibbles. legacy_nibbles of its first and of its last 16 bytes
+ * give vectors whose low 128-bit lane belongs to group 2c and high lane to group 2c+1,
+ * so with the activation re-paired the same way (k_act) the two vectors' 16-bit products
+ * add up before one madd with per-lane group scales: per chunk two maddubs and one madd
+ * instead of two of each, and one scale shuffle instead of two. */
+
+/* A Q8_K activation block re-paired for that layout, expanded once per product: a[c] =
+ * elements 64c..64c+15 | 64c+32..64c+47, b[c] = 64c+16..64c+31 | 64c+48..64c+63; the
+ * eight sums of 32 (group g's activation sum, int16) in the high lane of bsums32 (the low
+ * lane zero, see k_row_mins) and the scale. */
+typedef struct k_act {
+    __m256i a[4], b[4];
+    __m256i bsums32;
+    float d;
+} k_act;
+
+static inline LF_AVX2 __m256i lanes2(const void *lo, const void *hi) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)lo)),
+                                   _mm_loadu_si128((const __m128i *)hi), 1);
 }
 
-/* Scale g of k_scales16 in all sixteen int16 lanes (g a constant after inlining). */
-static inline LF_AVX2 __m256i k_group_scale(__m256i scales, int g) {
-    return _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)(0x0100 + 0x0202 * g)));
+static inline LF_AVX2 void k_act_expand(const block_q8_K *x, k_act *e) {
+    for (int c = 0; c < 4; c++) {
+        const int8_t *q = x->qs + 64 * c;
+        e->a[c] = lanes2(q, q + 32);
+        e->b[c] = lanes2(q + 16, q + 48);
+    }
+    __m128i sums = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
+                                  _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
+    e->bsums32 = _mm256_inserti128_si256(_mm256_setzero_si256(), sums, 1);
+    e->d = x->d;
 }
 
-/* The eight mins as int16, each twice: lanes 2g, 2g+1 meet bsums 2g, 2g+1 (the two
- * 16-sums of group g of 32). */
-static inline LF_AVX2 __m256i k_mins16x2(const uint8_t mn[8]) {
-    __m128i m = _mm_loadl_epi64((const __m128i *)mn);
-    return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
+/* n expanded blocks, 32-byte aligned, in one allocation (*mem, to be freed); NULL when
+ * out of memory. */
+static inline LF_AVX2 k_act *k_act_expand_row(const block_q8_K *x, int64_t n, void **mem) {
+    *mem = malloc((size_t)n * sizeof(k_act) + 32);
+    if (!*mem) return NULL;
+    k_act *e = (k_act *)(((uintptr_t)*mem + 31) & ~(uintptr_t)31);
+    for (int64_t i = 0; i < n; i++) k_act_expand(&x[i], &e[i]);
+    return e;
+}
+
+/* The six-bit scales and mins of two rows' blocks (12 packed bytes at s0 and s1; the 16
+ * bytes read stay inside the block) unpacked together: 128-bit lane j = row j's eight
+ * scale bytes, then its eight min bytes. Packed words w0, w1, w2: scales 0-3 = w0 & 0x3F,
+ * 4-7 = (w2 & 0x0F) | (w0 >> 6) << 4; mins 0-3 = w1 & 0x3F, 4-7 = (w2 >> 4) | (w1 >> 6) << 4. */
+static inline LF_AVX2 __m256i k_scales_mins_x2(const uint8_t *s0, const uint8_t *s1) {
+    __m256i w = lanes2(s0, s1);
+    __m256i lo = _mm256_and_si256(w, _mm256_set1_epi8(0x3F));               /* scales 0-3, mins 0-3 */
+    __m256i w2 = _mm256_srlv_epi32(_mm256_shuffle_epi32(w, 0xAA), _mm256_setr_epi32(0, 4, 0, 0, 0, 4, 0, 0));
+    __m256i top = _mm256_srli_epi32(_mm256_and_si256(w, _mm256_set1_epi8((char)0xC0)), 2);
+    __m256i hi = _mm256_or_si256(_mm256_and_si256(w2, _mm256_set1_epi8(0x0F)), top); /* scales 4-7, mins 4-7 */
+    return _mm256_unpacklo_epi32(lo, hi);
+}
+
+/* Row (lane) j's eight scale bytes of k_scales_mins_x2 in every 64-bit lane. */
+static inline LF_AVX2 __m256i k_row_scales(__m256i sm, int j) {
+    return j ? _mm256_permute4x64_epi64(sm, 0xAA) : _mm256_permute4x64_epi64(sm, 0x00);
+}
+
+/* Row (lane) j's min terms against an activation: lanes 4-7 hold partial sums of min *
+ * group sum (the scales meet the zero low lane of bsums32). */
+static inline LF_AVX2 __m256i k_row_mins(__m256i sm, int j, __m256i bsums32) {
+    __m128i l = j ? _mm256_extracti128_si256(sm, 1) : _mm256_castsi256_si128(sm);
+    return _mm256_madd_epi16(_mm256_cvtepu8_epi16(l), bsums32);
+}
+
+/* Lane k = total of lanes 4-7 of m[k]: the four rows' min terms. */
+static inline LF_AVX2 __m128 k_min_totals(const __m256i m[4]) {
+    __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
+    return _mm_cvtepi32_ps(_mm256_extracti128_si256(h, 1));
+}
+
+/* Chunk c's group scales: 2c in the low lane's eight int16, 2c+1 in the high lane's,
+ * from the eight scale bytes (sc, in every 64-bit lane); index 0x80 gives the zero high
+ * bytes. */
+static inline LF_AVX2 __m256i k_lane_scales(__m256i sc, int c) {
+    return _mm256_shuffle_epi8(sc, _mm256_set_m128i(_mm_set1_epi16((short)(0x8000 | (2 * c + 1))),
+                                                    _mm_set1_epi16((short)(0x8000 | (2 * c)))));
+}
+
+/* One Q4_K row's super-block (quants qs, scale bytes sc from k_row_scales) against n_act
+ * (1 or 2, a constant) expanded activations: sum[j] = eight int32 partial sums of
+ * scale * u * x. */
+static inline LF_AVX2 void q4_K_sums(const uint8_t *qs, __m256i sc, const k_act *const *x, int n_act,
+                                     __m256i *sum) {
+    for (int j = 0; j < n_act; j++) sum[j] = _mm256_setzero_si256();
+    _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
+        __m256i lo = legacy_nibbles(qs + 32 * c), hi = legacy_nibbles(qs + 32 * c + 16);
+        __m256i s = k_lane_scales(sc, c);
+        for (int j = 0; j < n_act; j++) {
+            __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x[j]->a[c]), _mm256_maddubs_epi16(hi, x[j]->b[c]));
+            sum[j] = _mm256_add_epi32(sum[j], _mm256_madd_epi16(p, s));
+        }
+    }
+}
+
+/* Odd lanes of s (row k's second value of pairs4 products) in lanes 0-3. */
+static inline LF_AVX2 __m128 odd_lanes(__m256 s) {
+    return _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7)));
 }
 
 /* Q6_K: the eight int16 scales of half h (groups 8h..8h+7) in both lanes, from the 16
