@@ -4,7 +4,7 @@ BUILD ?= build
 OPT ?= -O2 -g
 SAN ?=
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc -pthread $(OPT) $(SAN) $(CFLAGS)
-LDLIBS_ALL = -pthread -ljansson -lm $(LDLIBS)
+LDLIBS_ALL = -pthread -lz -lm $(LDLIBS)
 # The program (not the library) also links JSON, HTTP server and line-editing libraries.
 CLI_LDLIBS = -ljansson -lmicrohttpd -ledit
 
