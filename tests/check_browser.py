@@ -296,6 +296,12 @@ def check_errors(page):
           page.find("#error").text)
     check("failed turn leaves no messages", len(page.messages()) == count)
     check("failed turn gives the text back", box.get_attribute("value") == "Hello")
+    # A server that cannot be reached.
+    page.js("const real = window.fetch; window.fetch = () => { window.fetch = real; "
+            "return Promise.reject(new TypeError('Failed to fetch')); };")
+    page.find("#send").click()
+    page.wait("unreachable server reported", lambda: "Cannot reach the server" in page.find("#error").text, 10)
+    check("unreachable server leaves no messages", len(page.messages()) == count and not page.busy())
     box.clear()
 
 
