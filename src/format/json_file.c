@@ -14,10 +14,10 @@ static int load_result(json_t *root, const json_error_t *je, const char *name, j
     return LF_OK;
 }
 
-int lf_json_load_file(const char *path, json_t **out, lf_error *err) {
+int lf_json_load_file(const char *path, size_t flags, json_t **out, lf_error *err) {
     *out = NULL;
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | flags, &je);
     return load_result(root, &je, path, out, err);
 }
 

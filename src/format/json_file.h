@@ -10,8 +10,10 @@
 #include "llamafast.h"
 
 /* Parses a whole file (or buffer) whose top level must be an object; *out is released
- * with json_decref. Duplicate keys are refused: which one a reader would take is unclear. */
-int lf_json_load_file(const char *path, json_t **out, lf_error *err);
+ * with json_decref. Duplicate keys are refused: which one a reader would take is unclear.
+ * flags adds jansson decoding flags: JSON_DECODE_INT_AS_REAL for files such as
+ * tokenizer_config.json, whose model_max_length can exceed 64 bits. */
+int lf_json_load_file(const char *path, size_t flags, json_t **out, lf_error *err);
 int lf_json_load_buffer(const void *data, size_t size, const char *name, json_t **out, lf_error *err);
 
 /* Each getter leaves *out untouched when the member is absent and not required, and fails

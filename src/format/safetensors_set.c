@@ -83,7 +83,7 @@ int safetensors_set_open(const char *dir, safetensors_set *set, lf_error *err) {
     int rc;
     if (access(path, F_OK) == 0) {
         json_t *index = NULL;
-        rc = lf_json_load_file(path, &index, err);
+        rc = lf_json_load_file(path, 0, &index, err);
         const json_t *map = rc ? NULL : lf_json_member(index, "weight_map");
         if (!rc && !json_is_object(map)) rc = lf_fail(err, LF_ERR_FORMAT, "%s: \"weight_map\" is not an object", path);
         if (!rc) rc = open_shards(set, dir, map, path, err);

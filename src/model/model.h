@@ -46,9 +46,20 @@ struct lf_model {
     int n_tensors;
     gguf_file *gguf;
     lf_llama2c_file *llama2c;
+    struct lf_hf_weights *hf; /* Hugging Face directory: safetensors files, converted tensors */
 };
 
 /* Binds tensor views by name and checks every shape against cfg. */
 int lf_model_bind_weights(lf_model *m, const char *path, lf_error *err);
+/* Llama 3.1 RoPE frequency divisors from the scaling parameters (rope_freq_factors). */
+int lf_model_llama3_rope_factors(lf_model *m, float factor, float low, float high, float old_ctx, const char *path,
+                                 lf_error *err);
+
+/* model_load_hf.c: a Hugging Face model directory, or the config.json in one. */
+bool lf_model_is_hf_path(const char *path);
+int lf_model_load_hf(lf_model *m, const char *path, lf_error *err);
+/* The directory's tokenizer.json (else tokenizer.model); none is not an error. */
+int lf_model_load_hf_tokenizer(lf_model *m, lf_error *err);
+void lf_model_free_hf(lf_model *m);
 
 #endif

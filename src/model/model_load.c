@@ -89,8 +89,7 @@ static int gguf_config(lf_model *m, const gguf_file *f, const char *path, lf_err
     return LF_OK;
 }
 
-/* Llama 3.1 RoPE scaling from metadata (when the converter did not store rope_freqs):
- * long wavelengths are slowed by `factor`, short ones kept, the band between blended. */
+/* Llama 3.1 RoPE scaling from metadata (when the converter did not store rope_freqs). */
 static int llama3_rope_factors(lf_model *m, const gguf_file *f, const char *path, lf_error *err) {
     char key[128];
     const char *a = m->architecture;
@@ -104,22 +103,7 @@ static int llama3_rope_factors(lf_model *m, const gguf_file *f, const char *path
     uint32_t u;
     snprintf(key, sizeof key, "%s.rope.scaling.original_context_length", a);
     if (gguf_get_u32(f, key, &u)) old_ctx = (float)u;
-    if (!(factor > 0) || !(high > low) || !(old_ctx > 0) || m->cfg.rope_dim < 2 || m->cfg.rope_dim > 4096)
-        return lf_fail(err, LF_ERR_FORMAT, "%s: invalid llama3 RoPE scaling parameters", path);
-    const lf_model_config *c = &m->cfg;
-    int n = c->rope_dim / 2;
-    m->computed_rope_factors = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    if (!m->computed_rope_factors) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) {
-        double freq = pow(c->rope_theta, -2.0 * i / c->rope_dim), wavelen = 2 * M_PI / freq;
-        double smooth = (old_ctx / wavelen - low) / (high - low), scaled;
-        if (wavelen < old_ctx / high) scaled = freq;
-        else if (wavelen > old_ctx / low) scaled = freq / factor;
-        else scaled = (1 - smooth) * freq / factor + smooth * freq;
-        m->computed_rope_factors[i] = (float)(freq / scaled);
-    }
-    m->rope_freq_factors = m->computed_rope_factors;
-    return LF_OK;
+    return lf_model_llama3_rope_factors(m, factor, low, high, old_ctx, path, err);
 }
 
 static int gguf_views(lf_model *m, const gguf_file *f, const char *path, lf_error *err) {
@@ -217,6 +201,7 @@ static int attach_tokenizer(lf_model *m, const char *path, const lf_model_params
                            p->tokenizer_path, lf_tokenizer_vocab_size(m->tokenizer), path, m->cfg.vocab_size);
         return LF_OK;
     }
+    if (m->hf) return lf_model_load_hf_tokenizer(m, err);
     if (m->gguf && gguf_find_kv(m->gguf, "tokenizer.ggml.tokens")) {
         if ((rc = lf_tokenizer_from_gguf(m->gguf, &m->tokenizer, err))) return rc;
         if (lf_tokenizer_vocab_size(m->tokenizer) > m->cfg.vocab_size)
@@ -262,7 +247,9 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     lf_kernels_init();
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    int rc = is_gguf_file(path) ? load_gguf(m, path, err) : load_llama2c(m, path, err);
+    int rc = lf_model_is_hf_path(path) ? lf_model_load_hf(m, path, err)
+             : is_gguf_file(path)      ? load_gguf(m, path, err)
+                                       : load_llama2c(m, path, err);
     if (!rc) rc = check_config(&m->cfg, path, err);
     if (!rc) {
         m->layers = calloc((size_t)m->cfg.n_layers, sizeof *m->layers);
@@ -289,6 +276,7 @@ void lf_model_free(lf_model *m) {
     if (m->gguf) free(m->tensors);
     gguf_close(m->gguf);
     lf_llama2c_close(m->llama2c);
+    lf_model_free_hf(m);
     free(m->layers);
     free(m->computed_rope_factors);
     free(m->name);

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "tokenizer/load_hf.h"
 #include "tokenizer/tokenizer_internal.h"
 
 static int load_gguf(const char *path, lf_tokenizer **out, lf_error *err) {
@@ -21,6 +22,7 @@ int lf_tokenizer_load(const char *path, lf_tokenizer **out, lf_error *err) {
     if (!out) return lf_fail(err, LF_ERR_ARG, "lf_tokenizer_load: out is NULL");
     *out = NULL;
     if (!path) return lf_fail(err, LF_ERR_ARG, "lf_tokenizer_load: path is NULL");
+    if (lf_tokenizer_is_hf_path(path)) return lf_tokenizer_from_hf_path(path, out, err);
     lf_mapped_file map;
     int rc = lf_mapped_file_open(path, &map, err);
     if (rc != LF_OK) return rc;
