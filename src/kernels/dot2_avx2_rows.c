@@ -89,46 +89,53 @@ static LF_AVX2 void rows2_q4_0(const void *w, size_t rb, const void *xq, const v
     hsum4(acc0, acc1, acc2, acc3, out);
 }
 
-/* The same with the activation side expanded once per call (q4_0_expand): per block
- * pair, the pre-arranged quant vectors of xq and xr, their scales and the offset term, so
- * a row group's step is loads plus its own rows' work. */
-typedef struct q4_0_pair_act {
+/* The same with the activation side expanded once per call: per block pair the
+ * pre-arranged quant vectors of xq and xr, their scales and a term that depends only on
+ * the activations (Q4_0: the offset term bias; Q4_1: the sums sq + sr), so a row group's
+ * step is loads plus its own rows' work. */
+typedef struct pair_act2 {
     __m256i x[4]; /* q lo, q hi, r lo, r hi */
-    __m256 dq, dr, bias;
-} q4_0_pair_act;
+    __m256 dq, dr, c;
+} pair_act2;
 
-static LF_AVX2 void q4_0_expand(const block_q8_0 *q, const block_q8_0 *r, int64_t pairs, q4_0_pair_act *e) {
+/* The quant vectors and scales of pair p (blocks 2p, 2p+1); the Q8_0 and Q8_1 blocks
+ * differ in type, so the fields come as pointers. */
+static inline LF_AVX2 void pair_act2_quants(pair_act2 *e, const int8_t *q0, const int8_t *q1, const int8_t *r0,
+                                            const int8_t *r1, __m256 dq, __m256 dr) {
+    e->x[0] = act_pair(q0, q1, &e->x[1]);
+    e->x[2] = act_pair(r0, r1, &e->x[3]);
+    e->dq = dq;
+    e->dr = dr;
+}
+
+static LF_AVX2 void q4_0_expand(const block_q8_0 *q, const block_q8_0 *r, int64_t pairs, pair_act2 *e) {
     const __m256i eight = _mm256_set1_epi8(8);
     for (int64_t p = 0; p < pairs; p++) {
         int64_t i = 2 * p;
-        e[p].x[0] = act_pair(q[i].qs, q[i + 1].qs, &e[p].x[1]);
-        e[p].x[2] = act_pair(r[i].qs, r[i + 1].qs, &e[p].x[3]);
-        e[p].dq = f16_pair(q[i].d, q[i + 1].d);
-        e[p].dr = f16_pair(r[i].d, r[i + 1].d);
-        e[p].bias = _mm256_fmadd_ps(e[p].dr, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[2], e[p].x[3])),
-                                    _mm256_mul_ps(e[p].dq, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[0], e[p].x[1]))));
+        pair_act2_quants(&e[p], q[i].qs, q[i + 1].qs, r[i].qs, r[i + 1].qs, f16_pair(q[i].d, q[i + 1].d),
+                         f16_pair(r[i].d, r[i + 1].d));
+        e[p].c = _mm256_fmadd_ps(e[p].dr, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[2], e[p].x[3])),
+                                 _mm256_mul_ps(e[p].dq, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[0], e[p].x[1]))));
     }
 }
 
 /* Four rows over the block pairs of an expanded activation; the odd last block, if any,
  * is left to the caller. */
-static LF_AVX2 void rows2_q4_0_expanded(const void *w, size_t rb, const q4_0_pair_act *e, int64_t pairs,
+static LF_AVX2 void rows2_q4_0_expanded(const void *w, size_t rb, const pair_act2 *e, int64_t pairs,
                                         __m256 acc[4]) {
     const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
     __m256 acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
     for (int64_t p = 0; p < pairs; p++) {
         int64_t i = 2 * p;
-        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
-                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
-        __m256 s = scales4x2(d);
+        __m256 s = d4x2((const char *)&b0[i], rb, sizeof(block_q4_0));
         prefetch_next_group(&b0[i], rb);
         prefetch_next_group(&b1[i], rb);
         prefetch_next_group(&b2[i], rb);
         prefetch_next_group(&b3[i], rb);
-        acc0 = q4_0_row2_pair(&b0[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 0), acc0);
-        acc1 = q4_0_row2_pair(&b1[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 1), acc1);
-        acc2 = q4_0_row2_pair(&b2[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 2), acc2);
-        acc3 = q4_0_row2_pair(&b3[i], e[p].x, e[p].dq, e[p].dr, e[p].bias, lane4(s, 3), acc3);
+        acc0 = q4_0_row2_pair(&b0[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 0), acc0);
+        acc1 = q4_0_row2_pair(&b1[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 1), acc1);
+        acc2 = q4_0_row2_pair(&b2[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 2), acc2);
+        acc3 = q4_0_row2_pair(&b3[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 3), acc3);
     }
     acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
 }
@@ -137,9 +144,9 @@ static LF_AVX2 bool decode2_q4_0(const void *w, size_t rb, int64_t n, int64_t r0
                                  const void *xr, float *y) {
     int64_t nb = n / QK, pairs = nb / 2;
     if (pairs < 1 || r1 - r0 < 4) return false;
-    void *mem = malloc((size_t)pairs * sizeof(q4_0_pair_act) + 32);
-    if (!mem) return false;
-    q4_0_pair_act *e = (q4_0_pair_act *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+    void *mem;
+    pair_act2 *e = alloc_expanded((size_t)pairs * sizeof(pair_act2), &mem);
+    if (!e) return false;
     q4_0_expand(xq, xr, pairs, e);
     const block_q8_0 *q = xq, *r = xr;
     const char *wb = w;
@@ -197,37 +204,59 @@ static LF_AVX2 void rows2_q8_0(const void *w, size_t rb, const void *xq, const v
     hsum4(acc0, acc1, acc2, acc3, out);
 }
 
-/* Q4_1 against Q8_1 pairs: lanes (2k, 2k+1) of (d, m) * (1, sq + sr) are row k's weight
- * scale and min term; t = dq * u·q + dr * u·r as above. */
-static inline LF_AVX2 __m256 q4_1_row2(const block_q4_1 *b, __m256i q, __m256i r, __m256 dq, __m256 dr, __m256 dw,
-                                       __m256 acc) {
-    __m256i u = legacy_nibbles(b->qs);
-    __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(u, q)), pr = _mm256_cvtepi32_ps(dot_u8_i8(u, r));
-    return _mm256_fmadd_ps(dw, _mm256_fmadd_ps(dr, pr, _mm256_mul_ps(dq, pq)), acc);
+/* Q4_1 against Q8_1: two blocks per row and step over the expanded activation and
+ * residual (c = sq + sr, the sums the weight minimum multiplies); as decode_q4_1 in
+ * dot_avx2_rows.c, the eight (d, m) of a step convert together and the four rows' min
+ * terms share one vector. t = dq * u·q + dr * u·r per row. */
+static LF_AVX2 void q4_1_expand(const block_q8_1 *q, const block_q8_1 *r, int64_t pairs, pair_act2 *e) {
+    for (int64_t p = 0; p < pairs; p++) {
+        int64_t i = 2 * p;
+        pair_act2_quants(&e[p], q[i].qs, q[i + 1].qs, r[i].qs, r[i + 1].qs, f32_pair(q[i].d, q[i + 1].d),
+                         f32_pair(r[i].d, r[i + 1].d));
+        e[p].c = f32_pair(q[i].s + r[i].s, q[i + 1].s + r[i + 1].s);
+    }
 }
 
-static LF_AVX2 void rows2_q4_1(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
-    const block_q4_1 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_1 *q = xq, *r = xr;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i vq = load256(q[i].qs), vr = load256(r[i].qs);
-        __m256 dq = _mm256_broadcast_ss(&q[i].d), dr = _mm256_broadcast_ss(&r[i].d);
-        /* (1, sq + sr) in every lane pair */
-        __m256 one_s = _mm256_blend_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(q[i].s + r[i].s), 0xAA);
-        __m256 s = _mm256_mul_ps(pairs4(&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d), one_s);
-        mins = _mm256_add_ps(mins, s);
-        prefetch_next_group(&b0[i], rb);
-        prefetch_next_group(&b1[i], rb);
-        prefetch_next_group(&b2[i], rb);
-        prefetch_next_group(&b3[i], rb);
-        acc0 = q4_1_row2(&b0[i], vq, vr, dq, dr, pair_lane(s, 0), acc0);
-        acc1 = q4_1_row2(&b1[i], vq, vr, dq, dr, pair_lane(s, 1), acc1);
-        acc2 = q4_1_row2(&b2[i], vq, vr, dq, dr, pair_lane(s, 2), acc2);
-        acc3 = q4_1_row2(&b3[i], vq, vr, dq, dr, pair_lane(s, 3), acc3);
+static LF_AVX2 void rows2_q4_1_expanded(const void *w, size_t rb, const pair_act2 *e, int64_t pairs, float out[4]) {
+    const block_q4_1 *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 mins = _mm256_setzero_ps();
+    for (int64_t p = 0; p < pairs; p++) {
+        int64_t i = 2 * p;
+        __m256 d, m;
+        dm4x2((const char *)&b[0][i], rb, sizeof(block_q4_1), &d, &m);
+        mins = _mm256_fmadd_ps(m, e[p].c, mins);
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            __m256i hi, lo = nibbles_pair(b[k][i].qs, b[k][i + 1].qs, &hi);
+            prefetch_next_group(&b[k][i], rb);
+            __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].x[0], e[p].x[1]));
+            __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].x[2], e[p].x[3]));
+            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_fmadd_ps(e[p].dr, pr, _mm256_mul_ps(e[p].dq, pq)), acc[k]);
+        }
     }
-    hsum4(acc0, acc1, acc2, acc3, out);
-    add_odd_lanes(mins, out);
+    hsum4(acc[0], acc[1], acc[2], acc[3], out);
+    add_lane_pairs(mins, out);
+}
+
+static LF_AVX2 bool decode2_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    int64_t nb = n / QK, pairs = nb / 2, row = r0;
+    lf_dot2_fn dot2 = lf_kernels_table()->dot2[LF_TYPE_Q4_1];
+    const block_q8_1 *q = xq, *r = xr;
+    void *mem;
+    if (pairs < 1 || r1 - r0 < 4) return false;
+    pair_act2 *e = alloc_expanded((size_t)pairs * sizeof(pair_act2), &mem);
+    if (!e) return false;
+    q4_1_expand(q, r, pairs, e);
+    for (; row + 4 <= r1; row += 4) {
+        const char *w0 = (const char *)w + (size_t)row * rb;
+        rows2_q4_1_expanded(w0, rb, e, pairs, y + row);
+        for (int k = 0; nb & 1 && k < 4; k++) /* the odd last block */
+            y[row + k] += dot2((const block_q4_1 *)(w0 + (size_t)k * rb) + nb - 1, &q[nb - 1], &r[nb - 1], QK);
+    }
+    for (; row < r1; row++) y[row] = dot2((const char *)w + (size_t)row * rb, xq, xr, n);
+    free(mem);
+    return true;
 }
 
 /* ------------------------------------------------------------------ K-quants */
@@ -334,7 +363,7 @@ K_ROWS2(rows2_q6_K, block_q6_K, q6_K_row2)
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
     t->dot2_rows[LF_TYPE_Q4_0] = rows2_q4_0;
     t->decode2[LF_TYPE_Q4_0] = decode2_q4_0;
-    t->dot2_rows[LF_TYPE_Q4_1] = rows2_q4_1;
+    t->decode2[LF_TYPE_Q4_1] = decode2_q4_1;
     t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
     t->decode2[LF_TYPE_Q4_K] = decode2_q4_K;
     t->dot2_rows[LF_TYPE_Q6_K] = rows2_q6_K;

@@ -78,9 +78,7 @@ static LF_AVX2 void rows_q4_0_expanded(const void *w, size_t rb, const q4_0_pair
     __m256 acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
     for (int64_t p = 0; p < pairs; p++) {
         int64_t i = 2 * p;
-        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
-                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
-        __m256 s = _mm256_mul_ps(scales4x2(d), e[p].dx);
+        __m256 s = _mm256_mul_ps(d4x2((const char *)&b0[i], rb, sizeof(block_q4_0)), e[p].dx);
         prefetch_next_group(&b0[i], rb);
         prefetch_next_group(&b1[i], rb);
         prefetch_next_group(&b2[i], rb);
@@ -97,9 +95,9 @@ static LF_AVX2 bool decode_q4_0(const void *w, size_t rb, int64_t n, int64_t r0,
                                 float *y) {
     int64_t nb = n / QK, pairs = nb / 2;
     if (pairs < 1 || r1 - r0 < 4) return false;
-    void *mem = malloc((size_t)pairs * sizeof(q4_0_pair_x) + 32);
-    if (!mem) return false;
-    q4_0_pair_x *e = (q4_0_pair_x *)(((uintptr_t)mem + 31) & ~(uintptr_t)31);
+    void *mem;
+    q4_0_pair_x *e = alloc_expanded((size_t)pairs * sizeof(q4_0_pair_x), &mem);
+    if (!e) return false;
     const block_q8_0 *x = xq;
     const __m256i eight = _mm256_set1_epi8(8);
     for (int64_t p = 0; p < pairs; p++) {
@@ -158,32 +156,63 @@ static LF_AVX2 void rows_q8_0(const void *w, size_t rb, const void *xq, int64_t 
     hsum4(acc0, acc1, acc2, acc3, out);
 }
 
-/* Q4_1: unsigned nibbles; the four rows' (d, m) convert together and are multiplied by
- * the activation's (d, s): even lanes are the block scales, odd lanes the min terms,
- * which accumulate for all four rows in one vector. */
-static inline LF_AVX2 __m256 q4_1_row(const block_q4_1 *b, __m256i x, __m256 scale, __m256 acc) {
-    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot_u8_i8(legacy_nibbles(b->qs), x)), acc);
+/* Q4_1: unsigned nibbles, weight = d*u + m, against Q8_1 (d, s = d * sum of quants).
+ * Two blocks per row and step as in Q4_0, the activation expanded once per product: per
+ * block pair the pre-arranged quants, the two scales and the two sums. The eight (d, m)
+ * of a step (four rows, two blocks) convert together; the min terms m * s of all four
+ * rows accumulate in one vector (lanes k and k+4 = row k). */
+typedef struct q8_1_pair_x {
+    __m256i lo, hi;
+    __m256 d, s;
+} q8_1_pair_x;
+
+static inline LF_AVX2 void q8_1_expand(const block_q8_1 *x, int64_t pairs, q8_1_pair_x *e) {
+    for (int64_t p = 0; p < pairs; p++) {
+        e[p].lo = act_pair(x[2 * p].qs, x[2 * p + 1].qs, &e[p].hi);
+        e[p].d = f32_pair(x[2 * p].d, x[2 * p + 1].d);
+        e[p].s = f32_pair(x[2 * p].s, x[2 * p + 1].s);
+    }
 }
 
-static LF_AVX2 void rows_q4_1(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
-    const block_q4_1 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_1 *x = xq;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, mins = acc0;
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i xv = load256(x[i].qs);
-        __m256 s = _mm256_mul_ps(pairs4(&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d), q8_1_ds4(&x[i]));
-        mins = _mm256_add_ps(mins, s);
-        prefetch_next_group(&b0[i], rb);
-        prefetch_next_group(&b1[i], rb);
-        prefetch_next_group(&b2[i], rb);
-        prefetch_next_group(&b3[i], rb);
-        acc0 = q4_1_row(&b0[i], xv, pair_lane(s, 0), acc0);
-        acc1 = q4_1_row(&b1[i], xv, pair_lane(s, 1), acc1);
-        acc2 = q4_1_row(&b2[i], xv, pair_lane(s, 2), acc2);
-        acc3 = q4_1_row(&b3[i], xv, pair_lane(s, 3), acc3);
+static LF_AVX2 void rows_q4_1_expanded(const void *w, size_t rb, const q8_1_pair_x *e, int64_t pairs, float out[4]) {
+    const block_q4_1 *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 mins = _mm256_setzero_ps();
+    for (int64_t p = 0; p < pairs; p++) {
+        int64_t i = 2 * p;
+        __m256 d, m;
+        dm4x2((const char *)&b[0][i], rb, sizeof(block_q4_1), &d, &m);
+        d = _mm256_mul_ps(d, e[p].d);
+        mins = _mm256_fmadd_ps(m, e[p].s, mins);
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            __m256i hi, lo = nibbles_pair(b[k][i].qs, b[k][i + 1].qs, &hi);
+            prefetch_next_group(&b[k][i], rb);
+            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].lo, e[p].hi)), acc[k]);
+        }
     }
-    hsum4(acc0, acc1, acc2, acc3, out);
-    add_odd_lanes(mins, out);
+    hsum4(acc[0], acc[1], acc[2], acc[3], out);
+    add_lane_pairs(mins, out);
+}
+
+static LF_AVX2 bool decode_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                float *y) {
+    int64_t nb = n / QK, pairs = nb / 2, row = r0;
+    lf_dot_fn dot = lf_kernels_table()->dot[LF_TYPE_Q4_1];
+    const block_q8_1 *x = xq;
+    void *mem;
+    if (pairs < 1 || r1 - r0 < 4) return false;
+    q8_1_pair_x *e = alloc_expanded((size_t)pairs * sizeof(q8_1_pair_x), &mem);
+    if (!e) return false;
+    q8_1_expand(x, pairs, e);
+    for (; row + 4 <= r1; row += 4) {
+        const char *w0 = (const char *)w + (size_t)row * rb;
+        rows_q4_1_expanded(w0, rb, e, pairs, y + row);
+        for (int k = 0; nb & 1 && k < 4; k++) /* the odd last block */
+            y[row + k] += dot((const block_q4_1 *)(w0 + (size_t)k * rb) + nb - 1, &x[nb - 1], QK);
+    }
+    for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
+    free(mem);
+    return true;
 }
 
 /* ------------------------------------------------------------------ K-quants */
@@ -326,7 +355,7 @@ FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
     t->dot_rows[LF_TYPE_Q4_0] = rows_q4_0;
     t->decode[LF_TYPE_Q4_0] = decode_q4_0;
-    t->dot_rows[LF_TYPE_Q4_1] = rows_q4_1;
+    t->decode[LF_TYPE_Q4_1] = decode_q4_1;
     t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;
     t->decode[LF_TYPE_Q4_K] = decode_q4_K;
     t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;

@@ -40,6 +40,47 @@ static inline LF_AVX2 __m256 scales4(uint16_t d0, uint16_t d1, uint16_t d2, uint
     return _mm256_set_m128(s, s);
 }
 
+/* n bytes 32-byte aligned inside a fresh allocation (*mem, to be freed); NULL when out of
+ * memory. For the activations that decode kernels expand once per product. */
+static inline void *alloc_expanded(size_t n, void **mem) {
+    *mem = malloc(n + 32);
+    return *mem ? (void *)(((uintptr_t)*mem + 31) & ~(uintptr_t)31) : NULL;
+}
+
+/* The fp16 pairs (d, m) of blocks i and i+1 of four rows as floats: p is row 0's block i,
+ * rows are rb bytes apart and blocks bb. lo = rows 0, 1 (d, m, d, m of block i, then the
+ * same of block i+1), hi = rows 2, 3. */
+static inline LF_AVX2 __m256 dm4x2_rows(const char *p, size_t rb, size_t bb, __m256 *hi) {
+    *hi = _mm256_cvtph_ps(_mm_setr_epi32((int)load_u32(p + 2 * rb), (int)load_u32(p + 3 * rb),
+                                         (int)load_u32(p + 2 * rb + bb), (int)load_u32(p + 3 * rb + bb)));
+    return _mm256_cvtph_ps(_mm_setr_epi32((int)load_u32(p), (int)load_u32(p + rb), (int)load_u32(p + bb),
+                                          (int)load_u32(p + rb + bb)));
+}
+
+/* D = d of rows 0-3 of block i in lanes 0-3 and of block i+1 in lanes 4-7 (lane4 picks a
+ * row), M the same for m. */
+static inline LF_AVX2 void dm4x2(const char *p, size_t rb, size_t bb, __m256 *D, __m256 *M) {
+    __m256 hi, lo = dm4x2_rows(p, rb, bb, &hi);
+    *D = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    *M = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+/* D alone, for blocks whose fp16 scale d starts the block and is followed by at least two
+ * more bytes (Q4_0, Q8_0): the word read with it is ignored. */
+static inline LF_AVX2 __m256 d4x2(const char *p, size_t rb, size_t bb) {
+    __m256 hi, lo = dm4x2_rows(p, rb, bb, &hi);
+    return _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+}
+
+/* a in lanes 0-3, b in lanes 4-7. */
+static inline LF_AVX2 __m256 f32_pair(float a, float b) { return _mm256_set_m128(_mm_set1_ps(b), _mm_set1_ps(a)); }
+
+/* out[k] += lanes k and k+4 of v. */
+static inline LF_AVX2 void add_lane_pairs(__m256 v, float out[4]) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), s));
+}
+
 /* Two consecutive legacy blocks, in the lanes of a block pair: lanes 0-3 (the low 128
  * bits) are block i, lanes 4-7 block i+1. */
 
@@ -145,13 +186,10 @@ static inline LF_AVX2 void k_act_expand(const block_q8_K *x, k_act *e) {
     e->d = x->d;
 }
 
-/* n expanded blocks, 32-byte aligned, in one allocation (*mem, to be freed); NULL when
- * out of memory. */
+/* n expanded blocks (alloc_expanded; *mem to be freed); NULL when out of memory. */
 static inline LF_AVX2 k_act *k_act_expand_row(const block_q8_K *x, int64_t n, void **mem) {
-    *mem = malloc((size_t)n * sizeof(k_act) + 32);
-    if (!*mem) return NULL;
-    k_act *e = (k_act *)(((uintptr_t)*mem + 31) & ~(uintptr_t)31);
-    for (int64_t i = 0; i < n; i++) k_act_expand(&x[i], &e[i]);
+    k_act *e = alloc_expanded((size_t)n * sizeof(k_act), mem);
+    for (int64_t i = 0; e && i < n; i++) k_act_expand(&x[i], &e[i]);
     return e;
 }
 
