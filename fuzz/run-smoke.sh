@@ -76,7 +76,7 @@ for inp in "$D"/vocab/*.inp; do # one seed per test string (separated by __ggml_
         /^__ggml_vocab_test__$/ { n++; next }
         { f = dir "/" base "." n; if (seen[f]++) printf "\n" >> f; printf "%s", $0 >> f }' "$inp"
 done
-if "$CC" $CFLAGS -fsanitize=fuzzer-no-link -Itests tests/test_gguf.c "${lib_objs[@]}" -lz -lm \
+if "$CC" $CFLAGS -fsanitize=fuzzer-no-link -Itests tests/test_gguf.c "${lib_objs[@]}" -ljansson -lz -lm \
     -o "$OUT/test_gguf_dump" 2>"$OUT/logs/test_gguf_dump.log"; then
     mkdir -p "$OUT/fixtures"
     rm -f "$OUT"/fixtures/*
@@ -107,7 +107,7 @@ pass=0 fail=0
 for t in "${targets[@]}"; do
     [ -f "fuzz/$t.c" ] || { echo "  $t: no fuzz/$t.c"; fail=$((fail + 1)); continue; }
     log="$OUT/logs/$t.log"
-    if ! "$CC" $CFLAGS -fsanitize=fuzzer "fuzz/$t.c" "${lib_objs[@]}" -lz -lm -o "$OUT/$t" 2>"$log"; then
+    if ! "$CC" $CFLAGS -fsanitize=fuzzer "fuzz/$t.c" "${lib_objs[@]}" -ljansson -lz -lm -o "$OUT/$t" 2>"$log"; then
         echo "  $t: build failed"
         sed 's/^/    /' "$log" | head -n 20
         fail=$((fail + 1))

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages llama-fast builds against when any is missing: jansson
-# (JSON), libmicrohttpd (the server's HTTP), libedit (chat line editing). With TEST=1 also
+# (JSON), libmicrohttpd (the server's HTTP), libedit (chat line editing), libcurl (downloads),
+# zlib (zip archives). With TEST=1 also
 # what the tests drive: chromium + chromium-driver (browser UI test). Quiet when all are there.
 set -eu
 need=""
@@ -8,6 +9,8 @@ have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/
 have_header jansson.h || need="$need libjansson-dev"
 have_header microhttpd.h || need="$need libmicrohttpd-dev"
 have_header editline/readline.h || need="$need libedit-dev"
+have_header curl/curl.h || need="$need libcurl4-openssl-dev"
+have_header zlib.h || need="$need zlib1g-dev"
 if [ "${TEST:-0}" = 1 ]; then
     command -v chromium >/dev/null 2>&1 || need="$need chromium"
     command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"

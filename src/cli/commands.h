@@ -11,5 +11,9 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_browser(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_download(int argc, char **argv);
+int cmd_where(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
 
 #endif

@@ -19,13 +19,17 @@ static const command commands[] = {
     {"template", cmd_template, "print the prompt a conversation becomes under the chat template"},
     {"server", cmd_server, "serve the model over HTTP with the OpenAI API"},
     {"browser", cmd_browser, "serve a chat page for a web browser (and the OpenAI API)"},
+    {"list", cmd_list, "list the known models and what is downloaded"},
+    {"download", cmd_download, "download a known model or a Hugging Face repository"},
+    {"where", cmd_where, "print the path of a downloaded model"},
+    {"remove", cmd_remove, "delete a downloaded model"},
 };
 
 static void usage(FILE *out) {
     fprintf(out, "usage: llama-fast COMMAND [options]   (llama-fast COMMAND --help for details)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or the alias 'smollm2'.\n");
+    fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or a name from 'llama-fast list' once downloaded.\n");
 }
 
 int main(int argc, char **argv) {

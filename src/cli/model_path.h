@@ -1,14 +1,20 @@
-/* Resolves what a user typed for MODEL: a path, or an alias of a model in the store. */
+/* Resolves what a user typed for MODEL: a path, or the name of a model in the store. */
 #ifndef LF_CLI_MODEL_PATH_H
 #define LF_CLI_MODEL_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Returns name_or_path itself when it is an existing file; for the alias "smollm2" the
- * first of models/SmolLM2-135M-Instruct.Q4_1.gguf and
- * $LLAMA_FAST_HOME/models/SmolLM2-135M-Instruct.Q4_1.gguf (default home ~/.llama-fast)
- * that exists, written into buf. Otherwise returns name_or_path unchanged, so the loader
- * reports the missing file by the name the user gave. */
+/* Where a downloaded model is: for a known alias, its model file (or its directory, for
+ * Hugging Face checkpoints) in the store; for a repository id, its directory. Writes the
+ * path into buf; false when name is not a valid name or not (completely) downloaded. */
+bool cli_downloaded_model(const char *name, char *buf, size_t cap);
+
+/* Returns name_or_path itself when it is an existing file or directory. Otherwise, for
+ * the alias "smollm2" first models/SmolLM2-135M-Instruct.Q4_1.gguf (relative to the
+ * working directory), then for any alias or repository id the downloaded model
+ * (cli_downloaded_model), written into buf. Otherwise returns name_or_path unchanged, so
+ * the loader reports the missing file by the name the user gave. */
 const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap);
 
 #endif
