@@ -9,7 +9,7 @@
 /* Ceilings for one render: templates are untrusted input (they come inside model
  * files), so a hostile one must end with an error, not exhaust memory or time. */
 #define RENDER_BASE_BYTES ((size_t)64 << 20)
-#define RENDER_MAX_STEPS 20000000u
+#define RENDER_MAX_STEPS 5000000u
 
 /* Used when a model has no template: transformers' former default, ChatML. */
 static const char chatml_fallback[] =

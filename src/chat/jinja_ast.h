@@ -34,7 +34,7 @@ typedef enum jnode_kind {
     JN_BINARY,    /* a op b: op is one of + - * / % ~, 'f' (//), 'p' (**) */
     JN_COMPARE,   /* a op b: op is = ! < > , 'l' (<=), 'g' (>=), 'i' (in), 'n' (not in) */
     JN_COND,      /* b if a else c */
-    JN_LIST,      /* [args] and tuples */
+    JN_LIST,      /* [args], or (args) when op is 't' */
     JN_DICT,      /* {args[i]: kw_values[i]} */
 } jnode_kind;
 

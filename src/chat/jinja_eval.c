@@ -295,8 +295,9 @@ static jv arithmetic(jinja_ctx *c, int op, jv a, jv b, int line) {
         jv_buf_put(&buf, b.u.s.p, b.u.s.n);
         return jv_buf_value(&buf);
     }
-    if (op == '+' && a.type == JV_LIST && b.type == JV_LIST) {
+    if (op == '+' && a.type == JV_LIST && b.type == JV_LIST && a.u.list->tuple == b.u.list->tuple) {
         jv out = jv_new_list(c->rt, a.u.list->n + b.u.list->n);
+        out.u.list->tuple = a.u.list->tuple;
         for (size_t i = 0; i < a.u.list->n; i++) jv_list_push(c->rt, out, a.u.list->items[i]);
         for (size_t i = 0; i < b.u.list->n; i++) jv_list_push(c->rt, out, b.u.list->items[i]);
         return out;
@@ -440,6 +441,7 @@ static jv eval_uncharged(jinja_ctx *c, jinja_frame *f, const jnode *n) {
             jinja_fail(c->rt, n->line, "bad operand type for unary %c: '%s'", n->kind == JN_NEG ? '-' : '+',
                        jv_type_name(v));
         if (n->kind == JN_POS) return v.type == JV_BOOL ? jv_int(v.u.b) : v;
+        if (v.type == JV_FLOAT) return jv_float(-v.u.f);
         return arithmetic(c, '-', jv_int(0), v, n->line);
     }
     case JN_NOT: return jv_bool(!jv_truthy(eval(c, f, n->a)));
@@ -458,6 +460,7 @@ static jv eval_uncharged(jinja_ctx *c, jinja_frame *f, const jnode *n) {
         return n->c ? eval(c, f, n->c) : jv_undefined("the inline if-expression had no else branch");
     case JN_LIST: {
         jv list = jv_new_list(c->rt, n->args.n);
+        list.u.list->tuple = n->op == 't';
         for (size_t i = 0; i < n->args.n; i++) jv_list_push(c->rt, list, eval(c, f, n->args.items[i]));
         return list;
     }
@@ -489,21 +492,29 @@ static void assign(jinja_ctx *c, jinja_frame *f, const jnode *n, jv value) {
     jv_dict_set(c->rt, ns, n->name, value);
 }
 
-static jv loop_info(jinja_ctx *c, jv items, size_t i) {
-    size_t n = items.u.list->n;
+/* The attributes of the loop object, in the order loop_advance stores them. */
+static const char *const loop_keys[] = {"index", "index0", "revindex", "revindex0", "first", "last",
+                                        "length", "depth", "depth0", "previtem", "nextitem"};
+enum { N_LOOP_KEYS = sizeof loop_keys / sizeof loop_keys[0] };
+
+static jv new_loop_object(jinja_ctx *c) {
     jv loop = jv_new_dict(c->rt, JV_DICT);
-    jv_dict_set(c->rt, loop, jv_cstr("index"), jv_int((int64_t)i + 1));
-    jv_dict_set(c->rt, loop, jv_cstr("index0"), jv_int((int64_t)i));
-    jv_dict_set(c->rt, loop, jv_cstr("revindex"), jv_int((int64_t)(n - i)));
-    jv_dict_set(c->rt, loop, jv_cstr("revindex0"), jv_int((int64_t)(n - i - 1)));
-    jv_dict_set(c->rt, loop, jv_cstr("first"), jv_bool(i == 0));
-    jv_dict_set(c->rt, loop, jv_cstr("last"), jv_bool(i + 1 == n));
-    jv_dict_set(c->rt, loop, jv_cstr("length"), jv_int((int64_t)n));
-    jv_dict_set(c->rt, loop, jv_cstr("depth"), jv_int(1));
-    jv_dict_set(c->rt, loop, jv_cstr("depth0"), jv_int(0));
-    jv_dict_set(c->rt, loop, jv_cstr("previtem"), i ? items.u.list->items[i - 1] : jv_undefined("there is no previous item"));
-    jv_dict_set(c->rt, loop, jv_cstr("nextitem"), i + 1 < n ? items.u.list->items[i + 1] : jv_undefined("there is no next item"));
+    for (size_t k = 0; k < N_LOOP_KEYS; k++) jv_dict_set(c->rt, loop, jv_cstr(loop_keys[k]), jv_none());
     return loop;
+}
+
+/* Moves the loop object to item i. Like jinja2's LoopContext it is one object that
+ * advances; templates cannot assign to it, so its values are rewritten in place. */
+static void loop_advance(jv loop, jv items, size_t i) {
+    size_t n = items.u.list->n;
+    jv values[N_LOOP_KEYS] = {
+        jv_int((int64_t)i + 1), jv_int((int64_t)i),       jv_int((int64_t)(n - i)),
+        jv_int((int64_t)(n - i - 1)), jv_bool(i == 0),     jv_bool(i + 1 == n),
+        jv_int((int64_t)n),           jv_int(1),           jv_int(0),
+        i ? items.u.list->items[i - 1] : jv_undefined("there is no previous item"),
+        i + 1 < n ? items.u.list->items[i + 1] : jv_undefined("there is no next item"),
+    };
+    memcpy(loop.u.dict->values, values, sizeof values);
 }
 
 static void bind_targets(jinja_ctx *c, jinja_frame *f, const jnode *n, jv item) {
@@ -517,25 +528,35 @@ static void bind_targets(jinja_ctx *c, jinja_frame *f, const jnode *n, jv item) 
     for (size_t k = 0; k < n->n_names; k++) jv_dict_set(c->rt, f->vars, n->names[k], parts.u.list->items[k]);
 }
 
+/* Each iteration starts from an empty scope; the scope's storage is reused so that a
+ * long loop does not allocate per item. */
+static void reset_scope(jinja_frame *scope) { scope->vars.u.dict->n = 0; }
+
 static void exec_for(jinja_ctx *c, jinja_frame *f, const jnode *n, jv_buf *out) {
     jv items = jinja_iterate(c, eval(c, f, n->a), n->line);
+    jinja_frame *scope = new_frame(c, f);
     if (n->b) { /* {% for x in xs if cond %}: the loop sees only the items that pass */
         jv kept = jv_new_list(c->rt, 0);
         for (size_t i = 0; i < items.u.list->n; i++) {
-            jinja_frame *scope = new_frame(c, f);
+            reset_scope(scope);
             bind_targets(c, scope, n, items.u.list->items[i]);
             if (jv_truthy(eval(c, scope, n->b))) jv_list_push(c->rt, kept, items.u.list->items[i]);
         }
         items = kept;
     }
+    jv loop = new_loop_object(c);
     for (size_t i = 0; i < items.u.list->n; i++) {
         jinja_charge(c->rt, 1);
-        jinja_frame *scope = new_frame(c, f);
+        reset_scope(scope);
         bind_targets(c, scope, n, items.u.list->items[i]);
-        jv_dict_set(c->rt, scope->vars, jv_cstr("loop"), loop_info(c, items, i));
+        loop_advance(loop, items, i);
+        jv_dict_set(c->rt, scope->vars, jv_cstr("loop"), loop);
         if (exec_body(c, scope, &n->args, out) == FLOW_BREAK) break;
     }
-    if (items.u.list->n == 0) exec_body(c, new_frame(c, f), &n->else_body, out);
+    if (items.u.list->n == 0) {
+        reset_scope(scope);
+        exec_body(c, scope, &n->else_body, out);
+    }
 }
 
 static flow exec_node(jinja_ctx *c, jinja_frame *f, const jnode *n, jv_buf *out) {

@@ -59,6 +59,8 @@ jv jinja_iterate(jinja_ctx *ctx, jv v, int line);
 /* Builtin tables (NULL when unknown). */
 jinja_builtin jinja_find_filter(jv name);
 jinja_test jinja_find_test(jv name);
+/* dict.items(): (key, value) tuples. */
+jv jinja_dict_items(jinja_ctx *ctx, jv dict);
 /* A bound method of a str or dict ("strip", "items", ...), or Undefined. */
 jv jinja_find_method(jinja_ctx *ctx, jv obj, jv name);
 /* Defines raise_exception, strftime_now, namespace, range and dict in frame. */

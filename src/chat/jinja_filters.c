@@ -142,16 +142,9 @@ static jv filter_list(jinja_ctx *c, jv v, const jinja_args *a) {
 
 static jv filter_items(jinja_ctx *c, jv v, const jinja_args *a) {
     jinja_check_args(c, a, "items", 0, no_keywords);
-    jv pairs = jv_new_list(c->rt, 0);
-    if (v.type == JV_UNDEFINED) return pairs;
+    if (v.type == JV_UNDEFINED) return jv_new_list(c->rt, 0);
     if (v.type != JV_DICT) jinja_fail(c->rt, a->line, "items: can only get item pairs from a mapping");
-    for (size_t i = 0; i < v.u.dict->n; i++) {
-        jv pair = jv_new_list(c->rt, 2);
-        jv_list_push(c->rt, pair, v.u.dict->keys[i]);
-        jv_list_push(c->rt, pair, v.u.dict->values[i]);
-        jv_list_push(c->rt, pairs, pair);
-    }
-    return pairs;
+    return jinja_dict_items(c, v);
 }
 
 /* select/reject(test, args...) and selectattr/rejectattr(attribute, test, args...):
@@ -286,6 +279,50 @@ static jv filter_indent(jinja_ctx *c, jv v, const jinja_args *a) {
     return jv_buf_value(&out);
 }
 
+/* The key sort() orders an item by: its attribute, lower-cased unless case_sensitive. */
+static jv sort_key(jinja_ctx *c, jv item, jv attribute, bool case_sensitive, int line) {
+    if (attribute.type != JV_NONE) item = get_attribute_path(c, item, attribute, line);
+    return item.type == JV_STR && !case_sensitive ? jinja_str_case(c->rt, item, JINJA_LOWER) : item;
+}
+
+/* Stable merge sort of items[lo, hi) by keys (Python's sort is stable too). */
+static void merge_sort(jinja_ctx *c, jv *items, jv *keys, jv *tmp_items, jv *tmp_keys, size_t lo, size_t hi,
+                       bool reverse, int line) {
+    if (hi - lo < 2) return;
+    size_t mid = lo + (hi - lo) / 2;
+    merge_sort(c, items, keys, tmp_items, tmp_keys, lo, mid, reverse, line);
+    merge_sort(c, items, keys, tmp_items, tmp_keys, mid, hi, reverse, line);
+    size_t i = lo, j = mid, k = lo;
+    while (i < mid || j < hi) {
+        jinja_charge(c->rt, 1);
+        bool take_right = i == mid;
+        if (i < mid && j < hi) {
+            int cmp = jv_compare(c->rt, line, keys[j], keys[i]);
+            take_right = reverse ? cmp > 0 : cmp < 0;
+        }
+        size_t from = take_right ? j++ : i++;
+        tmp_items[k] = items[from];
+        tmp_keys[k++] = keys[from];
+    }
+    memcpy(items + lo, tmp_items + lo, (hi - lo) * sizeof *items);
+    memcpy(keys + lo, tmp_keys + lo, (hi - lo) * sizeof *keys);
+}
+
+static jv filter_sort(jinja_ctx *c, jv v, const jinja_args *a) {
+    static const char *const kw[] = {"reverse", "case_sensitive", "attribute", NULL};
+    jinja_check_args(c, a, "sort", 3, kw);
+    bool reverse = jv_truthy(jinja_arg(a, 0, "reverse", jv_bool(false)));
+    bool case_sensitive = jv_truthy(jinja_arg(a, 1, "case_sensitive", jv_bool(false)));
+    jv attribute = jinja_arg(a, 2, "attribute", jv_none());
+    jv out = filter_list(c, v, &(jinja_args){.line = a->line});
+    size_t n = out.u.list->n;
+    jv *keys = jinja_alloc_array(c->rt, n + 1, sizeof *keys);
+    jv *tmp = jinja_alloc_array(c->rt, 2 * (n + 1), sizeof *tmp);
+    for (size_t i = 0; i < n; i++) keys[i] = sort_key(c, out.u.list->items[i], attribute, case_sensitive, a->line);
+    merge_sort(c, out.u.list->items, keys, tmp, tmp + n + 1, 0, n, reverse, a->line);
+    return out;
+}
+
 static const struct {
     const char *name;
     jinja_builtin fn;
@@ -312,6 +349,7 @@ static const struct {
     {"safe", filter_safe},
     {"select", filter_select},
     {"selectattr", filter_selectattr},
+    {"sort", filter_sort},
     {"string", filter_string},
     {"title", filter_title},
     {"tojson", filter_tojson},

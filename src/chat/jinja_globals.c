@@ -60,6 +60,9 @@ static jv range_fn(jinja_ctx *c, jv self, const jinja_args *a) {
         v[i + (a->n_pos == 1)] = a->pos[i].u.i;
     }
     if (v[2] == 0) jinja_fail(c->rt, a->line, "range() arg 3 must not be zero");
+    /* jinja2's sandbox refuses longer ranges (MAX_RANGE) */
+    double count = ((double)v[1] - (double)v[0]) / (double)v[2];
+    if (count > 100000) jinja_fail(c->rt, a->line, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
     jv out = jv_new_list(c->rt, 0);
     for (int64_t i = v[0]; v[2] > 0 ? i < v[1] : i > v[1];) {
         jinja_charge(c->rt, 1);

@@ -92,16 +92,15 @@ static jv str_find(jinja_ctx *c, jv s, const jinja_args *a) {
     return jv_int(hit ? (int64_t)jinja_utf8_length(s.u.s.p, (size_t)(hit - s.u.s.p)) : -1);
 }
 
+jv jinja_dict_items(jinja_ctx *c, jv d) {
+    jv pairs = jv_new_list(c->rt, d.u.dict->n);
+    for (size_t i = 0; i < d.u.dict->n; i++) jv_list_push(c->rt, pairs, jv_pair(c->rt, d.u.dict->keys[i], d.u.dict->values[i]));
+    return pairs;
+}
+
 static jv dict_items(jinja_ctx *c, jv d, const jinja_args *a) {
     jinja_check_args(c, a, "items", 0, no_keywords);
-    jv pairs = jv_new_list(c->rt, d.u.dict->n);
-    for (size_t i = 0; i < d.u.dict->n; i++) {
-        jv pair = jv_new_list(c->rt, 2);
-        jv_list_push(c->rt, pair, d.u.dict->keys[i]);
-        jv_list_push(c->rt, pair, d.u.dict->values[i]);
-        jv_list_push(c->rt, pairs, pair);
-    }
-    return pairs;
+    return jinja_dict_items(c, d);
 }
 
 static jv dict_column(jinja_ctx *c, jv d, const jinja_args *a, bool keys) {

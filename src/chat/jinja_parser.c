@@ -169,13 +169,14 @@ static jnode *parse_primary(parser *p) {
         return n;
     }
     if (skip_op(p, "(")) {
-        if (skip_op(p, ")")) return new_node(p, JN_LIST, line);
+        n = new_node(p, JN_LIST, line);
+        n->op = 't'; /* a tuple */
+        if (skip_op(p, ")")) return n;
         jnode *e = parse_expr(p);
         if (!is_op(p, ",")) {
             expect_op(p, ")");
             return e;
         }
-        n = new_node(p, JN_LIST, line);
         list_push(p, &n->args, e);
         while (skip_op(p, ",") && !is_op(p, ")")) list_push(p, &n->args, parse_expr(p));
         expect_op(p, ")");

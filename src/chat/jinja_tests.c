@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "chat/jinja_eval.h"
+#include "chat/jinja_text.h"
 
 static jv arg0(jinja_ctx *c, const jinja_args *a, const char *test) {
     if (a->n_pos < 1) jinja_fail(c->rt, a->line, "test '%s' needs an argument", test);
@@ -61,6 +62,21 @@ static bool test_divisibleby(jinja_ctx *c, jv v, const jinja_args *a) {
     return d == -1 || integer_of(c, v, "divisibleby", a->line) % d == 0;
 }
 
+/* str.islower()/isupper(): some cased character, and all of them in that case. */
+static bool has_case(jv v, bool lower) {
+    if (v.type != JV_STR) return false;
+    bool cased = false;
+    for (size_t i = 0; i < v.u.s.n;) {
+        uint32_t cp = jinja_utf8_next(v.u.s.p, v.u.s.n, &i);
+        if (!jinja_is_cased_letter(cp)) continue;
+        cased = true;
+        if ((lower ? jinja_lower(cp) : jinja_upper(cp)) != cp) return false;
+    }
+    return cased;
+}
+static bool test_lower(jinja_ctx *c, jv v, const jinja_args *a) { (void)c, (void)a; return has_case(v, true); }
+static bool test_upper(jinja_ctx *c, jv v, const jinja_args *a) { (void)c, (void)a; return has_case(v, false); }
+
 static const struct {
     const char *name;
     jinja_test fn;
@@ -73,7 +89,7 @@ static const struct {
     {"iterable", test_iterable}, {"le", test_le},       {"lessthan", test_lt},     {"lt", test_lt},
     {"mapping", test_mapping}, {"ne", test_ne},         {"none", test_none},       {"number", test_number},
     {"odd", test_odd},        {"sameas", test_sameas},      {"sequence", test_iterable}, {"string", test_string},
-    {"true", test_true},      {"undefined", test_undefined},
+    {"true", test_true},      {"undefined", test_undefined}, {"upper", test_upper},   {"lower", test_lower},
 };
 
 jinja_test jinja_find_test(jv name) {

@@ -43,9 +43,17 @@ void jv_list_push(jinja_rt *rt, jv list, jv item) {
     l->items[l->n++] = item;
 }
 
+jv jv_pair(jinja_rt *rt, jv a, jv b) {
+    jv pair = jv_new_list(rt, 2);
+    pair.u.list->tuple = true;
+    jv_list_push(rt, pair, a);
+    jv_list_push(rt, pair, b);
+    return pair;
+}
+
 jv *jv_dict_find(jinja_rt *rt, jv dict, jv key) {
     jv_dict *d = dict.u.dict;
-    jinja_charge(rt, d->n / 16);
+    jinja_charge(rt, d->n / 4);
     for (size_t i = 0; i < d->n; i++)
         if (jv_equal(d->keys[i], key)) return &d->values[i];
     return NULL;
@@ -75,7 +83,7 @@ const char *jv_type_name(jv v) {
     case JV_INT: return "int";
     case JV_FLOAT: return "float";
     case JV_STR: return "str";
-    case JV_LIST: return "list";
+    case JV_LIST: return v.u.list->tuple ? "tuple" : "list";
     case JV_DICT: return "dict";
     case JV_NAMESPACE: return "Namespace";
     case JV_FUNCTION: return "function";
@@ -117,7 +125,7 @@ bool jv_equal(jv a, jv b) {
     case JV_NONE: return true;
     case JV_STR: return a.u.s.n == b.u.s.n && memcmp(a.u.s.p, b.u.s.p, a.u.s.n) == 0;
     case JV_LIST:
-        if (a.u.list->n != b.u.list->n) return false;
+        if (a.u.list->n != b.u.list->n || a.u.list->tuple != b.u.list->tuple) return false;
         for (size_t i = 0; i < a.u.list->n; i++)
             if (!jv_equal(a.u.list->items[i], b.u.list->items[i])) return false;
         return true;
@@ -151,7 +159,7 @@ int jv_compare(jinja_rt *rt, int line, jv a, jv b) {
         if (c) return c < 0 ? -1 : 1;
         return (a.u.s.n > b.u.s.n) - (a.u.s.n < b.u.s.n);
     }
-    if (a.type == JV_LIST && b.type == JV_LIST) {
+    if (a.type == JV_LIST && b.type == JV_LIST && a.u.list->tuple == b.u.list->tuple) {
         size_t n = a.u.list->n < b.u.list->n ? a.u.list->n : b.u.list->n;
         for (size_t i = 0; i < n; i++) {
             jv x = a.u.list->items[i], y = b.u.list->items[i];
@@ -242,7 +250,9 @@ static void append_repr_string(jv_buf *b, const char *p, size_t n) {
 static void append_value(jv_buf *b, jv v, bool repr) {
     jinja_enter(b->rt, 0);
     switch (v.type) {
-    case JV_UNDEFINED: break;
+    case JV_UNDEFINED:
+        if (repr) jv_buf_puts(b, "Undefined");
+        break;
     case JV_NONE: jv_buf_puts(b, "None"); break;
     case JV_BOOL: jv_buf_puts(b, v.u.b ? "True" : "False"); break;
     case JV_INT: append_int(b, v.u.i); break;
@@ -254,12 +264,12 @@ static void append_value(jv_buf *b, jv v, bool repr) {
             jv_buf_put(b, v.u.s.p, v.u.s.n);
         break;
     case JV_LIST:
-        jv_buf_puts(b, "[");
+        jv_buf_puts(b, v.u.list->tuple ? "(" : "[");
         for (size_t i = 0; i < v.u.list->n; i++) {
             if (i) jv_buf_puts(b, ", ");
             append_value(b, v.u.list->items[i], true);
         }
-        jv_buf_puts(b, "]");
+        jv_buf_puts(b, !v.u.list->tuple ? "]" : v.u.list->n == 1 ? ",)" : ")");
         break;
     case JV_DICT:
     case JV_NAMESPACE:

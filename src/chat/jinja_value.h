@@ -46,6 +46,7 @@ typedef struct jv {
 struct jv_list {
     size_t n, cap;
     jv *items;
+    bool tuple; /* prints as (a, b) and never equals a list, as in Python */
 };
 
 struct jv_dict {
@@ -74,6 +75,8 @@ jv jv_new_list(jinja_rt *rt, size_t cap);
 jv jv_new_dict(jinja_rt *rt, jv_type type); /* JV_DICT or JV_NAMESPACE */
 
 void jv_list_push(jinja_rt *rt, jv list, jv item);
+/* The tuple (a, b), as dict.items() yields. */
+jv jv_pair(jinja_rt *rt, jv a, jv b);
 /* NULL when absent. */
 jv *jv_dict_find(jinja_rt *rt, jv dict, jv key);
 void jv_dict_set(jinja_rt *rt, jv dict, jv key, jv value);

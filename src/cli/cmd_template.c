@@ -89,7 +89,7 @@ static int render(const lf_model *model, const char *tmpl, const char *bos, cons
     }
     if (!tmpl) {
         snprintf(err->message, sizeof err->message, "the model has no chat template; give --template");
-        return LF_ERR_ARG;
+        return err->code = LF_ERR_ARG;
     }
     return lf_chat_template_render(tmpl, msgs, n, add_generation_prompt, bos, eos, prompt, err);
 }
