@@ -67,6 +67,7 @@ seed fuzz_model_gguf "$D/models/stories260K.bin"
 seed fuzz_tokenizer_spm "$D/tokenizers/llama2/tokenizer.model"
 seed fuzz_tokenizer_llama2c "$D/tokenizers/llama2/tokenizer.bin"
 seed fuzz_llama2c "$D/models/stories260K.bin"
+seed fuzz_jinja tests/chat_templates/*.jinja
 mkdir -p "$OUT/seeds/fuzz_zip"
 ${PYTHON:-python3} tests/zip_fixtures.py "$OUT/seeds/fuzz_zip" --small || echo "warning: no zip seeds" >&2
 mkdir -p "$OUT/seeds/fuzz_tokenize"

@@ -179,19 +179,30 @@ int lf_generate(lf_context *ctx, lf_sampler *sampler, const int32_t *prompt, int
 /* --------------------------------------------------------------------- chat */
 typedef struct lf_chat_message {
     const char *role;    /* "system", "user", "assistant", ... */
-    const char *content; /* UTF-8 */
+    const char *content; /* UTF-8; NULL is None (an assistant message with only tool calls) */
 } lf_chat_message;
 
-/* Renders messages with a Jinja chat template (the subset Hugging Face chat templates use:
- * loops, if/elif/else, set, filters such as trim, string concatenation, raise_exception).
- * The template sees messages, add_generation_prompt, bos_token and eos_token.
+/* Renders messages with a Jinja chat template exactly as Hugging Face transformers'
+ * apply_chat_template does: jinja2 with trim_blocks and lstrip_blocks, loops (loop.*,
+ * break/continue), if/elif/else, set and namespace(), macros, filters (trim, tojson as
+ * transformers defines it, join, default, selectattr, ...), tests, str/dict methods,
+ * raise_exception() and strftime_now() (local time). The template sees messages (dicts
+ * with role and content), add_generation_prompt, bos_token and eos_token (undefined when
+ * NULL), and tools and documents as None.
  * On success *out is a NUL-terminated string the caller frees with free(). A template
- * that does not parse, or calls raise_exception, gives LF_ERR_TEMPLATE and its message. */
+ * that does not parse (the message gives the line), calls raise_exception (the message
+ * is its text) or fails while rendering gives LF_ERR_TEMPLATE and *out = NULL; so does a
+ * hostile one that nests too deeply or needs too much memory or work.
+ * Not supported: {% raw %}, recursive loops, Python's % string formatting, integers
+ * beyond 64 bits, {% set a, b = ... %}; case mappings cover ASCII, Latin-1, Greek and
+ * Cyrillic. */
 int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
                             bool add_generation_prompt, const char *bos_token,
                             const char *eos_token, char **out, lf_error *err);
 /* The model's own template (GGUF tokenizer.chat_template), or tmpl when not NULL, with the
- * model's BOS/EOS text. A model without a template falls back to ChatML and logs a warning. */
+ * texts of the model's BOS and EOS tokens. A model without a template gets ChatML
+ * ("<|im_start|>ROLE\nCONTENT<|im_end|>\n" per message, then "<|im_start|>assistant\n"
+ * with the generation prompt) and an LF_LOG_WARN message. */
 int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_chat_message *msgs,
                            size_t n_msgs, bool add_generation_prompt, char **out, lf_error *err);
 
