@@ -31,151 +31,6 @@ static inline LF_AVX2 act2 act2_q8_0(const block_q8_0 *xq, const block_q8_0 *xr)
     return a;
 }
 
-/* Q4_0 with unsigned nibbles u = q + 8: the offset term -8 * (dq * sum(q) + dr * sum(r))
- * per lane (bias) is shared by the rows; t = dq * u·q + dr * u·r - bias. */
-static inline LF_AVX2 __m256 q4_0_row2(const block_q4_0 *b, const act2 *a, __m256 bias, __m256 dw, __m256 acc) {
-    __m256i u = legacy_nibbles(b->qs);
-    __m256 pq = _mm256_cvtepi32_ps(dot_u8_i8(u, a->q)), pr = _mm256_cvtepi32_ps(dot_u8_i8(u, a->r));
-    __m256 t = _mm256_fmadd_ps(a->dr, pr, _mm256_fmsub_ps(a->dq, pq, bias));
-    return _mm256_fmadd_ps(dw, t, acc);
-}
-
-/* Two blocks per row and step (lanes 0-3 block i, 4-7 block i+1), as in rows_q4_0. */
-static inline LF_AVX2 __m256 q4_0_row2_pair(const block_q4_0 *b, const __m256i x[4], __m256 dq, __m256 dr,
-                                            __m256 bias, __m256 dw, __m256 acc) {
-    __m256i hi, lo = nibbles_pair(b[0].qs, b[1].qs, &hi);
-    __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, x[0], x[1]));
-    __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, x[2], x[3]));
-    __m256 t = _mm256_fmadd_ps(dr, pr, _mm256_fmsub_ps(dq, pq, bias));
-    return _mm256_fmadd_ps(dw, t, acc);
-}
-
-static LF_AVX2 void rows2_q4_0(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
-    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_0 *q = xq, *r = xr;
-    const __m256i eight = _mm256_set1_epi8(8);
-    const __m128 one = _mm_set1_ps(1.0f);
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    int64_t nb = n / QK, i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        __m256i x[4]; /* q lo, q hi, r lo, r hi */
-        x[0] = act_pair(q[i].qs, q[i + 1].qs, &x[1]);
-        x[2] = act_pair(r[i].qs, r[i + 1].qs, &x[3]);
-        __m256 dq = f16_pair(q[i].d, q[i + 1].d), dr = f16_pair(r[i].d, r[i + 1].d);
-        __m256 bias = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(dot_pair(eight, eight, x[2], x[3])),
-                                      _mm256_mul_ps(dq, _mm256_cvtepi32_ps(dot_pair(eight, eight, x[0], x[1]))));
-        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
-                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
-        __m256 s = scales4x2(d);
-        prefetch_next_group(&b0[i], rb);
-        prefetch_next_group(&b1[i], rb);
-        prefetch_next_group(&b2[i], rb);
-        prefetch_next_group(&b3[i], rb);
-        acc0 = q4_0_row2_pair(&b0[i], x, dq, dr, bias, lane4(s, 0), acc0);
-        acc1 = q4_0_row2_pair(&b1[i], x, dq, dr, bias, lane4(s, 1), acc1);
-        acc2 = q4_0_row2_pair(&b2[i], x, dq, dr, bias, lane4(s, 2), acc2);
-        acc3 = q4_0_row2_pair(&b3[i], x, dq, dr, bias, lane4(s, 3), acc3);
-    }
-    if (i < nb) { /* odd block count: the last block alone */
-        act2 a = act2_q8_0(&q[i], &r[i]);
-        __m256 bias = _mm256_fmadd_ps(a.dr, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.r)),
-                                      _mm256_mul_ps(a.dq, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.q))));
-        __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, one);
-        acc0 = q4_0_row2(&b0[i], &a, bias, lane4(s, 0), acc0);
-        acc1 = q4_0_row2(&b1[i], &a, bias, lane4(s, 1), acc1);
-        acc2 = q4_0_row2(&b2[i], &a, bias, lane4(s, 2), acc2);
-        acc3 = q4_0_row2(&b3[i], &a, bias, lane4(s, 3), acc3);
-    }
-    hsum4(acc0, acc1, acc2, acc3, out);
-}
-
-/* The same with the activation side expanded once per call: per block pair the
- * pre-arranged quant vectors of xq and xr, their scales and a term that depends only on
- * the activations (Q4_0: the offset term bias; Q4_1: the sums sq + sr), so a row group's
- * step is loads plus its own rows' work. */
-typedef struct pair_act2 {
-    __m256i x[4]; /* q lo, q hi, r lo, r hi */
-    __m256 dq, dr, c;
-} pair_act2;
-
-/* The quant vectors and scales of pair p (blocks 2p, 2p+1); the Q8_0 and Q8_1 blocks
- * differ in type, so the fields come as pointers. */
-static inline LF_AVX2 void pair_act2_quants(pair_act2 *e, const int8_t *q0, const int8_t *q1, const int8_t *r0,
-                                            const int8_t *r1, __m256 dq, __m256 dr) {
-    e->x[0] = act_pair(q0, q1, &e->x[1]);
-    e->x[2] = act_pair(r0, r1, &e->x[3]);
-    e->dq = dq;
-    e->dr = dr;
-}
-
-static LF_AVX2 void q4_0_expand(const block_q8_0 *q, const block_q8_0 *r, int64_t pairs, pair_act2 *e) {
-    const __m256i eight = _mm256_set1_epi8(8);
-    for (int64_t p = 0; p < pairs; p++) {
-        int64_t i = 2 * p;
-        pair_act2_quants(&e[p], q[i].qs, q[i + 1].qs, r[i].qs, r[i + 1].qs, f16_pair(q[i].d, q[i + 1].d),
-                         f16_pair(r[i].d, r[i + 1].d));
-        e[p].c = _mm256_fmadd_ps(e[p].dr, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[2], e[p].x[3])),
-                                 _mm256_mul_ps(e[p].dq, _mm256_cvtepi32_ps(dot_pair(eight, eight, e[p].x[0], e[p].x[1]))));
-    }
-}
-
-/* Four rows over the block pairs of an expanded activation; the odd last block, if any,
- * is left to the caller. */
-static LF_AVX2 void rows2_q4_0_expanded(const void *w, size_t rb, const pair_act2 *e, int64_t pairs,
-                                        __m256 acc[4]) {
-    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    __m256 acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
-    for (int64_t p = 0; p < pairs; p++) {
-        int64_t i = 2 * p;
-        __m256 s = d4x2((const char *)&b0[i], rb, sizeof(block_q4_0));
-        prefetch_next_group(&b0[i], rb);
-        prefetch_next_group(&b1[i], rb);
-        prefetch_next_group(&b2[i], rb);
-        prefetch_next_group(&b3[i], rb);
-        acc0 = q4_0_row2_pair(&b0[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 0), acc0);
-        acc1 = q4_0_row2_pair(&b1[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 1), acc1);
-        acc2 = q4_0_row2_pair(&b2[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 2), acc2);
-        acc3 = q4_0_row2_pair(&b3[i], e[p].x, e[p].dq, e[p].dr, e[p].c, lane4(s, 3), acc3);
-    }
-    acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
-}
-
-static LF_AVX2 bool decode2_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                 const void *xr, float *y) {
-    int64_t nb = n / QK, pairs = nb / 2;
-    if (pairs < 1 || r1 - r0 < 4) return false;
-    void *mem;
-    pair_act2 *e = alloc_expanded((size_t)pairs * sizeof(pair_act2), &mem);
-    if (!e) return false;
-    q4_0_expand(xq, xr, pairs, e);
-    const block_q8_0 *q = xq, *r = xr;
-    const char *wb = w;
-    int64_t row = r0;
-    for (; row + 4 <= r1; row += 4) {
-        const void *w0 = wb + (size_t)row * rb;
-        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-        rows2_q4_0_expanded(w0, rb, e, pairs, acc);
-        if (nb & 1) { /* the odd last block of each row */
-            int64_t i = nb - 1;
-            const block_q4_0 *b0 = x4_at(w0, rb, 0), *b1 = x4_at(w0, rb, 1), *b2 = x4_at(w0, rb, 2);
-            const block_q4_0 *b3 = x4_at(w0, rb, 3);
-            const __m256i eight = _mm256_set1_epi8(8);
-            act2 a = act2_q8_0(&q[i], &r[i]);
-            __m256 bias = _mm256_fmadd_ps(a.dr, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.r)),
-                                          _mm256_mul_ps(a.dq, _mm256_cvtepi32_ps(dot_u8_i8(eight, a.q))));
-            __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(1.0f));
-            acc[0] = q4_0_row2(&b0[i], &a, bias, lane4(s, 0), acc[0]);
-            acc[1] = q4_0_row2(&b1[i], &a, bias, lane4(s, 1), acc[1]);
-            acc[2] = q4_0_row2(&b2[i], &a, bias, lane4(s, 2), acc[2]);
-            acc[3] = q4_0_row2(&b3[i], &a, bias, lane4(s, 3), acc[3]);
-        }
-        hsum4(acc[0], acc[1], acc[2], acc[3], y + row);
-    }
-    for (; row < r1; row++) y[row] = lf_kernels_table()->dot2[LF_TYPE_Q4_0](wb + (size_t)row * rb, xq, xr, n);
-    free(mem);
-    return true;
-}
-
 /* Q8_0: |q| once, q's sign moved onto both activations. */
 static inline LF_AVX2 __m256 q8_0_row2(const block_q8_0 *b, const act2 *a, __m256 dw, __m256 acc) {
     __m256i w = load256(b->qs), abs_w = _mm256_sign_epi8(w, w);
@@ -204,59 +59,71 @@ static LF_AVX2 void rows2_q8_0(const void *w, size_t rb, const void *xq, const v
     hsum4(acc0, acc1, acc2, acc3, out);
 }
 
-/* Q4_1 against Q8_1: two blocks per row and step over the expanded activation and
- * residual (c = sq + sr, the sums the weight minimum multiplies); as decode_q4_1 in
- * dot_avx2_rows.c, the eight (d, m) of a step convert together and the four rows' min
- * terms share one vector. t = dq * u·q + dr * u·r per row. */
-static LF_AVX2 void q4_1_expand(const block_q8_1 *q, const block_q8_1 *r, int64_t pairs, pair_act2 *e) {
-    for (int64_t p = 0; p < pairs; p++) {
-        int64_t i = 2 * p;
-        pair_act2_quants(&e[p], q[i].qs, q[i + 1].qs, r[i].qs, r[i + 1].qs, f32_pair(q[i].d, q[i + 1].d),
-                         f32_pair(r[i].d, r[i + 1].d));
-        e[p].c = f32_pair(q[i].s + r[i].s, q[i + 1].s + r[i + 1].s);
-    }
-}
-
-static LF_AVX2 void rows2_q4_1_expanded(const void *w, size_t rb, const pair_act2 *e, int64_t pairs, float out[4]) {
-    const block_q4_1 *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
+/* Q4_0 and Q4_1 (weight = d*u + m, Q4_0: m = -8d): two blocks per row and step over the
+ * expanded activation and residual (nib_act each), as nib_rows in dot_avx2_rows.c; per
+ * row t = dq * u·q + dr * u·r, and the min terms meet both activations' sums. */
+static inline LF_AVX2 void nib_rows2(const char *w, size_t rb, size_t bb, size_t qs_off, bool has_min,
+                                     const nib_act *eq, const nib_act *er, int64_t pairs, float out[4]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     __m256 mins = _mm256_setzero_ps();
     for (int64_t p = 0; p < pairs; p++) {
-        int64_t i = 2 * p;
+        const char *b = w + (size_t)(2 * p) * bb;
         __m256 d, m;
-        dm4x2((const char *)&b[0][i], rb, sizeof(block_q4_1), &d, &m);
-        mins = _mm256_fmadd_ps(m, e[p].c, mins);
+        if (has_min) dm4x2(b, rb, bb, &d, &m);
+        else d = m = d4x2(b, rb, bb);
+        mins = _mm256_fmadd_ps(m, _mm256_add_ps(eq[p].s, er[p].s), mins);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-            __m256i hi, lo = nibbles_pair(b[k][i].qs, b[k][i + 1].qs, &hi);
-            prefetch_next_group(&b[k][i], rb);
-            __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].x[0], e[p].x[1]));
-            __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].x[2], e[p].x[3]));
-            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_fmadd_ps(e[p].dr, pr, _mm256_mul_ps(e[p].dq, pq)), acc[k]);
+            const uint8_t *qs = (const uint8_t *)b + (size_t)k * rb + qs_off;
+            __m256i hi, lo = nibbles_pair(qs, qs + bb, &hi);
+            prefetch_next_group(b + (size_t)k * rb, rb);
+            __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, eq[p].lo, eq[p].hi));
+            __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, er[p].lo, er[p].hi));
+            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_fmadd_ps(er[p].d, pr, _mm256_mul_ps(eq[p].d, pq)), acc[k]);
         }
     }
     hsum4(acc[0], acc[1], acc[2], acc[3], out);
     add_lane_pairs(mins, out);
 }
 
-static LF_AVX2 bool decode2_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                 const void *xr, float *y) {
+static LF_AVX2 bool nib_decode2(lf_type type, const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1,
+                                const void *xq, const void *xr, float *y) {
+    bool q4_1 = type == LF_TYPE_Q4_1;
+    size_t bb = q4_1 ? sizeof(block_q4_1) : sizeof(block_q4_0), ab = lf_act_row_bytes(type, QK);
     int64_t nb = n / QK, pairs = nb / 2, row = r0;
-    lf_dot2_fn dot2 = lf_kernels_table()->dot2[LF_TYPE_Q4_1];
-    const block_q8_1 *q = xq, *r = xr;
+    lf_dot2_fn dot2 = lf_kernels_table()->dot2[type];
     void *mem;
     if (pairs < 1 || r1 - r0 < 4) return false;
-    pair_act2 *e = alloc_expanded((size_t)pairs * sizeof(pair_act2), &mem);
-    if (!e) return false;
-    q4_1_expand(q, r, pairs, e);
+    nib_act *eq = alloc_expanded(2 * (size_t)pairs * sizeof(nib_act), &mem), *er = eq + pairs;
+    if (!eq) return false;
+    if (q4_1) {
+        nib_expand_q8_1(xq, pairs, eq);
+        nib_expand_q8_1(xr, pairs, er);
+    } else {
+        nib_expand_q8_0(xq, pairs, eq);
+        nib_expand_q8_0(xr, pairs, er);
+    }
+    size_t last = (size_t)(nb - 1) * ab; /* the odd last block's activation offset */
     for (; row + 4 <= r1; row += 4) {
         const char *w0 = (const char *)w + (size_t)row * rb;
-        rows2_q4_1_expanded(w0, rb, e, pairs, y + row);
-        for (int k = 0; nb & 1 && k < 4; k++) /* the odd last block */
-            y[row + k] += dot2((const block_q4_1 *)(w0 + (size_t)k * rb) + nb - 1, &q[nb - 1], &r[nb - 1], QK);
+        if (q4_1) nib_rows2(w0, rb, bb, 4, true, eq, er, pairs, y + row);
+        else nib_rows2(w0, rb, bb, 2, false, eq, er, pairs, y + row);
+        for (int k = 0; nb & 1 && k < 4; k++)
+            y[row + k] += dot2(w0 + (size_t)k * rb + (size_t)(nb - 1) * bb, (const char *)xq + last,
+                               (const char *)xr + last, QK);
     }
     for (; row < r1; row++) y[row] = dot2((const char *)w + (size_t)row * rb, xq, xr, n);
     free(mem);
     return true;
+}
+
+static LF_AVX2 bool decode2_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    return nib_decode2(LF_TYPE_Q4_0, w, rb, n, r0, r1, xq, xr, y);
+}
+
+static LF_AVX2 bool decode2_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    return nib_decode2(LF_TYPE_Q4_1, w, rb, n, r0, r1, xq, xr, y);
 }
 
 /* ------------------------------------------------------------------ K-quants */
@@ -361,7 +228,6 @@ static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq
 K_ROWS2(rows2_q6_K, block_q6_K, q6_K_row2)
 
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
-    t->dot2_rows[LF_TYPE_Q4_0] = rows2_q4_0;
     t->decode2[LF_TYPE_Q4_0] = decode2_q4_0;
     t->decode2[LF_TYPE_Q4_1] = decode2_q4_1;
     t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;

@@ -17,116 +17,65 @@
 
 /* ------------------------------------------------------------------ legacy blocks */
 
-static inline LF_AVX2 __m256 q4_0_row(const block_q4_0 *b, __m256i x, __m256i xs8, __m256 scale, __m256 acc) {
-    __m256i p = _mm256_sub_epi32(dot_u8_i8(legacy_nibbles(b->qs), x), xs8);
-    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc);
-}
-
-/* Two blocks per row and step: their nibbles fill one vector (lanes 0-3 block i, 4-7
- * block i+1), so unpacking, madd, conversion and FMA are shared by the pair. */
-static inline LF_AVX2 __m256 q4_0_row_pair(const block_q4_0 *b, __m256i xlo, __m256i xhi, __m256i xs8, __m256 scale,
-                                           __m256 acc) {
-    __m256i hi, lo = nibbles_pair(b[0].qs, b[1].qs, &hi);
-    __m256i p = _mm256_sub_epi32(dot_pair(lo, hi, xlo, xhi), xs8);
-    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc);
-}
-
-static LF_AVX2 void rows_q4_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
-    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    const block_q8_0 *x = xq;
-    const __m256i eight = _mm256_set1_epi8(8);
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    int64_t nb = n / QK, i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        __m256i xhi, xlo = act_pair(x[i].qs, x[i + 1].qs, &xhi);
-        __m256i xs8 = dot_pair(eight, eight, xlo, xhi);
-        const uint16_t *d[8] = {&b0[i].d, &b1[i].d, &b2[i].d, &b3[i].d,
-                                &b0[i + 1].d, &b1[i + 1].d, &b2[i + 1].d, &b3[i + 1].d};
-        __m256 s = _mm256_mul_ps(scales4x2(d), f16_pair(x[i].d, x[i + 1].d));
-        prefetch_next_group(&b0[i], rb);
-        prefetch_next_group(&b1[i], rb);
-        prefetch_next_group(&b2[i], rb);
-        prefetch_next_group(&b3[i], rb);
-        acc0 = q4_0_row_pair(&b0[i], xlo, xhi, xs8, lane4(s, 0), acc0);
-        acc1 = q4_0_row_pair(&b1[i], xlo, xhi, xs8, lane4(s, 1), acc1);
-        acc2 = q4_0_row_pair(&b2[i], xlo, xhi, xs8, lane4(s, 2), acc2);
-        acc3 = q4_0_row_pair(&b3[i], xlo, xhi, xs8, lane4(s, 3), acc3);
-    }
-    if (i < nb) { /* odd block count: the last block alone */
-        __m256i xv = load256(x[i].qs);
-        __m256i xs8 = dot_u8_i8(eight, xv);
-        __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(f16(x[i].d)));
-        acc0 = q4_0_row(&b0[i], xv, xs8, lane4(s, 0), acc0);
-        acc1 = q4_0_row(&b1[i], xv, xs8, lane4(s, 1), acc1);
-        acc2 = q4_0_row(&b2[i], xv, xs8, lane4(s, 2), acc2);
-        acc3 = q4_0_row(&b3[i], xv, xs8, lane4(s, 3), acc3);
-    }
-    hsum4(acc0, acc1, acc2, acc3, out);
-}
-
-/* The same with the activation side expanded once per call (see decode2_q4_0 in
- * dot2_avx2_rows.c): per block pair the pre-arranged quants, the offset term and the two
- * activation scales. */
-typedef struct q4_0_pair_x {
-    __m256i lo, hi, xs8;
-    __m256 dx;
-} q4_0_pair_x;
-
-static LF_AVX2 void rows_q4_0_expanded(const void *w, size_t rb, const q4_0_pair_x *e, int64_t pairs,
-                                       __m256 acc[4]) {
-    const block_q4_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
-    __m256 acc0 = acc[0], acc1 = acc[1], acc2 = acc[2], acc3 = acc[3];
+/* Q4_0 and Q4_1: unsigned nibbles u, weight = d*u + m (Q4_0: m = -8d). Two blocks per
+ * row and step (lanes 0-3 block i, 4-7 block i+1), over an activation expanded once per
+ * product (nib_act). The eight (d, m) of a step (four rows, two blocks) convert together;
+ * d scales each row's integer products, and the min terms m * s of all four rows
+ * accumulate in one vector (lanes k and k+4 = row k). */
+static inline LF_AVX2 void nib_rows(const char *w, size_t rb, size_t bb, size_t qs_off, bool has_min,
+                                    const nib_act *e, int64_t pairs, float out[4]) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 mins = _mm256_setzero_ps();
     for (int64_t p = 0; p < pairs; p++) {
-        int64_t i = 2 * p;
-        __m256 s = _mm256_mul_ps(d4x2((const char *)&b0[i], rb, sizeof(block_q4_0)), e[p].dx);
-        prefetch_next_group(&b0[i], rb);
-        prefetch_next_group(&b1[i], rb);
-        prefetch_next_group(&b2[i], rb);
-        prefetch_next_group(&b3[i], rb);
-        acc0 = q4_0_row_pair(&b0[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 0), acc0);
-        acc1 = q4_0_row_pair(&b1[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 1), acc1);
-        acc2 = q4_0_row_pair(&b2[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 2), acc2);
-        acc3 = q4_0_row_pair(&b3[i], e[p].lo, e[p].hi, e[p].xs8, lane4(s, 3), acc3);
+        const char *b = w + (size_t)(2 * p) * bb;
+        __m256 d, m;
+        if (has_min) dm4x2(b, rb, bb, &d, &m);
+        else d = m = d4x2(b, rb, bb);
+        mins = _mm256_fmadd_ps(m, e[p].s, mins);
+        d = _mm256_mul_ps(d, e[p].d);
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            const uint8_t *qs = (const uint8_t *)b + (size_t)k * rb + qs_off;
+            __m256i hi, lo = nibbles_pair(qs, qs + bb, &hi);
+            prefetch_next_group(b + (size_t)k * rb, rb);
+            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].lo, e[p].hi)), acc[k]);
+        }
     }
-    acc[0] = acc0, acc[1] = acc1, acc[2] = acc2, acc[3] = acc3;
+    hsum4(acc[0], acc[1], acc[2], acc[3], out);
+    add_lane_pairs(mins, out);
+}
+
+static LF_AVX2 bool nib_decode(lf_type type, const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1,
+                               const void *xq, float *y) {
+    bool q4_1 = type == LF_TYPE_Q4_1;
+    size_t bb = q4_1 ? sizeof(block_q4_1) : sizeof(block_q4_0), ab = lf_act_row_bytes(type, QK);
+    int64_t nb = n / QK, pairs = nb / 2, row = r0;
+    lf_dot_fn dot = lf_kernels_table()->dot[type];
+    void *mem;
+    if (pairs < 1 || r1 - r0 < 4) return false;
+    nib_act *e = alloc_expanded((size_t)pairs * sizeof(nib_act), &mem);
+    if (!e) return false;
+    if (q4_1) nib_expand_q8_1(xq, pairs, e);
+    else nib_expand_q8_0(xq, pairs, e);
+    for (; row + 4 <= r1; row += 4) {
+        const char *w0 = (const char *)w + (size_t)row * rb;
+        if (q4_1) nib_rows(w0, rb, bb, 4, true, e, pairs, y + row);
+        else nib_rows(w0, rb, bb, 2, false, e, pairs, y + row);
+        for (int k = 0; nb & 1 && k < 4; k++) /* the odd last block */
+            y[row + k] += dot(w0 + (size_t)k * rb + (size_t)(nb - 1) * bb, (const char *)xq + (size_t)(nb - 1) * ab, QK);
+    }
+    for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
+    free(mem);
+    return true;
 }
 
 static LF_AVX2 bool decode_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
                                 float *y) {
-    int64_t nb = n / QK, pairs = nb / 2;
-    if (pairs < 1 || r1 - r0 < 4) return false;
-    void *mem;
-    q4_0_pair_x *e = alloc_expanded((size_t)pairs * sizeof(q4_0_pair_x), &mem);
-    if (!e) return false;
-    const block_q8_0 *x = xq;
-    const __m256i eight = _mm256_set1_epi8(8);
-    for (int64_t p = 0; p < pairs; p++) {
-        e[p].lo = act_pair(x[2 * p].qs, x[2 * p + 1].qs, &e[p].hi);
-        e[p].xs8 = dot_pair(eight, eight, e[p].lo, e[p].hi);
-        e[p].dx = f16_pair(x[2 * p].d, x[2 * p + 1].d);
-    }
-    const char *wb = w;
-    int64_t row = r0;
-    for (; row + 4 <= r1; row += 4) {
-        const void *w0 = wb + (size_t)row * rb;
-        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-        rows_q4_0_expanded(w0, rb, e, pairs, acc);
-        if (nb & 1) { /* the odd last block of each row */
-            int64_t i = nb - 1;
-            const block_q4_0 *b0 = x4_at(w0, rb, 0), *b1 = x4_at(w0, rb, 1), *b2 = x4_at(w0, rb, 2);
-            const block_q4_0 *b3 = x4_at(w0, rb, 3);
-            __m256i xv = load256(x[i].qs), xs8 = dot_u8_i8(eight, xv);
-            __m256 s = scales4(b0[i].d, b1[i].d, b2[i].d, b3[i].d, _mm_set1_ps(f16(x[i].d)));
-            acc[0] = q4_0_row(&b0[i], xv, xs8, lane4(s, 0), acc[0]);
-            acc[1] = q4_0_row(&b1[i], xv, xs8, lane4(s, 1), acc[1]);
-            acc[2] = q4_0_row(&b2[i], xv, xs8, lane4(s, 2), acc[2]);
-            acc[3] = q4_0_row(&b3[i], xv, xs8, lane4(s, 3), acc[3]);
-        }
-        hsum4(acc[0], acc[1], acc[2], acc[3], y + row);
-    }
-    for (; row < r1; row++) y[row] = lf_kernels_table()->dot[LF_TYPE_Q4_0](wb + (size_t)row * rb, xq, n);
-    free(mem);
-    return true;
+    return nib_decode(LF_TYPE_Q4_0, w, rb, n, r0, r1, xq, y);
+}
+
+static LF_AVX2 bool decode_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                float *y) {
+    return nib_decode(LF_TYPE_Q4_1, w, rb, n, r0, r1, xq, y);
 }
 
 /* Signed int8 weights: |q| carries the product, q's sign moves onto the activation (|q|
@@ -154,65 +103,6 @@ static LF_AVX2 void rows_q8_0(const void *w, size_t rb, const void *xq, int64_t 
         acc3 = q8_0_row(&b3[i], xv, lane4(s, 3), acc3);
     }
     hsum4(acc0, acc1, acc2, acc3, out);
-}
-
-/* Q4_1: unsigned nibbles, weight = d*u + m, against Q8_1 (d, s = d * sum of quants).
- * Two blocks per row and step as in Q4_0, the activation expanded once per product: per
- * block pair the pre-arranged quants, the two scales and the two sums. The eight (d, m)
- * of a step (four rows, two blocks) convert together; the min terms m * s of all four
- * rows accumulate in one vector (lanes k and k+4 = row k). */
-typedef struct q8_1_pair_x {
-    __m256i lo, hi;
-    __m256 d, s;
-} q8_1_pair_x;
-
-static inline LF_AVX2 void q8_1_expand(const block_q8_1 *x, int64_t pairs, q8_1_pair_x *e) {
-    for (int64_t p = 0; p < pairs; p++) {
-        e[p].lo = act_pair(x[2 * p].qs, x[2 * p + 1].qs, &e[p].hi);
-        e[p].d = f32_pair(x[2 * p].d, x[2 * p + 1].d);
-        e[p].s = f32_pair(x[2 * p].s, x[2 * p + 1].s);
-    }
-}
-
-static LF_AVX2 void rows_q4_1_expanded(const void *w, size_t rb, const q8_1_pair_x *e, int64_t pairs, float out[4]) {
-    const block_q4_1 *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    __m256 mins = _mm256_setzero_ps();
-    for (int64_t p = 0; p < pairs; p++) {
-        int64_t i = 2 * p;
-        __m256 d, m;
-        dm4x2((const char *)&b[0][i], rb, sizeof(block_q4_1), &d, &m);
-        d = _mm256_mul_ps(d, e[p].d);
-        mins = _mm256_fmadd_ps(m, e[p].s, mins);
-        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-            __m256i hi, lo = nibbles_pair(b[k][i].qs, b[k][i + 1].qs, &hi);
-            prefetch_next_group(&b[k][i], rb);
-            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].lo, e[p].hi)), acc[k]);
-        }
-    }
-    hsum4(acc[0], acc[1], acc[2], acc[3], out);
-    add_lane_pairs(mins, out);
-}
-
-static LF_AVX2 bool decode_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                float *y) {
-    int64_t nb = n / QK, pairs = nb / 2, row = r0;
-    lf_dot_fn dot = lf_kernels_table()->dot[LF_TYPE_Q4_1];
-    const block_q8_1 *x = xq;
-    void *mem;
-    if (pairs < 1 || r1 - r0 < 4) return false;
-    q8_1_pair_x *e = alloc_expanded((size_t)pairs * sizeof(q8_1_pair_x), &mem);
-    if (!e) return false;
-    q8_1_expand(x, pairs, e);
-    for (; row + 4 <= r1; row += 4) {
-        const char *w0 = (const char *)w + (size_t)row * rb;
-        rows_q4_1_expanded(w0, rb, e, pairs, y + row);
-        for (int k = 0; nb & 1 && k < 4; k++) /* the odd last block */
-            y[row + k] += dot((const block_q4_1 *)(w0 + (size_t)k * rb) + nb - 1, &x[nb - 1], QK);
-    }
-    for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
-    free(mem);
-    return true;
 }
 
 /* ------------------------------------------------------------------ K-quants */
@@ -353,7 +243,6 @@ FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
 #undef FLOAT_ROWS
 
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
-    t->dot_rows[LF_TYPE_Q4_0] = rows_q4_0;
     t->decode[LF_TYPE_Q4_0] = decode_q4_0;
     t->decode[LF_TYPE_Q4_1] = decode_q4_1;
     t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;

@@ -115,6 +115,38 @@ static inline LF_AVX2 __m256i act_pair(const int8_t *x0, const int8_t *x1, __m25
     return _mm256_permute2x128_si256(a, b, 0x20);
 }
 
+/* A Q8_0 or Q8_1 activation expanded for Q4_0/Q4_1 decode, per block pair (i, i+1): the
+ * quants as act_pair arranges them, the scales (lanes 0-3 block i, 4-7 block i+1) and
+ * the per-block term the weight minimum multiplies, s = d * sum of quants (Q8_1 stores
+ * it; for Q4_0, whose minimum is -8 times its scale, s = -8 * d * sum). */
+typedef struct nib_act {
+    __m256i lo, hi;
+    __m256 d, s;
+} nib_act;
+
+static inline LF_AVX2 int block_sum_i8(const int8_t *q) {
+    return hsum_i32x8(dot_u8_i8(_mm256_set1_epi8(1), load256(q)));
+}
+
+static inline LF_AVX2 void nib_expand_q8_0(const block_q8_0 *x, int64_t pairs, nib_act *e) {
+    for (int64_t p = 0; p < pairs; p++) {
+        const block_q8_0 *a = &x[2 * p], *b = &x[2 * p + 1];
+        float da = f16(a->d), db = f16(b->d);
+        e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
+        e[p].d = f32_pair(da, db);
+        e[p].s = f32_pair(-8.0f * da * (float)block_sum_i8(a->qs), -8.0f * db * (float)block_sum_i8(b->qs));
+    }
+}
+
+static inline LF_AVX2 void nib_expand_q8_1(const block_q8_1 *x, int64_t pairs, nib_act *e) {
+    for (int64_t p = 0; p < pairs; p++) {
+        const block_q8_1 *a = &x[2 * p], *b = &x[2 * p + 1];
+        e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
+        e[p].d = f32_pair(a->d, b->d);
+        e[p].s = f32_pair(a->s, b->s);
+    }
+}
+
 /* Eight int32 sums of u·x over a block pair (lanes 0-3 block i, 4-7 block i+1): the two
  * halves' 16-bit pair sums (each <= 2*15*127) are added before one madd. */
 static inline LF_AVX2 __m256i dot_pair(__m256i ulo, __m256i uhi, __m256i xlo, __m256i xhi) {
@@ -122,8 +154,18 @@ static inline LF_AVX2 __m256i dot_pair(__m256i ulo, __m256i uhi, __m256i xlo, __
     return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
 }
 
-/* Row k's scale of scales4 in all eight lanes (k a constant). */
-#define lane4(s, k) _mm256_permute_ps((s), (k) * 0x55)
+/* Lane k of each 128-bit half of s in all four lanes of that half: row k's scale of
+ * scales4, or row k's scales of blocks i and i+1 of d4x2 / dm4x2. k may be an unrolled
+ * loop index: the switch folds to one in-lane permute (clang demands a literal
+ * immediate, which a macro on k would not give it). */
+static inline LF_AVX2 __m256 lane4(__m256 s, int k) {
+    switch (k) {
+    case 0: return _mm256_permute_ps(s, 0x00);
+    case 1: return _mm256_permute_ps(s, 0x55);
+    case 2: return _mm256_permute_ps(s, 0xAA);
+    default: return _mm256_permute_ps(s, 0xFF);
+    }
+}
 
 /* The fp16 pairs (d, m) of four rows' blocks: lanes 2k, 2k+1 = row k's d, m. */
 static inline LF_AVX2 __m256 pairs4(const uint16_t *p0, const uint16_t *p1, const uint16_t *p2, const uint16_t *p3) {
