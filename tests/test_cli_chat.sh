@@ -40,18 +40,25 @@ turn_stats() { sed -n 's/.*\[prompt \([0-9]*\) tokens: \([0-9]*\) reused, \([0-9
 SYS="You are a helpful assistant."
 Q1="What is the capital of France?"
 Q2="And what is the capital of Germany?"
-# The ChatML text SmolLM2's template renders for one system + user turn, in $prompt
-# (a variable: command substitution would drop its closing newline).
-chatml() {
-    printf -v prompt '<|im_start|>system\n%s<|im_end|>\n<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n' "$1" "$2"
+# render SYSTEM USER: $prompt is what `llama-fast template` makes of a system + user turn
+# with the generation prompt (read back through a file: command substitution would drop
+# its closing newline), $chatml the ChatML text SmolLM2's format has for it.
+render() {
+    printf '[{"role": "system", "content": "%s"}, {"role": "user", "content": "%s"}]' "$1" "$2" >"$tmp/msgs.json"
+    "$BIN" template "$MODEL" --messages "$tmp/msgs.json" --add-generation-prompt >"$tmp/rendered"
+    prompt=$(cat "$tmp/rendered" && printf x)
+    prompt=${prompt%x}
+    printf -v chatml '<|im_start|>system\n%s<|im_end|>\n<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n' "$1" "$2"
 }
 
 # (a) The first greedy answer is what generate prints for the same rendered prompt.
-chatml "$SYS" "Name three colours of the rainbow."
+render "$SYS" "Name three colours of the rainbow."
 "$BIN" generate "$MODEL" --prompt "$prompt" --temperature 0 --max-new-tokens 64 >"$tmp/gen2" 2>/dev/null
-chatml "$SYS" "$Q1"
+render "$SYS" "$Q1"
+check "the template renders ChatML: '$prompt'" test "$prompt" = "$chatml"
 "$BIN" generate "$MODEL" --prompt "$prompt" --temperature 0 --max-new-tokens 64 >"$tmp/gen1" 2>/dev/null
-chat "$(printf '%s\n%s\n/reset\n%s\n/reset\nName three colours of the rainbow.\n' "$Q1" "$Q2" "$Q1")" --system "$SYS" --temperature 0 --max-new-tokens 64 --verbose -t 2
+chat "$(printf '%s\n%s\n/reset\n%s\n/reset\nName three colours of the rainbow.\n' "$Q1" "$Q2" "$Q1")" \
+    --system "$SYS" --temperature 0 --max-new-tokens 64 --verbose -t 2
 check "chat exits 0 at the end of input (exit $rc: $(tail -n 3 "$tmp/err"))" test $rc -eq 0
 mapfile -t answers <"$tmp/out"
 check "four answers, one line each: $(head -c 600 "$tmp/out")" test ${#answers[@]} -eq 4
@@ -127,6 +134,27 @@ done
 check "same seed, same answer" cmp -s "$tmp/seed.1" "$tmp/seed.2"
 check "sampled answer not empty" test -s "$tmp/seed.1"
 
+# --template replaces the model's template: SmolLM2's own would add its default system
+# prompt; this one renders only what is given, and a system message makes it raise.
+cat >"$tmp/custom.jinja" <<'JINJA'
+{%- if messages[0].role == 'system' %}{{ raise_exception('this template takes no system prompt') }}{% endif %}
+{%- for m in messages %}<|im_start|>{{ m.role }}
+{{ m.content }}<|im_end|>
+{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant
+{% endif %}
+JINJA
+printf '[{"role": "user", "content": "%s"}]' "$Q1" >"$tmp/msgs.json"
+"$BIN" template "$MODEL" --template "$tmp/custom.jinja" --messages "$tmp/msgs.json" --add-generation-prompt >"$tmp/rendered"
+prompt=$(cat "$tmp/rendered" && printf x)
+prompt=${prompt%x}
+"$BIN" generate "$MODEL" --prompt "$prompt" --temperature 0 --max-new-tokens 48 >"$tmp/gen3" 2>/dev/null
+chat "$Q1" --template "$tmp/custom.jinja" --temperature 0 --max-new-tokens 48 --verbose
+check "--template: exit 0 ($rc): $(tail -n 3 "$tmp/err")" test $rc -eq 0
+check "--template: answer = generate's on the custom rendering" test "$(cat "$tmp/out")" = "$(cat "$tmp/gen3")"
+read -r n r m <<<"$(turn_stats)"
+check "--template: prompt of $n tokens = the custom rendering's" \
+    test "${n:-0}" -eq "$("$BIN" tokenize "$MODEL" --parse-special --text "$prompt" | wc -w)"
+
 # (g) Bad options and inputs: a clear error naming the culprit, exit 2 (usage) or 1.
 refuse() { # refuse NAME STATUS NEEDLE ARGS...
     local name=$1 want=$2 needle=$3
@@ -147,6 +175,9 @@ refuse "missing model" 1 "$tmp/nope.gguf" "$tmp/nope.gguf"
 refuse "missing template" 1 "$tmp/nope.jinja" "$MODEL" --template "$tmp/nope.jinja"
 refuse "no tokenizer" 1 "no tokenizer" "$DATA/models/stories260K.bin"
 refuse "system prompt too long" 1 "does not fit" "$MODEL" --max-seq-len 64 --system "$long"
+refuse "template raises" 1 "this template takes no system prompt" "$MODEL" --template "$tmp/custom.jinja" --system "$SYS"
+echo '{% for m in messages %}' >"$tmp/broken.jinja"
+refuse "template does not parse" 1 "$tmp/broken.jinja" "$MODEL" --template "$tmp/broken.jinja"
 "$BIN" chat --help >"$tmp/out" 2>&1
 check "--help: status 0 and the options" grep -q -- "--max-seq-len" "$tmp/out"
 check "chat listed by llama-fast --help" grep -q "^  chat " <("$BIN" --help)

@@ -1,6 +1,7 @@
 /* llama-fast chat: a multi-turn conversation with a model. Each turn renders the whole
  * conversation with the chat template, keeps the KV cache of the prefix the context
  * already holds (so only the new turn is prefilled), and streams the answer to stdout. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,9 +242,10 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
         size_t len;
         s->tmpl = cli_read_file(o->template_path, &len);
         if (!s->tmpl) {
-            fprintf(stderr, "error: --template %s: cannot read the file\n", o->template_path);
+            fprintf(stderr, "error: --template %s: %s\n", o->template_path, strerror(errno));
             return 1;
         }
+        s->tmpl[len] = 0; /* cli_read_file leaves room for it */
     }
     lf_context_params cp = cli_run_context_params(&o->run);
     lf_model_info info;
@@ -268,6 +270,10 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
     int n, dropped;
     rc = chat_prompt_build(&req, &s->conv, s->ids, &n, &dropped, &err);
     chat_conversation_pop(&s->conv);
+    if (rc == LF_ERR_TEMPLATE) {
+        fprintf(stderr, "error: %s: %s\n", o->template_path ? o->template_path : "the model's template", err.message);
+        return 1;
+    }
     if (rc) {
         fprintf(stderr, "error: %s%s\n", o->system && rc == LF_ERR_CONTEXT_FULL ? "with this system prompt, " : "",
                 err.message);
