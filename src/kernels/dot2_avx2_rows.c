@@ -59,22 +59,20 @@ static LF_AVX2 void rows2_q8_0(const void *w, size_t rb, const void *xq, const v
     hsum4(acc0, acc1, acc2, acc3, out);
 }
 
-/* Q4_0 and Q4_1 (weight = d*u + m, Q4_0: m = -8d): two blocks per row and step over the
- * expanded activation and residual (nib_act each), as nib_rows in dot_avx2_rows.c; per
- * row t = dq * u·q + dr * u·r, and the min terms meet both activations' sums. */
-static inline LF_AVX2 void nib_rows2(const char *w, size_t rb, size_t bb, size_t qs_off, bool has_min,
-                                     const nib_act *eq, const nib_act *er, int64_t pairs, float out[4]) {
+/* Q4_0, Q4_1, Q5_0, Q5_1 (see nib_layout): two blocks per row and step over the expanded
+ * activation and residual (nib_act each), as nib_rows in dot_avx2_rows.c; per row
+ * t = dq * u·q + dr * u·r, and the min terms meet both activations' sums. */
+static inline __attribute__((always_inline)) LF_AVX2 void nib_rows2(const char *w, size_t rb, nib_layout L,
+                                                                    const nib_act *eq, const nib_act *er,
+                                                                    int64_t pairs, float out[4]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     __m256 mins = _mm256_setzero_ps();
     for (int64_t p = 0; p < pairs; p++) {
-        const char *b = w + (size_t)(2 * p) * bb;
-        __m256 d, m;
-        if (has_min) dm4x2(b, rb, bb, &d, &m);
-        else d = m = d4x2(b, rb, bb);
+        const char *b = w + (size_t)(2 * p) * L.bytes;
+        __m256 m, d = nib_scales(b, rb, L, &m);
         mins = _mm256_fmadd_ps(m, _mm256_add_ps(eq[p].s, er[p].s), mins);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-            const uint8_t *qs = (const uint8_t *)b + (size_t)k * rb + qs_off;
-            __m256i hi, lo = nibbles_pair(qs, qs + bb, &hi);
+            __m256i hi, lo = nib_quants(b + (size_t)k * rb, L, &hi);
             prefetch_next_group(b + (size_t)k * rb, rb);
             __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, eq[p].lo, eq[p].hi));
             __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, er[p].lo, er[p].hi));
@@ -85,30 +83,25 @@ static inline LF_AVX2 void nib_rows2(const char *w, size_t rb, size_t bb, size_t
     add_lane_pairs(mins, out);
 }
 
-static LF_AVX2 bool nib_decode2(lf_type type, const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1,
-                                const void *xq, const void *xr, float *y) {
-    bool q4_1 = type == LF_TYPE_Q4_1;
-    size_t bb = q4_1 ? sizeof(block_q4_1) : sizeof(block_q4_0), ab = lf_act_row_bytes(type, QK);
+static inline __attribute__((always_inline)) LF_AVX2 bool nib_decode2(lf_type type, const void *w, size_t rb,
+                                                                      int64_t n, int64_t r0, int64_t r1,
+                                                                      const void *xq, const void *xr, float *y) {
+    nib_layout L = nib_layout_of(type);
+    size_t ab = lf_act_row_bytes(type, QK);
     int64_t nb = n / QK, pairs = nb / 2, row = r0;
     lf_dot2_fn dot2 = lf_kernels_table()->dot2[type];
     void *mem;
     if (pairs < 1 || r1 - r0 < 4) return false;
     nib_act *eq = alloc_expanded(2 * (size_t)pairs * sizeof(nib_act), &mem), *er = eq + pairs;
     if (!eq) return false;
-    if (q4_1) {
-        nib_expand_q8_1(xq, pairs, eq);
-        nib_expand_q8_1(xr, pairs, er);
-    } else {
-        nib_expand_q8_0(xq, pairs, eq);
-        nib_expand_q8_0(xr, pairs, er);
-    }
+    nib_expand(type, xq, pairs, eq);
+    nib_expand(type, xr, pairs, er);
     size_t last = (size_t)(nb - 1) * ab; /* the odd last block's activation offset */
     for (; row + 4 <= r1; row += 4) {
         const char *w0 = (const char *)w + (size_t)row * rb;
-        if (q4_1) nib_rows2(w0, rb, bb, 4, true, eq, er, pairs, y + row);
-        else nib_rows2(w0, rb, bb, 2, false, eq, er, pairs, y + row);
+        nib_rows2(w0, rb, L, eq, er, pairs, y + row);
         for (int k = 0; nb & 1 && k < 4; k++)
-            y[row + k] += dot2(w0 + (size_t)k * rb + (size_t)(nb - 1) * bb, (const char *)xq + last,
+            y[row + k] += dot2(w0 + (size_t)k * rb + (size_t)(nb - 1) * L.bytes, (const char *)xq + last,
                                (const char *)xr + last, QK);
     }
     for (; row < r1; row++) y[row] = dot2((const char *)w + (size_t)row * rb, xq, xr, n);
@@ -116,15 +109,16 @@ static LF_AVX2 bool nib_decode2(lf_type type, const void *w, size_t rb, int64_t 
     return true;
 }
 
-static LF_AVX2 bool decode2_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                 const void *xr, float *y) {
-    return nib_decode2(LF_TYPE_Q4_0, w, rb, n, r0, r1, xq, xr, y);
-}
-
-static LF_AVX2 bool decode2_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                 const void *xr, float *y) {
-    return nib_decode2(LF_TYPE_Q4_1, w, rb, n, r0, r1, xq, xr, y);
-}
+#define NIB_DECODE2(NAME, TYPE)                                                                                 \
+    static LF_AVX2 bool NAME(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,      \
+                             const void *xr, float *y) {                                                        \
+        return nib_decode2(TYPE, w, rb, n, r0, r1, xq, xr, y);                                                  \
+    }
+NIB_DECODE2(decode2_q4_0, LF_TYPE_Q4_0)
+NIB_DECODE2(decode2_q4_1, LF_TYPE_Q4_1)
+NIB_DECODE2(decode2_q5_0, LF_TYPE_Q5_0)
+NIB_DECODE2(decode2_q5_1, LF_TYPE_Q5_1)
+#undef NIB_DECODE2
 
 /* ------------------------------------------------------------------ K-quants */
 
@@ -230,6 +224,8 @@ K_ROWS2(rows2_q6_K, block_q6_K, q6_K_row2)
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
     t->decode2[LF_TYPE_Q4_0] = decode2_q4_0;
     t->decode2[LF_TYPE_Q4_1] = decode2_q4_1;
+    t->decode2[LF_TYPE_Q5_0] = decode2_q5_0;
+    t->decode2[LF_TYPE_Q5_1] = decode2_q5_1;
     t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
     t->decode2[LF_TYPE_Q4_K] = decode2_q4_K;
     t->dot2_rows[LF_TYPE_Q6_K] = rows2_q6_K;

@@ -17,25 +17,21 @@
 
 /* ------------------------------------------------------------------ legacy blocks */
 
-/* Q4_0 and Q4_1: unsigned nibbles u, weight = d*u + m (Q4_0: m = -8d). Two blocks per
- * row and step (lanes 0-3 block i, 4-7 block i+1), over an activation expanded once per
- * product (nib_act). The eight (d, m) of a step (four rows, two blocks) convert together;
- * d scales each row's integer products, and the min terms m * s of all four rows
- * accumulate in one vector (lanes k and k+4 = row k). */
-static inline LF_AVX2 void nib_rows(const char *w, size_t rb, size_t bb, size_t qs_off, bool has_min,
-                                    const nib_act *e, int64_t pairs, float out[4]) {
+/* Q4_0, Q4_1, Q5_0, Q5_1 (see nib_layout): the eight (d, m) of a step (four rows, two
+ * blocks) convert together; d scales each row's integer products, and the min terms
+ * m * s of all four rows accumulate in one vector (lanes k and k+4 = row k). Inlined into
+ * one decode function per type, so the layout is constant. */
+static inline __attribute__((always_inline)) LF_AVX2 void nib_rows(const char *w, size_t rb, nib_layout L,
+                                                                   const nib_act *e, int64_t pairs, float out[4]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     __m256 mins = _mm256_setzero_ps();
     for (int64_t p = 0; p < pairs; p++) {
-        const char *b = w + (size_t)(2 * p) * bb;
-        __m256 d, m;
-        if (has_min) dm4x2(b, rb, bb, &d, &m);
-        else d = m = d4x2(b, rb, bb);
+        const char *b = w + (size_t)(2 * p) * L.bytes;
+        __m256 m, d = nib_scales(b, rb, L, &m);
         mins = _mm256_fmadd_ps(m, e[p].s, mins);
         d = _mm256_mul_ps(d, e[p].d);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-            const uint8_t *qs = (const uint8_t *)b + (size_t)k * rb + qs_off;
-            __m256i hi, lo = nibbles_pair(qs, qs + bb, &hi);
+            __m256i hi, lo = nib_quants(b + (size_t)k * rb, L, &hi);
             prefetch_next_group(b + (size_t)k * rb, rb);
             acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].lo, e[p].hi)), acc[k]);
         }
@@ -44,39 +40,40 @@ static inline LF_AVX2 void nib_rows(const char *w, size_t rb, size_t bb, size_t 
     add_lane_pairs(mins, out);
 }
 
-static LF_AVX2 bool nib_decode(lf_type type, const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1,
-                               const void *xq, float *y) {
-    bool q4_1 = type == LF_TYPE_Q4_1;
-    size_t bb = q4_1 ? sizeof(block_q4_1) : sizeof(block_q4_0), ab = lf_act_row_bytes(type, QK);
+static inline __attribute__((always_inline)) LF_AVX2 bool nib_decode(lf_type type, const void *w, size_t rb,
+                                                                     int64_t n, int64_t r0, int64_t r1,
+                                                                     const void *xq, float *y) {
+    nib_layout L = nib_layout_of(type);
+    size_t ab = lf_act_row_bytes(type, QK);
     int64_t nb = n / QK, pairs = nb / 2, row = r0;
     lf_dot_fn dot = lf_kernels_table()->dot[type];
     void *mem;
     if (pairs < 1 || r1 - r0 < 4) return false;
     nib_act *e = alloc_expanded((size_t)pairs * sizeof(nib_act), &mem);
     if (!e) return false;
-    if (q4_1) nib_expand_q8_1(xq, pairs, e);
-    else nib_expand_q8_0(xq, pairs, e);
+    nib_expand(type, xq, pairs, e);
     for (; row + 4 <= r1; row += 4) {
         const char *w0 = (const char *)w + (size_t)row * rb;
-        if (q4_1) nib_rows(w0, rb, bb, 4, true, e, pairs, y + row);
-        else nib_rows(w0, rb, bb, 2, false, e, pairs, y + row);
+        nib_rows(w0, rb, L, e, pairs, y + row);
         for (int k = 0; nb & 1 && k < 4; k++) /* the odd last block */
-            y[row + k] += dot(w0 + (size_t)k * rb + (size_t)(nb - 1) * bb, (const char *)xq + (size_t)(nb - 1) * ab, QK);
+            y[row + k] += dot(w0 + (size_t)k * rb + (size_t)(nb - 1) * L.bytes, (const char *)xq + (size_t)(nb - 1) * ab,
+                              QK);
     }
     for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
     free(mem);
     return true;
 }
 
-static LF_AVX2 bool decode_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                float *y) {
-    return nib_decode(LF_TYPE_Q4_0, w, rb, n, r0, r1, xq, y);
-}
-
-static LF_AVX2 bool decode_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                float *y) {
-    return nib_decode(LF_TYPE_Q4_1, w, rb, n, r0, r1, xq, y);
-}
+#define NIB_DECODE(NAME, TYPE)                                                                                \
+    static LF_AVX2 bool NAME(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,    \
+                             float *y) {                                                                      \
+        return nib_decode(TYPE, w, rb, n, r0, r1, xq, y);                                                     \
+    }
+NIB_DECODE(decode_q4_0, LF_TYPE_Q4_0)
+NIB_DECODE(decode_q4_1, LF_TYPE_Q4_1)
+NIB_DECODE(decode_q5_0, LF_TYPE_Q5_0)
+NIB_DECODE(decode_q5_1, LF_TYPE_Q5_1)
+#undef NIB_DECODE
 
 /* Signed int8 weights: |q| carries the product, q's sign moves onto the activation (|q|
  * is read as unsigned by maddubs, so q = -128 is exact). */
@@ -245,6 +242,8 @@ FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
     t->decode[LF_TYPE_Q4_0] = decode_q4_0;
     t->decode[LF_TYPE_Q4_1] = decode_q4_1;
+    t->decode[LF_TYPE_Q5_0] = decode_q5_0;
+    t->decode[LF_TYPE_Q5_1] = decode_q5_1;
     t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;
     t->decode[LF_TYPE_Q4_K] = decode_q4_K;
     t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;

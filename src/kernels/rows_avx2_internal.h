@@ -84,19 +84,6 @@ static inline LF_AVX2 void add_lane_pairs(__m256 v, float out[4]) {
 /* Two consecutive legacy blocks, in the lanes of a block pair: lanes 0-3 (the low 128
  * bits) are block i, lanes 4-7 block i+1. */
 
-/* The fp16 scales of four rows' blocks i (lanes 0-3) and i+1 (lanes 4-7). */
-static inline LF_AVX2 __m256 scales4x2(const uint16_t *const d[8]) {
-    uint64_t h0 = (uint64_t)*d[0] | (uint64_t)*d[1] << 16 | (uint64_t)*d[2] << 32 | (uint64_t)*d[3] << 48;
-    uint64_t h1 = (uint64_t)*d[4] | (uint64_t)*d[5] << 16 | (uint64_t)*d[6] << 32 | (uint64_t)*d[7] << 48;
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)h1, (long long)h0));
-}
-
-/* Two fp16 values a (lanes 0-3) and b (lanes 4-7). */
-static inline LF_AVX2 __m256 f16_pair(uint16_t a, uint16_t b) {
-    __m128 v = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)a | (uint32_t)b << 16)));
-    return _mm256_set_m128(_mm_permute_ps(v, 0x55), _mm_permute_ps(v, 0x00));
-}
-
 /* The nibbles of two consecutive 16-byte quant arrays (18 or 20 bytes apart, the blocks'
  * stride): lo = the low nibbles (elements 0-15 of each block), hi = the high (16-31). */
 static inline LF_AVX2 __m256i nibbles_pair(const uint8_t *qs0, const uint8_t *qs1, __m256i *hi) {
@@ -115,10 +102,33 @@ static inline LF_AVX2 __m256i act_pair(const int8_t *x0, const int8_t *x1, __m25
     return _mm256_permute2x128_si256(a, b, 0x20);
 }
 
-/* A Q8_0 or Q8_1 activation expanded for Q4_0/Q4_1 decode, per block pair (i, i+1): the
- * quants as act_pair arranges them, the scales (lanes 0-3 block i, 4-7 block i+1) and
- * the per-block term the weight minimum multiplies, s = d * sum of quants (Q8_1 stores
- * it; for Q4_0, whose minimum is -8 times its scale, s = -8 * d * sum). */
+/* ------------------------------------------------------------------ Q4_0/Q4_1/Q5_0/Q5_1
+ * Unsigned quants u (nibble, plus the fifth bit as 16 for Q5), weight = d*u + m, where
+ * Q4_0 and Q5_0 have no stored minimum: m = -8d or -16d (their zero point). Decode runs
+ * two blocks per row and step (lanes 0-3 block i, 4-7 block i+1) against an activation
+ * expanded once per product (nib_act). */
+
+/* Where a block keeps its fields. */
+typedef struct nib_layout {
+    size_t bytes, qs; /* block size; offset of the 16 nibble bytes */
+    int qh;           /* offset of the 32 fifth bits, -1 for none */
+    bool has_min;     /* an fp16 m follows d; otherwise m = -zero * d */
+    float zero;
+} nib_layout;
+
+static inline nib_layout nib_layout_of(lf_type t) {
+    switch (t) {
+    case LF_TYPE_Q4_1: return (nib_layout){sizeof(block_q4_1), 4, -1, true, 0.0f};
+    case LF_TYPE_Q5_0: return (nib_layout){sizeof(block_q5_0), 6, 2, false, 16.0f};
+    case LF_TYPE_Q5_1: return (nib_layout){sizeof(block_q5_1), 8, 4, true, 0.0f};
+    default: return (nib_layout){sizeof(block_q4_0), 2, -1, false, 8.0f};
+    }
+}
+
+/* A Q8_0 or Q8_1 activation expanded per block pair (i, i+1): the quants as act_pair
+ * arranges them, the scales (lanes 0-3 block i, 4-7 block i+1) and the per-block term
+ * the weight minimum multiplies, s = d * sum of quants (Q8_1 stores it); for weights
+ * without a stored minimum s = -zero * d * sum, so that m = d. */
 typedef struct nib_act {
     __m256i lo, hi;
     __m256 d, s;
@@ -128,23 +138,46 @@ static inline LF_AVX2 int block_sum_i8(const int8_t *q) {
     return hsum_i32x8(dot_u8_i8(_mm256_set1_epi8(1), load256(q)));
 }
 
-static inline LF_AVX2 void nib_expand_q8_0(const block_q8_0 *x, int64_t pairs, nib_act *e) {
+static inline LF_AVX2 void nib_expand(lf_type weight_type, const void *x, int64_t pairs, nib_act *e) {
+    nib_layout L = nib_layout_of(weight_type);
     for (int64_t p = 0; p < pairs; p++) {
-        const block_q8_0 *a = &x[2 * p], *b = &x[2 * p + 1];
-        float da = f16(a->d), db = f16(b->d);
-        e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
-        e[p].d = f32_pair(da, db);
-        e[p].s = f32_pair(-8.0f * da * (float)block_sum_i8(a->qs), -8.0f * db * (float)block_sum_i8(b->qs));
+        if (L.has_min) {
+            const block_q8_1 *a = (const block_q8_1 *)x + 2 * p, *b = a + 1;
+            e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
+            e[p].d = f32_pair(a->d, b->d);
+            e[p].s = f32_pair(a->s, b->s);
+        } else {
+            const block_q8_0 *a = (const block_q8_0 *)x + 2 * p, *b = a + 1;
+            float da = f16(a->d), db = f16(b->d);
+            e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
+            e[p].d = f32_pair(da, db);
+            e[p].s = f32_pair(-L.zero * da * (float)block_sum_i8(a->qs), -L.zero * db * (float)block_sum_i8(b->qs));
+        }
     }
 }
 
-static inline LF_AVX2 void nib_expand_q8_1(const block_q8_1 *x, int64_t pairs, nib_act *e) {
-    for (int64_t p = 0; p < pairs; p++) {
-        const block_q8_1 *a = &x[2 * p], *b = &x[2 * p + 1];
-        e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
-        e[p].d = f32_pair(a->d, b->d);
-        e[p].s = f32_pair(a->s, b->s);
+/* The unsigned quants of blocks i and i+1 of one row (block i at b), laid out as
+ * act_pair lays out the activation: lo = elements 0-15 of both, hi = 16-31. */
+static inline LF_AVX2 __m256i nib_quants(const char *b, nib_layout L, __m256i *hi) {
+    const uint8_t *qs = (const uint8_t *)b + L.qs;
+    __m256i lo = nibbles_pair(qs, qs + L.bytes, hi);
+    if (L.qh >= 0) { /* bit j of a block's qh is element j's fifth bit */
+        uint32_t h0 = load_u32(b + L.qh), h1 = load_u32(b + L.bytes + L.qh);
+        uint32_t bits_lo = (h0 & 0xFFFFu) | h1 << 16, bits_hi = h0 >> 16 | (h1 & 0xFFFF0000u);
+        const __m256i sixteen = _mm256_set1_epi8(0x10);
+        lo = _mm256_or_si256(lo, _mm256_and_si256(bits_to_bytes((const uint8_t *)&bits_lo), sixteen));
+        *hi = _mm256_or_si256(*hi, _mm256_and_si256(bits_to_bytes((const uint8_t *)&bits_hi), sixteen));
     }
+    return lo;
+}
+
+/* The d (returned) and m of blocks i and i+1 of four rows (row 0's block i at b), as
+ * dm4x2; m = d for weights without a stored minimum (see nib_act). */
+static inline LF_AVX2 __m256 nib_scales(const char *b, size_t rb, nib_layout L, __m256 *m) {
+    if (!L.has_min) return *m = d4x2(b, rb, L.bytes);
+    __m256 d;
+    dm4x2(b, rb, L.bytes, &d, m);
+    return d;
 }
 
 /* Eight int32 sums of u·x over a block pair (lanes 0-3 block i, 4-7 block i+1): the two
@@ -172,20 +205,8 @@ static inline LF_AVX2 __m256 pairs4(const uint16_t *p0, const uint16_t *p1, cons
     return _mm256_cvtph_ps(_mm_setr_epi32((int)load_u32(p0), (int)load_u32(p1), (int)load_u32(p2), (int)load_u32(p3)));
 }
 
-/* (d, s) of a Q8_1 activation block in every pair of lanes. */
-static inline LF_AVX2 __m256 q8_1_ds4(const block_q8_1 *x) {
-    return _mm256_castpd_ps(_mm256_broadcast_sd((const double *)(const void *)&x->d));
-}
-
 /* Lane 2k of s (row k's scale of pairs4 products) in all eight lanes (k a constant). */
 #define pair_lane(s, k) _mm256_permutevar8x32_ps((s), _mm256_set1_epi32(2 * (k)))
-
-/* out[k] += lane 2k+1 of v (row k's min terms). */
-static inline LF_AVX2 void add_odd_lanes(__m256 v, float out[4]) {
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    for (int k = 0; k < 4; k++) out[k] += t[2 * k + 1];
-}
 
 /* out[k] = horizontal sum of vector k. */
 static inline LF_AVX2 void hsum4(__m256 a, __m256 b, __m256 c, __m256 d, float out[4]) {
