@@ -14,6 +14,9 @@ have_header zlib.h || need="$need zlib1g-dev"
 if [ "${TEST:-0}" = 1 ]; then
     command -v chromium >/dev/null 2>&1 || need="$need chromium"
     command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
+    # the reference for Hugging Face models (scripts/torch-venv.sh)
+    dpkg -s python3-torch >/dev/null 2>&1 || need="$need python3-torch"
+    dpkg -s python3-venv >/dev/null 2>&1 || need="$need python3-venv"
 fi
 [ -z "$need" ] && exit 0
 SUDO=""

@@ -3,9 +3,10 @@
 #include "core/error.h"
 
 static int load_result(json_t *root, const json_error_t *je, const char *name, json_t **out, lf_error *err) {
+    if (!root && je->line < 0) return lf_fail(err, LF_ERR_IO, "%s: %s", name, je->text); /* cannot read it */
     if (!root)
-        return lf_fail(err, je->line < 0 ? LF_ERR_IO : LF_ERR_FORMAT, "%s: invalid JSON at line %d, column %d: %s",
-                       name, je->line, je->column, je->text);
+        return lf_fail(err, LF_ERR_FORMAT, "%s: invalid JSON at line %d, column %d: %s", name, je->line, je->column,
+                       je->text);
     if (!json_is_object(root)) {
         json_decref(root);
         return lf_fail(err, LF_ERR_FORMAT, "%s: the JSON top level is not an object", name);

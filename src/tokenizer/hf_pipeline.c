@@ -124,9 +124,11 @@ static int sentencepiece_style(const json_t **norm, int n_norm, const json_t **p
         const char *rep = string_of(pre[0], "replacement"), *scheme = string_of(pre[0], "prepend_scheme");
         if (replaced || (rep && strcmp(rep, SPACE_MARK) != 0))
             return unsupported(name, "pre_tokenizer", pre[0], "must replace spaces by U+2581, once", err);
-        /* Metaspace puts "▁" before the text ("first": before the text's first piece,
-         * which differs from "always" only after special tokens). */
+        /* Metaspace puts "▁" before each piece of text between special tokens ("always")
+         * or only before the first ("first"), unless it starts with a space already. */
         p->add_space_prefix = scheme ? strcmp(scheme, "never") != 0 : flag(pre[0], "add_prefix_space", true);
+        p->metaspace = true;
+        p->first_only = scheme && strcmp(scheme, "first") == 0;
         replaced = true;
     }
     if (!replaced)

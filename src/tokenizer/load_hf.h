@@ -26,6 +26,7 @@ typedef struct hf_pipeline {
     pretokenizer_kind pretok;  /* byte-level */
     bool ignore_merges_wanted; /* byte-level: the vocabulary asks for ignore_merges */
     bool add_space_prefix;     /* SentencePiece-style: "▁" before the text */
+    bool metaspace, first_only; /* added by Metaspace; prepend_scheme "first" */
     const char *template_bos;  /* post_processor's leading special token, or NULL */
 } hf_pipeline;
 

@@ -159,6 +159,8 @@ static void set_specials(lf_tokenizer *t, const json_t *model, const hf_pipeline
     t->unk = id_of(t, json_string_value(lf_json_member(model, "unk_token")), "unk_token", name);
     t->add_bos = sp->add_bos >= 0 ? sp->add_bos == 1 : p->template_bos != NULL;
     t->add_space_prefix = p->add_space_prefix;
+    t->space_prefix_metaspace = p->metaspace;
+    t->space_prefix_first_only = p->first_only;
     t->pretok = p->pretok;
 }
 

@@ -33,11 +33,15 @@ static int32_t special_at(const lf_tokenizer *t, const char *text, size_t len, s
 }
 
 /* SentencePiece (as llama.cpp applies it) prefixes a space to the text at the start and
- * to each fragment that follows a special token. */
+ * to each fragment that follows a special token. Hugging Face's Metaspace adds none to a
+ * fragment that starts with a space, and with prepend_scheme "first" only at the start. */
 static int encode_fragment(const lf_tokenizer *t, const char *s, size_t n, bool after_special,
-                           id_vec *out) {
-    if (t->kind == TOKENIZER_SPM)
-        return spm_encode(t, s, n, t->add_space_prefix && after_special, out);
+                           bool at_start, id_vec *out) {
+    if (t->kind == TOKENIZER_SPM) {
+        bool prefix = t->add_space_prefix && after_special && (at_start || !t->space_prefix_first_only) &&
+                      !(t->space_prefix_metaspace && s[0] == ' ');
+        return spm_encode(t, s, n, prefix, out);
+    }
     return bpe_encode(t, s, n, out);
 }
 
@@ -55,14 +59,15 @@ static int encode_all(const lf_tokenizer *t, const char *text, size_t len, int f
             i++;
             continue;
         }
-        if (i > fragment) rc = encode_fragment(t, text + fragment, i - fragment, after_special, out);
+        if (i > fragment)
+            rc = encode_fragment(t, text + fragment, i - fragment, after_special, fragment == 0, out);
         if (rc == LF_OK) rc = id_vec_push(out, id);
         after_special = true;
         i += piece_len(t, id);
         fragment = i;
     }
     if (rc == LF_OK && len > fragment)
-        rc = encode_fragment(t, text + fragment, len - fragment, after_special, out);
+        rc = encode_fragment(t, text + fragment, len - fragment, after_special, fragment == 0, out);
     return rc;
 }
 

@@ -71,6 +71,9 @@ struct lf_tokenizer {
     int n_eog;
     bool add_bos;
     bool add_space_prefix; /* SPM: "Hello" is encoded as "▁Hello" */
+    /* Hugging Face Metaspace: no prefix where the text already starts with a space; with
+     * prepend_scheme "first", none after special tokens either */
+    bool space_prefix_metaspace, space_prefix_first_only;
 };
 
 /* ---- tokenizer.c: construction */
