@@ -109,7 +109,7 @@ struct MHD_Daemon *http_start(server_state *st, const char *host, int port, int 
         fprintf(stderr, "error: --host %s: %s\n", host, gai_strerror(rc));
         return NULL;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, st, MHD_OPTION_SOCK_ADDR, ai->ai_addr,

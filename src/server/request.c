@@ -174,6 +174,7 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         get_int(root, "max_completion_tokens", 1, MAX_TOKENS_LIMIT, &max_completion, err) ||
         get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) || parse_seed(root, r, err) ||
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
+        get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
         (opts && get_bool(opts, "include_usage", &r->include_usage, err)))
         return -1;
     if (max_completion) r->max_tokens = max_completion;
@@ -186,7 +187,8 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
 
 int request_parse(const char *body, size_t len, bool chat, completion_request *out, api_error *err) {
     /* OpenAI's defaults: temperature 1, top_p 1, one choice, no limit but the context. */
-    *out = (completion_request){.chat = chat, .temperature = 1.0f, .top_p = 1.0f, .n = 1};
+    *out = (completion_request){.chat = chat, .temperature = 1.0f, .top_p = 1.0f, .n = 1,
+                                .cache_prompt = true};
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return api_fail(err, 400, NULL, NULL, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,

@@ -25,6 +25,10 @@ typedef struct completion_request {
     int max_tokens;            /* 0 = until the model ends or the context is full */
     int n;                     /* choices per prompt */
     bool stream, include_usage;
+    /* llama.cpp's extension: reuse the longest cached prefix of the prompt (default). The
+     * logits of a prompt split differently differ slightly, so sampled answers are then
+     * reproducible only up to that noise; false prefills the whole prompt every time. */
+    bool cache_prompt;
     char *stops[REQUEST_MAX_STOPS];
     int n_stops;
     char *model;               /* as the client named it, or NULL */

@@ -16,9 +16,15 @@ typedef struct route {
     bool open; /* answered without the API key */
 } route;
 
+/* {"status": "ok"} with the slots' load, as llama.cpp's server reports it. */
 static enum MHD_Result health(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
-    (void)st, (void)body, (void)len;
-    return http_send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    (void)body, (void)len;
+    int busy, waiting;
+    scheduler_load(st->sched, &busy, &waiting);
+    return http_send_json(c, MHD_HTTP_OK,
+                          json_pack("{s:s, s:i, s:i, s:i}", "status", "ok", "slots_idle",
+                                    scheduler_slot_count(st->sched) - busy, "slots_processing", busy,
+                                    "choices_waiting", waiting));
 }
 
 static enum MHD_Result models(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {

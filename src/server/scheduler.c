@@ -16,7 +16,8 @@ typedef struct task {
     int choice;
     int32_t *prompt;
     int n_prompt;
-    int n_prefilled;   /* -1 until the slot's cached prefix has been reused */
+    bool reuse_prefix;
+    int n_prefilled;   /* -1 until the slot's cache has been set up for the prompt */
     int n_generated;
     int32_t last;      /* the sampled token, decoded at the next step */
     lf_sampler *sampler;
@@ -108,7 +109,10 @@ static void slot_step(scheduler *s, slot *sl) {
         sl->task = NULL;
         return;
     }
-    if (t->n_prefilled < 0) t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
+    if (t->n_prefilled < 0) {
+        if (!t->reuse_prefix) lf_context_truncate(sl->ctx, 0);
+        t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
+    }
     if (t->n_prefilled < t->n_prompt) {
         int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
         rc = lf_decode(sl->ctx, t->prompt + t->n_prefilled, n, &err);
@@ -151,6 +155,7 @@ static void assign_slots(scheduler *s) {
         if (!s->wait_head) s->wait_tail = NULL;
         t->next = NULL;
         s->n_waiting--;
+        s->n_running++;
         s->slots[best].task = t;
     }
 }
@@ -177,6 +182,15 @@ static void *scheduler_main(void *arg) {
 
 int scheduler_context_size(const scheduler *s) { return s->n_ctx; }
 
+int scheduler_slot_count(const scheduler *s) { return s->n_slots; }
+
+void scheduler_load(scheduler *s, int *busy_slots, int *waiting) {
+    pthread_mutex_lock(&s->mutex);
+    *busy_slots = s->n_running;
+    *waiting = s->n_waiting;
+    pthread_mutex_unlock(&s->mutex);
+}
+
 int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_error *err) {
     task *first = NULL, *last = NULL;
     for (int i = 0; i < n; i++) {
@@ -199,6 +213,7 @@ int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_er
         memcpy(t->prompt, specs[i].prompt, (size_t)specs[i].n_prompt * sizeof *t->prompt);
         t->n_prompt = specs[i].n_prompt;
         t->n_prefilled = -1;
+        t->reuse_prefix = specs[i].reuse_prefix;
         lf_detokenizer_init(&t->detok, lf_model_tokenizer(s->model));
         stop_matcher_init(&t->stop, (const char *const *)j->stops, j->n_stops);
     }

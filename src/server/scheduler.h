@@ -23,13 +23,17 @@ typedef struct task_spec {
     const int32_t *prompt;
     int n_prompt;
     lf_sampler_params sampling;
+    bool reuse_prefix; /* start from the slot's cached prefix of the prompt */
 } task_spec;
 
+int scheduler_slot_count(const scheduler *s);
 int scheduler_create(const lf_model *model, const scheduler_options *opt, scheduler **out, lf_error *err);
 /* Stops the thread; unfinished choices end with an error, later submissions get 503. */
 void scheduler_stop(scheduler *s);
 /* Stops (if needed) and frees; nothing may call the scheduler any more. */
 void scheduler_free(scheduler *s);
+/* Slots generating now, and choices waiting for one. */
+void scheduler_load(scheduler *s, int *busy_slots, int *waiting);
 /* KV cache length of a slot: a prompt must be shorter. */
 int scheduler_context_size(const scheduler *s);
 /* Queues choices 0..n-1 of j (all or none). 503 when the queue is full or the server stops. */

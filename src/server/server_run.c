@@ -13,6 +13,9 @@
 #include "server/http.h"
 #include "server/server_state.h"
 
+/* How long open connections may take to finish at shutdown. */
+#define DRAIN_MS 2000
+
 lf_server_options lf_server_default_options(void) {
     return (lf_server_options){.host = "127.0.0.1", .port = 8080, .n_slots = 4, .queue_size = 64,
                                .max_body = 1 << 20};
@@ -43,9 +46,15 @@ static int serve(server_state *st, const lf_server_options *opt, const sigset_t 
     int sig = 0;
     sigwait(signals, &sig);
     fprintf(stderr, "llama-fast server: %s, shutting down\n", strsignal(sig));
-    /* Unfinished generations end first, so that no connection waits for them; then the
-     * connections' threads are joined. */
+    /* Unfinished generations end first (their clients get an error), new connections
+     * are refused, and open ones get a moment to send that error before MHD closes them. */
     scheduler_stop(st->sched);
+    MHD_quiesce_daemon(d);
+    for (int waited = 0; waited < DRAIN_MS; waited += 10) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0) break;
+        usleep(10 * 1000);
+    }
     MHD_stop_daemon(d);
     return 0;
 }
