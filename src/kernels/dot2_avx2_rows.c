@@ -146,25 +146,28 @@ NIB_DECODE2(decode2_q5_1, LF_TYPE_Q5_1)
         hsum4(acc0, acc1, acc2, acc3, out);                                                         \
     }
 
-/* Q4_K: four rows over the expanded activation and residual (k_act, see rows_q4_K_expanded
+/* Q4_K and Q5_K: four rows over the expanded activation and residual (k_act, see k45_rows
  * in dot_avx2_rows.c); each weight vector meets both, and per row and super-block the two
  * integer sums combine in float as dq * sum_q + dr * sum_r before the row's d. */
-static LF_AVX2 void rows2_q4_K_expanded(const void *w, size_t rb, const k_act *eq, const k_act *er, int64_t nsb,
-                                        float out[4]) {
-    const block_q4_K *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
+static inline __attribute__((always_inline)) LF_AVX2 void k45_rows2(const char *w, size_t rb, k45_layout L,
+                                                                    const k_act *eq, const k_act *er, int64_t nsb,
+                                                                    float out[4]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     __m128 mins = _mm_setzero_ps();
     for (int64_t i = 0; i < nsb; i++) {
+        const char *b = w + (size_t)i * L.bytes;
         const k_act *x[2] = {&eq[i], &er[i]};
         __m256 dq = _mm256_set1_ps(eq[i].d), dr = _mm256_set1_ps(er[i].d);
-        __m256 dm = pairs4(&b[0][i].d, &b[1][i].d, &b[2][i].d, &b[3][i].d);
-        __m256i sm[2] = {k_scales_mins_x2(b[0][i].scales, b[1][i].scales),
-                         k_scales_mins_x2(b[2][i].scales, b[3][i].scales)};
+        __m256 dm = pairs4((const uint16_t *)b, (const uint16_t *)(b + rb), (const uint16_t *)(b + 2 * rb),
+                           (const uint16_t *)(b + 3 * rb));
+        __m256i sm[2] = {k_scales_mins_x2((const uint8_t *)b + 4, (const uint8_t *)b + rb + 4),
+                         k_scales_mins_x2((const uint8_t *)b + 2 * rb + 4, (const uint8_t *)b + 3 * rb + 4)};
         __m256i mq[4], mr[4];
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            const uint8_t *bk = (const uint8_t *)b + (size_t)k * rb;
             __m256i sum[2];
-            prefetch_k_block(&b[k][i], sizeof b[k][i], rb);
-            q4_K_sums(b[k][i].qs, k_row_scales(sm[k >> 1], k & 1), x, 2, sum);
+            prefetch_k_block(bk, L.bytes, rb);
+            k45_sums(bk + L.qs, L.qh < 0 ? NULL : bk + L.qh, k_row_scales(sm[k >> 1], k & 1), x, 2, sum);
             mq[k] = k_row_mins(sm[k >> 1], k & 1, eq[i].bsums32);
             mr[k] = k_row_mins(sm[k >> 1], k & 1, er[i].bsums32);
             __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum[1]), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum[0])));
@@ -178,9 +181,11 @@ static LF_AVX2 void rows2_q4_K_expanded(const void *w, size_t rb, const k_act *e
     _mm_storeu_ps(out, _mm_sub_ps(_mm_loadu_ps(out), mins));
 }
 
-static LF_AVX2 bool decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                 const void *xr, float *y) {
+static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode2(lf_type type, const void *w, size_t rb,
+                                                                      int64_t n, int64_t r0, int64_t r1,
+                                                                      const void *xq, const void *xr, float *y) {
     int64_t nsb = n / QK_K, row = r0;
+    lf_dot2_fn dot2 = lf_kernels_table()->dot2[type];
     void *mem_q, *mem_r = NULL;
     if (r1 - r0 < 4) return false;
     k_act *eq = k_act_expand_row(xq, nsb, &mem_q), *er = eq ? k_act_expand_row(xr, nsb, &mem_r) : NULL;
@@ -189,12 +194,21 @@ static LF_AVX2 bool decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0
         return false;
     }
     for (; row + 4 <= r1; row += 4)
-        rows2_q4_K_expanded((const char *)w + (size_t)row * rb, rb, eq, er, nsb, y + row);
-    for (; row < r1; row++)
-        y[row] = lf_kernels_table()->dot2[LF_TYPE_Q4_K]((const char *)w + (size_t)row * rb, xq, xr, n);
+        k45_rows2((const char *)w + (size_t)row * rb, rb, k45_layout_of(type), eq, er, nsb, y + row);
+    for (; row < r1; row++) y[row] = dot2((const char *)w + (size_t)row * rb, xq, xr, n);
     free(mem_q);
     free(mem_r);
     return true;
+}
+
+static LF_AVX2 bool decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    return k45_decode2(LF_TYPE_Q4_K, w, rb, n, r0, r1, xq, xr, y);
+}
+
+static LF_AVX2 bool decode2_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                 const void *xr, float *y) {
+    return k45_decode2(LF_TYPE_Q5_K, w, rb, n, r0, r1, xq, xr, y);
 }
 
 /* Q6_K row: u in 0..63, weight = d*scale*(u-32); the offset meets each activation's
@@ -228,6 +242,7 @@ void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
     t->decode2[LF_TYPE_Q5_1] = decode2_q5_1;
     t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
     t->decode2[LF_TYPE_Q4_K] = decode2_q4_K;
+    t->decode2[LF_TYPE_Q5_K] = decode2_q5_K;
     t->dot2_rows[LF_TYPE_Q6_K] = rows2_q6_K;
 }
 #endif

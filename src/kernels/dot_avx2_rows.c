@@ -127,23 +127,28 @@ static LF_AVX2 void rows_q8_0(const void *w, size_t rb, const void *xq, int64_t 
         hsum4(acc0, acc1, acc2, acc3, out);                                                       \
     }
 
-/* Q4_K: four rows over the expanded activation (k_act); per super-block the rows' (d,
- * dmin) pairs convert together, the integer sums scale by d * dx in each row's chain and
- * the four rows' min terms go to one vector (lane k = row k). */
-static LF_AVX2 void rows_q4_K_expanded(const void *w, size_t rb, const k_act *e, int64_t nsb, float out[4]) {
-    const block_q4_K *b[4] = {x4_at(w, rb, 0), x4_at(w, rb, 1), x4_at(w, rb, 2), x4_at(w, rb, 3)};
+/* Q4_K and Q5_K: four rows over the expanded activation (k_act); per super-block the
+ * rows' (d, dmin) pairs convert together, the integer sums scale by d * dx in each row's
+ * chain and the four rows' min terms go to one vector (lane k = row k). Inlined into one
+ * decode function per type, so the layout is constant. */
+static inline __attribute__((always_inline)) LF_AVX2 void k45_rows(const char *w, size_t rb, k45_layout L,
+                                                                   const k_act *e, int64_t nsb, float out[4]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     __m128 mins = _mm_setzero_ps();
     for (int64_t i = 0; i < nsb; i++) {
+        const char *b = w + (size_t)i * L.bytes;
         const k_act *x[1] = {&e[i]};
-        __m256 dm = _mm256_mul_ps(pairs4(&b[0][i].d, &b[1][i].d, &b[2][i].d, &b[3][i].d), _mm256_set1_ps(e[i].d));
-        __m256i sm[2] = {k_scales_mins_x2(b[0][i].scales, b[1][i].scales),
-                         k_scales_mins_x2(b[2][i].scales, b[3][i].scales)};
+        __m256 dm = _mm256_mul_ps(pairs4((const uint16_t *)b, (const uint16_t *)(b + rb), (const uint16_t *)(b + 2 * rb),
+                                         (const uint16_t *)(b + 3 * rb)),
+                                  _mm256_set1_ps(e[i].d));
+        __m256i sm[2] = {k_scales_mins_x2((const uint8_t *)b + 4, (const uint8_t *)b + rb + 4),
+                         k_scales_mins_x2((const uint8_t *)b + 2 * rb + 4, (const uint8_t *)b + 3 * rb + 4)};
         __m256i m[4];
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            const uint8_t *bk = (const uint8_t *)b + (size_t)k * rb;
             __m256i sum;
-            prefetch_k_block(&b[k][i], sizeof b[k][i], rb);
-            q4_K_sums(b[k][i].qs, k_row_scales(sm[k >> 1], k & 1), x, 1, &sum);
+            prefetch_k_block(bk, L.bytes, rb);
+            k45_sums(bk + L.qs, L.qh < 0 ? NULL : bk + L.qh, k_row_scales(sm[k >> 1], k & 1), x, 1, &sum);
             m[k] = k_row_mins(sm[k >> 1], k & 1, e[i].bsums32);
             acc[k] = _mm256_fmadd_ps(pair_lane(dm, k), _mm256_cvtepi32_ps(sum), acc[k]);
         }
@@ -153,17 +158,29 @@ static LF_AVX2 void rows_q4_K_expanded(const void *w, size_t rb, const k_act *e,
     _mm_storeu_ps(out, _mm_sub_ps(_mm_loadu_ps(out), mins));
 }
 
-static LF_AVX2 bool decode_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
-                                float *y) {
+static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode(lf_type type, const void *w, size_t rb,
+                                                                     int64_t n, int64_t r0, int64_t r1,
+                                                                     const void *xq, float *y) {
     int64_t nsb = n / QK_K, row = r0;
+    lf_dot_fn dot = lf_kernels_table()->dot[type];
     void *mem;
     if (r1 - r0 < 4) return false;
     k_act *e = k_act_expand_row(xq, nsb, &mem);
     if (!e) return false;
-    for (; row + 4 <= r1; row += 4) rows_q4_K_expanded((const char *)w + (size_t)row * rb, rb, e, nsb, y + row);
-    for (; row < r1; row++) y[row] = lf_kernels_table()->dot[LF_TYPE_Q4_K]((const char *)w + (size_t)row * rb, xq, n);
+    for (; row + 4 <= r1; row += 4) k45_rows((const char *)w + (size_t)row * rb, rb, k45_layout_of(type), e, nsb, y + row);
+    for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
     free(mem);
     return true;
+}
+
+static LF_AVX2 bool decode_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                float *y) {
+    return k45_decode(LF_TYPE_Q4_K, w, rb, n, r0, r1, xq, y);
+}
+
+static LF_AVX2 bool decode_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                                float *y) {
+    return k45_decode(LF_TYPE_Q5_K, w, rb, n, r0, r1, xq, y);
 }
 
 /* Q6_K row: u in 0..63, weight = d*scale*(u-32); the -32 offset meets the block sums in
@@ -246,6 +263,7 @@ void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
     t->decode[LF_TYPE_Q5_1] = decode_q5_1;
     t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;
     t->decode[LF_TYPE_Q4_K] = decode_q4_K;
+    t->decode[LF_TYPE_Q5_K] = decode_q5_K;
     t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;
     t->dot_rows[LF_TYPE_F16] = rows_f16;
     t->dot_rows[LF_TYPE_BF16] = rows_bf16;

@@ -7,6 +7,7 @@
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,14 +296,40 @@ static inline LF_AVX2 __m256i k_lane_scales(__m256i sc, int c) {
                                                     _mm_set1_epi16((short)(0x8000 | (2 * c)))));
 }
 
-/* One Q4_K row's super-block (quants qs, scale bytes sc from k_row_scales) against n_act
- * (1 or 2, a constant) expanded activations: sum[j] = eight int32 partial sums of
- * scale * u * x. */
-static inline LF_AVX2 void q4_K_sums(const uint8_t *qs, __m256i sc, const k_act *const *x, int n_act,
-                                     __m256i *sum) {
+/* Where Q4_K and Q5_K blocks keep their quants: d, dmin and the 12 scale bytes come
+ * first in both; Q5_K's 32 bytes of fifth bits (qh) precede the 128 nibble bytes. */
+typedef struct k45_layout {
+    size_t bytes, qs;
+    int qh; /* -1: none */
+} k45_layout;
+
+static inline k45_layout k45_layout_of(lf_type t) {
+    if (t == LF_TYPE_Q5_K) return (k45_layout){sizeof(block_q5_K), offsetof(block_q5_K, qs), offsetof(block_q5_K, qh)};
+    return (k45_layout){sizeof(block_q4_K), offsetof(block_q4_K, qs), -1};
+}
+
+/* Q5_K: the fifth bits (as 16) of the legacy_nibbles vector of chunk c from 16 nibble
+ * bytes whose qh bytes are qh16: byte j of qh holds element j's bit 2c (group 2c, low
+ * lane) and 2c+1 (group 2c+1, high lane). */
+static inline LF_AVX2 __m256i k_fifth_bits(const uint8_t *qh16, int c) {
+    __m256i h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qh16));
+    h = _mm256_srlv_epi64(h, _mm256_set_epi64x(2 * c + 1, 2 * c + 1, 2 * c, 2 * c));
+    return _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(1)), 4);
+}
+
+/* One Q4_K/Q5_K row's super-block (nibbles qs, fifth bits qh or NULL, scale bytes sc from
+ * k_row_scales) against n_act (1 or 2, a constant) expanded activations: sum[j] = eight
+ * int32 partial sums of scale * u * x. With u <= 31 the two maddubs sums stay below
+ * 2 * 2 * 31 * 127 < 2^15. */
+static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256i sc, const k_act *const *x,
+                                    int n_act, __m256i *sum) {
     for (int j = 0; j < n_act; j++) sum[j] = _mm256_setzero_si256();
     _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {
         __m256i lo = legacy_nibbles(qs + 32 * c), hi = legacy_nibbles(qs + 32 * c + 16);
+        if (qh) {
+            lo = _mm256_or_si256(lo, k_fifth_bits(qh, c));
+            hi = _mm256_or_si256(hi, k_fifth_bits(qh + 16, c));
+        }
         __m256i s = k_lane_scales(sc, c);
         for (int j = 0; j < n_act; j++) {
             __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x[j]->a[c]), _mm256_maddubs_epi16(hi, x[j]->b[c]));
