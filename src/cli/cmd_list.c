@@ -59,7 +59,7 @@ int cmd_list(int argc, char **argv) {
         }
     }
     json_t *arr = as_json ? json_array() : NULL;
-    if (!as_json) printf("%-32s %-6s %-42s %-36s %s\n", "MODEL", "ACCESS", "SOURCE", "DESCRIPTION", "DOWNLOADED");
+    if (!as_json) printf("%-32s %-6s %-42s %-38s %s\n", "MODEL", "ACCESS", "SOURCE", "DESCRIPTION", "DOWNLOADED");
     for (size_t i = 0; i < known_model_count; i++) {
         const known_model *m = &known_models[i];
         char buf[STORE_PATH_MAX], names[80];
@@ -73,7 +73,7 @@ int cmd_list(int argc, char **argv) {
             if (have) json_object_set_new(o, "path", json_string(path));
             json_array_append_new(arr, o);
         } else {
-            printf("%-32s %-6s %-42s %-36s %s\n", names, m->gated ? "gated" : "open", m->repo, m->description,
+            printf("%-32s %-6s %-42s %-38s %s\n", names, m->gated ? "gated" : "open", m->repo, m->description,
                    have ? path : "-");
         }
     }
