@@ -108,12 +108,17 @@ check "context end: exit 0 ($rc)" test $rc -eq 0
 check "context end: the long answer is cut: $(cat "$tmp/err")" grep -q "answer cut at [0-9]* tokens: the context is full" "$tmp/err"
 check "context end: the next question is answered" grep -q Paris <(tail -n 1 "$tmp/out")
 
-# A message that cannot fit even alone is refused; the session continues.
+# A message that cannot fit even alone is refused; the conversation before it stays (the
+# next turn reuses all of turn 1) and goes on.
 long=$(printf 'word %.0s' $(seq 300))
-chat "$(printf '%s\n%s\n' "$long" "$Q1")" --temperature 0 --max-seq-len 256 --max-new-tokens 48
+chat "$(printf '%s\n%s\n%s\n' "$Q1" "$long" "$Q2")" --temperature 0 --max-seq-len 256 --max-new-tokens 48 --verbose
 check "too long message: exit 0 ($rc)" test $rc -eq 0
 check "too long message: said so: $(cat "$tmp/err")" grep -q "error: the message does not fit" "$tmp/err"
-check "too long message: next question answered: $(cat "$tmp/out")" grep -q Paris "$tmp/out"
+check "too long message: next question answered: $(cat "$tmp/out")" grep -q Berlin <(tail -n 1 "$tmp/out")
+mapfile -t stats < <(turn_stats)
+read -r n1 r1 m1 <<<"${stats[0]:-0 0 0}"
+read -r n2 r2 m2 <<<"${stats[1]:-0 0 0}"
+check "too long message: turn 1 kept: ${stats[*]}" test ${#stats[@]} -eq 2 -a "$r2" -gt "$n1"
 
 # (e) /exit and /quit end the session at once with status 0; /help and unknown commands talk to stderr.
 chat "$(printf '/help\n/bogus\n%s\n/exit\n%s\n' "$Q1" "$Q2")" --temperature 0 --max-new-tokens 32

@@ -26,23 +26,29 @@ bool chat_conversation_add(chat_conversation *c, const char *role, const char *c
 
 /* Frees the contents of msgs[from, to) and closes the gap. */
 static void remove_range(chat_conversation *c, size_t from, size_t to) {
+    if (from >= to) return;
     for (size_t i = from; i < to; i++) free((char *)c->msgs[i].content);
     memmove(c->msgs + from, c->msgs + to, (c->n - to) * sizeof *c->msgs);
     c->n -= to - from;
 }
 
 void chat_conversation_pop(chat_conversation *c) {
-    if (c->n > (c->has_system ? 1u : 0u)) remove_range(c, c->n - 1, c->n);
+    if (c->n > chat_conversation_first_turn(c)) remove_range(c, c->n - 1, c->n);
 }
 
-void chat_conversation_reset(chat_conversation *c) { remove_range(c, c->has_system ? 1 : 0, c->n); }
+void chat_conversation_reset(chat_conversation *c) { remove_range(c, chat_conversation_first_turn(c), c->n); }
 
-bool chat_conversation_drop_oldest_turn(chat_conversation *c) {
-    size_t first = c->has_system ? 1 : 0, end = first + 1;
-    while (end < c->n && strcmp(c->msgs[end].role, "user") != 0) end++;
-    if (end >= c->n) return false; /* no later user message: this turn is the newest */
-    remove_range(c, first, end);
-    return true;
+size_t chat_conversation_first_turn(const chat_conversation *c) { return c->has_system ? 1 : 0; }
+
+size_t chat_conversation_next_turn(const chat_conversation *c, size_t i) {
+    for (i++; i < c->n; i++)
+        if (!strcmp(c->msgs[i].role, "user")) return i;
+    return c->n;
+}
+
+void chat_conversation_drop_before(chat_conversation *c, size_t keep) {
+    size_t first = chat_conversation_first_turn(c);
+    if (keep > first) remove_range(c, first, keep);
 }
 
 void chat_conversation_free(chat_conversation *c) {

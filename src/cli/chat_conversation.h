@@ -21,9 +21,13 @@ bool chat_conversation_add(chat_conversation *c, const char *role, const char *c
 void chat_conversation_pop(chat_conversation *c);
 /* Forgets every turn; the system prompt stays. */
 void chat_conversation_reset(chat_conversation *c);
-/* Removes the oldest turn (a user message and the replies up to the next user message),
- * unless it is the last one. Returns whether a turn was removed. */
-bool chat_conversation_drop_oldest_turn(chat_conversation *c);
+/* Index of the first message after the system prompt. */
+size_t chat_conversation_first_turn(const chat_conversation *c);
+/* Index of the next user message after msgs[i] (a turn is a user message and the replies
+ * up to the next one), or c->n. */
+size_t chat_conversation_next_turn(const chat_conversation *c, size_t i);
+/* Forgets the turns before msgs[keep]; the system prompt stays. */
+void chat_conversation_drop_before(chat_conversation *c, size_t keep);
 void chat_conversation_free(chat_conversation *c);
 
 #endif

@@ -14,10 +14,10 @@ typedef struct chat_prompt_request {
 } chat_prompt_request;
 
 /* Renders c with the generation prompt into ids (room for n_ctx + 1) and sets *n_ids.
- * While the prompt leaves fewer than reserve positions free, the oldest turn is dropped
- * from c and the rest rendered again; *dropped counts them. When the newest turn alone
- * does not fit, returns LF_ERR_CONTEXT_FULL with a message saying so; template and
- * tokenizer errors come back as they are. */
+ * When the prompt leaves fewer than reserve positions free, the oldest turns are dropped
+ * from c until it fits (the system prompt stays); *dropped counts them. When even the
+ * newest turn alone does not fit, c is left as it was and LF_ERR_CONTEXT_FULL comes back
+ * with a message saying so; template and tokenizer errors come back as they are. */
 int chat_prompt_build(const chat_prompt_request *req, chat_conversation *c, int32_t *ids, int *n_ids, int *dropped,
                       lf_error *err);
 

@@ -146,7 +146,8 @@ static void answer_turn(chat_session *s, const char *message) {
     chat_prompt_request req = prompt_request(s);
     int n = 0, dropped = 0;
     int rc = chat_prompt_build(&req, &s->conv, s->ids, &n, &dropped, &err);
-    if (dropped) fprintf(stderr, "[context full: the %d oldest turn%s dropped]\n", dropped, dropped > 1 ? "s were" : " was");
+    if (dropped)
+        fprintf(stderr, "[context full: the %d oldest turn%s dropped]\n", dropped, dropped > 1 ? "s were" : " was");
     if (rc) {
         fprintf(stderr, "error: %s\n", err.message);
         chat_conversation_pop(&s->conv);
@@ -294,14 +295,15 @@ int cmd_chat(int argc, char **argv) {
     chat_options o;
     int status = parse_chat_options(argc, argv, &o);
     if (status >= 0) return status;
-    if (!chat_interrupt_install()) {
-        fprintf(stderr, "error: cannot install the Ctrl-C handler\n");
-        return 1;
-    }
     lf_model *model = cli_load_model(o.model, o.run.tokenizer_path);
     if (!model) return 1;
     chat_session s;
     status = open_session(&s, &o, model);
+    /* From here on Ctrl-C belongs to the conversation; before, it ends the program. */
+    if (!status && !chat_interrupt_install()) {
+        fprintf(stderr, "error: cannot install the Ctrl-C handler\n");
+        status = 1;
+    }
     if (!status) chat_loop(&s);
     close_session(&s);
     lf_model_free(model);
