@@ -67,6 +67,53 @@ seed fuzz_model_gguf "$D/models/stories260K.bin"
 seed fuzz_tokenizer_spm "$D/tokenizers/llama2/tokenizer.model"
 seed fuzz_tokenizer_llama2c "$D/tokenizers/llama2/tokenizer.bin"
 seed fuzz_llama2c "$D/models/stories260K.bin"
+# safetensors and tokenizer.json seeds, small but with every construct the readers take
+mkdir -p "$OUT/seeds/fuzz_safetensors" "$OUT/seeds/fuzz_tokenizer_json"
+python3 - "$OUT/seeds" <<'EOF' || echo "warning: no python3; safetensors and tokenizer.json targets start unseeded" >&2
+import json, struct, sys
+out = sys.argv[1]
+def st(name, header, data):
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    open(f"{out}/fuzz_safetensors/{name}", "wb").write(struct.pack("<Q", len(h)) + h + data)
+st("mixed.safetensors", {"__metadata__": {"format": "pt"},
+   "w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+   "h": {"dtype": "F16", "shape": [4], "data_offsets": [24, 32]},
+   "b": {"dtype": "BF16", "shape": [2, 2], "data_offsets": [32, 40]},
+   "i": {"dtype": "I64", "shape": [0], "data_offsets": [40, 40]}}, bytes(range(40)))
+st("one.safetensors", {"model.norm.weight": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, bytes(16))
+bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+cs, n = bs[:], 0
+for b in range(256):
+    if b not in bs:
+        bs.append(b); cs.append(256 + n); n += 1
+byte_chars = [chr(c) for c in cs]
+def tok(name, vocab, merges, added, normalizer=None, pre=None, post=None, **model):
+    j = {"version": "1.0", "added_tokens": [{"id": i, "content": c, "special": True} for i, c in added],
+         "normalizer": normalizer, "pre_tokenizer": pre, "post_processor": post, "decoder": None,
+         "model": dict(type="BPE", vocab={p: i for i, p in enumerate(vocab)}, merges=merges, **model)}
+    open(f"{out}/fuzz_tokenizer_json/{name}", "w", encoding="utf-8").write(json.dumps(j, ensure_ascii=False))
+bl = byte_chars + ["\u0120t", "he", "\u0120the", "<|im_start|>", "<|im_end|>"]
+n = len(bl)
+tok("gpt2.json", bl, ["\u0120 t", "h e", "\u0120t he"], [(n - 2, "<|im_start|>"), (n - 1, "<|im_end|>")],
+    pre={"type": "ByteLevel", "add_prefix_space": False, "use_regex": True})
+llama3 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+          r"\s*[\r\n]+|\s+(?!\S)|\s+")
+tok("llama3.json", bl, [["\u0120", "t"], ["h", "e"], ["\u0120t", "he"]], [(n - 2, "<|im_start|>")],
+    pre={"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": llama3}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}]},
+    post={"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|im_start|>", "type_id": 0}},
+                                                   {"Sequence": {"id": "A", "type_id": 0}}]}, ignore_merges=True)
+tok("smollm.json", bl, ["h e"], [], pre={"type": "Sequence", "pretokenizers": [
+    {"type": "Digits", "individual_digits": True}, {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}]})
+spm = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in range(256)] + ["\u2581", "H", "e", "l", "o", "\u2581H", "ll", "He", "llo"]
+tok("spm.json", spm, ["\u2581 H", "l l", "H e", "ll o"], [(0, "<unk>"), (1, "<s>"), (2, "</s>")],
+    normalizer={"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}, unk_token="<unk>", byte_fallback=True)
+tok("metaspace.json", spm, [["\u2581", "H"], ["l", "l"]], [(1, "<s>")], unk_token="<unk>", byte_fallback=True,
+    pre={"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False})
+EOF
 seed fuzz_jinja tests/chat_templates/*.jinja
 mkdir -p "$OUT/seeds/fuzz_zip"
 ${PYTHON:-python3} tests/zip_fixtures.py "$OUT/seeds/fuzz_zip" --small || echo "warning: no zip seeds" >&2
