@@ -10,11 +10,6 @@
 #include "kernels/blocks_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
-/* Scale vector for a 32-byte slice: lanes 0-7 (16 bytes) scale0, lanes 8-15 scale1. */
-static inline LF_AVX2 __m256i two_scales(int16_t scale0, int16_t scale1) {
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(scale0)), _mm_set1_epi16(scale1), 1);
-}
-
 /* sum_q += scaled u·q, sum_r += scaled u·r for one 32-byte slice at byte offset off. */
 static inline LF_AVX2 void slice2(__m256i u, __m256i scales, const block_q8_K *xq, const block_q8_K *xr, int off,
                                   __m256i *sum_q, __m256i *sum_r) {
@@ -31,21 +26,17 @@ static LF_AVX2 float dot2_q2_K(const void *w, const void *xq, const void *xr, in
     __m256 acc = _mm256_setzero_ps();
     float mins = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int16_t sc[16], mn[16];
-        q2_K_scales_mins(&b[i], sc, mn);
+        __m256i m, sc = q2_K_scales16(&b[i], &m);
         __m256i sum_q = _mm256_setzero_si256(), sum_r = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
+        _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
             __m256i bits = load256(b[i].qs + 32 * half);
-            for (int plane = 0; plane < 4; plane++) {
-                __m256i u = q2_K_slice(bits, plane);
-                int g = half * 8 + plane * 2;
-                slice2(u, two_scales(sc[g], sc[g + 1]), &q[i], &r[i], 16 * g, &sum_q, &sum_r);
-            }
+            _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++)
+                slice2(q2_K_slice(bits, plane), k16_slice_scales(sc, 4 * half + plane), &q[i], &r[i],
+                       128 * half + 32 * plane, &sum_q, &sum_r);
         }
         float d = f16(b[i].d), dmin = f16(b[i].dmin);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(q[i].d * d), _mm256_cvtepi32_ps(sum_q), acc);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(r[i].d * d), _mm256_cvtepi32_ps(sum_r), acc);
-        __m256i m = load256(mn);
         mins += dmin * (q[i].d * (float)scaled_bsums16(m, q[i].bsums) + r[i].d * (float)scaled_bsums16(m, r[i].bsums));
     }
     return hsum_f32x8(acc) - mins;
@@ -57,19 +48,15 @@ static LF_AVX2 float dot2_q3_K(const void *w, const void *xq, const void *xr, in
     const block_q8_K *q = xq, *r = xr;
     float total = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int16_t sc[16];
-        q3_K_scales(&b[i], sc);
+        __m256i s = q3_K_scales16(&b[i]);
         __m256i hmask = load256(b[i].hmask);
         __m256i sum_q = _mm256_setzero_si256(), sum_r = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
+        _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
             __m256i bits = load256(b[i].qs + 32 * half);
-            for (int plane = 0; plane < 4; plane++) {
-                __m256i u = q3_K_slice(bits, hmask, half, plane);
-                int g = 2 * (half * 4 + plane);
-                slice2(u, two_scales(sc[g], sc[g + 1]), &q[i], &r[i], 16 * g, &sum_q, &sum_r);
-            }
+            _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++)
+                slice2(q3_K_slice(bits, hmask, half, plane), k16_slice_scales(s, 4 * half + plane), &q[i], &r[i],
+                       128 * half + 32 * plane, &sum_q, &sum_r);
         }
-        __m256i s = load256(sc);
         int32_t isum_q = hsum_i32x8(sum_q) - 4 * scaled_bsums16(s, q[i].bsums);
         int32_t isum_r = hsum_i32x8(sum_r) - 4 * scaled_bsums16(s, r[i].bsums);
         total += f16(b[i].d) * (q[i].d * (float)isum_q + r[i].d * (float)isum_r);
@@ -141,18 +128,14 @@ static LF_AVX2 float dot2_q6_K(const void *w, const void *xq, const void *xr, in
     const block_q8_K *q = xq, *r = xr;
     float total = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int16_t sc[16];
-        q6_K_scales(&b[i], sc);
+        __m256i s = q6_K_scales16(&b[i]);
         __m256i sum_q = _mm256_setzero_si256(), sum_r = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
+        _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
             __m256i u[4];
             q6_K_half(&b[i], half, u);
-            for (int k = 0; k < 4; k++) {
-                int g = half * 8 + 2 * k;
-                slice2(u[k], two_scales(sc[g], sc[g + 1]), &q[i], &r[i], 16 * g, &sum_q, &sum_r);
-            }
+            _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++)
+                slice2(u[k], k16_slice_scales(s, 4 * half + k), &q[i], &r[i], 128 * half + 32 * k, &sum_q, &sum_r);
         }
-        __m256i s = load256(sc);
         int32_t isum_q = hsum_i32x8(sum_q) - 32 * scaled_bsums16(s, q[i].bsums);
         int32_t isum_r = hsum_i32x8(sum_r) - 32 * scaled_bsums16(s, r[i].bsums);
         total += f16(b[i].d) * (q[i].d * (float)isum_q + r[i].d * (float)isum_r);

@@ -215,15 +215,14 @@ static LF_AVX2 bool decode2_q5_K(const void *w, size_t rb, int64_t n, int64_t r0
  * block sums inside its integer sum. Unrolled as in q6_K_row (dot_avx2_rows.c). */
 static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq, const block_q8_K *xr,
                                        __m256i bsq, __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
-    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    __m256i sc16 = q6_K_scales16(b);
     __m256i sum_q = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsq), 5));
     __m256i sum_r = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsr), 5));
     _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
         __m256i u[4];
         q6_K_half(b, half, u);
-        __m256i s = q6_K_half_scales(sc16, half);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-            __m256i ss = q6_K_slice_scale(s, k);
+            __m256i ss = k16_slice_scales(sc16, 4 * half + k);
             int off = 128 * half + 32 * k;
             sum_q = _mm256_add_epi32(sum_q, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], load256(xq->qs + off)), ss));
             sum_r = _mm256_add_epi32(sum_r, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], load256(xr->qs + off)), ss));

@@ -13,20 +13,18 @@ static LF_AVX2 float dot_q2_K(const void *w, const void *xq, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     float mins = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int16_t sc[16], mn[16];
-        q2_K_scales_mins(&b[i], sc, mn);
+        __m256i mn, sc = q2_K_scales16(&b[i], &mn);
         __m256i sum = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
+        _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
             __m256i bits = load256(b[i].qs + 32 * half);
-            for (int plane = 0; plane < 4; plane++) {
-                __m256i u = q2_K_slice(bits, plane);
-                int g = half * 8 + plane * 2;
-                sum = _mm256_add_epi32(sum, dot_u8_i8_2scales(u, load256(x[i].qs + 16 * g), sc[g], sc[g + 1]));
+            _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++) {
+                __m256i p = _mm256_maddubs_epi16(q2_K_slice(bits, plane), load256(x[i].qs + 128 * half + 32 * plane));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, k16_slice_scales(sc, 4 * half + plane)));
             }
         }
         float dx = x[i].d;
         acc = _mm256_fmadd_ps(_mm256_set1_ps(dx * f16(b[i].d)), _mm256_cvtepi32_ps(sum), acc);
-        mins += dx * f16(b[i].dmin) * (float)scaled_bsums16(load256(mn), x[i].bsums);
+        mins += dx * f16(b[i].dmin) * (float)scaled_bsums16(mn, x[i].bsums);
     }
     return hsum_f32x8(acc) - mins;
 }
@@ -37,19 +35,18 @@ static LF_AVX2 float dot_q3_K(const void *w, const void *xq, int64_t n) {
     const block_q8_K *x = xq;
     float total = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int16_t sc[16];
-        q3_K_scales(&b[i], sc);
+        __m256i sc = q3_K_scales16(&b[i]);
         __m256i hmask = load256(b[i].hmask);
         __m256i sum = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
+        _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
             __m256i bits = load256(b[i].qs + 32 * half);
-            for (int plane = 0; plane < 4; plane++) {
-                __m256i u = q3_K_slice(bits, hmask, half, plane);
-                int g = 2 * (half * 4 + plane);
-                sum = _mm256_add_epi32(sum, dot_u8_i8_2scales(u, load256(x[i].qs + 16 * g), sc[g], sc[g + 1]));
+            _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++) {
+                __m256i p = _mm256_maddubs_epi16(q3_K_slice(bits, hmask, half, plane),
+                                                 load256(x[i].qs + 128 * half + 32 * plane));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, k16_slice_scales(sc, 4 * half + plane)));
             }
         }
-        int32_t isum = hsum_i32x8(sum) - 4 * scaled_bsums16(load256(sc), x[i].bsums);
+        int32_t isum = hsum_i32x8(sum) - 4 * scaled_bsums16(sc, x[i].bsums);
         total += x[i].d * f16(b[i].d) * (float)isum;
     }
     return total;
@@ -120,18 +117,17 @@ static LF_AVX2 float dot_q6_K(const void *w, const void *xq, int64_t n) {
     const block_q8_K *x = xq;
     float total = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int16_t sc[16];
-        q6_K_scales(&b[i], sc);
+        __m256i sc = q6_K_scales16(&b[i]);
         __m256i sum = _mm256_setzero_si256();
-        for (int half = 0; half < 2; half++) {
+        _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
             __m256i u[4];
             q6_K_half(&b[i], half, u);
-            for (int k = 0; k < 4; k++) {
-                int g = half * 8 + 2 * k;
-                sum = _mm256_add_epi32(sum, dot_u8_i8_2scales(u[k], load256(x[i].qs + 16 * g), sc[g], sc[g + 1]));
+            _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+                __m256i p = _mm256_maddubs_epi16(u[k], load256(x[i].qs + 128 * half + 32 * k));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, k16_slice_scales(sc, 4 * half + k)));
             }
         }
-        int32_t isum = hsum_i32x8(sum) - 32 * scaled_bsums16(load256(sc), x[i].bsums);
+        int32_t isum = hsum_i32x8(sum) - 32 * scaled_bsums16(sc, x[i].bsums);
         total += x[i].d * f16(b[i].d) * (float)isum;
     }
     return total;

@@ -189,16 +189,15 @@ static LF_AVX2 bool decode_q5_K(const void *w, size_t rb, int64_t n, int64_t r0,
  * them at run time and the kernel ran at two thirds of the speed). */
 static inline LF_AVX2 __m256 q6_K_row(const block_q6_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
                                       __m256 acc) {
-    __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    __m256i sc16 = q6_K_scales16(b);
     __m256i sum = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5); /* 32 * sum scale*bsum */
     sum = _mm256_sub_epi32(_mm256_setzero_si256(), sum);
     _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
         __m256i u[4];
         q6_K_half(b, half, u);
-        __m256i s = q6_K_half_scales(sc16, half);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
             __m256i p = _mm256_maddubs_epi16(u[k], load256(x->qs + 128 * half + 32 * k));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, q6_K_slice_scale(s, k)));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, k16_slice_scales(sc16, 4 * half + k)));
         }
     }
     __m256 d = _mm256_mul_ps(_mm256_set1_ps(f16(b->d)), dx);

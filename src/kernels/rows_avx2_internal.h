@@ -6,16 +6,11 @@
 
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
+#include "kernels/unpack_avx2_internal.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-static inline uint32_t load_u32(const void *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 /* Software prefetch of the next row group: a group reads four short row streams (a few
  * KiB each), too short for the hardware prefetcher to train on, so each step prefetches
@@ -341,18 +336,6 @@ static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256
 /* Odd lanes of s (row k's second value of pairs4 products) in lanes 0-3. */
 static inline LF_AVX2 __m128 odd_lanes(__m256 s) {
     return _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7)));
-}
-
-/* Q6_K: the eight int16 scales of half h (groups 8h..8h+7) in both lanes, from the 16
- * scales widened to int16 (sc16). */
-static inline LF_AVX2 __m256i q6_K_half_scales(__m256i sc16, int half) {
-    return half ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00);
-}
-
-/* Slice k of a half: its low 16 bytes take group 2k's scale, its high 16 group 2k+1's. */
-static inline LF_AVX2 __m256i q6_K_slice_scale(__m256i half_scales, int k) {
-    __m128i lo = _mm_set1_epi16((short)(0x0100 + 0x0404 * k)), hi = _mm_set1_epi16((short)(0x0302 + 0x0404 * k));
-    return _mm256_shuffle_epi8(half_scales, _mm256_set_m128i(hi, lo));
 }
 
 #endif

@@ -12,6 +12,12 @@
 
 #include <string.h>
 
+static inline uint32_t load_u32(const void *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* ------------------------------------------------------------------ legacy blocks */
 
 /* Q4_0: nibble - 8, signed. */
@@ -68,12 +74,21 @@ static inline LF_AVX2 int32_t scaled_bsums16(__m256i scales, const int16_t bsums
     return hsum_i32x8(_mm256_madd_epi16(scales, _mm256_loadu_si256((const __m256i *)bsums)));
 }
 
-/* Q2_K: 4-bit scale (low) and 4-bit min (high) of each group of 16. */
-static inline LF_AVX2 void q2_K_scales_mins(const block_q2_K *b, int16_t sc[16], int16_t mn[16]) {
-    for (int g = 0; g < 16; g++) {
-        sc[g] = b->scales[g] & 0x0F;
-        mn[g] = b->scales[g] >> 4;
-    }
+/* Q2_K: the 16 four-bit scales (low nibbles) as int16; *mins16 = the mins (high). */
+static inline LF_AVX2 __m256i q2_K_scales16(const block_q2_K *b, __m256i *mins16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    *mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(v, 4), low4));
+    return _mm256_cvtepu8_epi16(_mm_and_si128(v, low4));
+}
+
+/* Slice s (0-7; groups 2s, 2s+1) of 16 int16 group scales sc16: group 2s's scale in the
+ * low lane's eight int16, 2s+1's in the high lane's (s a constant after unrolling). */
+static inline LF_AVX2 __m256i k16_slice_scales(__m256i sc16, int s) {
+    __m256i half = s < 4 ? _mm256_permute2x128_si256(sc16, sc16, 0x00) : _mm256_permute2x128_si256(sc16, sc16, 0x11);
+    int k = s & 3;
+    __m128i lo = _mm_set1_epi16((short)(0x0100 + 0x0404 * k)), hi = _mm_set1_epi16((short)(0x0302 + 0x0404 * k));
+    return _mm256_shuffle_epi8(half, _mm256_set_m128i(hi, lo));
 }
 
 /* Q2_K/Q3_K low bits: a 32-byte half of qs (bits) holds four 2-bit planes, one a slice. */
@@ -81,9 +96,16 @@ static inline LF_AVX2 __m256i q2_K_slice(__m256i bits, int plane) {
     return _mm256_and_si256(_mm256_srli_epi16(bits, 2 * plane), _mm256_set1_epi8(3));
 }
 
-/* Q3_K: the 16 signed six-bit group scales. */
-static inline LF_AVX2 void q3_K_scales(const block_q3_K *b, int16_t sc[16]) {
-    for (int g = 0; g < 16; g++) sc[g] = (int16_t)q3_k_scale(b->scales, g);
+/* Q3_K: the 16 signed six-bit group scales as int16. Group j's low four bits are the
+ * low (j < 8) or high nibble of byte j % 8, its top two bits sit in byte 8 + j % 4 at bit
+ * 2 * (j / 4); the 12 bytes are read as 8 + 4 (the block ends 2 bytes later). */
+static inline LF_AVX2 __m256i q3_K_scales16(const block_q3_K *b) {
+    __m128i v = _mm_insert_epi32(_mm_loadl_epi64((const __m128i *)b->scales), (int)load_u32(b->scales + 8), 2);
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    __m128i lo = _mm_unpacklo_epi64(_mm_and_si128(v, low4), _mm_and_si128(_mm_srli_epi16(v, 4), low4));
+    __m128i top = _mm_shuffle_epi8(v, _mm_setr_epi8(8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11));
+    top = _mm_and_si128(_mm_srlv_epi32(top, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    return _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(top, 4)), _mm_set1_epi8(32)));
 }
 
 /* Q3_K slice half*4+plane: u = low2 | hbit<<2 in 0..7 (weight = d*scale*(u-4)); the high
@@ -143,8 +165,8 @@ static inline LF_AVX2 void q5_K_chunk(__m256i bits, __m256i hbits, int c, __m256
 }
 
 /* Q6_K: the 16 int8 group scales widened to int16. */
-static inline LF_AVX2 void q6_K_scales(const block_q6_K *b, int16_t sc[16]) {
-    for (int g = 0; g < 16; g++) sc[g] = b->scales[g];
+static inline LF_AVX2 __m256i q6_K_scales16(const block_q6_K *b) {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
 }
 
 /* Q6_K half (128 weights, slices 4*half+k): u = low4 | high2<<4 in 0..63, weight =
