@@ -49,7 +49,9 @@ enum {
 };
 
 /* Loads a standalone tokenizer: SentencePiece tokenizer.model, llama2.c tokenizer.bin,
- * or the vocabulary of a .gguf file. */
+ * the vocabulary of a .gguf file, or a Hugging Face tokenizer.json (or the directory
+ * holding it, whose tokenizer_config.json and generation_config.json name the special
+ * tokens). */
 int lf_tokenizer_load(const char *path, lf_tokenizer **out, lf_error *err);
 void lf_tokenizer_free(lf_tokenizer *tok);
 int32_t lf_tokenizer_vocab_size(const lf_tokenizer *tok);
@@ -86,7 +88,8 @@ typedef struct lf_model_params {
 } lf_model_params;
 lf_model_params lf_model_default_params(void);
 
-/* Loads a .gguf or llama2.c .bin model (weights are memory-mapped). */
+/* Loads a .gguf or llama2.c .bin model, or a Hugging Face model directory (config.json,
+ * safetensors, tokenizer.json; or the path of its config.json). Weights are memory-mapped. */
 int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err);
 void lf_model_free(lf_model *model);
 

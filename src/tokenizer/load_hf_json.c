@@ -85,6 +85,9 @@ static int fill_slots(slot *slots, const json_t *vocab, const json_t *added, con
             return lf_fail(err, LF_ERR_FORMAT, "%s: added token %d '%.60s' is '%.60s' in the vocabulary", name, id,
                            json_string_value(content), s->text);
         bool special = json_is_true(lf_json_member(a, "special"));
+        if (json_is_true(lf_json_member(a, "lstrip")) || json_is_true(lf_json_member(a, "rstrip")) ||
+            json_is_true(lf_json_member(a, "single_word")))
+            lf_log(LF_LOG_WARN, "%s: added token %d's lstrip/rstrip/single_word are not applied", name, id);
         *s = (slot){json_string_value(content), len, special ? TOKEN_CONTROL : TOKEN_USER_DEFINED, true};
     }
     return LF_OK;
