@@ -26,7 +26,7 @@ from openai import OpenAI
 URL, KEY, BIN, MODEL, THREADS, URL_SMALL = sys.argv[1:7]
 SAN = os.environ.get("LF_SANITIZED") == "1"
 SLOW = 8 if SAN else 1          # how much longer to wait under the sanitizers
-MAX_TOK = 8 if SAN else 24      # tokens per answer in the comparisons
+MAX_TOK = 8 if SAN else 16      # tokens per answer in the comparisons
 N_SLOTS = 4
 
 passed = failed = 0
@@ -299,6 +299,21 @@ check("long stream started", resp.status == 200 and busy == 1 and all('"text"' i
 freed = wait_idle(URL, 0.3 * 870 / rate)
 check("disconnect frees the slot", freed, f"not idle {time.monotonic() - t0:.1f} s after closing, "
       f"at {rate:.0f} tokens/s: {health()}")
+# the same for a client that waits for a whole (non-streamed) answer and hangs up
+sock = socket.create_connection(host_port(URL))
+body = json.dumps({"prompt": "1, 2, 3, 4, 5, 6, 7, 8,", "temperature": 0, "max_tokens": 900}).encode()
+sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
+             b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+end = time.monotonic() + 10 * SLOW
+while health().get("slots_processing") != 1 and time.monotonic() < end:
+    time.sleep(0.02)
+busy = health().get("slots_processing")
+sock.close()
+t0 = time.monotonic()
+freed = wait_idle(URL, 0.3 * 870 / rate)
+check("non-stream disconnect frees the slot", busy == 1 and freed,
+      f"busy {busy}, not idle {time.monotonic() - t0:.1f} s after closing: {health()}")
+
 # afterwards every slot serves: N at once, each the answer it gets alone
 outs = [None] * N_SLOTS
 ts = [threading.Thread(target=lambda k=k: outs.__setitem__(k, ask(QUESTIONS[k], max_tokens=MAX_TOK)
@@ -417,6 +432,8 @@ for chunked in (False, True):
     check(f"oversized body ({'chunked' if chunked else 'Content-Length'})", data.startswith(b"HTTP/1.1 413")
           and b'"code":"request_too_large"' in data, repr(data[:300]))
 
+st, hd, _ = raw("GET", CHAT)
+check("405 names the allowed method", st == 405 and hd.get("Allow") == "POST", f"{st} {hd}")
 st, _, _ = raw("HEAD", "/health", auth=False)
 check("HEAD /health", st == 200, str(st))
 st, hd, body = raw("GET", "/", auth=False)

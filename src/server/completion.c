@@ -10,6 +10,9 @@
 #include "server/stream.h"
 #include "server/text_buffer.h"
 
+/* How often a request that waits for its whole answer checks that its client is there. */
+#define CLIENT_CHECK_MS 500
+
 char *completion_render_chat(const server_state *st, const lf_chat_message *msgs, size_t n, api_error *e) {
     char *prompt = NULL;
     lf_error err = {0};
@@ -75,16 +78,23 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
     return rc;
 }
 
-/* Waits for every choice, then answers with the whole completion. */
+/* Waits for every choice, then answers with the whole completion. A client that hangs
+ * up meanwhile cancels the job (MHD_NO then closes the connection). */
 static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const response_meta *meta, int n_choices,
                                     int prompt_tokens) {
     text_buffer texts[REQUEST_MAX_CHOICES] = {0};
     job_progress p = {0};
-    bool oom = false;
-    while (p.n_finished < n_choices) {
-        job_event *e = job_next(j, -1, &p);
+    bool oom = false, gone = false;
+    while (p.n_finished < n_choices && !gone) {
+        job_event *e = job_next(j, CLIENT_CHECK_MS, &p);
         if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
+        else gone = http_client_gone(c);
         free(e);
+    }
+    if (gone) {
+        job_cancel(j);
+        for (int i = 0; i < n_choices; i++) text_free(&texts[i]);
+        return MHD_NO;
     }
     const char *strings[REQUEST_MAX_CHOICES];
     response_usage usage = {prompt_tokens, 0};

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,25 @@ enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t
     return rc;
 }
 
-enum MHD_Result http_send_error(struct MHD_Connection *c, const api_error *e) {
+struct MHD_Response *http_error_response(const api_error *e) {
     json_t *body = json_pack("{s:{s:s, s:s, s:s?, s:s?}}", "error", "message", e->message, "type",
                              api_error_type(e->status), "param", e->param, "code", e->code);
-    return http_send_json(c, (unsigned)e->status, body);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *r = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (r) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    else free(text);
+    return r;
+}
+
+enum MHD_Result http_send_error(struct MHD_Connection *c, const api_error *e) {
+    return http_queue(c, (unsigned)e->status, http_error_response(e));
+}
+
+bool http_client_gone(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct pollfd p = {.fd = info ? info->connect_fd : -1, .events = POLLRDHUP};
+    return info && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static enum MHD_Result too_large(server_state *st, struct MHD_Connection *c) {

@@ -108,5 +108,7 @@ enum MHD_Result routes_dispatch(server_state *st, struct MHD_Connection *c, cons
         return http_send_error(c, &e);
     }
     api_fail(&e, 405, NULL, "method_not_allowed", "%s needs %s, not %s", url, path_match->method, method);
-    return http_send_error(c, &e);
+    struct MHD_Response *r = http_error_response(&e);
+    if (r) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, path_match->method);
+    return http_queue(c, 405, r);
 }
