@@ -148,7 +148,7 @@ def check_first_turns(page):
     page.set_field("#temperature", "0")
     page.set_field("#max-tokens", str(SHORT_TOKENS))
     page.watch_answers()
-    question = "What is the capital of France?"
+    question = "Tell me about Paris in a few sentences."  # long enough to stream in many pieces
     answer = page.send_and_wait(question, "first turn")
     if answer is None:
         return False
