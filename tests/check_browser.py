@@ -167,17 +167,19 @@ def check_first_turns(page):
 
     # Shift+Enter adds a line instead of sending; the send button sends.
     box = page.find("#input")
-    box.send_keys("Name one more city in France.")
+    box.send_keys("Which city did I ask about?")
     box.send_keys(Keys.SHIFT, Keys.ENTER)
-    box.send_keys("Just the name.")
+    box.send_keys("Answer in one word.")
     check("shift+enter keeps the message", len(page.messages()) == 2 and
-          box.get_attribute("value") == "Name one more city in France.\nJust the name.")
+          box.get_attribute("value") == "Which city did I ask about?\nAnswer in one word.")
     page.find("#send").click()
     if not page.wait("second answer ends", lambda: len(page.messages()) == 4 and not page.busy(), ANSWER_TIMEOUT):
         return False
     msgs = page.messages()
-    check("two-line message kept", msgs[2][1] == "Name one more city in France.\nJust the name.", msgs[2][1])
+    check("two-line message kept", msgs[2][1] == "Which city did I ask about?\nAnswer in one word.", msgs[2][1])
     ref = reference_answer(page.base, page.conversation()[:3], SHORT_TOKENS)
+    alone = reference_answer(page.base, page.conversation()[2:3], SHORT_TOKENS)
+    check("the history changes the server's answer", ref != alone, ref)
     check("second answer follows the whole conversation", msgs[3][1] == ref, f"page {msgs[3][1]!r} server {ref!r}")
     return True
 
