@@ -70,6 +70,8 @@ static const struct {
      "FalseTrueTrueTrueTrueTrueTrueTrueTrueTrueTrue"},
     {"{{ messages is mapping }}{{ messages[0] is mapping }}{{ messages is iterable }}{{ 's' is iterable }}{{ x is iterable }}{{ 1 is iterable }}{{ messages is sequence }}",
      "FalseTrueTrueTrueTrueFalseTrue"},
+    {"{{ 2.5 is even }}{{ -3 is odd }}{{ 3.0 is odd }}{{ 9 is divisibleby 3.0 }}{{ x is defined and x }}{{ 0 is sameas false }}",
+     "FalseTrueTrueTrueFalseFalse"},
     {"{{ 3 is odd }}{{ 4 is even }}{{ 9 is divisibleby 3 }}{{ 1 is eq 1 }}{{ 2 is gt 1 }}{{ 'a' is lower }}{{ 'A' is upper }}{{ 1 is sameas true }}{{ none is sameas none }}{{ 2 is in [1, 2] }}",
      "TrueTrueTrueTrueTrueTrueTrueFalseTrueTrue"},
     /* filters */
@@ -193,6 +195,8 @@ static void check_errors(void) {
     check_error("{% unknowntag %}", "unknown tag 'unknowntag'");
     check_error("\n\n{{ x | nosuchfilter }}", "line 3: no filter named 'nosuchfilter'");
     check_error("{{ x is nosuchtest }}", "no test named 'nosuchtest'");
+    check_error("{{ 1 is odd is even }}", "You cannot chain multiple tests with is");
+    check_error("{{ 1 is defined(2) }}", "test 'defined' takes 0 arguments (1 given)");
     check_error("{{ 'unterminated }}", "unterminated string literal");
     check_error("{# never closed", "missing end of comment tag");
     check_error("{{ 1 $ 2 }}", "unexpected character '$'");

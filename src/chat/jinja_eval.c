@@ -45,12 +45,10 @@ jv jinja_expect_str(jinja_ctx *c, jv v, const char *what, int line) {
     return v;
 }
 
-static bool name_is(jv name, const char *s) { return name.u.s.n == strlen(s) && memcmp(name.u.s.p, s, name.u.s.n) == 0; }
-
 jv jinja_arg(const jinja_args *a, size_t index, const char *kw, jv fallback) {
     if (index < a->n_pos) return a->pos[index];
     for (size_t i = 0; kw && i < a->n_kw; i++)
-        if (name_is(a->kw_names[i], kw)) return a->kw_values[i];
+        if (jv_is_cstr(a->kw_names[i], kw)) return a->kw_values[i];
     return fallback;
 }
 
@@ -61,7 +59,7 @@ void jinja_check_args(jinja_ctx *c, const jinja_args *a, const char *fn, size_t 
                    max_pos == 1 ? "" : "s", a->n_pos);
     for (size_t i = 0; i < a->n_kw; i++) {
         bool known = false;
-        for (size_t k = 0; keywords && keywords[k] && !known; k++) known = name_is(a->kw_names[i], keywords[k]);
+        for (size_t k = 0; keywords && keywords[k] && !known; k++) known = jv_is_cstr(a->kw_names[i], keywords[k]);
         if (!known)
             jinja_fail(c->rt, a->line, "%s() got an unexpected keyword argument '%.*s'", fn, SHORT(a->kw_names[i]));
     }
@@ -215,7 +213,8 @@ static jv slice(jinja_ctx *c, jinja_frame *f, const jnode *n) {
     int64_t step = given[2] ? val[2] : 1;
     if (step == 0) jinja_fail(c->rt, n->line, "slice step cannot be zero");
     bool is_str = obj.type == JV_STR;
-    if (!is_str && obj.type != JV_LIST) jinja_fail(c->rt, n->line, "'%s' object is not subscriptable", jv_type_name(obj));
+    /* jinja2 turns a failed subscript into Undefined */
+    if (!is_str && obj.type != JV_LIST) return jv_undefined(message(c, "'%s' object is not subscriptable", jv_type_name(obj)));
     int64_t len = (int64_t)(is_str ? jinja_utf8_length(obj.u.s.p, obj.u.s.n) : obj.u.list->n);
     int64_t lo = step < 0 ? -1 : 0, hi = step < 0 ? len - 1 : len;
     int64_t start = step < 0 ? hi : lo, stop = step < 0 ? lo : hi;
@@ -259,6 +258,8 @@ static void eval_args(jinja_ctx *c, jinja_frame *f, const jnode *n, jinja_args *
 }
 
 static jv arithmetic(jinja_ctx *c, int op, jv a, jv b, int line);
+
+jv jinja_binary_op(jinja_ctx *c, int op, jv a, jv b, int line) { return arithmetic(c, op, a, b, line); }
 
 static jv eval_binary(jinja_ctx *c, jinja_frame *f, const jnode *n) {
     jv a = eval(c, f, n->a), b = eval(c, f, n->b);
@@ -431,7 +432,7 @@ static jv eval_uncharged(jinja_ctx *c, jinja_frame *f, const jnode *n) {
         jv value = eval(c, f, n->a);
         jinja_args a;
         eval_args(c, f, n, &a);
-        return jv_bool(jinja_find_test(n->name)(c, value, &a) != (n->op != 0));
+        return jv_bool(jinja_apply_test(c, jinja_find_test(n->name), value, &a) != (n->op != 0));
     }
     case JN_NEG:
     case JN_POS: {

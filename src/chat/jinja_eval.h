@@ -28,6 +28,12 @@ typedef struct jinja_ctx {
 typedef jv (*jinja_builtin)(jinja_ctx *ctx, jv self, const jinja_args *args);
 typedef bool (*jinja_test)(jinja_ctx *ctx, jv value, const jinja_args *args);
 
+typedef struct jinja_test_def {
+    const char *name;
+    jinja_test fn;
+    size_t n_args; /* arguments after the tested value: 0 or 1 */
+} jinja_test_def;
+
 struct jv_function {
     const char *name;
     jinja_builtin builtin; /* NULL for a macro */
@@ -36,7 +42,9 @@ struct jv_function {
     jinja_frame *closure;  /* where the macro was defined */
 };
 
-/* Argument `index` (positional) or the keyword `kw`; fallback when neither was given. */
+/* Argument `index` (positional) or the keyword `kw`; fallback when neither was given.
+ * JINJA_KEYWORD_ONLY as index looks up only the keyword. */
+#define JINJA_KEYWORD_ONLY SIZE_MAX
 jv jinja_arg(const jinja_args *args, size_t index, const char *kw, jv fallback);
 /* Fails unless at most max_pos positional arguments and only the listed keywords
  * (NULL-terminated) were given. */
@@ -58,7 +66,11 @@ jv jinja_iterate(jinja_ctx *ctx, jv v, int line);
 
 /* Builtin tables (NULL when unknown). */
 jinja_builtin jinja_find_filter(jv name);
-jinja_test jinja_find_test(jv name);
+const jinja_test_def *jinja_find_test(jv name);
+/* Runs a test after checking its argument count, as Python's call would. */
+bool jinja_apply_test(jinja_ctx *ctx, const jinja_test_def *test, jv value, const jinja_args *args);
+/* a op b with Python's semantics for op in + - * / % ~ and 'f' (//), 'p' (**). */
+jv jinja_binary_op(jinja_ctx *ctx, int op, jv a, jv b, int line);
 /* dict.items(): (key, value) tuples. */
 jv jinja_dict_items(jinja_ctx *ctx, jv dict);
 /* A bound method of a str or dict ("strip", "items", ...), or Undefined. */

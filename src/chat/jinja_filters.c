@@ -98,11 +98,12 @@ static jv filter_tojson(jinja_ctx *c, jv v, const jinja_args *a) {
     jinja_check_args(c, a, "tojson", 1, kw);
     jv indent = jinja_arg(a, 0, "indent", jv_none());
     if (indent.type != JV_NONE && indent.type != JV_INT) jinja_fail(c->rt, a->line, "tojson: indent must be an integer");
-    if (jinja_arg(a, 99, "separators", jv_none()).type != JV_NONE || jv_truthy(jinja_arg(a, 99, "ensure_ascii", jv_none())))
+    if (jinja_arg(a, JINJA_KEYWORD_ONLY, "separators", jv_none()).type != JV_NONE || jv_truthy(jinja_arg(a, JINJA_KEYWORD_ONLY, "ensure_ascii", jv_none())))
         jinja_fail(c->rt, a->line, "tojson: only the indent and sort_keys options are supported");
-    int64_t width = indent.type == JV_INT ? indent.u.i : -1;
-    if (width > 64) width = 64;
-    return jinja_to_json(c, v, (int)width, jv_truthy(jinja_arg(a, 99, "sort_keys", jv_none())), a->line);
+    /* json.dumps puts newlines for any integer indent, negative ones indenting nothing;
+     * huge ones end at the work and memory ceilings */
+    int64_t width = indent.type != JV_INT ? -1 : indent.u.i < 0 ? 0 : indent.u.i > 1000000 ? 1000000 : indent.u.i;
+    return jinja_to_json(c, v, (int)width, jv_truthy(jinja_arg(a, JINJA_KEYWORD_ONLY, "sort_keys", jv_none())), a->line);
 }
 
 static jv filter_first(jinja_ctx *c, jv v, const jinja_args *a) {
@@ -152,7 +153,7 @@ static jv filter_items(jinja_ctx *c, jv v, const jinja_args *a) {
 static jv select_items(jinja_ctx *c, jv v, const jinja_args *a, bool by_attribute, bool keep) {
     size_t first_test_arg = by_attribute ? 1 : 0;
     if (a->n_kw) jinja_fail(c->rt, a->line, "select filters take no keyword arguments");
-    jinja_test test = NULL;
+    const jinja_test_def *test = NULL;
     if (a->n_pos > first_test_arg) {
         jv name = jinja_expect_str(c, a->pos[first_test_arg], "test name", a->line);
         test = jinja_find_test(name);
@@ -165,7 +166,7 @@ static jv select_items(jinja_ctx *c, jv v, const jinja_args *a, bool by_attribut
     for (size_t i = 0; i < items.u.list->n; i++) {
         jv item = items.u.list->items[i];
         jv subject = by_attribute ? get_attribute_path(c, item, a->pos[0], a->line) : item;
-        bool pass = test ? test(c, subject, &test_args) : jv_truthy(subject);
+        bool pass = test ? jinja_apply_test(c, test, subject, &test_args) : jv_truthy(subject);
         if (pass == keep) jv_list_push(c->rt, out, item);
     }
     return out;
@@ -177,8 +178,8 @@ static jv filter_rejectattr(jinja_ctx *c, jv v, const jinja_args *a) { return se
 
 /* map(attribute="x", default=...) or map("filter", args...). */
 static jv filter_map(jinja_ctx *c, jv v, const jinja_args *a) {
-    jv attribute = jinja_arg(a, 99, "attribute", jv_none());
-    jv fallback = jinja_arg(a, 99, "default", jv_undefined(NULL));
+    jv attribute = jinja_arg(a, JINJA_KEYWORD_ONLY, "attribute", jv_none());
+    jv fallback = jinja_arg(a, JINJA_KEYWORD_ONLY, "default", jv_undefined(NULL));
     jinja_builtin filter = NULL;
     jinja_args filter_args = {.line = a->line};
     if (attribute.type == JV_NONE) {
@@ -263,7 +264,7 @@ static jv filter_indent(jinja_ctx *c, jv v, const jinja_args *a) {
         pad = jv_str(spaces, (size_t)width.u.i);
     }
     if (pad.type != JV_STR) jinja_fail(c->rt, a->line, "indent: width must be an integer or a string");
-    jv s = jv_to_str(c->rt, v);
+    jv s = jinja_expect_str(c, v, "indent's value", a->line); /* jinja2 appends "\n" to it */
     jv_buf out = {.rt = c->rt};
     size_t i = 0;
     for (bool first_line = true; i <= s.u.s.n; first_line = false) {
@@ -359,7 +360,7 @@ static const struct {
 
 jinja_builtin jinja_find_filter(jv name) {
     for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
-        if (strlen(filters[i].name) == name.u.s.n && memcmp(filters[i].name, name.u.s.p, name.u.s.n) == 0)
+        if (jv_is_cstr(name, filters[i].name))
             return filters[i].fn;
     return NULL;
 }

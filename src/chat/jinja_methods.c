@@ -135,8 +135,7 @@ static const struct {
 jv jinja_find_method(jinja_ctx *c, jv obj, jv name) {
     if (name.type != JV_STR) return jv_undefined(NULL);
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (methods[i].type == obj.type && strlen(methods[i].name) == name.u.s.n &&
-            memcmp(methods[i].name, name.u.s.p, name.u.s.n) == 0)
+        if (methods[i].type == obj.type && jv_is_cstr(name, methods[i].name))
             return jinja_function(c, methods[i].name, methods[i].fn, obj);
     return jv_undefined(NULL);
 }

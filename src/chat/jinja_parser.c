@@ -252,14 +252,12 @@ static jnode *parse_postfix(parser *p, jnode *n) {
     }
 }
 
-/* Whether the token can start the single unparenthesized argument of a test
- * ("x is divisibleby 3", "x is sameas none"). */
+/* Whether the token starts the single unparenthesized argument of a test ("x is
+ * divisibleby 3", "x is sameas none"). jinja2 takes any name but else/or/and there. */
 static bool starts_test_argument(parser *p) {
     jtok *t = cur(p);
     if (t->type == JT_NAME)
-        return !tok_is(t, JT_NAME, "else") && !tok_is(t, JT_NAME, "or") && !tok_is(t, JT_NAME, "and") &&
-               !tok_is(t, JT_NAME, "if") && !tok_is(t, JT_NAME, "is") && !tok_is(t, JT_NAME, "in") &&
-               !tok_is(t, JT_NAME, "not");
+        return !tok_is(t, JT_NAME, "else") && !tok_is(t, JT_NAME, "or") && !tok_is(t, JT_NAME, "and");
     return t->type == JT_STRING || t->type == JT_INT || t->type == JT_FLOAT || is_op(p, "[") || is_op(p, "{");
 }
 
@@ -282,10 +280,12 @@ static jnode *parse_filter_expr(parser *p, jnode *n) {
             t->name = expect_identifier(p);
             if (!jinja_find_test(t->name))
                 jinja_fail(p->rt, line, "no test named '%.*s'", (int)t->name.u.s.n, t->name.u.s.p);
-            if (skip_op(p, "("))
+            if (skip_op(p, "(")) {
                 parse_call_args(p, t);
-            else if (starts_test_argument(p))
+            } else if (starts_test_argument(p)) {
+                if (is_name(p, "is")) jinja_fail(p->rt, cur(p)->line, "You cannot chain multiple tests with is");
                 list_push(p, &t->args, parse_postfix(p, parse_primary(p)));
+            }
             n = t;
         } else if (skip_op(p, "(")) {
             jnode *call = new_node(p, JN_CALL, line);
@@ -445,19 +445,17 @@ static jv parse_until(parser *p, jnode_list *body, const char *const *end_tags) 
     return which;
 }
 
-static bool jv_is(jv s, const char *text) { return s.u.s.n == strlen(text) && memcmp(s.u.s.p, text, s.u.s.n) == 0; }
-
 static jnode *parse_if(parser *p, int line) {
     static const char *const ends[] = {"elif", "else", "endif", NULL};
     jnode *n = new_node(p, JN_IF, line);
     n->a = parse_expr(p);
     expect_block_end(p);
     jv tag = parse_until(p, &n->args, ends);
-    if (jv_is(tag, "elif")) {
+    if (jv_is_cstr(tag, "elif")) {
         list_push(p, &n->else_body, parse_if(p, cur(p)->line));
         return n; /* the nested if consumed the endif */
     }
-    if (jv_is(tag, "else")) {
+    if (jv_is_cstr(tag, "else")) {
         static const char *const endif[] = {"endif", NULL};
         expect_block_end(p);
         parse_until(p, &n->else_body, endif);
@@ -488,7 +486,7 @@ static jnode *parse_for(parser *p, int line) {
     if (is_name(p, "recursive")) jinja_fail(p->rt, cur(p)->line, "recursive loops are not supported");
     expect_block_end(p);
     jv tag = parse_until(p, &n->args, ends);
-    if (jv_is(tag, "else")) {
+    if (jv_is_cstr(tag, "else")) {
         expect_block_end(p);
         parse_until(p, &n->else_body, endfor);
     }
@@ -546,15 +544,15 @@ static jnode *parse_macro(parser *p, int line) {
 static jnode *parse_statement(parser *p) {
     int line = cur(p)->line;
     jv tag = expect_identifier(p);
-    if (jv_is(tag, "if")) return parse_if(p, line);
-    if (jv_is(tag, "for")) return parse_for(p, line);
-    if (jv_is(tag, "set")) return parse_set(p, line);
-    if (jv_is(tag, "macro")) return parse_macro(p, line);
-    if (jv_is(tag, "break") || jv_is(tag, "continue")) {
+    if (jv_is_cstr(tag, "if")) return parse_if(p, line);
+    if (jv_is_cstr(tag, "for")) return parse_for(p, line);
+    if (jv_is_cstr(tag, "set")) return parse_set(p, line);
+    if (jv_is_cstr(tag, "macro")) return parse_macro(p, line);
+    if (jv_is_cstr(tag, "break") || jv_is_cstr(tag, "continue")) {
         expect_block_end(p);
-        return new_node(p, jv_is(tag, "break") ? JN_BREAK : JN_CONTINUE, line);
+        return new_node(p, jv_is_cstr(tag, "break") ? JN_BREAK : JN_CONTINUE, line);
     }
-    if (jv_is(tag, "generation")) {
+    if (jv_is_cstr(tag, "generation")) {
         /* transformers' assistant-mask marker: renders its body unchanged */
         static const char *const ends[] = {"endgeneration", NULL};
         jnode *n = new_node(p, JN_BLOCK, line);

@@ -40,12 +40,12 @@ void jinja_fail(jinja_rt *rt, int line, const char *fmt, ...) {
 }
 
 void *jinja_alloc(jinja_rt *rt, size_t size) {
-    size = (size + 15) & ~(size_t)15;
-    if (size == 0) size = 16;
+    if (size > rt->max_bytes) jinja_fail(rt, 0, "template needs more than %zu MB of memory", rt->max_bytes >> 20);
+    size = size ? (size + 15) & ~(size_t)15 : 16;
     jinja_chunk *c = rt->chunks;
     if (!c || c->size - c->used < size) {
         size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
-        if (size > rt->max_bytes || rt->used_bytes + want + sizeof *c > rt->max_bytes)
+        if (rt->used_bytes + want + sizeof *c > rt->max_bytes)
             jinja_fail(rt, 0, "template needs more than %zu MB of memory", rt->max_bytes >> 20);
         c = malloc(sizeof *c + want);
         if (!c) jinja_fail(rt, 0, "out of memory");

@@ -49,17 +49,14 @@ static bool test_in(jinja_ctx *c, jv v, const jinja_args *a) {
     return false;
 }
 
-static int64_t integer_of(jinja_ctx *c, jv v, const char *test, int line) {
-    if (v.type == JV_INT) return v.u.i;
-    if (v.type == JV_BOOL) return v.u.b;
-    jinja_fail(c->rt, line, "test '%s' needs an integer, not '%s'", test, jv_type_name(v));
+/* value % d == want, with Python's % (floats too; -3 % 2 == 1). */
+static bool remainder_is(jinja_ctx *c, jv value, jv d, int64_t want, int line) {
+    return jv_equal(jinja_binary_op(c, '%', value, d, line), jv_int(want));
 }
-static bool test_odd(jinja_ctx *c, jv v, const jinja_args *a) { return integer_of(c, v, "odd", a->line) % 2 != 0; }
-static bool test_even(jinja_ctx *c, jv v, const jinja_args *a) { return integer_of(c, v, "even", a->line) % 2 == 0; }
+static bool test_odd(jinja_ctx *c, jv v, const jinja_args *a) { return remainder_is(c, v, jv_int(2), 1, a->line); }
+static bool test_even(jinja_ctx *c, jv v, const jinja_args *a) { return remainder_is(c, v, jv_int(2), 0, a->line); }
 static bool test_divisibleby(jinja_ctx *c, jv v, const jinja_args *a) {
-    int64_t d = integer_of(c, arg0(c, a, "divisibleby"), "divisibleby", a->line);
-    if (d == 0) jinja_fail(c->rt, a->line, "integer division or modulo by zero");
-    return d == -1 || integer_of(c, v, "divisibleby", a->line) % d == 0;
+    return remainder_is(c, v, arg0(c, a, "divisibleby"), 0, a->line);
 }
 
 /* str.islower()/isupper(): some cased character, and all of them in that case. */
@@ -77,24 +74,54 @@ static bool has_case(jv v, bool lower) {
 static bool test_lower(jinja_ctx *c, jv v, const jinja_args *a) { (void)c, (void)a; return has_case(v, true); }
 static bool test_upper(jinja_ctx *c, jv v, const jinja_args *a) { (void)c, (void)a; return has_case(v, false); }
 
-static const struct {
-    const char *name;
-    jinja_test fn;
-} tests[] = {
-    {"!=", test_ne},          {"<", test_lt},           {"<=", test_le},          {"==", test_eq},
-    {">", test_gt},           {">=", test_ge},          {"boolean", test_boolean}, {"callable", test_callable},
-    {"defined", test_defined}, {"divisibleby", test_divisibleby}, {"eq", test_eq},  {"equalto", test_eq},
-    {"even", test_even},      {"false", test_false},    {"float", test_float},     {"ge", test_ge},
-    {"greaterthan", test_gt}, {"gt", test_gt},          {"in", test_in},           {"integer", test_integer},
-    {"iterable", test_iterable}, {"le", test_le},       {"lessthan", test_lt},     {"lt", test_lt},
-    {"mapping", test_mapping}, {"ne", test_ne},         {"none", test_none},       {"number", test_number},
-    {"odd", test_odd},        {"sameas", test_sameas},      {"sequence", test_iterable}, {"string", test_string},
-    {"true", test_true},      {"undefined", test_undefined}, {"upper", test_upper},   {"lower", test_lower},
+static const jinja_test_def tests[] = {
+    {"!=", test_ne, 1},
+    {"<", test_lt, 1},
+    {"<=", test_le, 1},
+    {"==", test_eq, 1},
+    {">", test_gt, 1},
+    {">=", test_ge, 1},
+    {"boolean", test_boolean, 0},
+    {"callable", test_callable, 0},
+    {"defined", test_defined, 0},
+    {"divisibleby", test_divisibleby, 1},
+    {"eq", test_eq, 1},
+    {"equalto", test_eq, 1},
+    {"even", test_even, 0},
+    {"false", test_false, 0},
+    {"float", test_float, 0},
+    {"ge", test_ge, 1},
+    {"greaterthan", test_gt, 1},
+    {"gt", test_gt, 1},
+    {"in", test_in, 1},
+    {"integer", test_integer, 0},
+    {"iterable", test_iterable, 0},
+    {"le", test_le, 1},
+    {"lessthan", test_lt, 1},
+    {"lower", test_lower, 0},
+    {"lt", test_lt, 1},
+    {"mapping", test_mapping, 0},
+    {"ne", test_ne, 1},
+    {"none", test_none, 0},
+    {"number", test_number, 0},
+    {"odd", test_odd, 0},
+    {"sameas", test_sameas, 1},
+    {"sequence", test_iterable, 0},
+    {"string", test_string, 0},
+    {"true", test_true, 0},
+    {"undefined", test_undefined, 0},
+    {"upper", test_upper, 0},
 };
 
-jinja_test jinja_find_test(jv name) {
+const jinja_test_def *jinja_find_test(jv name) {
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (strlen(tests[i].name) == name.u.s.n && memcmp(tests[i].name, name.u.s.p, name.u.s.n) == 0)
-            return tests[i].fn;
+        if (jv_is_cstr(name, tests[i].name)) return &tests[i];
     return NULL;
+}
+
+bool jinja_apply_test(jinja_ctx *c, const jinja_test_def *test, jv value, const jinja_args *args) {
+    if (args->n_pos + args->n_kw != test->n_args)
+        jinja_fail(c->rt, args->line, "test '%s' takes %zu argument%s (%zu given)", test->name, test->n_args,
+                   test->n_args == 1 ? "" : "s", args->n_pos + args->n_kw);
+    return test->fn(c, value, args);
 }

@@ -7,6 +7,8 @@
 
 jv jv_cstr(const char *s) { return jv_str(s, strlen(s)); }
 
+bool jv_is_cstr(jv s, const char *text) { return s.u.s.n == strlen(text) && memcmp(s.u.s.p, text, s.u.s.n) == 0; }
+
 jv jv_str_copy(jinja_rt *rt, const char *p, size_t n) {
     jinja_charge(rt, n / 64);
     return jv_str(jinja_strndup(rt, p, n), n);

@@ -70,6 +70,8 @@ static inline jv jv_str(const char *p, size_t n) {
     return v;
 }
 jv jv_cstr(const char *s);
+/* Whether string value s holds exactly the C string text. */
+bool jv_is_cstr(jv s, const char *text);
 jv jv_str_copy(jinja_rt *rt, const char *p, size_t n);
 jv jv_new_list(jinja_rt *rt, size_t cap);
 jv jv_new_dict(jinja_rt *rt, jv_type type); /* JV_DICT or JV_NAMESPACE */
