@@ -1,6 +1,8 @@
-/* kernel_bench: single-thread speed of the matrix-vector products at batch 1 (decode), in
- * GB/s of weights streamed (10^9 bytes/s), for lf_matmul_rows ("plain", int8
- * activations) and lf_matmul_rows_residual ("resid", activation + int8 residual).
+/* kernel_bench: single-thread speed of the matrix products, in GB/s of weights streamed
+ * (10^9 bytes/s) at batch 1 (decode, bound by memory) and in G products/s (10^9
+ * weight x activation multiply-adds per second) for larger batches (prompts, bound by
+ * arithmetic), for lf_matmul_rows ("plain", int8 activations) and
+ * lf_matmul_rows_residual ("resid", activation + int8 residual).
  *
  *   kernel_bench [--types Q4_0,Q8_0,...] [--shapes 2048x8192,4096x4096] [--reps N]
  *                [--batch B] [--mib M] [--level scalar|avx2|avx512]
@@ -90,10 +92,11 @@ static int type_by_name(const char *name, lf_type *out) {
 
 typedef struct bench_result { double median_gbs, best_gbs; } bench_result;
 
-/* Times one product mode on one shape; copies of the matrix are cycled. */
+/* Times one product mode on one shape; copies of the matrix are cycled. The figures are
+ * `work` units (bytes or products) per nanosecond. */
 static bench_result run_one(lf_type t, int resid, const uint8_t *w, size_t mat_bytes, int copies, size_t row_bytes,
                             int64_t rows, int64_t cols, const void *xq, const void *xr, size_t x_stride, int batch,
-                            float *y, int reps) {
+                            float *y, int reps, double work) {
     double *times = malloc((size_t)reps * sizeof(double));
     for (int i = -copies; i < reps; i++) {
         const uint8_t *m = w + (size_t)((i + copies) % copies) * mat_bytes;
@@ -106,7 +109,7 @@ static bench_result run_one(lf_type t, int resid, const uint8_t *w, size_t mat_b
         if (i >= 0) times[i] = dt;
     }
     qsort(times, (size_t)reps, sizeof(double), cmp_double);
-    bench_result r = {(double)mat_bytes / times[reps / 2] * 1e-9, (double)mat_bytes / times[0] * 1e-9};
+    bench_result r = {work / times[reps / 2] * 1e-9, work / times[0] * 1e-9};
     free(times);
     return r;
 }
@@ -140,8 +143,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kernel_bench: --reps, --batch and --mib must be positive\n");
         return 2;
     }
-    printf("level %s, batch %d, %d reps, median (best) GB/s of weights\n", lf_simd_level_name(lf_kernels_level()),
-           batch, reps);
+    printf("level %s, batch %d, %d reps, median (best) %s\n", lf_simd_level_name(lf_kernels_level()), batch, reps,
+           batch == 1 ? "GB/s of weights" : "G products/s");
     printf("%-6s %-10s %16s %16s %7s\n", "type", "shape", "plain", "resid", "ratio");
     char tbuf[256];
     snprintf(tbuf, sizeof tbuf, "%s", types);
@@ -193,8 +196,9 @@ int main(int argc, char **argv) {
                 for (long long i = 0; i < cols; i++) back[i] = x[i] - back[i];
                 lf_quantize_act(t, back, r, cols);
             }
-            bench_result p = run_one(t, 0, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps);
-            bench_result r = run_one(t, 1, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps);
+            double work = batch == 1 ? (double)mat_bytes : (double)rows * (double)cols * batch;
+            bench_result p = run_one(t, 0, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
+            bench_result r = run_one(t, 1, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
             char shape[64];
             snprintf(shape, sizeof shape, "%lldx%lld", rows, cols);
             printf("%-6s %-10s %7.1f (%6.1f) %7.1f (%6.1f) %6.2fx\n", ts, shape, p.median_gbs, p.best_gbs,

@@ -49,6 +49,13 @@ typedef bool (*lf_decode_fn)(const void *w, size_t row_bytes, int64_t n, int64_t
 typedef bool (*lf_decode2_fn)(const void *w, size_t row_bytes, int64_t n, int64_t r0, int64_t r1, const void *xq,
                               const void *xr, float *y);
 
+/* Batched products (prompts) over rows [r0, r1) as a cache-blocked GEMM: y as in
+ * lf_matmul_rows, or with xr non-NULL as in lf_matmul_rows_residual. Returns false
+ * (having written nothing) when it cannot run, e.g. without memory for its packed
+ * operands; the caller then takes the per-row kernels. */
+typedef bool (*lf_gemm_fn)(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                           const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride);
+
 /* Activation quantization of nb blocks of the activation type the table slot names
  * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
 typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
@@ -64,6 +71,7 @@ typedef struct lf_kernel_table {
     lf_dot2_rows_fn dot2_rows[LF_TYPE_COUNT]; /* optional: NULL means one dot2 (or dot + dot) per row */
     lf_decode_fn decode[LF_TYPE_COUNT];       /* optional, tried before dot_rows */
     lf_decode2_fn decode2[LF_TYPE_COUNT];     /* optional, tried before dot2_rows */
+    lf_gemm_fn gemm[LF_TYPE_COUNT];           /* optional, tried first for batches */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */
@@ -82,6 +90,8 @@ void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t);
 /* Row-group (decode) kernels dot_rows (dot_avx2_rows.c) and dot2_rows (dot2_avx2_rows.c). */
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t);
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t);
+/* Prompt GEMMs (gemm_avx2_legacy.c). */
+void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
 /* Activation quantization (quantize_act.c, quantize_act_avx2.c) and the float kernels
  * of norms, SwiGLU and softmax (float_ops.c, float_ops_avx2.c). */
 void lf_kernels_fill_scalar_act(lf_kernel_table *t);

@@ -1,0 +1,291 @@
+/* Prompt processing for Q4_0 and Q8_0 weights on AVX2 as a cache-blocked GEMM.
+ *
+ * The activations of the batch are repacked once per call into groups of eight "lanes"
+ * (eight int8 activation vectors, or in the activation + residual product four
+ * activations and their four residuals) in which run k of every block holds elements
+ * 4k..4k+3 of the eight lanes side by side. A weight tile (four rows x up to KC_BLOCKS
+ * blocks) is unpacked once into plain bytes and then meets every lane group of the
+ * batch: four weight bytes broadcast to all eight lanes multiply 32 activation bytes in
+ * one vpmaddubsw, so the eight products of a block need no horizontal reductions (int32
+ * slot l is lane l), and for Q4_0 the eight runs of a block add up in 16 bits before one
+ * widening vpmaddwd (unsigned nibbles times int8 stay below 2^15; the -8 offset of Q4_0
+ * comes back through the lane sums, precomputed per lane block). The block scales then
+ * cost two FMAs per row for eight lanes. The weight tile stays in L1 and the lane groups
+ * of one K chunk in L2, so each weight is read from memory once per call and each
+ * activation from L2 once per four rows. Eight lanes measured 5-8% faster than four
+ * (8-byte runs), and plain byte loads of pre-broadcast weights slower than broadcasts.
+ *
+ * Every block product is exact in integers and scaled in float as in the scalar
+ * reference; only the order of the float additions differs. */
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/avx2_internal.h"
+#include "kernels/blocks_internal.h"
+
+#include <stdlib.h>
+
+enum {
+    LANES = 8,       /* activation vectors per packed group */
+    TILE_ROWS = 4,   /* weight rows per micro-kernel call */
+    KC_BLOCKS = 64,  /* most blocks per K chunk */
+};
+
+/* Bytes of lane blocks one K chunk may take: they stay in L2 (1 MiB per core here)
+ * beside the weight tile and the outputs. */
+#ifndef LANE_PANEL_BYTES
+#define LANE_PANEL_BYTES (768 * 1024)
+#endif
+
+/* One block of a lane group: q[k][lane] = elements 4k..4k+3 of that lane, so after
+ * vpmaddubsw and vpmaddwd int32 slot l holds lane l's sum. */
+typedef struct lane_block {
+    int8_t q[8][LANES][4];
+    float d[LANES];   /* lane scales */
+    float off[LANES]; /* -8 * d * (sum of the lane's q): Q4_0's offset term */
+} lane_block;
+_Static_assert(sizeof(lane_block) == 320, "lane block is five cache lines");
+
+/* Up to TILE_ROWS rows x KC_BLOCKS blocks of weights as plain bytes: Q4_0 nibbles
+ * (0..15) in q; Q8_0 values in q and their magnitudes in a. */
+typedef struct weight_tile {
+    _Alignas(32) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
+    _Alignas(32) uint8_t a[KC_BLOCKS][TILE_ROWS][32];
+    float d[KC_BLOCKS][TILE_ROWS];
+} weight_tile;
+
+/* Lane l of the call: activation l, or in the residual product activation l/2 (even l)
+ * and its residual (odd l). NULL past the end (padding lanes are zero). */
+static const block_q8_0 *lane_src(const void *xq, const void *xr, size_t stride, int n_lanes, int l) {
+    if (l >= n_lanes) return NULL;
+    if (!xr) return (const block_q8_0 *)((const char *)xq + (size_t)l * stride);
+    return (const block_q8_0 *)((const char *)(l & 1 ? xr : xq) + (size_t)(l >> 1) * stride);
+}
+
+/* Packs nb blocks of eight lanes into out[0..nb): an 8x8 transpose of 4-byte runs per
+ * block, the lane scales and the Q4_0 offset terms. */
+static LF_AVX2 void pack_lanes(const block_q8_0 *const src[LANES], int64_t nb, lane_block *out) {
+    const __m256i ones8 = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < nb; i++) {
+        __m256i v[LANES];
+        uint16_t dh[LANES];
+        for (int l = 0; l < LANES; l++) {
+            v[l] = src[l] ? load256(src[l][i].qs) : _mm256_setzero_si256();
+            dh[l] = src[l] ? src[l][i].d : 0;
+        }
+        __m256i t[LANES], u[LANES];
+        for (int l = 0; l < LANES; l += 2) {
+            t[l] = _mm256_unpacklo_epi32(v[l], v[l + 1]);
+            t[l + 1] = _mm256_unpackhi_epi32(v[l], v[l + 1]);
+        }
+        for (int h = 0; h < LANES; h += 4) { /* lanes h..h+3: runs (0|4), (1|5), (2|6), (3|7) */
+            u[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]);
+            u[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
+            u[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]);
+            u[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
+        }
+        __m256i sums = _mm256_setzero_si256();
+        for (int k = 0; k < 4; k++) {
+            __m256i lo = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
+            __m256i hi = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
+            _mm256_store_si256((__m256i *)out[i].q[k], lo);
+            _mm256_store_si256((__m256i *)out[i].q[k + 4], hi);
+            /* per-slot byte sums: |sum of 32 bytes| <= 4096 stays in int16 pairs */
+            sums = _mm256_add_epi16(sums, _mm256_add_epi16(_mm256_maddubs_epi16(ones8, lo), _mm256_maddubs_epi16(ones8, hi)));
+        }
+        __m256 s = _mm256_cvtepi32_ps(_mm256_madd_epi16(sums, _mm256_set1_epi16(1)));
+        __m128i h = _mm_loadu_si128((const __m128i *)dh);
+        __m256 d = _mm256_cvtph_ps(h);
+        _mm256_store_ps(out[i].d, d);
+        _mm256_store_ps(out[i].off, _mm256_mul_ps(_mm256_mul_ps(d, s), _mm256_set1_ps(-8.0f)));
+    }
+}
+
+static inline LF_AVX2 __m256i bcast4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm256_set1_epi32(v);
+}
+
+/* Q4_0 row r of the tile against one lane block (runs x0..x7) at tile block i: the
+ * eight run products add up in int16 (8 x 2 x 15 x 127 < 2^15). */
+#define Q4_0_RUN(k) _mm256_maddubs_epi16(bcast4(wq + 4 * (k)), x##k)
+#define Q4_0_ROW(acc, r)                                                                                 \
+    do {                                                                                                 \
+        const uint8_t *wq = t->q[i][r];                                                                  \
+        __m256i s = _mm256_add_epi16(_mm256_add_epi16(Q4_0_RUN(0), Q4_0_RUN(1)),                         \
+                                     _mm256_add_epi16(Q4_0_RUN(2), Q4_0_RUN(3)));                        \
+        s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(Q4_0_RUN(4), Q4_0_RUN(5)),             \
+                                                 _mm256_add_epi16(Q4_0_RUN(6), Q4_0_RUN(7))));           \
+        __m256 p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s, ones)), d, off);              \
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(t->d[i][r]), p, acc);                                       \
+    } while (0)
+
+/* Q8_0: signed weights, so each run's sign moves onto the activation (|w| x +-x); the
+ * products widen to int32 per run. */
+#define Q8_0_RUN(k) \
+    _mm256_madd_epi16(_mm256_maddubs_epi16(bcast4(wa + 4 * (k)), _mm256_sign_epi8(x##k, bcast4(wq + 4 * (k)))), ones)
+#define Q8_0_ROW(acc, r)                                                                                 \
+    do {                                                                                                 \
+        const uint8_t *wq = t->q[i][r], *wa = t->a[i][r];                                                \
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(Q8_0_RUN(0), Q8_0_RUN(1)),                         \
+                                     _mm256_add_epi32(Q8_0_RUN(2), Q8_0_RUN(3)));                        \
+        s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_add_epi32(Q8_0_RUN(4), Q8_0_RUN(5)),             \
+                                                 _mm256_add_epi32(Q8_0_RUN(6), Q8_0_RUN(7))));           \
+        __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(s), d);                                              \
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(t->d[i][r]), p, acc);                                       \
+    } while (0)
+
+#define LOAD_RUN(k) __m256i x##k = _mm256_load_si256((const __m256i *)x[i].q[k])
+
+/* TILE_ROWS rows x one lane group over nb blocks; slot l of acc[r] = lane l. */
+#define TILE_KERNEL(name, ROW)                                                                           \
+    static LF_AVX2 void name(const weight_tile *t, const lane_block *x, int64_t nb, __m256 acc[TILE_ROWS]) { \
+        const __m256i ones = _mm256_set1_epi16(1);                                                       \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                      \
+        for (int64_t i = 0; i < nb; i++) {                                                               \
+            LOAD_RUN(0); LOAD_RUN(1); LOAD_RUN(2); LOAD_RUN(3);                                          \
+            LOAD_RUN(4); LOAD_RUN(5); LOAD_RUN(6); LOAD_RUN(7);                                          \
+            __m256 d = _mm256_load_ps(x[i].d), off = _mm256_load_ps(x[i].off);                           \
+            (void)off;                                                                                   \
+            ROW(a0, 0);                                                                                  \
+            ROW(a1, 1);                                                                                  \
+            ROW(a2, 2);                                                                                  \
+            ROW(a3, 3);                                                                                  \
+        }                                                                                                \
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;                                              \
+    }
+TILE_KERNEL(tile_q4_0, Q4_0_ROW)
+TILE_KERNEL(tile_q8_0, Q8_0_ROW)
+#undef TILE_KERNEL
+#undef LOAD_RUN
+#undef Q4_0_ROW
+#undef Q4_0_RUN
+#undef Q8_0_ROW
+#undef Q8_0_RUN
+
+/* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
+ * scales (their products are computed and dropped). */
+static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
+                              int64_t nb, weight_tile *t) {
+    for (int j = 0; j < TILE_ROWS; j++) {
+        if (j >= nr) {
+            for (int64_t i = 0; i < nb; i++) {
+                memset(t->q[i][j], 0, 32);
+                memset(t->a[i][j], 0, 32);
+                t->d[i][j] = 0.0f;
+            }
+            continue;
+        }
+        const char *row = w + (size_t)(r + j) * row_bytes;
+        if (type == LF_TYPE_Q4_0) {
+            const block_q4_0 *b = (const block_q4_0 *)row + b0;
+            for (int64_t i = 0; i < nb; i++) {
+                _mm256_store_si256((__m256i *)t->q[i][j], legacy_nibbles(b[i].qs));
+                t->d[i][j] = f16(b[i].d);
+            }
+        } else {
+            const block_q8_0 *b = (const block_q8_0 *)row + b0;
+            for (int64_t i = 0; i < nb; i++) {
+                __m256i q = load256(b[i].qs);
+                _mm256_store_si256((__m256i *)t->q[i][j], q);
+                _mm256_store_si256((__m256i *)t->a[i][j], _mm256_sign_epi8(q, q));
+                t->d[i][j] = f16(b[i].d);
+            }
+        }
+    }
+}
+
+/* Writes (first chunk) or adds the nr leading rows of v to dst. */
+static inline LF_AVX2 void put_rows(float *dst, __m128 v, int nr, bool add) {
+    if (nr == TILE_ROWS) {
+        _mm_storeu_ps(dst, add ? _mm_add_ps(v, _mm_loadu_ps(dst)) : v);
+        return;
+    }
+    float tmp[4];
+    _mm_storeu_ps(tmp, v);
+    for (int j = 0; j < nr; j++) dst[j] = add ? dst[j] + tmp[j] : tmp[j];
+}
+
+/* Lane results of a tile (slot l of acc[r] = row r, lane l) to y: lanes are activations
+ * 8g..8g+7, or in the residual product activations 4g..4g+3 as the sums of lane pairs. */
+static LF_AVX2 void store_tile(const __m256 acc[TILE_ROWS], bool resid, int g, int n_batch, int nr, bool add,
+                               float *y, size_t y_stride) {
+    __m256 t0 = _mm256_unpacklo_ps(acc[0], acc[1]), t1 = _mm256_unpackhi_ps(acc[0], acc[1]);
+    __m256 t2 = _mm256_unpacklo_ps(acc[2], acc[3]), t3 = _mm256_unpackhi_ps(acc[2], acc[3]);
+    /* rows 0..3 of lanes (0|4), (1|5), (2|6), (3|7) */
+    __m256 l04 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 l15 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 l26 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 l37 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m128 v[LANES];
+    int first, count;
+    if (resid) {
+        __m256 s01 = _mm256_add_ps(l04, l15), s23 = _mm256_add_ps(l26, l37);
+        v[0] = _mm256_castps256_ps128(s01);
+        v[1] = _mm256_castps256_ps128(s23);
+        v[2] = _mm256_extractf128_ps(s01, 1);
+        v[3] = _mm256_extractf128_ps(s23, 1);
+        first = 4 * g, count = 4;
+    } else {
+        const __m256 by_lane[4] = {l04, l15, l26, l37};
+        for (int l = 0; l < 4; l++) {
+            v[l] = _mm256_castps256_ps128(by_lane[l]);
+            v[l + 4] = _mm256_extractf128_ps(by_lane[l], 1);
+        }
+        first = LANES * g, count = LANES;
+    }
+    for (int j = 0; j < count && first + j < n_batch; j++) put_rows(y + (size_t)(first + j) * y_stride, v[j], nr, add);
+}
+
+static LF_AVX2 bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
+                                const void *xq, const void *xr, size_t stride, int n_batch, float *y,
+                                size_t y_stride) {
+    int64_t nb = n_cols / QK;
+    int n_lanes = xr ? 2 * n_batch : n_batch, groups = (n_lanes + LANES - 1) / LANES;
+    lane_block *lanes = aligned_alloc(64, (size_t)groups * (size_t)nb * sizeof(lane_block));
+    weight_tile *tile = aligned_alloc(64, sizeof(weight_tile));
+    if (!lanes || !tile) {
+        free(lanes);
+        free(tile);
+        return false;
+    }
+    for (int g = 0; g < groups; g++) {
+        const block_q8_0 *src[LANES];
+        for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_lanes, LANES * g + l);
+        pack_lanes(src, nb, lanes + (size_t)g * (size_t)nb);
+    }
+    int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
+    kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;
+    for (int64_t b0 = 0; b0 < nb; b0 += kc) {
+        int64_t kb = nb - b0 < kc ? nb - b0 : kc;
+        for (int64_t r = r0; r < r1; r += TILE_ROWS) {
+            int nr = r1 - r < TILE_ROWS ? (int)(r1 - r) : TILE_ROWS;
+            pack_tile(type, w, row_bytes, r, nr, b0, kb, tile);
+            for (int g = 0; g < groups; g++) {
+                __m256 acc[TILE_ROWS];
+                const lane_block *x = lanes + (size_t)g * (size_t)nb + b0;
+                if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
+                else tile_q8_0(tile, x, kb, acc);
+                store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
+            }
+        }
+    }
+    free(lanes);
+    free(tile);
+    return true;
+}
+
+static bool gemm_q4_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    return gemm_legacy(LF_TYPE_Q4_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+}
+
+static bool gemm_q8_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    return gemm_legacy(LF_TYPE_Q8_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+}
+
+void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
+    t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
+    t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
+}
+#endif
