@@ -287,5 +287,6 @@ static bool gemm_q8_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
     t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
+    lf_kernels_fill_avx2_gemm_float(t);
 }
 #endif

@@ -90,7 +90,8 @@ void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t);
 /* Row-group (decode) kernels dot_rows (dot_avx2_rows.c) and dot2_rows (dot2_avx2_rows.c). */
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t);
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t);
-/* Prompt GEMMs (gemm_avx2_legacy.c). */
+/* Prompt GEMMs: legacy quants in gemm_avx2_legacy.c, which also fills the float types
+ * from gemm_avx2_float.c. */
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
 /* Activation quantization (quantize_act.c, quantize_act_avx2.c) and the float kernels
  * of norms, SwiGLU and softmax (float_ops.c, float_ops_avx2.c). */
