@@ -50,6 +50,11 @@ jv jinja_arg(const jinja_args *args, size_t index, const char *kw, jv fallback);
  * (NULL-terminated) were given. */
 void jinja_check_args(jinja_ctx *ctx, const jinja_args *args, const char *fn, size_t max_pos,
                       const char *const *keywords);
+/* A printf-formatted message kept in the arena (Undefined values' explanations). */
+const char *jinja_message(jinja_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Length and pointer of a string value for "%.*s", cut to keep messages short. */
+#define JINJA_SHORT(v) (int)((v).u.s.n > 60 ? 60 : (v).u.s.n), (v).u.s.p
+
 /* Fails with jinja's message when v is Undefined (for operations Undefined refuses). */
 void jinja_require_defined(jinja_ctx *ctx, jv v, int line);
 /* The string argument, failing on other types. */
@@ -61,6 +66,8 @@ jv jinja_call(jinja_ctx *ctx, jv fn, const jinja_args *args);
 /* obj.name and obj[key] with jinja2's fallbacks between attributes and items. */
 jv jinja_getattr(jinja_ctx *ctx, jv obj, jv name, int line);
 jv jinja_getitem(jinja_ctx *ctx, jv obj, jv key, int line);
+/* obj[start:stop:step]; bounds are None, ints or bools. */
+jv jinja_slice(jinja_ctx *ctx, jv obj, const jv bounds[3], int line);
 /* Items of an iterable as a list (dict: keys; str: characters; Undefined: empty). */
 jv jinja_iterate(jinja_ctx *ctx, jv v, int line);
 
@@ -71,6 +78,10 @@ const jinja_test_def *jinja_find_test(jv name);
 bool jinja_apply_test(jinja_ctx *ctx, const jinja_test_def *test, jv value, const jinja_args *args);
 /* a op b with Python's semantics for op in + - * / % ~ and 'f' (//), 'p' (**). */
 jv jinja_binary_op(jinja_ctx *ctx, int op, jv a, jv b, int line);
+/* a op b for op in = ! < > and 'l' (<=), 'g' (>=), 'i' (in), 'n' (not in). */
+jv jinja_compare_op(jinja_ctx *ctx, int op, jv a, jv b, int line);
+/* item in container: substring, list element or dict key. */
+bool jinja_contains(jinja_ctx *ctx, jv item, jv container, int line);
 /* dict.items(): (key, value) tuples. */
 jv jinja_dict_items(jinja_ctx *ctx, jv dict);
 /* A bound method of a str or dict ("strip", "items", ...), or Undefined. */
