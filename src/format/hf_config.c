@@ -19,7 +19,6 @@ static int read_architecture(const json_t *root, const char *path, hf_config *c,
     if (archs) named = json_string_value(json_array_get(archs, 0));
     for (size_t i = 0; i < sizeof supported / sizeof supported[0]; i++)
         if (named ? strcmp(named, supported[i][0]) == 0 : model_type && strcmp(model_type, supported[i][1]) == 0) {
-            snprintf(c->architecture, sizeof c->architecture, "%s", supported[i][0]);
             snprintf(c->model_type, sizeof c->model_type, "%s", supported[i][1]);
             return LF_OK;
         }

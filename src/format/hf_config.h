@@ -13,8 +13,7 @@
 typedef enum hf_rope_scaling { HF_ROPE_NONE, HF_ROPE_LINEAR, HF_ROPE_LLAMA3 } hf_rope_scaling;
 
 typedef struct hf_config {
-    char architecture[64]; /* "LlamaForCausalLM" */
-    char model_type[32];   /* "llama", "mistral" */
+    char model_type[32]; /* "llama" (LlamaForCausalLM), "mistral" (MistralForCausalLM) */
     int hidden_size, intermediate_size, n_layers, n_heads, n_kv_heads, head_dim, vocab_size;
     int max_position_embeddings;
     int sliding_window; /* 0 when the model attends to every position */
