@@ -554,9 +554,9 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
         lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
     lf_kernels_set_level(level);
-    /* 4..16 take the batched kernels (row pairs x four activations where the type has
-     * them, an odd last row of a tile through x4, leftover activations one by one); the
-     * row ranges start and end off the 4-row tile and the row-pair grid. */
+    /* 4..16 take the batched kernels (the GEMM where the type has one, else four
+     * activations at a time and leftover activations one by one); the row ranges start
+     * and end off the 4-row tile and the row-pair grid. */
     const int batches[] = {1, 5, 8, 9, 13, 16};
     const int ranges[][2] = {{r0, r1}, {1, 8}, {3, 6}, {0, 9}};
     for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
@@ -678,8 +678,8 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
         quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
     }
     lf_kernels_set_level(level);
-    /* Also against the scalar level's fused product (batches 8..16 take the row-pair x
-     * four-activation kernels), on row ranges off the tile and row-pair grids. */
+    /* Also against the scalar level's fused product (batches > 1 take the GEMM where the
+     * type has one), on row ranges off the tile and row-pair grids. */
     const int batches[] = {1, 3, 4, 5, 8, 9, 13, 16};
     const int ranges[][2] = {{r0, r1}, {2, 9}, {3, 6}, {0, 9}};
     for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)

@@ -14,7 +14,6 @@
 
 void lf_kernels_fill_avx2_kquants(lf_kernel_table *t);
 void lf_kernels_fill_avx2_x4(lf_kernel_table *t);
-void lf_kernels_fill_avx2_x8(lf_kernel_table *t);
 void lf_kernels_fill_avx2_gemm_float(lf_kernel_table *t);
 
 static inline LF_AVX2 float hsum_f32x8(__m256 v) {

@@ -133,9 +133,7 @@ static inline LF_AVX2 void signed2_x_step(__m256i abs_q, __m256i q, float dw, co
         out[3] = hsum_f32x8(acc3);                                                                    \
     }
 
-SIGNED2_X4(dot2_x4_q4_0, block_q4_0, q4_0_quants(&b[i]))
 SIGNED2_X4(dot2_x4_q5_0, block_q5_0, q5_0_quants(&b[i]))
-SIGNED2_X4(dot2_x4_q8_0, block_q8_0, load256(b[i].qs))
 #undef SIGNED2_X4
 
 /* d * (dq * u·q + dr * u·r) with the activation scales broadcast straight from memory and
@@ -185,11 +183,9 @@ void lf_kernels_fill_avx2_dot2(lf_kernel_table *t) {
     t->dot2[LF_TYPE_Q5_0] = dot2_q5_0;
     t->dot2[LF_TYPE_Q5_1] = dot2_q5_1;
     t->dot2[LF_TYPE_Q8_0] = dot2_q8_0;
-    t->dot2_x4[LF_TYPE_Q4_0] = dot2_x4_q4_0;
     t->dot2_x4[LF_TYPE_Q4_1] = dot2_x4_q4_1;
     t->dot2_x4[LF_TYPE_Q5_0] = dot2_x4_q5_0;
     t->dot2_x4[LF_TYPE_Q5_1] = dot2_x4_q5_1;
-    t->dot2_x4[LF_TYPE_Q8_0] = dot2_x4_q8_0;
     lf_kernels_fill_avx2_dot2_kquants(t);
     lf_kernels_fill_avx2_dot2_rows(t);
 }

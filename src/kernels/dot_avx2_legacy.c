@@ -147,7 +147,6 @@ void lf_kernels_fill_avx2(lf_kernel_table *t) {
     t->axpy_f32 = axpy_f32;
     lf_kernels_fill_avx2_kquants(t);
     lf_kernels_fill_avx2_x4(t);
-    lf_kernels_fill_avx2_x8(t);
     lf_kernels_fill_avx2_rows(t);
 }
 #endif

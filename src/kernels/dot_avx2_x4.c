@@ -30,41 +30,7 @@ static LF_AVX2 void dot_x4_q4_1(const void *w, const void *xq, size_t stride, in
     out[3] = unsigned_result(acc3, mins3);
 }
 
-/* Q4_0 and Q8_0 weights are signed: |q| is computed once per block, and q's sign is
- * moved onto each activation. */
-static inline LF_AVX2 void signed_step(__m256i abs_q, __m256i q, float dw, const block_q8_0 *x, __m256 *acc) {
-    __m256 p = _mm256_cvtepi32_ps(dot_u8_i8(abs_q, _mm256_sign_epi8(load256(x->qs), q)));
-    *acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(x->d)), p, *acc);
-}
-
-#define SIGNED_X4(name, block_t, QUANTS)                                                              \
-    static LF_AVX2 void name(const void *w, const void *xq, size_t stride, int64_t n, float out[4]) { \
-        const block_t *b = w;                                                                         \
-        const block_q8_0 *x0 = x4_at(xq, stride, 0), *x1 = x4_at(xq, stride, 1);                      \
-        const block_q8_0 *x2 = x4_at(xq, stride, 2), *x3 = x4_at(xq, stride, 3);                      \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;                     \
-        for (int64_t i = 0; i < n / QK; i++) {                                                        \
-            __m256i q = QUANTS;                                                                       \
-            __m256i abs_q = _mm256_sign_epi8(q, q);                                                   \
-            float dw = f16(b[i].d);                                                                   \
-            signed_step(abs_q, q, dw, &x0[i], &acc0);                                                 \
-            signed_step(abs_q, q, dw, &x1[i], &acc1);                                                 \
-            signed_step(abs_q, q, dw, &x2[i], &acc2);                                                 \
-            signed_step(abs_q, q, dw, &x3[i], &acc3);                                                 \
-        }                                                                                             \
-        out[0] = hsum_f32x8(acc0);                                                                    \
-        out[1] = hsum_f32x8(acc1);                                                                    \
-        out[2] = hsum_f32x8(acc2);                                                                    \
-        out[3] = hsum_f32x8(acc3);                                                                    \
-    }
-
-SIGNED_X4(dot_x4_q4_0, block_q4_0, q4_0_quants(&b[i]))
-SIGNED_X4(dot_x4_q8_0, block_q8_0, load256(b[i].qs))
-#undef SIGNED_X4
-
 void lf_kernels_fill_avx2_x4(lf_kernel_table *t) {
-    t->dot_x4[LF_TYPE_Q4_0] = dot_x4_q4_0;
     t->dot_x4[LF_TYPE_Q4_1] = dot_x4_q4_1;
-    t->dot_x4[LF_TYPE_Q8_0] = dot_x4_q8_0;
 }
 #endif

@@ -23,14 +23,6 @@ typedef float (*lf_dot2_fn)(const void *w, const void *xq, const void *xr, int64
 typedef void (*lf_dot2_x4_fn)(const void *w, const void *xq, const void *xr, size_t xq_stride, int64_t n,
                               float out[4]);
 
-/* Two weight rows (w and w + w_row_bytes) against four activations: eight products,
- * out[r*4 + j] for row r, activation j. Each weight block is unpacked once for four
- * activations and each activation block loaded once for both rows. */
-typedef void (*lf_dot_x8_fn)(const void *w, size_t w_row_bytes, const void *xq, size_t xq_stride, int64_t n,
-                             float out[8]);
-typedef void (*lf_dot2_x8_fn)(const void *w, size_t w_row_bytes, const void *xq, const void *xr, size_t xq_stride,
-                              int64_t n, float out[8]);
-
 /* Decode (batch 1): LF_ROW_GROUP weight rows, row_bytes apart, against one activation
  * (and its residual): the activation block is loaded once for all rows and the rows'
  * accumulators form independent chains. out[r] is row r's product. */
@@ -65,8 +57,6 @@ typedef struct lf_kernel_table {
     lf_dot_x4_fn dot_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot */
     lf_dot2_fn dot2[LF_TYPE_COUNT];     /* quantized types; NULL (float types) means dot + dot */
     lf_dot2_x4_fn dot2_x4[LF_TYPE_COUNT]; /* optional: NULL means four calls of dot2 */
-    lf_dot_x8_fn dot_x8[LF_TYPE_COUNT];   /* optional: NULL means dot_x4 per row */
-    lf_dot2_x8_fn dot2_x8[LF_TYPE_COUNT]; /* optional, used only with dot2: NULL means dot2_x4 */
     lf_dot_rows_fn dot_rows[LF_TYPE_COUNT];   /* optional: NULL means one dot per row */
     lf_dot2_rows_fn dot2_rows[LF_TYPE_COUNT]; /* optional: NULL means one dot2 (or dot + dot) per row */
     lf_decode_fn decode[LF_TYPE_COUNT];       /* optional, tried before dot_rows */

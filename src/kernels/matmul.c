@@ -1,5 +1,6 @@
 /* Matrix-vector / matrix-matrix products over a range of weight rows, and the float
- * helpers, routed to the current SIMD level's kernels. */
+ * helpers, routed to the current SIMD level's kernels: decode kernels for one activation,
+ * the level's GEMM for batches where it has one, else per-row kernels over row tiles. */
 #include "kernels/kernels_internal.h"
 
 /* Rows per tile: a tile of weight rows stays in L1/L2 while it meets every activation
@@ -12,7 +13,6 @@ void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_c
     const lf_kernel_table *k = lf_kernels_table();
     lf_dot_fn dot = k->dot[type];
     lf_dot_x4_fn dot_x4 = k->dot_x4[type];
-    lf_dot_x8_fn dot_x8 = k->dot_x8[type];
     const char *wb = w, *xb = xq;
     if (n_batch == 1 && k->decode[type] && k->decode[type](w, w_row_bytes, n_cols, r0, r1, xq, y)) return;
     if (n_batch == 1 && k->dot_rows[type]) { /* decode: row groups share the activation */
@@ -28,25 +28,6 @@ void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_c
     for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
         int64_t t1 = t0 + ROWS_PER_TILE < r1 ? t0 + ROWS_PER_TILE : r1;
         int b = 0;
-        if (dot_x8 && dot_x4) { /* row pairs x four activations, then the x4 kernel for an odd last row */
-            for (; b + 4 <= n_batch; b += 4) {
-                const void *x = xb + (size_t)b * xq_stride;
-                int64_t r = t0;
-                for (; r + 2 <= t1; r += 2) {
-                    float out[8];
-                    dot_x8(wb + (size_t)r * w_row_bytes, w_row_bytes, x, xq_stride, n_cols, out);
-                    for (int j = 0; j < 4; j++) {
-                        y[(size_t)(b + j) * y_stride + (size_t)r] = out[j];
-                        y[(size_t)(b + j) * y_stride + (size_t)r + 1] = out[4 + j];
-                    }
-                }
-                for (; r < t1; r++) {
-                    float out[4];
-                    dot_x4(wb + (size_t)r * w_row_bytes, x, xq_stride, n_cols, out);
-                    for (int j = 0; j < 4; j++) y[(size_t)(b + j) * y_stride + (size_t)r] = out[j];
-                }
-            }
-        }
         if (dot_x4) {
             for (; b + 4 <= n_batch; b += 4) {
                 const void *x = xb + (size_t)b * xq_stride;

@@ -12,7 +12,6 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
     lf_dot_fn dot = k->dot[type];
     lf_dot2_fn dot2 = k->dot2[type];
     lf_dot2_x4_fn dot2_x4 = dot2 ? k->dot2_x4[type] : NULL;
-    lf_dot2_x8_fn dot2_x8 = dot2 ? k->dot2_x8[type] : NULL;
     const char *wb = w, *qb = xq, *rb = xr;
     if (n_batch == 1 && k->decode2[type] && k->decode2[type](w, w_row_bytes, n_cols, r0, r1, xq, xr, y)) return;
     if (n_batch == 1 && k->dot2_rows[type]) { /* decode: row groups share the activations */
@@ -31,25 +30,6 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
     for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
         int64_t t1 = t0 + ROWS_PER_TILE < r1 ? t0 + ROWS_PER_TILE : r1;
         int b = 0;
-        if (dot2_x8 && dot2_x4) { /* row pairs x four activations, then the x4 kernel for an odd last row */
-            for (; b + 4 <= n_batch; b += 4) {
-                size_t off = (size_t)b * xq_stride;
-                int64_t r = t0;
-                for (; r + 2 <= t1; r += 2) {
-                    float out[8];
-                    dot2_x8(wb + (size_t)r * w_row_bytes, w_row_bytes, qb + off, rb + off, xq_stride, n_cols, out);
-                    for (int j = 0; j < 4; j++) {
-                        y[(size_t)(b + j) * y_stride + (size_t)r] = out[j];
-                        y[(size_t)(b + j) * y_stride + (size_t)r + 1] = out[4 + j];
-                    }
-                }
-                for (; r < t1; r++) {
-                    float out[4];
-                    dot2_x4(wb + (size_t)r * w_row_bytes, qb + off, rb + off, xq_stride, n_cols, out);
-                    for (int j = 0; j < 4; j++) y[(size_t)(b + j) * y_stride + (size_t)r] = out[j];
-                }
-            }
-        }
         if (dot2_x4) {
             for (; b + 4 <= n_batch; b += 4) {
                 size_t off = (size_t)b * xq_stride;
