@@ -160,6 +160,27 @@ read -r n r m <<<"$(turn_stats)"
 check "--template: prompt of $n tokens = the custom rendering's" \
     test "${n:-0}" -eq "$("$BIN" tokenize "$MODEL" --parse-special --text "$prompt" | wc -w)"
 
+# BOS: a random-weight model whose tokenizer asks for BOS and that has no chat template.
+# The ChatML fallback is announced once, and the prompt starts with one BOS; a template
+# that writes bos_token itself does not get a second one.
+TINY=$tmp/tiny.gguf
+"${BUILD:-build}/tools/make_synthetic_model" "$TINY" --shape tiny --type Q8_0 >/dev/null 2>&1
+"$BIN" chat "$TINY" --temperature 0 --max-new-tokens 4 --verbose <<<$'hi\nho' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "no template: exit 0 ($rc): $(tail -n 3 "$tmp/err")" test $rc -eq 0
+check "no template: one fallback warning" test "$(grep -c 'warning: .*no chat template' "$tmp/err")" -eq 1
+printf '[{"role": "user", "content": "hi"}]' >"$tmp/msgs.json"
+"$BIN" template "$TINY" --messages "$tmp/msgs.json" --add-generation-prompt >"$tmp/rendered" 2>/dev/null
+prompt=$(cat "$tmp/rendered" && printf x)
+read -r n r m <<<"$(turn_stats | head -n 1)"
+check "no template: prompt $n = ChatML with BOS" \
+    test "${n:-0}" -eq "$("$BIN" tokenize "$TINY" --parse-special --text "${prompt%x}" | wc -w)"
+printf '{{ bos_token }}{%% for m in messages %%}{{ m.content }}{%% endfor %%}' >"$tmp/bos.jinja"
+"$BIN" chat "$TINY" --template "$tmp/bos.jinja" --temperature 0 --max-new-tokens 4 --verbose <<<'hi' >"$tmp/out" 2>"$tmp/err"
+read -r n r m <<<"$(turn_stats)"
+want=$("$BIN" tokenize "$TINY" --parse-special --no-bos --text "<s>hi" | wc -w)
+check "template with bos_token: prompt $n tokens, want $want (one BOS)" test "${n:-0}" -eq "$want"
+
 # (g) Bad options and inputs: a clear error naming the culprit, exit 2 (usage) or 1.
 refuse() { # refuse NAME STATUS NEEDLE ARGS...
     local name=$1 want=$2 needle=$3

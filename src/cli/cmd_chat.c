@@ -15,6 +15,7 @@
 #include "cli/load.h"
 #include "cli/read_file.h"
 #include "cli/run_options.h"
+#include "cli/warnings.h"
 
 #define CHAT_DEFAULT_MAX_NEW 512
 
@@ -247,6 +248,10 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
             return 1;
         }
         s->tmpl[len] = 0; /* cli_read_file leaves room for it */
+        if (strlen(s->tmpl) != len) {
+            fprintf(stderr, "error: --template %s: contains a NUL byte\n", o->template_path);
+            return 1;
+        }
     }
     lf_context_params cp = cli_run_context_params(&o->run);
     lf_model_info info;
@@ -295,10 +300,14 @@ int cmd_chat(int argc, char **argv) {
     chat_options o;
     int status = parse_chat_options(argc, argv, &o);
     if (status >= 0) return status;
+    /* Warnings while loading and rendering the first prompt (a model without a chat
+     * template, say), once: not again at every turn. */
+    cli_show_warnings(true);
     lf_model *model = cli_load_model(o.model, o.run.tokenizer_path);
     if (!model) return 1;
     chat_session s;
     status = open_session(&s, &o, model);
+    cli_show_warnings(false);
     /* From here on Ctrl-C belongs to the conversation; before, it ends the program. */
     if (!status && !chat_interrupt_install()) {
         fprintf(stderr, "error: cannot install the Ctrl-C handler\n");
