@@ -1,4 +1,6 @@
-/* Prompt processing for Q4_0 and Q8_0 weights on AVX2 as a cache-blocked GEMM.
+/* Prompt processing for Q4_0, Q8_0 and Q4_K weights on AVX2 as a cache-blocked GEMM
+ * (a Q4_K super-block is eight 32-weight groups with their own scale and min, each
+ * handled like a Q4_0 block; Q8_K activations split the same way).
  *
  * The activations of the batch are repacked once per call into groups of eight "lanes"
  * (eight int8 activation vectors, or in the activation + residual product four
@@ -40,7 +42,7 @@ enum {
 typedef struct lane_block {
     int8_t q[8][LANES][4];
     float d[LANES];   /* lane scales */
-    float off[LANES]; /* -8 * d * (sum of the lane's q): Q4_0's offset term */
+    float dsum[LANES]; /* d * (sum of the lane's q): Q4_0's offset and Q4_K's min terms */
 } lane_block;
 _Static_assert(sizeof(lane_block) == 320, "lane block is five cache lines");
 
@@ -50,26 +52,40 @@ typedef struct weight_tile {
     _Alignas(32) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
     _Alignas(32) uint8_t a[KC_BLOCKS][TILE_ROWS][32];
     float d[KC_BLOCKS][TILE_ROWS];
+    float m[KC_BLOCKS][TILE_ROWS]; /* Q4_K: -dmin * min of the 32-weight group */
 } weight_tile;
 
 /* Lane l of the call: activation l, or in the residual product activation l/2 (even l)
  * and its residual (odd l). NULL past the end (padding lanes are zero). */
-static const block_q8_0 *lane_src(const void *xq, const void *xr, size_t stride, int n_lanes, int l) {
+static const char *lane_src(const void *xq, const void *xr, size_t stride, int n_lanes, int l) {
     if (l >= n_lanes) return NULL;
-    if (!xr) return (const block_q8_0 *)((const char *)xq + (size_t)l * stride);
-    return (const block_q8_0 *)((const char *)(l & 1 ? xr : xq) + (size_t)(l >> 1) * stride);
+    if (!xr) return (const char *)xq + (size_t)l * stride;
+    return (const char *)(l & 1 ? xr : xq) + (size_t)(l >> 1) * stride;
+}
+
+/* The 32 activation bytes and the scale of 32-element block i of an activation row:
+ * Q8_0 blocks, or the eight 32-byte groups of each Q8_K super-block. */
+static inline LF_AVX2 const int8_t *act_block(const char *row, bool k_quant, int64_t i, float *d) {
+    if (k_quant) {
+        const block_q8_K *x = (const block_q8_K *)row + i / 8;
+        *d = x->d;
+        return x->qs + 32 * (i % 8);
+    }
+    const block_q8_0 *x = (const block_q8_0 *)row + i;
+    *d = f16(x->d);
+    return x->qs;
 }
 
 /* Packs nb blocks of eight lanes into out[0..nb): an 8x8 transpose of 4-byte runs per
- * block, the lane scales and the Q4_0 offset terms. */
-static LF_AVX2 void pack_lanes(const block_q8_0 *const src[LANES], int64_t nb, lane_block *out) {
+ * block, the lane scales and the scaled lane sums. */
+static LF_AVX2 void pack_lanes(const char *const src[LANES], bool k_quant, int64_t nb, lane_block *out) {
     const __m256i ones8 = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < nb; i++) {
         __m256i v[LANES];
-        uint16_t dh[LANES];
+        float dl[LANES];
         for (int l = 0; l < LANES; l++) {
-            v[l] = src[l] ? load256(src[l][i].qs) : _mm256_setzero_si256();
-            dh[l] = src[l] ? src[l][i].d : 0;
+            dl[l] = 0.0f;
+            v[l] = src[l] ? load256(act_block(src[l], k_quant, i, &dl[l])) : _mm256_setzero_si256();
         }
         __m256i t[LANES], u[LANES];
         for (int l = 0; l < LANES; l += 2) {
@@ -92,10 +108,9 @@ static LF_AVX2 void pack_lanes(const block_q8_0 *const src[LANES], int64_t nb, l
             sums = _mm256_add_epi16(sums, _mm256_add_epi16(_mm256_maddubs_epi16(ones8, lo), _mm256_maddubs_epi16(ones8, hi)));
         }
         __m256 s = _mm256_cvtepi32_ps(_mm256_madd_epi16(sums, _mm256_set1_epi16(1)));
-        __m128i h = _mm_loadu_si128((const __m128i *)dh);
-        __m256 d = _mm256_cvtph_ps(h);
+        __m256 d = _mm256_loadu_ps(dl);
         _mm256_store_ps(out[i].d, d);
-        _mm256_store_ps(out[i].off, _mm256_mul_ps(_mm256_mul_ps(d, s), _mm256_set1_ps(-8.0f)));
+        _mm256_store_ps(out[i].dsum, _mm256_mul_ps(d, s));
     }
 }
 
@@ -117,6 +132,20 @@ static inline LF_AVX2 __m256i bcast4(const uint8_t *p) {
                                                  _mm256_add_epi16(Q4_0_RUN(6), Q4_0_RUN(7))));           \
         __m256 p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s, ones)), d, off);              \
         acc = _mm256_fmadd_ps(_mm256_set1_ps(t->d[i][r]), p, acc);                                       \
+    } while (0)
+
+/* Q4_K group (32 nibbles with their own scale and min): the min term through the lane
+ * sums, a second FMA. */
+#define Q4_K_ROW(acc, r)                                                                                 \
+    do {                                                                                                 \
+        const uint8_t *wq = t->q[i][r];                                                                  \
+        __m256i s = _mm256_add_epi16(_mm256_add_epi16(Q4_0_RUN(0), Q4_0_RUN(1)),                         \
+                                     _mm256_add_epi16(Q4_0_RUN(2), Q4_0_RUN(3)));                        \
+        s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(Q4_0_RUN(4), Q4_0_RUN(5)),             \
+                                                 _mm256_add_epi16(Q4_0_RUN(6), Q4_0_RUN(7))));           \
+        __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(s, ones)), d);                     \
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(t->d[i][r]), p, acc);                                       \
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(t->m[i][r]), dsum, acc);                                    \
     } while (0)
 
 /* Q8_0: signed weights, so each run's sign moves onto the activation (|w| x +-x); the
@@ -144,7 +173,8 @@ static inline LF_AVX2 __m256i bcast4(const uint8_t *p) {
         for (int64_t i = 0; i < nb; i++) {                                                               \
             LOAD_RUN(0); LOAD_RUN(1); LOAD_RUN(2); LOAD_RUN(3);                                          \
             LOAD_RUN(4); LOAD_RUN(5); LOAD_RUN(6); LOAD_RUN(7);                                          \
-            __m256 d = _mm256_load_ps(x[i].d), off = _mm256_load_ps(x[i].off);                           \
+            __m256 d = _mm256_load_ps(x[i].d), dsum = _mm256_load_ps(x[i].dsum);                         \
+            __m256 off = _mm256_mul_ps(dsum, _mm256_set1_ps(-8.0f)); /* Q4_0's offset term */          \
             (void)off;                                                                                   \
             ROW(a0, 0);                                                                                  \
             ROW(a1, 1);                                                                                  \
@@ -155,9 +185,11 @@ static inline LF_AVX2 __m256i bcast4(const uint8_t *p) {
     }
 TILE_KERNEL(tile_q4_0, Q4_0_ROW)
 TILE_KERNEL(tile_q8_0, Q8_0_ROW)
+TILE_KERNEL(tile_q4_K, Q4_K_ROW)
 #undef TILE_KERNEL
 #undef LOAD_RUN
 #undef Q4_0_ROW
+#undef Q4_K_ROW
 #undef Q4_0_RUN
 #undef Q8_0_ROW
 #undef Q8_0_RUN
@@ -171,7 +203,7 @@ static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int
             for (int64_t i = 0; i < nb; i++) {
                 memset(t->q[i][j], 0, 32);
                 memset(t->a[i][j], 0, 32);
-                t->d[i][j] = 0.0f;
+                t->d[i][j] = t->m[i][j] = 0.0f;
             }
             continue;
         }
@@ -181,6 +213,19 @@ static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int
             for (int64_t i = 0; i < nb; i++) {
                 _mm256_store_si256((__m256i *)t->q[i][j], legacy_nibbles(b[i].qs));
                 t->d[i][j] = f16(b[i].d);
+            }
+        } else if (type == LF_TYPE_Q4_K) {
+            for (int64_t i = 0; i < nb; i++) { /* group g of super-block g/8; pairs share 32 bytes */
+                int64_t g = b0 + i;
+                const block_q4_K *b = (const block_q4_K *)row + g / 8;
+                int grp = (int)(g % 8);
+                __m256i bytes = load256(b->qs + 32 * (grp / 2));
+                if (grp & 1) bytes = _mm256_srli_epi16(bytes, 4);
+                _mm256_store_si256((__m256i *)t->q[i][j], _mm256_and_si256(bytes, _mm256_set1_epi8(0x0F)));
+                uint8_t sc, mn;
+                k_scale_min(b->scales, grp, &sc, &mn);
+                t->d[i][j] = f16(b->d) * (float)sc;
+                t->m[i][j] = -f16(b->dmin) * (float)mn;
             }
         } else {
             const block_q8_0 *b = (const block_q8_0 *)row + b0;
@@ -249,9 +294,9 @@ static LF_AVX2 bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, i
         return false;
     }
     for (int g = 0; g < groups; g++) {
-        const block_q8_0 *src[LANES];
+        const char *src[LANES];
         for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_lanes, LANES * g + l);
-        pack_lanes(src, nb, lanes + (size_t)g * (size_t)nb);
+        pack_lanes(src, type == LF_TYPE_Q4_K, nb, lanes + (size_t)g * (size_t)nb);
     }
     int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
     kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;
@@ -264,6 +309,7 @@ static LF_AVX2 bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, i
                 __m256 acc[TILE_ROWS];
                 const lane_block *x = lanes + (size_t)g * (size_t)nb + b0;
                 if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
+                else if (type == LF_TYPE_Q4_K) tile_q4_K(tile, x, kb, acc);
                 else tile_q8_0(tile, x, kb, acc);
                 store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
             }
@@ -284,9 +330,15 @@ static bool gemm_q8_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r
     return gemm_legacy(LF_TYPE_Q8_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
 }
 
+static bool gemm_q4_K(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    return gemm_legacy(LF_TYPE_Q4_K, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+}
+
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
     t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
+    t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
     lf_kernels_fill_avx2_gemm_float(t);
 }
 #endif

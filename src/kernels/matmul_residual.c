@@ -25,8 +25,8 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
         }
         return;
     }
-    if (k->gemm[type] && k->gemm[type](w, w_row_bytes, n_cols, r0, r1, xq, xr, xq_stride, n_batch, y, y_stride))
-        return;
+    lf_gemm_fn gemm = n_batch > 1 ? k->gemm[type] : NULL; /* one activation: the decode kernels */
+    if (gemm && gemm(w, w_row_bytes, n_cols, r0, r1, xq, xr, xq_stride, n_batch, y, y_stride)) return;
     for (int64_t t0 = r0; t0 < r1; t0 += ROWS_PER_TILE) {
         int64_t t1 = t0 + ROWS_PER_TILE < r1 ? t0 + ROWS_PER_TILE : r1;
         int b = 0;
