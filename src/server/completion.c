@@ -23,6 +23,12 @@ char *completion_render_chat(const server_state *st, const lf_chat_message *msgs
     return prompt;
 }
 
+static double monotonic_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 /* The prompt's token ids (malloc'd) in *ids; a prompt that leaves no room to generate
  * in the context is refused. A rendered chat that already starts with the BOS text gets
  * no second BOS. */
@@ -85,10 +91,16 @@ static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const resp
     text_buffer texts[REQUEST_MAX_CHOICES] = {0};
     job_progress p = {0};
     bool oom = false, gone = false;
+    /* The socket is checked on a clock: while tokens keep arriving job_next never times
+     * out, and a hang-up must still be seen within CLIENT_CHECK_MS. */
+    double next_check = monotonic_ms() + CLIENT_CHECK_MS;
     while (p.n_finished < n_choices && !gone) {
         job_event *e = job_next(j, CLIENT_CHECK_MS, &p);
         if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
-        else gone = http_client_gone(c);
+        if (!e || monotonic_ms() >= next_check) {
+            gone = http_client_gone(c);
+            next_check = monotonic_ms() + CLIENT_CHECK_MS;
+        }
         free(e);
     }
     if (gone) {
