@@ -20,8 +20,7 @@
  * Every block product is exact in integers and scaled in float as in the scalar
  * reference; only the order of the float additions differs. */
 #if defined(__x86_64__) || defined(__i386__)
-#include "kernels/avx2_internal.h"
-#include "kernels/blocks_internal.h"
+#include "kernels/gemm_lanes_internal.h"
 
 #include <stdlib.h>
 
@@ -63,66 +62,20 @@ static const char *lane_src(const void *xq, const void *xr, size_t stride, int n
     return (const char *)(l & 1 ? xr : xq) + (size_t)(l >> 1) * stride;
 }
 
-/* The 32 activation bytes and the scale of 32-element block i of an activation row:
- * Q8_0 blocks, or the eight 32-byte groups of each Q8_K super-block. */
-static inline LF_AVX2 const int8_t *act_block(const char *row, bool k_quant, int64_t i, float *d) {
-    if (k_quant) {
-        const block_q8_K *x = (const block_q8_K *)row + i / 8;
-        *d = x->d;
-        return x->qs + 32 * (i % 8);
-    }
-    const block_q8_0 *x = (const block_q8_0 *)row + i;
-    *d = f16(x->d);
-    return x->qs;
-}
-
 /* Packs nb blocks of eight lanes into out[0..nb): an 8x8 transpose of 4-byte runs per
  * block, the lane scales and the scaled lane sums. */
 static LF_AVX2 void pack_lanes(const char *const src[LANES], bool k_quant, int64_t nb, lane_block *out) {
-    const __m256i ones8 = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < nb; i++) {
-        __m256i v[LANES];
-        float dl[LANES];
-        for (int l = 0; l < LANES; l++) {
-            dl[l] = 0.0f;
-            v[l] = src[l] ? load256(act_block(src[l], k_quant, i, &dl[l])) : _mm256_setzero_si256();
-        }
-        __m256i t[LANES], u[LANES];
-        for (int l = 0; l < LANES; l += 2) {
-            t[l] = _mm256_unpacklo_epi32(v[l], v[l + 1]);
-            t[l + 1] = _mm256_unpackhi_epi32(v[l], v[l + 1]);
-        }
-        for (int h = 0; h < LANES; h += 4) { /* lanes h..h+3: runs (0|4), (1|5), (2|6), (3|7) */
-            u[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]);
-            u[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
-            u[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]);
-            u[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
-        }
-        __m256i sums = _mm256_setzero_si256();
-        for (int k = 0; k < 4; k++) {
-            __m256i lo = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
-            __m256i hi = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
-            _mm256_store_si256((__m256i *)out[i].q[k], lo);
-            _mm256_store_si256((__m256i *)out[i].q[k + 4], hi);
-            /* per-slot byte sums: |sum of 32 bytes| <= 4096 stays in int16 pairs */
-            sums = _mm256_add_epi16(sums, _mm256_add_epi16(_mm256_maddubs_epi16(ones8, lo), _mm256_maddubs_epi16(ones8, hi)));
-        }
-        __m256 s = _mm256_cvtepi32_ps(_mm256_madd_epi16(sums, _mm256_set1_epi16(1)));
-        __m256 d = _mm256_loadu_ps(dl);
-        _mm256_store_ps(out[i].d, d);
-        _mm256_store_ps(out[i].dsum, _mm256_mul_ps(d, s));
+        __m256i runs[8];
+        __m256 sums = gemm_transpose_runs(src, k_quant, i, runs, out[i].d);
+        for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)out[i].q[k], runs[k]);
+        _mm256_store_ps(out[i].dsum, _mm256_mul_ps(_mm256_load_ps(out[i].d), sums));
     }
-}
-
-static inline LF_AVX2 __m256i bcast4(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return _mm256_set1_epi32(v);
 }
 
 /* Q4_0 row r of the tile against one lane block (runs x0..x7) at tile block i: the
  * eight run products add up in int16 (8 x 2 x 15 x 127 < 2^15). */
-#define Q4_0_RUN(k) _mm256_maddubs_epi16(bcast4(wq + 4 * (k)), x##k)
+#define Q4_0_RUN(k) _mm256_maddubs_epi16(gemm_bcast4(wq + 4 * (k)), x##k)
 #define Q4_0_ROW(acc, r)                                                                                 \
     do {                                                                                                 \
         const uint8_t *wq = t->q[i][r];                                                                  \
@@ -151,7 +104,7 @@ static inline LF_AVX2 __m256i bcast4(const uint8_t *p) {
 /* Q8_0: signed weights, so each run's sign moves onto the activation (|w| x +-x); the
  * products widen to int32 per run. */
 #define Q8_0_RUN(k) \
-    _mm256_madd_epi16(_mm256_maddubs_epi16(bcast4(wa + 4 * (k)), _mm256_sign_epi8(x##k, bcast4(wq + 4 * (k)))), ones)
+    _mm256_madd_epi16(_mm256_maddubs_epi16(gemm_bcast4(wa + 4 * (k)), _mm256_sign_epi8(x##k, gemm_bcast4(wq + 4 * (k)))), ones)
 #define Q8_0_ROW(acc, r)                                                                                 \
     do {                                                                                                 \
         const uint8_t *wq = t->q[i][r], *wa = t->a[i][r];                                                \
@@ -239,46 +192,18 @@ static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int
     }
 }
 
-/* Writes (first chunk) or adds the nr leading rows of v to dst. */
-static inline LF_AVX2 void put_rows(float *dst, __m128 v, int nr, bool add) {
-    if (nr == TILE_ROWS) {
-        _mm_storeu_ps(dst, add ? _mm_add_ps(v, _mm_loadu_ps(dst)) : v);
-        return;
-    }
-    float tmp[4];
-    _mm_storeu_ps(tmp, v);
-    for (int j = 0; j < nr; j++) dst[j] = add ? dst[j] + tmp[j] : tmp[j];
-}
-
 /* Lane results of a tile (slot l of acc[r] = row r, lane l) to y: lanes are activations
  * 8g..8g+7, or in the residual product activations 4g..4g+3 as the sums of lane pairs. */
 static LF_AVX2 void store_tile(const __m256 acc[TILE_ROWS], bool resid, int g, int n_batch, int nr, bool add,
                                float *y, size_t y_stride) {
-    __m256 t0 = _mm256_unpacklo_ps(acc[0], acc[1]), t1 = _mm256_unpackhi_ps(acc[0], acc[1]);
-    __m256 t2 = _mm256_unpacklo_ps(acc[2], acc[3]), t3 = _mm256_unpackhi_ps(acc[2], acc[3]);
-    /* rows 0..3 of lanes (0|4), (1|5), (2|6), (3|7) */
-    __m256 l04 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 l15 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 l26 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 l37 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    __m128 v[LANES];
-    int first, count;
-    if (resid) {
-        __m256 s01 = _mm256_add_ps(l04, l15), s23 = _mm256_add_ps(l26, l37);
-        v[0] = _mm256_castps256_ps128(s01);
-        v[1] = _mm256_castps256_ps128(s23);
-        v[2] = _mm256_extractf128_ps(s01, 1);
-        v[3] = _mm256_extractf128_ps(s23, 1);
-        first = 4 * g, count = 4;
-    } else {
-        const __m256 by_lane[4] = {l04, l15, l26, l37};
-        for (int l = 0; l < 4; l++) {
-            v[l] = _mm256_castps256_ps128(by_lane[l]);
-            v[l + 4] = _mm256_extractf128_ps(by_lane[l], 1);
-        }
-        first = LANES * g, count = LANES;
+    if (!resid) {
+        gemm_store_lanes(acc, LANES * g, n_batch, nr, add, y, y_stride);
+        return;
     }
-    for (int j = 0; j < count && first + j < n_batch; j++) put_rows(y + (size_t)(first + j) * y_stride, v[j], nr, add);
+    __m128 v[LANES];
+    gemm_rows_by_lane(acc, v);
+    for (int j = 0; j < 4 && 4 * g + j < n_batch; j++)
+        gemm_put_rows(y + (size_t)(4 * g + j) * y_stride, _mm_add_ps(v[2 * j], v[2 * j + 1]), nr, add);
 }
 
 static LF_AVX2 bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,

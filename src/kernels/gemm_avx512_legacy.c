@@ -1,0 +1,226 @@
+/* Prompt processing for Q4_0, Q8_0 and Q4_K weights with AVX-512 VNNI: the GEMM of
+ * gemm_avx2_legacy.c with sixteen lanes per group and one vpdpbusd per 4-byte weight run
+ * (64 multiply-adds into int32, no 16-bit intermediate, no widening step).
+ *
+ * vpdpbusd multiplies unsigned by signed bytes, so every weight is made unsigned by an
+ * offset that the lane sums take back: Q4_0 nibbles are q = w + 8, Q8_0 bytes are stored
+ * as w + 128, and a Q4_K group's nibbles are already unsigned with its min term. Row r of
+ * block i then contributes  d_w * d_x * sum(q * x) + m_w * d_x * sum(x)  with
+ * m_w = -8 d_w, -128 d_w or -dmin * min: two FMAs per row and block for sixteen lanes.
+ *
+ * Lanes of a group: sixteen activations, or in the activation + residual product eight
+ * activations (lanes 0..7) and their eight residuals (lanes 8..15), whose halves add up
+ * before the store. A weight tile (four rows x up to KC_BLOCKS blocks) is unpacked once
+ * and meets every lane group; the lane groups of one K chunk stay in L2.
+ *
+ * Every block product is exact in integers and scaled in float as in the scalar
+ * reference; only the order of the float additions differs (and the offset term is a
+ * separate float product). */
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/gemm_lanes_internal.h"
+
+#include <stdlib.h>
+
+#define LF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+enum {
+    LANES = 16,
+    TILE_ROWS = 4,
+    KC_BLOCKS = 64,
+};
+
+#ifndef LANE_PANEL_BYTES
+#define LANE_PANEL_BYTES (768 * 1024)
+#endif
+
+/* One block of a lane group: q[k][lane] = elements 4k..4k+3 of that lane. */
+typedef struct lane_block {
+    int8_t q[8][LANES][4];
+    float d[LANES];
+    float dsum[LANES]; /* d * (sum of the lane's 32 bytes) */
+} lane_block;
+_Static_assert(sizeof(lane_block) == 640, "lane block is ten cache lines");
+
+/* Up to TILE_ROWS rows x KC_BLOCKS blocks of unsigned weight bytes with their scale d
+ * and offset coefficient m (see the top of the file). */
+typedef struct weight_tile {
+    _Alignas(64) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
+    float d[KC_BLOCKS][TILE_ROWS];
+    float m[KC_BLOCKS][TILE_ROWS];
+} weight_tile;
+
+/* Lane l of group g: activation 16g + l, or in the residual product activation 8g + l
+ * (l < 8) and the residual of activation 8g + l - 8 (l >= 8). NULL past the batch. */
+static const char *lane_src(const void *xq, const void *xr, size_t stride, int n_batch, int g, int l) {
+    int a = xr ? 8 * g + (l & 7) : LANES * g + l;
+    if (a >= n_batch) return NULL;
+    return (const char *)(xr && l >= 8 ? xr : xq) + (size_t)a * stride;
+}
+
+static LF_AVX512_VNNI void pack_lanes(const char *const src[LANES], bool k_quant, int64_t nb, lane_block *out) {
+    for (int64_t i = 0; i < nb; i++) {
+        for (int h = 0; h < 2; h++) { /* lanes 8h..8h+7 */
+            __m256i runs[8];
+            __m256 sums = gemm_transpose_runs(src + 8 * h, k_quant, i, runs, out[i].d + 8 * h);
+            for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)out[i].q[k][8 * h], runs[k]);
+            _mm256_store_ps(out[i].dsum + 8 * h, _mm256_mul_ps(_mm256_load_ps(out[i].d + 8 * h), sums));
+        }
+    }
+}
+
+static inline LF_AVX512_VNNI __m512i bcast4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+/* Row r of the tile at block i against the lane block's runs x0..x7: two dpbusd chains
+ * of four runs each, so the four rows keep eight chains in flight. */
+#define RUN(k, s) s = _mm512_dpbusd_epi32(s, bcast4(wq + 4 * (k)), x##k)
+#define ROW(acc, r)                                                                                       \
+    do {                                                                                                  \
+        const uint8_t *wq = t->q[i][r];                                                                   \
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0;                                                     \
+        RUN(0, s0); RUN(1, s0); RUN(2, s0); RUN(3, s0);                                                   \
+        RUN(4, s1); RUN(5, s1); RUN(6, s1); RUN(7, s1);                                                   \
+        __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), d);                       \
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(t->d[i][r]), p, acc);                                        \
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(t->m[i][r]), dsum, acc);                                     \
+    } while (0)
+#define LOAD_RUN(k) __m512i x##k = _mm512_load_si512((const void *)x[i].q[k])
+
+/* TILE_ROWS rows x one lane group over nb blocks; slot l of acc[r] = lane l. */
+static LF_AVX512_VNNI void tile_kernel(const weight_tile *t, const lane_block *x, int64_t nb, __m512 acc[TILE_ROWS]) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < nb; i++) {
+        LOAD_RUN(0); LOAD_RUN(1); LOAD_RUN(2); LOAD_RUN(3);
+        LOAD_RUN(4); LOAD_RUN(5); LOAD_RUN(6); LOAD_RUN(7);
+        __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
+        ROW(a0, 0);
+        ROW(a1, 1);
+        ROW(a2, 2);
+        ROW(a3, 3);
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+#undef LOAD_RUN
+#undef ROW
+#undef RUN
+
+/* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
+ * scales (their products are computed and dropped). */
+static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
+                                     int64_t nb, weight_tile *t) {
+    for (int j = 0; j < TILE_ROWS; j++) {
+        if (j >= nr) {
+            for (int64_t i = 0; i < nb; i++) {
+                memset(t->q[i][j], 0, 32);
+                t->d[i][j] = t->m[i][j] = 0.0f;
+            }
+            continue;
+        }
+        const char *row = w + (size_t)(r + j) * row_bytes;
+        for (int64_t i = 0; i < nb; i++) {
+            __m256i q;
+            if (type == LF_TYPE_Q4_0) {
+                const block_q4_0 *b = (const block_q4_0 *)row + b0 + i;
+                q = legacy_nibbles(b->qs);
+                t->d[i][j] = f16(b->d);
+                t->m[i][j] = -8.0f * t->d[i][j];
+            } else if (type == LF_TYPE_Q4_K) { /* group g of super-block g/8; pairs share 32 bytes */
+                int64_t g = b0 + i;
+                const block_q4_K *b = (const block_q4_K *)row + g / 8;
+                int grp = (int)(g % 8);
+                q = load256(b->qs + 32 * (grp / 2));
+                if (grp & 1) q = _mm256_srli_epi16(q, 4);
+                q = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
+                uint8_t sc, mn;
+                k_scale_min(b->scales, grp, &sc, &mn);
+                t->d[i][j] = f16(b->d) * (float)sc;
+                t->m[i][j] = -f16(b->dmin) * (float)mn;
+            } else {
+                const block_q8_0 *b = (const block_q8_0 *)row + b0 + i;
+                q = _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80)); /* w + 128 */
+                t->d[i][j] = f16(b->d);
+                t->m[i][j] = -128.0f * t->d[i][j];
+            }
+            _mm256_store_si256((__m256i *)t->q[i][j], q);
+        }
+    }
+}
+
+/* Sixteen lane results of a tile to y: two groups of eight activations, or (residual)
+ * eight activations as the sums of the two halves. */
+static LF_AVX512_VNNI void store_tile(const __m512 acc[TILE_ROWS], bool resid, int g, int n_batch, int nr, bool add,
+                                      float *y, size_t y_stride) {
+    __m256 lo[TILE_ROWS], hi[TILE_ROWS];
+    for (int r = 0; r < TILE_ROWS; r++) {
+        lo[r] = _mm512_castps512_ps256(acc[r]);
+        hi[r] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r]), 1));
+        if (resid) lo[r] = _mm256_add_ps(lo[r], hi[r]);
+    }
+    if (resid) {
+        gemm_store_lanes(lo, 8 * g, n_batch, nr, add, y, y_stride);
+        return;
+    }
+    gemm_store_lanes(lo, LANES * g, n_batch, nr, add, y, y_stride);
+    gemm_store_lanes(hi, LANES * g + 8, n_batch, nr, add, y, y_stride);
+}
+
+static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0,
+                                       int64_t r1, const void *xq, const void *xr, size_t stride, int n_batch,
+                                       float *y, size_t y_stride) {
+    int64_t nb = n_cols / QK;
+    int per_group = xr ? LANES / 2 : LANES, groups = (n_batch + per_group - 1) / per_group;
+    lane_block *lanes = aligned_alloc(64, (size_t)groups * (size_t)nb * sizeof(lane_block));
+    weight_tile *tile = aligned_alloc(64, sizeof(weight_tile));
+    if (!lanes || !tile) {
+        free(lanes);
+        free(tile);
+        return false;
+    }
+    for (int g = 0; g < groups; g++) {
+        const char *src[LANES];
+        for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_batch, g, l);
+        pack_lanes(src, type == LF_TYPE_Q4_K, nb, lanes + (size_t)g * (size_t)nb);
+    }
+    int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
+    kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;
+    for (int64_t b0 = 0; b0 < nb; b0 += kc) {
+        int64_t kb = nb - b0 < kc ? nb - b0 : kc;
+        for (int64_t r = r0; r < r1; r += TILE_ROWS) {
+            int nr = r1 - r < TILE_ROWS ? (int)(r1 - r) : TILE_ROWS;
+            pack_tile(type, w, row_bytes, r, nr, b0, kb, tile);
+            for (int g = 0; g < groups; g++) {
+                __m512 acc[TILE_ROWS];
+                tile_kernel(tile, lanes + (size_t)g * (size_t)nb + b0, kb, acc);
+                store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
+            }
+        }
+    }
+    free(lanes);
+    free(tile);
+    return true;
+}
+
+static bool gemm_q4_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    return gemm_legacy(LF_TYPE_Q4_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+}
+
+static bool gemm_q8_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    return gemm_legacy(LF_TYPE_Q8_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+}
+
+static bool gemm_q4_K(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    return gemm_legacy(LF_TYPE_Q4_K, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+}
+
+void lf_kernels_fill_avx512_gemm(lf_kernel_table *t) {
+    t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
+    t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
+    t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
+}
+#endif
