@@ -10,13 +10,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
 
-#include <stdlib.h>
+#include "kernels/gemm_float_internal.h"
 
-enum {
-    TILE_ROWS = 4,
-    TILE_ACTS = 3,
-    KC = 512, /* columns per K chunk */
-};
+enum { TILE_ROWS = GEMM_FLOAT_ROWS, TILE_ACTS = 3, KC = GEMM_FLOAT_KC };
 
 /* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 in tile[j*KC ...]; rows past nr are
  * zero. kc is a multiple of 8 (every weight row length is: see lf_gemm_float). */
@@ -77,48 +73,10 @@ static LF_AVX2 void tile_kernel(const float *tile, const float *const x[TILE_ACT
 }
 #undef ROW_STEP
 
-static LF_AVX2 bool gemm_float(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0,
-                               int64_t r1, const void *xq, const void *xr, size_t stride, int n_batch, float *y,
-                               size_t y_stride) {
-    if (xr || n_cols % 8 != 0) return false; /* float activations have no residual */
-    float *tile = aligned_alloc(32, TILE_ROWS * KC * sizeof(float));
-    if (!tile) return false;
-    for (int64_t c0 = 0; c0 < n_cols; c0 += KC) {
-        int64_t kc = n_cols - c0 < KC ? n_cols - c0 : KC;
-        for (int64_t r = r0; r < r1; r += TILE_ROWS) {
-            int nr = r1 - r < TILE_ROWS ? (int)(r1 - r) : TILE_ROWS;
-            convert_tile(type, w, row_bytes, r, nr, c0, kc, tile);
-            for (int b = 0; b < n_batch; b += TILE_ACTS) {
-                const float *x[TILE_ACTS];
-                for (int a = 0; a < TILE_ACTS; a++) /* past the batch: repeat the first (result dropped) */
-                    x[a] = (const float *)((const char *)xq + (size_t)(b + a < n_batch ? b + a : b) * stride) + c0;
-                float out[TILE_ACTS * TILE_ROWS];
-                tile_kernel(tile, x, kc, out);
-                for (int a = 0; a < TILE_ACTS && b + a < n_batch; a++) {
-                    float *dst = y + (size_t)(b + a) * y_stride + r;
-                    for (int j = 0; j < nr; j++) dst[j] = c0 > 0 ? dst[j] + out[a * TILE_ROWS + j] : out[a * TILE_ROWS + j];
-                }
-            }
-        }
-    }
-    free(tile);
-    return true;
-}
-
-static bool gemm_f16(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_float(LF_TYPE_F16, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
-
-static bool gemm_bf16(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_float(LF_TYPE_BF16, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
-
-static bool gemm_f32(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_float(LF_TYPE_F32, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
+static const gemm_float_kernels kernels = {convert_tile, tile_kernel, TILE_ACTS, 8};
+GEMM_FLOAT_ENTRY(gemm_f16, LF_TYPE_F16, kernels)
+GEMM_FLOAT_ENTRY(gemm_bf16, LF_TYPE_BF16, kernels)
+GEMM_FLOAT_ENTRY(gemm_f32, LF_TYPE_F32, kernels)
 
 void lf_kernels_fill_avx2_gemm_float(lf_kernel_table *t) {
     t->gemm[LF_TYPE_F16] = gemm_f16;

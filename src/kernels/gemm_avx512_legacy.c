@@ -222,5 +222,6 @@ void lf_kernels_fill_avx512_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
     t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
     t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
+    lf_kernels_fill_avx512_gemm_float(t);
 }
 #endif

@@ -83,8 +83,10 @@ void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t);
 /* Prompt GEMMs: legacy quants in gemm_avx2_legacy.c, which also fills the float types
  * from gemm_avx2_float.c. */
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
-/* AVX-512 VNNI prompt GEMMs for Q4_0/Q8_0/Q4_K (gemm_avx512_legacy.c). */
+/* AVX-512 prompt GEMMs: Q4_0/Q8_0/Q4_K with VNNI (gemm_avx512_legacy.c), which also
+ * fills the float types from gemm_avx512_float.c. */
 void lf_kernels_fill_avx512_gemm(lf_kernel_table *t);
+void lf_kernels_fill_avx512_gemm_float(lf_kernel_table *t);
 /* Activation quantization (quantize_act.c, quantize_act_avx2.c) and the float kernels
  * of norms, SwiGLU and softmax (float_ops.c, float_ops_avx2.c). */
 void lf_kernels_fill_scalar_act(lf_kernel_table *t);
