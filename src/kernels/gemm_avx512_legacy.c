@@ -6,11 +6,13 @@
  * offset that the lane sums take back: Q4_0 nibbles are q = w + 8, Q8_0 bytes are stored
  * as w + 128, and a Q4_K group's nibbles are already unsigned with its min term. Row r of
  * block i then contributes  d_w * d_x * sum(q * x) + m_w * d_x * sum(x)  with
- * m_w = -8 d_w, -128 d_w or -dmin * min: two FMAs per row and block for sixteen lanes.
+ * m_w = -8 d_w, -128 d_w or -dmin * min. For Q4_0/Q8_0 the offset is the same for every
+ * row, so it joins the lane scale in one FMA per lane block; Q4_K's per-row min costs a
+ * second FMA per row.
  *
  * Lanes of a group: sixteen activations, or in the activation + residual product eight
  * activations (lanes 0..7) and their eight residuals (lanes 8..15), whose halves add up
- * before the store. A weight tile (four rows x up to KC_BLOCKS blocks) is unpacked once
+ * before the store. A weight tile (eight rows x up to KC_BLOCKS blocks) is unpacked once
  * and meets every lane group; the lane groups of one K chunk stay in L2.
  *
  * Every block product is exact in integers and scaled in float as in the scalar
@@ -25,7 +27,7 @@
 
 enum {
     LANES = 16,
-    TILE_ROWS = 4,
+    TILE_ROWS = 8,
     KC_BLOCKS = 64,
 };
 
@@ -42,7 +44,7 @@ typedef struct lane_block {
 _Static_assert(sizeof(lane_block) == 640, "lane block is ten cache lines");
 
 /* Up to TILE_ROWS rows x KC_BLOCKS blocks of unsigned weight bytes with their scale d
- * and offset coefficient m (see the top of the file). */
+ * and (Q4_K) the min coefficient m = -dmin * min of its group. */
 typedef struct weight_tile {
     _Alignas(64) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
     float d[KC_BLOCKS][TILE_ROWS];
@@ -74,38 +76,51 @@ static inline LF_AVX512_VNNI __m512i bcast4(const uint8_t *p) {
     return _mm512_set1_epi32(v);
 }
 
-/* Row r of the tile at block i against the lane block's runs x0..x7: two dpbusd chains
- * of four runs each, so the four rows keep eight chains in flight. */
-#define RUN(k, s) s = _mm512_dpbusd_epi32(s, bcast4(wq + 4 * (k)), x##k)
-#define ROW(acc, r)                                                                                       \
-    do {                                                                                                  \
-        const uint8_t *wq = t->q[i][r];                                                                   \
-        __m512i s0 = _mm512_setzero_si512(), s1 = s0;                                                     \
-        RUN(0, s0); RUN(1, s0); RUN(2, s0); RUN(3, s0);                                                   \
-        RUN(4, s1); RUN(5, s1); RUN(6, s1); RUN(7, s1);                                                   \
-        __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), d);                       \
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(t->d[i][r]), p, acc);                                        \
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(t->m[i][r]), dsum, acc);                                     \
-    } while (0)
-#define LOAD_RUN(k) __m512i x##k = _mm512_load_si512((const void *)x[i].q[k])
-
-/* TILE_ROWS rows x one lane group over nb blocks; slot l of acc[r] = lane l. */
-static LF_AVX512_VNNI void tile_kernel(const weight_tile *t, const lane_block *x, int64_t nb, __m512 acc[TILE_ROWS]) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+/* TILE_ROWS rows x one lane group over nb blocks; slot l of acc[r] = lane l of row r.
+ * Run by run, one activation vector meets the eight rows' broadcast weight runs, so the
+ * eight int32 chains of a block are independent and every activation byte read from L2
+ * feeds eight rows. Q4_0/Q8_0 fold their fixed offset into one per-lane term,
+ * d * sum(q * x) + off, before the row scale; Q4_K's per-row min takes a second FMA.
+ * Inlined with a constant type, so the loops unroll into registers. */
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void tile_rows(const weight_tile *t, const lane_block *x,
+                                                                           lf_type type, int64_t nb,
+                                                                           __m512 acc[TILE_ROWS]) {
+    const float zero_point = type == LF_TYPE_Q8_0 ? -128.0f : -8.0f;
+#pragma GCC unroll 8
+    for (int r = 0; r < TILE_ROWS; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
-        LOAD_RUN(0); LOAD_RUN(1); LOAD_RUN(2); LOAD_RUN(3);
-        LOAD_RUN(4); LOAD_RUN(5); LOAD_RUN(6); LOAD_RUN(7);
+        __m512i s[TILE_ROWS];
+#pragma GCC unroll 8
+        for (int r = 0; r < TILE_ROWS; r++) s[r] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m512i xv = _mm512_load_si512((const void *)x[i].q[k]);
+#pragma GCC unroll 8
+            for (int r = 0; r < TILE_ROWS; r++) s[r] = _mm512_dpbusd_epi32(s[r], bcast4(t->q[i][r] + 4 * k), xv);
+        }
         __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
-        ROW(a0, 0);
-        ROW(a1, 1);
-        ROW(a2, 2);
-        ROW(a3, 3);
+        __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(zero_point));
+#pragma GCC unroll 8
+        for (int r = 0; r < TILE_ROWS; r++) {
+            __m512 sf = _mm512_cvtepi32_ps(s[r]);
+            if (type == LF_TYPE_Q4_K) {
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(t->d[i][r]), _mm512_mul_ps(sf, d), acc[r]);
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(t->m[i][r]), dsum, acc[r]);
+            } else {
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(t->d[i][r]), _mm512_fmadd_ps(sf, d, off), acc[r]);
+            }
+        }
     }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
-#undef LOAD_RUN
-#undef ROW
-#undef RUN
+
+#define TILE_KERNEL(name, TYPE)                                                                                 \
+    static LF_AVX512_VNNI void name(const weight_tile *t, const lane_block *x, int64_t nb, __m512 acc[TILE_ROWS]) { \
+        tile_rows(t, x, TYPE, nb, acc);                                                                         \
+    }
+TILE_KERNEL(tile_q4_0, LF_TYPE_Q4_0)
+TILE_KERNEL(tile_q8_0, LF_TYPE_Q8_0)
+TILE_KERNEL(tile_q4_K, LF_TYPE_Q4_K)
+#undef TILE_KERNEL
 
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
  * scales (their products are computed and dropped). */
@@ -126,7 +141,6 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
                 const block_q4_0 *b = (const block_q4_0 *)row + b0 + i;
                 q = legacy_nibbles(b->qs);
                 t->d[i][j] = f16(b->d);
-                t->m[i][j] = -8.0f * t->d[i][j];
             } else if (type == LF_TYPE_Q4_K) { /* group g of super-block g/8; pairs share 32 bytes */
                 int64_t g = b0 + i;
                 const block_q4_K *b = (const block_q4_K *)row + g / 8;
@@ -142,29 +156,31 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
                 const block_q8_0 *b = (const block_q8_0 *)row + b0 + i;
                 q = _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80)); /* w + 128 */
                 t->d[i][j] = f16(b->d);
-                t->m[i][j] = -128.0f * t->d[i][j];
             }
             _mm256_store_si256((__m256i *)t->q[i][j], q);
         }
     }
 }
 
-/* Sixteen lane results of a tile to y: two groups of eight activations, or (residual)
- * eight activations as the sums of the two halves. */
+/* Sixteen lane results of a tile to y, four rows at a time: two groups of eight
+ * activations, or (residual) eight activations as the sums of the two halves. */
 static LF_AVX512_VNNI void store_tile(const __m512 acc[TILE_ROWS], bool resid, int g, int n_batch, int nr, bool add,
                                       float *y, size_t y_stride) {
-    __m256 lo[TILE_ROWS], hi[TILE_ROWS];
-    for (int r = 0; r < TILE_ROWS; r++) {
-        lo[r] = _mm512_castps512_ps256(acc[r]);
-        hi[r] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r]), 1));
-        if (resid) lo[r] = _mm256_add_ps(lo[r], hi[r]);
+    for (int q = 0; q < TILE_ROWS && q < nr; q += 4) {
+        __m256 lo[4], hi[4];
+        for (int r = 0; r < 4; r++) {
+            lo[r] = _mm512_castps512_ps256(acc[q + r]);
+            hi[r] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[q + r]), 1));
+            if (resid) lo[r] = _mm256_add_ps(lo[r], hi[r]);
+        }
+        int rows = nr - q < 4 ? nr - q : 4;
+        if (resid) {
+            gemm_store_lanes(lo, 8 * g, n_batch, rows, add, y + q, y_stride);
+            continue;
+        }
+        gemm_store_lanes(lo, LANES * g, n_batch, rows, add, y + q, y_stride);
+        gemm_store_lanes(hi, LANES * g + 8, n_batch, rows, add, y + q, y_stride);
     }
-    if (resid) {
-        gemm_store_lanes(lo, 8 * g, n_batch, nr, add, y, y_stride);
-        return;
-    }
-    gemm_store_lanes(lo, LANES * g, n_batch, nr, add, y, y_stride);
-    gemm_store_lanes(hi, LANES * g + 8, n_batch, nr, add, y, y_stride);
 }
 
 static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0,
@@ -192,8 +208,11 @@ static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_b
             int nr = r1 - r < TILE_ROWS ? (int)(r1 - r) : TILE_ROWS;
             pack_tile(type, w, row_bytes, r, nr, b0, kb, tile);
             for (int g = 0; g < groups; g++) {
+                const lane_block *x = lanes + (size_t)g * (size_t)nb + b0;
                 __m512 acc[TILE_ROWS];
-                tile_kernel(tile, lanes + (size_t)g * (size_t)nb + b0, kb, acc);
+                if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
+                else if (type == LF_TYPE_Q4_K) tile_q4_K(tile, x, kb, acc);
+                else tile_q8_0(tile, x, kb, acc);
                 store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
             }
         }
