@@ -72,6 +72,8 @@ static void init_tables(void) {
     lf_kernels_fill_avx2_gemm(&tables[LF_SIMD_AVX2]);
     tables[LF_SIMD_AVX512] = tables[LF_SIMD_AVX2];
     lf_kernels_fill_avx512(&tables[LF_SIMD_AVX512]);
+    lf_kernels_fill_vnni_rows(&tables[LF_SIMD_AVX512]);
+    lf_kernels_fill_vnni_dot2_rows(&tables[LF_SIMD_AVX512]);
     lf_kernels_fill_avx512_gemm(&tables[LF_SIMD_AVX512]);
 #endif
     use_level(env_cap());

@@ -87,6 +87,10 @@ void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
  * fills the float types from gemm_avx512_float.c. */
 void lf_kernels_fill_avx512_gemm(lf_kernel_table *t);
 void lf_kernels_fill_avx512_gemm_float(lf_kernel_table *t);
+/* The AVX2 decode kernels recompiled with VNNI byte products (dot_vnni_rows.c,
+ * dot2_vnni_rows.c). */
+void lf_kernels_fill_vnni_rows(lf_kernel_table *t);
+void lf_kernels_fill_vnni_dot2_rows(lf_kernel_table *t);
 /* Activation quantization (quantize_act.c, quantize_act_avx2.c) and the float kernels
  * of norms, SwiGLU and softmax (float_ops.c, float_ops_avx2.c). */
 void lf_kernels_fill_scalar_act(lf_kernel_table *t);

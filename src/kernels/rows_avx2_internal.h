@@ -181,8 +181,12 @@ static inline LF_AVX2 __m256 nib_scales(const char *b, size_t rb, nib_layout L, 
 /* Eight int32 sums of u·x over a block pair (lanes 0-3 block i, 4-7 block i+1): the two
  * halves' 16-bit pair sums (each <= 2*15*127) are added before one madd. */
 static inline LF_AVX2 __m256i dot_pair(__m256i ulo, __m256i uhi, __m256i xlo, __m256i xhi) {
+#ifdef LF_VNNI
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ulo, xlo), uhi, xhi);
+#else
     __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(ulo, xlo), _mm256_maddubs_epi16(uhi, xhi));
     return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+#endif
 }
 
 /* Lane k of each 128-bit half of s in all four lanes of that half: row k's scale of
