@@ -64,10 +64,10 @@ static const char *lane_src(const void *xq, const void *xr, size_t stride, int n
 
 /* Packs nb blocks of eight lanes into out[0..nb): an 8x8 transpose of 4-byte runs per
  * block, the lane scales and the scaled lane sums. */
-static LF_AVX2 void pack_lanes(const char *const src[LANES], bool k_quant, int64_t nb, lane_block *out) {
+static LF_AVX2 void pack_lanes(const char *const src[LANES], lf_type act, int64_t nb, lane_block *out) {
     for (int64_t i = 0; i < nb; i++) {
         __m256i runs[8];
-        __m256 sums = gemm_transpose_runs(src, k_quant, i, runs, out[i].d);
+        __m256 sums = gemm_transpose_runs(src, act, i, runs, out[i].d);
         for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)out[i].q[k], runs[k]);
         _mm256_store_ps(out[i].dsum, _mm256_mul_ps(_mm256_load_ps(out[i].d), sums));
     }
@@ -221,7 +221,7 @@ static LF_AVX2 bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, i
     for (int g = 0; g < groups; g++) {
         const char *src[LANES];
         for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_lanes, LANES * g + l);
-        pack_lanes(src, type == LF_TYPE_Q4_K, nb, lanes + (size_t)g * (size_t)nb);
+        pack_lanes(src, lf_act_type(type), nb, lanes + (size_t)g * (size_t)nb);
     }
     int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
     kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;

@@ -1,14 +1,15 @@
-/* Prompt processing for Q4_0, Q8_0 and Q4_K weights with AVX-512 VNNI: the GEMM of
- * gemm_avx2_legacy.c with sixteen lanes per group and one vpdpbusd per 4-byte weight run
- * (64 multiply-adds into int32, no 16-bit intermediate, no widening step).
+/* Prompt processing for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q4_K weights with AVX-512 VNNI:
+ * the GEMM of gemm_avx2_legacy.c with sixteen lanes per group and one vpdpbusd per
+ * 4-byte weight run (64 multiply-adds into int32, no 16-bit intermediate, no widening).
  *
- * vpdpbusd multiplies unsigned by signed bytes, so every weight is made unsigned by an
- * offset that the lane sums take back: Q4_0 nibbles are q = w + 8, Q8_0 bytes are stored
- * as w + 128, and a Q4_K group's nibbles are already unsigned with its min term. Row r of
- * block i then contributes  d_w * d_x * sum(q * x) + m_w * d_x * sum(x)  with
- * m_w = -8 d_w, -128 d_w or -dmin * min. For Q4_0/Q8_0 the offset is the same for every
- * row, so it joins the lane scale in one FMA per lane block; Q4_K's per-row min costs a
- * second FMA per row.
+ * vpdpbusd multiplies unsigned by signed bytes, so every weight is unpacked as an
+ * unsigned byte u: Q4_0/Q5_0 nibbles (and fifth bits) are u = w + 8 / w + 16, Q8_0 bytes
+ * are stored as u = w + 128, and Q4_1/Q5_1/Q4_K quants are unsigned with a minimum. Row r
+ * of block i then contributes
+ *     d_w * (d_x * sum(u * x) - zero * d_x * sum(x))     (Q4_0, Q5_0, Q8_0: zero 8, 16, 128)
+ *     d_w * d_x * sum(u * x) + m_w * d_x * sum(x)        (Q4_1, Q5_1: m; Q4_K: -dmin * min)
+ * The zero-point term is the same for every row, so it joins the lane scale in one FMA
+ * per lane block; a minimum costs a second FMA per row.
  *
  * Lanes of a group: sixteen activations, or in the activation + residual product eight
  * activations (lanes 0..7) and their eight residuals (lanes 8..15), whose halves add up
@@ -44,7 +45,7 @@ typedef struct lane_block {
 _Static_assert(sizeof(lane_block) == 640, "lane block is ten cache lines");
 
 /* Up to TILE_ROWS rows x KC_BLOCKS blocks of unsigned weight bytes with their scale d
- * and (Q4_K) the min coefficient m = -dmin * min of its group. */
+ * and, for types with a minimum, its coefficient m. */
 typedef struct weight_tile {
     _Alignas(64) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
     float d[KC_BLOCKS][TILE_ROWS];
@@ -59,11 +60,11 @@ static const char *lane_src(const void *xq, const void *xr, size_t stride, int n
     return (const char *)(xr && l >= 8 ? xr : xq) + (size_t)a * stride;
 }
 
-static LF_AVX512_VNNI void pack_lanes(const char *const src[LANES], bool k_quant, int64_t nb, lane_block *out) {
+static LF_AVX512_VNNI void pack_lanes(const char *const src[LANES], lf_type act, int64_t nb, lane_block *out) {
     for (int64_t i = 0; i < nb; i++) {
         for (int h = 0; h < 2; h++) { /* lanes 8h..8h+7 */
             __m256i runs[8];
-            __m256 sums = gemm_transpose_runs(src + 8 * h, k_quant, i, runs, out[i].d + 8 * h);
+            __m256 sums = gemm_transpose_runs(src + 8 * h, act, i, runs, out[i].d + 8 * h);
             for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)out[i].q[k][8 * h], runs[k]);
             _mm256_store_ps(out[i].dsum + 8 * h, _mm256_mul_ps(_mm256_load_ps(out[i].d + 8 * h), sums));
         }
@@ -79,13 +80,10 @@ static inline LF_AVX512_VNNI __m512i bcast4(const uint8_t *p) {
 /* TILE_ROWS rows x one lane group over nb blocks; slot l of acc[r] = lane l of row r.
  * Run by run, one activation vector meets the eight rows' broadcast weight runs, so the
  * eight int32 chains of a block are independent and every activation byte read from L2
- * feeds eight rows. Q4_0/Q8_0 fold their fixed offset into one per-lane term,
- * d * sum(q * x) + off, before the row scale; Q4_K's per-row min takes a second FMA.
- * Inlined with a constant type, so the loops unroll into registers. */
+ * feeds eight rows. Inlined with a constant has_min, so the loops unroll into registers. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void tile_rows(const weight_tile *t, const lane_block *x,
-                                                                           lf_type type, int64_t nb,
+                                                                           bool has_min, float zero, int64_t nb,
                                                                            __m512 acc[TILE_ROWS]) {
-    const float zero_point = type == LF_TYPE_Q8_0 ? -128.0f : -8.0f;
 #pragma GCC unroll 8
     for (int r = 0; r < TILE_ROWS; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
@@ -99,11 +97,11 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void tile_rows(const
             for (int r = 0; r < TILE_ROWS; r++) s[r] = _mm512_dpbusd_epi32(s[r], bcast4(t->q[i][r] + 4 * k), xv);
         }
         __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
-        __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(zero_point));
+        __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
 #pragma GCC unroll 8
         for (int r = 0; r < TILE_ROWS; r++) {
             __m512 sf = _mm512_cvtepi32_ps(s[r]);
-            if (type == LF_TYPE_Q4_K) {
+            if (has_min) {
                 acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(t->d[i][r]), _mm512_mul_ps(sf, d), acc[r]);
                 acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(t->m[i][r]), dsum, acc[r]);
             } else {
@@ -113,14 +111,71 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void tile_rows(const
     }
 }
 
-#define TILE_KERNEL(name, TYPE)                                                                                 \
-    static LF_AVX512_VNNI void name(const weight_tile *t, const lane_block *x, int64_t nb, __m512 acc[TILE_ROWS]) { \
-        tile_rows(t, x, TYPE, nb, acc);                                                                         \
+static LF_AVX512_VNNI void tile_zero_point(const weight_tile *t, const lane_block *x, float zero, int64_t nb,
+                                           __m512 acc[TILE_ROWS]) {
+    tile_rows(t, x, false, zero, nb, acc);
+}
+
+static LF_AVX512_VNNI void tile_min(const weight_tile *t, const lane_block *x, int64_t nb, __m512 acc[TILE_ROWS]) {
+    tile_rows(t, x, true, 0.0f, nb, acc);
+}
+
+/* The zero point of weight types without a stored minimum (0: the type has one). */
+static float zero_point(lf_type type) {
+    switch (type) {
+    case LF_TYPE_Q4_0: return 8.0f;
+    case LF_TYPE_Q5_0: return 16.0f;
+    case LF_TYPE_Q8_0: return 128.0f;
+    default: return 0.0f;
     }
-TILE_KERNEL(tile_q4_0, LF_TYPE_Q4_0)
-TILE_KERNEL(tile_q8_0, LF_TYPE_Q8_0)
-TILE_KERNEL(tile_q4_K, LF_TYPE_Q4_K)
-#undef TILE_KERNEL
+}
+
+/* The 32 fifth bits at qh as 0x10 bytes ORed into nibbles u. */
+static inline LF_AVX512_VNNI __m256i with_fifth_bits(__m256i u, const uint8_t qh[4]) {
+    return _mm256_or_si256(u, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
+}
+
+/* Block g of a row as unsigned bytes u with its scale d and (types with a minimum) m. */
+static inline LF_AVX512_VNNI __m256i unpack_block(lf_type type, const char *row, int64_t g, float *d, float *m) {
+    switch (type) {
+    case LF_TYPE_Q4_0: {
+        const block_q4_0 *b = (const block_q4_0 *)row + g;
+        *d = f16(b->d);
+        return legacy_nibbles(b->qs);
+    }
+    case LF_TYPE_Q4_1: {
+        const block_q4_1 *b = (const block_q4_1 *)row + g;
+        *d = f16(b->d), *m = f16(b->m);
+        return legacy_nibbles(b->qs);
+    }
+    case LF_TYPE_Q5_0: {
+        const block_q5_0 *b = (const block_q5_0 *)row + g;
+        *d = f16(b->d);
+        return with_fifth_bits(legacy_nibbles(b->qs), b->qh);
+    }
+    case LF_TYPE_Q5_1: {
+        const block_q5_1 *b = (const block_q5_1 *)row + g;
+        *d = f16(b->d), *m = f16(b->m);
+        return with_fifth_bits(legacy_nibbles(b->qs), b->qh);
+    }
+    case LF_TYPE_Q4_K: { /* group g%8 of super-block g/8; group pairs share 32 bytes */
+        const block_q4_K *b = (const block_q4_K *)row + g / 8;
+        int grp = (int)(g % 8);
+        __m256i q = load256(b->qs + 32 * (grp / 2));
+        if (grp & 1) q = _mm256_srli_epi16(q, 4);
+        uint8_t sc, mn;
+        k_scale_min(b->scales, grp, &sc, &mn);
+        *d = f16(b->d) * (float)sc;
+        *m = -f16(b->dmin) * (float)mn;
+        return _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
+    }
+    default: {
+        const block_q8_0 *b = (const block_q8_0 *)row + g;
+        *d = f16(b->d);
+        return _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80)); /* w + 128 */
+    }
+    }
+}
 
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
  * scales (their products are computed and dropped). */
@@ -135,30 +190,8 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
             continue;
         }
         const char *row = w + (size_t)(r + j) * row_bytes;
-        for (int64_t i = 0; i < nb; i++) {
-            __m256i q;
-            if (type == LF_TYPE_Q4_0) {
-                const block_q4_0 *b = (const block_q4_0 *)row + b0 + i;
-                q = legacy_nibbles(b->qs);
-                t->d[i][j] = f16(b->d);
-            } else if (type == LF_TYPE_Q4_K) { /* group g of super-block g/8; pairs share 32 bytes */
-                int64_t g = b0 + i;
-                const block_q4_K *b = (const block_q4_K *)row + g / 8;
-                int grp = (int)(g % 8);
-                q = load256(b->qs + 32 * (grp / 2));
-                if (grp & 1) q = _mm256_srli_epi16(q, 4);
-                q = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-                uint8_t sc, mn;
-                k_scale_min(b->scales, grp, &sc, &mn);
-                t->d[i][j] = f16(b->d) * (float)sc;
-                t->m[i][j] = -f16(b->dmin) * (float)mn;
-            } else {
-                const block_q8_0 *b = (const block_q8_0 *)row + b0 + i;
-                q = _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80)); /* w + 128 */
-                t->d[i][j] = f16(b->d);
-            }
-            _mm256_store_si256((__m256i *)t->q[i][j], q);
-        }
+        for (int64_t i = 0; i < nb; i++)
+            _mm256_store_si256((__m256i *)t->q[i][j], unpack_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]));
     }
 }
 
@@ -187,6 +220,7 @@ static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_b
                                        int64_t r1, const void *xq, const void *xr, size_t stride, int n_batch,
                                        float *y, size_t y_stride) {
     int64_t nb = n_cols / QK;
+    float zero = zero_point(type);
     int per_group = xr ? LANES / 2 : LANES, groups = (n_batch + per_group - 1) / per_group;
     lane_block *lanes = aligned_alloc(64, (size_t)groups * (size_t)nb * sizeof(lane_block));
     weight_tile *tile = aligned_alloc(64, sizeof(weight_tile));
@@ -198,7 +232,7 @@ static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_b
     for (int g = 0; g < groups; g++) {
         const char *src[LANES];
         for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_batch, g, l);
-        pack_lanes(src, type == LF_TYPE_Q4_K, nb, lanes + (size_t)g * (size_t)nb);
+        pack_lanes(src, lf_act_type(type), nb, lanes + (size_t)g * (size_t)nb);
     }
     int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
     kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;
@@ -210,9 +244,8 @@ static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_b
             for (int g = 0; g < groups; g++) {
                 const lane_block *x = lanes + (size_t)g * (size_t)nb + b0;
                 __m512 acc[TILE_ROWS];
-                if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
-                else if (type == LF_TYPE_Q4_K) tile_q4_K(tile, x, kb, acc);
-                else tile_q8_0(tile, x, kb, acc);
+                if (zero > 0.0f) tile_zero_point(tile, x, zero, kb, acc);
+                else tile_min(tile, x, kb, acc);
                 store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
             }
         }
@@ -222,23 +255,24 @@ static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_b
     return true;
 }
 
-static bool gemm_q4_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_legacy(LF_TYPE_Q4_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
-
-static bool gemm_q8_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_legacy(LF_TYPE_Q8_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
-
-static bool gemm_q4_K(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_legacy(LF_TYPE_Q4_K, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
+#define GEMM_ENTRY(name, TYPE)                                                                              \
+    static bool name(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq, \
+                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {               \
+        return gemm_legacy(TYPE, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);       \
+    }
+GEMM_ENTRY(gemm_q4_0, LF_TYPE_Q4_0)
+GEMM_ENTRY(gemm_q4_1, LF_TYPE_Q4_1)
+GEMM_ENTRY(gemm_q5_0, LF_TYPE_Q5_0)
+GEMM_ENTRY(gemm_q5_1, LF_TYPE_Q5_1)
+GEMM_ENTRY(gemm_q8_0, LF_TYPE_Q8_0)
+GEMM_ENTRY(gemm_q4_K, LF_TYPE_Q4_K)
+#undef GEMM_ENTRY
 
 void lf_kernels_fill_avx512_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
+    t->gemm[LF_TYPE_Q4_1] = gemm_q4_1;
+    t->gemm[LF_TYPE_Q5_0] = gemm_q5_0;
+    t->gemm[LF_TYPE_Q5_1] = gemm_q5_1;
     t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
     t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
     lf_kernels_fill_avx512_gemm_float(t);

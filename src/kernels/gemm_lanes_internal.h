@@ -8,13 +8,18 @@
 
 #include "kernels/avx2_internal.h"
 
-/* The 32 activation bytes and the scale of 32-element block i of an activation row:
- * Q8_0 blocks, or the eight 32-byte groups of each Q8_K super-block. */
-static inline LF_AVX2 const int8_t *gemm_act_block(const char *row, bool k_quant, int64_t i, float *d) {
-    if (k_quant) {
+/* The 32 activation bytes and the scale of 32-element block i of an activation row of
+ * type act: Q8_0 or Q8_1 blocks, or the eight 32-byte groups of each Q8_K super-block. */
+static inline LF_AVX2 const int8_t *gemm_act_block(const char *row, lf_type act, int64_t i, float *d) {
+    if (act == LF_TYPE_Q8_K) {
         const block_q8_K *x = (const block_q8_K *)row + i / 8;
         *d = x->d;
         return x->qs + 32 * (i % 8);
+    }
+    if (act == LF_TYPE_Q8_1) {
+        const block_q8_1 *x = (const block_q8_1 *)row + i;
+        *d = x->d;
+        return x->qs;
     }
     const block_q8_0 *x = (const block_q8_0 *)row + i;
     *d = f16(x->d);
@@ -25,12 +30,12 @@ static inline LF_AVX2 const int8_t *gemm_act_block(const char *row, bool k_quant
  * 4k..4k+3 of lanes 0..7 side by side, so one broadcast 4-byte weight run multiplies all
  * eight lanes and int32 slot l of the product is lane l. scale[l] is lane l's scale;
  * the return value holds the eight lanes' sums of their 32 bytes. */
-static inline LF_AVX2 __m256 gemm_transpose_runs(const char *const src[8], bool k_quant, int64_t i,
+static inline LF_AVX2 __m256 gemm_transpose_runs(const char *const src[8], lf_type act, int64_t i,
                                                  __m256i runs[8], float scale[8]) {
     __m256i v[8], t[8], u[8];
     for (int l = 0; l < 8; l++) {
         scale[l] = 0.0f;
-        v[l] = src[l] ? load256(gemm_act_block(src[l], k_quant, i, &scale[l])) : _mm256_setzero_si256();
+        v[l] = src[l] ? load256(gemm_act_block(src[l], act, i, &scale[l])) : _mm256_setzero_si256();
     }
     for (int l = 0; l < 8; l += 2) {
         t[l] = _mm256_unpacklo_epi32(v[l], v[l + 1]);
