@@ -1,0 +1,64 @@
+#!/bin/bash
+# Issue 3's side-by-side table in one command, on a fresh machine: builds llama-fast and
+# llama.cpp's llama-bench (bench/build-llama-cpp.sh), measures the memory read bandwidth
+# (bench/bandwidth.sh, 8 streams per thread, medians), writes the synthetic models
+# (bench/make-models.sh) and fetches the real SmolLM2, then runs bench/compare.py on every
+# model at 1 and 2 threads, alternating the two programs, in llama-fast's default mode
+# (int8 activations + residual) and with --int8-activations (llama.cpp's precision).
+# Tables (markdown) and every sample (JSON) go to $OUT; the markdown is also printed.
+#
+# usage: bench/run-all.sh [FILTER...]
+#   FILTER  only models whose file name contains one of these (e.g. llama3.2-1b Q4_0)
+# environment: ROUNDS (5), THREADS (1,2), OUT (bench/results/YYYY-MM-DD), MODES
+#              ("default int8"), WAIT_QUIET (20: seconds to wait for quiet CPUs per run)
+# The whole set (7B models included) takes hours on two cores; a filter such as
+# `bench/run-all.sh llama3.2-1b smollm2` takes about half an hour.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+THREADS=${THREADS:-1,2}
+OUT=${OUT:-bench/results/$(date +%Y-%m-%d)}
+MODES=${MODES:-default int8}
+WAIT_QUIET=${WAIT_QUIET:-20}
+PYTHON=${PYTHON:-python3}
+
+make -s build/llama-fast build/tools/make_synthetic_model models/SmolLM2-135M-Instruct.Q4_1.gguf
+bench/build-llama-cpp.sh
+mkdir -p "$OUT"
+
+echo "== memory read bandwidth"
+bench/bandwidth.sh --threads 1,2 --streams 8 --json | tee "$OUT/bandwidth.json"
+bw() { # THREADS -> median GB/s of the last JSON line
+    tail -n 1 "$OUT/bandwidth.json" | "$PYTHON" -c 'import json, sys
+r = [x for x in json.load(sys.stdin)["results"] if x["threads"] == int(sys.argv[1])]
+print(r[0]["median_gbs"])' "$1"
+}
+BW1=$(bw 1)
+BW2=$(bw 2)
+
+echo "== models"
+bench/make-models.sh "$@"
+models=()
+for f in models/SmolLM2-135M-Instruct.Q4_1.gguf models/bench/*.gguf; do
+    name=$(basename "$f")
+    if [ $# -gt 0 ]; then
+        keep=0
+        for filter in "$@"; do [[ $name == *"$filter"* ]] && keep=1; done
+        # the real SmolLM2 goes with the smollm2 shape
+        [[ $name == SmolLM2* ]] && for filter in "$@"; do [[ smollm2-135m == *"$filter"* ]] && keep=1; done
+        [ $keep -eq 1 ] || continue
+    fi
+    models+=("$f")
+done
+
+status=0
+for mode in $MODES; do
+    extra=()
+    [ "$mode" = int8 ] && extra=(--ours-extra-args=--int8-activations)
+    echo "== compare, llama-fast mode: $mode"
+    "$PYTHON" bench/compare.py "${models[@]}" --rounds "$ROUNDS" -t "$THREADS" "${extra[@]}" \
+        --bandwidth-gbps-1 "$BW1" --bandwidth-gbps-2 "$BW2" --wait-quiet "$WAIT_QUIET" \
+        --markdown-out "$OUT/compare-$mode.md" --json-out "$OUT/compare-$mode.json" || status=1
+done
+echo "tables: $OUT/compare-*.md (bandwidth $BW1 / $BW2 GB/s at 1 / 2 threads)"
+exit $status
