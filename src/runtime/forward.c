@@ -2,6 +2,7 @@
  * attention with RoPE and GQA over the KV cache, residual, RMSNorm, SwiGLU, residual) →
  * final norm → logits. Matrix products and attention run on the thread pool. */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -18,23 +19,52 @@ typedef struct matmul_job {
     matmul_item items[LF_MAX_ACT_SLOTS];
     int n_items, n_batch;
     size_t act_stride;
+    atomic_int next_chunk; /* decode: the next DECODE_CHUNK_ROWS rows to take */
 } matmul_job;
 
+/* Decode (one activation) hands out rows in chunks that threads take as they finish, so
+ * a thread slowed by another process on its core does not hold the others at the end of
+ * the product; chunks run across the items of a job (Q, K, V as one list of rows). A
+ * chunk is a multiple of the four-row decode group, and large enough that the decode
+ * kernels' once-per-call activation expansion stays a small part of it. Prompt batches
+ * keep one contiguous row range per thread: their GEMMs pack the whole batch per call. */
+#define DECODE_CHUNK_ROWS 256
+
+static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
+    const lf_weight *w = it->w;
+    if (!it->resid) {
+        lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, job->n_batch,
+                       it->y, (size_t)w->rows);
+        return;
+    }
+    /* y = W · (act + residual): the fused kernels unpack each weight block once for both */
+    lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid, job->act_stride,
+                            job->n_batch, it->y, (size_t)w->rows);
+}
+
 static void matmul_worker(int ti, int nt, void *arg) {
-    const matmul_job *job = arg;
-    for (int i = 0; i < job->n_items; i++) {
-        const matmul_item *it = &job->items[i];
-        const lf_weight *w = it->w;
-        int64_t rows = w->rows, r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
-        if (r1 <= r0) continue;
-        if (!it->resid) {
-            lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, job->n_batch,
-                           it->y, (size_t)rows);
-            continue;
+    matmul_job *job = arg;
+    if (job->n_batch > 1 || nt == 1) {
+        for (int i = 0; i < job->n_items; i++) {
+            int64_t rows = job->items[i].w->rows, r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
+            if (r1 > r0) matmul_range(job, &job->items[i], r0, r1);
         }
-        /* y = W · (act + residual): the fused kernels unpack each weight block once for both */
-        lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid,
-                                job->act_stride, job->n_batch, it->y, (size_t)rows);
+        return;
+    }
+    int item = 0;
+    int64_t item_first_chunk = 0; /* chunks before items[item] */
+    for (;;) {
+        int64_t c = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed);
+        int64_t chunks = 0;
+        while (item < job->n_items &&
+               c >= item_first_chunk + (chunks = (job->items[item].w->rows + DECODE_CHUNK_ROWS - 1) / DECODE_CHUNK_ROWS)) {
+            item_first_chunk += chunks;
+            item++;
+        }
+        if (item == job->n_items) return;
+        int64_t r0 = (c - item_first_chunk) * DECODE_CHUNK_ROWS, r1 = r0 + DECODE_CHUNK_ROWS;
+        if (r1 > job->items[item].w->rows) r1 = job->items[item].w->rows;
+        matmul_range(job, &job->items[item], r0, r1);
     }
 }
 
