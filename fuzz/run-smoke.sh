@@ -114,6 +114,26 @@ tok("spm.json", spm, ["\u2581 H", "l l", "H e", "ll o"], [(0, "<unk>"), (1, "<s>
 tok("metaspace.json", spm, [["\u2581", "H"], ["l", "l"]], [(1, "<s>")], unk_token="<unk>", byte_fallback=True,
     pre={"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False})
 EOF
+# PyTorch checkpoint seeds: a pickle of one tensor as torch.save writes it (protocol 2:
+# _rebuild_tensor_v2 of a persistent-id storage inside an OrderedDict), alone and zipped
+# with its storage member
+mkdir -p "$OUT/seeds/fuzz_torch_pickle" "$OUT/seeds/fuzz_torch_checkpoint"
+python3 - "$OUT/seeds" <<'PYEOF' || echo "warning: no python3; torch targets start unseeded" >&2
+import struct, sys, zipfile
+out = sys.argv[1]
+def s(text):
+    b = text.encode()
+    return b"X" + struct.pack("<I", len(b)) + b
+pid = b"(" + s("storage") + b"ctorch\nFloatStorage\n" + s("0") + s("cpu") + b"K\x04tQ"
+tensor = (b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"K\x00K\x02K\x02\x86K\x02K\x01\x86\x89"
+          b"ccollections\nOrderedDict\n)RtR")
+pkl = b"\x80\x02ccollections\nOrderedDict\n)Rq\x00(" + s("layers.0.w") + tensor + b"q\x01" + s("norm") + b"h\x01u."
+open(f"{out}/fuzz_torch_pickle/state_dict.pkl", "wb").write(pkl)
+with zipfile.ZipFile(f"{out}/fuzz_torch_checkpoint/tiny.pth", "w", zipfile.ZIP_STORED) as z:
+    z.writestr("tiny/data.pkl", pkl)
+    z.writestr("tiny/data/0", struct.pack("<4f", 1, 2, 3, 4))
+    z.writestr("tiny/version", "3\n")
+PYEOF
 seed fuzz_jinja tests/chat_templates/*.jinja
 mkdir -p "$OUT/seeds/fuzz_zip"
 ${PYTHON:-python3} tests/zip_fixtures.py "$OUT/seeds/fuzz_zip" --small || echo "warning: no zip seeds" >&2

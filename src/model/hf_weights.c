@@ -72,31 +72,46 @@ static int convert(struct lf_hf_weights *w, const lf_model_config *c, const safe
     return LF_OK;
 }
 
-static int add_view(lf_model *m, struct lf_hf_weights *w, const char *hf_name, const char *gguf_name, int64_t rows,
-                    int64_t cols, conversion conv, const safetensors_tensor **used, lf_error *err) {
-    const safetensors_tensor *t = safetensors_set_find(&w->set, hf_name);
-    if (!t) return lf_fail(err, LF_ERR_FORMAT, "%s: required tensor '%s' is missing", w->dir, hf_name);
+/* Rows [row0, row0 + rows) of tensor `name` (total_rows x cols; a vector when rows is 0)
+ * as the view gguf_name: a slice of a fused matrix (wqkv) when total_rows > rows. */
+static int add_view_rows(lf_model *m, struct lf_hf_weights *w, const char *name, const char *gguf_name, int64_t row0,
+                         int64_t rows, int64_t total_rows, int64_t cols, conversion conv,
+                         const safetensors_tensor **used, lf_error *err) {
+    const safetensors_tensor *t = safetensors_set_find(&w->set, name);
+    if (!t) return lf_fail(err, LF_ERR_FORMAT, "%s: required tensor '%s' is missing", w->dir, name);
     used[w->n_views] = t;
     bool vector = rows == 0;
-    if (t->n_dims != (vector ? 1 : 2) || t->shape[0] != (vector ? cols : rows) || (!vector && t->shape[1] != cols)) {
+    if (t->n_dims != (vector ? 1 : 2) || t->shape[0] != (vector ? cols : total_rows) || (!vector && t->shape[1] != cols)) {
         char shape[96] = "[", want[48];
         for (int d = 0; d < t->n_dims && strlen(shape) < 60; d++)
             snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", d ? ", " : "", (long long)t->shape[d]);
         if (vector) snprintf(want, sizeof want, "[%lld]", (long long)cols);
-        else snprintf(want, sizeof want, "[%lld, %lld]", (long long)rows, (long long)cols);
-        return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s' has shape %s], config.json implies %s", w->dir, hf_name,
+        else snprintf(want, sizeof want, "[%lld, %lld]", (long long)total_rows, (long long)cols);
+        return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s' has shape %s], the model's config implies %s", w->dir, name,
                        shape, want);
     }
     if (t->type < 0)
         return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: tensor '%s' has dtype %s (F32, F16 and BF16 are supported)", w->dir,
-                       hf_name, t->dtype);
+                       name, t->dtype);
+    safetensors_tensor slice = *t;
+    if (!vector && total_rows != rows) {
+        size_t row_bytes = (size_t)(t->nbytes / (uint64_t)total_rows);
+        slice.data = (const char *)t->data + (size_t)row0 * row_bytes;
+        slice.nbytes = (uint64_t)rows * row_bytes;
+        slice.shape[0] = rows;
+    }
     lf_tensor_view *v = &w->views[w->n_views++];
     snprintf(v->name, sizeof v->name, "%s", gguf_name);
     v->n_dims = vector ? 1 : 2;
     v->ne[0] = cols;
     v->ne[1] = vector ? 1 : rows;
     v->ne[2] = v->ne[3] = 1;
-    return convert(w, &m->cfg, t, conv, v, err);
+    return convert(w, &m->cfg, &slice, conv, v, err);
+}
+
+static int add_view(lf_model *m, struct lf_hf_weights *w, const char *name, const char *gguf_name, int64_t rows,
+                    int64_t cols, conversion conv, const safetensors_tensor **used, lf_error *err) {
+    return add_view_rows(m, w, name, gguf_name, 0, rows, rows, cols, conv, used, err);
 }
 
 /* Tensors the runtime does not use are reported, except RoPE tables older checkpoints
@@ -114,8 +129,58 @@ static void warn_unused(const struct lf_hf_weights *w, const safetensors_tensor 
     if (unused) lf_log(LF_LOG_WARN, "%s: %d tensors are not used, e.g. '%.100s'", w->dir, unused, first);
 }
 
-int hf_weights_map(lf_model *m, struct lf_hf_weights *w, bool tied, lf_error *err) {
+/* The names of one layer's tensors in a checkpoint layout, and whether Q/K rows need
+ * HF's rotate-half order undone. */
+typedef struct layout_names {
+    const char *embed, *norm, *lm_head, *layer_fmt; /* layer_fmt: "%d" then the part */
+    const char *q, *k, *v, *o, *gate, *up, *down, *attn_norm, *ffn_norm, *qkv;
+    conversion q_conv, k_conv;
+} layout_names;
+
+static const layout_names layouts[] = {
+    [CHECKPOINT_HF] = {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.%d.%s.weight",
+                       "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
+                       "mlp.up_proj", "mlp.down_proj", "input_layernorm", "post_attention_layernorm", NULL,
+                       UNPERMUTE_Q, UNPERMUTE_K},
+    [CHECKPOINT_META] = {"tok_embeddings.weight", "norm.weight", "output.weight", "layers.%d.%s.weight",
+                         "attention.wq", "attention.wk", "attention.wv", "attention.wo", "feed_forward.w1",
+                         "feed_forward.w3", "feed_forward.w2", "attention_norm", "ffn_norm", "attention.wqkv",
+                         AS_IS, AS_IS},
+};
+
+/* Q, K and V of layer l: three matrices, or (torchchat / gpt-fast) rows of one fused wqkv. */
+static int add_qkv(lf_model *m, struct lf_hf_weights *w, const layout_names *n, int l, int64_t q_dim, int64_t kv_dim,
+                   const safetensors_tensor **used, lf_error *err) {
     const lf_model_config *c = &m->cfg;
+    char name[128], gguf[64];
+    if (n->qkv) {
+        snprintf(name, sizeof name, n->layer_fmt, l, n->qkv);
+        if (safetensors_set_find(&w->set, name)) {
+            int64_t total = q_dim + 2 * kv_dim;
+            const struct { const char *gguf; int64_t row0, rows; } part[] = {
+                {"attn_q", 0, q_dim}, {"attn_k", q_dim, kv_dim}, {"attn_v", q_dim + kv_dim, kv_dim}};
+            int rc = LF_OK;
+            for (int i = 0; i < 3 && !rc; i++) {
+                snprintf(gguf, sizeof gguf, "blk.%d.%s.weight", l, part[i].gguf);
+                rc = add_view_rows(m, w, name, gguf, part[i].row0, part[i].rows, total, c->dim, AS_IS, used, err);
+            }
+            return rc;
+        }
+    }
+    const struct { const char *part, *gguf; int64_t rows; conversion conv; } t[] = {
+        {n->q, "attn_q", q_dim, n->q_conv}, {n->k, "attn_k", kv_dim, n->k_conv}, {n->v, "attn_v", kv_dim, AS_IS}};
+    int rc = LF_OK;
+    for (int i = 0; i < 3 && !rc; i++) {
+        snprintf(name, sizeof name, n->layer_fmt, l, t[i].part);
+        snprintf(gguf, sizeof gguf, "blk.%d.%s.weight", l, t[i].gguf);
+        rc = add_view(m, w, name, gguf, t[i].rows, c->dim, t[i].conv, used, err);
+    }
+    return rc;
+}
+
+int hf_weights_map(lf_model *m, struct lf_hf_weights *w, bool tied, checkpoint_layout layout, lf_error *err) {
+    const lf_model_config *c = &m->cfg;
+    const layout_names *n = &layouts[layout];
     int64_t q_dim = (int64_t)c->n_heads * c->head_dim, kv_dim = (int64_t)c->n_kv_heads * c->head_dim;
     size_t max_views = 3 + 9 * (size_t)c->n_layers;
     w->views = calloc(max_views, sizeof *w->views);
@@ -124,30 +189,28 @@ int hf_weights_map(lf_model *m, struct lf_hf_weights *w, bool tied, lf_error *er
         free(used);
         return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     }
-    int rc = add_view(m, w, "model.embed_tokens.weight", "token_embd.weight", c->vocab_size, c->dim, AS_IS, used, err);
-    if (!rc) rc = add_view(m, w, "model.norm.weight", "output_norm.weight", 0, c->dim, NORM_F32, used, err);
-    if (!rc && !tied) rc = add_view(m, w, "lm_head.weight", "output.weight", c->vocab_size, c->dim, AS_IS, used, err);
-    char hf[128], gguf[64];
+    int rc = add_view(m, w, n->embed, "token_embd.weight", c->vocab_size, c->dim, AS_IS, used, err);
+    if (!rc) rc = add_view(m, w, n->norm, "output_norm.weight", 0, c->dim, NORM_F32, used, err);
+    if (!rc && !tied) rc = add_view(m, w, n->lm_head, "output.weight", c->vocab_size, c->dim, AS_IS, used, err);
+    char name[128], gguf[64];
     for (int l = 0; l < c->n_layers && !rc; l++) {
-        struct { const char *hf, *gguf; int64_t rows, cols; conversion conv; } t[] = {
-            {"self_attn.q_proj", "attn_q", q_dim, c->dim, UNPERMUTE_Q},
-            {"self_attn.k_proj", "attn_k", kv_dim, c->dim, UNPERMUTE_K},
-            {"self_attn.v_proj", "attn_v", kv_dim, c->dim, AS_IS},
-            {"self_attn.o_proj", "attn_output", c->dim, q_dim, AS_IS},
-            {"mlp.gate_proj", "ffn_gate", c->hidden_dim, c->dim, AS_IS},
-            {"mlp.up_proj", "ffn_up", c->hidden_dim, c->dim, AS_IS},
-            {"mlp.down_proj", "ffn_down", c->dim, c->hidden_dim, AS_IS},
-            {"input_layernorm", "attn_norm", 0, c->dim, NORM_F32},
-            {"post_attention_layernorm", "ffn_norm", 0, c->dim, NORM_F32},
+        rc = add_qkv(m, w, n, l, q_dim, kv_dim, used, err);
+        struct { const char *part, *gguf; int64_t rows, cols; conversion conv; } t[] = {
+            {n->o, "attn_output", c->dim, q_dim, AS_IS},
+            {n->gate, "ffn_gate", c->hidden_dim, c->dim, AS_IS},
+            {n->up, "ffn_up", c->hidden_dim, c->dim, AS_IS},
+            {n->down, "ffn_down", c->dim, c->hidden_dim, AS_IS},
+            {n->attn_norm, "attn_norm", 0, c->dim, NORM_F32},
+            {n->ffn_norm, "ffn_norm", 0, c->dim, NORM_F32},
         };
         for (size_t i = 0; i < sizeof t / sizeof t[0] && !rc; i++) {
-            snprintf(hf, sizeof hf, "model.layers.%d.%s.weight", l, t[i].hf);
+            snprintf(name, sizeof name, n->layer_fmt, l, t[i].part);
             snprintf(gguf, sizeof gguf, "blk.%d.%s.weight", l, t[i].gguf);
-            rc = add_view(m, w, hf, gguf, t[i].rows, t[i].cols, t[i].conv, used, err);
+            rc = add_view(m, w, name, gguf, t[i].rows, t[i].cols, t[i].conv, used, err);
         }
     }
     if (!rc) {
-        if (tied) used[w->n_views] = safetensors_set_find(&w->set, "lm_head.weight"); /* a saved copy */
+        if (tied) used[w->n_views] = safetensors_set_find(&w->set, n->lm_head); /* a saved copy */
         warn_unused(w, used, w->n_views + (tied ? 1 : 0));
         m->tensors = w->views;
         m->n_tensors = w->n_views;

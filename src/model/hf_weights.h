@@ -1,6 +1,6 @@
-/* The weights of a Hugging Face model directory as the binder sees them: safetensors
- * tensors renamed to GGUF names, used in place where their dtype and alignment allow,
- * converted once at load where not. */
+/* The weights of a Hugging Face model directory, or of a PyTorch checkpoint (read into
+ * the same tensor table), as the binder sees them: tensors renamed to GGUF names, used
+ * in place where their dtype and alignment allow, converted once at load where not. */
 #ifndef LF_MODEL_HF_WEIGHTS_H
 #define LF_MODEL_HF_WEIGHTS_H
 
@@ -16,9 +16,15 @@ struct lf_hf_weights {
     int n_owned;
 };
 
-/* Fills m->tensors from w->set for the shapes m->cfg implies; lm_head.weight is used
- * unless tied. Every missing, misshapen or uncomputable tensor is named by its HF name. */
-int hf_weights_map(lf_model *m, struct lf_hf_weights *w, bool tied, lf_error *err);
+/* How a checkpoint names its tensors: Hugging Face (model.layers.N.self_attn.q_proj, Q/K
+ * rows in rotate-half order), or Meta / torchchat / gpt-fast (layers.N.attention.wq or a
+ * fused wqkv, rows already in the adjacent-pair order the runtime uses). */
+typedef enum checkpoint_layout { CHECKPOINT_HF, CHECKPOINT_META } checkpoint_layout;
+
+/* Fills m->tensors from w->set for the shapes m->cfg implies; the output matrix is used
+ * unless tied. Every missing, misshapen or uncomputable tensor is named by its checkpoint
+ * name. */
+int hf_weights_map(lf_model *m, struct lf_hf_weights *w, bool tied, checkpoint_layout layout, lf_error *err);
 void hf_weights_free(struct lf_hf_weights *w);
 
 #endif

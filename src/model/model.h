@@ -62,4 +62,9 @@ int lf_model_load_hf(lf_model *m, const char *path, lf_error *err);
 int lf_model_load_hf_tokenizer(lf_model *m, lf_error *err);
 void lf_model_free_hf(lf_model *m);
 
+/* model_load_torch.c: a PyTorch checkpoint (.pth/.pt, or a directory with params.json and
+ * consolidated.00.pth or model.pth); its weights live in m->hf like a HF directory's. */
+bool lf_model_is_torch_path(const char *path);
+int lf_model_load_torch(lf_model *m, const char *path, lf_error *err);
+
 #endif

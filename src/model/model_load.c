@@ -247,9 +247,10 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     lf_kernels_init();
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    int rc = lf_model_is_hf_path(path) ? lf_model_load_hf(m, path, err)
-             : is_gguf_file(path)      ? load_gguf(m, path, err)
-                                       : load_llama2c(m, path, err);
+    int rc = lf_model_is_torch_path(path) ? lf_model_load_torch(m, path, err)
+             : lf_model_is_hf_path(path)  ? lf_model_load_hf(m, path, err)
+             : is_gguf_file(path)         ? load_gguf(m, path, err)
+                                          : load_llama2c(m, path, err);
     if (!rc) rc = check_config(&m->cfg, path, err);
     if (!rc) {
         m->layers = calloc((size_t)m->cfg.n_layers, sizeof *m->layers);

@@ -93,7 +93,7 @@ int lf_model_load_hf(lf_model *m, const char *path, lf_error *err) {
     int rc = hf_config_load(config_path, &h, err);
     if (rc) return rc;
     fill_config(&m->cfg, &h, w->dir);
-    if ((rc = safetensors_set_open(w->dir, &w->set, err)) || (rc = hf_weights_map(m, w, h.tie_word_embeddings, err)))
+    if ((rc = safetensors_set_open(w->dir, &w->set, err)) || (rc = hf_weights_map(m, w, h.tie_word_embeddings, CHECKPOINT_HF, err)))
         return rc;
     if (h.rope_scaling == HF_ROPE_LLAMA3 &&
         (rc = lf_model_llama3_rope_factors(m, h.rope_factor, h.rope_low_freq_factor, h.rope_high_freq_factor,
