@@ -129,6 +129,12 @@ tensor = (b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"K\x00K\x02K\x02\x86K
           b"ccollections\nOrderedDict\n)RtR")
 pkl = b"\x80\x02ccollections\nOrderedDict\n)Rq\x00(" + s("layers.0.w") + tensor + b"q\x01" + s("norm") + b"h\x01u."
 open(f"{out}/fuzz_torch_pickle/state_dict.pkl", "wb").write(pkl)
+# a tiktoken rank file: the 256 bytes, then a few merged tokens
+import base64, os
+os.makedirs(f"{out}/fuzz_tokenizer_tiktoken", exist_ok=True)
+toks = [bytes([b]) for b in range(256)] + [b"he", b"ll", b"hell", b"hello", b" w", b" wor", b" world", b"12", b"123"]
+open(f"{out}/fuzz_tokenizer_tiktoken/ranks.model", "wb").write(
+    b"".join(base64.b64encode(t) + b" %d\n" % i for i, t in enumerate(toks)))
 with zipfile.ZipFile(f"{out}/fuzz_torch_checkpoint/tiny.pth", "w", zipfile.ZIP_STORED) as z:
     z.writestr("tiny/data.pkl", pkl)
     z.writestr("tiny/data/0", struct.pack("<4f", 1, 2, 3, 4))

@@ -1,5 +1,6 @@
-/* lf_tokenizer_load: tells the three file kinds apart by content. GGUF starts with
- * "GGUF"; a SentencePiece model starts with field 1 (pieces) as bytes, tag 0x0A; anything
+/* lf_tokenizer_load: tells the file kinds apart by content. GGUF starts with "GGUF"; a
+ * tiktoken rank file with a "<base64> <rank>" line; a SentencePiece model starts with
+ * field 1 (pieces) as bytes, tag 0x0A; anything
  * else is read as llama2.c's tokenizer.bin, which is also tried when a 0x0A-led file
  * is not valid protobuf (a tokenizer.bin whose longest token is 10 bytes). */
 #include <string.h>
@@ -30,7 +31,9 @@ int lf_tokenizer_load(const char *path, lf_tokenizer **out, lf_error *err) {
         lf_mapped_file_close(&map);
         return load_gguf(path, out, err);
     }
-    if (map.data[0] == 0x0A) {
+    if (lf_tokenizer_is_tiktoken(map.data, map.size)) {
+        rc = lf_tokenizer_from_tiktoken(map.data, map.size, path, out, err);
+    } else if (map.data[0] == 0x0A) {
         lf_error spm_err = {0};
         rc = lf_tokenizer_from_sentencepiece(map.data, map.size, path, out, &spm_err);
         if (rc == LF_ERR_FORMAT && lf_tokenizer_from_llama2c(map.data, map.size, path, 0, out,

@@ -2,6 +2,7 @@
 #ifndef LF_TOKENIZER_H
 #define LF_TOKENIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,10 @@ int lf_tokenizer_from_sentencepiece(const void *data, size_t size, const char *n
  * model's vocabulary; a shorter file is an error), 0 reads tokens until the end. */
 int lf_tokenizer_from_llama2c(const void *data, size_t size, const char *name,
                               int32_t vocab_size, lf_tokenizer **out, lf_error *err);
+
+/* From a tiktoken rank file (Llama 3's tokenizer.model: "<base64> <rank>" lines), with
+ * Llama 3's pre-tokenizer and Meta's 256 special tokens after the ranks. */
+bool lf_tokenizer_is_tiktoken(const void *data, size_t size);
+int lf_tokenizer_from_tiktoken(const void *data, size_t size, const char *name, lf_tokenizer **out, lf_error *err);
 
 #endif
