@@ -85,11 +85,19 @@ typedef struct lf_model lf_model;
 
 typedef struct lf_model_params {
     const char *tokenizer_path; /* needed for llama2.c .bin models; overrides GGUF vocab */
+    /* PyTorch checkpoints without a params.json beside them: the shape from this JSON file
+     * (params.json's keys), or from torchchat's table of known shapes by name (stories15M,
+     * stories42M, stories110M, 7B, 13B, 70B, CodeLlama-7B, Mistral-7B, Meta-Llama-3-8B,
+     * Meta-Llama-3.1-8B, Meta-Llama-3.2-1B, Meta-Llama-3.2-3B). */
+    const char *params_path;
+    const char *params_table;
 } lf_model_params;
 lf_model_params lf_model_default_params(void);
 
-/* Loads a .gguf or llama2.c .bin model, or a Hugging Face model directory (config.json,
- * safetensors, tokenizer.json; or the path of its config.json). Weights are memory-mapped. */
+/* Loads a .gguf or llama2.c .bin model, a Hugging Face model directory (config.json,
+ * safetensors, tokenizer.json; or the path of its config.json), or a PyTorch checkpoint
+ * (.pth/.pt, or a directory with params.json and consolidated.00.pth or model.pth).
+ * Weights are memory-mapped. */
 int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err);
 void lf_model_free(lf_model *model);
 

@@ -303,7 +303,7 @@ int cmd_chat(int argc, char **argv) {
     /* Warnings while loading and rendering the first prompt (a model without a chat
      * template, say), once: not again at every turn. */
     cli_show_warnings(true);
-    lf_model *model = cli_load_model(o.model, o.run.tokenizer_path);
+    lf_model *model = cli_load_model(o.model, &o.run.source);
     if (!model) return 1;
     chat_session s;
     status = open_session(&s, &o, model);

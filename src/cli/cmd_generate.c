@@ -21,8 +21,7 @@ static void generate_usage(FILE *out) {
             "                          such as <|im_start|> are recognised\n"
             "  --prompt-tokens IDS     prompt as comma-separated token ids instead of text\n"
             "  --no-bos                do not prepend the BOS token\n"
-            "  --tokenizer-path PATH   tokenizer.model / tokenizer.bin / .gguf to use instead of\n"
-            "                          the model's own (needed for llama2.c .bin models)\n"
+            CLI_MODEL_SOURCE_USAGE
             "  --max-new-tokens N      tokens to generate (default 200)\n"
             "  --temperature T         0 = greedy (default 0.8)\n"
             "  --top-k K               sample among the K most likely tokens (default 200, 0 = off)\n"
@@ -37,7 +36,8 @@ static void generate_usage(FILE *out) {
 }
 
 typedef struct generate_options {
-    const char *model, *prompt, *prompt_ids, *tokenizer_path;
+    const char *model, *prompt, *prompt_ids;
+    cli_model_source source;
     bool no_bos, print_ids, int8_activations;
     int max_new, num_samples, threads, max_seq_len;
     lf_sampler_params sampling;
@@ -53,6 +53,9 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         bool ok = true;
+        int src = cli_model_source_option(argc, argv, &i, &o->source);
+        if (src < 0) return 2;
+        if (src) continue;
         if (cli_is_help(a)) {
             generate_usage(stdout);
             return 0;
@@ -62,7 +65,6 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
         else if (!strcmp(a, "--prompt")) o->prompt = v;
         else if (!strcmp(a, "--prompt-tokens")) o->prompt_ids = v;
-        else if (!strcmp(a, "--tokenizer-path")) o->tokenizer_path = v;
         else if (!strcmp(a, "--max-new-tokens")) ok = cli_int(a, v, 0, 1 << 24, &o->max_new);
         else if (!strcmp(a, "--temperature")) ok = cli_float(a, v, 0, 100, &o->sampling.temperature);
         else if (!strcmp(a, "--top-k")) ok = cli_int(a, v, 0, 1 << 24, &o->sampling.top_k);
@@ -171,7 +173,7 @@ int cmd_generate(int argc, char **argv) {
     generate_options o;
     int status = parse_generate_options(argc, argv, &o);
     if (status >= 0) return status;
-    lf_model *model = cli_load_model(o.model, o.tokenizer_path);
+    lf_model *model = cli_load_model(o.model, &o.source);
     if (!model) return 1;
     int32_t *ids = malloc(MAX_PROMPT_IDS * sizeof *ids);
     int n_ids = ids ? prompt_tokens(&o, model, ids, MAX_PROMPT_IDS) : -1;

@@ -9,11 +9,11 @@
 static void info_usage(FILE *out) {
     fprintf(out,
             "usage: llama-fast info MODEL [--tensors] [--tokenizer-path PATH]\n"
+            "                         [--params-path FILE | --params-table NAME]\n"
             "\n"
             "Prints the architecture, hyper-parameters, parameter count, weight types and\n"
             "sizes, tokenizer and chat template of MODEL.\n"
-            "  --tensors               also list every tensor (name, type, shape)\n"
-            "  --tokenizer-path PATH   tokenizer to attach (llama2.c .bin models)\n");
+            "  --tensors               also list every tensor (name, type, shape)\n" CLI_MODEL_SOURCE_USAGE);
 }
 
 static void print_template(const char *tmpl) {
@@ -53,16 +53,18 @@ static void print_tensor_types(const lf_model *model, bool list_all) {
 }
 
 int cmd_info(int argc, char **argv) {
-    const char *model_name = NULL, *tokenizer_path = NULL;
+    const char *model_name = NULL;
+    cli_model_source source = {0};
     bool list_tensors = false;
     for (int i = 1; i < argc; i++) {
+        int src = cli_model_source_option(argc, argv, &i, &source);
+        if (src < 0) return 2;
+        if (src) continue;
         if (cli_is_help(argv[i])) {
             info_usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--tensors")) list_tensors = true;
-        else if (!strcmp(argv[i], "--tokenizer-path")) {
-            if (!(tokenizer_path = cli_value(argc, argv, &i))) return 2;
-        } else if (argv[i][0] == '-' || model_name) {
+        else if (argv[i][0] == '-' || model_name) {
             fprintf(stderr, "error: info: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
         } else model_name = argv[i];
@@ -71,7 +73,7 @@ int cmd_info(int argc, char **argv) {
         info_usage(stderr);
         return 2;
     }
-    lf_model *model = cli_load_model(model_name, tokenizer_path);
+    lf_model *model = cli_load_model(model_name, &source);
     if (!model) return 1;
     lf_model_info in;
     lf_model_get_info(model, &in);

@@ -4,7 +4,26 @@
 
 #include "llamafast.h"
 
-/* Loads MODEL (path or alias); prints the error and returns NULL on failure. */
-lf_model *cli_load_model(const char *name_or_path, const char *tokenizer_path);
+/* Where a model's parts come from besides its own files: --tokenizer-path for llama2.c
+ * models, --params-path / --params-table for PyTorch checkpoints without params.json. */
+typedef struct cli_model_source {
+    const char *tokenizer_path, *params_path, *params_table;
+} cli_model_source;
+
+/* Parses argv[*i] when it is one of those options (advancing *i past its value).
+ * Returns 1 when consumed, 0 when it is not one of them, -1 after printing an error. */
+int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s);
+/* Their help lines. */
+#define CLI_MODEL_SOURCE_USAGE                                                                  \
+    "  --tokenizer-path PATH   tokenizer.model / tokenizer.bin / .gguf to use instead of\n"      \
+    "                          the model's own (needed for llama2.c .bin models)\n"              \
+    "  --params-path FILE      params.json of a PyTorch checkpoint that has none beside it\n"   \
+    "  --params-table NAME     its shape by name instead: stories15M, stories42M,\n"            \
+    "                          stories110M, 7B, 13B, 70B, CodeLlama-7B, Mistral-7B,\n"          \
+    "                          Meta-Llama-3-8B, Meta-Llama-3.1-8B, Meta-Llama-3.2-1B/3B\n"
+
+/* Loads MODEL (path or alias); prints the error and returns NULL on failure. src may be
+ * NULL. */
+lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src);
 
 #endif

@@ -20,7 +20,9 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
         o->int8_activations = true;
         return 1;
     }
-    static const char *const valued[] = {"--tokenizer-path", "--max-new-tokens", "--temperature", "--top-k", "--top-p",
+    int src = cli_model_source_option(argc, argv, i, &o->source);
+    if (src) return src;
+    static const char *const valued[] = {"--max-new-tokens", "--temperature", "--top-k", "--top-p",
                                          "--seed", "-t", "--threads", "--max-seq-len", "-c"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(a, valued[k]);
@@ -28,8 +30,7 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     const char *v = cli_value(argc, argv, i);
     if (!v) return -1;
     bool ok = true;
-    if (!strcmp(a, "--tokenizer-path")) o->tokenizer_path = v;
-    else if (!strcmp(a, "--max-new-tokens")) ok = cli_int(a, v, 0, 1 << 24, &o->max_new_tokens);
+    if (!strcmp(a, "--max-new-tokens")) ok = cli_int(a, v, 0, 1 << 24, &o->max_new_tokens);
     else if (!strcmp(a, "--temperature")) ok = cli_float(a, v, 0, 100, &o->sampling.temperature);
     else if (!strcmp(a, "--top-k")) ok = cli_int(a, v, 0, 1 << 24, &o->sampling.top_k);
     else if (!strcmp(a, "--top-p")) ok = cli_float(a, v, 1e-6, 1, &o->sampling.top_p);
@@ -44,8 +45,7 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
 
 void cli_run_options_usage(FILE *out, int max_new_tokens) {
     fprintf(out,
-            "  --tokenizer-path PATH   tokenizer.model / tokenizer.bin / .gguf to use instead of\n"
-            "                          the model's own (needed for llama2.c .bin models)\n"
+            CLI_MODEL_SOURCE_USAGE
             "  --max-new-tokens N      most tokens to generate (default %d)\n"
             "  --temperature T         0 = greedy (default 0.8)\n"
             "  --top-k K               sample among the K most likely tokens (default 200, 0 = off)\n"

@@ -8,8 +8,10 @@
 
 #include "llamafast.h"
 
+#include "cli/load.h"
+
 typedef struct cli_run_options {
-    const char *tokenizer_path;
+    cli_model_source source;
     int max_new_tokens, threads, max_seq_len;
     bool int8_activations;
     lf_sampler_params sampling;

@@ -65,6 +65,6 @@ void lf_model_free_hf(lf_model *m);
 /* model_load_torch.c: a PyTorch checkpoint (.pth/.pt, or a directory with params.json and
  * consolidated.00.pth or model.pth); its weights live in m->hf like a HF directory's. */
 bool lf_model_is_torch_path(const char *path);
-int lf_model_load_torch(lf_model *m, const char *path, lf_error *err);
+int lf_model_load_torch(lf_model *m, const char *path, const lf_model_params *params, lf_error *err);
 
 #endif

@@ -11,7 +11,7 @@
 #include "tokenizer/tokenizer.h"
 
 lf_model_params lf_model_default_params(void) {
-    lf_model_params p = {.tokenizer_path = NULL};
+    lf_model_params p = {.tokenizer_path = NULL, .params_path = NULL, .params_table = NULL};
     return p;
 }
 
@@ -247,7 +247,7 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     lf_kernels_init();
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    int rc = lf_model_is_torch_path(path) ? lf_model_load_torch(m, path, err)
+    int rc = lf_model_is_torch_path(path) ? lf_model_load_torch(m, path, params, err)
              : lf_model_is_hf_path(path)  ? lf_model_load_hf(m, path, err)
              : is_gguf_file(path)         ? load_gguf(m, path, err)
                                           : load_llama2c(m, path, err);

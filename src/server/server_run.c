@@ -68,7 +68,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
     pthread_sigmask(SIG_BLOCK, &signals, &old);
     signal(SIGPIPE, SIG_IGN);
     int status = 1;
-    lf_model *model = cli_load_model(model_path, opt->tokenizer_path);
+    lf_model *model = cli_load_model(model_path, &(cli_model_source){.tokenizer_path = opt->tokenizer_path});
     scheduler *sched = NULL;
     if (model && !lf_model_tokenizer(model)) {
         fprintf(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", model_path);
