@@ -20,21 +20,14 @@
  * Every block product is exact in integers and scaled in float as in the scalar
  * reference; only the order of the float additions differs. */
 #if defined(__x86_64__) || defined(__i386__)
+#include "kernels/gemm_int8_internal.h"
 #include "kernels/gemm_lanes_internal.h"
-
-#include <stdlib.h>
 
 enum {
     LANES = 8,       /* activation vectors per packed group */
     TILE_ROWS = 4,   /* weight rows per micro-kernel call */
     KC_BLOCKS = 64,  /* most blocks per K chunk */
 };
-
-/* Bytes of lane blocks one K chunk may take: they stay in L2 (1 MiB per core here)
- * beside the weight tile and the outputs. */
-#ifndef LANE_PANEL_BYTES
-#define LANE_PANEL_BYTES (768 * 1024)
-#endif
 
 /* One block of a lane group: q[k][lane] = elements 4k..4k+3 of that lane, so after
  * vpmaddubsw and vpmaddwd int32 slot l holds lane l's sum. */
@@ -150,7 +143,8 @@ TILE_KERNEL(tile_q4_K, Q4_K_ROW)
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
  * scales (their products are computed and dropped). */
 static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
-                              int64_t nb, weight_tile *t) {
+                              int64_t nb, void *tile) {
+    weight_tile *t = tile;
     for (int j = 0; j < TILE_ROWS; j++) {
         if (j >= nr) {
             for (int64_t i = 0; i < nb; i++) {
@@ -206,59 +200,28 @@ static LF_AVX2 void store_tile(const __m256 acc[TILE_ROWS], bool resid, int g, i
         gemm_put_rows(y + (size_t)(4 * g + j) * y_stride, _mm_add_ps(v[2 * j], v[2 * j + 1]), nr, add);
 }
 
-static LF_AVX2 bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
-                                const void *xq, const void *xr, size_t stride, int n_batch, float *y,
-                                size_t y_stride) {
-    int64_t nb = n_cols / QK;
-    int n_lanes = xr ? 2 * n_batch : n_batch, groups = (n_lanes + LANES - 1) / LANES;
-    lane_block *lanes = aligned_alloc(64, (size_t)groups * (size_t)nb * sizeof(lane_block));
-    weight_tile *tile = aligned_alloc(64, sizeof(weight_tile));
-    if (!lanes || !tile) {
-        free(lanes);
-        free(tile);
-        return false;
-    }
-    for (int g = 0; g < groups; g++) {
-        const char *src[LANES];
-        for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_lanes, LANES * g + l);
-        pack_lanes(src, lf_act_type(type), nb, lanes + (size_t)g * (size_t)nb);
-    }
-    int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
-    kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;
-    for (int64_t b0 = 0; b0 < nb; b0 += kc) {
-        int64_t kb = nb - b0 < kc ? nb - b0 : kc;
-        for (int64_t r = r0; r < r1; r += TILE_ROWS) {
-            int nr = r1 - r < TILE_ROWS ? (int)(r1 - r) : TILE_ROWS;
-            pack_tile(type, w, row_bytes, r, nr, b0, kb, tile);
-            for (int g = 0; g < groups; g++) {
-                __m256 acc[TILE_ROWS];
-                const lane_block *x = lanes + (size_t)g * (size_t)nb + b0;
-                if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
-                else if (type == LF_TYPE_Q4_K) tile_q4_K(tile, x, kb, acc);
-                else tile_q8_0(tile, x, kb, acc);
-                store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
-            }
-        }
-    }
-    free(lanes);
-    free(tile);
-    return true;
+static LF_AVX2 void pack_group(lf_type type, const void *xq, const void *xr, size_t stride, int n_batch, int g,
+                               int64_t nb, void *out) {
+    int n_lanes = xr ? 2 * n_batch : n_batch;
+    const char *src[LANES];
+    for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_lanes, LANES * g + l);
+    pack_lanes(src, lf_act_type(type), nb, out);
 }
 
-static bool gemm_q4_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_legacy(LF_TYPE_Q4_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+static LF_AVX2 void run_tile(lf_type type, const void *tile, const void *x, int64_t kb, bool resid, int g, int n_batch,
+                             int nr, bool add, float *y, size_t y_stride) {
+    __m256 acc[TILE_ROWS];
+    if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
+    else if (type == LF_TYPE_Q4_K) tile_q4_K(tile, x, kb, acc);
+    else tile_q8_0(tile, x, kb, acc);
+    store_tile(acc, resid, g, n_batch, nr, add, y, y_stride);
 }
 
-static bool gemm_q8_0(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_legacy(LF_TYPE_Q8_0, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
-
-static bool gemm_q4_K(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                      const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    return gemm_legacy(LF_TYPE_Q4_K, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
-}
+static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
+                                          pack_group, pack_tile, run_tile};
+GEMM_INT8_ENTRY(gemm_q4_0, LF_TYPE_Q4_0, kernels)
+GEMM_INT8_ENTRY(gemm_q8_0, LF_TYPE_Q8_0, kernels)
+GEMM_INT8_ENTRY(gemm_q4_K, LF_TYPE_Q4_K, kernels)
 
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;

@@ -20,9 +20,8 @@
  * reference; only the order of the float additions differs (and the offset term is a
  * separate float product). */
 #if defined(__x86_64__) || defined(__i386__)
+#include "kernels/gemm_int8_internal.h"
 #include "kernels/gemm_lanes_internal.h"
-
-#include <stdlib.h>
 
 #define LF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
@@ -31,10 +30,6 @@ enum {
     TILE_ROWS = 8,
     KC_BLOCKS = 64,
 };
-
-#ifndef LANE_PANEL_BYTES
-#define LANE_PANEL_BYTES (768 * 1024)
-#endif
 
 /* One block of a lane group: q[k][lane] = elements 4k..4k+3 of that lane. */
 typedef struct lane_block {
@@ -180,7 +175,8 @@ static inline LF_AVX512_VNNI __m256i unpack_block(lf_type type, const char *row,
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
  * scales (their products are computed and dropped). */
 static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
-                                     int64_t nb, weight_tile *t) {
+                                     int64_t nb, void *tile) {
+    weight_tile *t = tile;
     for (int j = 0; j < TILE_ROWS; j++) {
         if (j >= nr) {
             for (int64_t i = 0; i < nb; i++) {
@@ -216,57 +212,30 @@ static LF_AVX512_VNNI void store_tile(const __m512 acc[TILE_ROWS], bool resid, i
     }
 }
 
-static LF_AVX512_VNNI bool gemm_legacy(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0,
-                                       int64_t r1, const void *xq, const void *xr, size_t stride, int n_batch,
-                                       float *y, size_t y_stride) {
-    int64_t nb = n_cols / QK;
-    float zero = zero_point(type);
-    int per_group = xr ? LANES / 2 : LANES, groups = (n_batch + per_group - 1) / per_group;
-    lane_block *lanes = aligned_alloc(64, (size_t)groups * (size_t)nb * sizeof(lane_block));
-    weight_tile *tile = aligned_alloc(64, sizeof(weight_tile));
-    if (!lanes || !tile) {
-        free(lanes);
-        free(tile);
-        return false;
-    }
-    for (int g = 0; g < groups; g++) {
-        const char *src[LANES];
-        for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_batch, g, l);
-        pack_lanes(src, lf_act_type(type), nb, lanes + (size_t)g * (size_t)nb);
-    }
-    int64_t kc = LANE_PANEL_BYTES / ((int64_t)groups * (int64_t)sizeof(lane_block));
-    kc = kc < 4 ? 4 : kc > KC_BLOCKS ? KC_BLOCKS : kc;
-    for (int64_t b0 = 0; b0 < nb; b0 += kc) {
-        int64_t kb = nb - b0 < kc ? nb - b0 : kc;
-        for (int64_t r = r0; r < r1; r += TILE_ROWS) {
-            int nr = r1 - r < TILE_ROWS ? (int)(r1 - r) : TILE_ROWS;
-            pack_tile(type, w, row_bytes, r, nr, b0, kb, tile);
-            for (int g = 0; g < groups; g++) {
-                const lane_block *x = lanes + (size_t)g * (size_t)nb + b0;
-                __m512 acc[TILE_ROWS];
-                if (zero > 0.0f) tile_zero_point(tile, x, zero, kb, acc);
-                else tile_min(tile, x, kb, acc);
-                store_tile(acc, xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);
-            }
-        }
-    }
-    free(lanes);
-    free(tile);
-    return true;
+static LF_AVX512_VNNI void pack_group(lf_type type, const void *xq, const void *xr, size_t stride, int n_batch,
+                                      int g, int64_t nb, void *out) {
+    const char *src[LANES];
+    for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_batch, g, l);
+    pack_lanes(src, lf_act_type(type), nb, out);
 }
 
-#define GEMM_ENTRY(name, TYPE)                                                                              \
-    static bool name(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq, \
-                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {               \
-        return gemm_legacy(TYPE, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);       \
-    }
-GEMM_ENTRY(gemm_q4_0, LF_TYPE_Q4_0)
-GEMM_ENTRY(gemm_q4_1, LF_TYPE_Q4_1)
-GEMM_ENTRY(gemm_q5_0, LF_TYPE_Q5_0)
-GEMM_ENTRY(gemm_q5_1, LF_TYPE_Q5_1)
-GEMM_ENTRY(gemm_q8_0, LF_TYPE_Q8_0)
-GEMM_ENTRY(gemm_q4_K, LF_TYPE_Q4_K)
-#undef GEMM_ENTRY
+static LF_AVX512_VNNI void run_tile(lf_type type, const void *tile, const void *x, int64_t kb, bool resid, int g,
+                                    int n_batch, int nr, bool add, float *y, size_t y_stride) {
+    __m512 acc[TILE_ROWS];
+    float zero = zero_point(type);
+    if (zero > 0.0f) tile_zero_point(tile, x, zero, kb, acc);
+    else tile_min(tile, x, kb, acc);
+    store_tile(acc, resid, g, n_batch, nr, add, y, y_stride);
+}
+
+static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
+                                          pack_group, pack_tile, run_tile};
+GEMM_INT8_ENTRY(gemm_q4_0, LF_TYPE_Q4_0, kernels)
+GEMM_INT8_ENTRY(gemm_q4_1, LF_TYPE_Q4_1, kernels)
+GEMM_INT8_ENTRY(gemm_q5_0, LF_TYPE_Q5_0, kernels)
+GEMM_INT8_ENTRY(gemm_q5_1, LF_TYPE_Q5_1, kernels)
+GEMM_INT8_ENTRY(gemm_q8_0, LF_TYPE_Q8_0, kernels)
+GEMM_INT8_ENTRY(gemm_q4_K, LF_TYPE_Q4_K, kernels)
 
 void lf_kernels_fill_avx512_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
