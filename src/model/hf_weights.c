@@ -87,8 +87,8 @@ static int add_view_rows(lf_model *m, struct lf_hf_weights *w, const char *name,
             snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", d ? ", " : "", (long long)t->shape[d]);
         if (vector) snprintf(want, sizeof want, "[%lld]", (long long)cols);
         else snprintf(want, sizeof want, "[%lld, %lld]", (long long)total_rows, (long long)cols);
-        return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s' has shape %s], the model's config implies %s", w->dir, name,
-                       shape, want);
+        return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s' has shape %s], %s implies %s", w->dir, name, shape,
+                       w->config_name, want);
     }
     if (t->type < 0)
         return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: tensor '%s' has dtype %s (F32, F16 and BF16 are supported)", w->dir,

@@ -9,6 +9,7 @@
 
 struct lf_hf_weights {
     char *dir;
+    const char *config_name; /* what gives the shapes, for messages: "config.json", "params.json" */
     safetensors_set set;
     lf_tensor_view *views;
     int n_views;

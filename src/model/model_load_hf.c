@@ -86,6 +86,7 @@ int lf_model_load_hf(lf_model *m, const char *path, lf_error *err) {
         return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     }
     m->hf = w;
+    w->config_name = "config.json";
     char config_path[4096];
     if (snprintf(config_path, sizeof config_path, "%s/config.json", w->dir) >= (int)sizeof config_path)
         return lf_fail(err, LF_ERR_ARG, "%s: path too long", path);

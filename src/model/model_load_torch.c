@@ -162,6 +162,7 @@ int lf_model_load_torch(lf_model *m, const char *path, const lf_model_params *pa
         return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     }
     m->hf = w;
+    w->config_name = params && (params->params_path || params->params_table) ? "the given params" : "params.json";
     snprintf(source, sizeof source, "%s/consolidated.01.pth", dir);
     if (access(source, F_OK) == 0)
         return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: checkpoints split over several consolidated.NN.pth files (model "
