@@ -220,7 +220,7 @@ static int op_reduce(unpickler *u) {
     int args = pop(u), fn = pop(u);
     if (fn < 0 || args < 0 || u->vals[fn].kind != V_GLOBAL || u->vals[args].kind != V_TUPLE)
         return fail(u, "REDUCE needs a known callable and an argument tuple");
-    const pvalue *a = &u->vals[args];
+    const pvalue a_copy = u->vals[args], *a = &a_copy; /* new_value may move u->vals */
     switch ((callable)u->vals[fn].i) {
     case C_ORDERED_DICT:
         if (a->n) return fail(u, "OrderedDict called with arguments");
@@ -250,7 +250,8 @@ static int op_reduce(unpickler *u) {
 /* BINPERSID: ('storage', storage class, key, location, numel) names a zip member. */
 static int op_persistent_id(unpickler *u) {
     int pid = pop(u);
-    const pvalue *t = pid >= 0 ? &u->vals[pid] : NULL;
+    pvalue t_copy = pid >= 0 ? u->vals[pid] : (pvalue){0}; /* new_value may move u->vals */
+    const pvalue *t = pid >= 0 ? &t_copy : NULL;
     if (!t || t->kind != V_TUPLE || t->n != 5 || u->vals[t->items[0]].kind != V_STR ||
         strcmp(u->vals[t->items[0]].s, "storage") || u->vals[t->items[1]].kind != V_GLOBAL ||
         u->vals[t->items[1]].i != C_STORAGE_TYPE || u->vals[t->items[2]].kind != V_STR ||
