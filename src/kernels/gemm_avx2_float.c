@@ -15,7 +15,7 @@
 enum { TILE_ROWS = GEMM_FLOAT_ROWS, TILE_ACTS = 3, KC = GEMM_FLOAT_KC };
 
 /* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 in tile[j*KC ...]; rows past nr are
- * zero. kc is a multiple of 8 (every weight row length is: see lf_gemm_float). */
+ * zero. kc is a multiple of 8 (gemm_float_run refuses other column counts). */
 static LF_AVX2 void convert_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t c0,
                                  int64_t kc, float *tile) {
     for (int j = 0; j < TILE_ROWS; j++) {

@@ -22,6 +22,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/gemm_int8_internal.h"
 #include "kernels/gemm_lanes_internal.h"
+#include "kernels/unpack_avx2_internal.h"
 
 #define LF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
@@ -125,11 +126,6 @@ static float zero_point(lf_type type) {
     }
 }
 
-/* The 32 fifth bits at qh as 0x10 bytes ORed into nibbles u. */
-static inline LF_AVX512_VNNI __m256i with_fifth_bits(__m256i u, const uint8_t qh[4]) {
-    return _mm256_or_si256(u, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
-}
-
 /* Block g of a row as unsigned bytes u with its scale d and (types with a minimum) m. */
 static inline LF_AVX512_VNNI __m256i unpack_block(lf_type type, const char *row, int64_t g, float *d, float *m) {
     switch (type) {
@@ -146,12 +142,12 @@ static inline LF_AVX512_VNNI __m256i unpack_block(lf_type type, const char *row,
     case LF_TYPE_Q5_0: {
         const block_q5_0 *b = (const block_q5_0 *)row + g;
         *d = f16(b->d);
-        return with_fifth_bits(legacy_nibbles(b->qs), b->qh);
+        return q5_unsigned_quants(b->qs, b->qh);
     }
     case LF_TYPE_Q5_1: {
         const block_q5_1 *b = (const block_q5_1 *)row + g;
         *d = f16(b->d), *m = f16(b->m);
-        return with_fifth_bits(legacy_nibbles(b->qs), b->qh);
+        return q5_1_quants(b);
     }
     case LF_TYPE_Q4_K: { /* group g%8 of super-block g/8; group pairs share 32 bytes */
         const block_q4_K *b = (const block_q4_K *)row + g / 8;

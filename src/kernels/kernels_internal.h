@@ -83,8 +83,8 @@ void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t);
 /* Prompt GEMMs: legacy quants in gemm_avx2_legacy.c, which also fills the float types
  * from gemm_avx2_float.c. */
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
-/* AVX-512 prompt GEMMs: Q4_0/Q8_0/Q4_K with VNNI (gemm_avx512_legacy.c), which also
- * fills the float types from gemm_avx512_float.c. */
+/* AVX-512 prompt GEMMs: Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K with VNNI (gemm_avx512_legacy.c),
+ * which also fills the float types from gemm_avx512_float.c. */
 void lf_kernels_fill_avx512_gemm(lf_kernel_table *t);
 void lf_kernels_fill_avx512_gemm_float(lf_kernel_table *t);
 /* The AVX2 decode kernels recompiled with VNNI byte products (dot_vnni_rows.c,

@@ -32,11 +32,13 @@ static inline LF_AVX2 __m256i q5_0_quants(const block_q5_0 *b) {
     return _mm256_or_si256(legacy_nibbles(b->qs), high);
 }
 
-/* Q5_1: nibble | bit<<4, unsigned. */
-static inline LF_AVX2 __m256i q5_1_quants(const block_q5_1 *b) {
-    __m256i high = _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(legacy_nibbles(b->qs), high);
+/* The 32 quants of a Q5 block unsigned: nibble | bit<<4 (Q5_1's; Q5_0's are these - 16). */
+static inline LF_AVX2 __m256i q5_unsigned_quants(const uint8_t qs[16], const uint8_t qh[4]) {
+    __m256i high = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(legacy_nibbles(qs), high);
 }
+
+static inline LF_AVX2 __m256i q5_1_quants(const block_q5_1 *b) { return q5_unsigned_quants(b->qs, b->qh); }
 
 /* Lane 0 = scale d, lane 1 = min m of a Q5_1 block (as q4_1_dm). */
 static inline LF_AVX2 __m128 q5_1_dm(const block_q5_1 *b) {
