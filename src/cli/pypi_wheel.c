@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/model_store.h"
+#include "core/base64.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "core/sha256.h"
@@ -77,19 +78,10 @@ static void record_digest(const char *record, size_t len, const zip_entry *membe
         if (!eol) eol = record + len;
         size_t n = member->name_len;
         if ((size_t)(eol - line) > n + 8 && !memcmp(line, member->name, n) && !memcmp(line + n, ",sha256=", 8)) {
-            static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            unsigned char digest[33];
-            const char *p = line + n + 8;
-            uint32_t acc = 0;
-            int bits = 0, out = 0;
-            for (; p < eol && *p != ',' && out < 33; p++) {
-                const char *c = memchr(alphabet, *p, 64);
-                if (!c) return;
-                acc = acc << 6 | (uint32_t)(c - alphabet);
-                bits += 6;
-                if (bits >= 8) digest[out++] = (unsigned char)(acc >> (bits -= 8));
-            }
-            if (out == 32) lf_sha256_hex(digest, hex);
+            const char *p = line + n + 8, *comma = memchr(p, ',', (size_t)(eol - p));
+            unsigned char digest[32];
+            if (lf_base64_decode(p, (size_t)((comma ? comma : eol) - p), LF_BASE64_URLSAFE, digest, sizeof digest) == 32)
+                lf_sha256_hex(digest, hex);
             return;
         }
         line = eol + 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/error.h"
 #include "tokenizer/tokenizer_internal.h"
 #include "tokenizer/unicode_internal.h"
@@ -17,36 +18,10 @@
 #define MAX_TOKEN_BYTES 128
 #define N_SPECIAL 256
 
-static int base64_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decodes s[0, n) (padded base64) into out; returns the byte count or -1. */
-static int base64_decode(const char *s, size_t n, unsigned char *out, size_t cap) {
-    if (n == 0 || n % 4) return -1;
-    size_t len = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        for (int k = 0; k < 4; k++) v[k] = s[i + k] == '=' && i + 4 == n && k >= 2 ? -2 : base64_value((unsigned char)s[i + k]);
-        if (v[0] < 0 || v[1] < 0 || v[2] == -1 || v[3] == -1 || (v[2] == -2 && v[3] != -2)) return -1;
-        unsigned bits = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)(v[2] < 0 ? 0 : v[2]) << 6 |
-                        (unsigned)(v[3] < 0 ? 0 : v[3]);
-        int bytes = v[2] < 0 ? 1 : v[3] < 0 ? 2 : 3;
-        if (len + (size_t)bytes > cap) return -1;
-        for (int k = 0; k < bytes; k++) out[len++] = (unsigned char)(bits >> (16 - 8 * k));
-    }
-    return (int)len;
-}
-
 bool lf_tokenizer_is_tiktoken(const void *data, size_t size) {
     const char *p = data, *end = p + size;
     const char *q = p;
-    while (q < end && base64_value((unsigned char)*q) >= 0) q++;
+    while (q < end && lf_base64_value((unsigned char)*q, LF_BASE64_STANDARD) >= 0) q++;
     while (q < end && *q == '=') q++;
     if (q == p || q >= end || *q != ' ') return false;
     const char *digits = ++q;
@@ -102,11 +77,14 @@ static int add_pieces(lf_tokenizer *t, const rank_line *lines, int32_t n, const 
     unsigned char raw[MAX_TOKEN_BYTES];
     char piece[4 * MAX_TOKEN_BYTES];
     for (int32_t id = 0; id < n; id++) {
-        int len = base64_decode(lines[id].b64, lines[id].b64_len, raw, sizeof raw);
+        /* the file's tokens are padded to groups of four */
+        long len = lines[id].b64_len % 4 ? -1
+                                          : lf_base64_decode(lines[id].b64, lines[id].b64_len, LF_BASE64_STANDARD, raw,
+                                                             sizeof raw);
         if (len <= 0)
             return lf_fail(err, LF_ERR_FORMAT, "%s: rank %d: bad base64, or a token over %d bytes", name, id,
                            MAX_TOKEN_BYTES);
-        int rc = tokenizer_add_piece(t, piece, byte_level_piece(raw, len, piece), 0.0f, TOKEN_NORMAL, name, err);
+        int rc = tokenizer_add_piece(t, piece, byte_level_piece(raw, (int)len, piece), 0.0f, TOKEN_NORMAL, name, err);
         if (rc) return rc;
     }
     /* Meta's special tokens (Llama 3.1 names; Llama 3.0 calls some of them reserved) */
