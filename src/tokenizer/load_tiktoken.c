@@ -103,21 +103,29 @@ static int add_pieces(lf_tokenizer *t, const rank_line *lines, int32_t n, const 
     return LF_OK;
 }
 
-/* Every split (a, b) of every token ab into two tokens merges with rank(ab). */
-static int add_merges(lf_tokenizer *t, int32_t n, const char *name, lf_error *err) {
-    uint32_t expected = 0;
-    for (int32_t id = 0; id < n; id++) expected += piece_len(t, id) > 1 ? 2 : 0;
-    if (merge_map_init(&t->merges, expected ? expected : 1))
-        return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory for the merges", name);
-    for (int32_t id = 0; id < n; id++) {
-        const char *s = piece_text(t, id);
-        uint32_t len = piece_len(t, id);
-        for (uint32_t k = 1; k < len; k++) {
-            if (((unsigned char)s[k] & 0xC0) == 0x80) continue; /* inside a UTF-8 character */
-            int32_t a = piece_map_find(t, s, k), b = piece_map_find(t, s + k, len - k);
-            if (a >= 0 && b >= 0) merge_map_add(&t->merges, a, b, id, id);
-        }
+/* The number of splits of token id into two tokens a, b; with add, each becomes the merge
+ * (a, b) -> id ranked id. */
+static uint32_t for_each_split(lf_tokenizer *t, int32_t id, bool add) {
+    const char *s = piece_text(t, id);
+    uint32_t len = piece_len(t, id), found = 0;
+    for (uint32_t k = 1; k < len; k++) {
+        if (((unsigned char)s[k] & 0xC0) == 0x80) continue; /* inside a UTF-8 character */
+        int32_t a = piece_map_find(t, s, k), b = piece_map_find(t, s + k, len - k);
+        if (a < 0 || b < 0) continue;
+        found++;
+        if (add) merge_map_add(&t->merges, a, b, id, id);
     }
+    return found;
+}
+
+/* Every split (a, b) of every token ab into two tokens merges with rank(ab). The splits
+ * are counted first: the merge map holds only as many merges as it was sized for. */
+static int add_merges(lf_tokenizer *t, int32_t n, const char *name, lf_error *err) {
+    uint64_t splits = 0;
+    for (int32_t id = 0; id < n; id++) splits += for_each_split(t, id, false);
+    if (splits > UINT32_MAX / 4 || merge_map_init(&t->merges, (uint32_t)splits))
+        return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory for %llu merges", name, (unsigned long long)splits);
+    for (int32_t id = 0; id < n; id++) for_each_split(t, id, true);
     return LF_OK;
 }
 
