@@ -219,9 +219,9 @@ static LF_AVX2 void run_tile(lf_type type, const void *tile, const void *x, int6
 
 static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
                                           pack_group, pack_tile, run_tile};
-GEMM_INT8_ENTRY(gemm_q4_0, LF_TYPE_Q4_0, kernels)
-GEMM_INT8_ENTRY(gemm_q8_0, LF_TYPE_Q8_0, kernels)
-GEMM_INT8_ENTRY(gemm_q4_K, LF_TYPE_Q4_K, kernels)
+LF_GEMM_ENTRY(gemm_q4_0, gemm_int8_run, LF_TYPE_Q4_0, kernels)
+LF_GEMM_ENTRY(gemm_q8_0, gemm_int8_run, LF_TYPE_Q8_0, kernels)
+LF_GEMM_ENTRY(gemm_q4_K, gemm_int8_run, LF_TYPE_Q4_K, kernels)
 
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;

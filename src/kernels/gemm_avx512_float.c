@@ -92,9 +92,9 @@ static LF_AVX512F void tile_kernel(const float *tile, const float *const x[TILE_
 #undef ACT_STEP
 
 static const gemm_float_kernels kernels = {convert_tile, tile_kernel, TILE_ACTS, 1};
-GEMM_FLOAT_ENTRY(gemm_f16, LF_TYPE_F16, kernels)
-GEMM_FLOAT_ENTRY(gemm_bf16, LF_TYPE_BF16, kernels)
-GEMM_FLOAT_ENTRY(gemm_f32, LF_TYPE_F32, kernels)
+LF_GEMM_ENTRY(gemm_f16, gemm_float_run, LF_TYPE_F16, kernels)
+LF_GEMM_ENTRY(gemm_bf16, gemm_float_run, LF_TYPE_BF16, kernels)
+LF_GEMM_ENTRY(gemm_f32, gemm_float_run, LF_TYPE_F32, kernels)
 
 void lf_kernels_fill_avx512_gemm_float(lf_kernel_table *t) {
     t->gemm[LF_TYPE_F16] = gemm_f16;

@@ -64,11 +64,4 @@ static inline bool gemm_int8_run(const gemm_int8_kernels *k, lf_type type, const
     return true;
 }
 
-/* The lf_gemm_fn of one weight type over a level's kernels. */
-#define GEMM_INT8_ENTRY(name, TYPE, kernels)                                                                \
-    static bool name(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq, \
-                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {               \
-        return gemm_int8_run(&kernels, TYPE, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride); \
-    }
-
 #endif

@@ -48,6 +48,14 @@ typedef bool (*lf_decode2_fn)(const void *w, size_t row_bytes, int64_t n, int64_
 typedef bool (*lf_gemm_fn)(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
                            const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride);
 
+/* The lf_gemm_fn `name` of one weight type: a blocking driver (gemm_int8_run,
+ * gemm_float_run) over a SIMD level's kernels. */
+#define LF_GEMM_ENTRY(name, driver, TYPE, kernels)                                                          \
+    static bool name(const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1, const void *xq, \
+                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {               \
+        return driver(&kernels, TYPE, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);  \
+    }
+
 /* Activation quantization of nb blocks of the activation type the table slot names
  * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
 typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
