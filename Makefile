@@ -6,7 +6,7 @@ SAN ?=
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc -pthread $(OPT) $(SAN) $(CFLAGS)
 LDLIBS_ALL = -pthread -lz -ljansson -lm $(LDLIBS)
 # The program (not the library) also links JSON, HTTP server, line-editing and HTTP client libraries.
-CLI_LDLIBS = -ljansson -lmicrohttpd -ledit -lcurl
+CLI_LDLIBS = -ljansson -ledit -lcurl
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
                              src/kernels/*.c src/runtime/*.c src/chat/*.c))

@@ -55,6 +55,7 @@ def raw(method, path, body=None, headers=None, url=URL, auth=True, timeout=60 * 
         h.setdefault("Authorization", f"Bearer {KEY}")
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
+    if body is not None:
         h.setdefault("Content-Type", "application/json")
     conn = http.client.HTTPConnection(*host_port(url), timeout=timeout)
     try:
@@ -302,7 +303,7 @@ check("disconnect frees the slot", freed, f"not idle {time.monotonic() - t0:.1f}
 # the same for a client that waits for a whole (non-streamed) answer and hangs up
 sock = socket.create_connection(host_port(URL))
 body = json.dumps({"prompt": "1, 2, 3, 4, 5, 6, 7, 8,", "temperature": 0, "max_tokens": 900}).encode()
-sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
+sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY.encode() +
              b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 end = time.monotonic() + 10 * SLOW
 while health().get("slots_processing") != 1 and time.monotonic() < end:
@@ -407,7 +408,7 @@ def oversized(chunked):
     """Sends a body over the limit (1 MiB): declared up front, or chunked without a length."""
     s = socket.create_connection(host_port(URL), timeout=30 * SLOW)
     try:
-        head = f"POST {CHAT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+        head = f"POST {CHAT} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
         if chunked:
             s.sendall((head + "Transfer-Encoding: chunked\r\n\r\n").encode())
             piece = b"x" * 65536

@@ -70,7 +70,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/models")
 
 msgs='[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi there!"}]'
 printf '%s' "$msgs" >"$tmp/messages.json"
-curl -s -H "Authorization: Bearer $KEY" "$URL/apply-template" -d "{\"messages\": $msgs}" >"$tmp/template.json"
+curl -s -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" "$URL/apply-template" -d "{\"messages\": $msgs}" >"$tmp/template.json"
 got=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["prompt"], end="")' "$tmp/template.json")
 if "$BIN" template --help >/dev/null 2>&1; then
     want=$("$BIN" template "$MODEL" --messages "$tmp/messages.json" --add-generation-prompt)
@@ -95,7 +95,7 @@ kill -0 "$SERVER" 2>/dev/null && ok || bad "server died: $(tail -n 20 "$tmp/serv
 kill -0 "$SMALL" 2>/dev/null && ok || bad "small server died: $(tail -n 20 "$tmp/small.log")"
 
 # SIGTERM in the middle of a stream: the stream ends, the server exits 0.
-curl -sN "$URL_SMALL/v1/completions" -d '{"prompt":"1, 2, 3,","max_tokens":900,"temperature":0,"stream":true}' \
+curl -sN "$URL_SMALL/v1/completions" -H "Content-Type: application/json" -d '{"prompt":"1, 2, 3,","max_tokens":900,"temperature":0,"stream":true}' \
     >"$tmp/stream.out" 2>&1 &
 curl_pid=$!
 for _ in $(seq $((100 * SLOW))); do grep -q '"text"' "$tmp/stream.out" && break; sleep 0.1; done

@@ -11,7 +11,9 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
         return 1;
     }
     static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
-                                             "--max-body", "--tokenizer-path", "-t", "--threads"};
+                                             "--max-body", "--tokenizer-path", "-t", "--threads", "--timeout",
+                                             "--max-connections", "--max-connections-per-client",
+                                             "--allowed-hosts", "--cors-origin"};
     size_t k = 0, n = sizeof with_value / sizeof with_value[0];
     while (k < n && strcmp(a, with_value[k])) k++;
     if (k == n) return 0;
@@ -28,6 +30,11 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
         ok = cli_int(a, v, 1024, 1 << 30, &max_body);
         o->max_body = (size_t)max_body;
     } else if (!strcmp(a, "--tokenizer-path")) o->tokenizer_path = v;
+    else if (!strcmp(a, "--timeout")) ok = cli_int(a, v, 1, 3600, &o->timeout_s);
+    else if (!strcmp(a, "--max-connections")) ok = cli_int(a, v, 1, 1 << 16, &o->max_connections);
+    else if (!strcmp(a, "--max-connections-per-client")) ok = cli_int(a, v, 1, 1 << 16, &o->max_per_client);
+    else if (!strcmp(a, "--allowed-hosts")) o->allowed_hosts = v;
+    else if (!strcmp(a, "--cors-origin")) o->cors_origins = v;
     else ok = cli_int(a, v, 1, 512, &o->n_threads); /* -t, --threads */
     return ok ? 1 : -1;
 }
@@ -43,6 +50,18 @@ void cli_server_options_usage(FILE *out) {
             "  --max-seq-len N         KV cache length of each slot (default: model context,\n"
             "                          at most 4096)\n"
             "  --max-body BYTES        largest request body (default 1048576)\n"
+            "  --timeout SECONDS       a request (head and body) must arrive within this time\n"
+            "                          of its first byte; idle connections close after it;\n"
+            "                          a client that reads nothing for it is dropped (default 30)\n"
+            "  --max-connections N     connections in all (default 1024); when full, the\n"
+            "                          longest-idle one is closed for a new one\n"
+            "  --max-connections-per-client N\n"
+            "                          connections per client address (default 128)\n"
+            "  --allowed-hosts NAMES   comma-separated Host names served besides localhost,\n"
+            "                          127.0.0.1 and [::1]; beyond loopback, the only ones\n"
+            "                          served (default there: any)\n"
+            "  --cors-origin ORIGINS   comma-separated origins (e.g. http://localhost:3000, or\n"
+            "                          *) whose web pages may call the API (default: none)\n"
             "  --tokenizer-path PATH   tokenizer for llama2.c .bin models\n"
             "  -t, --threads N         threads (default: physical cores)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n");

@@ -85,8 +85,8 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
 }
 
 /* Waits for every choice, then answers with the whole completion. A client that hangs
- * up meanwhile cancels the job (MHD_NO then closes the connection). */
-static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const response_meta *meta, int n_choices,
+ * up meanwhile cancels the job (-1 then closes the connection). */
+static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_choices,
                                     int prompt_tokens) {
     text_buffer texts[REQUEST_MAX_CHOICES] = {0};
     job_progress p = {0};
@@ -98,7 +98,7 @@ static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const resp
         job_event *e = job_next(j, CLIENT_CHECK_MS, &p);
         if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
         if (!e || monotonic_ms() >= next_check) {
-            gone = http_client_gone(c);
+            gone = http_conn_client_gone(c);
             next_check = monotonic_ms() + CLIENT_CHECK_MS;
         }
         free(e);
@@ -106,7 +106,8 @@ static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const resp
     if (gone) {
         job_cancel(j);
         for (int i = 0; i < n_choices; i++) text_free(&texts[i]);
-        return MHD_NO;
+        c->must_close = true;
+        return -1;
     }
     const char *strings[REQUEST_MAX_CHOICES];
     response_usage usage = {prompt_tokens, 0};
@@ -117,29 +118,28 @@ static enum MHD_Result answer_whole(struct MHD_Connection *c, job *j, const resp
         if (p.finish[i] == FINISH_ERROR) api_fail(&err, 500, NULL, NULL, "generation failed: %s", p.error);
     }
     if (oom) api_fail(&err, 500, NULL, NULL, "out of memory");
-    enum MHD_Result rc = err.status ? http_send_error(c, &err)
-                                    : http_send_json(c, MHD_HTTP_OK, response_final(meta, strings, p.finish, n_choices, usage));
+    int rc = err.status ? http_send_error(c, &err, NULL)
+                        : http_send_json(c, 200, response_final(meta, strings, p.finish, n_choices, usage));
     for (int i = 0; i < n_choices; i++) text_free(&texts[i]);
     return rc;
 }
 
-enum MHD_Result completion_handle(server_state *st, struct MHD_Connection *c, const char *body, size_t len,
-                                  bool chat) {
+int completion_handle(server_state *st, http_conn *c, const char *body, size_t len, bool chat) {
     completion_request r;
     api_error e = {0};
-    if (request_parse(body, len, chat, &r, &e)) return http_send_error(c, &e);
+    if (request_parse(body, len, chat, &r, &e)) return http_send_error(c, &e, NULL);
     job *j = job_create(&r);
     int prompt_tokens = 0;
     if (!j) api_fail(&e, 500, NULL, NULL, "out of memory");
     if (!j || submit(st, &r, j, &prompt_tokens, &e)) {
         job_release(j);
         request_free(&r);
-        return http_send_error(c, &e);
+        return http_send_error(c, &e, NULL);
     }
     response_meta meta = {.chat = chat, .created = time(NULL), .model = r.model ? r.model : st->model_id};
     server_new_id(st, chat ? "chatcmpl" : "cmpl", meta.id, sizeof meta.id);
     int n_choices = (chat ? 1 : r.n_prompts) * r.n;
-    enum MHD_Result rc;
+    int rc;
     if (r.stream) {
         rc = stream_start(c, j, &meta, n_choices, prompt_tokens, r.include_usage);
     } else {

@@ -3,13 +3,13 @@
 #ifndef LF_SERVER_COMPLETION_H
 #define LF_SERVER_COMPLETION_H
 
-#include <microhttpd.h>
 #include <stdbool.h>
 
+#include "server/http_conn.h"
 #include "server/server_state.h"
 
-enum MHD_Result completion_handle(server_state *st, struct MHD_Connection *c, const char *body, size_t len,
-                                  bool chat);
+/* Returns 0, or -1 when the client went away or cannot be written to. */
+int completion_handle(server_state *st, http_conn *c, const char *body, size_t len, bool chat);
 
 /* The prompt the model sees for messages (generation prompt added); NULL with e set
  * when the template fails. Free with free(). */

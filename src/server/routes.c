@@ -8,7 +8,7 @@
 #include "server/web_assets.h"
 
 
-typedef enum MHD_Result (*route_fn)(server_state *st, struct MHD_Connection *c, const char *body, size_t len);
+typedef int (*route_fn)(server_state *st, http_conn *c, const char *body, size_t len);
 
 typedef struct route {
     const char *method, *path;
@@ -17,49 +17,49 @@ typedef struct route {
 } route;
 
 /* {"status": "ok"} with the slots' load, as llama.cpp's server reports it. */
-static enum MHD_Result health(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
+static int health(server_state *st, http_conn *c, const char *body, size_t len) {
     (void)body, (void)len;
     int busy, waiting;
     scheduler_load(st->sched, &busy, &waiting);
-    return http_send_json(c, MHD_HTTP_OK,
+    return http_send_json(c, 200,
                           json_pack("{s:s, s:i, s:i, s:i}", "status", "ok", "slots_idle",
                                     scheduler_slot_count(st->sched) - busy, "slots_processing", busy,
                                     "choices_waiting", waiting));
 }
 
-static enum MHD_Result models(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
+static int models(server_state *st, http_conn *c, const char *body, size_t len) {
     (void)body, (void)len;
-    return http_send_json(c, MHD_HTTP_OK,
+    return http_send_json(c, 200,
                           json_pack("{s:s, s:[{s:s, s:s, s:I, s:s}]}", "object", "list", "data", "id", st->model_id,
                                     "object", "model", "created", (json_int_t)st->started, "owned_by", "llama-fast"));
 }
 
 /* {"messages": [...]} -> {"prompt": "..."}: exactly what the model would be fed. */
-static enum MHD_Result apply_template(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
+static int apply_template(server_state *st, http_conn *c, const char *body, size_t len) {
     completion_request r;
     api_error e = {0};
-    if (request_parse(body, len, true, &r, &e)) return http_send_error(c, &e);
+    if (request_parse(body, len, true, &r, &e)) return http_send_error(c, &e, NULL);
     char *prompt = completion_render_chat(st, r.messages, r.n_messages, &e);
     request_free(&r);
-    if (!prompt) return http_send_error(c, &e);
-    enum MHD_Result rc = http_send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "prompt", prompt));
+    if (!prompt) return http_send_error(c, &e, NULL);
+    int rc = http_send_json(c, 200, json_pack("{s:s}", "prompt", prompt));
     free(prompt);
     return rc;
 }
 
-static enum MHD_Result chat_completions(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
+static int chat_completions(server_state *st, http_conn *c, const char *body, size_t len) {
     return completion_handle(st, c, body, len, true);
 }
 
-static enum MHD_Result completions(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
+static int completions(server_state *st, http_conn *c, const char *body, size_t len) {
     return completion_handle(st, c, body, len, false);
 }
 
-static enum MHD_Result index_page(server_state *st, struct MHD_Connection *c, const char *body, size_t len) {
+static int index_page(server_state *st, http_conn *c, const char *body, size_t len) {
     (void)st, (void)body, (void)len;
     size_t n = 0;
     const char *page = web_asset_index_html(&n);
-    return http_send(c, MHD_HTTP_OK, "text/html; charset=utf-8", page, n);
+    return http_send(c, 200, "text/html; charset=utf-8", page, n);
 }
 
 static const route routes[] = {
@@ -72,43 +72,57 @@ static const route routes[] = {
     {"GET", "/index.html", index_page, true},
 };
 
-/* Compares in time independent of where the strings differ. */
-static bool same_secret(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = la != lb;
-    for (size_t i = 0; i < la; i++) diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-    return diff == 0 && lb;
+/* The path of a request target, without its query. */
+static void target_path(const char *target, char *out, size_t cap) {
+    size_t n = strcspn(target, "?#");
+    if (n >= cap) n = cap - 1;
+    memcpy(out, target, n);
+    out[n] = 0;
 }
 
-static bool authorized(const server_state *st, struct MHD_Connection *c) {
-    if (!st->api_key) return true;
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    return auth && !strncmp(auth, "Bearer ", 7) && same_secret(auth + 7, st->api_key);
-}
-
-enum MHD_Result routes_dispatch(server_state *st, struct MHD_Connection *c, const char *url, const char *method,
-                                const char *body, size_t len) {
+/* Finds the route; 0, or -1 with 404 / 405 (and the Allow line) in e. */
+static const route *find_route(const char *method, const char *path, api_error *e, char *allow, size_t cap) {
     const route *path_match = NULL;
-    api_error e;
-    /* HEAD is GET without the body, which MHD drops */
+    /* HEAD is GET without the body */
     const char *as = !strcmp(method, "HEAD") ? "GET" : method;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(url, routes[i].path)) continue;
+        if (strcmp(path, routes[i].path)) continue;
         path_match = &routes[i];
-        if (!strcmp(as, routes[i].method)) {
-            if (!routes[i].open && !authorized(st, c)) {
-                api_fail(&e, 401, NULL, "invalid_api_key", "missing or wrong API key (send 'Authorization: Bearer KEY')");
-                return http_send_error(c, &e);
-            }
-            return routes[i].fn(st, c, body, len);
-        }
+        if (!strcmp(as, routes[i].method)) return &routes[i];
     }
     if (!path_match) {
-        api_fail(&e, 404, NULL, "not_found", "no route %s %s", method, url);
-        return http_send_error(c, &e);
+        api_fail(e, 404, NULL, "not_found", "no route %s %.300s", method, path);
+        return NULL;
     }
-    api_fail(&e, 405, NULL, "method_not_allowed", "%s needs %s, not %s", url, path_match->method, method);
-    struct MHD_Response *r = http_error_response(&e);
-    if (r) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, path_match->method);
-    return http_queue(c, 405, r);
+    api_fail(e, 405, NULL, "method_not_allowed", "%s needs %s, not %.40s", path, path_match->method, method);
+    snprintf(allow, cap, "Allow: %s\r\n", path_match->method);
+    return NULL;
+}
+
+void routes_handle(void *user, http_conn *c) {
+    server_state *st = user;
+    const char *method = c->head->method;
+    char path[512], allow[64] = "";
+    target_path(c->head->target, path, sizeof path);
+    api_error e = {0};
+    if (access_check_request(&st->access, c, &e)) {
+        http_send_error(c, &e, NULL);
+        return;
+    }
+    if (!strcmp(method, "OPTIONS")) {
+        if (access_preflight(&st->access, c, &e)) http_send_error(c, &e, NULL);
+        return;
+    }
+    const route *r = find_route(method, path, &e, allow, sizeof allow);
+    if (!r) {
+        http_send_error(c, &e, allow[0] ? allow : NULL);
+        return;
+    }
+    if ((!r->open && access_check_key(&st->access, c, &e)) || (!strcmp(r->method, "POST") && access_check_json(c, &e))) {
+        http_send_error(c, &e, NULL);
+        return;
+    }
+    size_t len = 0;
+    const char *body = http_conn_body(c, &len);
+    r->fn(st, c, body, len);
 }

@@ -16,6 +16,11 @@ typedef struct lf_server_options {
     bool int8_activations;
     const char *tokenizer_path; /* for llama2.c .bin models */
     size_t max_body;            /* larger request bodies get 413 (default 1 MiB) */
+    int timeout_s;              /* to send a whole request; idle keep-alive (default 30) */
+    int max_connections;        /* in all (default 1024) */
+    int max_per_client;         /* per client address (default 128) */
+    const char *allowed_hosts;  /* comma-separated Host names served besides loopback ones */
+    const char *cors_origins;   /* comma-separated origins whose pages may call the API */
     /* Called once the server listens, with its URL (e.g. to open a browser). */
     void (*on_listening)(const char *url, void *user);
     void *user;

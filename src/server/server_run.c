@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "cli/load.h"
-#include "server/http.h"
+#include "server/http_server.h"
+#include "server/routes.h"
 #include "server/server_state.h"
 
 /* How long open connections may take to finish at shutdown. */
@@ -18,7 +19,8 @@
 
 lf_server_options lf_server_default_options(void) {
     return (lf_server_options){.host = "127.0.0.1", .port = 8080, .n_slots = 4, .queue_size = 64,
-                               .max_body = 1 << 20};
+                               .max_body = 1 << 20, .timeout_s = 30, .max_connections = 1024,
+                               .max_per_client = 128};
 }
 
 void server_new_id(server_state *st, const char *prefix, char *out, size_t cap) {
@@ -36,26 +38,41 @@ static const char *model_id(const char *path) {
 
 static int serve(server_state *st, const lf_server_options *opt, const sigset_t *signals) {
     int port = 0;
-    struct MHD_Daemon *d = http_start(st, opt->host, opt->port, &port);
-    if (!d) return 1;
+    char why[512];
+    http_server_options ho = {.host = opt->host, .port = opt->port, .max_connections = opt->max_connections,
+                              .max_per_client = opt->max_per_client, .timeout_s = opt->timeout_s,
+                              .max_body = opt->max_body, .handle = routes_handle, .user = st};
+    http_server *hs = http_server_bind(&ho, why, sizeof why);
+    if (!hs) {
+        fprintf(stderr, "error: %s\n", why);
+        return 1;
+    }
+    api_error e = {0};
+    int status = access_init(&st->access, http_server_is_loopback(hs), opt->host, opt->allowed_hosts,
+                             opt->cors_origins, opt->api_key, &e)
+                     ? 2
+                     : http_server_start(hs, why, sizeof why) ? 1 : 0;
+    if (status) {
+        fprintf(stderr, "error: %s\n", status == 2 ? e.message : why);
+        http_server_stop(hs, 0);
+        return status;
+    }
+    port = http_server_port(hs);
     char url[300];
     snprintf(url, sizeof url, strchr(opt->host, ':') ? "http://[%s]:%d" : "http://%s:%d", opt->host, port);
     fprintf(stderr, "llama-fast server: listening on %s (model %s, %d slots of %d tokens, queue %d)\n", url,
             st->model_id, opt->n_slots, scheduler_context_size(st->sched), opt->queue_size);
+    if (!st->access.loopback && !opt->api_key)
+        fprintf(stderr, "warning: %s is reachable beyond this machine and anyone who can reach it may use it: "
+                        "give --api-key KEY (and --allowed-hosts NAMES)\n", url);
     if (opt->on_listening) opt->on_listening(url, opt->user);
     int sig = 0;
     sigwait(signals, &sig);
     fprintf(stderr, "llama-fast server: %s, shutting down\n", strsignal(sig));
-    /* Unfinished generations end first (their clients get an error), new connections
-     * are refused, and open ones get a moment to send that error before MHD closes them. */
+    /* Unfinished generations end first (their clients get an error), then connections
+     * get a moment to send it before they are closed. */
     scheduler_stop(st->sched);
-    MHD_quiesce_daemon(d);
-    for (int waited = 0; waited < DRAIN_MS; waited += 10) {
-        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!info || info->num_connections == 0) break;
-        usleep(10 * 1000);
-    }
-    MHD_stop_daemon(d);
+    http_server_stop(hs, DRAIN_MS);
     return 0;
 }
 
@@ -83,7 +100,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
             fprintf(stderr, "error: %s\n", err.message);
         } else {
             server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
-                               .api_key = opt->api_key, .max_body = opt->max_body, .started = time(NULL)};
+                               .max_body = opt->max_body, .started = time(NULL)};
             if (getrandom(&st.id_salt, sizeof st.id_salt, 0) != sizeof st.id_salt)
                 st.id_salt = (uint32_t)time(NULL) ^ (uint32_t)getpid();
             status = serve(&st, opt, &signals);

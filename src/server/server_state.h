@@ -8,13 +8,14 @@
 #include <time.h>
 
 #include "llamafast.h"
+#include "server/access.h"
 #include "server/scheduler.h"
 
 typedef struct server_state {
     const lf_model *model;
     scheduler *sched;
     const char *model_id;  /* reported by /v1/models and in responses */
-    const char *api_key;   /* NULL: no authentication */
+    access_policy access;  /* Host, Origin, media type, API key */
     size_t max_body;       /* larger request bodies get 413 */
     time_t started;
     uint32_t id_salt;      /* random per process, so ids differ across restarts */

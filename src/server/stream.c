@@ -13,14 +13,12 @@
 typedef struct sse_stream {
     job *job;
     response_meta meta;
-    char *model;      /* meta.model, owned: the request that named it is gone */
     int n_choices, prompt_tokens;
     bool include_usage;
     job_progress progress;
     bool reported[REQUEST_MAX_CHOICES];
     int n_reported, completion_tokens;
-    text_buffer out;  /* bytes ready for MHD */
-    size_t out_pos;
+    text_buffer out;  /* events not yet sent */
     bool ended;       /* "[DONE]" (or an error) is in out */
 } sse_stream;
 
@@ -74,58 +72,27 @@ static int fill(sse_stream *s) {
     return text_append(&s->out, ": keep-alive\n\n", 14);
 }
 
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max) {
-    (void)pos;
-    sse_stream *s = cls;
-    while (s->out_pos == s->out.len) {
-        if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
-        s->out.len = s->out_pos = 0;
-        if (fill(s)) return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-    size_t n = s->out.len - s->out_pos < max ? s->out.len - s->out_pos : max;
-    memcpy(buf, s->out.data + s->out_pos, n);
-    s->out_pos += n;
-    return (ssize_t)n;
+/* Sends what is in s->out. */
+static int flush(http_conn *c, sse_stream *s) {
+    int rc = http_conn_stream_write(c, s->out.data, s->out.len);
+    s->out.len = 0;
+    return rc;
 }
 
-/* MHD is done with the response: finished, or the client went away. Either way the
- * generation has no reader left. */
-static void sse_free(void *cls) {
-    sse_stream *s = cls;
-    job_cancel(s->job);
-    job_release(s->job);
-    free(s->model);
-    text_free(&s->out);
-    free(s);
-}
-
-enum MHD_Result stream_start(struct MHD_Connection *c, job *j, const response_meta *meta, int n_choices,
-                             int prompt_tokens, bool include_usage) {
-    sse_stream *s = calloc(1, sizeof *s);
-    if (!s) {
-        job_cancel(j);
-        job_release(j);
-        return MHD_NO;
-    }
-    *s = (sse_stream){.job = j, .meta = *meta, .n_choices = n_choices, .prompt_tokens = prompt_tokens,
-                      .include_usage = include_usage, .model = strdup(meta->model)};
-    s->meta.model = s->model;
-    if (!s->model) {
-        sse_free(s);
-        return MHD_NO;
-    }
+int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
+                 bool include_usage) {
+    sse_stream s = {.job = j, .meta = *meta, .n_choices = n_choices, .prompt_tokens = prompt_tokens,
+                    .include_usage = include_usage};
+    int rc = http_conn_stream_begin(c, 200, "text/event-stream", "Cache-Control: no-cache\r\n");
     /* chat streams open each choice with the assistant role, as OpenAI does */
-    for (int i = 0; meta->chat && i < n_choices; i++)
-        if (put_event(s, response_chunk(meta, i, "", true, NULL, include_usage))) {
-            sse_free(s);
-            return MHD_NO;
-        }
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, s, sse_free);
-    if (!r) {
-        sse_free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return http_queue(c, MHD_HTTP_OK, r);
+    for (int i = 0; !rc && meta->chat && i < n_choices; i++)
+        rc = put_event(&s, response_chunk(meta, i, "", true, NULL, include_usage));
+    while (!rc && !(rc = flush(c, &s)) && !s.ended) rc = fill(&s);
+    if (!rc) rc = http_conn_stream_end(c);
+    /* finished, or the client went away: either way the generation has no reader left */
+    job_cancel(j);
+    job_release(j);
+    text_free(&s.out);
+    if (rc) c->must_close = true;
+    return rc;
 }

@@ -2,15 +2,14 @@
 #ifndef LF_SERVER_STREAM_H
 #define LF_SERVER_STREAM_H
 
-#include <microhttpd.h>
-
+#include "server/http_conn.h"
 #include "server/job.h"
 #include "server/response.h"
 
-/* Queues a chunked text/event-stream response for j (its reference is taken over):
- * chunks as the text comes, a usage chunk when asked, then "data: [DONE]". A client that
- * goes away cancels the job. */
-enum MHD_Result stream_start(struct MHD_Connection *c, job *j, const response_meta *meta, int n_choices,
-                             int prompt_tokens, bool include_usage);
+/* Answers with a text/event-stream body for j (its reference is taken over): chunks as
+ * the text comes, a usage chunk when asked, then "data: [DONE]". Returns when the job
+ * is done or the client has gone (which cancels the job): 0, or -1 in the latter case. */
+int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
+                 bool include_usage);
 
 #endif
