@@ -140,10 +140,12 @@ int completion_handle(server_state *st, http_conn *c, const char *body, size_t l
     server_new_id(st, chat ? "chatcmpl" : "cmpl", meta.id, sizeof meta.id);
     int n_choices = (chat ? 1 : r.n_prompts) * r.n;
     int rc;
+    job_attach_client(j, c->fd);
     if (r.stream) {
         rc = stream_start(c, j, &meta, n_choices, prompt_tokens, r.include_usage);
     } else {
         rc = answer_whole(c, j, &meta, n_choices, prompt_tokens);
+        job_detach_client(j);
         job_release(j);
     }
     request_free(&r);

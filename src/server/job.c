@@ -1,6 +1,7 @@
 #include "server/job.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ job *job_create(const completion_request *r) {
     pthread_cond_init(&j->changed, &attr);
     pthread_condattr_destroy(&attr);
     j->refs = 1;
+    j->client_fd = -1;
     j->max_tokens = r->max_tokens;
     for (int i = 0; i < r->n_stops; i++) {
         if (!(j->stops[i] = strdup(r->stops[i]))) {
@@ -60,6 +62,25 @@ void job_release(job *j) {
 void job_cancel(job *j) { atomic_store(&j->cancelled, true); }
 
 bool job_is_cancelled(job *j) { return atomic_load(&j->cancelled); }
+
+void job_attach_client(job *j, int fd) {
+    pthread_mutex_lock(&j->mutex);
+    j->client_fd = fd;
+    pthread_mutex_unlock(&j->mutex);
+}
+
+void job_detach_client(job *j) { job_attach_client(j, -1); }
+
+bool job_abandoned(job *j) {
+    if (job_is_cancelled(j)) return true;
+    /* under the mutex: the descriptor cannot be closed (and reused) meanwhile */
+    pthread_mutex_lock(&j->mutex);
+    struct pollfd p = {.fd = j->client_fd, .events = POLLRDHUP};
+    bool gone = j->client_fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+    pthread_mutex_unlock(&j->mutex);
+    if (gone) job_cancel(j);
+    return gone;
+}
 
 int job_push_text(job *j, int choice, const char *text, size_t len) {
     job_event *e = malloc(sizeof *e + len + 1);

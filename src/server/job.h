@@ -38,6 +38,7 @@ typedef struct job {
     pthread_cond_t changed;
     int refs;
     atomic_bool cancelled;
+    int client_fd;  /* the socket of the client waiting for the job, or -1 (under mutex) */
     job_event *head, *tail;
     job_progress progress;
     /* read-only once submitted */
@@ -53,6 +54,12 @@ void job_release(job *j);
 /* The client is gone: the scheduler drops the job's choices at its next step. */
 void job_cancel(job *j);
 bool job_is_cancelled(job *j);
+/* The connection that waits for the job (fd), until job_detach_client: lets the
+ * scheduler see a client that hung up while its choices wait for a slot. */
+void job_attach_client(job *j, int fd);
+void job_detach_client(job *j);
+/* Cancelled, or its client has closed its side of the connection. */
+bool job_abandoned(job *j);
 /* Appends a piece of text of a choice. Returns -1 when out of memory. */
 int job_push_text(job *j, int choice, const char *text, size_t len);
 /* Ends a choice; error is the message of a FINISH_ERROR (else NULL). */

@@ -160,12 +160,33 @@ static void assign_slots(scheduler *s) {
     }
 }
 
+/* Ends the waiting choices whose client has gone, so that they do not hold queue places
+ * (and the next live request does not get 503 for them). Called with the mutex held. */
+static void drop_abandoned(scheduler *s) {
+    task *kept = NULL, *last = NULL;
+    for (task *t = s->wait_head, *next; t; t = next) {
+        next = t->next;
+        t->next = NULL;
+        if (job_abandoned(t->job)) {
+            task_close(t, FINISH_ERROR, "cancelled");
+            s->n_waiting--;
+            continue;
+        }
+        if (last) last->next = t;
+        else kept = t;
+        last = t;
+    }
+    s->wait_head = kept;
+    s->wait_tail = last;
+}
+
 static void *scheduler_main(void *arg) {
     scheduler *s = arg;
     pthread_mutex_lock(&s->mutex);
     for (;;) {
         while (!s->stopping && !s->n_running && !s->n_waiting) pthread_cond_wait(&s->work, &s->mutex);
         if (s->stopping) break;
+        drop_abandoned(s);
         assign_slots(s);
         pthread_mutex_unlock(&s->mutex);
         int running = 0;
@@ -219,6 +240,10 @@ int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_er
     }
     pthread_mutex_lock(&s->mutex);
     bool full = s->n_running + s->n_waiting + n > s->n_slots + s->queue_size;
+    if (full) {
+        drop_abandoned(s);
+        full = s->n_running + s->n_waiting + n > s->n_slots + s->queue_size;
+    }
     if (!s->stopping && !full) {
         if (s->wait_tail) s->wait_tail->next = first;
         else s->wait_head = first;

@@ -90,6 +90,7 @@ int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices,
     while (!rc && !(rc = flush(c, &s)) && !s.ended) rc = fill(&s);
     if (!rc) rc = http_conn_stream_end(c);
     /* finished, or the client went away: either way the generation has no reader left */
+    job_detach_client(j);
     job_cancel(j);
     job_release(j);
     text_free(&s.out);
