@@ -141,6 +141,20 @@ with zipfile.ZipFile(f"{out}/fuzz_torch_checkpoint/tiny.pth", "w", zipfile.ZIP_S
     z.writestr("tiny/version", "3\n")
 PYEOF
 seed fuzz_jinja tests/chat_templates/*.jinja
+# HTTP heads (first byte odd) and chunked bodies (even): requests the server serves and
+# the malformed ones tests/check_server_security.py sends
+mkdir -p "$OUT/seeds/fuzz_http_head"
+h=$OUT/seeds/fuzz_http_head
+printf '\001\000GET /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n' >"$h/get"
+printf '\001\000POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: keep-alive, close\r\n\r\n{}' >"$h/post"
+printf '\001\000POST / HTTP/1.1\r\nHost: [::1]:1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n' >"$h/smuggle"
+printf '\001\000\r\n\nGET / HTTP/1.0\n\n' >"$h/lf-only"
+printf '\001\000GARBAGE\r\n\r\n' >"$h/garbage"
+printf '\001\000GET /health HTTP/1.1\r\nHost: a\r\n Folded: x\r\nBad Name: y\r\n\r\n' >"$h/folded"
+printf '\001\000\026\003\001\002\000\001\000\001\374\003\003' >"$h/tls"
+printf '\000\005' >"$h/chunked-empty"; printf '0\r\n\r\n' >>"$h/chunked-empty"
+printf '\000\003' >"$h/chunked"; printf '7;ext=1\r\n{"a": 1\r\n1\r\n}\r\n0\r\nX-Trailer: y\r\n\r\nGET' >>"$h/chunked"
+printf '\002\001' >"$h/chunked-large"; printf 'ffffffffffffffff\r\n' >>"$h/chunked-large"
 mkdir -p "$OUT/seeds/fuzz_zip"
 ${PYTHON:-python3} tests/zip_fixtures.py "$OUT/seeds/fuzz_zip" --small || echo "warning: no zip seeds" >&2
 mkdir -p "$OUT/seeds/fuzz_tokenize"

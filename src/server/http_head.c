@@ -146,6 +146,8 @@ http_head_result http_head_parse(const char *buf, size_t len, http_head *h, size
         first = false;
         pos = line_end + 1;
     }
+    /* the lines are cut as C strings below */
+    if (memchr(p, 0, end)) return bad(status, why, 400, "NUL byte in the request head");
     memset(h, 0, offsetof(http_head, text));
     memcpy(h->text, p, end);
     h->text[end] = 0;
