@@ -95,6 +95,7 @@ REPOS = {
                                  "model.gguf": blob(1000, "stale")}, lfs=["model.gguf"]),
     "test-org/resume": Repo({"config.json": blob(40_000, "resume-config"),
                              "model.safetensors": blob(300_000, "resume-st")}, lfs=["model.safetensors"]),
+    "test-org/no-etag": Repo({"config.json": blob(50_000, "no-etag"), "model.gguf": blob(50_000, "weak-etag")}),
     "test-org/corrupt-small": Repo({"config.json": b'{"hidden_size": 64}', "model.gguf": blob(1000, "cs")},
                                    lfs=["model.gguf"]),
     "test-org/many-gguf": Repo({"a.Q4_0.gguf": b"a", "b.Q8_0.gguf": b"b"}),
@@ -104,7 +105,10 @@ CONFIG_V1 = b'{"hidden_size": 32, "version": 1}'  # as long as the new one, diff
 CORRUPT = {("test-org/corrupt", "model.safetensors"), ("test-org/corrupt-small", "config.json")}
 IGNORE_IF_RANGE = {("test-org/if-range-ignored", "config.json"), ("test-org/stale-etag", "config.json")}
 STALE_ETAG = {("test-org/stale-etag", "config.json"): CONFIG_V1}  # the ETag names these bytes instead
-DROP_ONCE = {("test-org/flaky", "model.safetensors")}
+DROP_ONCE = {("test-org/flaky", "model.safetensors"), ("test-org/no-etag", "config.json"),
+             ("test-org/no-etag", "model.gguf")}
+NO_ETAG = {("test-org/no-etag", "config.json")}
+WEAK_ETAG = {("test-org/no-etag", "model.gguf")}
 FAIL_503_ONCE = {("test-org/flaky", "config.json")}
 STALL = {("test-org/slow", "model.gguf")}
 stall_release = threading.Event()
@@ -186,7 +190,8 @@ class Hub(http.server.BaseHTTPRequestHandler):
         self.log_served(if_range, code, len(body))
         self.send_response(code)
         for k, v in [("ETag", etag)] + list(headers):
-            self.send_header(k, v)
+            if v is not None:
+                self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         if code == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
@@ -258,8 +263,8 @@ class Hub(http.server.BaseHTTPRequestHandler):
                 return self.send(302, b"", [("Location", "/cdn/%s/-/%s" % (repo_id, name)),
                                             ("X-Linked-Etag", '"%s"' % digest), ("X-Linked-Size", str(len(data))),
                                             ("ETag", '"%s"' % digest)] + commit)
-            etag = etag_of(STALE_ETAG.get(key, data), False)
-            return self.serve_bytes(data, key, etag, commit)
+            etag = None if key in NO_ETAG else etag_of(STALE_ETAG.get(key, data), False)
+            return self.serve_bytes(data, key, "W/" + etag if key in WEAK_ETAG else etag, commit)
         self.send(404, b"not found")
 
 
@@ -360,13 +365,25 @@ def resume_cases(run, home):
     r = run("download", "test-org/resume")
     check(r.returncode == 0 and all(open(os.path.join(d, n), "rb").read() == repo.files[n] for n in repo.files),
           "resume of the same file: %s" % r.stderr[-300:])
-    cfg = [(e["range"], e["if_range"], e["code"], e["bytes"]) for e in served_since(before, "resume/resolve/main/config")]
+    cfg = [(e["range"], e["if_range"], e["code"], e["bytes"])
+           for e in served_since(before, "resume/resolve/main/config")]
     check(cfg == [("bytes=15000-", '"%s"' % git_blob_id(cfg_data), 206, len(cfg_data) - 15_000)],
           "config.json resumed: %s" % cfg)
     hub = [e["if_range"] for e in served_since(before, "resume/resolve/main/model")]
     cdn = [(e["range"], e["if_range"], e["code"], e["bytes"]) for e in served_since(before, "/cdn/test-org/resume/")]
     check(hub == ['"%s"' % sha256(st_data)] and cdn == [("bytes=100000-", None, 206, len(st_data) - 100_000)],
           "LFS file resumed: hub %s, cdn %s" % (hub, cdn))
+
+    # Without a strong ETag nothing can be resumed: after a dropped connection the retry
+    # fetches the whole file again (no Range), and no .part.meta is written.
+    repo, d = REPOS["test-org/no-etag"], model_dir("test-org/no-etag")
+    with lock:
+        before = len(served)
+    r = run("download", "test-org/no-etag")
+    check(r.returncode == 0 and all(open(os.path.join(d, n), "rb").read() == repo.files[n] for n in repo.files),
+          "no or weak ETag: %s" % r.stderr[-300:])
+    got = sorted((e["path"].rsplit("/", 1)[1], e["range"], e["code"]) for e in served_since(before, "no-etag/resolve"))
+    check(got == [("config.json", None, 200)] * 2 + [("model.gguf", None, 200)] * 2, "no resume without ETag: %s" % got)
 
     # (d) A small file (not LFS) corrupted by the server: its git blob id does not match.
     d = model_dir("test-org/corrupt-small")

@@ -121,7 +121,9 @@ static int plan_from_hub(plan *p, const http_options *opt, lf_error *err) {
 
 /* A file of the repository named by --file or our table comes with no digest: the
  * listing of its directory gives it (one request per directory). */
-static bool needs_listing(const planned_file *f) { return !is_url(f->remote) && !f->want.sha256[0] && !f->want.git_oid[0]; }
+static bool needs_listing(const planned_file *f) {
+    return !is_url(f->remote) && !f->want.sha256[0] && !f->want.git_oid[0];
+}
 
 static int add_listed_digests(plan *p, const http_options *opt, lf_error *err) {
     for (size_t i = 0; i < p->n; i++) {
@@ -218,7 +220,7 @@ static int fetch_file(const plan *p, const planned_file *f, const http_options *
         return lf_fail(err, LF_ERR_IO, "%s: %s", url, msg);
     }
     /* What the listing or our table says wins; the headers must not contradict it, and
-     * fill in what neither said. */
+     * fill in what neither said (a URL's size). */
     store_expect want = f->want;
     bool contradicts = (want.sha256[0] && info.sha256[0] && strcmp(want.sha256, info.sha256)) ||
                        (want.git_oid[0] && info.git_oid[0] && strcmp(want.git_oid, info.git_oid)) ||
@@ -226,7 +228,7 @@ static int fetch_file(const plan *p, const planned_file *f, const http_options *
     if (contradicts) {
         store_discard_part(part);
         return lf_fail(err, LF_ERR_FORMAT,
-                       "%s: the server's size or digest contradicts the one the hub lists; deleted it", final);
+                       "%s: the server's size or digest contradicts the expected one; deleted it", final);
     }
     if (want.size < 0) want.size = info.size;
     if (!want.sha256[0]) memcpy(want.sha256, info.sha256, sizeof want.sha256);

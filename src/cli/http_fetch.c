@@ -196,7 +196,7 @@ static bool begin_body(transfer *t) {
         return false;
     }
     if (t->offset > 0 && t->status == 206) {
-        if (!strcmp(etag, t->resume_etag)) return true;
+        if (t->resume_etag[0] && !strcmp(etag, t->resume_etag)) return true;
         /* the server sent the rest of another object (it ignored If-Range, or the CDN
          * behind a redirect never saw it): nothing of the .part can be kept */
         t->object_changed = true;
@@ -208,7 +208,7 @@ static bool begin_body(transfer *t) {
     if (t->offset > 0 && !start_over(t)) return false;
     unlink(t->validator_path);
     if (!etag[0]) return true;
-    int fd = open(t->validator_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(t->validator_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     bool ok = fd >= 0 && write_all(fd, etag, strlen(etag)) && write_all(fd, "\n", 1);
     int e = errno;
     if (fd >= 0 && close(fd) != 0) ok = false;
@@ -455,6 +455,14 @@ static int run_with_retries(const char *url, const http_options *opt, transfer *
         if (t->fd >= 0) {
             off_t end = lseek(t->fd, 0, SEEK_END);
             t->offset = end < 0 ? 0 : end;
+            if (t->offset > 0 && !t->resume_etag[0]) { /* no ETag, or a weak one: nothing to resume from */
+                fprintf(stderr, "%s: no record of which version the partial download holds; starting over\n",
+                        t->label);
+                if (!start_over(t)) {
+                    snprintf(msg, cap, "cannot truncate the partial file: %s", strerror(t->local_errno));
+                    return HTTP_ERR_LOCAL;
+                }
+            }
         } else {
             t->mem_len = 0;
         }
@@ -543,14 +551,6 @@ int http_download(const char *url, const http_options *opt, bool trust_etag, con
         return HTTP_ERR_LOCAL;
     }
     read_validator(validator_path, t.resume_etag);
-    if (lseek(t.fd, 0, SEEK_END) > 0 && !t.resume_etag[0]) {
-        fprintf(stderr, "%s: no record of which version the partial download holds; starting over\n", t.label);
-        if (!start_over(&t)) {
-            snprintf(msg, msg_cap, "cannot truncate %s: %s", part_path, strerror(t.local_errno));
-            close(t.fd);
-            return HTTP_ERR_LOCAL;
-        }
-    }
     int rc = run_with_retries(url, opt, &t, http_code, msg, msg_cap);
     if (rc == HTTP_OK) {
         if (t.linked_size >= 0) info->size = t.linked_size;
