@@ -593,6 +593,7 @@ def main():
                      ["download", "test-org/tiny-llama", "--file", "../../outside/x"],
                      ["download", "test-org/tiny-llama", "--file", "/etc/passwd"],
                      ["download", "test-org/tiny-llama", "--file", "a/../../b"],
+                     ["download", "test-org/tiny-llama", "--file", "config.json.part.meta"],
                      ["where", "../x"], ["remove", "../outside"], ["remove", "/etc"], ["remove", "a/../../b"]):
             r = run(*args)
             check(r.returncode != 0 and ("not allowed" in r.stderr or "neither a known model" in r.stderr),
