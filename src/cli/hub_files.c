@@ -7,17 +7,41 @@
 #include "cli/model_store.h"
 #include "core/error.h"
 
+/* s into out when it is n lower-case hex digits. */
+static bool take_hex(const char *s, size_t n, char *out) {
+    if (!s || strlen(s) != n || strspn(s, "0123456789abcdef") != n) return false;
+    memcpy(out, s, n + 1);
+    return true;
+}
+
+/* One file entry of the listing into f. */
+static int parse_file(json_t *e, const char *path, const char *repo, hub_file *f, lf_error *err) {
+    json_t *lfs = json_object_get(e, "lfs");
+    json_t *size = json_object_get(json_is_object(lfs) ? lfs : e, "size");
+    f->size = json_is_integer(size) ? json_integer_value(size) : -1;
+    bool digest;
+    if (json_is_object(lfs)) { /* "sha256" in the older model-info listing */
+        json_t *oid = json_object_get(lfs, "oid");
+        digest = take_hex(json_string_value(oid ? oid : json_object_get(lfs, "sha256")), 64, f->sha256);
+    } else
+        digest = take_hex(json_string_value(json_object_get(e, "oid")), 40, f->git_oid);
+    if (f->size < 0 || !digest)
+        return lf_fail(err, LF_ERR_FORMAT, "%s: the hub lists %s without a size and a %s", repo, path,
+                       json_is_object(lfs) ? "sha256 (lfs.oid)" : "git blob id (oid)");
+    if (!(f->path = strdup(path))) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", repo);
+    return LF_OK;
+}
+
 int hub_listing_parse(const char *json, size_t len, const char *repo, hub_listing *out, lf_error *err) {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
     json_t *root = json_loadb(json, len, 0, &jerr);
-    json_t *siblings = root ? json_object_get(root, "siblings") : NULL;
-    if (!json_is_array(siblings)) {
+    if (!json_is_array(root)) {
         json_decref(root);
         return lf_fail(err, LF_ERR_FORMAT, "%s: the hub's file listing is not the expected JSON (%s)", repo,
-                       root ? "no \"siblings\" array" : jerr.text);
+                       root ? "not an array" : jerr.text);
     }
-    size_t n = json_array_size(siblings);
+    size_t n = json_array_size(root);
     out->files = calloc(n ? n : 1, sizeof *out->files);
     if (!out->files) {
         json_decref(root);
@@ -25,25 +49,27 @@ int hub_listing_parse(const char *json, size_t len, const char *repo, hub_listin
     }
     int rc = LF_OK;
     for (size_t i = 0; i < n && rc == LF_OK; i++) {
-        json_t *s = json_array_get(siblings, i);
-        const char *path = json_string_value(json_object_get(s, "rfilename"));
-        if (!path || !store_valid_file_path(path)) {
+        json_t *e = json_array_get(root, i);
+        const char *type = json_string_value(json_object_get(e, "type"));
+        if (type && !strcmp(type, "directory")) continue;
+        const char *path = json_string_value(json_object_get(e, "path"));
+        if (!type || strcmp(type, "file") || !path || !store_valid_file_path(path)) {
             rc = lf_fail(err, LF_ERR_FORMAT, "%s: the hub lists a file named '%s', which is not allowed", repo,
                          path ? path : "(none)");
             break;
         }
-        hub_file *f = &out->files[out->n++];
-        f->size = -1;
-        if (!(f->path = strdup(path))) rc = lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", repo);
-        json_t *lfs = json_object_get(s, "lfs");
-        json_t *size = json_object_get(lfs ? lfs : s, "size");
-        if (json_is_integer(size) && json_integer_value(size) >= 0) f->size = json_integer_value(size);
-        const char *sha = json_string_value(json_object_get(lfs, "sha256"));
-        if (sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64) memcpy(f->sha256, sha, 65);
+        rc = parse_file(e, path, repo, &out->files[out->n], err);
+        if (rc == LF_OK) out->n++;
     }
     json_decref(root);
     if (rc != LF_OK) hub_listing_free(out);
     return rc;
+}
+
+const hub_file *hub_listing_find(const hub_listing *l, const char *path) {
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->files[i].path, path)) return &l->files[i];
+    return NULL;
 }
 
 void hub_listing_free(hub_listing *l) {

@@ -13,6 +13,7 @@
 
 #include "cli/known_models.h"
 #include "core/error.h"
+#include "core/sha1.h"
 #include "core/sha256.h"
 
 static bool is_name_char(char c) {
@@ -39,8 +40,9 @@ bool store_valid_file_path(const char *s) {
     size_t len = strlen(s);
     if (len == 0 || len > 1024) return false;
     if (!strcmp(s, STORE_COMPLETE_MARK)) return false;
-    if (len >= strlen(STORE_PART_SUFFIX) && !strcmp(s + len - strlen(STORE_PART_SUFFIX), STORE_PART_SUFFIX))
-        return false;
+    static const char *const reserved[] = {STORE_PART_SUFFIX, STORE_PART_SUFFIX STORE_VALIDATOR_SUFFIX};
+    for (size_t i = 0; i < 2; i++)
+        if (len >= strlen(reserved[i]) && !strcmp(s + len - strlen(reserved[i]), reserved[i])) return false;
     for (const char *seg = s;;) {
         size_t n = strcspn(seg, "/");
         if (n == 0 || n > 255 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) return false;
@@ -153,43 +155,69 @@ int store_mark_complete(const char *dir, const char *const *files, size_t n_file
     return sync_path(mark, err);
 }
 
-/* sha256 of a file, as hex. */
-static int hash_file(const char *path, char hex[65], lf_error *err) {
+/* The digests of a file that want asks for, as hex. */
+static int hash_file(const char *path, const store_expect *want, int64_t size, char sha256[65], char git_oid[41],
+                     lf_error *err) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return lf_fail(err, LF_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    lf_sha256_ctx s;
-    lf_sha256_init(&s);
+    lf_sha256_ctx s256;
+    lf_sha1_ctx s1;
+    lf_sha256_init(&s256);
+    lf_sha1_init_git_blob(&s1, (uint64_t)size);
     static unsigned char buf[1 << 20];
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) lf_sha256_update(&s, buf, (size_t)n);
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        if (want->sha256[0]) lf_sha256_update(&s256, buf, (size_t)n);
+        if (want->git_oid[0]) lf_sha1_update(&s1, buf, (size_t)n);
+    }
     int e = errno;
     close(fd);
     if (n < 0) return lf_fail(err, LF_ERR_IO, "cannot read %s: %s", path, strerror(e));
     unsigned char digest[32];
-    lf_sha256_final(&s, digest);
-    lf_sha256_hex(digest, hex);
+    lf_sha256_final(&s256, digest);
+    lf_sha256_hex(digest, sha256);
+    lf_sha1_final(&s1, digest);
+    lf_sha1_hex(digest, git_oid);
     return LF_OK;
 }
 
-int store_commit_file(const char *part, const char *final, int64_t size, const char *sha256, lf_error *err) {
+static void remove_validator(const char *part) {
+    char validator[STORE_PATH_MAX + 16];
+    snprintf(validator, sizeof validator, "%s%s", part, STORE_VALIDATOR_SUFFIX);
+    unlink(validator);
+}
+
+void store_discard_part(const char *part) {
+    unlink(part);
+    remove_validator(part);
+}
+
+int store_commit_file(const char *part, const char *final, const store_expect *want, lf_error *err) {
     struct stat st;
     if (stat(part, &st) != 0) return lf_fail(err, LF_ERR_IO, "cannot stat %s: %s", part, strerror(errno));
     int rc = LF_OK;
-    char hex[65] = "";
-    if (size >= 0 && st.st_size != size)
+    char sha256[65], git_oid[41];
+    if (want->size >= 0 && st.st_size != want->size)
         rc = lf_fail(err, LF_ERR_FORMAT, "%s: %lld bytes received, %lld expected; deleted it", final,
-                     (long long)st.st_size, (long long)size);
-    if (rc == LF_OK && sha256 && (rc = hash_file(part, hex, err)) == LF_OK && strcasecmp(hex, sha256) != 0)
+                     (long long)st.st_size, (long long)want->size);
+    if (rc == LF_OK && (want->sha256[0] || want->git_oid[0]))
+        rc = hash_file(part, want, st.st_size, sha256, git_oid, err);
+    if (rc == LF_OK && want->sha256[0] && strcasecmp(sha256, want->sha256) != 0)
         rc = lf_fail(err, LF_ERR_FORMAT, "%s: sha256 %s does not match the expected %s (corrupt download); deleted it",
-                     final, hex, sha256);
+                     final, sha256, want->sha256);
+    if (rc == LF_OK && want->git_oid[0] && strcasecmp(git_oid, want->git_oid) != 0)
+        rc = lf_fail(err, LF_ERR_FORMAT,
+                     "%s: git blob id %s does not match the hub's %s (corrupt download); deleted it", final, git_oid,
+                     want->git_oid);
     if (rc == LF_ERR_FORMAT) {
-        unlink(part);
+        store_discard_part(part);
         return rc;
     }
     if (rc == LF_OK) rc = sync_path(part, err);
     if (rc == LF_OK && rename(part, final) != 0)
         rc = lf_fail(err, LF_ERR_IO, "cannot rename %s to %s: %s", part, final, strerror(errno));
     if (rc != LF_OK) return rc;
+    remove_validator(part);
     char dir[STORE_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", final);
     char *slash = strrchr(dir, '/');

