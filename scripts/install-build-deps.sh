@@ -1,13 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages llama-fast builds against when any is missing: jansson
-# (JSON), libmicrohttpd (the server's HTTP), libedit (chat line editing), libcurl (downloads),
+# (JSON), libedit (chat line editing), libcurl (downloads),
 # zlib (zip archives). With TEST=1 also
 # what the tests drive: chromium + chromium-driver (browser UI test). Quiet when all are there.
 set -eu
 need=""
 have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
 have_header jansson.h || need="$need libjansson-dev"
-have_header microhttpd.h || need="$need libmicrohttpd-dev"
 have_header editline/readline.h || need="$need libedit-dev"
 have_header curl/curl.h || need="$need libcurl4-openssl-dev"
 have_header zlib.h || need="$need zlib1g-dev"
