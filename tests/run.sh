@@ -9,7 +9,7 @@ MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
 export LF_TEST_DATA=${LF_TEST_DATA:-../shared/data}
 export BUILD MODEL
 PYTHON=${PYTHON:-python3}
-total_pass=0 total_fail=0 broken=()
+total_pass=0 total_fail=0 total_skip=0 broken=()
 
 run() {
     local name=$1
@@ -20,15 +20,17 @@ run() {
     "$@" >"$log" 2>&1
     local rc=$?
     local line
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
     if [ -z "$line" ]; then
         echo "  $name: no result line (exit $rc)"
         tail -n 20 "$log" | sed 's/^/    /'
         broken+=("$name")
         total_fail=$((total_fail + 1))
     else
-        local p=${line%% passed*} f=${line#*, }
-        f=${f%% failed}
+        local p=${line%% passed*} f=${line#*, } k=0
+        f=${f%% failed*}
+        case $line in *skipped) k=${line##*failed, }; k=${k%% skipped} ;; esac
+        total_skip=$((total_skip + k))
         total_pass=$((total_pass + p))
         total_fail=$((total_fail + f))
         if [ "$f" != 0 ] || [ "$rc" != 0 ]; then
@@ -59,5 +61,5 @@ rm -rf "$tiktoken_work"
 
 echo
 [ ${#broken[@]} -gt 0 ] && echo "broken: ${broken[*]}"
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" = 0 ]
