@@ -117,7 +117,7 @@ static void numbers_match_libc(void) {
     } while (0)
     SAME("%d %i %5d %-5d| %+d %05d", -42, 7, 3, 3, 9, -12);
     SAME("%u %x %X %#o %#x %8.3x", 4000000000u, 255u, 255u, 8u, 0u, 17u);
-    SAME("%hhd %hd %hhu %hu", 300, 70000, 300, 70000);
+    SAME("%hhd %hd %hhu %hu", (signed char)-5, (short)-30000, (unsigned char)200, (unsigned short)60000);
     SAME("%ld %lu %lld %llu", -1L, (unsigned long)-1, (long long)INT64_MIN, (unsigned long long)UINT64_MAX);
     SAME("%zu %zd %td %jd %ju", (size_t)-1, (size_t)5, (ptrdiff_t)-3, (intmax_t)-9, (uintmax_t)9);
     SAME("%f %.2f %10.3e %g %G %a %Lf", 3.14159, 2.005, 12345.678, 1e-10, 1e300, 1.0, (long double)0.5);
