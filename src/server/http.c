@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/print_escaped.h"
 #include "server/routes.h"
 #include "server/text_buffer.h"
 
@@ -122,7 +123,7 @@ struct MHD_Daemon *http_start(server_state *st, const char *host, int port, int 
     snprintf(service, sizeof service, "%d", port);
     int rc = getaddrinfo(host, service, &hints, &ai);
     if (rc) {
-        fprintf(stderr, "error: --host %s: %s\n", host, gai_strerror(rc));
+        print_escaped(stderr, "error: --host %s: %s\n", host, gai_strerror(rc));
         return NULL;
     }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
@@ -133,8 +134,8 @@ struct MHD_Daemon *http_start(server_state *st, const char *host, int port, int 
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_SECONDS, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
-        fprintf(stderr, "error: cannot listen on %s:%d (address in use, or not an address of this machine?)\n",
-                host, port);
+        print_escaped(stderr, "error: cannot listen on %s:%d (address in use, or not an address of this machine?)\n",
+                      host, port);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
