@@ -1,3 +1,4 @@
+/* Text made safe to show on a terminal (lf_escape_text, lf_vformat_escaped in llamafast.h). */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
