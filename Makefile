@@ -10,7 +10,8 @@ CLI_LDLIBS = -ljansson -ledit -lcurl
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
                              src/kernels/*.c src/runtime/*.c src/chat/*.c))
-CLI_SRC := $(sort $(wildcard src/cli/*.c src/server/*.c))
+# src/frontend holds what both the server and the program use (layered below both).
+CLI_SRC := $(sort $(wildcard src/cli/*.c src/server/*.c src/frontend/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

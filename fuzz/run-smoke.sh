@@ -67,6 +67,10 @@ seed fuzz_model_gguf "$D/models/stories260K.bin"
 seed fuzz_tokenizer_spm "$D/tokenizers/llama2/tokenizer.model"
 seed fuzz_tokenizer_llama2c "$D/tokenizers/llama2/tokenizer.bin"
 seed fuzz_llama2c "$D/models/stories260K.bin"
+# text for the terminal: ESC and BEL sequences, C1 CSI, malformed and valid UTF-8
+mkdir -p "$OUT/seeds/fuzz_text_escape"
+printf 'caf\303\251 \346\227\245 \033[31m\033]0;t\007 \302\233\302\240 \377\300\257\355\240\200\360\237\246' \
+    >"$OUT/seeds/fuzz_text_escape/mixed"
 # safetensors and tokenizer.json seeds, small but with every construct the readers take
 mkdir -p "$OUT/seeds/fuzz_safetensors" "$OUT/seeds/fuzz_tokenizer_json"
 python3 - "$OUT/seeds" <<'EOF' || echo "warning: no python3; safetensors and tokenizer.json targets start unseeded" >&2

@@ -9,6 +9,7 @@
 #ifndef LLAMAFAST_H
 #define LLAMAFAST_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,19 @@ typedef enum lf_log_level { LF_LOG_DEBUG, LF_LOG_INFO, LF_LOG_WARN, LF_LOG_ERROR
 typedef void (*lf_log_fn)(lf_log_level level, const char *message, void *user);
 /* Process-wide; default is silent. */
 void lf_set_log_callback(lf_log_fn fn, void *user);
+
+/* File names, model metadata and arguments may carry terminal control sequences. These
+ * copy text with each C0 control byte (newline and tab included), DEL, C1 control
+ * (U+0080..U+009F) and byte that is not well-formed UTF-8 written as \xHH (two lowercase
+ * hex digits per byte); other UTF-8 and the backslash pass unchanged, so escaping escaped
+ * text changes nothing. The output is cut only between whole characters and escapes, and
+ * is NUL-terminated when cap > 0. Both return the length the whole output needs, as
+ * snprintf does. The library's error and log messages come escaped this way. */
+size_t lf_escape_text(char *dst, size_t cap, const char *src, size_t len);
+/* vsnprintf, except that what each conversion produces (the %s and %c arguments) is
+ * escaped, while the format's own text, newlines included, is copied as it is. Returns
+ * -1 for the conversions it does not handle: %n and wide characters or strings. */
+int lf_vformat_escaped(char *dst, size_t cap, const char *fmt, va_list ap);
 
 /* ---------------------------------------------------------------- tokenizer */
 typedef struct lf_tokenizer lf_tokenizer;

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/print_escaped.h"
+
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {
-        fprintf(stderr, "error: option %s needs a value\n", argv[*i]);
+        print_escaped(stderr, "error: option %s needs a value\n", argv[*i]);
         return NULL;
     }
     return argv[++*i];
@@ -18,7 +20,7 @@ bool cli_int(const char *flag, const char *text, long lo, long hi, int *out) {
     errno = 0;
     long v = strtol(text, &end, 10);
     if (errno || end == text || *end || v < lo || v > hi) {
-        fprintf(stderr, "error: %s: '%s' is not an integer in [%ld, %ld]\n", flag, text, lo, hi);
+        print_escaped(stderr, "error: %s: '%s' is not an integer in [%ld, %ld]\n", flag, text, lo, hi);
         return false;
     }
     *out = (int)v;
@@ -30,7 +32,7 @@ bool cli_float(const char *flag, const char *text, double lo, double hi, float *
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "error: %s: '%s' is not a number in [%g, %g]\n", flag, text, lo, hi);
+        print_escaped(stderr, "error: %s: '%s' is not a number in [%g, %g]\n", flag, text, lo, hi);
         return false;
     }
     *out = (float)v;
@@ -42,7 +44,7 @@ bool cli_u64(const char *flag, const char *text, unsigned long long *out) {
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (errno || end == text || *end || text[0] == '-') {
-        fprintf(stderr, "error: %s: '%s' is not a non-negative integer\n", flag, text);
+        print_escaped(stderr, "error: %s: '%s' is not a non-negative integer\n", flag, text);
         return false;
     }
     *out = v;
@@ -52,19 +54,19 @@ bool cli_u64(const char *flag, const char *text, unsigned long long *out) {
 int cli_int_list(const char *flag, const char *text, long lo, long hi, int *out, int cap) {
     char buf[1024];
     if (strlen(text) >= sizeof buf) {
-        fprintf(stderr, "error: %s: list is too long\n", flag);
+        print_escaped(stderr, "error: %s: list is too long\n", flag);
         return -1;
     }
     strcpy(buf, text);
     int n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == cap) {
-            fprintf(stderr, "error: %s: more than %d values\n", flag, cap);
+            print_escaped(stderr, "error: %s: more than %d values\n", flag, cap);
             return -1;
         }
         if (!cli_int(flag, tok, lo, hi, &out[n++])) return -1;
     }
-    if (n == 0) fprintf(stderr, "error: %s: empty list\n", flag);
+    if (n == 0) print_escaped(stderr, "error: %s: empty list\n", flag);
     return n ? n : -1;
 }
 

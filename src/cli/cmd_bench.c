@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "frontend/print_escaped.h"
 
 #define MAX_LIST 16
 
@@ -32,10 +33,13 @@ typedef struct bench_options {
     bool json, int8_activations;
 } bench_options;
 
-/* The model name with characters that would need JSON escaping replaced by '_'. */
+/* The model name as shown on the terminal (escaped), with the characters that would need
+ * JSON escaping replaced by '_'. */
 static const char *json_safe_name(const char *name, char *buf, size_t cap) {
+    char shown[256]; /* control bytes and malformed UTF-8 as the terminal output shows them */
+    lf_escape_text(shown, sizeof shown, name, strlen(name));
     size_t i = 0;
-    for (; name[i] && i + 1 < cap; i++) buf[i] = (name[i] == '"' || name[i] == '\\' || (unsigned char)name[i] < 0x20) ? '_' : name[i];
+    for (const char *s = shown; *s && i + 1 < cap; s++) buf[i++] = *s == '"' || *s == '\\' ? '_' : *s;
     buf[i] = 0;
     return buf;
 }
@@ -87,7 +91,7 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
     if (!rc) rc = time_run(ctx, depth, tokens, n < 16 ? n : 16, generation, &warm, &err);
     for (int r = 0; !rc && r < o->reps; r++) rc = time_run(ctx, depth, tokens, n, generation, &tps[r], &err);
     if (rc) {
-        fprintf(stderr, "error: bench: %s\n", err.message);
+        print_escaped(stderr, "error: bench: %s\n", err.message);
     } else {
         qsort(tps, (size_t)o->reps, sizeof *tps, cmp_double);
         double median = o->reps % 2 ? tps[o->reps / 2] : (tps[o->reps / 2 - 1] + tps[o->reps / 2]) / 2;
@@ -101,9 +105,9 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
                    json_safe_name(in.name, test_name_buf, sizeof test_name_buf), in.weight_type, (unsigned long long)in.weight_bytes, (unsigned long long)in.n_params,
                    threads, o->int8_activations ? "int8" : "int8+residual", test, n, depth, o->reps, median, tps[0], tps[o->reps - 1]);
         else
-            printf("| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %13s | %9.2f | %9.2f | %9.2f |\n", in.name,
-                   in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, test, median, tps[0],
-                   tps[o->reps - 1]);
+            print_escaped(stdout, "| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %13s | %9.2f | %9.2f | %9.2f |\n",
+                          in.name, in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, test,
+                          median, tps[0], tps[o->reps - 1]);
         fflush(stdout);
     }
     lf_context_free(ctx);
@@ -125,7 +129,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
         else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
         else if (a[0] != '-') {
             if (o->model) {
-                fprintf(stderr, "error: bench: unexpected argument '%s'\n", a);
+                print_escaped(stderr, "error: bench: unexpected argument '%s'\n", a);
                 return 2;
             }
             o->model = a;
@@ -141,7 +145,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
         } else if (!strcmp(a, "-r") || !strcmp(a, "--repetitions")) {
             if (!cli_int(a, v, 1, 1000, &o->reps)) return 2;
         } else {
-            fprintf(stderr, "error: bench: unknown option %s (see --help)\n", a);
+            print_escaped(stderr, "error: bench: unknown option %s (see --help)\n", a);
             return 2;
         }
     }

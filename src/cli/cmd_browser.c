@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/server_args.h"
+#include "frontend/print_escaped.h"
 #include "server/server.h"
 
 static void browser_usage(FILE *out) {
@@ -67,7 +68,7 @@ static void announce(const char *server_url, void *user) {
     const bool *open = user;
     char url[320];
     snprintf(url, sizeof url, "%s/", server_url);
-    printf("llama-fast browser: chat page at %s (Ctrl-C stops the server)\n", url);
+    print_escaped(stdout, "llama-fast browser: chat page at %s (Ctrl-C stops the server)\n", url);
     fflush(stdout);
     if (*open) open_page(url);
 }
@@ -88,10 +89,10 @@ static int parse_browser_options(int argc, char **argv, const char **model, bool
         } else if ((r = cli_server_option(argc, argv, &i, o)) != 0) {
             if (r < 0) return 2;
         } else if (a[0] == '-') {
-            fprintf(stderr, "error: browser: unknown option %s (see --help)\n", a);
+            print_escaped(stderr, "error: browser: unknown option %s (see --help)\n", a);
             return 2;
         } else if (*model) {
-            fprintf(stderr, "error: browser: unexpected argument '%s'\n", a);
+            print_escaped(stderr, "error: browser: unexpected argument '%s'\n", a);
             return 2;
         } else {
             *model = a;

@@ -16,6 +16,7 @@
 #include "cli/read_file.h"
 #include "cli/run_options.h"
 #include "cli/warnings.h"
+#include "frontend/print_escaped.h"
 
 #define CHAT_DEFAULT_MAX_NEW 512
 
@@ -67,10 +68,10 @@ static int parse_chat_options(int argc, char **argv, chat_options *o) {
         } else if (!strcmp(a, "--template")) {
             if (!(o->template_path = cli_value(argc, argv, &i))) return 2;
         } else if (a[0] == '-') {
-            fprintf(stderr, "error: chat: unknown option %s (see --help)\n", a);
+            print_escaped(stderr, "error: chat: unknown option %s (see --help)\n", a);
             return 2;
         } else if (o->model) {
-            fprintf(stderr, "error: chat: unexpected argument '%s'\n", a);
+            print_escaped(stderr, "error: chat: unexpected argument '%s'\n", a);
             return 2;
         } else {
             o->model = a;
@@ -150,7 +151,7 @@ static void answer_turn(chat_session *s, const char *message) {
     if (dropped)
         fprintf(stderr, "[context full: the %d oldest turn%s dropped]\n", dropped, dropped > 1 ? "s were" : " was");
     if (rc) {
-        fprintf(stderr, "error: %s\n", err.message);
+        print_escaped(stderr, "error: %s\n", err.message);
         chat_conversation_pop(&s->conv);
         return;
     }
@@ -164,7 +165,7 @@ static void answer_turn(chat_session *s, const char *message) {
     fflush(stdout);
     bool stopped = chat_interrupt_take();
     if (rc || a.oom) {
-        fprintf(stderr, "error: %s\n", rc ? err.message : "out of memory for the answer");
+        print_escaped(stderr, "error: %s\n", rc ? err.message : "out of memory for the answer");
         chat_conversation_pop(&s->conv);
     } else {
         /* A stopped answer stays as far as it went: the user saw it, and the model should too. */
@@ -198,7 +199,7 @@ static bool run_command(chat_session *s, const char *line) {
     } else if (!strcmp(line, "/help")) {
         print_help();
     } else {
-        fprintf(stderr, "unknown command %s (/help lists them)\n", line);
+        print_escaped(stderr, "unknown command %s (/help lists them)\n", line);
     }
     return true;
 }
@@ -209,8 +210,8 @@ static void chat_loop(chat_session *s) {
     if (in.interactive) {
         lf_model_info info;
         lf_model_get_info(s->model, &info);
-        fprintf(stderr, "Chatting with %s (context %d tokens). /help for commands, Ctrl-D to exit.\n", info.name,
-                s->n_ctx);
+        print_escaped(stderr, "Chatting with %s (context %d tokens). /help for commands, Ctrl-D to exit.\n", info.name,
+                      s->n_ctx);
     }
     for (;;) {
         const char *line;
@@ -237,19 +238,19 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
     *s = (chat_session){.opt = o, .model = model};
     lf_error err = {0};
     if (!lf_model_tokenizer(model)) {
-        fprintf(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", o->model);
+        print_escaped(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", o->model);
         return 1;
     }
     if (o->template_path) {
         size_t len;
         s->tmpl = cli_read_file(o->template_path, &len);
         if (!s->tmpl) {
-            fprintf(stderr, "error: --template %s: %s\n", o->template_path, strerror(errno));
+            print_escaped(stderr, "error: --template %s: %s\n", o->template_path, strerror(errno));
             return 1;
         }
         s->tmpl[len] = 0; /* cli_read_file leaves room for it */
         if (strlen(s->tmpl) != len) {
-            fprintf(stderr, "error: --template %s: contains a NUL byte\n", o->template_path);
+            print_escaped(stderr, "error: --template %s: contains a NUL byte\n", o->template_path);
             return 1;
         }
     }
@@ -261,7 +262,7 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
     chat_interrupt_block(false);
     if (!rc) rc = lf_sampler_create(&o->run.sampling, info.vocab_size, &s->sampler, &err);
     if (rc) {
-        fprintf(stderr, "error: %s\n", err.message);
+        print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }
     s->n_ctx = lf_context_size(s->ctx);
@@ -277,12 +278,13 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
     rc = chat_prompt_build(&req, &s->conv, s->ids, &n, &dropped, &err);
     chat_conversation_pop(&s->conv);
     if (rc == LF_ERR_TEMPLATE) {
-        fprintf(stderr, "error: %s: %s\n", o->template_path ? o->template_path : "the model's template", err.message);
+        print_escaped(stderr, "error: %s: %s\n", o->template_path ? o->template_path : "the model's template",
+                      err.message);
         return 1;
     }
     if (rc) {
-        fprintf(stderr, "error: %s%s\n", o->system && rc == LF_ERR_CONTEXT_FULL ? "with this system prompt, " : "",
-                err.message);
+        print_escaped(stderr, "error: %s%s\n",
+                      o->system && rc == LF_ERR_CONTEXT_FULL ? "with this system prompt, " : "", err.message);
         return 1;
     }
     return 0;

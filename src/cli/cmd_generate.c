@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "frontend/print_escaped.h"
 
 #define MAX_PROMPT_IDS 65536
 
@@ -77,12 +78,12 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = cli_int(a, v, 1, 512, &o->threads);
         else if (!strcmp(a, "--max-seq-len")) ok = cli_int(a, v, 1, 1 << 24, &o->max_seq_len);
         else if (a[0] == '-') {
-            fprintf(stderr, "error: generate: unknown option %s (see --help)\n", a);
+            print_escaped(stderr, "error: generate: unknown option %s (see --help)\n", a);
             return 2;
         }
         if (a[0] != '-') {
             if (o->model) {
-                fprintf(stderr, "error: generate: unexpected argument '%s'\n", a);
+                print_escaped(stderr, "error: generate: unexpected argument '%s'\n", a);
                 return 2;
             }
             o->model = a;
@@ -116,7 +117,7 @@ static int prompt_tokens(const generate_options *o, const lf_model *model, int32
     lf_error err = {0};
     int flags = LF_TOKENIZE_PARSE_SPECIAL | (o->no_bos ? LF_TOKENIZE_NO_BOS : 0);
     if (lf_tokenize(tok, o->prompt, strlen(o->prompt), flags, ids, cap, &n, &err) != LF_OK) {
-        fprintf(stderr, "error: %s\n", err.message);
+        print_escaped(stderr, "error: %s\n", err.message);
         return -1;
     }
     if (n > cap) {
@@ -163,7 +164,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
                 s + 1, o->num_samples, st.n_prompt, st.prefill_ms > 0 ? st.n_prompt * 1e3 / st.prefill_ms : 0,
                 st.n_generated, st.ttft_ms, gen_tps, st.stopped_by_eog ? " (end of text)" : "");
     }
-    if (rc) fprintf(stderr, "error: %s\n", err.message);
+    if (rc) print_escaped(stderr, "error: %s\n", err.message);
     lf_sampler_free(sampler);
     lf_context_free(ctx);
     return rc ? 1 : 0;

@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "frontend/print_escaped.h"
 
 static void info_usage(FILE *out) {
     fprintf(out,
@@ -22,9 +23,10 @@ static void print_template(const char *tmpl) {
         return;
     }
     size_t len = strlen(tmpl);
-    printf("chat template:   %zu bytes: ", len);
-    for (size_t i = 0; i < len && i < 120; i++) putchar(tmpl[i] == '\n' ? ' ' : tmpl[i]);
-    printf("%s\n", len > 120 ? "..." : "");
+    char head[121];
+    snprintf(head, sizeof head, "%s", tmpl);
+    for (char *c = head; (c = strchr(c, '\n')) != NULL;) *c = ' ';
+    print_escaped(stdout, "chat template:   %zu bytes: %s%s\n", len, head, len > 120 ? "..." : "");
 }
 
 static void print_tensor_types(const lf_model *model, bool list_all) {
@@ -35,7 +37,7 @@ static void print_tensor_types(const lf_model *model, bool list_all) {
     int n_dims;
     for (int i = 0; lf_model_tensor(model, i, &name, &type, ne, &n_dims); i++) {
         if (list_all) {
-            printf("  %-40s %-5s [", name, type);
+            print_escaped(stdout, "  %-40s %-5s [", name, type);
             for (int d = 0; d < n_dims; d++) printf("%s%lld", d ? ", " : "", (long long)ne[d]);
             printf("]\n");
         }
@@ -65,7 +67,7 @@ int cmd_info(int argc, char **argv) {
             return 0;
         } else if (!strcmp(argv[i], "--tensors")) list_tensors = true;
         else if (argv[i][0] == '-' || model_name) {
-            fprintf(stderr, "error: info: unexpected argument '%s' (see --help)\n", argv[i]);
+            print_escaped(stderr, "error: info: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
         } else model_name = argv[i];
     }
@@ -77,9 +79,9 @@ int cmd_info(int argc, char **argv) {
     if (!model) return 1;
     lf_model_info in;
     lf_model_get_info(model, &in);
-    printf("name:            %s\n", in.name);
+    print_escaped(stdout, "name:            %s\n", in.name);
     printf("format:          %s\n", in.format);
-    printf("architecture:    %s\n", in.architecture);
+    print_escaped(stdout, "architecture:    %s\n", in.architecture);
     printf("parameters:      %.1f M\n", in.n_params / 1e6);
     printf("weights:         %s, %.1f MiB read per token\n", in.weight_type, in.weight_bytes / 1048576.0);
     printf("layers:          %d\n", in.n_layers);

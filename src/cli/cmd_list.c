@@ -10,6 +10,7 @@
 #include "cli/known_models.h"
 #include "cli/model_path.h"
 #include "cli/model_store.h"
+#include "frontend/print_escaped.h"
 
 static void list_usage(FILE *out) {
     fprintf(out,
@@ -41,7 +42,7 @@ static void other_downloads(json_t *json_out) {
         }
         if (!header) printf("\nother downloads:\n");
         header = true;
-        printf("  %-40s %s\n", repo, path);
+        print_escaped(stdout, "  %-40s %s\n", repo, path);
     }
     closedir(d);
 }
@@ -54,7 +55,7 @@ int cmd_list(int argc, char **argv) {
             return 0;
         } else if (!strcmp(argv[i], "--json")) as_json = true;
         else {
-            fprintf(stderr, "error: list: unexpected argument '%s' (see --help)\n", argv[i]);
+            print_escaped(stderr, "error: list: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
         }
     }
@@ -73,8 +74,8 @@ int cmd_list(int argc, char **argv) {
             if (have) json_object_set_new(o, "path", json_string(path));
             json_array_append_new(arr, o);
         } else {
-            printf("%-32s %-6s %-42s %-38s %s\n", names, m->gated ? "gated" : "open", m->repo, m->description,
-                   have ? path : "-");
+            print_escaped(stdout, "%-32s %-6s %-42s %-38s %s\n", names, m->gated ? "gated" : "open", m->repo,
+                          m->description, have ? path : "-");
         }
     }
     other_downloads(arr);

@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/server_args.h"
+#include "frontend/print_escaped.h"
 #include "server/server.h"
 
 static void server_usage(FILE *out) {
@@ -40,10 +41,10 @@ static int parse_server_options(int argc, char **argv, const char **model, lf_se
                 return 2;
             }
         } else if (a[0] == '-') {
-            fprintf(stderr, "error: server: unknown option %s (see --help)\n", a);
+            print_escaped(stderr, "error: server: unknown option %s (see --help)\n", a);
             return 2;
         } else if (*model) {
-            fprintf(stderr, "error: server: unexpected argument '%s'\n", a);
+            print_escaped(stderr, "error: server: unexpected argument '%s'\n", a);
             return 2;
         } else {
             *model = a;

@@ -3,6 +3,7 @@
  *                    [--bos TEXT --eos TEXT]
  * Prints the prompt a conversation becomes under the model's chat template, exactly
  * (nothing added, no trailing newline), so users can see what their model is fed. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/read_file.h"
+#include "frontend/print_escaped.h"
 #include "llamafast.h"
 
 static void usage(FILE *out) {
@@ -29,7 +31,7 @@ static void usage(FILE *out) {
 
 static void print_warning(lf_log_level level, const char *message, void *user) {
     (void)user;
-    if (level >= LF_LOG_WARN) fprintf(stderr, "warning: %s\n", message);
+    if (level >= LF_LOG_WARN) print_escaped(stderr, "warning: %s\n", message);
 }
 
 /* Reads the conversation: a JSON array of {"role", "content"} objects, or an object
@@ -38,12 +40,12 @@ static lf_chat_message *read_messages(const char *path, json_t **root_out, size_
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
     if (!root) {
-        fprintf(stderr, "template: %s: %s (line %d, column %d)\n", path, jerr.text, jerr.line, jerr.column);
+        print_escaped(stderr, "template: %s: %s (line %d, column %d)\n", path, jerr.text, jerr.line, jerr.column);
         return NULL;
     }
     json_t *list = json_is_object(root) ? json_object_get(root, "messages") : root;
     if (!json_is_array(list)) {
-        fprintf(stderr, "template: %s: expected a JSON array of messages or an object with \"messages\"\n", path);
+        print_escaped(stderr, "template: %s: expected a JSON array of messages or an object with \"messages\"\n", path);
         json_decref(root);
         return NULL;
     }
@@ -63,7 +65,7 @@ static lf_chat_message *read_messages(const char *path, json_t **root_out, size_
                                   ? "has a \"content\" that is not a string"
                                   : NULL;
         if (problem) {
-            fprintf(stderr, "template: %s: message %zu %s\n", path, i, problem);
+            print_escaped(stderr, "template: %s: message %zu %s\n", path, i, problem);
             free(msgs);
             json_decref(root);
             return NULL;
@@ -115,7 +117,7 @@ int cmd_template(int argc, char **argv) {
         } else if (a[0] != '-' && !model_name) {
             model_name = a;
         } else {
-            fprintf(stderr, "template: unexpected argument '%s'\n", a);
+            print_escaped(stderr, "template: unexpected argument '%s'\n", a);
             usage(stderr);
             return 2;
         }
@@ -130,12 +132,12 @@ int cmd_template(int argc, char **argv) {
         size_t len;
         tmpl = cli_read_file(template_path, &len);
         if (!tmpl) {
-            perror(template_path);
+            print_escaped(stderr, "template: %s: %s\n", template_path, strerror(errno));
             return 1;
         }
         tmpl[len] = 0; /* cli_read_file leaves room for it */
         if (strlen(tmpl) != len) {
-            fprintf(stderr, "template: %s: contains a NUL byte\n", template_path);
+            print_escaped(stderr, "template: %s: contains a NUL byte\n", template_path);
             free(tmpl);
             return 1;
         }
@@ -153,8 +155,8 @@ int cmd_template(int argc, char **argv) {
             fwrite(prompt, 1, strlen(prompt), stdout);
             status = fflush(stdout) == 0 ? 0 : 1;
         } else {
-            fprintf(stderr, "template: %s%s%s\n", template_path ? template_path : "", template_path ? ": " : "",
-                    err.message);
+            print_escaped(stderr, "template: %s%s%s\n", template_path ? template_path : "", template_path ? ": " : "",
+                          err.message);
         }
         free(prompt);
         lf_model_free(model);

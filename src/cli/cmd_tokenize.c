@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/model_path.h"
 #include "cli/read_file.h"
+#include "frontend/print_escaped.h"
 #include "llamafast.h"
 
 static void usage(FILE *out) {
@@ -41,7 +42,7 @@ int cmd_tokenize(int argc, char **argv) {
         } else if (a[0] != '-' && !model) {
             model = a;
         } else {
-            fprintf(stderr, "tokenize: unexpected argument '%s'\n", a);
+            print_escaped(stderr, "tokenize: unexpected argument '%s'\n", a);
             usage(stderr);
             return 2;
         }
@@ -55,13 +56,13 @@ int cmd_tokenize(int argc, char **argv) {
     lf_tokenizer *tok;
     lf_error err;
     if (lf_tokenizer_load(path, &tok, &err) != LF_OK) {
-        fprintf(stderr, "tokenize: %s\n", err.message);
+        print_escaped(stderr, "tokenize: %s\n", err.message);
         return 1;
     }
     size_t len = text ? strlen(text) : 0;
     char *owned = file ? cli_read_file(file, &len) : NULL;
     if (file && !owned) {
-        fprintf(stderr, "tokenize: %s: cannot read\n", file);
+        print_escaped(stderr, "tokenize: %s: cannot read\n", file);
         lf_tokenizer_free(tok);
         return 1;
     }
@@ -77,7 +78,7 @@ int cmd_tokenize(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) printf(i ? " %d" : "%d", ids[i]);
         putchar('\n');
     } else {
-        fprintf(stderr, "tokenize: %s\n", rc == LF_ERR_NOMEM ? "out of memory" : err.message);
+        print_escaped(stderr, "tokenize: %s\n", rc == LF_ERR_NOMEM ? "out of memory" : err.message);
     }
     free(ids);
     free(owned);

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/model_path.h"
 #include "cli/model_store.h"
+#include "frontend/print_escaped.h"
 
 /* The single MODEL argument of where/remove, or NULL after printing the problem. */
 static const char *model_argument(const char *cmd, const char *usage, int argc, char **argv, int *exit_code) {
@@ -19,7 +20,7 @@ static const char *model_argument(const char *cmd, const char *usage, int argc, 
             return NULL;
         }
         if (argv[i][0] == '-' || name) {
-            fprintf(stderr, "error: %s: unexpected argument '%s' (see --help)\n", cmd, argv[i]);
+            print_escaped(stderr, "error: %s: unexpected argument '%s' (see --help)\n", cmd, argv[i]);
             return NULL;
         }
         name = argv[i];
@@ -38,15 +39,15 @@ int cmd_where(int argc, char **argv) {
     char dir[STORE_PATH_MAX], buf[STORE_PATH_MAX];
     lf_error err = {0};
     if (store_model_dir(name, dir, sizeof dir, &err) != LF_OK) {
-        fprintf(stderr, "error: where: %s\n", err.message);
+        print_escaped(stderr, "error: where: %s\n", err.message);
         return 1;
     }
     const char *path = cli_resolve_model(name, buf, sizeof buf);
     if (path == name) {
-        fprintf(stderr, "error: where: %s is not downloaded (llama-fast download %s)\n", name, name);
+        print_escaped(stderr, "error: where: %s is not downloaded (llama-fast download %s)\n", name, name);
         return 1;
     }
-    printf("%s\n", path);
+    print_escaped(stdout, "%s\n", path);
     return 0;
 }
 
@@ -61,17 +62,17 @@ int cmd_remove(int argc, char **argv) {
     char dir[STORE_PATH_MAX];
     lf_error err = {0};
     if (store_model_dir(name, dir, sizeof dir, &err) != LF_OK) {
-        fprintf(stderr, "error: remove: %s\n", err.message);
+        print_escaped(stderr, "error: remove: %s\n", err.message);
         return 1;
     }
     if (access(dir, F_OK) != 0) {
-        fprintf(stderr, "error: remove: %s is not in the store (%s)\n", name, dir);
+        print_escaped(stderr, "error: remove: %s is not in the store (%s)\n", name, dir);
         return 1;
     }
     if (store_remove_dir(dir, &err) != LF_OK) {
-        fprintf(stderr, "error: remove: %s\n", err.message);
+        print_escaped(stderr, "error: remove: %s\n", err.message);
         return 1;
     }
-    fprintf(stderr, "removed %s\n", dir);
+    print_escaped(stderr, "removed %s\n", dir);
     return 0;
 }

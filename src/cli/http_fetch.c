@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frontend/print_escaped.h"
+
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig) {
@@ -278,11 +280,13 @@ static void show_progress(transfer *t, double have, double total, bool last) {
     format_bytes(have, h, sizeof h);
     format_bytes(total, tot, sizeof tot);
     format_bytes(rate, r, sizeof r);
+    /* the label names a file from the hub: escaped, unlike the line's own \r and erase */
+    if (t->tty) fputc('\r', stderr);
     if (total > 0)
-        fprintf(stderr, "%s%s: %s / %s %3d%%  %s/s%s", t->tty ? "\r" : "", t->label, h, tot,
-                (int)(100 * have / total), r, t->tty ? "\033[K" : "\n");
+        print_escaped(stderr, "%s: %s / %s %3d%%  %s/s", t->label, h, tot, (int)(100 * have / total), r);
     else
-        fprintf(stderr, "%s%s: %s  %s/s%s", t->tty ? "\r" : "", t->label, h, r, t->tty ? "\033[K" : "\n");
+        print_escaped(stderr, "%s: %s  %s/s", t->label, h, r);
+    fputs(t->tty ? "\033[K" : "\n", stderr);
     if (t->tty && last) fputc('\n', stderr);
 }
 
@@ -491,8 +495,8 @@ static int run_with_retries(const char *url, const http_options *opt, transfer *
         }
         if (!retry || attempt >= opt->retries) return status;
         long delay_ms = 1000L << (attempt < 5 ? attempt : 5);
-        fprintf(stderr, "%s: %s; retrying in %lds (attempt %d of %d)\n", opt->label, msg, delay_ms / 1000,
-                attempt + 2, opt->retries + 1);
+        print_escaped(stderr, "%s: %s; retrying in %lds (attempt %d of %d)\n", opt->label, msg, delay_ms / 1000,
+                      attempt + 2, opt->retries + 1);
         if (!http_sleep_ms(delay_ms)) {
             snprintf(msg, cap, "interrupted");
             return HTTP_ERR_INTERRUPTED;

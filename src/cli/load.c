@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/model_path.h"
+#include "frontend/print_escaped.h"
 
 int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s) {
     const char *a = argv[*i], **slot = !strcmp(a, "--tokenizer-path") ? &s->tokenizer_path
@@ -27,7 +28,7 @@ lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) 
     lf_model *model = NULL;
     lf_error err = {0};
     if (lf_model_load(path, &mp, &model, &err) != LF_OK) {
-        fprintf(stderr, "error: %s\n", err.message);
+        print_escaped(stderr, "error: %s\n", err.message);
         return NULL;
     }
     return model;

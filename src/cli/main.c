@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "frontend/print_escaped.h"
 
 typedef struct command {
     const char *name;
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+    print_escaped(stderr, "error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
 }

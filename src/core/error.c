@@ -1,7 +1,6 @@
 #include "core/error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 
 static lf_log_fn log_fn;
 static void *log_user;
@@ -11,11 +10,12 @@ void lf_set_log_callback(lf_log_fn fn, void *user) {
     log_user = user;
 }
 
+/* Arguments name files, metadata and tokens that may be hostile: both escape them. */
 int lf_fail(lf_error *err, int code, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        lf_vformat_escaped(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
         err->code = code;
     }
@@ -27,7 +27,7 @@ void lf_log(lf_log_level level, const char *fmt, ...) {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    lf_vformat_escaped(buf, sizeof buf, fmt, ap);
     va_end(ap);
     log_fn(level, buf, log_user);
 }

@@ -61,11 +61,7 @@ struct gguf_writer {
 };
 
 static int copy_status(const gguf_writer *w, lf_error *err) {
-    if (err) {
-        err->code = w->status;
-        snprintf(err->message, sizeof err->message, "%s", w->message);
-    }
-    return w->status;
+    return lf_fail(err, w->status, "%s", w->message);
 }
 
 /* Records the first failure; the partial PATH.tmp is removed at once. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/load.h"
+#include "frontend/print_escaped.h"
 #include "server/http_server.h"
 #include "server/routes.h"
 #include "server/server_state.h"
@@ -44,7 +45,7 @@ static int serve(server_state *st, const lf_server_options *opt, const sigset_t 
                               .max_body = opt->max_body, .handle = routes_handle, .user = st};
     http_server *hs = http_server_bind(&ho, why, sizeof why);
     if (!hs) {
-        fprintf(stderr, "error: %s\n", why);
+        print_escaped(stderr, "error: %s\n", why);
         return 1;
     }
     api_error e = {0};
@@ -53,18 +54,18 @@ static int serve(server_state *st, const lf_server_options *opt, const sigset_t 
                      ? 2
                      : http_server_start(hs, why, sizeof why) ? 1 : 0;
     if (status) {
-        fprintf(stderr, "error: %s\n", status == 2 ? e.message : why);
+        print_escaped(stderr, "error: %s\n", status == 2 ? e.message : why);
         http_server_stop(hs, 0);
         return status;
     }
     port = http_server_port(hs);
     char url[300];
     snprintf(url, sizeof url, strchr(opt->host, ':') ? "http://[%s]:%d" : "http://%s:%d", opt->host, port);
-    fprintf(stderr, "llama-fast server: listening on %s (model %s, %d slots of %d tokens, queue %d)\n", url,
-            st->model_id, opt->n_slots, scheduler_context_size(st->sched), opt->queue_size);
+    print_escaped(stderr, "llama-fast server: listening on %s (model %s, %d slots of %d tokens, queue %d)\n", url,
+                  st->model_id, opt->n_slots, scheduler_context_size(st->sched), opt->queue_size);
     if (!st->access.loopback && !opt->api_key)
-        fprintf(stderr, "warning: %s is reachable beyond this machine and anyone who can reach it may use it: "
-                        "give --api-key KEY (and --allowed-hosts NAMES)\n", url);
+        print_escaped(stderr, "warning: %s is reachable beyond this machine and anyone who can reach it may use it: "
+                              "give --api-key KEY (and --allowed-hosts NAMES)\n", url);
     if (opt->on_listening) opt->on_listening(url, opt->user);
     int sig = 0;
     sigwait(signals, &sig);
@@ -88,7 +89,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
     lf_model *model = cli_load_model(model_path, &(cli_model_source){.tokenizer_path = opt->tokenizer_path});
     scheduler *sched = NULL;
     if (model && !lf_model_tokenizer(model)) {
-        fprintf(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", model_path);
+        print_escaped(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", model_path);
     } else if (model) {
         scheduler_options so = {.n_slots = opt->n_slots, .queue_size = opt->queue_size};
         so.context = lf_context_default_params();
@@ -97,7 +98,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
         so.context.int8_activations = opt->int8_activations;
         lf_error err = {0};
         if (scheduler_create(model, &so, &sched, &err) != LF_OK) {
-            fprintf(stderr, "error: %s\n", err.message);
+            print_escaped(stderr, "error: %s\n", err.message);
         } else {
             server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
                                .max_body = opt->max_body, .started = time(NULL)};
