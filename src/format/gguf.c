@@ -6,6 +6,7 @@
 
 #include "core/checked_math.h"
 #include "core/error.h"
+#include "format/tensor_ranges.h"
 #include "kernels/kernels.h"
 
 /* Limits that no real model reaches; they stop absurd counts before any allocation. */
@@ -173,6 +174,20 @@ static int locate_tensor(gguf_cursor *c, gguf_file *f, gguf_tensor_info *ti) {
     return LF_OK;
 }
 
+/* No two tensors may share a byte of the data section. */
+static int check_ranges(const gguf_file *f, lf_error *err) {
+    tensor_range *r = malloc((size_t)(f->n_tensors ? f->n_tensors : 1) * sizeof *r);
+    if (!r) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", f->name);
+    for (uint64_t i = 0; i < f->n_tensors; i++) {
+        const gguf_tensor_info *ti = &f->tensors[i];
+        int len = ti->name.len > 200 ? 200 : (int)ti->name.len;
+        r[i] = (tensor_range){ti->name.data, len, ti->offset, ti->offset + ti->nbytes};
+    }
+    int rc = tensor_ranges_check(r, (size_t)f->n_tensors, f->size - f->data_offset, false, f->name, err);
+    free(r);
+    return rc;
+}
+
 static int parse_body(gguf_cursor *c, gguf_file *f) {
     char magic[4];
     int rc = read_bytes(c, magic, 4, "magic");
@@ -205,7 +220,7 @@ static int parse_body(gguf_cursor *c, gguf_file *f) {
     if (f->n_tensors && f->data_offset > f->size) return cursor_fail(c, "tensor data section");
     for (uint64_t i = 0; i < f->n_tensors; i++)
         if ((rc = locate_tensor(c, f, &f->tensors[i]))) return rc;
-    return LF_OK;
+    return check_ranges(f, c->err);
 }
 
 static int gguf_parse_into(gguf_file *f, lf_error *err) {
