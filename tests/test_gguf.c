@@ -2,8 +2,8 @@
  * file of every value type (v3, v2, custom alignment) read back exactly, then hostile
  * variants (every truncation, bad magic/version, absurd counts and lengths, overflowing
  * sizes, bad tensor infos, bad alignment, overlapping tensor data) that must fail with a
- * message naming the file, and model-level failures (unsupported architecture, missing or misshapen tensors,
- * absurd hyper-parameters, vocabulary larger than the embedding). */
+ * message naming the file, and model-level failures (unsupported architecture, missing
+ * or misshapen tensors, absurd hyper-parameters, vocabulary larger than the embedding). */
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
