@@ -293,7 +293,7 @@ static bool is_signed(gguf_value_type t) {
     return t == GGUF_TYPE_INT8 || t == GGUF_TYPE_INT16 || t == GGUF_TYPE_INT32 || t == GGUF_TYPE_INT64;
 }
 
-static bool kv_as_i64(const gguf_kv *kv, int64_t *out) {
+bool gguf_kv_as_i64(const gguf_kv *kv, int64_t *out) {
     if (is_signed(kv->type)) { *out = kv->v.i64; return true; }
     if (is_unsigned(kv->type) && kv->v.u64 <= INT64_MAX) { *out = (int64_t)kv->v.u64; return true; }
     return false;
@@ -302,7 +302,7 @@ static bool kv_as_i64(const gguf_kv *kv, int64_t *out) {
 bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out) {
     const gguf_kv *kv = gguf_find_kv(f, key);
     int64_t v;
-    if (!kv || !kv_as_i64(kv, &v) || v < 0 || v > UINT32_MAX) return false;
+    if (!kv || !gguf_kv_as_i64(kv, &v) || v < 0 || v > UINT32_MAX) return false;
     *out = (uint32_t)v;
     return true;
 }
@@ -310,7 +310,7 @@ bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out) {
 bool gguf_get_i32(const gguf_file *f, const char *key, int32_t *out) {
     const gguf_kv *kv = gguf_find_kv(f, key);
     int64_t v;
-    if (!kv || !kv_as_i64(kv, &v) || v < INT32_MIN || v > INT32_MAX) return false;
+    if (!kv || !gguf_kv_as_i64(kv, &v) || v < INT32_MIN || v > INT32_MAX) return false;
     *out = (int32_t)v;
     return true;
 }
@@ -346,7 +346,7 @@ bool gguf_array_get_i64(const gguf_kv *kv, uint64_t i, int64_t *out) {
         *out = tmp.v.b;
         return true;
     }
-    return kv_as_i64(&tmp, out);
+    return gguf_kv_as_i64(&tmp, out);
 }
 
 bool gguf_array_get_f64(const gguf_kv *kv, uint64_t i, double *out) {
@@ -361,6 +361,15 @@ bool gguf_array_get_f64(const gguf_kv *kv, uint64_t i, double *out) {
     if (!gguf_array_get_i64(kv, i, &v)) return false;
     *out = (double)v;
     return true;
+}
+
+void gguf_kv_value_text(const gguf_kv *kv, char *buf, size_t size) {
+    if (is_unsigned(kv->type)) snprintf(buf, size, "%llu", (unsigned long long)kv->v.u64);
+    else if (is_signed(kv->type)) snprintf(buf, size, "%lld", (long long)kv->v.i64);
+    else if (kv->type == GGUF_TYPE_FLOAT32 || kv->type == GGUF_TYPE_FLOAT64) snprintf(buf, size, "%g", kv->v.f64);
+    else if (kv->type == GGUF_TYPE_STRING)
+        snprintf(buf, size, "\"%.*s\"", (int)(kv->v.str.len > 60 ? 60 : kv->v.str.len), kv->v.str.data);
+    else snprintf(buf, size, "(a %s)", gguf_type_name(kv->type));
 }
 
 const char *gguf_type_name(gguf_value_type t) {
