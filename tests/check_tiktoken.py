@@ -115,15 +115,32 @@ def main():
     got = [int(x) for x in r.stdout.split()] if r.returncode == 0 else r.stderr.decode(errors="replace")
     want = [specials["<|begin_of_text|>"]] + enc.encode(text, allowed_special="all")
     check(got == want, f"special tokens: {got} != {want}")
-    # broken rank files
+    # broken rank files, refused as rank files: a byte without a rank would vanish from the text
+    def ranks_file(toks):
+        return b"".join(base64.b64encode(t) + b" %d\n" % i for i, t in enumerate(toks))
+    all_bytes = [bytes([b]) for b in range(256)]
     for label, content, want in [("duplicate rank", b"IQ== 0\nIg== 0\n", "new rank"),
                                  ("bad base64", b"IQ 0\n", "bad base64"),
-                                 ("rank out of range", b"IQ== 0\nIg== 7\n", "new rank")]:
+                                 ("rank out of range", b"IQ== 0\nIg== 7\n", "new rank"),
+                                 ("bad first line", b"IQ== x\n", "line 1 is not"),
+                                 ("one line", b"IQ== 0\n", "byte 0x00 has no rank"),
+                                 ("one line, no newline", b"IQ== 0", "byte 0x00 has no rank"),
+                                 ("byte 0x05 missing", ranks_file(all_bytes[:5] + all_bytes[6:] + [b"he"]),
+                                  "byte 0x05 has no rank"),
+                                 ("byte 0x01 missing", ranks_file([all_bytes[0]] + all_bytes[2:]), "byte 0x01 has no rank"),
+                                 ("duplicate bytes", ranks_file(all_bytes + [b"he", b"A"]),
+                                  "ranks 65 and 257 are the same bytes")]:
         bad = os.path.join(WORK, "bad.model")
         open(bad, "wb").write(content)
         r = subprocess.run([BIN, "tokenize", bad, "--text", "x"], capture_output=True, timeout=60)
         err = r.stderr.decode(errors="replace")
-        check(r.returncode == 1 and want in err and "Sanitizer" not in err, f"{label}: {r.returncode} {err!r}")
+        check(r.returncode == 1 and f"{bad}: tiktoken rank file: " in err and want in err and "Sanitizer" not in err,
+              f"{label}: {r.returncode} {err!r}")
+    # all 256 bytes and nothing else is a (byte-level) rank file
+    good = os.path.join(WORK, "bytes.model")
+    open(good, "wb").write(ranks_file(all_bytes))
+    r = subprocess.run([BIN, "tokenize", good, "--text", "\x01\x05a"], capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stdout.split() == [b"256", b"1", b"5", b"97"], f"bytes only: {r.stdout!r} {r.stderr!r}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -191,6 +191,9 @@ typedef struct gw_model {
     gw_vocab vocab;
     const char *omit;    /* tensor left out, or NULL */
     const char *reshape; /* tensor written with one more row than it needs, or NULL */
+    bool has_ctx;        /* write ARCH.context_length as ctx_type (UINT32, INT32, UINT64, STRING) */
+    uint32_t ctx_type;
+    uint64_t ctx_value;
 } gw_model;
 
 #define GW_SPM_VOCAB_SIZE (3 + 256 + 6)
@@ -202,7 +205,7 @@ static inline gw_model gw_model_default(void) {
 }
 
 static inline int gw_model_n_kv(const gw_model *m) {
-    int n = 8;
+    int n = 8 + m->has_ctx;
     if (m->vocab == GW_VOCAB_SPM) n += 5;
     if (m->vocab == GW_VOCAB_BPE) n += 6;
     return n;
@@ -295,6 +298,12 @@ static inline void gguf_fixture_tiny_model(gguf_buf *b, const gw_model *m) {
     gb_kv_u32(b, GW_ARCH_KEY("attention.head_count"), m->head_count);
     gb_kv_u32(b, GW_ARCH_KEY("attention.head_count_kv"), m->head_count_kv);
     gb_kv_f32(b, GW_ARCH_KEY("attention.layer_norm_rms_epsilon"), 1e-5f);
+    if (m->has_ctx) {
+        gb_key(b, GW_ARCH_KEY("context_length"), m->ctx_type);
+        if (m->ctx_type == GW_STRING) gb_str(b, "4096");
+        else if (m->ctx_type == GW_UINT64 || m->ctx_type == GW_INT64) gb_u64(b, m->ctx_value);
+        else gb_u32(b, (uint32_t)m->ctx_value);
+    }
 #undef GW_ARCH_KEY
     if (m->vocab != GW_VOCAB_NONE) gw_write_vocab(b, m->vocab);
     size_t offset = 0;

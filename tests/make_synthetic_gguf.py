@@ -6,6 +6,11 @@ them with gguf.quants, so nothing here depends on llama-fast's code.
 
 usage: make_synthetic_gguf.py OUT.gguf WEIGHT_TYPE [--seed N] [--tied]
                                [--rope-scaling llama3 | --rope-freqs] [--ctx N]
+                               [--vocab-pre NAME [--vocab-bos ID]]
+
+--vocab-pre adds a byte-level BPE vocabulary (GPT-2's 256 byte pieces, "he", fillers,
+<|endoftext|>) whose tokenizer.ggml.pre is NAME; --vocab-bos sets its BOS id as given,
+even outside the vocabulary.
 """
 import argparse
 
@@ -52,6 +57,31 @@ def weight(rng, type_name, rows, cols, std):
     return random_blocks(rng, type_name, rows, cols, std), Q[type_name]
 
 
+def byte_pieces():
+    """GPT-2's printable stand-ins for the 256 bytes, in byte order."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for _, c in sorted(zip(bs, cs))]
+
+
+def add_vocab(w, n_vocab, pre, bos):
+    tokens = byte_pieces() + ["he"]
+    tokens += [f"<filler{i}>" for i in range(n_vocab - len(tokens) - 1)] + ["<|endoftext|>"]
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types([1] * (n_vocab - 1) + [3])
+    w.add_token_merges(["h e"])
+    w.add_eos_token_id(n_vocab - 1)
+    if bos is not None:
+        w.add_bos_token_id(bos)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -61,6 +91,8 @@ def main():
     ap.add_argument("--rope-scaling", choices=["llama3"], help="Llama 3.1 scaling given as metadata")
     ap.add_argument("--rope-freqs", action="store_true", help="Llama 3.1 scaling as a rope_freqs tensor")
     ap.add_argument("--ctx", type=int, default=CONFIG["ctx"])
+    ap.add_argument("--vocab-pre", help="add a byte-level vocabulary with this tokenizer.ggml.pre")
+    ap.add_argument("--vocab-bos", type=int, help="its BOS id")
     a = ap.parse_args()
     c = dict(CONFIG, ctx=a.ctx)
     rng = np.random.default_rng(a.seed)
@@ -74,6 +106,8 @@ def main():
     w.add_context_length(c["ctx"])
     w.add_rope_freq_base(10000.0)
     w.add_layer_norm_rms_eps(1e-5)
+    if a.vocab_pre is not None:
+        add_vocab(w, c["vocab"], a.vocab_pre, a.vocab_bos)
     head = c["dim"] // c["n_heads"]
     if a.rope_scaling:
         # small original context so the scaling bends frequencies a short test can see

@@ -1,9 +1,9 @@
 /* GGUF reader and model loader against files written by tests/gguf_fixture.h: a valid
  * file of every value type (v3, v2, custom alignment) read back exactly, then hostile
  * variants (every truncation, bad magic/version, absurd counts and lengths, overflowing
- * sizes, bad tensor infos, bad alignment) that must fail with a message naming the file,
- * and model-level failures (unsupported architecture, missing or misshapen tensors,
- * absurd hyper-parameters, vocabulary larger than the embedding). */
+ * sizes, bad tensor infos, bad alignment, overlapping tensor data) that must fail with a
+ * message naming the file, and model-level failures (unsupported architecture, missing
+ * or misshapen tensors, absurd hyper-parameters, vocabulary larger than the embedding). */
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -329,6 +329,68 @@ static void test_bad_tensors(void) {
     tensor_case("no data section at all", 1, 8, 1, 1, 1, GW_TENSOR_F32, 0, 0, LF_ERR_FORMAT);
 }
 
+/* Two F32 tensors "blk.0.attn_q.weight" ([n0] at off0) and "blk.0.attn_k.weight" ([n1]
+ * at off1) over a data section of data_bytes, alignment 32. */
+static void two_tensors(gguf_buf *b, uint64_t n0, uint64_t off0, uint64_t n1, uint64_t off1, size_t data_bytes) {
+    gb_header(b, 3, 2, 0);
+    gb_tensor_info(b, "blk.0.attn_q.weight", 1, (uint64_t[]){n0}, GW_TENSOR_F32, off0);
+    gb_tensor_info(b, "blk.0.attn_k.weight", 1, (uint64_t[]){n1}, GW_TENSOR_F32, off1);
+    gb_pad(b, 32);
+    for (size_t i = 0; i < data_bytes; i++) gb_u8(b, (uint8_t)i);
+}
+
+/* Overlapping data ranges fail naming both tensors and their bytes; want is the expected
+ * message after the file name. */
+static void overlap_case(const char *what, uint64_t n0, uint64_t off0, uint64_t n1, uint64_t off1, const char *want) {
+    gguf_buf b = {0};
+    two_tensors(&b, n0, off0, n1, off1, 256);
+    expect_parse_fail(&b, LF_ERR_FORMAT, what);
+    gguf_file *f = NULL;
+    lf_error err = {0};
+    gguf_parse(b.p, b.n, "hostile.gguf", &f, &err);
+    CHECK_MSG(strstr(err.message, want), "%s: message '%s' lacks '%s'", what, err.message, want);
+    gguf_close(f);
+    gb_free(&b);
+}
+
+static void test_overlaps(void) {
+    overlap_case("same offset", 8, 0, 8, 0,
+                 "tensor 'blk.0.attn_q.weight' (bytes 0..32) overlaps tensor 'blk.0.attn_k.weight' (bytes 0..32)");
+    overlap_case("runs into the next", 16, 0, 8, 32,
+                 "tensor 'blk.0.attn_q.weight' (bytes 0..64) overlaps tensor 'blk.0.attn_k.weight' (bytes 32..64)");
+    /* listed after the tensor it overlaps: the check goes by offset, not by order */
+    overlap_case("listed out of order", 8, 64, 24, 0,
+                 "tensor 'blk.0.attn_k.weight' (bytes 0..96) overlaps tensor 'blk.0.attn_q.weight' (bytes 64..96)");
+    overlap_case("one inside the other", 8, 32, 64, 0,
+                 "tensor 'blk.0.attn_k.weight' (bytes 0..256) overlaps tensor 'blk.0.attn_q.weight' (bytes 32..64)");
+    /* a Q8_0 tensor (34 bytes) retyped as F32 (128 bytes) now runs into its neighbour */
+    gguf_buf b = {0};
+    gb_header(&b, 3, 2, 0);
+    gb_tensor_info(&b, "w.retyped", 1, (uint64_t[]){32}, GW_TENSOR_F32, 0);
+    gb_tensor_info(&b, "w.next", 1, (uint64_t[]){32}, GW_TENSOR_Q8_0, 64);
+    gb_pad(&b, 32);
+    for (int i = 0; i < 128; i++) gb_u8(&b, 0);
+    expect_parse_fail(&b, LF_ERR_FORMAT, "retyped tensor");
+    gb_free(&b);
+
+    /* touching ranges, in either order, are fine */
+    struct { uint64_t n0, off0, n1, off1; } ok[] = {{8, 0, 8, 32}, {8, 32, 8, 0}, {16, 64, 16, 0}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        gguf_buf g = {0};
+        two_tensors(&g, ok[i].n0, ok[i].off0, ok[i].n1, ok[i].off1, 128);
+        gguf_file *f = NULL;
+        lf_error err = {0};
+        CHECK_MSG(gguf_parse(g.p, g.n, "adjacent.gguf", &f, &err) == LF_OK, "adjacent %zu: %s", i, err.message);
+        if (f) {
+            const gguf_tensor_info *k = gguf_find_tensor(f, "blk.0.attn_k.weight");
+            CHECK(k && k->offset == ok[i].off1 && k->data == (const unsigned char *)g.p + f->data_offset + ok[i].off1);
+            CHECK(f->tensors[0].name.len == 19 && memcmp(f->tensors[0].name.data, "blk.0.attn_q.weight", 19) == 0);
+        }
+        gguf_close(f);
+        gb_free(&g);
+    }
+}
+
 /* general.alignment with a bad value or type. */
 static void alignment_case(const char *what, uint32_t type, uint64_t value) {
     gguf_buf b = {0};
@@ -515,12 +577,14 @@ static int dump_fixtures(const char *dir) {
         {"all_types_v3.gguf", 0, 3, 0, GW_VOCAB_NONE},   {"all_types_v2.gguf", 0, 2, 0, GW_VOCAB_NONE},
         {"all_types_a64.gguf", 0, 3, 64, GW_VOCAB_NONE}, {"all_types_a1.gguf", 0, 3, 1, GW_VOCAB_NONE},
         {"tiny_model.gguf", 1, 3, 0, GW_VOCAB_NONE},     {"tiny_model_spm.gguf", 1, 3, 0, GW_VOCAB_SPM},
-        {"tiny_model_bpe.gguf", 1, 3, 0, GW_VOCAB_BPE},
+        {"tiny_model_bpe.gguf", 1, 3, 0, GW_VOCAB_BPE},   {"two_tensors.gguf", 2, 3, 0, GW_VOCAB_NONE},
     };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         gguf_buf b = {0};
         if (seeds[i].kind == 0) {
             gguf_fixture_all_types(&b, seeds[i].version, seeds[i].alignment);
+        } else if (seeds[i].kind == 2) { /* touching data ranges, listed out of offset order */
+            two_tensors(&b, 8, 32, 8, 0, 64);
         } else {
             gw_model m = gw_model_default();
             m.vocab = seeds[i].vocab;
@@ -554,6 +618,7 @@ int main(int argc, char **argv) {
     test_bad_metadata();
     test_bad_tensors();
     test_bad_alignment();
+    test_overlaps();
     test_model_valid();
     test_model_hostile();
     test_model_patched_heads();

@@ -1,7 +1,7 @@
 /* safetensors reader: files built here byte by byte per the format's specification
  * (8-byte little-endian header length, JSON header, data), read back tensor by tensor;
  * every corruption of the header (truncation, bad lengths, offsets, shapes, dtypes,
- * overlaps, duplicates) refused with a message naming the problem; sharded directories
+ * overlaps, holes, duplicates) refused with a message naming the problem; sharded directories
  * with model.safetensors.index.json, including indexes that lie or reach outside. */
 #include <stdint.h>
 #include <sys/stat.h>
@@ -143,7 +143,21 @@ static void test_bad_headers(void) {
     expect_bad_header("no dtype", "{\"w\":{\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "dtype");
     expect_bad_header("overlap",
                       "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap");
+                      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12,
+                      "tensor 'a' (bytes 0..8) overlaps tensor 'b' (bytes 4..12)");
+    expect_bad_header("same bytes",
+                      "{\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
+                      "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "overlaps tensor");
+    /* the format allows no bytes outside a tensor: between two, or after the last */
+    expect_bad_header("gap",
+                      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                      "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12,
+                      "data bytes 4..8 belong to no tensor");
+    expect_bad_header("leading gap", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+                      "data bytes 0..4 belong to no tensor");
+    expect_bad_header("trailing bytes", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8,
+                      "data bytes 4..8 after the last tensor");
+    expect_bad_header("no tensors, some data", "{}", 4, "data bytes 0..4 after the last tensor");
     expect_bad_header("duplicate name",
                       "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
                       "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2, "duplicate");

@@ -302,13 +302,12 @@ int cmd_chat(int argc, char **argv) {
     chat_options o;
     int status = parse_chat_options(argc, argv, &o);
     if (status >= 0) return status;
-    /* Warnings while loading and rendering the first prompt (a model without a chat
-     * template, say), once: not again at every turn. */
-    cli_show_warnings(true);
     lf_model *model = cli_load_model(o.model, &o.run.source);
     if (!model) return 1;
     chat_session s;
     status = open_session(&s, &o, model);
+    /* Warnings while loading and rendering the first prompt (a model without a chat
+     * template, say) were shown once: not again at every turn. */
     cli_show_warnings(false);
     /* From here on Ctrl-C belongs to the conversation; before, it ends the program. */
     if (!status && !chat_interrupt_install()) {

@@ -29,11 +29,6 @@ static void usage(FILE *out) {
             "Prints the rendered prompt exactly, without a trailing newline.\n");
 }
 
-static void print_warning(lf_log_level level, const char *message, void *user) {
-    (void)user;
-    if (level >= LF_LOG_WARN) print_escaped(stderr, "warning: %s\n", message);
-}
-
 /* Reads the conversation: a JSON array of {"role", "content"} objects, or an object
  * holding one under "messages". Prints the problem and returns NULL when it is not. */
 static lf_chat_message *read_messages(const char *path, json_t **root_out, size_t *n_out) {
@@ -148,7 +143,6 @@ int cmd_template(int argc, char **argv) {
     lf_model *model = msgs ? cli_load_model(model_name, NULL) : NULL;
     int status = 1;
     if (model) {
-        lf_set_log_callback(print_warning, NULL);
         char *prompt = NULL;
         lf_error err = {0};
         if (render(model, tmpl, bos, eos, msgs, n, add_generation_prompt, &prompt, &err) == LF_OK) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/warnings.h"
 #include "frontend/print_escaped.h"
 
 typedef struct command {
@@ -42,6 +43,9 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    /* Every command shows what the library warns about (an unknown pre-tokenizer, say):
+     * a model that loads with a caveat must not load silently. */
+    cli_show_warnings(true);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     print_escaped(stderr, "error: unknown command '%s'\n", argv[1]);

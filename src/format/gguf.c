@@ -6,6 +6,7 @@
 
 #include "core/checked_math.h"
 #include "core/error.h"
+#include "format/tensor_ranges.h"
 #include "kernels/kernels.h"
 
 /* Limits that no real model reaches; they stop absurd counts before any allocation. */
@@ -173,6 +174,20 @@ static int locate_tensor(gguf_cursor *c, gguf_file *f, gguf_tensor_info *ti) {
     return LF_OK;
 }
 
+/* No two tensors may share a byte of the data section. */
+static int check_ranges(const gguf_file *f, lf_error *err) {
+    tensor_range *r = malloc((size_t)(f->n_tensors ? f->n_tensors : 1) * sizeof *r);
+    if (!r) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", f->name);
+    for (uint64_t i = 0; i < f->n_tensors; i++) {
+        const gguf_tensor_info *ti = &f->tensors[i];
+        int len = ti->name.len > 200 ? 200 : (int)ti->name.len;
+        r[i] = (tensor_range){ti->name.data, len, ti->offset, ti->offset + ti->nbytes};
+    }
+    int rc = tensor_ranges_check(r, (size_t)f->n_tensors, f->size - f->data_offset, false, f->name, err);
+    free(r);
+    return rc;
+}
+
 static int parse_body(gguf_cursor *c, gguf_file *f) {
     char magic[4];
     int rc = read_bytes(c, magic, 4, "magic");
@@ -205,7 +220,7 @@ static int parse_body(gguf_cursor *c, gguf_file *f) {
     if (f->n_tensors && f->data_offset > f->size) return cursor_fail(c, "tensor data section");
     for (uint64_t i = 0; i < f->n_tensors; i++)
         if ((rc = locate_tensor(c, f, &f->tensors[i]))) return rc;
-    return LF_OK;
+    return check_ranges(f, c->err);
 }
 
 static int gguf_parse_into(gguf_file *f, lf_error *err) {
@@ -278,7 +293,7 @@ static bool is_signed(gguf_value_type t) {
     return t == GGUF_TYPE_INT8 || t == GGUF_TYPE_INT16 || t == GGUF_TYPE_INT32 || t == GGUF_TYPE_INT64;
 }
 
-static bool kv_as_i64(const gguf_kv *kv, int64_t *out) {
+bool gguf_kv_as_i64(const gguf_kv *kv, int64_t *out) {
     if (is_signed(kv->type)) { *out = kv->v.i64; return true; }
     if (is_unsigned(kv->type) && kv->v.u64 <= INT64_MAX) { *out = (int64_t)kv->v.u64; return true; }
     return false;
@@ -287,7 +302,7 @@ static bool kv_as_i64(const gguf_kv *kv, int64_t *out) {
 bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out) {
     const gguf_kv *kv = gguf_find_kv(f, key);
     int64_t v;
-    if (!kv || !kv_as_i64(kv, &v) || v < 0 || v > UINT32_MAX) return false;
+    if (!kv || !gguf_kv_as_i64(kv, &v) || v < 0 || v > UINT32_MAX) return false;
     *out = (uint32_t)v;
     return true;
 }
@@ -295,7 +310,7 @@ bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out) {
 bool gguf_get_i32(const gguf_file *f, const char *key, int32_t *out) {
     const gguf_kv *kv = gguf_find_kv(f, key);
     int64_t v;
-    if (!kv || !kv_as_i64(kv, &v) || v < INT32_MIN || v > INT32_MAX) return false;
+    if (!kv || !gguf_kv_as_i64(kv, &v) || v < INT32_MIN || v > INT32_MAX) return false;
     *out = (int32_t)v;
     return true;
 }
@@ -331,7 +346,7 @@ bool gguf_array_get_i64(const gguf_kv *kv, uint64_t i, int64_t *out) {
         *out = tmp.v.b;
         return true;
     }
-    return kv_as_i64(&tmp, out);
+    return gguf_kv_as_i64(&tmp, out);
 }
 
 bool gguf_array_get_f64(const gguf_kv *kv, uint64_t i, double *out) {
@@ -346,6 +361,15 @@ bool gguf_array_get_f64(const gguf_kv *kv, uint64_t i, double *out) {
     if (!gguf_array_get_i64(kv, i, &v)) return false;
     *out = (double)v;
     return true;
+}
+
+void gguf_kv_value_text(const gguf_kv *kv, char *buf, size_t size) {
+    if (is_unsigned(kv->type)) snprintf(buf, size, "%llu", (unsigned long long)kv->v.u64);
+    else if (is_signed(kv->type)) snprintf(buf, size, "%lld", (long long)kv->v.i64);
+    else if (kv->type == GGUF_TYPE_FLOAT32 || kv->type == GGUF_TYPE_FLOAT64) snprintf(buf, size, "%g", kv->v.f64);
+    else if (kv->type == GGUF_TYPE_STRING)
+        snprintf(buf, size, "\"%.*s\"", (int)(kv->v.str.len > 60 ? 60 : kv->v.str.len), kv->v.str.data);
+    else snprintf(buf, size, "(a %s)", gguf_type_name(kv->type));
 }
 
 const char *gguf_type_name(gguf_value_type t) {

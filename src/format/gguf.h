@@ -86,9 +86,14 @@ bool gguf_get_i32(const gguf_file *f, const char *key, int32_t *out);
 bool gguf_get_f32(const gguf_file *f, const char *key, float *out);
 bool gguf_get_bool(const gguf_file *f, const char *key, bool *out);
 bool gguf_get_str(const gguf_file *f, const char *key, gguf_string *out);
+/* An integer value of any width and signedness (false for other types, or a uint64 above
+ * INT64_MAX). */
+bool gguf_kv_as_i64(const gguf_kv *kv, int64_t *out);
 /* Element i of a numeric array as int64/double (false if not a numeric array or i out of range). */
 bool gguf_array_get_i64(const gguf_kv *kv, uint64_t i, int64_t *out);
 bool gguf_array_get_f64(const gguf_kv *kv, uint64_t i, double *out);
 const char *gguf_type_name(gguf_value_type t);
+/* A scalar value as text for messages: 42, -1, 0.5, "text"; other types as "(a bool)". */
+void gguf_kv_value_text(const gguf_kv *kv, char *buf, size_t size);
 
 #endif

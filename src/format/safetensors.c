@@ -7,6 +7,7 @@
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "format/json_file.h"
+#include "format/tensor_ranges.h"
 #include "kernels/kernels.h"
 
 /* Every dtype of the format, so that a file with tensors the runtime does not use (say an
@@ -68,25 +69,18 @@ static int parse_entry(safetensors_tensor *t, const json_t *entry, uint64_t data
     return LF_OK;
 }
 
-static int compare_offsets(const void *a, const void *b) {
-    const safetensors_tensor *x = a, *y = b;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/* Empty tensors take no bytes; any two others must not share one. */
-static int check_overlaps(safetensors_file *f, lf_error *err) {
-    qsort(f->tensors, (size_t)f->n_tensors, sizeof *f->tensors, compare_offsets);
-    uint64_t covered = 0;
-    const char *last = NULL;
+/* No two tensors share a byte, and, as the format requires, every byte of the data area
+ * belongs to a tensor. */
+static int check_ranges(safetensors_file *f, uint64_t data_size, lf_error *err) {
+    tensor_range *r = malloc((size_t)(f->n_tensors ? f->n_tensors : 1) * sizeof *r);
+    if (!r) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", f->name);
     for (int i = 0; i < f->n_tensors; i++) {
         const safetensors_tensor *t = &f->tensors[i];
-        if (t->nbytes == 0) continue;
-        if (last && t->offset < covered)
-            return lf_fail(err, LF_ERR_FORMAT, "%s: tensors '%s' and '%s' overlap", f->name, last, t->name);
-        covered = t->offset + t->nbytes;
-        last = t->name;
+        r[i] = (tensor_range){t->name, (int)strlen(t->name), t->offset, t->offset + t->nbytes};
     }
-    return LF_OK;
+    int rc = tensor_ranges_check(r, (size_t)f->n_tensors, data_size, true, f->name, err);
+    free(r);
+    return rc;
 }
 
 static int parse_header(safetensors_file *f, const json_t *header, const unsigned char *data, uint64_t data_size,
@@ -105,7 +99,7 @@ static int parse_header(safetensors_file *f, const json_t *header, const unsigne
         if (rc) return rc;
         t->data = data + t->offset;
     }
-    return check_overlaps(f, err);
+    return check_ranges(f, data_size, err);
 }
 
 int safetensors_parse(const void *data, size_t size, const char *name, safetensors_file **out, lf_error *err) {

@@ -2,7 +2,8 @@
  * tensor name to {dtype, shape, data_offsets}, then the tensor bytes. The file is
  * memory-mapped and the whole header is validated before anything is used: every dtype
  * known, every size equal to the element count times the element size (overflow-checked),
- * every range inside the file, no two ranges overlapping. Model directories either hold
+ * every range inside the file, no two ranges overlapping, no data byte outside a tensor
+ * (the format allows no holes). Model directories either hold
  * model.safetensors or shards listed by model.safetensors.index.json (weight_map). */
 #ifndef LF_FORMAT_SAFETENSORS_H
 #define LF_FORMAT_SAFETENSORS_H

@@ -9,6 +9,9 @@
 #include "llamafast.h"
 #include "model/tensor_view.h"
 
+/* Longest context a model may declare: its KV cache must stay allocatable. */
+#define LF_MAX_CONTEXT (1 << 24)
+
 typedef struct lf_model_config {
     int n_layers, dim, hidden_dim, n_heads, n_kv_heads, head_dim, vocab_size, context_length;
     int rope_dim;     /* leading dimensions of each head that RoPE rotates */

@@ -29,7 +29,8 @@ static int check_config(const lf_model_config *c, const char *path, lf_error *er
         {"layer count", c->n_layers, 1, 1024},          {"embedding length", c->dim, 1, 1 << 16},
         {"feed-forward length", c->hidden_dim, 1, 1 << 20}, {"head count", c->n_heads, 1, 1024},
         {"KV head count", c->n_kv_heads, 1, 1024},      {"head dimension", c->head_dim, 2, 1024},
-        {"vocabulary size", c->vocab_size, 1, 1 << 24}, {"context length", c->context_length, 1, 1 << 24},
+        {"vocabulary size", c->vocab_size, 1, 1 << 24},
+        {"context length", c->context_length, 1, LF_MAX_CONTEXT},
         {"RoPE dimension", c->rope_dim, 2, c->head_dim},
     };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
@@ -44,6 +45,21 @@ static int check_config(const lf_model_config *c, const char *path, lf_error *er
                        c->head_dim, c->rope_dim);
     if (!(c->norm_eps > 0 && c->norm_eps < 1) || !(c->rope_theta > 0) || !(c->rope_linear_scale > 0))
         return lf_fail(err, LF_ERR_FORMAT, "%s: bad norm epsilon, RoPE base or RoPE scale", path);
+    return LF_OK;
+}
+
+/* ARCH.context_length: without the key, 2048 (early converters omitted it); with it, the
+ * value or a refusal: a value this program cannot honour must not become another one. */
+static int context_length(const gguf_file *f, const char *key, const char *path, int *out, lf_error *err) {
+    const gguf_kv *kv = gguf_find_kv(f, key);
+    int64_t v = 2048;
+    if (kv && (!gguf_kv_as_i64(kv, &v) || v < 1 || v > LF_MAX_CONTEXT)) {
+        char value[80];
+        gguf_kv_value_text(kv, value, sizeof value);
+        return lf_fail(err, LF_ERR_FORMAT, "%s: %s %s is not a context length this program can use (1..%d)", path, key,
+                       value, LF_MAX_CONTEXT);
+    }
+    *out = (int)v;
     return LF_OK;
 }
 
@@ -72,7 +88,8 @@ static int gguf_config(lf_model *m, const gguf_file *f, const char *path, lf_err
     c->n_kv_heads = gguf_get_u32(f, ARCH_KEY("attention.head_count_kv"), &u) && u <= (1u << 30) ? (int)u : c->n_heads;
     c->head_dim = c->n_heads ? c->dim / c->n_heads : 0;
     if (gguf_get_u32(f, ARCH_KEY("attention.key_length"), &u) && u <= 4096) c->head_dim = (int)u;
-    c->context_length = gguf_get_u32(f, ARCH_KEY("context_length"), &u) && u <= (1u << 30) ? (int)u : 2048;
+    int rc = context_length(f, ARCH_KEY("context_length"), path, &c->context_length, err);
+    if (rc) return rc;
     c->rope_dim = gguf_get_u32(f, ARCH_KEY("rope.dimension_count"), &u) && u <= 4096 ? (int)u : c->head_dim;
     if (!gguf_get_f32(f, ARCH_KEY("rope.freq_base"), &c->rope_theta)) c->rope_theta = 10000.0f;
     if (!gguf_get_f32(f, ARCH_KEY("attention.layer_norm_rms_epsilon"), &c->norm_eps)) c->norm_eps = 1e-5f;

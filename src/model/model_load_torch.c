@@ -121,7 +121,7 @@ static int read_params(lf_model *m, const json_t *root, const char *f, const saf
     n_kv_heads = n_heads;
     if (!rc) rc = lf_json_get_int(root, "n_kv_heads", f, 1, 1024, false, &n_kv_heads, err);
     if (!rc) rc = lf_json_get_int(root, "vocab_size", f, -1, 1 << 24, false, &vocab, err);
-    if (!rc) rc = lf_json_get_int(root, "max_seq_len", f, 1, 1 << 24, false, &max_seq, err);
+    if (!rc) rc = lf_json_get_int(root, "max_seq_len", f, 1, LF_MAX_CONTEXT, false, &max_seq, err);
     if (!rc) rc = lf_json_get_number(root, "norm_eps", f, 0, 1, false, &eps, err);
     if (!rc) rc = lf_json_get_number(root, "rope_theta", f, 1, 1e12, false, &theta, err);
     if (!rc) rc = lf_json_get_bool(root, "use_scaled_rope", f, scaled_rope, err);

@@ -71,7 +71,11 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     if (params->n_threads < 0 || params->n_threads > 512)
         return lf_fail(err, LF_ERR_ARG, "thread count %d is out of range [0, 512]", params->n_threads);
     int n_ctx = params->max_seq_len ? params->max_seq_len : (c->context_length < 4096 ? c->context_length : 4096);
-    if (n_ctx > c->context_length) n_ctx = c->context_length;
+    if (n_ctx > c->context_length) {
+        lf_log(LF_LOG_WARN, "max_seq_len %d is longer than the model's context of %d tokens; using %d", n_ctx,
+               c->context_length, c->context_length);
+        n_ctx = c->context_length;
+    }
     int n_threads = params->n_threads ? params->n_threads : lf_default_thread_count();
 
     lf_context *ctx = calloc(1, sizeof *ctx);

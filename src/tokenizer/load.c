@@ -1,5 +1,5 @@
 /* lf_tokenizer_load: tells the file kinds apart by content. GGUF starts with "GGUF"; a
- * tiktoken rank file with a "<base64> <rank>" line; a SentencePiece model starts with
+ * tiktoken rank file with "<base64> "; a SentencePiece model starts with
  * field 1 (pieces) as bytes, tag 0x0A; anything
  * else is read as llama2.c's tokenizer.bin, which is also tried when a 0x0A-led file
  * is not valid protobuf (a tokenizer.bin whose longest token is 10 bytes). */

@@ -27,9 +27,31 @@ static const gguf_kv *find_array(const gguf_file *f, const char *key, gguf_value
     return kv;
 }
 
-static int32_t optional_id(const gguf_file *f, const char *key, int32_t fallback) {
+/* Every tokenizer.ggml.*_token_id key (BOS, EOS, EOT, padding, ...), used or not, must name
+ * a token: an id outside the vocabulary means the metadata does not belong to it. */
+static int check_special_ids(const lf_tokenizer *t, const gguf_file *f, lf_error *err) {
+    static const char prefix[] = "tokenizer.ggml.", suffix[] = "_token_id";
+    const size_t np = sizeof prefix - 1, ns = sizeof suffix - 1;
+    for (uint64_t i = 0; i < f->n_kv; i++) {
+        gguf_string k = f->kvs[i].key;
+        if (k.len < np + ns || memcmp(k.data, prefix, np) || memcmp(k.data + k.len - ns, suffix, ns)) continue;
+        int64_t id;
+        if (!gguf_kv_as_i64(&f->kvs[i], &id) || id < 0 || id >= t->n_vocab) {
+            char value[80];
+            gguf_kv_value_text(&f->kvs[i], value, sizeof value);
+            return lf_fail(err, LF_ERR_FORMAT, "%s: %.*s %s is not a token id of the vocabulary (ids 0..%d)", f->name,
+                           (int)(k.len > 100 ? 100 : k.len), k.data, value, t->n_vocab - 1);
+        }
+    }
+    return LF_OK;
+}
+
+/* The id under key (checked by check_special_ids), else the fallback when the vocabulary
+ * has it, else none. */
+static int32_t optional_id(const lf_tokenizer *t, const gguf_file *f, const char *key, int32_t fallback) {
     int32_t v;
-    return gguf_get_i32(f, key, &v) ? v : fallback;
+    if (gguf_get_i32(f, key, &v)) return v;
+    return fallback < t->n_vocab ? fallback : -1;
 }
 
 static bool optional_bool(const gguf_file *f, const char *key, bool fallback) {
@@ -74,14 +96,17 @@ static int add_merges(lf_tokenizer *t, const gguf_file *f, lf_error *err) {
     if (merges->arr_count > INT32_MAX || merge_map_init(&t->merges, (uint32_t)merges->arr_count))
         return lf_fail(err, LF_ERR_NOMEM, "%s: cannot index %llu merges", f->name,
                        (unsigned long long)merges->arr_count);
-    uint64_t skipped = 0;
     for (uint64_t i = 0; i < merges->arr_count; i++) {
         gguf_string s = merges->arr_strings[i];
-        skipped += tokenizer_add_merge(t, s.data, (size_t)s.len, (int32_t)i) != LF_OK;
+        const char *l, *r, *why = "is not two pieces separated by one space";
+        size_t ll, rl;
+        int32_t ids[3];
+        if (!tokenizer_split_merge(s.data, (size_t)s.len, &l, &ll, &r, &rl) ||
+            !tokenizer_merge_ids(t, l, ll, r, rl, ids, &why))
+            return lf_fail(err, LF_ERR_FORMAT, "%s: tokenizer.ggml.merges[%llu] \"%.*s\": %s", f->name,
+                           (unsigned long long)i, (int)(s.len > 100 ? 100 : s.len), s.data, why);
+        merge_map_add(&t->merges, ids[0], ids[1], (int32_t)i, ids[2]);
     }
-    if (skipped)
-        lf_log(LF_LOG_WARN, "%s: %llu merges name pieces not in the vocabulary; ignored",
-               f->name, (unsigned long long)skipped);
     return LF_OK;
 }
 
@@ -115,17 +140,18 @@ int lf_tokenizer_from_gguf(const gguf_file *f, lf_tokenizer **out, lf_error *err
         if (rc == LF_OK) rc = add_merges(t, f, err);
         gguf_string pre = {"", 0};
         gguf_get_str(f, "tokenizer.ggml.pre", &pre);
-        if (rc == LF_OK) tokenizer_parse_pretokenizer(t, pre.data, (size_t)pre.len);
+        if (rc == LF_OK) tokenizer_parse_pretokenizer(t, pre.data, (size_t)pre.len, f->name);
     }
+    if (rc == LF_OK) rc = check_special_ids(t, f, err);
     if (rc == LF_OK) {
         bool spm = kind == TOKENIZER_SPM;
-        t->bos = optional_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : -1);
-        t->eos = optional_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : -1);
-        t->unk = optional_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
+        t->bos = optional_id(t, f, "tokenizer.ggml.bos_token_id", spm ? 1 : -1);
+        t->eos = optional_id(t, f, "tokenizer.ggml.eos_token_id", spm ? 2 : -1);
+        t->unk = optional_id(t, f, "tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
         t->add_bos = optional_bool(f, "tokenizer.ggml.add_bos_token", spm);
         t->add_space_prefix = optional_bool(f, "tokenizer.ggml.add_space_prefix", spm);
-        int32_t eog[] = {optional_id(f, "tokenizer.ggml.eot_token_id", -1),
-                         optional_id(f, "tokenizer.ggml.eom_token_id", -1)};
+        int32_t eog[] = {optional_id(t, f, "tokenizer.ggml.eot_token_id", -1),
+                         optional_id(t, f, "tokenizer.ggml.eom_token_id", -1)};
         rc = tokenizer_finish(t, eog, 2, f->name, err);
     }
     if (rc != LF_OK) {

@@ -14,10 +14,12 @@
 /* What the files beside tokenizer.json say about special tokens. */
 typedef struct hf_special_tokens {
     const char *bos_text, *eos_text; /* tokenizer_config.json bos_token/eos_token, or NULL */
+    const char *text_file;           /* the tokenizer_config.json they come from */
     int32_t bos_id, eos_id;          /* generation_config.json / config.json ids, or -1 */
     int add_bos;                     /* tokenizer_config.json add_bos_token: 1, 0, or -1 when absent */
     int32_t eog[TOKENIZER_MAX_EOG];  /* every eos_token_id listed (end of generation) */
     int n_eog;
+    const char *bos_file, *eog_file[TOKENIZER_MAX_EOG]; /* the file of each id, for messages */
 } hf_special_tokens;
 
 /* The text -> tokens pipeline of tokenizer.json as lf_tokenizer's settings. */

@@ -36,6 +36,7 @@ static int read_tokenizer_config(const json_t *cfg, const char *file, hf_special
     if (!rc) rc = token_text(cfg, "eos_token", file, &sp->eos_text, err);
     if (!rc) rc = lf_json_get_bool(cfg, "add_bos_token", file, &add_bos, err);
     if (!rc && has_add_bos) sp->add_bos = add_bos;
+    sp->text_file = file;
     return rc;
 }
 
@@ -52,12 +53,15 @@ static int read_ids(const json_t *cfg, const char *file, hf_special_tokens *sp, 
     const json_t *bos = lf_json_member(cfg, "bos_token_id"), *eos = lf_json_member(cfg, "eos_token_id");
     int32_t id;
     int rc;
-    if (bos && sp->bos_id < 0 && (rc = read_id(bos, file, "bos_token_id", &sp->bos_id, err))) return rc;
+    if (bos && sp->bos_id < 0) {
+        if ((rc = read_id(bos, file, "bos_token_id", &sp->bos_id, err))) return rc;
+        sp->bos_file = file;
+    }
     size_t n = json_is_array(eos) ? json_array_size(eos) : eos ? 1 : 0;
     for (size_t i = 0; i < n; i++) {
         if ((rc = read_id(json_is_array(eos) ? json_array_get(eos, i) : eos, file, "eos_token_id", &id, err))) return rc;
         if (sp->eos_id < 0) sp->eos_id = id;
-        if (sp->n_eog < TOKENIZER_MAX_EOG) sp->eog[sp->n_eog++] = id;
+        if (sp->n_eog < TOKENIZER_MAX_EOG) sp->eog_file[sp->n_eog] = file, sp->eog[sp->n_eog++] = id;
     }
     return LF_OK;
 }
@@ -80,7 +84,7 @@ static bool names_sibling(const char *base) {
 int lf_tokenizer_from_hf_path(const char *path, lf_tokenizer **out, lf_error *err) {
     *out = NULL;
     struct stat st;
-    char dir[4096], json_path[4200], file[4200];
+    char dir[4096], json_path[4200], files[3][4200]; /* outlive the hf_special_tokens naming them */
     bool is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     if (strlen(path) >= sizeof dir) return lf_fail(err, LF_ERR_ARG, "%s: path too long", path);
@@ -95,8 +99,10 @@ int lf_tokenizer_from_hf_path(const char *path, lf_tokenizer **out, lf_error *er
     int rc = lf_json_load_file(json_path, 0, &tok, err);
     for (int i = 0; i < 3 && !rc; i++) {
         /* tokenizer_config.json's model_max_length may not fit in 64 bits */
-        rc = load_optional(dir, sibling_names[i], i == 0 ? JSON_DECODE_INT_AS_REAL : 0, file, sizeof file, &sib[i], err);
-        if (!rc && sib[i]) rc = i == 0 ? read_tokenizer_config(sib[i], file, &sp, err) : read_ids(sib[i], file, &sp, err);
+        rc = load_optional(dir, sibling_names[i], i == 0 ? JSON_DECODE_INT_AS_REAL : 0, files[i], sizeof files[i],
+                           &sib[i], err);
+        if (!rc && sib[i])
+            rc = i == 0 ? read_tokenizer_config(sib[i], files[i], &sp, err) : read_ids(sib[i], files[i], &sp, err);
     }
     if (!rc) rc = lf_tokenizer_from_hf_json(tok, json_path, &sp, out, err);
     json_decref(tok);

@@ -93,78 +93,79 @@ static int fill_slots(slot *slots, const json_t *vocab, const json_t *added, con
     return LF_OK;
 }
 
-/* A merge is "left right" or, in newer files, ["left", "right"]. */
+/* A merge is "left right" or, in newer files, ["left", "right"] (whose pieces may hold
+ * spaces). */
 static bool merge_parts(const json_t *m, const char **l, size_t *ll, const char **r, size_t *rl) {
-    if (json_is_string(m)) {
-        const char *s = json_string_value(m), *space = strchr(s, ' ');
-        if (!space || strchr(space + 1, ' ')) return false;
-        *l = s, *ll = (size_t)(space - s), *r = space + 1, *rl = strlen(space + 1);
-    } else if (json_is_array(m) && json_array_size(m) == 2 && json_is_string(json_array_get(m, 0)) &&
-               json_is_string(json_array_get(m, 1))) {
-        *l = json_string_value(json_array_get(m, 0)), *ll = json_string_length(json_array_get(m, 0));
-        *r = json_string_value(json_array_get(m, 1)), *rl = json_string_length(json_array_get(m, 1));
-    } else {
+    if (json_is_string(m)) return tokenizer_split_merge(json_string_value(m), json_string_length(m), l, ll, r, rl);
+    if (!json_is_array(m) || json_array_size(m) != 2 || !json_is_string(json_array_get(m, 0)) ||
+        !json_is_string(json_array_get(m, 1)))
         return false;
-    }
-    return *ll > 0 && *rl > 0 && *ll + *rl < 1024;
+    *l = json_string_value(json_array_get(m, 0)), *ll = json_string_length(json_array_get(m, 0));
+    *r = json_string_value(json_array_get(m, 1)), *rl = json_string_length(json_array_get(m, 1));
+    return *ll > 0 && *rl > 0;
 }
 
-static int32_t joined_id(const lf_tokenizer *t, const char *l, size_t ll, const char *r, size_t rl, char *buf) {
-    memcpy(buf, l, ll);
-    memcpy(buf + ll, r, rl);
-    return piece_map_find(t, buf, ll + rl);
-}
-
+/* Every merge must be two pieces of the vocabulary that join into a third: the
+ * `tokenizers` library refuses a file with any other. */
 static int add_merges(lf_tokenizer *t, const json_t *merges, const char *name, lf_error *err) {
-    size_t n = json_array_size(merges), skipped = 0;
+    size_t n = json_array_size(merges);
     if (n > INT32_MAX || (t->kind == TOKENIZER_BPE && merge_map_init(&t->merges, (uint32_t)n)))
         return lf_fail(err, LF_ERR_NOMEM, "%s: cannot index %zu merges", name, n);
     bool *scored = calloc((size_t)t->n_vocab, 1);
     if (!scored) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", name);
-    char buf[1024];
-    for (size_t i = 0; i < n; i++) {
-        const char *l, *r;
+    int rc = LF_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const json_t *m = json_array_get(merges, i);
+        const char *l, *r, *why = "is not two pieces (\"left right\" or [\"left\", \"right\"])";
         size_t ll, rl;
-        if (!merge_parts(json_array_get(merges, i), &l, &ll, &r, &rl)) {
-            skipped++;
+        int32_t ids[3];
+        if (!merge_parts(m, &l, &ll, &r, &rl) || !tokenizer_merge_ids(t, l, ll, r, rl, ids, &why)) {
+            char *text = json_dumps(m, JSON_ENCODE_ANY | JSON_COMPACT);
+            rc = lf_fail(err, LF_ERR_FORMAT, "%s: model.merges[%zu] %.100s: %s", name, i, text ? text : "", why);
+            free(text);
         } else if (t->kind == TOKENIZER_BPE) {
-            memcpy(buf, l, ll); /* tokenizer_add_merge takes "left right" */
-            buf[ll] = ' ';
-            memcpy(buf + ll + 1, r, rl);
-            skipped += tokenizer_add_merge(t, buf, ll + 1 + rl, (int32_t)i) != LF_OK;
-        } else {
-            int32_t id = joined_id(t, l, ll, r, rl, buf);
-            if (id < 0) skipped++;
-            else if (!scored[id]) t->scores[id] = -(float)i, scored[id] = true;
+            merge_map_add(&t->merges, ids[0], ids[1], (int32_t)i, ids[2]);
+        } else if (!scored[ids[2]]) {
+            t->scores[ids[2]] = -(float)i, scored[ids[2]] = true;
         }
     }
-    for (int32_t id = 0; t->kind == TOKENIZER_SPM && id < t->n_vocab; id++)
+    for (int32_t id = 0; !rc && t->kind == TOKENIZER_SPM && id < t->n_vocab; id++)
         if (t->types[id] == TOKEN_NORMAL && !scored[id] && multi_char(piece_text(t, id), piece_len(t, id)))
             t->types[id] = TOKEN_UNUSED;
     free(scored);
-    if (skipped) lf_log(LF_LOG_WARN, "%s: %zu merges are malformed or name unknown pieces; ignored", name, skipped);
+    return rc;
+}
+
+/* The token a special-token text names, which must be in the vocabulary; none for NULL. */
+static int id_of(const lf_tokenizer *t, const char *text, const char *file, const char *what, int32_t *id,
+                 lf_error *err) {
+    *id = text ? piece_map_find(t, text, strlen(text)) : -1;
+    if (text && *id < 0)
+        return lf_fail(err, LF_ERR_FORMAT, "%s: %s \"%.60s\" is not in the vocabulary", file, what, text);
     return LF_OK;
 }
 
-static int32_t id_of(const lf_tokenizer *t, const char *text, const char *what, const char *name) {
-    if (!text) return -1;
-    int32_t id = piece_map_find(t, text, strlen(text));
-    if (id < 0) lf_log(LF_LOG_WARN, "%s: %s '%.60s' is not in the vocabulary", name, what, text);
-    return id;
-}
-
-static void set_specials(lf_tokenizer *t, const json_t *model, const hf_pipeline *p, const hf_special_tokens *sp,
-                         const char *name) {
-    t->bos = sp->bos_text ? id_of(t, sp->bos_text, "bos_token", name)
-             : sp->bos_id >= 0 ? sp->bos_id
-                               : id_of(t, p->template_bos, "the post-processor's token", name);
-    t->eos = sp->eos_text ? id_of(t, sp->eos_text, "eos_token", name) : sp->eos_id;
-    t->unk = id_of(t, json_string_value(lf_json_member(model, "unk_token")), "unk_token", name);
+static int set_specials(lf_tokenizer *t, const json_t *model, const hf_pipeline *p, const hf_special_tokens *sp,
+                        const char *name, lf_error *err) {
+    int rc = LF_OK;
+    if (sp->bos_id >= 0) rc = tokenizer_check_id(t, sp->bos_id, sp->bos_file, "bos_token_id", err);
+    for (int i = 0; i < sp->n_eog && !rc; i++)
+        rc = tokenizer_check_id(t, sp->eog[i], sp->eog_file[i], "eos_token_id", err);
+    if (rc) return rc;
+    if (sp->bos_text) rc = id_of(t, sp->bos_text, sp->text_file, "bos_token", &t->bos, err);
+    else if (sp->bos_id >= 0) t->bos = sp->bos_id;
+    else rc = id_of(t, p->template_bos, name, "the post-processor's special token", &t->bos, err);
+    if (rc) return rc;
+    if (sp->eos_text) rc = id_of(t, sp->eos_text, sp->text_file, "eos_token", &t->eos, err);
+    else t->eos = sp->eos_id;
+    const char *unk = json_string_value(lf_json_member(model, "unk_token"));
+    if (!rc) rc = id_of(t, unk, name, "model.unk_token", &t->unk, err);
     t->add_bos = sp->add_bos >= 0 ? sp->add_bos == 1 : p->template_bos != NULL;
     t->add_space_prefix = p->add_space_prefix;
     t->space_prefix_metaspace = p->metaspace;
     t->space_prefix_first_only = p->first_only;
     t->pretok = p->pretok;
+    return rc;
 }
 
 static int check_model(const json_t *model, const char *name, bool *byte_fallback, lf_error *err) {
@@ -203,8 +204,8 @@ static int build(lf_tokenizer *t, const json_t *root, const hf_pipeline *p, cons
     free(slots);
     if (!rc && piece_map_build(t)) rc = lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", name);
     if (!rc) rc = add_merges(t, lf_json_member(model, "merges"), name, err);
+    if (!rc) rc = set_specials(t, model, p, sp, name, err);
     if (rc) return rc;
-    set_specials(t, model, p, sp, name);
     if (p->kind == TOKENIZER_BPE && (p->pretok == PRETOK_LLAMA3) != p->ignore_merges_wanted)
         lf_log(LF_LOG_WARN, "%s: ignore_merges is %s, which this pre-tokenizer does not do; some words may split differently",
                name, p->ignore_merges_wanted ? "on" : "off");

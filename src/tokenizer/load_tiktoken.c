@@ -18,15 +18,15 @@
 #define MAX_TOKEN_BYTES 128
 #define N_SPECIAL 256
 
+/* A first line that opens with "<base64> " is enough: the loader checks the rest, so a
+ * broken rank file gets a rank-file message (neither a llama2.c nor a SentencePiece file
+ * opens so: they start with a small binary length or with protobuf tag 0x0A). */
 bool lf_tokenizer_is_tiktoken(const void *data, size_t size) {
     const char *p = data, *end = p + size;
     const char *q = p;
     while (q < end && lf_base64_value((unsigned char)*q, LF_BASE64_STANDARD) >= 0) q++;
     while (q < end && *q == '=') q++;
-    if (q == p || q >= end || *q != ' ') return false;
-    const char *digits = ++q;
-    while (q < end && *q >= '0' && *q <= '9') q++;
-    return q > digits && q < end && *q == '\n';
+    return q > p && q < end && *q == ' ';
 }
 
 /* A token's raw bytes as a piece in the byte-to-unicode alphabet. */
@@ -47,7 +47,7 @@ static int read_lines(const char *p, size_t size, const char *name, rank_line **
     for (size_t i = 0; i < size; i++) n += p[i] == '\n';
     if (size && p[size - 1] != '\n') n++;
     if (n <= 0 || n > TOKENIZER_MAX_VOCAB - N_SPECIAL)
-        return lf_fail(err, LF_ERR_FORMAT, "%s: implausible tiktoken file of %d lines", name, n);
+        return lf_fail(err, LF_ERR_FORMAT, "%s: tiktoken rank file: implausible count of %d lines", name, n);
     rank_line *lines = calloc((size_t)n, sizeof *lines);
     if (!lines) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", name);
     const char *s = p, *end = p + size;
@@ -62,7 +62,8 @@ static int read_lines(const char *p, size_t size, const char *name, rank_line **
         }
         if (rank < 0 || rank >= n || lines[rank].b64) {
             free(lines);
-            return lf_fail(err, LF_ERR_FORMAT, "%s: line %d is not \"<base64> <rank>\" with a new rank below %d", name,
+            return lf_fail(err, LF_ERR_FORMAT,
+                           "%s: tiktoken rank file: line %d is not \"<base64> <rank>\" with a new rank below %d", name,
                            line, n);
         }
         lines[rank] = (rank_line){s, (size_t)(sp - s)};
@@ -82,8 +83,8 @@ static int add_pieces(lf_tokenizer *t, const rank_line *lines, int32_t n, const 
                                           : lf_base64_decode(lines[id].b64, lines[id].b64_len, LF_BASE64_STANDARD, raw,
                                                              sizeof raw);
         if (len <= 0)
-            return lf_fail(err, LF_ERR_FORMAT, "%s: rank %d: bad base64, or a token over %d bytes", name, id,
-                           MAX_TOKEN_BYTES);
+            return lf_fail(err, LF_ERR_FORMAT, "%s: tiktoken rank file: rank %d: bad base64, or a token over %d bytes",
+                           name, id, MAX_TOKEN_BYTES);
         int rc = tokenizer_add_piece(t, piece, byte_level_piece(raw, (int)len, piece), 0.0f, TOKEN_NORMAL, name, err);
         if (rc) return rc;
     }
@@ -99,6 +100,27 @@ static int add_pieces(lf_tokenizer *t, const rank_line *lines, int32_t n, const 
         if (i >= n_named) snprintf(buf, sizeof buf, "<|reserved_special_token_%d|>", i - n_named + 3);
         int rc = tokenizer_add_piece(t, s, strlen(s), 0.0f, TOKEN_CONTROL, name, err);
         if (rc) return rc;
+    }
+    return LF_OK;
+}
+
+/* Every rank a different byte string, and each of the 256 bytes a rank of its own: a
+ * byte without one would vanish from the text it is in. */
+static int check_ranks(const lf_tokenizer *t, int32_t n, const char *name, lf_error *err) {
+    for (int32_t id = 0; id < n; id++) {
+        int32_t first = piece_map_find(t, piece_text(t, id), piece_len(t, id));
+        if (first != id)
+            return lf_fail(err, LF_ERR_FORMAT, "%s: tiktoken rank file: ranks %d and %d are the same bytes", name,
+                           first, id);
+    }
+    for (int b = 0; b < 256; b++) {
+        unsigned char byte = (unsigned char)b;
+        char piece[4];
+        int32_t id = piece_map_find(t, piece, byte_level_piece(&byte, 1, piece));
+        if (id < 0 || id >= n)
+            return lf_fail(err, LF_ERR_FORMAT,
+                           "%s: tiktoken rank file: byte 0x%02X has no rank (a rank file ranks all 256 single bytes)",
+                           name, b);
     }
     return LF_OK;
 }
@@ -141,6 +163,7 @@ int lf_tokenizer_from_tiktoken(const void *data, size_t size, const char *name, 
     if (!rc) rc = add_pieces(t, lines, n, name, err);
     free(lines);
     if (!rc && piece_map_build(t)) rc = lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", name);
+    if (!rc) rc = check_ranks(t, n, name, err);
     if (!rc) rc = add_merges(t, n, name, err);
     if (!rc) {
         t->pretok = PRETOK_LLAMA3;

@@ -143,10 +143,15 @@ static int collect_specials(lf_tokenizer *t) {
 }
 
 static void add_eog(lf_tokenizer *t, int32_t id) {
-    if (id < 0 || id >= t->n_vocab) return;
     for (int i = 0; i < t->n_eog; i++)
         if (t->eog[i] == id) return;
     if (t->n_eog < TOKENIZER_MAX_EOG) t->eog[t->n_eog++] = id;
+}
+
+int tokenizer_check_id(const lf_tokenizer *t, long long id, const char *file, const char *key, lf_error *err) {
+    if (id >= 0 && id < t->n_vocab) return LF_OK;
+    return lf_fail(err, LF_ERR_FORMAT, "%s: %s %lld is outside the vocabulary (ids 0..%d)", file, key, id,
+                   t->n_vocab - 1);
 }
 
 /* Chat models end a turn with one of these control tokens even when the metadata
@@ -158,21 +163,23 @@ static const char *const end_of_turn_texts[] = {
 
 int tokenizer_finish(lf_tokenizer *t, const int32_t *extra_eog, int n_extra_eog,
                      const char *name, lf_error *err) {
+    /* the loaders check the ids against their files' keys; this is the last line */
     int32_t *ids[] = {&t->bos, &t->eos, &t->unk};
-    static const char *const id_names[] = {"BOS", "EOS", "unknown"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const id_names[] = {"BOS token id", "EOS token id", "unknown token id"};
+    int rc = LF_OK;
+    for (int i = 0; i < 3 && !rc; i++) {
         if (*ids[i] < 0) *ids[i] = -1;
-        if (*ids[i] >= t->n_vocab) {
-            lf_log(LF_LOG_WARN, "%s: %s token id %d is outside the vocabulary (%d); ignored",
-                   name, id_names[i], *ids[i], t->n_vocab);
-            *ids[i] = -1;
-        }
+        else rc = tokenizer_check_id(t, *ids[i], name, id_names[i], err);
     }
+    for (int i = 0; i < n_extra_eog && !rc; i++)
+        if (extra_eog[i] >= 0) rc = tokenizer_check_id(t, extra_eog[i], name, "end-of-generation token id", err);
+    if (rc) return rc;
     if (piece_map_build(t) != LF_OK || collect_specials(t) != LF_OK)
         return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory for the vocabulary index", name);
     find_byte_tokens(t);
-    add_eog(t, t->eos);
-    for (int i = 0; i < n_extra_eog; i++) add_eog(t, extra_eog[i]);
+    if (t->eos >= 0) add_eog(t, t->eos);
+    for (int i = 0; i < n_extra_eog; i++)
+        if (extra_eog[i] >= 0) add_eog(t, extra_eog[i]);
     for (size_t i = 0; i < sizeof end_of_turn_texts / sizeof *end_of_turn_texts; i++) {
         int32_t id = piece_map_find(t, end_of_turn_texts[i], strlen(end_of_turn_texts[i]));
         if (id >= 0 && t->types[id] == TOKEN_CONTROL) add_eog(t, id);

@@ -83,10 +83,14 @@ int tokenizer_reserve(lf_tokenizer *t, int32_t n, const char *name, lf_error *er
 /* Appends the next token (id = number of tokens added so far). */
 int tokenizer_add_piece(lf_tokenizer *t, const char *s, size_t len, float score, uint8_t type,
                         const char *name, lf_error *err);
-/* Once every piece is added: builds the lookup tables and checks the special ids.
- * extra_eog lists further end-of-generation ids (-1 entries are ignored). */
+/* Once every piece is added: builds the lookup tables and checks the special ids (an id
+ * outside the vocabulary is an error). extra_eog lists further end-of-generation ids (-1
+ * entries are ignored). */
 int tokenizer_finish(lf_tokenizer *t, const int32_t *extra_eog, int n_extra_eog,
                      const char *name, lf_error *err);
+
+/* LF_OK when id names a token; else LF_ERR_FORMAT, "FILE: KEY ID is outside the vocabulary". */
+int tokenizer_check_id(const lf_tokenizer *t, long long id, const char *file, const char *key, lf_error *err);
 
 /* Byte value of a "<0xNN>" piece, or -1 when the piece is not spelled that way. */
 int tokenizer_parse_byte_piece(const lf_tokenizer *t, int32_t id);
@@ -131,8 +135,15 @@ uint32_t byte_to_codepoint(uint8_t b);
 int codepoint_to_byte(uint32_t cp);
 
 /* ---- loaders */
-int tokenizer_parse_pretokenizer(lf_tokenizer *t, const char *name, size_t len);
-/* Adds the merges "A B" of a byte-level vocabulary; unusable lines are skipped. */
-int tokenizer_add_merge(lf_tokenizer *t, const char *s, size_t len, int32_t rank);
+/* GGUF tokenizer.ggml.pre; an unknown name warns (naming file) and gets GPT-2's. */
+void tokenizer_parse_pretokenizer(lf_tokenizer *t, const char *name, size_t len, const char *file);
+/* The pieces of a merge "A B" (exactly one space between two non-empty pieces); false
+ * when it is not spelled so. */
+bool tokenizer_split_merge(const char *s, size_t len, const char **left, size_t *left_len, const char **right,
+                           size_t *right_len);
+/* ids = {left, right, joined}: the tokens of both pieces and of their concatenation;
+ * false when one of the three is not in the vocabulary, *why saying which. */
+bool tokenizer_merge_ids(const lf_tokenizer *t, const char *left, size_t left_len, const char *right,
+                         size_t right_len, int32_t ids[3], const char **why);
 
 #endif

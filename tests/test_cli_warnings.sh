@@ -1,0 +1,97 @@
+#!/bin/bash
+# The library's warnings reach the user from every command, not only chat: a GGUF whose
+# tokenizer.ggml.pre is unknown loads (with GPT-2's pre-tokenizer) and info, tokenize,
+# generate, bench, template and server each say so on stderr, naming the file; the same
+# model with a known pre-tokenizer loads without a warning. Metadata the program cannot
+# honour is refused by every command with the key and value: a BOS id outside the
+# vocabulary, a context length of 0 or 2^31. The models are written by
+# tests/make_synthetic_gguf.py with the `gguf` package. Prints "N passed, M failed".
+# Environment: BUILD, PYTHON, LF_SANITIZED (=1: slower binary, longer waits).
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BUILD:-build}/llama-fast
+PYTHON=${PYTHON:-python3}
+SLOW=1
+[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
+pass=0 fail=0
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $*" >&2
+}
+
+model() { # model OUT ARGS...: a synthetic Q8_0 model with a byte-level vocabulary
+    local out=$1
+    shift
+    "$PYTHON" tests/make_synthetic_gguf.py "$out" Q8_0 "$@" || bad "cannot write $out"
+}
+model "$tmp/unknown_pre.gguf" --vocab-pre no-such-pre
+model "$tmp/known_pre.gguf" --vocab-pre smollm
+model "$tmp/bad_bos.gguf" --vocab-pre smollm --vocab-bos 320
+model "$tmp/ctx0.gguf" --vocab-pre smollm --ctx 0
+model "$tmp/ctx_huge.gguf" --vocab-pre smollm --ctx 2147483648
+printf '[{"role": "user", "content": "hi"}]' >"$tmp/messages.json"
+
+WARNING="warning: $tmp/unknown_pre.gguf: tokenizer.ggml.pre \"no-such-pre\" is unknown"
+# expect_warning LABEL ARGS...: exit 0, the warning once on stderr
+expect_warning() {
+    local label=$1
+    shift
+    "$BIN" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local rc=$? n
+    n=$(grep -cF -- "$WARNING" "$tmp/err")
+    if [ $rc -eq 0 ] && [ "$n" = 1 ]; then ok; else bad "$label: exit $rc, warning $n times; stderr: $(head -c 600 "$tmp/err")"; fi
+}
+M=$tmp/unknown_pre.gguf
+expect_warning info info "$M"
+expect_warning tokenize tokenize "$M" --text hello
+expect_warning generate generate "$M" --prompt hello --max-new-tokens 2 -t 1
+expect_warning bench bench "$M" -p 8 -n 2 -r 1 -t 1
+expect_warning template template "$M" --messages "$tmp/messages.json"
+
+# a known pre-tokenizer: no warning at all
+"$BIN" info "$tmp/known_pre.gguf" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && ! grep -q 'warning:' "$tmp/err"; then ok; else bad "known pre: exit $rc: $(cat "$tmp/err")"; fi
+
+# the server says it at load, before it listens
+"$BIN" server "$M" --port 0 -t 1 >"$tmp/server.log" 2>&1 &
+server_pid=$!
+listening=
+for _ in $(seq $((300 * SLOW))); do
+    grep -q 'listening on http://' "$tmp/server.log" && listening=1 && break
+    kill -0 $server_pid 2>/dev/null || break
+    sleep 0.1
+done
+if [ -n "$listening" ] && [ "$(grep -cF -- "$WARNING" "$tmp/server.log")" = 1 ]; then ok; else
+    bad "server: $(head -c 600 "$tmp/server.log")"
+fi
+kill -TERM $server_pid 2>/dev/null
+wait $server_pid 2>/dev/null
+server_pid=
+
+# expect_refusal NEEDLE ARGS...: exit 1 with "error:", the file and NEEDLE on stderr
+expect_refusal() {
+    local needle=$1 file=$3
+    shift
+    "$BIN" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local rc=$?
+    if [ $rc -eq 1 ] && grep -q "error: $file" "$tmp/err" && grep -qF -- "$needle" "$tmp/err"; then ok; else
+        bad "$*: exit $rc; stderr lacks '$needle': $(head -c 600 "$tmp/err")"
+    fi
+}
+expect_refusal "tokenizer.ggml.bos_token_id 320 is not a token id of the vocabulary (ids 0..319)" info "$tmp/bad_bos.gguf"
+expect_refusal "tokenizer.ggml.bos_token_id 320" generate "$tmp/bad_bos.gguf" --prompt hi --max-new-tokens 1
+expect_refusal "llama.context_length 0 is not a context length" info "$tmp/ctx0.gguf"
+expect_refusal "llama.context_length 2147483648 is not a context length" generate "$tmp/ctx_huge.gguf" --max-new-tokens 1
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
