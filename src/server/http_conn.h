@@ -18,7 +18,7 @@ typedef enum conn_state {
 
 typedef struct http_conn {
     int fd;
-    char client[64];        /* the peer's address, for per-client limits */
+    char client[64];        /* the peer's address (IPv6: its /64), for per-client limits */
     conn_state state;
     double since_ms;        /* when the connection entered its state */
     double deadline_ms;     /* IDLE/READING: closed at this time */

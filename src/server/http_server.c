@@ -291,6 +291,24 @@ static bool admit(http_server *s, const char *client) {
     return true;
 }
 
+/* Who a connection counts against: its IPv4 address, or its IPv6 /64 (one host can
+ * have a whole /64 to itself, so single IPv6 addresses would bound nothing). */
+static void client_key(const struct sockaddr_storage *addr, char *out, size_t cap) {
+    if (addr->ss_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *)addr)->sin6_addr;
+        if (!IN6_IS_ADDR_V4MAPPED(&a)) {
+            memset(a.s6_addr + 8, 0, 8);
+            char text[INET6_ADDRSTRLEN];
+            snprintf(out, cap, "%s/64", inet_ntop(AF_INET6, &a, text, sizeof text) ? text : "?");
+            return;
+        }
+        inet_ntop(AF_INET, a.s6_addr + 12, out, (socklen_t)cap);
+        return;
+    }
+    if (addr->ss_family != AF_INET || !inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, out, (socklen_t)cap))
+        snprintf(out, cap, "?");
+}
+
 static void accept_new(http_server *s) {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         struct sockaddr_storage addr;
@@ -304,8 +322,7 @@ static void accept_new(http_server *s) {
         }
         c->fd = fd;
         c->server = s;
-        if (getnameinfo((struct sockaddr *)&addr, alen, c->client, sizeof c->client, NULL, 0, NI_NUMERICHOST))
-            snprintf(c->client, sizeof c->client, "?");
+        client_key(&addr, c->client, sizeof c->client);
         if (!admit(s, c->client)) {
             send_error_now(c, 503, "too many connections are being answered");
             drain_and_close(c);
