@@ -140,6 +140,7 @@ fi
 
 # A hub whose listing names files with control characters.
 cat >"$tmp/hub.py" <<'EOF'
+import hashlib
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -151,6 +152,7 @@ LISTINGS = {
     "evil/one": ["m\x9b[2J.gguf"],
 }
 BODY = b"hello"
+BLOB_ID = hashlib.sha1(b"blob %d\0" % len(BODY) + BODY).hexdigest()  # the hub's oid of a small file
 
 
 class Hub(BaseHTTPRequestHandler):
@@ -160,18 +162,20 @@ class Hub(BaseHTTPRequestHandler):
     def do_GET(self):
         path = unquote(self.path.split("?")[0])
         for repo, files in LISTINGS.items():
-            if path == f"/api/models/{repo}":
-                body = json.dumps({"id": repo, "siblings": [{"rfilename": f, "size": len(BODY)} for f in files]})
+            if path == f"/api/models/{repo}/tree/main":
+                body = json.dumps([{"type": "file", "path": f, "size": len(BODY), "oid": BLOB_ID} for f in files])
                 return self.reply(body.encode())
             if path.startswith(f"/{repo}/resolve/main/") and path.rsplit("/", 1)[1] in files:
-                return self.reply(BODY)
+                return self.reply(BODY, BLOB_ID)
         self.send_response(404)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def reply(self, body):
+    def reply(self, body, etag=None):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
+        if etag:
+            self.send_header("ETag", f'"{etag}"')
         self.end_headers()
         self.wfile.write(body)
 

@@ -23,12 +23,6 @@ char *completion_render_chat(const server_state *st, const lf_chat_message *msgs
     return prompt;
 }
 
-static double monotonic_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* The prompt's token ids (malloc'd) in *ids; a prompt that leaves no room to generate
  * in the context is refused. A rendered chat that already starts with the BOS text gets
  * no second BOS. */
@@ -93,13 +87,13 @@ static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_c
     bool oom = false, gone = false;
     /* The socket is checked on a clock: while tokens keep arriving job_next never times
      * out, and a hang-up must still be seen within CLIENT_CHECK_MS. */
-    double next_check = monotonic_ms() + CLIENT_CHECK_MS;
+    double next_check = lf_time_ms() + CLIENT_CHECK_MS;
     while (p.n_finished < n_choices && !gone) {
         job_event *e = job_next(j, CLIENT_CHECK_MS, &p);
         if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
-        if (!e || monotonic_ms() >= next_check) {
+        if (!e || lf_time_ms() >= next_check) {
             gone = http_conn_client_gone(c);
-            next_check = monotonic_ms() + CLIENT_CHECK_MS;
+            next_check = lf_time_ms() + CLIENT_CHECK_MS;
         }
         free(e);
     }

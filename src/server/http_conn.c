@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "llamafast.h"
+
 const char *http_status_text(int status) {
     switch (status) {
     case 100: return "Continue";
@@ -50,24 +52,18 @@ int http_conn_add_header(http_conn *c, const char *name, const char *value) {
     return 0;
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 int http_conn_write_all(http_conn *c, const char *data, size_t len) {
-    double deadline = now_ms() + c->write_timeout_ms;
+    double deadline = lf_time_ms() + c->write_timeout_ms;
     while (len) {
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
         if (n > 0) {
             data += n, len -= (size_t)n;
-            deadline = now_ms() + c->write_timeout_ms; /* a reader that keeps reading is served */
+            deadline = lf_time_ms() + c->write_timeout_ms; /* a reader that keeps reading is served */
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int left = (int)(deadline - now_ms());
+            int left = (int)(deadline - lf_time_ms());
             struct pollfd p = {.fd = c->fd, .events = POLLOUT};
             if (left > 0 && poll(&p, 1, left) >= 0 && !(p.revents & (POLLERR | POLLHUP))) continue;
         }

@@ -2,12 +2,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "llamafast.h"
 #include "server/api_error.h"
 
 /* Longest a poll waits, so that deadlines are checked at least this often. */
@@ -46,15 +45,9 @@ struct http_server {
     bool stopping;
 };
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static void set_state(http_server *s, http_conn *c, conn_state st) {
     c->state = st;
-    c->since_ms = now_ms();
+    c->since_ms = lf_time_ms();
     c->deadline_ms = c->since_ms + 1e3 * s->o.timeout_s;
 }
 
@@ -396,7 +389,7 @@ static void *io_main(void *arg) {
             s->polled[n] = c;
             s->polls[n++] = (struct pollfd){.fd = c->fd, .events = c->len < c->cap || c->cap < s->max_buffer ? POLLIN : 0};
         }
-        int ready = poll(s->polls, n, next_timeout(s, now_ms()));
+        int ready = poll(s->polls, n, next_timeout(s, lf_time_ms()));
         if (ready < 0 && errno != EINTR) break;
         if (ready > 0) {
             if (s->polls[0].revents) take_returned(s);
@@ -408,7 +401,7 @@ static void *io_main(void *arg) {
             }
             if (s->polls[1].revents & POLLIN) accept_new(s);
         }
-        close_expired(s, now_ms());
+        close_expired(s, lf_time_ms());
     }
     while (s->io_conns) io_close(s, s->io_conns, 0, NULL);
     pthread_mutex_lock(&s->mutex);
