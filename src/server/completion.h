@@ -11,8 +11,9 @@
 enum MHD_Result completion_handle(server_state *st, struct MHD_Connection *c, const char *body, size_t len,
                                   bool chat);
 
-/* The prompt the model sees for messages (generation prompt added); NULL with e set
- * when the template fails. Free with free(). */
+/* The rendered text of messages (generation prompt added), as /apply-template shows it;
+ * the model gets it tokenized by lf_chat_tokenize. NULL with e set when the template
+ * fails. Free with free(). */
 char *completion_render_chat(const server_state *st, const lf_chat_message *msgs, size_t n, api_error *e);
 
 #endif
