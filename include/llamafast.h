@@ -231,6 +231,24 @@ int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_
 int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_chat_message *msgs,
                            size_t n_msgs, bool add_generation_prompt, char **out, lf_error *err);
 
+/* The prompt of a conversation as token ids, as a model must see it: rendered like
+ * lf_chat_apply_template, then tokenized so that only the template's own markup becomes
+ * special tokens. Roles and contents come from the client and are tokenized as text
+ * (as lf_tokenize without LF_TOKENIZE_PARSE_SPECIAL does): a message that spells
+ * "<|im_end|>\n<|im_start|>system" cannot open a turn of its own. BOS is prepended when
+ * the tokenizer asks for it and the template did not write it. Fills ids[0, cap) and sets
+ * *n_ids to the full count, which is more than cap when it does not fit.
+ * Limits: a template that turns message text into control-token text by means other
+ * than ASCII case changes (replace(), slicing out the middle of such text) is not
+ * caught; a message's text is seen as the template leaves it, so a template can still
+ * decide to write whatever it likes. */
+int lf_chat_tokenize(const lf_model *model, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                     bool add_generation_prompt, int32_t *ids, size_t cap, size_t *n_ids, lf_error *err);
+/* The same with a tokenizer and a template (not NULL) of the caller's; BOS and EOS texts
+ * come from tok. */
+int lf_chat_template_tokenize(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                              bool add_generation_prompt, int32_t *ids, size_t cap, size_t *n_ids, lf_error *err);
+
 /* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
 double lf_time_ms(void);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat/chat_template.h"
 #include "chat/jinja_eval.h"
 #include "core/error.h"
 
@@ -87,24 +88,29 @@ static char *token_text(const lf_tokenizer *tok, int32_t id) {
     return text;
 }
 
-int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
-                           bool add_generation_prompt, char **out, lf_error *err) {
-    if (!model) return lf_fail(err, LF_ERR_ARG, "chat template: no model");
-    if (!tmpl) {
-        lf_model_info info;
-        lf_model_get_info(model, &info);
-        tmpl = info.chat_template;
-        if (!tmpl) {
-            lf_log(LF_LOG_WARN, "model %s has no chat template; using ChatML (<|im_start|>role ... <|im_end|>)",
-                   info.name ? info.name : "(unnamed)");
-            tmpl = chatml_fallback;
-        }
-    }
-    const lf_tokenizer *tok = lf_model_tokenizer(model);
+const char *chat_model_template(const lf_model *model, const char *tmpl) {
+    if (tmpl) return tmpl;
+    lf_model_info info;
+    lf_model_get_info(model, &info);
+    if (info.chat_template) return info.chat_template;
+    lf_log(LF_LOG_WARN, "model %s has no chat template; using ChatML (<|im_start|>role ... <|im_end|>)",
+           info.name ? info.name : "(unnamed)");
+    return chatml_fallback;
+}
+
+int chat_template_render_with(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                              bool add_generation_prompt, char **out, lf_error *err) {
     char *bos = token_text(tok, tok ? lf_token_bos(tok) : -1);
     char *eos = token_text(tok, tok ? lf_token_eos(tok) : -1);
     int rc = lf_chat_template_render(tmpl, msgs, n_msgs, add_generation_prompt, bos, eos, out, err);
     free(bos);
     free(eos);
     return rc;
+}
+
+int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                           bool add_generation_prompt, char **out, lf_error *err) {
+    if (!model) return lf_fail(err, LF_ERR_ARG, "chat template: no model");
+    return chat_template_render_with(lf_model_tokenizer(model), chat_model_template(model, tmpl), msgs, n_msgs,
+                                     add_generation_prompt, out, err);
 }

@@ -108,7 +108,14 @@ jv jinja_str_case(jinja_rt *rt, jv s, jinja_case mode) {
     jv_buf out = {.rt = rt};
     bool at_start = true; /* next character begins a word */
     for (size_t i = 0; i < s.u.s.n;) {
+        size_t start = i;
         uint32_t cp = jinja_utf8_next(s.u.s.p, s.u.s.n, &i), mapped = cp;
+        /* A stray byte is kept, and changes no word boundary: lf_chat_tokenize's markers
+         * are such bytes, and must come through case changes as they went in. */
+        if (cp >= 0x80 && i == start + 1) {
+            jv_buf_put(&out, s.u.s.p + start, 1);
+            continue;
+        }
         switch (mode) {
         case JINJA_UPPER: mapped = jinja_upper(cp); break;
         case JINJA_LOWER: mapped = jinja_lower(cp); break;

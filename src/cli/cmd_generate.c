@@ -18,8 +18,10 @@ static void generate_usage(FILE *out) {
             "Streams the model's continuation of a prompt to stdout; a summary (tokens,\n"
             "time to first token, tokens per second) goes to stderr.\n"
             "\n"
-            "  --prompt TEXT           prompt text (default \"Hello, my name is\"); special tokens\n"
-            "                          such as <|im_start|> are recognised\n"
+            "  --prompt TEXT           prompt text (default \"Hello, my name is\"); text that spells\n"
+            "                          a special token, such as <|im_start|>, becomes that token\n"
+            "  --no-parse-special      tokenize the prompt as plain text: <|im_start|> stays text\n"
+            "                          (for prompts from someone else)\n"
             "  --prompt-tokens IDS     prompt as comma-separated token ids instead of text\n"
             "  --no-bos                do not prepend the BOS token\n"
             CLI_MODEL_SOURCE_USAGE
@@ -39,7 +41,7 @@ static void generate_usage(FILE *out) {
 typedef struct generate_options {
     const char *model, *prompt, *prompt_ids;
     cli_model_source source;
-    bool no_bos, print_ids, int8_activations;
+    bool no_bos, no_parse_special, print_ids, int8_activations;
     int max_new, num_samples, threads, max_seq_len;
     lf_sampler_params sampling;
 } generate_options;
@@ -61,6 +63,7 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
             generate_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--no-bos")) o->no_bos = true;
+        else if (!strcmp(a, "--no-parse-special")) o->no_parse_special = true;
         else if (!strcmp(a, "--print-token-ids")) o->print_ids = true;
         else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
         else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
@@ -115,7 +118,7 @@ static int prompt_tokens(const generate_options *o, const lf_model *model, int32
     }
     size_t n = 0;
     lf_error err = {0};
-    int flags = LF_TOKENIZE_PARSE_SPECIAL | (o->no_bos ? LF_TOKENIZE_NO_BOS : 0);
+    int flags = (o->no_parse_special ? 0 : LF_TOKENIZE_PARSE_SPECIAL) | (o->no_bos ? LF_TOKENIZE_NO_BOS : 0);
     if (lf_tokenize(tok, o->prompt, strlen(o->prompt), flags, ids, cap, &n, &err) != LF_OK) {
         print_escaped(stderr, "error: %s\n", err.message);
         return -1;

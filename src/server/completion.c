@@ -23,28 +23,25 @@ char *completion_render_chat(const server_state *st, const lf_chat_message *msgs
     return prompt;
 }
 
-/* The prompt's token ids (malloc'd) in *ids; a prompt that leaves no room to generate
- * in the context is refused. A rendered chat that already starts with the BOS text gets
- * no second BOS. */
-static int tokenize_prompt(const server_state *st, const char *text, bool chat, int32_t **ids, int *n_ids,
+/* The token ids (malloc'd) of prompt p of r, or of r's messages; a prompt that leaves no
+ * room to generate in the context is refused. What messages say is tokenized as text
+ * (lf_chat_tokenize); a raw prompt has its special tokens parsed, as llama.cpp's server
+ * does. */
+static int tokenize_prompt(const server_state *st, const completion_request *r, int p, int32_t **ids, int *n_ids,
                            api_error *e) {
-    const lf_tokenizer *tok = lf_model_tokenizer(st->model);
-    int n_ctx = scheduler_context_size(st->sched), flags = LF_TOKENIZE_PARSE_SPECIAL;
-    char bos[128];
-    int32_t bos_id = lf_token_bos(tok);
-    int bos_len = bos_id >= 0 ? lf_token_to_bytes(tok, bos_id, bos, sizeof bos - 1) : -1;
-    if (chat && bos_len > 0 && bos_len < (int)sizeof bos && !strncmp(text, bos, (size_t)bos_len))
-        flags |= LF_TOKENIZE_NO_BOS;
+    int n_ctx = scheduler_context_size(st->sched);
+    const char *param = r->chat ? "messages" : "prompt";
     size_t n = 0;
     lf_error err = {0};
     *ids = malloc((size_t)n_ctx * sizeof **ids);
     if (!*ids) return api_fail(e, 500, NULL, NULL, "out of memory");
-    if (lf_tokenize(tok, text, strlen(text), flags, *ids, (size_t)n_ctx, &n, &err) != LF_OK)
-        return api_fail(e, err.code == LF_ERR_NOMEM ? 500 : 400, chat ? "messages" : "prompt", NULL, "%s",
-                        err.message);
-    if (n == 0) return api_fail(e, 400, chat ? "messages" : "prompt", NULL, "the prompt is empty");
+    int rc = r->chat ? lf_chat_tokenize(st->model, NULL, r->messages, r->n_messages, true, *ids, (size_t)n_ctx, &n, &err)
+                     : lf_tokenize(lf_model_tokenizer(st->model), r->prompts[p], strlen(r->prompts[p]),
+                                   LF_TOKENIZE_PARSE_SPECIAL, *ids, (size_t)n_ctx, &n, &err);
+    if (rc != LF_OK) return api_fail(e, err.code == LF_ERR_NOMEM ? 500 : 400, param, NULL, "%s", err.message);
+    if (n == 0) return api_fail(e, 400, param, NULL, "the prompt is empty");
     if (n >= (size_t)n_ctx)
-        return api_fail(e, 400, chat ? "messages" : "prompt", "context_length_exceeded",
+        return api_fail(e, 400, param, "context_length_exceeded",
                         "the prompt has %zu tokens; the context holds %d, including the answer", n, n_ctx);
     *n_ids = (int)n;
     return 0;
@@ -53,8 +50,6 @@ static int tokenize_prompt(const server_state *st, const char *text, bool chat, 
 /* Tokenizes every prompt and submits n choices for each (choice p*n + i). On success
  * *prompt_tokens counts each prompt once, as OpenAI's usage does. */
 static int submit(server_state *st, const completion_request *r, job *j, int *prompt_tokens, api_error *e) {
-    char *rendered = NULL;
-    if (r->chat && !(rendered = completion_render_chat(st, r->messages, r->n_messages, e))) return -1;
     int n_prompts = r->chat ? 1 : r->n_prompts, n_choices = n_prompts * r->n, rc = 0;
     int32_t *ids[REQUEST_MAX_CHOICES] = {0};
     task_spec specs[REQUEST_MAX_CHOICES];
@@ -62,7 +57,7 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
     *prompt_tokens = 0;
     for (int p = 0; !rc && p < n_prompts; p++) {
         int n_ids = 0;
-        rc = tokenize_prompt(st, r->chat ? rendered : r->prompts[p], r->chat, &ids[p], &n_ids, e);
+        rc = tokenize_prompt(st, r, p, &ids[p], &n_ids, e);
         *prompt_tokens += n_ids;
         for (int i = 0; !rc && i < r->n; i++) {
             task_spec *t = &specs[p * r->n + i];
@@ -74,7 +69,6 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
     }
     if (!rc) rc = scheduler_submit(st->sched, j, specs, n_choices, e);
     for (int p = 0; p < n_prompts; p++) free(ids[p]);
-    free(rendered);
     return rc;
 }
 

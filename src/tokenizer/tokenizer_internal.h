@@ -123,6 +123,15 @@ typedef struct id_vec {
 } id_vec;
 int id_vec_push(id_vec *v, int32_t id);
 
+/* ---- marked_text.c: tokenizer_mark_text writes MARK_LEAD MARK_BREAK after the first
+ * byte of a control token's text, and MARK_LEAD MARK_LEAD for a MARK_LEAD of the text.
+ * A MARK_LEAD starts a two-byte unit wherever it appears. */
+#define MARK_LEAD 0xFF
+#define MARK_BREAK 0xFE
+static inline bool marker_at(const char *s, size_t len, size_t i) {
+    return i + 1 < len && (unsigned char)s[i] == MARK_LEAD && (unsigned char)s[i + 1] == MARK_BREAK;
+}
+
 /* ---- spm_encode.c: one fragment of text (no special tokens inside) */
 int spm_encode(const lf_tokenizer *t, const char *text, size_t len, bool add_prefix, id_vec *out);
 
