@@ -14,6 +14,7 @@ typedef enum conn_state {
     CONN_IDLE,       /* between requests (or before the first byte) */
     CONN_READING,    /* a request's head or body is arriving */
     CONN_PROCESSING, /* a worker answers the request */
+    CONN_DRAINING,   /* refused: what the client still sends is read and dropped */
 } conn_state;
 
 typedef struct http_conn {

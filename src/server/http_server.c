@@ -20,6 +20,8 @@
 
 /* Longest a poll waits, so that deadlines are checked at least this often. */
 #define POLL_MS 250
+/* How long a refused connection is read from before it is closed. */
+#define LINGER_MS 2000
 /* Connections accepted per loop turn, so a flood cannot starve the others. */
 #define ACCEPT_BATCH 64
 
@@ -106,14 +108,28 @@ static void io_unlink(http_server *s, http_conn *c) {
         }
 }
 
-static void io_close(http_server *s, http_conn *c, int status, const char *why) {
+static void io_close(http_server *s, http_conn *c) {
     io_unlink(s, c);
-    if (status) {
-        send_error_now(c, status, why);
-        drain_and_close(c);
-    } else {
-        conn_free(c);
-    }
+    conn_free(c);
+}
+
+/* Answers a request that cannot be served and ends the connection. The socket stays open
+ * a moment, its input read and dropped, because closing it with unread input would reset
+ * the connection and could destroy the answer before the client reads it (a client still
+ * sending a body too large, say). */
+static void io_refuse(http_conn *c, int status, const char *why) {
+    send_error_now(c, status, why);
+    shutdown(c->fd, SHUT_WR);
+    c->state = CONN_DRAINING;
+    c->since_ms = lf_time_ms();
+    c->deadline_ms = c->since_ms + LINGER_MS;
+}
+
+/* Closes a connection to make room for another (a reading one is told why first). */
+static void io_evict(http_server *s, http_conn *c, const char *why) {
+    io_unlink(s, c);
+    if (c->state == CONN_READING) send_error_now(c, 503, why);
+    drain_and_close(c);
 }
 
 /* ------------------------------------------------------------------ workers */
@@ -194,20 +210,20 @@ static void advance(http_server *s, http_conn *c) {
     if (!c->have_head) {
         if (!c->len) return;
         if (c->state == CONN_IDLE) set_state(s, c, CONN_READING);
-        if (!c->head && !(c->head = malloc(sizeof *c->head))) return io_close(s, c, 503, "out of memory");
+        if (!c->head && !(c->head = malloc(sizeof *c->head))) return io_refuse(c, 503, "out of memory");
         int status = 0;
         const char *why = NULL;
         http_head_result r = http_head_parse(c->buf, c->len, c->head, &c->head_bytes, &status, &why);
         if (r == HTTP_HEAD_INCOMPLETE) return;
-        if (r == HTTP_HEAD_BAD) return io_close(s, c, status, why);
+        if (r == HTTP_HEAD_BAD) return io_refuse(c, status, why);
         c->have_head = true;
-        if (c->head->content_length > s->o.max_body) return io_close(s, c, 413, "the request body is too large");
+        if (c->head->content_length > s->o.max_body) return io_refuse(c, 413, "the request body is too large");
     }
     if (c->head->chunked) {
         char *body = c->buf + c->head_bytes;
         chunked_result r = chunked_decode(&c->chunks, body, c->len - c->head_bytes, s->o.max_body);
-        if (r == CHUNKED_BAD) return io_close(s, c, 400, "malformed chunked body");
-        if (r == CHUNKED_TOO_LARGE) return io_close(s, c, 413, "the request body is too large");
+        if (r == CHUNKED_BAD) return io_refuse(c, 400, "malformed chunked body");
+        if (r == CHUNKED_TOO_LARGE) return io_refuse(c, 413, "the request body is too large");
         /* what was decoded is a prefix: the chunk framing it came in is dropped */
         size_t framing = c->chunks.raw - c->chunks.out;
         memmove(body + c->chunks.out, body + c->chunks.raw, c->len - c->head_bytes - c->chunks.raw);
@@ -227,21 +243,27 @@ static void advance(http_server *s, http_conn *c) {
         static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
         c->continue_sent = true;
         if (send(c->fd, go_on, sizeof go_on - 1, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof go_on - 1)
-            return io_close(s, c, 0, NULL);
+            return io_close(s, c);
     }
 }
 
 static void on_readable(http_server *s, http_conn *c) {
+    if (c->state == CONN_DRAINING) {
+        char junk[16384];
+        ssize_t n = recv(c->fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) io_close(s, c);
+        return;
+    }
     if (c->cap - c->len < 4096 && c->cap < s->max_buffer) {
         size_t cap = c->cap ? c->cap * 2 : 8192;
         if (cap > s->max_buffer) cap = s->max_buffer;
         char *b = realloc(c->buf, cap);
-        if (!b) return io_close(s, c, 503, "out of memory");
+        if (!b) return io_refuse(c, 503, "out of memory");
         c->buf = b, c->cap = cap;
     }
     if (c->len == c->cap) return; /* full: only a deadline or a dispatch ends this */
     ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return io_close(s, c, 0, NULL);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return io_close(s, c);
     if (n > 0) {
         c->len += (size_t)n;
         advance(s, c);
@@ -271,7 +293,7 @@ static bool admit(http_server *s, const char *client) {
     if (client_count(s, client) >= s->o.max_per_client) {
         http_conn *v = eviction_victim(s, client);
         if (!v) return false;
-        io_close(s, v, v->state == CONN_READING ? 503 : 0, "too many connections from this address");
+        io_evict(s, v, "too many connections from this address");
     }
     pthread_mutex_lock(&s->mutex);
     int total = s->n_io + s->n_processing;
@@ -279,7 +301,7 @@ static bool admit(http_server *s, const char *client) {
     if (total >= s->o.max_connections) {
         http_conn *v = eviction_victim(s, NULL);
         if (!v) return false;
-        io_close(s, v, v->state == CONN_READING ? 503 : 0, "too many connections");
+        io_evict(s, v, "too many connections");
     }
     return true;
 }
@@ -351,8 +373,8 @@ static void close_expired(http_server *s, double now) {
     for (http_conn *c = s->io_conns, *next; c; c = next) {
         next = c->next;
         if (now < c->deadline_ms) continue;
-        if (c->state == CONN_READING) io_close(s, c, 408, "the request did not arrive in time");
-        else io_close(s, c, 0, NULL);
+        if (c->state == CONN_READING) io_refuse(c, 408, "the request did not arrive in time");
+        else io_close(s, c);
     }
 }
 
@@ -387,7 +409,7 @@ static void *io_main(void *arg) {
         s->polls[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
         for (http_conn *c = s->io_conns; c && n < s->poll_cap; c = c->next) {
             s->polled[n] = c;
-            s->polls[n++] = (struct pollfd){.fd = c->fd, .events = c->len < c->cap || c->cap < s->max_buffer ? POLLIN : 0};
+            s->polls[n++] = (struct pollfd){.fd = c->fd, .events = c->state == CONN_DRAINING || c->len < c->cap || c->cap < s->max_buffer ? POLLIN : 0};
         }
         int ready = poll(s->polls, n, next_timeout(s, lf_time_ms()));
         if (ready < 0 && errno != EINTR) break;
@@ -397,13 +419,13 @@ static void *io_main(void *arg) {
             for (size_t i = 2; i < n; i++) {
                 if (!s->polls[i].revents) continue;
                 if (s->polls[i].revents & POLLIN) on_readable(s, s->polled[i]);
-                else io_close(s, s->polled[i], 0, NULL); /* hang-up or error */
+                else io_close(s, s->polled[i]); /* hang-up or error */
             }
             if (s->polls[1].revents & POLLIN) accept_new(s);
         }
         close_expired(s, lf_time_ms());
     }
-    while (s->io_conns) io_close(s, s->io_conns, 0, NULL);
+    while (s->io_conns) io_close(s, s->io_conns);
     pthread_mutex_lock(&s->mutex);
     http_conn *list = s->returned;
     s->returned = NULL;
