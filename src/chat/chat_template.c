@@ -6,6 +6,7 @@
 #include "chat/chat_template.h"
 #include "chat/jinja_eval.h"
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 /* Ceilings for one render: templates are untrusted input (they come inside model
  * files), so a hostile one must end with an error, not exhaust memory or time. */
@@ -54,9 +55,8 @@ static int render(jinja_rt *rt, const char *tmpl, const lf_chat_message *msgs, s
     return LF_OK;
 }
 
-int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
-                            bool add_generation_prompt, const char *bos_token, const char *eos_token,
-                            char **out, lf_error *err) {
+static int render_checked(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs, bool add_generation_prompt,
+                          const char *bos_token, const char *eos_token, bool marked, char **out, lf_error *err) {
     if (!out) return lf_fail(err, LF_ERR_ARG, "chat template: no output pointer");
     *out = NULL;
     if (!tmpl) return lf_fail(err, LF_ERR_ARG, "chat template: no template");
@@ -71,9 +71,17 @@ int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_
     jinja_rt_init(&rt, max_bytes, RENDER_MAX_STEPS + input_bytes);
     int rc = render(&rt, tmpl, msgs, n_msgs, add_generation_prompt, bos_token, eos_token, out);
     jinja_rt_free(&rt);
+    /* before lf_fail, which escapes the marker bytes into visible text */
+    if (rc == LF_ERR_TEMPLATE && marked) rt.message[tokenizer_unmark(rt.message, strlen(rt.message))] = 0;
     if (rc == LF_ERR_TEMPLATE) return lf_fail(err, rc, "chat template: %s", rt.message);
     if (rc == LF_ERR_NOMEM) return lf_fail(err, rc, "chat template: out of memory for the rendered text");
     return rc;
+}
+
+int lf_chat_template_render(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                            bool add_generation_prompt, const char *bos_token, const char *eos_token,
+                            char **out, lf_error *err) {
+    return render_checked(tmpl, msgs, n_msgs, add_generation_prompt, bos_token, eos_token, false, out, err);
 }
 
 /* Text of a special token, or NULL when the model has none. */
@@ -99,10 +107,10 @@ const char *chat_model_template(const lf_model *model, const char *tmpl) {
 }
 
 int chat_template_render_with(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
-                              bool add_generation_prompt, char **out, lf_error *err) {
+                              bool add_generation_prompt, bool marked, char **out, lf_error *err) {
     char *bos = token_text(tok, tok ? lf_token_bos(tok) : -1);
     char *eos = token_text(tok, tok ? lf_token_eos(tok) : -1);
-    int rc = lf_chat_template_render(tmpl, msgs, n_msgs, add_generation_prompt, bos, eos, out, err);
+    int rc = render_checked(tmpl, msgs, n_msgs, add_generation_prompt, bos, eos, marked, out, err);
     free(bos);
     free(eos);
     return rc;
@@ -112,5 +120,5 @@ int lf_chat_apply_template(const lf_model *model, const char *tmpl, const lf_cha
                            bool add_generation_prompt, char **out, lf_error *err) {
     if (!model) return lf_fail(err, LF_ERR_ARG, "chat template: no model");
     return chat_template_render_with(lf_model_tokenizer(model), chat_model_template(model, tmpl), msgs, n_msgs,
-                                     add_generation_prompt, out, err);
+                                     add_generation_prompt, false, out, err);
 }

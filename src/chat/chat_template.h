@@ -7,8 +7,9 @@
 /* tmpl when not NULL, else the model's own template, else ChatML (with a warning). */
 const char *chat_model_template(const lf_model *model, const char *tmpl);
 /* lf_chat_template_render with the texts of tok's BOS and EOS tokens (none when tok is
- * NULL). */
+ * NULL). marked: the messages carry tokenizer_mark_text's markers, which an error
+ * message quoting them (raise_exception) must not show. */
 int chat_template_render_with(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
-                              bool add_generation_prompt, char **out, lf_error *err);
+                              bool add_generation_prompt, bool marked, char **out, lf_error *err);
 
 #endif

@@ -27,12 +27,8 @@ static int mark_messages(const lf_tokenizer *tok, const lf_chat_message *msgs, s
 static int render_and_encode(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *marked, size_t n,
                              bool add_generation_prompt, int32_t **all, size_t *n_all, lf_error *err) {
     char *text = NULL;
-    int rc = chat_template_render_with(tok, tmpl, marked, n, add_generation_prompt, &text, err);
-    if (rc != LF_OK) {
-        /* raise_exception() may quote a role or content */
-        err->message[tokenizer_unmark(err->message, strlen(err->message))] = 0;
-        return rc;
-    }
+    int rc = chat_template_render_with(tok, tmpl, marked, n, add_generation_prompt, true, &text, err);
+    if (rc != LF_OK) return rc;
     rc = tokenizer_encode_marked(tok, text, strlen(text), all, n_all);
     if (rc != LF_OK) rc = lf_fail(err, rc, "chat tokenize: out of memory for %zu bytes of prompt", strlen(text));
     free(text);
