@@ -74,6 +74,14 @@ done
 if [ -n "$listening" ] && [ "$(grep -cF -- "$WARNING" "$tmp/server.log")" = 1 ]; then ok; else
     bad "server: $(head -c 600 "$tmp/server.log")"
 fi
+# a model without a chat template: the ChatML fallback is said once, not per request
+port=$(grep -o 'listening on http://[0-9.]*:[0-9]*' "$tmp/server.log" | cut -d: -f3)
+for _ in 1 2 3; do
+    curl -s -o /dev/null "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
+        -d '{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}'
+done
+n=$(grep -c 'has no chat template' "$tmp/server.log")
+if [ "$n" = 1 ]; then ok; else bad "server: the ChatML fallback warned $n times in 3 requests"; fi
 kill -TERM $server_pid 2>/dev/null
 wait $server_pid 2>/dev/null
 server_pid=

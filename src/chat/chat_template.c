@@ -6,6 +6,7 @@
 #include "chat/chat_template.h"
 #include "chat/jinja_eval.h"
 #include "core/error.h"
+#include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
 /* Ceilings for one render: templates are untrusted input (they come inside model
@@ -101,8 +102,9 @@ const char *chat_model_template(const lf_model *model, const char *tmpl) {
     lf_model_info info;
     lf_model_get_info(model, &info);
     if (info.chat_template) return info.chat_template;
-    lf_log(LF_LOG_WARN, "model %s has no chat template; using ChatML (<|im_start|>role ... <|im_end|>)",
-           info.name ? info.name : "(unnamed)");
+    if (lf_model_first_notice(model))
+        lf_log(LF_LOG_WARN, "model %s has no chat template; using ChatML (<|im_start|>role ... <|im_end|>)",
+               info.name ? info.name : "(unnamed)");
     return chatml_fallback;
 }
 

@@ -15,7 +15,6 @@
 #include "cli/load.h"
 #include "cli/read_file.h"
 #include "cli/run_options.h"
-#include "cli/warnings.h"
 #include "frontend/print_escaped.h"
 
 #define CHAT_DEFAULT_MAX_NEW 512
@@ -306,9 +305,6 @@ int cmd_chat(int argc, char **argv) {
     if (!model) return 1;
     chat_session s;
     status = open_session(&s, &o, model);
-    /* Warnings while loading and rendering the first prompt (a model without a chat
-     * template, say) were shown once: not again at every turn. */
-    cli_show_warnings(false);
     /* From here on Ctrl-C belongs to the conversation; before, it ends the program. */
     if (!status && !chat_interrupt_install()) {
         fprintf(stderr, "error: cannot install the Ctrl-C handler\n");

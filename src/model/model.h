@@ -3,6 +3,8 @@
 #ifndef LF_MODEL_H
 #define LF_MODEL_H
 
+#include <stdatomic.h>
+
 #include "format/gguf.h"
 #include "format/llama2c.h"
 #include "kernels/kernels.h"
@@ -50,7 +52,12 @@ struct lf_model {
     gguf_file *gguf;
     lf_llama2c_file *llama2c;
     struct lf_hf_weights *hf; /* Hugging Face directory: safetensors files, converted tensors */
+    atomic_bool chatml_noted; /* the ChatML fallback was warned about (once per model) */
 };
+
+/* True the first time it is called for m: lets a caveat about a shared, otherwise
+ * immutable model be said once, not once per request. */
+bool lf_model_first_notice(const lf_model *m);
 
 /* Binds tensor views by name and checks every shape against cfg. */
 int lf_model_bind_weights(lf_model *m, const char *path, lf_error *err);

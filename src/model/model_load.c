@@ -305,6 +305,11 @@ void lf_model_free(lf_model *m) {
     free(m);
 }
 
+bool lf_model_first_notice(const lf_model *m) {
+    /* the flag is the one thing that changes in a loaded model; m was allocated mutable */
+    return !atomic_exchange(&((lf_model *)m)->chatml_noted, true);
+}
+
 void lf_model_get_info(const lf_model *m, lf_model_info *info) {
     const lf_model_config *c = &m->cfg;
     *info = (lf_model_info){
