@@ -139,7 +139,7 @@ typedef struct lf_context lf_context;
 
 typedef struct lf_context_params {
     int max_seq_len;  /* KV cache length; 0 = the model's context (capped at 4096) */
-    int n_threads;    /* 0 = number of physical cores */
+    int n_threads;    /* 0 = lf_default_thread_count() */
     bool logits_all;  /* keep logits of every position of the last lf_decode call */
     /* Quantized weights multiply int8 activations. By default each activation vector is
      * sent as an int8 vector plus an int8 vector of its rounding residual, which keeps
@@ -148,7 +148,9 @@ typedef struct lf_context_params {
     bool int8_activations;
 } lf_context_params;
 lf_context_params lf_context_default_params(void);
-int lf_default_thread_count(void); /* physical cores */
+/* The CPUs this process may run on (sched_getaffinity: taskset, cpusets), at most one per
+ * physical core among them and at most a cgroup CPU quota, rounded up; at least 1. */
+int lf_default_thread_count(void);
 
 int lf_context_create(const lf_model *model, const lf_context_params *params, lf_context **out,
                       lf_error *err);
@@ -161,6 +163,8 @@ const float *lf_context_logits(const lf_context *ctx);
 const float *lf_context_logits_at(const lf_context *ctx, int i);
 int lf_context_position(const lf_context *ctx);
 int lf_context_size(const lf_context *ctx);
+/* Threads the context's matrix products and attention run on (the caller's included). */
+int lf_context_threads(const lf_context *ctx);
 /* Forget everything from position pos on (0 clears the conversation). */
 void lf_context_truncate(lf_context *ctx, int pos);
 /* The token ids the KV cache holds, in order (lf_context_position() of them). */

@@ -21,7 +21,9 @@ static void bench_usage(FILE *out) {
             "                which runs at positions N... and is named e.g. \"tg32 @ d4096\"\n"
             "                (default 0)\n"
             "  -r N          repetitions of each test (default 5)\n"
-            "  -t N[,N...]   thread counts (default: physical cores)\n"
+            "  -t N[,N...]   thread counts (default: the CPUs this process may run on, as\n"
+            "                taskset or a cpuset leave them, one per physical core, within\n"
+            "                a cgroup CPU quota)\n"
             "  --int8-activations  faster, less exact matrix products (no int8 residual)\n"
             "  --json        one JSON object per test instead of a table\n"
             "  -h, --help    this help\n");

@@ -16,7 +16,7 @@ static void generate_usage(FILE *out) {
             "usage: llama-fast generate MODEL [options]\n"
             "\n"
             "Streams the model's continuation of a prompt to stdout; a summary (tokens,\n"
-            "time to first token, tokens per second) goes to stderr.\n"
+            "time to first token, tokens per second, threads) goes to stderr.\n"
             "\n"
             "  --prompt TEXT           prompt text (default \"Hello, my name is\"); text that spells\n"
             "                          a special token, such as <|im_start|>, becomes that token\n"
@@ -31,7 +31,9 @@ static void generate_usage(FILE *out) {
             "  --top-p P               nucleus sampling mass (default 1 = off)\n"
             "  --seed N                random seed for reproducible sampling (default: clock)\n"
             "  --num-samples N         generate N independent samples (default 1)\n"
-            "  -t, --threads N         threads (default: physical cores)\n"
+            "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
+            "                          taskset or a cpuset leave them, one per physical core,\n"
+            "                          within a cgroup CPU quota)\n"
             "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
             "  --print-token-ids       print generated token ids instead of text\n"
@@ -163,9 +165,9 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
         double gen_tps = st.n_generated > 1 && st.decode_ms > 0 ? (st.n_generated - 1) * 1e3 / st.decode_ms : 0;
         fprintf(stderr,
                 "[sample %d/%d] prompt %d tokens (%.1f tok/s), generated %d tokens, time to first token %.1f ms, "
-                "generation %.2f tok/s%s\n",
+                "generation %.2f tok/s, %d thread%s%s\n",
                 s + 1, o->num_samples, st.n_prompt, st.prefill_ms > 0 ? st.n_prompt * 1e3 / st.prefill_ms : 0,
-                st.n_generated, st.ttft_ms, gen_tps, st.stopped_by_eog ? " (end of text)" : "");
+                st.n_generated, st.ttft_ms, gen_tps, lf_context_threads(ctx), lf_context_threads(ctx) == 1 ? "" : "s", st.stopped_by_eog ? " (end of text)" : "");
     }
     if (rc) print_escaped(stderr, "error: %s\n", err.message);
     lf_sampler_free(sampler);

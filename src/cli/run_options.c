@@ -51,7 +51,9 @@ void cli_run_options_usage(FILE *out, int max_new_tokens) {
             "  --top-k K               sample among the K most likely tokens (default 200, 0 = off)\n"
             "  --top-p P               nucleus sampling mass (default 1 = off)\n"
             "  --seed N                random seed for reproducible sampling (default: clock)\n"
-            "  -t, --threads N         threads (default: physical cores)\n"
+            "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
+            "                          taskset or a cpuset leave them, one per physical core,\n"
+            "                          within a cgroup CPU quota)\n"
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n",
             max_new_tokens);

@@ -63,6 +63,8 @@ void cli_server_options_usage(FILE *out) {
             "  --cors-origin ORIGINS   comma-separated origins (e.g. http://localhost:3000, or\n"
             "                          *) whose web pages may call the API (default: none)\n"
             "  --tokenizer-path PATH   tokenizer for llama2.c .bin models\n"
-            "  -t, --threads N         threads (default: physical cores)\n"
+            "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
+            "                          taskset or a cpuset leave them, one per physical core,\n"
+            "                          within a cgroup CPU quota)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n");
 }

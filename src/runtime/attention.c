@@ -3,7 +3,6 @@
 #include "runtime/attention.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +107,9 @@ typedef struct attn_job {
     const lf_attention_args *a;
     lf_attention_ws *ws;
     const lf_attn_kernels *kern;
-    int n_blocks, splits, n_tasks;
+    int n_blocks, splits;
     float scale;
-    atomic_int next; /* tasks are taken in order: the last token blocks (most positions) first */
+    int merge_rows; /* (token, head) rows per merge task */
 } attn_job;
 
 /* Position range [*ps, *pe) of split s among splits for the token block ending at t1;
@@ -199,30 +198,27 @@ static int task_slot(const attn_job *job, int tb, int kvh, int s) {
     return ((job->n_blocks - 1 - tb) * job->ws->n_kv_heads + kvh) * job->splits + s;
 }
 
-static void attention_worker(int ti, int nt, void *arg) {
-    (void)nt;
+/* Task i: the pool hands tasks out in order, so the last token blocks (most positions) go first. */
+static void attention_task(void *arg, int i, int thread_index) {
     attn_job *job = arg;
-    if (ti >= job->ws->n_threads) return; /* a pool larger than the workspace: the others work */
-    float *scratch = job->ws->thread_scratch + (size_t)ti * job->ws->thread_floats;
+    float *scratch = job->ws->thread_scratch + (size_t)thread_index * job->ws->thread_floats;
     int per_block = job->ws->n_kv_heads * job->splits;
-    for (;;) {
-        int i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
-        if (i >= job->n_tasks) break;
-        int tb = job->n_blocks - 1 - i / per_block, kvh = i % per_block / job->splits, s = i % job->splits;
-        float *slot = job->splits > 1 ? job->ws->partial + (size_t)task_slot(job, tb, kvh, s) * job->ws->slot_floats : NULL;
-        run_task(job, scratch, tb, kvh, s, slot);
-    }
+    int tb = job->n_blocks - 1 - i / per_block, kvh = i % per_block / job->splits, s = i % job->splits;
+    float *slot = job->splits > 1 ? job->ws->partial + (size_t)task_slot(job, tb, kvh, s) * job->ws->slot_floats : NULL;
+    run_task(job, scratch, tb, kvh, s, slot);
 }
 
-/* Combines the position ranges of every (token, head) row: out = sum_s o_s e^(m_s - M) /
- * sum_s l_s e^(m_s - M) with M the largest m_s. */
-static void merge_worker(int ti, int nt, void *arg) {
+/* Combines the position ranges of the (token, head) rows of merge task i: out =
+ * sum_s o_s e^(m_s - M) / sum_s l_s e^(m_s - M) with M the largest m_s. */
+static void merge_task(void *arg, int task, int thread_index) {
+    (void)thread_index;
     const attn_job *job = arg;
     const lf_attention_args *a = job->a;
     const lf_attention_ws *ws = job->ws;
     int G = ws->group, hd = ws->hd, total = a->n * a->n_heads;
     size_t Rm = (size_t)ws->rows_max;
-    for (int i = total * ti / nt; i < total * (ti + 1) / nt; i++) {
+    int end = (task + 1) * job->merge_rows < total ? (task + 1) * job->merge_rows : total;
+    for (int i = task * job->merge_rows; i < end; i++) {
         int t = i / a->n_heads, h = i % a->n_heads, tb = t / ws->block_tokens, kvh = h / G;
         int r = (t - tb * ws->block_tokens) * G + h % G;
         float m = -INFINITY;
@@ -246,6 +242,12 @@ static void merge_worker(int ti, int nt, void *arg) {
     }
 }
 
+static void run_tasks(lf_threadpool *pool, int n, lf_task_fn fn, void *arg) {
+    if (pool) lf_threadpool_run(pool, n, fn, arg);
+    else
+        for (int i = 0; i < n; i++) fn(arg, i, 0);
+}
+
 /* Position ranges per (token block, KV head): 1 when those tasks already give every
  * thread two; otherwise enough for about four tasks per thread, each range of at least
  * LF_ATTN_MIN_SPLIT positions. */
@@ -265,15 +267,14 @@ void lf_attention(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_a
     if (a->n < 1 || a->n > ws->max_tokens) return;
     int n_blocks = (a->n + ws->block_tokens - 1) / ws->block_tokens;
     int nt = pool ? lf_threadpool_size(pool) : 1;
-    if (nt > ws->n_threads) nt = ws->n_threads;
+    /* per-thread scratch exists for ws->n_threads threads: a larger pool is not used */
+    if (nt > ws->n_threads) pool = NULL, nt = 1;
     attn_job job = {.a = a, .ws = ws, .kern = lf_attn_kernels_current(), .n_blocks = n_blocks,
                     .scale = 1.0f / sqrtf((float)ws->hd)};
     job.splits = plan_splits(ws, a, n_blocks, nt);
-    job.n_tasks = n_blocks * ws->n_kv_heads * job.splits;
-    atomic_init(&job.next, 0);
-    if (pool && nt > 1) lf_threadpool_run(pool, attention_worker, &job);
-    else attention_worker(0, 1, &job);
+    run_tasks(pool, n_blocks * ws->n_kv_heads * job.splits, attention_task, &job);
     if (job.splits == 1) return;
-    if (pool && nt > 1) lf_threadpool_run(pool, merge_worker, &job);
-    else merge_worker(0, 1, &job);
+    int rows = a->n * a->n_heads;
+    job.merge_rows = (rows + 4 * nt - 1) / (4 * nt); /* each row is merged alone: any split gives the same bits */
+    run_tasks(pool, (rows + job.merge_rows - 1) / job.merge_rows, merge_task, &job);
 }

@@ -2,38 +2,14 @@
 
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/error.h"
 
 lf_context_params lf_context_default_params(void) {
     lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false, .int8_activations = false};
     return p;
-}
-
-/* Physical cores: distinct (package, core) pairs in sysfs, else the online CPU count. */
-int lf_default_thread_count(void) {
-    long n_cpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n_cpu < 1) n_cpu = 1;
-    int n_cores = 0;
-    long seen[1024];
-    for (long cpu = 0; cpu < n_cpu && cpu < 1024; cpu++) {
-        char path[128];
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/thread_siblings_list", cpu);
-        FILE *f = fopen(path, "r");
-        if (!f) return (int)n_cpu;
-        long first = -1;
-        int ok = fscanf(f, "%ld", &first);
-        fclose(f);
-        if (ok != 1) return (int)n_cpu;
-        bool dup = false;
-        for (int i = 0; i < n_cores; i++) dup |= seen[i] == first;
-        if (!dup) seen[n_cores++] = first;
-    }
-    return n_cores > 0 ? n_cores : (int)n_cpu;
 }
 
 /* 64-byte aligned; zeroed unless lazy. The KV cache is lazy: every position is written
@@ -186,6 +162,7 @@ const float *lf_context_logits_at(const lf_context *ctx, int i) {
 
 int lf_context_position(const lf_context *ctx) { return ctx->pos; }
 int lf_context_size(const lf_context *ctx) { return ctx->n_ctx; }
+int lf_context_threads(const lf_context *ctx) { return lf_threadpool_size(ctx->pool); }
 
 void lf_context_truncate(lf_context *ctx, int pos) {
     if (pos < 0) pos = 0;

@@ -2,7 +2,6 @@
  * attention with RoPE and GQA over the KV cache, residual, RMSNorm, SwiGLU, residual) →
  * final norm → logits. Matrix products and attention run on the thread pool. */
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -19,16 +18,21 @@ typedef struct matmul_job {
     matmul_item items[LF_MAX_ACT_SLOTS];
     int n_items, n_batch;
     size_t act_stride;
-    atomic_int next_chunk; /* decode: the next DECODE_CHUNK_ROWS rows to take */
+    int64_t chunk_rows; /* rows per task; tasks run through the items in order */
 } matmul_job;
 
-/* Decode (one activation) hands out rows in chunks that threads take as they finish, so
- * a thread slowed by another process on its core does not hold the others at the end of
- * the product; chunks run across the items of a job (Q, K, V as one list of rows). A
- * chunk is a multiple of the four-row decode group, and large enough that the decode
- * kernels' once-per-call activation expansion stays a small part of it. Prompt batches
- * keep one contiguous row range per thread: their GEMMs pack the whole batch per call. */
+/* The rows of the job go out in chunks that threads take as they finish, so a thread
+ * slowed by another process on its CPU does not hold the others at the end of the
+ * product; the chunks run across the items of a job (Q, K, V as one list of rows).
+ * Decode: a chunk is a multiple of the four-row decode group, and large enough that the
+ * decode kernels' once-per-call activation expansion stays a small part of it. Prompt
+ * batches: each chunk repacks the whole batch of activations (the GEMMs pack per call),
+ * so there are about four per thread, not more. Chunks start at multiples of 64 rows,
+ * where every kernel's row groups and tiles start anyway, so a row's result does not
+ * depend on the thread count. */
 #define DECODE_CHUNK_ROWS 256
+#define PROMPT_CHUNKS_PER_THREAD 4
+#define CHUNK_ALIGN_ROWS 64
 
 static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
     const lf_weight *w = it->w;
@@ -42,30 +46,36 @@ static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r
                             job->n_batch, it->y, (size_t)w->rows);
 }
 
-static void matmul_worker(int ti, int nt, void *arg) {
-    matmul_job *job = arg;
-    if (job->n_batch > 1 || nt == 1) {
-        for (int i = 0; i < job->n_items; i++) {
-            int64_t rows = job->items[i].w->rows, r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
-            if (r1 > r0) matmul_range(job, &job->items[i], r0, r1);
-        }
-        return;
+static int64_t item_chunks(const matmul_job *job, int i) {
+    return (job->items[i].w->rows + job->chunk_rows - 1) / job->chunk_rows;
+}
+
+static void matmul_task(void *arg, int task, int thread_index) {
+    (void)thread_index;
+    const matmul_job *job = arg;
+    int64_t c = task;
+    int i = 0;
+    while (i < job->n_items - 1 && c >= item_chunks(job, i)) c -= item_chunks(job, i++);
+    int64_t rows = job->items[i].w->rows, r0 = c * job->chunk_rows, r1 = r0 + job->chunk_rows;
+    matmul_range(job, &job->items[i], r0, r1 < rows ? r1 : rows);
+}
+
+static void run_matmul_job(lf_context *ctx, matmul_job *job) {
+    int nt = lf_threadpool_size(ctx->pool);
+    int64_t total = 0, largest = 0;
+    for (int i = 0; i < job->n_items; i++) {
+        total += job->items[i].w->rows;
+        if (job->items[i].w->rows > largest) largest = job->items[i].w->rows;
     }
-    int item = 0;
-    int64_t item_first_chunk = 0; /* chunks before items[item] */
-    for (;;) {
-        int64_t c = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed);
-        int64_t chunks = 0;
-        while (item < job->n_items &&
-               c >= item_first_chunk + (chunks = (job->items[item].w->rows + DECODE_CHUNK_ROWS - 1) / DECODE_CHUNK_ROWS)) {
-            item_first_chunk += chunks;
-            item++;
-        }
-        if (item == job->n_items) return;
-        int64_t r0 = (c - item_first_chunk) * DECODE_CHUNK_ROWS, r1 = r0 + DECODE_CHUNK_ROWS;
-        if (r1 > job->items[item].w->rows) r1 = job->items[item].w->rows;
-        matmul_range(job, &job->items[item], r0, r1);
+    if (nt == 1) job->chunk_rows = largest; /* one call per weight */
+    else if (job->n_batch == 1) job->chunk_rows = DECODE_CHUNK_ROWS;
+    else {
+        int64_t per = (total + (int64_t)PROMPT_CHUNKS_PER_THREAD * nt - 1) / ((int64_t)PROMPT_CHUNKS_PER_THREAD * nt);
+        job->chunk_rows = (per + CHUNK_ALIGN_ROWS - 1) / CHUNK_ALIGN_ROWS * CHUNK_ALIGN_ROWS;
     }
+    int64_t tasks = 0;
+    for (int i = 0; i < job->n_items; i++) tasks += item_chunks(job, i);
+    lf_threadpool_run(ctx->pool, (int)tasks, matmul_task, job);
 }
 
 /* Converts n rows of x (cols floats each) for weight type t into act, and, when resid is
@@ -101,7 +111,7 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
         }
         job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, ys[i]};
     }
-    lf_threadpool_run(ctx->pool, matmul_worker, &job);
+    run_matmul_job(ctx, &job);
 }
 
 /* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head. */

@@ -1,10 +1,16 @@
 #include "runtime/threadpool.h"
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -13,19 +19,32 @@
 #define cpu_relax() ((void)0)
 #endif
 
-/* About 50-100 µs of spinning before a worker goes to sleep. */
-#define SPIN_ITERATIONS 20000
+/* How long a waiting thread spins, then yields, before it sleeps. Decode jobs are tens
+ * of microseconds apart and their threads finish within a task of each other, so the
+ * spin covers the common case; a peer that is not back by then has been descheduled and
+ * will not be for a time slice (milliseconds), which the CPU should spend on it or on
+ * whoever else needs it. */
+#define SPIN_NS 30000
+#define YIELD_NS 100000
 
 struct lf_threadpool {
     int n_threads;
     pthread_t *threads;
-    lf_parallel_fn fn;
+    /* The current job: written by the caller only while no worker is inside a job. */
+    lf_task_fn fn;
     void *arg;
-    atomic_uint generation; /* bumped for every job; workers wait for a change */
-    atomic_int pending;     /* workers still running the current job */
+    int n_tasks;
+    /* Odd while a job is open (tasks may still be handed out), even once it is closed;
+     * +1 at each. Workers sleep on it as a futex word. */
+    _Alignas(64) atomic_uint state;
+    atomic_int sleepers; /* workers in (or about to enter) futex sleep on state */
     atomic_bool stop;
-    pthread_mutex_t mutex;
-    pthread_cond_t wake;
+    _Alignas(64) atomic_int next; /* next task to hand out */
+    _Alignas(64) atomic_int done; /* tasks finished; the caller may sleep on it */
+    /* Workers that entered the current job and have not left it; the caller waits for 0
+     * before it rewrites the job, and may sleep on it. */
+    atomic_int inside;
+    atomic_int caller_sleeping;
 };
 
 typedef struct worker_start {
@@ -33,17 +52,80 @@ typedef struct worker_start {
     int index;
 } worker_start;
 
-static unsigned wait_for_new_job(lf_threadpool *p, unsigned seen) {
-    for (int i = 0; i < SPIN_ITERATIONS; i++) {
-        unsigned g = atomic_load_explicit(&p->generation, memory_order_acquire);
-        if (g != seen) return g;
-        cpu_relax();
+static void futex_wait(void *word, unsigned expected) {
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static void futex_wake(void *word, int n) { syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0); }
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Where a wait is: spinning, then yielding, then (phase 2) ready to sleep. While spinning
+ * the clock is read every 64 turns; a yield may switch threads, so it is read each time. */
+typedef struct backoff {
+    int64_t start;
+    int turns, phase;
+} backoff;
+
+/* Spins or yields once; false once the waiter should sleep instead. */
+static bool backoff_pause(backoff *b) {
+    if (b->phase > 0 || (b->turns & 63) == 0) {
+        int64_t t = now_ns();
+        if (b->turns == 0) b->start = t;
+        int64_t waited = t - b->start;
+        b->phase = waited < SPIN_NS ? 0 : waited < SPIN_NS + YIELD_NS ? 1 : 2;
     }
-    pthread_mutex_lock(&p->mutex);
-    unsigned g;
-    while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) pthread_cond_wait(&p->wake, &p->mutex);
-    pthread_mutex_unlock(&p->mutex);
-    return g;
+    b->turns++;
+    if (b->phase == 0) cpu_relax();
+    else if (b->phase == 1) sched_yield();
+    return b->phase < 2;
+}
+
+/* The caller waits until *word == want; workers that change *word wake it (wake_caller). */
+static void caller_await(lf_threadpool *p, atomic_int *word, int want) {
+    backoff b = {0, 0, 0};
+    for (;;) {
+        int v = atomic_load(word);
+        if (v == want) return;
+        if (backoff_pause(&b)) continue;
+        atomic_store(&p->caller_sleeping, 1);
+        v = atomic_load(word); /* a worker changing word after this sees the flag */
+        if (v != want) futex_wait(word, (unsigned)v);
+        atomic_store(&p->caller_sleeping, 0);
+    }
+}
+
+static void wake_caller(lf_threadpool *p, atomic_int *word) {
+    if (atomic_load(&p->caller_sleeping)) futex_wake(word, 1);
+}
+
+/* Takes tasks of the current job until none are left. */
+static void run_tasks(lf_threadpool *p, int thread_index) {
+    for (;;) {
+        int i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+        if (i >= p->n_tasks) return;
+        p->fn(p->arg, i, thread_index);
+        if (atomic_fetch_add(&p->done, 1) + 1 == p->n_tasks) wake_caller(p, &p->done);
+    }
+}
+
+/* Waits until a job other than the one last seen is open (or the pool stops); returns its state. */
+static unsigned wait_for_job(lf_threadpool *p, unsigned seen) {
+    backoff b = {0, 0, 0};
+    for (;;) {
+        unsigned s = atomic_load(&p->state);
+        if ((s != seen && (s & 1)) || atomic_load_explicit(&p->stop, memory_order_relaxed)) return s;
+        if (backoff_pause(&b)) continue;
+        atomic_fetch_add(&p->sleepers, 1);
+        /* a caller opening a job after this load sees sleepers > 0 and wakes us */
+        s = atomic_load(&p->state);
+        if (!((s != seen && (s & 1)) || atomic_load(&p->stop))) futex_wait(&p->state, s);
+        atomic_fetch_sub(&p->sleepers, 1);
+    }
 }
 
 static void *worker_main(void *arg) {
@@ -52,10 +134,14 @@ static void *worker_main(void *arg) {
     lf_threadpool *p = start.pool;
     unsigned seen = 0;
     for (;;) {
-        seen = wait_for_new_job(p, seen);
+        unsigned s = wait_for_job(p, seen);
         if (atomic_load(&p->stop)) return NULL;
-        p->fn(start.index, p->n_threads, p->arg);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        seen = s;
+        atomic_fetch_add(&p->inside, 1);
+        /* Still open: the caller cannot rewrite the job until we leave. Closed or replaced:
+         * we came too late and must not read the job's fields. */
+        if (atomic_load(&p->state) == s) run_tasks(p, start.index);
+        if (atomic_fetch_sub(&p->inside, 1) == 1) wake_caller(p, &p->inside);
     }
 }
 
@@ -65,10 +151,8 @@ lf_threadpool *lf_threadpool_create(int n_threads) {
     if (!p) return NULL;
     p->n_threads = n_threads;
     p->threads = calloc((size_t)n_threads, sizeof *p->threads);
-    pthread_mutex_init(&p->mutex, NULL);
-    pthread_cond_init(&p->wake, NULL);
     if (!p->threads) {
-        lf_threadpool_free(p);
+        free(p);
         return NULL;
     }
     for (int i = 1; i < n_threads; i++) {
@@ -86,35 +170,30 @@ lf_threadpool *lf_threadpool_create(int n_threads) {
 void lf_threadpool_free(lf_threadpool *p) {
     if (!p) return;
     atomic_store(&p->stop, true);
-    pthread_mutex_lock(&p->mutex);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mutex);
+    atomic_fetch_add(&p->state, 2); /* a change that sleeping workers notice */
+    futex_wake(&p->state, INT_MAX);
     for (int i = 1; i < p->n_threads; i++) pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->mutex);
-    pthread_cond_destroy(&p->wake);
     free(p->threads);
     free(p);
 }
 
 int lf_threadpool_size(const lf_threadpool *p) { return p->n_threads; }
 
-void lf_threadpool_run(lf_threadpool *p, lf_parallel_fn fn, void *arg) {
-    if (p->n_threads == 1) {
-        fn(0, 1, arg);
+void lf_threadpool_run(lf_threadpool *p, int n_tasks, lf_task_fn fn, void *arg) {
+    if (n_tasks <= 0) return;
+    if (p->n_threads == 1 || n_tasks == 1) {
+        for (int i = 0; i < n_tasks; i++) fn(arg, i, 0);
         return;
     }
+    caller_await(p, &p->inside, 0); /* a late worker still leaving the last job */
     p->fn = fn;
     p->arg = arg;
-    atomic_store_explicit(&p->pending, p->n_threads - 1, memory_order_relaxed);
-    pthread_mutex_lock(&p->mutex);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mutex);
-    fn(0, p->n_threads, arg);
-    /* yield after a short spin: a descheduled worker must not cost us a whole time slice */
-    for (int i = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; i++) {
-        if (i < SPIN_ITERATIONS) cpu_relax();
-        else sched_yield();
-    }
+    p->n_tasks = n_tasks;
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    unsigned open = atomic_fetch_add(&p->state, 1) + 1;
+    if (atomic_load(&p->sleepers) > 0) futex_wake(&p->state, INT_MAX);
+    run_tasks(p, 0);
+    caller_await(p, &p->done, n_tasks);
+    atomic_store(&p->state, open + 1); /* closed: a worker arriving now leaves at once */
 }

@@ -1,11 +1,16 @@
-/* A fixed pool of worker threads that run one parallel job at a time. Workers spin
- * briefly on a generation counter before sleeping, because a token needs hundreds of
- * short jobs and waking a sleeping thread costs more than most of them. */
+/* A fixed pool of worker threads that run one parallel job at a time. A job is a list of
+ * tasks that threads take on demand, and it is finished when its tasks are, not when
+ * every thread has come by: a worker descheduled by another process on its CPU only
+ * delays the task it holds, and one that wakes late finds the job done and waits for the
+ * next. Waiting threads spin briefly (a token needs hundreds of short jobs and a wake-up
+ * costs more than most of them), then yield, then sleep on a futex, so they never keep
+ * a CPU from a peer that has work. */
 #ifndef LF_RUNTIME_THREADPOOL_H
 #define LF_RUNTIME_THREADPOOL_H
 
-/* Called on every thread with its index in [0, n_threads). */
-typedef void (*lf_parallel_fn)(int thread_index, int n_threads, void *arg);
+/* Runs task number task; thread_index in [0, n_threads) names the thread running it
+ * (for per-thread scratch: one thread runs one task at a time). */
+typedef void (*lf_task_fn)(void *arg, int task, int thread_index);
 
 typedef struct lf_threadpool lf_threadpool;
 
@@ -13,7 +18,9 @@ typedef struct lf_threadpool lf_threadpool;
 lf_threadpool *lf_threadpool_create(int n_threads);
 void lf_threadpool_free(lf_threadpool *pool);
 int lf_threadpool_size(const lf_threadpool *pool);
-/* Runs fn on all threads (the caller is thread 0) and returns when all have finished. */
-void lf_threadpool_run(lf_threadpool *pool, lf_parallel_fn fn, void *arg);
+/* Runs fn for tasks 0 .. n_tasks-1, each once, on the caller (thread 0) and the workers
+ * that arrive in time; returns when all have finished. Tasks must not depend on which
+ * thread runs them or in which order. One caller at a time. */
+void lf_threadpool_run(lf_threadpool *pool, int n_tasks, lf_task_fn fn, void *arg);
 
 #endif

@@ -12,7 +12,7 @@ typedef struct lf_server_options {
     int n_slots;                /* generations that run at once (default 4) */
     int queue_size;             /* choices that may wait for a slot before 503 (default 64) */
     int max_seq_len;            /* KV cache length of each slot (0 = the model's, at most 4096) */
-    int n_threads;              /* 0 = physical cores */
+    int n_threads;              /* 0 = lf_default_thread_count() */
     bool int8_activations;
     const char *tokenizer_path; /* for llama2.c .bin models */
     size_t max_body;            /* larger request bodies get 413 (default 1 MiB) */
