@@ -44,9 +44,10 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
 servers = []
 
 
-def start(*args):
+def start(*args, max_files=None):
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))) if max_files else None
     p = subprocess.Popen([BIN, "server", MODEL, "--port", "0", "-t", "2", "--max-seq-len", "512", *args],
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, preexec_fn=limit)
     servers.append(p)
     log = []
     end = time.monotonic() + 60 * SLOW
@@ -223,6 +224,22 @@ try:
         s.close()
         check(f"malformed {data[:40]!r} -> {status}, closed",
               reply.startswith(b"HTTP/1.1 %d" % status) and eof and b'"error"' in reply, f"{eof} {reply[:120]!r}")
+
+    # out of descriptors: the oldest idle connection makes room, and the server does not spin
+    port2, _ = start("--timeout", str(10 * TIMEOUT), max_files=64)
+    held = [connect(port2) for _ in range(100)]
+    t, body = health_time(port2)
+    check("/health answers with the process out of descriptors", t is not None and t < 2 * SLOW, f"{t} {body}")
+    stat = f"/proc/{servers[-1].pid}/stat"
+    cpu = lambda: sum(int(x) for x in open(stat).read().rsplit(")", 1)[1].split()[11:13])
+    before = cpu()
+    more = [connect(port2) for _ in range(50)]
+    time.sleep(1.0)
+    used = (cpu() - before) / os.sysconf("SC_CLK_TCK")
+    check("no busy loop when out of descriptors", used < 0.5 * SLOW, f"{used:.2f} s of CPU in 1 s")
+    for s in held + more:
+        s.close()
+    held = more = []
 
     # ---- 2. Host, Origin, CORS, media type, Bearer ------------------------------------
     tmpl = {"messages": [{"role": "user", "content": "hi"}]}

@@ -22,6 +22,8 @@
 #define POLL_MS 250
 /* How long a refused connection is read from before it is closed. */
 #define LINGER_MS 2000
+/* How long the listener rests when the process is out of descriptors. */
+#define ACCEPT_PAUSE_MS 100
 /* Connections accepted per loop turn, so a flood cannot starve the others. */
 #define ACCEPT_BATCH 64
 
@@ -30,6 +32,7 @@ struct http_server {
     int listen_fd, wake_fd;
     bool loopback;
     size_t max_buffer;      /* a head, a body, and a pipelined head */
+    double accept_paused_until;
     pthread_t io_thread;
     bool started;
     /* owned by the I/O thread */
@@ -329,7 +332,16 @@ static void accept_new(http_server *s) {
         struct sockaddr_storage addr;
         socklen_t alen = sizeof addr;
         int fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return; /* EAGAIN, or out of descriptors: the next turn tries again */
+        if (fd < 0) {
+            /* out of descriptors or memory: the longest-waiting idle connection makes room;
+             * without one the listener (which stays readable) rests, not to spin */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                http_conn *v = eviction_victim(s, NULL);
+                if (v) io_evict(s, v, "too many connections");
+                else s->accept_paused_until = lf_time_ms() + ACCEPT_PAUSE_MS;
+            }
+            return;
+        }
         http_conn *c = calloc(1, sizeof *c);
         if (!c) {
             close(fd);
@@ -406,7 +418,7 @@ static void *io_main(void *arg) {
         }
         size_t n = 0;
         s->polls[n++] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
-        s->polls[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+        s->polls[n++] = (struct pollfd){.fd = lf_time_ms() < s->accept_paused_until ? -1 : s->listen_fd, .events = POLLIN};
         for (http_conn *c = s->io_conns; c && n < s->poll_cap; c = c->next) {
             s->polled[n] = c;
             s->polls[n++] = (struct pollfd){.fd = c->fd, .events = c->state == CONN_DRAINING || c->len < c->cap || c->cap < s->max_buffer ? POLLIN : 0};
