@@ -39,7 +39,8 @@ BW1=$(bw 1)
 BW2=$(bw 2)
 
 echo "== models"
-bench/make-models.sh "$@"
+# (OUT is our results directory; the models go where the loop below looks for them)
+OUT=models/bench bench/make-models.sh "$@"
 models=()
 for f in models/SmolLM2-135M-Instruct.Q4_1.gguf models/bench/*.gguf; do
     name=$(basename "$f")
