@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """llama-fast against llama.cpp's llama-bench, side by side, on the same machine.
 
-For every model and thread count the two programs run ALTERNATELY, one repetition each
-(ours, llama.cpp, ours, llama.cpp, ... for --rounds rounds), so that noise from a shared
-machine falls on both about equally. Each run measures prompt processing (pp, -p tokens)
-and generation (tg, -n tokens); the table reports the median over rounds of each side,
-the ratio of the medians, and for generation optionally the fraction of a memory-bandwidth
-limit (bytes of weights read per token / bandwidth).
+The peers are llama.cpp builds (--peer NAME=PATH, in order; default: the newest llama.cpp
+and b4875, as bench/build-llama-cpp.sh builds them). For every model and thread count the
+programs run ALTERNATELY, one repetition each (ours, newest, b4875, ours, ... for --rounds
+rounds), so that noise from a shared machine falls on all about equally. Each run measures
+prompt processing (pp, -p tokens) and generation (tg, -n tokens); the table reports the
+median over rounds of each program, the ratio of our median to each peer's, and for
+generation optionally the fraction of a memory-bandwidth limit (bytes of weights read per
+token / bandwidth).
 
-    bench/build-llama-cpp.sh            # once: builds third_party/llama.cpp-build/bin/llama-bench
+    bench/build-llama-cpp.sh all        # once: third_party/llama.cpp-{newest,b4875}/bin/llama-bench
     make                                # builds build/llama-fast
     bench/compare.py models/SmolLM2-135M-Instruct.Q4_1.gguf --rounds 5 -t 1,2 \
         --ours-extra-args=--int8-activations --markdown-out /tmp/table.md
@@ -28,7 +30,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OURS = os.path.join(ROOT, "build", "llama-fast")
-DEFAULT_THEIRS = os.path.join(ROOT, "third_party", "llama.cpp-build", "bin", "llama-bench")
+DEFAULT_PEERS = ["%s=%s" % (name, os.path.join(ROOT, "third_party", "llama.cpp-" + name, "bin",
+                                               "llama-bench"))
+                 for name in ("newest", "b4875")]
+OURS = "llama-fast"
 
 
 def log(msg):
@@ -121,9 +126,9 @@ def run_ours(args, model, threads):
     return out
 
 
-def run_theirs(args, model, threads):
-    cmd = [args.theirs_bin, "-m", model, "-p", str(args.n_prompt), "-n", str(args.n_gen),
-           "-r", "1", "-t", str(threads), "-o", "json"] + shlex.split(args.theirs_extra_args)
+def run_peer(args, peer_bin, model, threads):
+    cmd = [peer_bin, "-m", model, "-p", str(args.n_prompt), "-n", str(args.n_gen),
+           "-r", "1", "-t", str(threads), "-o", "json"] + shlex.split(args.peer_extra_args)
     proc, err = run(cmd, args.timeout)
     if err:
         raise RuntimeError(err)
@@ -171,37 +176,86 @@ def cell(summary, err):
     return "%s (%s–%s)" % (fmt(med), fmt(lo), fmt(hi))
 
 
+def parse_peers(specs):
+    """--peer NAME=PATH values -> [[name, path], ...] (names unique, in order)."""
+    peers = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ValueError("--peer wants NAME=PATH, got %r" % spec)
+        if name == OURS or name in [n for n, _ in peers]:
+            raise ValueError("--peer name %r used twice" % name)
+        peers.append([name, path])
+    return peers
+
+
+def peer_tag(name, path):
+    """The peer's upstream build ('b11312') from the upstream-build file that
+    bench/build-llama-cpp.sh leaves in the build directory (bin/..), else NAME."""
+    try:
+        with open(os.path.join(os.path.dirname(os.path.dirname(path)), "upstream-build")) as f:
+            return f.read().strip() or name
+    except OSError:
+        return name
+
+
+def peer_title(tag):
+    return tag if tag.startswith("llama.cpp") else "llama.cpp " + tag
+
+
+def new_side():
+    return {"pp": [], "tg": [], "err": None, "meta": {}}
+
+
 def measure(args, threads):
-    """Runs both programs alternately; one entry per (model, thread count)."""
+    """Runs llama-fast and every peer alternately; one entry per (model, thread count)."""
+    programs = [(OURS, lambda m, t: run_ours(args, m, t))]
+    programs += [(name, lambda m, t, path=path: run_peer(args, path, m, t))
+                 for name, path in args.peers]
     results = []
     for model in args.models:
         for t in threads:
-            r = {"model": model, "threads": t, "ours": {"pp": [], "tg": []},
-                 "theirs": {"pp": [], "tg": []}, "ours_err": None, "theirs_err": None,
-                 "ours_meta": {}, "theirs_meta": {}, "busy_before": []}
+            r = {"model": model, "threads": t, "sides": {name: new_side() for name, _ in programs},
+                 "busy_before": []}
             for rnd in range(args.rounds):
-                for side, fn in (("ours", run_ours), ("theirs", run_theirs)):
+                for name, fn in programs:
+                    side = r["sides"][name]
                     busy = wait_quiet(args) if args.wait_quiet > 0 else cpu_busy()
                     if busy is not None:
                         r["busy_before"].append(busy)
                     t0 = time.time()
                     try:
-                        out = fn(args, model, t)
+                        out = fn(model, t)
                     except RuntimeError as e:
-                        r[side + "_err"] = str(e)
-                        log("%s t=%d round %d/%d %-6s error: %s" %
-                            (os.path.basename(model), t, rnd + 1, args.rounds, side, e))
+                        side["err"] = str(e)
+                        log("%s t=%d round %d/%d %-10s error: %s" %
+                            (os.path.basename(model), t, rnd + 1, args.rounds, name, e))
                         continue
                     for kind in ("pp", "tg"):
                         if kind in out:
-                            r[side][kind].append(out[kind])
-                    r[side + "_meta"].update({k: v for k, v in out.items() if k not in ("pp", "tg")})
-                    log("%s t=%d round %d/%d %-6s pp %s tg %s tok/s (%.0f s; %s CPUs busy before)" %
-                        (os.path.basename(model), t, rnd + 1, args.rounds, side,
+                            side[kind].append(out[kind])
+                    side["meta"].update({k: v for k, v in out.items() if k not in ("pp", "tg")})
+                    log("%s t=%d round %d/%d %-10s pp %s tg %s tok/s (%.0f s; %s CPUs busy before)" %
+                        (os.path.basename(model), t, rnd + 1, args.rounds, name,
                          fmt(out.get("pp")), fmt(out.get("tg")), time.time() - t0,
                          fmt(busy, 2)))
             results.append(r)
     return results
+
+
+def upgrade_saved(saved):
+    """A --json-out file from before the peers (one llama.cpp, 'theirs') in today's form."""
+    args = saved["args"]
+    if "peers" in args:
+        return saved
+    args["peers"] = [["llama.cpp", args.pop("theirs_bin", "?")]]
+    args["peer_extra_args"] = args.pop("theirs_extra_args", "")
+    for r in saved["results"]:
+        r["sides"] = {OURS: {"pp": r["ours"]["pp"], "tg": r["ours"]["tg"],
+                             "err": r["ours_err"], "meta": r["ours_meta"]},
+                      "llama.cpp": {"pp": r["theirs"]["pp"], "tg": r["theirs"]["tg"],
+                                    "err": r["theirs_err"], "meta": r["theirs_meta"]}}
+    return saved
 
 
 def main():
@@ -214,10 +268,13 @@ def main():
     ap.add_argument("-p", dest="n_prompt", type=int, default=512, help="prompt tokens (512)")
     ap.add_argument("-n", dest="n_gen", type=int, default=128, help="generated tokens (128)")
     ap.add_argument("--ours-bin", default=DEFAULT_OURS, help="llama-fast binary")
-    ap.add_argument("--theirs-bin", default=DEFAULT_THEIRS, help="llama.cpp llama-bench binary")
+    ap.add_argument("--peer", action="append", metavar="NAME=PATH",
+                    help="a llama.cpp llama-bench binary to compare with (repeatable, in "
+                         "order; the first is the one the text quotes). Default: %s" %
+                         " ".join(DEFAULT_PEERS))
     ap.add_argument("--ours-extra-args", default="",
                     help='extra arguments for llama-fast bench, e.g. --ours-extra-args=--int8-activations (with =)')
-    ap.add_argument("--theirs-extra-args", default="", help="extra arguments for llama-bench")
+    ap.add_argument("--peer-extra-args", default="", help="extra arguments for every llama-bench")
     ap.add_argument("--bandwidth-gbps-1", type=float, default=None,
                     help="memory bandwidth (GB/s) reachable with 1 thread, for the tg limit")
     ap.add_argument("--bandwidth-gbps-2", type=float, default=None,
@@ -237,6 +294,7 @@ def main():
     if args.from_json:
         with open(args.from_json) as f:
             saved = json.load(f)
+        saved = upgrade_saved(saved)
         for key, value in saved["args"].items():
             if not key.startswith("bandwidth") and key not in ("markdown_out", "json_out",
                                                                "from_json"):
@@ -245,6 +303,10 @@ def main():
     elif not args.models:
         ap.error("no model files given")
     else:
+        try:
+            args.peers = parse_peers(args.peer or DEFAULT_PEERS)
+        except ValueError as e:
+            ap.error(str(e))
         results = None
 
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
@@ -254,31 +316,37 @@ def main():
 
     if results is None:
         results = measure(args, threads)
-    peer = {}
-    for r in results:
-        if r["theirs_meta"]:
-            peer = r["theirs_meta"]
+    peers = [(name, peer_tag(name, path)) for name, path in args.peers]
+    names = [OURS] + [name for name, _ in peers]
 
     # The table.
     bw_given = any(bandwidth.get(t) for t in threads)
-    head = ["model", "type", "threads", "test", "llama-fast tok/s median (min–max)",
-            "llama.cpp tok/s median (min–max)", "ratio ours/llama.cpp", "CPUs busy before runs"]
+    head = ["model", "type", "threads", "test", "llama-fast tok/s median (min–max)"]
+    for _, tag in peers:
+        head += ["%s tok/s median (min–max)" % peer_title(tag), "ours/%s" % tag]
+    head += ["CPUs busy before runs"]
     if bw_given:
-        head += ["ours % of BW limit", "llama.cpp % of BW limit"]
+        head += ["% of BW limit: " + " / ".join(["ours"] + [tag for _, tag in peers])]
     lines = []
     ours_desc = os.path.relpath(args.ours_bin, ROOT) + (" " + args.ours_extra_args if args.ours_extra_args else "")
     lines.append("llama-fast: `%s bench MODEL -p %d -n %d -r 1 -t T --json`" %
                  (ours_desc, args.n_prompt, args.n_gen))
     lines.append("")
-    lines.append("llama.cpp: `llama-bench -m MODEL -p %d -n %d -r 1 -t T -o json%s`, build_commit %s, build_number %s" %
-                 (args.n_prompt, args.n_gen,
-                  (" " + args.theirs_extra_args) if args.theirs_extra_args else "",
-                  peer.get("build_commit", "?"), peer.get("build_number", "?")))
-    lines.append("")
-    lines.append("%d alternated rounds per row (ours, llama.cpp, ours, …); "
-                 "ratio = median ours / median llama.cpp; CPUs busy before runs = "
+    for name, tag in peers:
+        meta = {}
+        for r in results:
+            meta = r["sides"][name]["meta"] or meta
+        lines.append("%s%s: `llama-bench -m MODEL -p %d -n %d -r 1 -t T -o json%s`, "
+                     "build_commit %s, build_number %s" %
+                     (peer_title(tag), " (%s)" % name if name != tag else "",
+                      args.n_prompt, args.n_gen,
+                      (" " + args.peer_extra_args) if args.peer_extra_args else "",
+                      meta.get("build_commit", "?"), meta.get("build_number", "?")))
+        lines.append("")
+    lines.append("%d alternated rounds per row (%s, %s, …); "
+                 "ours/X = median llama-fast / median X; CPUs busy before runs = "
                  "median (max) CPUs' worth of work by other processes in the 0.5 s before "
-                 "each run (from /proc/stat)." % args.rounds)
+                 "each run (from /proc/stat)." % (args.rounds, ", ".join(names), OURS))
     if bw_given:
         lines.append("BW limit = bandwidth / size_bytes (weight bytes read per generated token, "
                      "from llama-fast bench); bandwidth %s." %
@@ -288,30 +356,36 @@ def main():
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * 4 + ["---:"] * (len(head) - 4)) + "|")
     for r in results:
-        om, tm = r["ours_meta"], r["theirs_meta"]
-        mtype = om.get("type") or tm.get("model_type", "?")
-        size_bytes = om.get("size_bytes")
+        sides = r["sides"]
+        mtype = sides[OURS]["meta"].get("type")
+        for name in names[1:]:
+            mtype = mtype or sides[name]["meta"].get("model_type")
+        size_bytes = sides[OURS]["meta"].get("size_bytes")
         if size_bytes is None:
             try:
                 size_bytes = os.path.getsize(r["model"])
             except OSError:
                 size_bytes = None
-        for kind, name in tests:
-            o = summarize(r["ours"][kind])
-            th = summarize(r["theirs"][kind])
-            ratio = "%.2f" % (o[0] / th[0]) if o and th and th[0] > 0 else "—"
+        for kind, test in tests:
+            med = {name: summarize(sides[name][kind]) for name in names}
+            o = med[OURS]
             busy = r.get("busy_before") or []
             busy_cell = "%s (max %s)" % (fmt(statistics.median(busy), 2), fmt(max(busy), 2)) if busy else "—"
-            row = [os.path.basename(r["model"]), str(mtype), str(r["threads"]), name,
-                   cell(o, r["ours_err"]), cell(th, r["theirs_err"]), ratio, busy_cell]
+            row = [os.path.basename(r["model"]), str(mtype or "?"), str(r["threads"]), test,
+                   cell(o, sides[OURS]["err"])]
+            for name, _ in peers:
+                th = med[name]
+                row += [cell(th, sides[name]["err"]),
+                        "%.2f" % (o[0] / th[0]) if o and th and th[0] > 0 else "—"]
+            row += [busy_cell]
             if bw_given:
                 bw = bandwidth.get(r["threads"])
                 if kind == "tg" and bw and size_bytes:
                     limit = bw * 1e9 / size_bytes
-                    row += ["%.0f%%" % (100 * o[0] / limit) if o else "—",
-                            "%.0f%%" % (100 * th[0] / limit) if th else "—"]
+                    row += [" / ".join("%.0f%%" % (100 * med[n][0] / limit) if med[n] else "—"
+                                       for n in names)]
                 else:
-                    row += ["", ""]
+                    row += [""]
             lines.append("| " + " | ".join(row) + " |")
     table = "\n".join(lines) + "\n"
     print(table)
@@ -321,7 +395,7 @@ def main():
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=1)
-    failed = any(r["ours_err"] or r["theirs_err"] for r in results)
+    failed = any(side["err"] for r in results for side in r["sides"].values())
     return 1 if failed else 0
 
 

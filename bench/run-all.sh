@@ -1,10 +1,12 @@
 #!/bin/bash
 # Issue 3's side-by-side table in one command, on a fresh machine: builds llama-fast and
-# llama.cpp's llama-bench (bench/build-llama-cpp.sh), measures the memory read bandwidth
-# (bench/bandwidth.sh, 8 streams per thread; the best of 10 runs is the limit), writes the synthetic models
-# (bench/make-models.sh) and fetches the real SmolLM2, then runs bench/compare.py on every
-# model at 1 and 2 threads, alternating the two programs, in llama-fast's default mode
-# (int8 activations + residual) and with --int8-activations (llama.cpp's precision).
+# llama.cpp's llama-bench in two versions (bench/build-llama-cpp.sh all): the newest, which
+# every ratio is against, and b4875, the peer of the earlier tables, as a second column.
+# Measures the memory read bandwidth (bench/bandwidth.sh, 8 streams per thread; the best of
+# 10 runs is the limit), writes the synthetic models (bench/make-models.sh) and fetches the
+# real SmolLM2, then runs bench/compare.py on every model at 1 and 2 threads, alternating
+# the three programs, in llama-fast's default mode (int8 activations + residual) and with
+# --int8-activations (llama.cpp's precision).
 # Tables (markdown) and every sample (JSON) go to $OUT; the markdown is also printed.
 #
 # usage: bench/run-all.sh [FILTER...]
@@ -23,7 +25,7 @@ WAIT_QUIET=${WAIT_QUIET:-20}
 PYTHON=${PYTHON:-python3}
 
 make -s build/llama-fast build/tools/make_synthetic_model models/SmolLM2-135M-Instruct.Q4_1.gguf
-bench/build-llama-cpp.sh
+bench/build-llama-cpp.sh all
 mkdir -p "$OUT"
 
 echo "== memory read bandwidth"
@@ -37,7 +39,8 @@ BW1=$(bw 1)
 BW2=$(bw 2)
 
 echo "== models"
-bench/make-models.sh "$@"
+# (OUT is our results directory; the models go where the loop below looks for them)
+OUT=models/bench bench/make-models.sh "$@"
 models=()
 for f in models/SmolLM2-135M-Instruct.Q4_1.gguf models/bench/*.gguf; do
     name=$(basename "$f")
