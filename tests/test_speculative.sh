@@ -95,6 +95,24 @@ done
 same "sampling with --lookup reproduces a seed" samp_lookup1 samp_lookup2
 at_least samp_lookup1 30
 
+# chat: the same answers, turn after turn (the caches of model and draft follow the
+# conversation), and --verbose reports the guesses.
+printf 'Repeat exactly: The quick brown fox jumps over the lazy dog.\nNow repeat it again, twice.\nWhat is 2+2?\n' >"$tmp/turns"
+for f in plain lookup draft; do
+    case $f in plain) extra=() ;; lookup) extra=(--lookup 3) ;; draft) extra=(--draft "$MODEL") ;; esac
+    "$BIN" chat "$MODEL" --temperature 0 -t 2 --max-new-tokens 48 --verbose "${extra[@]}" <"$tmp/turns" \
+        >"$tmp/chat_$f" 2>"$tmp/chat_$f.err" || bad "chat $f: exit $?: $(tail -n 2 "$tmp/chat_$f.err")"
+done
+same "chat --lookup 3" chat_plain chat_lookup
+same "chat --draft (itself)" chat_plain chat_draft
+n=$(grep -c 'guesses accepted' "$tmp/chat_lookup.err")
+if [ "$n" -ge 2 ]; then ok; else bad "chat --verbose reports guesses in $n turns: $(cat "$tmp/chat_lookup.err")"; fi
+if "$BIN" chat "$MODEL" --draft "$STORIES" </dev/null >"$tmp/r.out" 2>"$tmp/r.err"; then
+    bad "chat accepted a draft of another vocabulary"
+elif grep -q "stories260K.*Smollm2\|Smollm2.*stories260K" "$tmp/r.err"; then ok; else
+    bad "chat draft mismatch: $(cat "$tmp/r.err")"
+fi
+
 # Refusals: exit 1 or 2 with a message, nothing generated.
 refuse() {
     local name=$1 want=$2
