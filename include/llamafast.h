@@ -217,10 +217,11 @@ int lf_generate(lf_context *ctx, lf_sampler *sampler, const int32_t *prompt, int
  *                 context (prompt and output), and what followed there is the guess;
  *                 when N tokens find no match, N-1, ... down to 1 are tried. Suits
  *                 answers that copy the prompt (editing code, quoting, summarising). */
+#define LF_MAX_DRAFT 64
 typedef struct lf_speculative_params {
     lf_context *draft; /* NULL = no draft model */
-    int lookup_ngram;  /* 0 = no lookup; at most 64 */
-    int max_draft;     /* most tokens guessed per step (1..64; default 10) */
+    int lookup_ngram;  /* 0 = no lookup; at most LF_MAX_DRAFT */
+    int max_draft;     /* most tokens guessed per step (1..LF_MAX_DRAFT; default 10) */
 } lf_speculative_params;
 lf_speculative_params lf_speculative_default_params(void);
 
@@ -235,6 +236,20 @@ int lf_generate_speculative(lf_context *ctx, lf_sampler *sampler, const lf_specu
                             const int32_t *prompt, int n_prompt, int max_new_tokens,
                             lf_token_callback cb, void *user, lf_generate_stats *stats,
                             lf_error *err);
+
+/* One step of decoding, for callers that run their own loop (after lf_decode of the
+ * prompt and sampling its first token): decodes last, the token sampled before and not
+ * yet in the cache, together with guesses from spec (NULL: none), and writes to out the
+ * guesses the model kept and then one token of its own: at most max_out tokens, and at
+ * most max_draft + 1 (out needs room for min(max_out, LF_MAX_DRAFT + 1)). Returns the
+ * count (>= 1) or a negative lf_status. The cache then holds last and the kept guesses,
+ * not the final token: pass that as the next step's last. A caller that uses only the
+ * first j tokens may truncate the cache to (position before the step) + j. Adds to
+ * stats->n_drafted and n_accepted when stats is not NULL. spec should have passed
+ * lf_speculative_check (a step checks only the vocabulary size). */
+int lf_speculative_step(lf_context *ctx, lf_sampler *sampler, const lf_speculative_params *spec,
+                        int32_t last, int32_t *out, int max_out, lf_generate_stats *stats,
+                        lf_error *err);
 
 /* --------------------------------------------------------------------- chat */
 typedef struct lf_chat_message {
