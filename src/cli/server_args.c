@@ -3,12 +3,21 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/speculative_options.h"
 
 int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     const char *a = argv[*i];
     if (!strcmp(a, "--int8-activations")) {
         o->int8_activations = true;
         return 1;
+    }
+    cli_spec_options spec = {.draft_path = o->draft_path, .lookup = o->lookup_ngram, .draft_max = o->max_draft};
+    int r = cli_spec_option(argc, argv, i, &spec);
+    if (r) {
+        o->draft_path = spec.draft_path;
+        o->lookup_ngram = spec.lookup;
+        o->max_draft = spec.draft_max;
+        return r;
     }
     static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
                                              "--max-body", "--tokenizer-path", "-t", "--threads", "--timeout",
@@ -64,5 +73,6 @@ void cli_server_options_usage(FILE *out) {
             "                          *) whose web pages may call the API (default: none)\n"
             "  --tokenizer-path PATH   tokenizer for llama2.c .bin models\n"
             "  -t, --threads N         threads (default: physical cores)\n"
-            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n");
+            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_SPEC_USAGE);
 }
