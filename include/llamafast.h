@@ -214,9 +214,9 @@ int lf_generate(lf_context *ctx, lf_sampler *sampler, const int32_t *prompt, int
  *                 same token texts); its cache follows the generation and is reused
  *                 across calls like the model's own;
  *   lookup_ngram  prompt lookup: the last N tokens are searched for earlier in the
- *                 context (prompt and output), and what followed there is the guess;
- *                 when N tokens find no match, N-1, ... down to 1 are tried. Suits
- *                 answers that copy the prompt (editing code, quoting, summarising). */
+ *                 context (prompt and output), and what followed their most recent
+ *                 occurrence is the guess (no match: no guess, a plain step). Suits
+ *                 answers that copy the prompt (editing code or text, quoting). */
 #define LF_MAX_DRAFT 64
 typedef struct lf_speculative_params {
     lf_context *draft; /* NULL = no draft model */

@@ -15,7 +15,7 @@ typedef struct cli_spec_options {
 #define CLI_SPEC_USAGE                                                                           \
     "  --lookup N              speculative decoding by prompt lookup: guess that the text\n"     \
     "                          after an earlier match of the last N tokens comes again\n"       \
-    "                          (for answers that repeat the prompt; N = 2..4 is typical)\n"     \
+    "                          (for answers that repeat the prompt; N = 3 is a good start)\n"     \
     "  --draft MODEL           speculative decoding with a smaller model of the same\n"         \
     "                          vocabulary guessing the next tokens\n"                           \
     "  --draft-max N           most tokens guessed per step (default 10, at most 64)\n"

@@ -7,15 +7,14 @@
 #include "runtime/sampler.h"
 
 int lf_draft_lookup(const int32_t *hist, int n, int ngram, int32_t *out, int k) {
-    for (int g = ngram < n ? ngram : n - 1; g >= 1; g--) {
-        const int32_t *key = hist + n - g;
-        /* a match must be followed by at least one token before the key itself */
-        for (int j = n - g - 1; j >= 0; j--) {
-            if (hist[j] != key[0] || memcmp(hist + j, key, (size_t)g * sizeof *key)) continue;
-            int avail = n - (j + g), count = avail < k ? avail : k;
-            memcpy(out, hist + j + g, (size_t)count * sizeof *out);
-            return count;
-        }
+    if (ngram < 1 || ngram >= n) return 0;
+    const int32_t *key = hist + n - ngram;
+    /* a match must be followed by at least one token before the key itself */
+    for (int j = n - ngram - 1; j >= 0; j--) {
+        if (hist[j] != key[0] || memcmp(hist + j, key, (size_t)ngram * sizeof *key)) continue;
+        int avail = n - (j + ngram), count = avail < k ? avail : k;
+        memcpy(out, hist + j + ngram, (size_t)count * sizeof *out);
+        return count;
     }
     return 0;
 }

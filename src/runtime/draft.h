@@ -5,9 +5,10 @@
 
 #include "llamafast.h"
 
-/* The most recent earlier occurrence of the last g tokens of hist[0, n), for g = ngram
- * down to 1, and up to k of the tokens that followed it, written to out. Returns how
- * many (0 when nothing matches). */
+/* The most recent earlier occurrence of the last ngram tokens of hist[0, n), and up to k
+ * of the tokens that followed it, written to out. Returns how many (0 when nothing
+ * matches). Shorter n-grams are not tried: on SmolLM2 their guesses, mostly wrong, made
+ * decoding of text that does not repeat 1.7x slower, where the exact 3-gram costs ~3 %. */
 int lf_draft_lookup(const int32_t *hist, int n, int ngram, int32_t *out, int k);
 
 /* LF_OK when the draft model's tokens are the target's (same count, same bytes for
