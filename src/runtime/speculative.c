@@ -7,6 +7,7 @@
 #include "runtime/context.h"
 #include "runtime/draft.h"
 #include "runtime/sampler.h"
+#include "runtime/speculative.h"
 
 lf_speculative_params lf_speculative_default_params(void) {
     return (lf_speculative_params){.draft = NULL, .lookup_ngram = 0, .max_draft = 10};
@@ -47,13 +48,8 @@ static float *draft_probs(lf_context *ctx, int k, lf_error *err) {
     return ctx->spec_probs;
 }
 
-/* The token the model picks from logits, and whether that keeps the guess there
- * (guessed < 0: none). A sampling draft model's guess x is kept with probability
- * min(1, p(x)/q(x)), and a rejected one replaced by a draw from max(0, p - q), so the
- * token follows p exactly. Greedy samplers and lookup guesses (q all on the guess)
- * reduce to: take the model's own choice, and keep the guess when they are equal. */
-static int32_t pick(lf_sampler *s, const float *logits, int32_t guessed, const float *q, float *p, float *residual,
-                    int vocab, bool *kept) {
+int32_t lf_speculative_pick(lf_sampler *s, const float *logits, int32_t guessed, const float *q, float *p,
+                            float *residual, int vocab, bool *kept) {
     if (guessed < 0 || !q) {
         int32_t t = lf_sampler_sample(s, logits);
         *kept = t == guessed;
@@ -111,8 +107,8 @@ int lf_speculative_step(lf_context *ctx, lf_sampler *sampler, const lf_speculati
         int32_t guessed = m < n_guess ? batch[m + 1] : -1;
         const float *qm = q && guessed >= 0 ? q + (size_t)m * vocab : NULL;
         const float *logits = ctx->logits + (size_t)m * vocab;
-        out[m] = pick(sampler, logits, guessed, qm, q ? q + (size_t)k * vocab : NULL,
-                      q ? q + (size_t)(k + 1) * vocab : NULL, vocab, &kept);
+        out[m] = lf_speculative_pick(sampler, logits, guessed, qm, q ? q + (size_t)k * vocab : NULL,
+                                     q ? q + (size_t)(k + 1) * vocab : NULL, vocab, &kept);
         if (!kept) break;
     }
     /* the cache keeps last and the kept guesses; the token of the model's own is not in it */
