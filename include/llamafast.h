@@ -199,11 +199,61 @@ typedef struct lf_generate_stats {
     int n_prompt, n_generated;
     double prefill_ms, ttft_ms, decode_ms;
     bool stopped_by_eog;
+    int n_drafted, n_accepted; /* speculative decoding: tokens proposed, and those the model kept */
 } lf_generate_stats;
 
 int lf_generate(lf_context *ctx, lf_sampler *sampler, const int32_t *prompt, int n_prompt,
                 int max_new_tokens, lf_token_callback cb, void *user,
                 lf_generate_stats *stats, lf_error *err);
+
+/* Speculative decoding: cheap guesses of the next tokens are checked by the model in one
+ * batched step, which keeps the longest run it agrees with plus one token of its own. A
+ * greedy sampler (temperature 0) gives the tokens lf_generate gives, up to ties that the
+ * batched kernels' different summation order can break the other way; with temperature >
+ * 0 the output follows the same distribution (speculative sampling: a guess of the draft
+ * model is kept with probability min(1, p/q), else a token is drawn from max(0, p - q);
+ * a guess from the lookup is kept when the sampled token equals it).
+ * Guesses come from one of:
+ *   draft         a context of a smaller model with the same vocabulary (same ids for the
+ *                 same token texts); its cache follows the generation and is reused
+ *                 across calls like the model's own;
+ *   lookup_ngram  prompt lookup: the last N tokens are searched for earlier in the
+ *                 context (prompt and output), and what followed their most recent
+ *                 occurrence is the guess (no match: no guess, a plain step). Suits
+ *                 answers that copy the prompt (editing code or text, quoting). */
+#define LF_MAX_DRAFT 64
+typedef struct lf_speculative_params {
+    lf_context *draft; /* NULL = no draft model */
+    int lookup_ngram;  /* 0 = no lookup; at most LF_MAX_DRAFT */
+    int max_draft;     /* most tokens guessed per step (1..LF_MAX_DRAFT; default 10) */
+} lf_speculative_params;
+lf_speculative_params lf_speculative_default_params(void);
+
+/* LF_OK when lf_generate_speculative would accept spec for ctx (checks the vocabulary of
+ * the draft model); lets a frontend refuse a bad draft before it starts. */
+int lf_speculative_check(const lf_context *ctx, const lf_speculative_params *spec, lf_error *err);
+
+/* lf_generate with guesses from spec (NULL, or neither source set: plain decoding).
+ * Setting both sources, or a draft whose vocabulary differs from ctx's model, is
+ * LF_ERR_ARG naming both models. */
+int lf_generate_speculative(lf_context *ctx, lf_sampler *sampler, const lf_speculative_params *spec,
+                            const int32_t *prompt, int n_prompt, int max_new_tokens,
+                            lf_token_callback cb, void *user, lf_generate_stats *stats,
+                            lf_error *err);
+
+/* One step of decoding, for callers that run their own loop (after lf_decode of the
+ * prompt and sampling its first token): decodes last, the token sampled before and not
+ * yet in the cache, together with guesses from spec (NULL: none), and writes to out the
+ * guesses the model kept and then one token of its own: at most max_out tokens, and at
+ * most max_draft + 1 (out needs room for min(max_out, LF_MAX_DRAFT + 1)). Returns the
+ * count (>= 1) or a negative lf_status. The cache then holds last and the kept guesses,
+ * not the final token: pass that as the next step's last. A caller that uses only the
+ * first j tokens may truncate the cache to (position before the step) + j. Adds to
+ * stats->n_drafted and n_accepted when stats is not NULL. spec should have passed
+ * lf_speculative_check (a step checks only the vocabulary size). */
+int lf_speculative_step(lf_context *ctx, lf_sampler *sampler, const lf_speculative_params *spec,
+                        int32_t last, int32_t *out, int max_out, lf_generate_stats *stats,
+                        lf_error *err);
 
 /* --------------------------------------------------------------------- chat */
 typedef struct lf_chat_message {

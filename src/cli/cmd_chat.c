@@ -15,6 +15,7 @@
 #include "cli/load.h"
 #include "cli/read_file.h"
 #include "cli/run_options.h"
+#include "cli/speculative_options.h"
 #include "frontend/print_escaped.h"
 
 #define CHAT_DEFAULT_MAX_NEW 512
@@ -35,10 +36,12 @@ static void chat_usage(FILE *out) {
             "  --system TEXT           system prompt\n"
             "  --template FILE         Jinja chat template to use instead of the model's own\n"
             "  --verbose               per-turn statistics on stderr: prompt tokens reused from\n"
-            "                          the cache and new, answer tokens and speed\n");
+            "                          the cache and new, answer tokens and speed, guesses\n"
+            "                          accepted\n");
     cli_run_options_usage(out, CHAT_DEFAULT_MAX_NEW);
     fprintf(out,
             "                          (room for min(N, context / 2) answer tokens is kept free)\n"
+            CLI_SPEC_USAGE
             "  -h, --help              this help\n");
 }
 
@@ -46,15 +49,18 @@ typedef struct chat_options {
     const char *model, *system, *template_path;
     bool verbose;
     cli_run_options run;
+    cli_spec_options spec;
 } chat_options;
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_chat_options(int argc, char **argv, chat_options *o) {
     *o = (chat_options){0};
     cli_run_options_init(&o->run, CHAT_DEFAULT_MAX_NEW);
+    cli_spec_options_init(&o->spec);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r = cli_run_option(argc, argv, &i, &o->run);
+        if (!r) r = cli_spec_option(argc, argv, &i, &o->spec);
         if (r < 0) return 2;
         if (r > 0) continue;
         if (cli_is_help(a)) {
@@ -92,6 +98,7 @@ typedef struct chat_session {
     const lf_model *model;
     lf_context *ctx;
     lf_sampler *sampler;
+    cli_spec spec;
     char *tmpl; /* --template's text, or NULL */
     chat_conversation conv;
     int32_t *ids;     /* the prompt: n_ctx + 1 slots */
@@ -132,8 +139,10 @@ static chat_prompt_request prompt_request(const chat_session *s) {
 
 static void print_stats(const lf_generate_stats *st, int n_prompt, int kept) {
     double tps = st->n_generated > 1 && st->decode_ms > 0 ? (st->n_generated - 1) * 1e3 / st->decode_ms : 0;
-    fprintf(stderr, "[prompt %d tokens: %d reused, %d new, %.0f ms; %d tokens, %.1f tok/s]\n", n_prompt, kept,
+    fprintf(stderr, "[prompt %d tokens: %d reused, %d new, %.0f ms; %d tokens, %.1f tok/s", n_prompt, kept,
             n_prompt - kept, st->prefill_ms, st->n_generated, tps);
+    cli_spec_print_stats(stderr, st);
+    fprintf(stderr, "]\n");
 }
 
 /* One turn: the user's message in, the streamed answer out. Failures are reported and
@@ -159,7 +168,8 @@ static void answer_turn(chat_session *s, const char *message) {
     answer a = {0};
     lf_generate_stats st;
     chat_interrupt_take(); /* a Ctrl-C typed before this answer is not meant for it */
-    rc = lf_generate(s->ctx, s->sampler, s->ids + kept, n - kept, max_new, stream_token, &a, &st, &err);
+    rc = lf_generate_speculative(s->ctx, s->sampler, &s->spec.params, s->ids + kept, n - kept, max_new, stream_token,
+                                 &a, &st, &err);
     fputc('\n', stdout);
     fflush(stdout);
     bool stopped = chat_interrupt_take();
@@ -256,9 +266,11 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
     lf_context_params cp = cli_run_context_params(&o->run);
     lf_model_info info;
     lf_model_get_info(model, &info);
-    chat_interrupt_block(true); /* the context's threads start with Ctrl-C blocked */
+    chat_interrupt_block(true); /* the contexts' threads start with Ctrl-C blocked */
     int rc = lf_context_create(model, &cp, &s->ctx, &err);
+    bool spec_ok = rc || cli_spec_open(&o->spec, s->ctx, &cp, o->run.source.tokenizer_path, &s->spec);
     chat_interrupt_block(false);
+    if (!spec_ok) return 1;
     if (!rc) rc = lf_sampler_create(&o->run.sampling, info.vocab_size, &s->sampler, &err);
     if (rc) {
         print_escaped(stderr, "error: %s\n", err.message);
@@ -294,6 +306,7 @@ static void close_session(chat_session *s) {
     free(s->ids);
     free(s->tmpl);
     lf_sampler_free(s->sampler);
+    cli_spec_close(&s->spec);
     lf_context_free(s->ctx);
 }
 

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "cli/speculative_options.h"
 #include "frontend/print_escaped.h"
 
 #define MAX_PROMPT_IDS 65536
@@ -16,7 +17,8 @@ static void generate_usage(FILE *out) {
             "usage: llama-fast generate MODEL [options]\n"
             "\n"
             "Streams the model's continuation of a prompt to stdout; a summary (tokens,\n"
-            "time to first token, tokens per second, threads) goes to stderr.\n"
+            "time to first token, tokens per second, threads; with --lookup or --draft, the\n"
+            "guesses accepted) goes to stderr.\n"
             "\n"
             "  --prompt TEXT           prompt text (default \"Hello, my name is\"); text that spells\n"
             "                          a special token, such as <|im_start|>, becomes that token\n"
@@ -36,6 +38,7 @@ static void generate_usage(FILE *out) {
             "                          within a cgroup CPU quota)\n"
             "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_SPEC_USAGE
             "  --print-token-ids       print generated token ids instead of text\n"
             "  -h, --help              this help\n");
 }
@@ -46,6 +49,7 @@ typedef struct generate_options {
     bool no_bos, no_parse_special, print_ids, int8_activations;
     int max_new, num_samples, threads, max_seq_len;
     lf_sampler_params sampling;
+    cli_spec_options spec;
 } generate_options;
 
 static int parse_generate_options(int argc, char **argv, generate_options *o) {
@@ -55,12 +59,16 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
     o->sampling.top_k = 200;
     o->sampling.top_p = 1.0f;
     o->sampling.seed = (uint64_t)time(NULL);
+    cli_spec_options_init(&o->spec);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         bool ok = true;
         int src = cli_model_source_option(argc, argv, &i, &o->source);
         if (src < 0) return 2;
         if (src) continue;
+        int spec = cli_spec_option(argc, argv, &i, &o->spec);
+        if (spec < 0) return 2;
+        if (spec) continue;
         if (cli_is_help(a)) {
             generate_usage(stdout);
             return 0;
@@ -153,23 +161,33 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     lf_error err = {0};
     lf_model_info info;
     lf_model_get_info(model, &info);
+    cli_spec spec = {0};
     int rc = lf_context_create(model, &cp, &ctx, &err);
     if (!rc) rc = lf_sampler_create(&o->sampling, info.vocab_size, &sampler, &err);
+    if (!rc && !cli_spec_open(&o->spec, ctx, &cp, o->source.tokenizer_path, &spec)) {
+        lf_sampler_free(sampler);
+        lf_context_free(ctx);
+        return 1;
+    }
     for (int s = 0; !rc && s < o->num_samples; s++) {
         lf_context_truncate(ctx, 0);
         lf_generate_stats st;
-        rc = lf_generate(ctx, sampler, ids, n_ids, o->max_new, print_token, (void *)o, &st, &err);
+        rc = lf_generate_speculative(ctx, sampler, &spec.params, ids, n_ids, o->max_new, print_token, (void *)o,
+                                     &st, &err);
         if (rc) break;
         printf("\n");
         fflush(stdout);
         double gen_tps = st.n_generated > 1 && st.decode_ms > 0 ? (st.n_generated - 1) * 1e3 / st.decode_ms : 0;
         fprintf(stderr,
                 "[sample %d/%d] prompt %d tokens (%.1f tok/s), generated %d tokens, time to first token %.1f ms, "
-                "generation %.2f tok/s, %d thread%s%s\n",
+                "generation %.2f tok/s, %d thread%s",
                 s + 1, o->num_samples, st.n_prompt, st.prefill_ms > 0 ? st.n_prompt * 1e3 / st.prefill_ms : 0,
-                st.n_generated, st.ttft_ms, gen_tps, lf_context_threads(ctx), lf_context_threads(ctx) == 1 ? "" : "s", st.stopped_by_eog ? " (end of text)" : "");
+                st.n_generated, st.ttft_ms, gen_tps, lf_context_threads(ctx), lf_context_threads(ctx) == 1 ? "" : "s");
+        cli_spec_print_stats(stderr, &st);
+        fprintf(stderr, "%s\n", st.stopped_by_eog ? " (end of text)" : "");
     }
     if (rc) print_escaped(stderr, "error: %s\n", err.message);
+    cli_spec_close(&spec);
     lf_sampler_free(sampler);
     lf_context_free(ctx);
     return rc ? 1 : 0;

@@ -3,12 +3,21 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/speculative_options.h"
 
 int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     const char *a = argv[*i];
     if (!strcmp(a, "--int8-activations")) {
         o->int8_activations = true;
         return 1;
+    }
+    cli_spec_options spec = {.draft_path = o->draft_path, .lookup = o->lookup_ngram, .draft_max = o->max_draft};
+    int r = cli_spec_option(argc, argv, i, &spec);
+    if (r) {
+        o->draft_path = spec.draft_path;
+        o->lookup_ngram = spec.lookup;
+        o->max_draft = spec.draft_max;
+        return r;
     }
     static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
                                              "--max-body", "--tokenizer-path", "-t", "--threads", "--timeout",
@@ -66,5 +75,6 @@ void cli_server_options_usage(FILE *out) {
             "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
-            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n");
+            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_SPEC_USAGE);
 }

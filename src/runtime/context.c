@@ -110,7 +110,7 @@ void lf_context_free(lf_context *ctx) {
     free(ctx->k_cache);
     free(ctx->v_cache);
     float *bufs[] = {ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
-                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->logits, ctx->act_float};
+                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->logits, ctx->act_float, ctx->spec_probs};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         free(ctx->act[i]);

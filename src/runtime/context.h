@@ -33,6 +33,9 @@ struct lf_context {
 
     float *logits;      /* vocab × n_logits */
     int n_logits, logits_cap;
+
+    float *spec_probs;  /* speculative sampling with a draft model: distributions, grown on demand */
+    size_t spec_probs_cap;
 };
 
 /* One forward step over n <= LF_MAX_BATCH tokens at ctx->pos; advances pos. With

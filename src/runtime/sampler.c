@@ -1,9 +1,10 @@
 /* Token sampling: greedy, or temperature → top-k → top-p (nucleus) → draw. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
-#include "llamafast.h"
+#include "runtime/sampler.h"
 
 typedef struct candidate {
     float prob;
@@ -92,9 +93,10 @@ static void keep_top_k(candidate *c, int n, int k) {
     }
 }
 
-int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+/* Temperature, top-k and top-p: leaves the candidates kept, with unnormalized
+ * probabilities, in s->cands[0, count) and returns count. */
+static int shortlist(lf_sampler *s, const float *logits) {
     int n = s->vocab;
-    if (s->p.temperature <= 0) return argmax(logits, n);
     float max = logits[argmax(logits, n)], inv_t = 1.0f / s->p.temperature;
     double sum = 0;
     for (int i = 0; i < n; i++) {
@@ -124,6 +126,12 @@ int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
             }
         }
     }
+    return count;
+}
+
+int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+    if (lf_sampler_is_greedy(s)) return argmax(logits, s->vocab);
+    int count = shortlist(s, logits);
     double total = 0;
     for (int i = 0; i < count; i++) total += s->cands[i].prob;
     double r = next_uniform(s) * total, acc = 0;
@@ -132,4 +140,35 @@ int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
         if (r < acc) return s->cands[i].id;
     }
     return s->cands[count - 1].id;
+}
+
+bool lf_sampler_is_greedy(const lf_sampler *s) { return s->p.temperature <= 0; }
+
+void lf_sampler_probs(lf_sampler *s, const float *logits, float *probs) {
+    memset(probs, 0, (size_t)s->vocab * sizeof *probs);
+    if (lf_sampler_is_greedy(s)) {
+        probs[argmax(logits, s->vocab)] = 1;
+        return;
+    }
+    int count = shortlist(s, logits);
+    double total = 0;
+    for (int i = 0; i < count; i++) total += s->cands[i].prob;
+    for (int i = 0; i < count; i++) probs[s->cands[i].id] = (float)(s->cands[i].prob / total);
+}
+
+float lf_sampler_uniform(lf_sampler *s) { return next_uniform(s); }
+
+int32_t lf_sampler_draw(lf_sampler *s, const float *weights) {
+    double total = 0;
+    for (int i = 0; i < s->vocab; i++) total += weights[i];
+    if (!(total > 0)) return -1;
+    double r = next_uniform(s) * total, acc = 0;
+    int32_t last = -1;
+    for (int i = 0; i < s->vocab; i++) {
+        if (weights[i] <= 0) continue;
+        acc += weights[i];
+        last = i;
+        if (r < acc) return i;
+    }
+    return last;
 }

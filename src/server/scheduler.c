@@ -27,6 +27,7 @@ typedef struct task {
 
 typedef struct slot {
     lf_context *ctx;
+    lf_speculative_params spec; /* with this slot's draft context, if any */
     task *task;
 } slot;
 
@@ -70,9 +71,9 @@ static void task_end(task *t, finish_reason why) {
     else task_close(t, rc == 1 ? FINISH_STOP : why, NULL);
 }
 
-/* Takes a sampled token: streams its text, or ends the choice. Returns false when the
- * choice ended (t is freed). */
-static bool task_accept(scheduler *s, task *t, int32_t id, const lf_context *ctx) {
+/* Takes a sampled token, which would be decoded at position next_pos: streams its text,
+ * or ends the choice. Returns false when the choice ended (t is freed). */
+static bool task_accept(scheduler *s, task *t, int32_t id, int next_pos) {
     const lf_tokenizer *tok = lf_model_tokenizer(s->model);
     if (lf_token_is_end_of_generation(tok, id)) {
         task_end(t, FINISH_STOP);
@@ -91,15 +92,27 @@ static bool task_accept(scheduler *s, task *t, int32_t id, const lf_context *ctx
         task_close(t, FINISH_STOP, NULL);
         return false;
     }
-    if (t->n_generated == t->job->max_tokens || lf_context_position(ctx) >= s->n_ctx) {
+    if (t->n_generated == t->job->max_tokens || next_pos >= s->n_ctx) {
         task_end(t, FINISH_LENGTH);
         return false;
     }
     return true;
 }
 
-/* One step of the slot's choice: a prompt chunk, or decoding the last token; then, once
- * the prompt is in, sampling the next token. */
+/* Streams the tokens of a decoding step that began at position pos0 (the last token's),
+ * and forgets the cache entries of those after the choice ended. Returns false when it
+ * ended. */
+static bool accept_step(scheduler *s, slot *sl, const int32_t *out, int n, int pos0) {
+    for (int j = 0; j < n; j++)
+        if (!task_accept(s, sl->task, out[j], pos0 + 1 + j)) {
+            lf_context_truncate(sl->ctx, pos0 + 1 + j);
+            return false;
+        }
+    return true;
+}
+
+/* One step of the slot's choice: a prompt chunk, then sampling the first token; or a
+ * decoding step (speculative: maybe several tokens). */
 static void slot_step(scheduler *s, slot *sl) {
     task *t = sl->task;
     lf_error err = {0};
@@ -113,13 +126,18 @@ static void slot_step(scheduler *s, slot *sl) {
         if (!t->reuse_prefix) lf_context_truncate(sl->ctx, 0);
         t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
     }
+    int32_t out[LF_MAX_DRAFT + 1];
+    int n_out = 0, pos0 = lf_context_position(sl->ctx);
     if (t->n_prefilled < t->n_prompt) {
         int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
         rc = lf_decode(sl->ctx, t->prompt + t->n_prefilled, n, &err);
         t->n_prefilled += n;
         if (!rc && t->n_prefilled < t->n_prompt) return;
     } else {
-        rc = lf_decode(sl->ctx, &t->last, 1, &err);
+        int left = t->job->max_tokens ? t->job->max_tokens - t->n_generated : LF_MAX_DRAFT + 1;
+        rc = n_out = lf_speculative_step(sl->ctx, t->sampler, &sl->spec, t->last, out,
+                                         left < LF_MAX_DRAFT + 1 ? left : LF_MAX_DRAFT + 1, NULL, &err);
+        if (rc > 0) rc = LF_OK;
     }
     if (rc) {
         /* the cache may hold a partial step: forget it rather than reuse it */
@@ -128,7 +146,10 @@ static void slot_step(scheduler *s, slot *sl) {
         sl->task = NULL;
         return;
     }
-    if (!task_accept(s, t, lf_sampler_sample(t->sampler, lf_context_logits(sl->ctx)), sl->ctx)) sl->task = NULL;
+    bool going = n_out ? accept_step(s, sl, out, n_out, pos0)
+                       : task_accept(s, t, lf_sampler_sample(t->sampler, lf_context_logits(sl->ctx)),
+                                     lf_context_position(sl->ctx));
+    if (!going) sl->task = NULL;
 }
 
 static int common_prefix(const int32_t *a, int na, const int32_t *b, int nb) {
@@ -288,7 +309,10 @@ void scheduler_stop(scheduler *s) {
 void scheduler_free(scheduler *s) {
     if (!s) return;
     scheduler_stop(s);
-    for (int i = 0; i < s->n_slots; i++) lf_context_free(s->slots[i].ctx);
+    for (int i = 0; i < s->n_slots; i++) {
+        lf_context_free(s->slots[i].ctx);
+        lf_context_free(s->slots[i].spec.draft);
+    }
     free(s->slots);
     pthread_mutex_destroy(&s->mutex);
     pthread_cond_destroy(&s->work);
@@ -315,8 +339,14 @@ int scheduler_create(const lf_model *model, const scheduler_options *opt, schedu
     s->slots = calloc((size_t)opt->n_slots, sizeof *s->slots);
     int rc = s->slots ? LF_OK : fail(err, LF_ERR_NOMEM, "out of memory");
     for (int i = 0; !rc && i < opt->n_slots; i++) {
-        rc = lf_context_create(model, &opt->context, &s->slots[i].ctx, err);
+        slot *sl = &s->slots[i];
+        sl->spec = opt->spec;
+        sl->spec.draft = NULL;
+        rc = lf_context_create(model, &opt->context, &sl->ctx, err);
         if (!rc) s->n_slots = i + 1;
+        if (!rc && opt->draft) rc = lf_context_create(opt->draft, &opt->context, &sl->spec.draft, err);
+        /* the draft's tokens are compared with the model's once: the slots share both models */
+        if (!rc && i == 0) rc = lf_speculative_check(sl->ctx, &sl->spec, err);
     }
     if (!rc) {
         s->n_ctx = lf_context_size(s->slots[0].ctx);

@@ -2,7 +2,7 @@
  * model; a request's choices take free slots or wait in a bounded FIFO queue. Each round
  * advances every busy slot by one step -- a prompt chunk or one generated token -- so all
  * clients stream at once, and never two model calls run together (each context's thread
- * pool uses every core). */
+ * pool uses every core). With speculative decoding a step may yield several tokens. */
 #ifndef LF_SERVER_SCHEDULER_H
 #define LF_SERVER_SCHEDULER_H
 
@@ -16,6 +16,10 @@ typedef struct scheduler_options {
     int n_slots;
     int queue_size;  /* choices that may wait for a slot */
     lf_context_params context;
+    /* Speculative decoding: spec.draft is ignored; with draft, each slot gets a context of
+     * it (made with the same parameters) as its draft. */
+    lf_speculative_params spec;
+    const lf_model *draft;
 } scheduler_options;
 
 /* One choice of a job: its prompt (copied) and sampler. */

@@ -21,7 +21,7 @@
 lf_server_options lf_server_default_options(void) {
     return (lf_server_options){.host = "127.0.0.1", .port = 8080, .n_slots = 4, .queue_size = 64,
                                .max_body = 1 << 20, .timeout_s = 30, .max_connections = 1024,
-                               .max_per_client = 128};
+                               .max_per_client = 128, .max_draft = lf_speculative_default_params().max_draft};
 }
 
 void server_new_id(server_state *st, const char *prefix, char *out, size_t cap) {
@@ -86,19 +86,24 @@ int server_run(const char *model_path, const lf_server_options *opt) {
     pthread_sigmask(SIG_BLOCK, &signals, &old);
     signal(SIGPIPE, SIG_IGN);
     int status = 1;
-    lf_model *model = cli_load_model(model_path, &(cli_model_source){.tokenizer_path = opt->tokenizer_path});
+    cli_model_source source = {.tokenizer_path = opt->tokenizer_path};
+    lf_model *model = cli_load_model(model_path, &source), *draft = NULL;
     scheduler *sched = NULL;
     if (model && !lf_model_tokenizer(model)) {
         print_escaped(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", model_path);
-    } else if (model) {
-        scheduler_options so = {.n_slots = opt->n_slots, .queue_size = opt->queue_size};
+    } else if (model && (!opt->draft_path || (draft = cli_load_model(opt->draft_path, &source)))) {
+        scheduler_options so = {.n_slots = opt->n_slots, .queue_size = opt->queue_size, .draft = draft};
+        so.spec = lf_speculative_default_params();
+        so.spec.lookup_ngram = opt->lookup_ngram;
+        so.spec.max_draft = opt->max_draft;
         so.context = lf_context_default_params();
         so.context.n_threads = opt->n_threads;
         so.context.max_seq_len = opt->max_seq_len;
         so.context.int8_activations = opt->int8_activations;
         lf_error err = {0};
         if (scheduler_create(model, &so, &sched, &err) != LF_OK) {
-            print_escaped(stderr, "error: %s\n", err.message);
+            if (draft) print_escaped(stderr, "error: --draft %s: %s\n", opt->draft_path, err.message);
+            else print_escaped(stderr, "error: %s\n", err.message);
         } else {
             server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
                                .max_body = opt->max_body, .started = time(NULL)};
@@ -108,6 +113,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
         }
     }
     scheduler_free(sched);
+    lf_model_free(draft);
     lf_model_free(model);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return status;

@@ -1,0 +1,194 @@
+#!/bin/bash
+# Speculative decoding end to end: greedy token ids with --lookup and --draft equal plain
+# decoding's on the real SmolLM2-135M-Instruct and stories260K models (prompts whose
+# answers copy the prompt, and prompts whose answers do not); guesses are accepted where
+# the answer repeats the prompt and when a model drafts for itself (greedy and sampling);
+# the summary reports acceptance; bad combinations and a draft of another vocabulary are
+# refused, naming both models. Prints "N passed, M failed". Environment: BUILD, MODEL,
+# LF_TEST_DATA.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BUILD:-build}/llama-fast
+MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
+DATA=${LF_TEST_DATA:-../shared/data}
+STORIES=$DATA/models/stories260K.bin
+SLOW=1
+[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
+pass=0 fail=0
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $*" >&2
+}
+# ids NAME ARGS...: greedy token ids of `generate ARGS` into $tmp/NAME (summary in $tmp/NAME.err)
+ids() {
+    local name=$1
+    shift
+    "$BIN" generate "$@" --temperature 0 --print-token-ids -t 2 >"$tmp/$name" 2>"$tmp/$name.err" ||
+        bad "$name: exit $?: $(tail -n 2 "$tmp/$name.err")"
+}
+same() {
+    if [ -s "$tmp/$2" ] && cmp -s "$tmp/$2" "$tmp/$3"; then ok; else
+        bad "$1: ids differ: $(head -c 300 "$tmp/$2") / $(head -c 300 "$tmp/$3")"
+    fi
+}
+# accepted NAME: the "A of D guesses accepted" of $tmp/NAME.err as "A D"
+accepted() { sed -n 's/.*, \([0-9]*\) of \([0-9]*\) guesses accepted.*/\1 \2/p' "$tmp/$1.err"; }
+# at_least NAME PERCENT: at least PERCENT % of the guesses were accepted (and some made)
+at_least() {
+    local a d
+    read -r a d <<<"$(accepted "$1")"
+    if [ -n "${d:-}" ] && [ "$d" -gt 0 ] && [ $((100 * a)) -ge $(($2 * d)) ]; then ok; else
+        bad "$1: accepted '${a:-?}' of '${d:-?}' guesses, wanted >= $2 %: $(cat "$tmp/$1.err")"
+    fi
+}
+
+chat() { printf '<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n' "$1"; }
+prompts=(
+    "$(chat 'Repeat exactly: The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs. How vexingly quick daft zebras jump!')"
+    "$(chat $'Rename the variable x to total in this code and show the whole code:\n\ndef add_all(items):\n    x = 0\n    for item in items:\n        x = x + item\n    return x\n\nprint(add_all([1, 2, 3]))')"
+    "The capital of France is"
+    "Once upon a time"
+)
+for i in "${!prompts[@]}"; do
+    ids "plain$i" "$MODEL" --prompt "${prompts[$i]}" --max-new-tokens 96
+    for n in 1 3; do
+        ids "lookup$i.$n" "$MODEL" --prompt "${prompts[$i]}" --max-new-tokens 96 --lookup $n
+        same "SmolLM2 prompt $i --lookup $n" "plain$i" "lookup$i.$n"
+    done
+    ids "short$i" "$MODEL" --prompt "${prompts[$i]}" --max-new-tokens 96 --lookup 2 --draft-max 3
+    same "SmolLM2 prompt $i --lookup 2 --draft-max 3" "plain$i" "short$i"
+done
+# The answers that copy the prompt are mostly guessed right.
+at_least lookup0.3 50
+at_least lookup1.3 15
+if grep -q "generation [0-9.]* tok/s, [0-9]* of [0-9]* guesses accepted ([0-9.]* %)" "$tmp/lookup0.3.err"; then ok; else
+    bad "summary without acceptance: $(cat "$tmp/lookup0.3.err")"
+fi
+if grep -q "guesses accepted" "$tmp/plain0.err"; then bad "plain decoding reports guesses"; else ok; fi
+
+# stories260K (ids only, no tokenizer): the stories repeat themselves.
+ids s_plain "$STORIES" --max-new-tokens 250
+ids s_lookup "$STORIES" --max-new-tokens 250 --lookup 2
+same "stories260K --lookup 2" s_plain s_lookup
+at_least s_lookup 5
+ids s_draft "$STORIES" --max-new-tokens 250 --draft "$STORIES"
+same "stories260K drafting for itself" s_plain s_draft
+at_least s_draft 90
+
+# A model drafting for itself agrees with itself: identical ids, almost every guess kept.
+ids self "$MODEL" --prompt "${prompts[3]}" --max-new-tokens 96 --draft "$MODEL"
+same "SmolLM2 drafting for itself" plain3 self
+at_least self 90
+# Sampling with a draft: a guess is kept with probability min(1, p/q); p = q keeps them.
+if "$BIN" generate "$MODEL" --prompt "Once upon a time" --temperature 1 --seed 7 --max-new-tokens 48 -t 2 \
+    --draft "$MODEL" >"$tmp/sampled" 2>"$tmp/sampled.err" && [ -s "$tmp/sampled" ]; then ok; else
+    bad "sampling with --draft: $(cat "$tmp/sampled.err")"
+fi
+at_least sampled 90
+# Sampling with lookup: reproducible for a seed; a cool temperature still copies.
+for r in 1 2; do
+    "$BIN" generate "$MODEL" --prompt "${prompts[0]}" --temperature 0.2 --seed 11 --max-new-tokens 48 -t 2 \
+        --lookup 2 >"$tmp/samp_lookup$r" 2>"$tmp/samp_lookup$r.err" || bad "sampling with --lookup: exit $?"
+done
+same "sampling with --lookup reproduces a seed" samp_lookup1 samp_lookup2
+at_least samp_lookup1 30
+
+# chat: the same answers, turn after turn (the caches of model and draft follow the
+# conversation), and --verbose reports the guesses.
+printf 'Repeat exactly: The quick brown fox jumps over the lazy dog.\nNow repeat it again, twice.\nWhat is 2+2?\n' >"$tmp/turns"
+for f in plain lookup draft; do
+    case $f in plain) extra=() ;; lookup) extra=(--lookup 3) ;; draft) extra=(--draft "$MODEL") ;; esac
+    "$BIN" chat "$MODEL" --temperature 0 -t 2 --max-new-tokens 48 --verbose "${extra[@]}" <"$tmp/turns" \
+        >"$tmp/chat_$f" 2>"$tmp/chat_$f.err" || bad "chat $f: exit $?: $(tail -n 2 "$tmp/chat_$f.err")"
+done
+same "chat --lookup 3" chat_plain chat_lookup
+same "chat --draft (itself)" chat_plain chat_draft
+n=$(grep -c 'guesses accepted' "$tmp/chat_lookup.err")
+if [ "$n" -ge 2 ]; then ok; else bad "chat --verbose reports guesses in $n turns: $(cat "$tmp/chat_lookup.err")"; fi
+if "$BIN" chat "$MODEL" --draft "$STORIES" </dev/null >"$tmp/r.out" 2>"$tmp/r.err"; then
+    bad "chat accepted a draft of another vocabulary"
+elif grep -q "stories260K.*Smollm2\|Smollm2.*stories260K" "$tmp/r.err"; then ok; else
+    bad "chat draft mismatch: $(cat "$tmp/r.err")"
+fi
+
+# server: the same greedy answers from every slot, several requests at once.
+# start_server NAME ARGS...: a server on a free loopback port; sets $url ("" on failure)
+start_server() {
+    local log=$tmp/$1.log
+    shift
+    url=
+    "$BIN" server "$MODEL" --port 0 -t 2 --parallel 2 --max-seq-len 1024 "$@" >"$log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq $((300 * SLOW))); do
+        url=$(grep -o 'listening on http://[0-9.:]*' "$log" | cut -d' ' -f3)
+        [ -n "$url" ] && return 0
+        kill -0 "${pids[-1]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    bad "server $* did not start: $(tail -n 3 "$log")"
+}
+# ask URL N OUT: the greedy answer to prompt N (chat) into OUT
+ask() {
+    local body
+    body=$(printf '%s' "${prompts[$2]}" | python3 -c 'import json,sys; p=sys.stdin.read()
+print(json.dumps({"prompt": p, "temperature": 0, "max_tokens": 64}))')
+    curl -s --max-time $((60 * SLOW)) -H 'Content-Type: application/json' -d "$body" "$1/v1/completions" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["text"])' >"$3" 2>"$3.err"
+}
+start_server srv_plain
+plain_url=$url
+start_server srv_lookup --lookup 3
+lookup_url=$url
+start_server srv_draft --draft "$MODEL" --draft-max 6
+draft_url=$url
+for i in 0 1 3; do
+    ask "$plain_url" $i "$tmp/sp$i"
+    # two at once: both slots run, interleaved
+    ask "$lookup_url" $i "$tmp/sl$i" &
+    a=$!
+    ask "$draft_url" $i "$tmp/sd$i" &
+    b=$!
+    ask "$lookup_url" $(((i + 1) % 4)) "$tmp/sx$i"
+    wait $a $b
+    same "server --lookup 3, prompt $i" sp$i sl$i
+    same "server --draft (itself), prompt $i" sp$i sd$i
+done
+ask "$plain_url" 1 "$tmp/sp_next"
+same "server --lookup 3, a request beside another" sp_next sx0
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+wait "${pids[@]}" 2>/dev/null
+pids=()
+if "$BIN" server "$MODEL" --port 0 --draft "$STORIES" >"$tmp/r.out" 2>"$tmp/r.err"; then
+    bad "server accepted a draft of another vocabulary"
+elif grep -q "stories260K.*Smollm2" "$tmp/r.err"; then ok; else bad "server draft mismatch: $(cat "$tmp/r.err")"; fi
+
+# Refusals: exit 1 or 2 with a message, nothing generated.
+refuse() {
+    local name=$1 want=$2
+    shift 2
+    "$BIN" generate "$@" --max-new-tokens 4 >"$tmp/r.out" 2>"$tmp/r.err"
+    local rc=$?
+    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qF -- "$want" "$tmp/r.err" && [ ! -s "$tmp/r.out" ]; then ok; else
+        bad "$name: exit $rc, wanted '$want' in: $(cat "$tmp/r.err") / out: $(head -c 200 "$tmp/r.out")"
+    fi
+}
+refuse "vocabulary mismatch" "has 512 tokens and the model" "$MODEL" --draft "$STORIES"
+refuse "mismatch names the draft" "stories260K" "$MODEL" --draft "$STORIES"
+refuse "mismatch names the model" "Smollm2" "$MODEL" --draft "$STORIES"
+refuse "both sources" "cannot be used together" "$MODEL" --draft "$MODEL" --lookup 2
+refuse "lookup 0" "--lookup" "$MODEL" --lookup 0
+refuse "lookup too long" "--lookup" "$MODEL" --lookup 65
+refuse "draft-max 0" "--draft-max" "$MODEL" --lookup 2 --draft-max 0
+refuse "missing draft" "missing" "$MODEL" --draft "$tmp/missing.gguf"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
