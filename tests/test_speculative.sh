@@ -70,7 +70,7 @@ done
 # The answers that copy the prompt are mostly guessed right.
 at_least lookup0.3 50
 at_least lookup1.3 15
-if grep -q "generation [0-9.]* tok/s, [0-9]* of [0-9]* guesses accepted ([0-9.]* %)" "$tmp/lookup0.3.err"; then ok; else
+if grep -q "generation [0-9.]* tok/s, [0-9]* threads\{0,1\}, [0-9]* of [0-9]* guesses accepted ([0-9.]* %)" "$tmp/lookup0.3.err"; then ok; else
     bad "summary without acceptance: $(cat "$tmp/lookup0.3.err")"
 fi
 if grep -q "guesses accepted" "$tmp/plain0.err"; then bad "plain decoding reports guesses"; else ok; fi
