@@ -8,12 +8,7 @@
 # Prints "N passed, M failed". Environment: BUILD, MODEL, PYTHON, LF_SANITIZED.
 set -u
 cd "$(dirname "$0")/.."
-BIN=${BUILD:-build}/llama-fast
-MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
-PYTHON=${PYTHON:-python3}
-SLOW=1
-[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
-pass=0 fail=0
+. tests/lib.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -22,11 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 check() { # check NAME CONDITION-COMMAND...
     local name=$1
     shift

@@ -9,11 +9,7 @@
 # Environment: BUILD, PYTHON, LF_SANITIZED (=1: slower binary, longer waits).
 set -u
 cd "$(dirname "$0")/.."
-BIN=${BUILD:-build}/llama-fast
-PYTHON=${PYTHON:-python3}
-SLOW=1
-[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
-pass=0 fail=0
+. tests/lib.sh
 tmp=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -21,12 +17,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 
 model() { # model OUT ARGS...: a synthetic Q8_0 model with a byte-level vocabulary
     local out=$1

@@ -7,14 +7,9 @@
 # Environment: BUILD, MODEL, PYTHON, LF_SANITIZED (=1: slower binary, longer waits).
 set -u
 cd "$(dirname "$0")/.."
-BIN=${BUILD:-build}/llama-fast
-MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
-PYTHON=${PYTHON:-python3}
-SLOW=1
-[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
+. tests/lib.sh
 KEY=test-key-$RANDOM$RANDOM
 THREADS=2
-pass=0 fail=0
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -23,11 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" = 0 ]

@@ -8,13 +8,9 @@
 # LF_TEST_DATA.
 set -u
 cd "$(dirname "$0")/.."
-BIN=${BUILD:-build}/llama-fast
-MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
+. tests/lib.sh
 DATA=${LF_TEST_DATA:-../shared/data}
 STORIES=$DATA/models/stories260K.bin
-SLOW=1
-[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
-pass=0 fail=0
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -23,11 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 # ids NAME ARGS...: greedy token ids of `generate ARGS` into $tmp/NAME (summary in $tmp/NAME.err)
 ids() {
     local name=$1

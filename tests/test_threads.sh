@@ -8,6 +8,7 @@
 # Environment: BUILD, MODEL, LF_SANITIZED (=1: slower binary, longer limits).
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 BUILD=${BUILD:-build}
 BIN=$BUILD/llama-fast
 MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
@@ -22,11 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 check() { # check LABEL COND...
     local label=$1
     shift
