@@ -8,7 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int test_passed, test_failed;
+static int test_passed, test_failed, test_skipped;
+
+/* Counts a check this machine cannot run (an instruction set it lacks), and says why. */
+#define SKIP(...)                                  \
+    do {                                           \
+        test_skipped++;                            \
+        fprintf(stderr, "skipped: " __VA_ARGS__);  \
+        fputc('\n', stderr);                       \
+    } while (0)
 
 #define CHECK(cond)                                                                  \
     do {                                                                             \
@@ -32,10 +40,13 @@ static int test_passed, test_failed;
         }                                                                \
     } while (0)
 
-#define TEST_MAIN_END()                                             \
-    do {                                                            \
-        printf("%d passed, %d failed\n", test_passed, test_failed); \
-        return test_failed ? 1 : 0;                                 \
+#define TEST_MAIN_END()                                                                      \
+    do {                                                                                     \
+        if (test_skipped)                                                                    \
+            printf("%d passed, %d failed, %d skipped\n", test_passed, test_failed, test_skipped); \
+        else                                                                                 \
+            printf("%d passed, %d failed\n", test_passed, test_failed);                      \
+        return test_failed ? 1 : 0;                                                          \
     } while (0)
 
 /* Directory of the shared test data (../shared/data from the repository root). */
