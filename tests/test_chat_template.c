@@ -337,7 +337,26 @@ static void check_models(void) {
     }
 }
 
+/* Case filters keep bytes that are not UTF-8 characters as they are: an overlong NUL
+ * (C0 80) must not become a NUL that cuts the prompt short, nor a surrogate or a value
+ * beyond Unicode a character. */
+static void check_case_filters_on_bad_utf8(void) {
+    const char *cases[][2] = {{"A\xC0\x80" "B", "a\xC0\x80" "b"},
+                              {"\xED\xA0\x80" "X", "\xED\xA0\x80" "x"},
+                              {"\xF4\x90\x80\x80" "Y", "\xF4\x90\x80\x80" "y"},
+                              {"\xC3\x89" "T\xC3\xA9", "\xC3\xA9" "t\xC3\xA9"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lf_chat_message m = {"user", cases[i][0]};
+        char *out = NULL;
+        lf_error err = {0};
+        int rc = lf_chat_template_render("{{ messages[0].content | lower }}", &m, 1, false, NULL, NULL, &out, &err);
+        CHECK_MSG(rc == LF_OK && out && !strcmp(out, cases[i][1]), "case %zu: %s", i, out ? out : err.message);
+        free(out);
+    }
+}
+
 int main(void) {
+    check_case_filters_on_bad_utf8();
     check_table();
     check_errors();
     check_limits();

@@ -41,6 +41,13 @@ uint32_t jinja_utf8_next(const char *s, size_t n, size_t *i) {
         }
         cp = (cp << 6) | (u[*i + k] & 0x3F);
     }
+    /* an overlong form (C0 80 for NUL), a surrogate or a value beyond Unicode is not a
+     * character: its first byte stands alone, so a case change cannot turn it into one */
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+        (*i)++;
+        return c;
+    }
     *i += len;
     return cp;
 }
