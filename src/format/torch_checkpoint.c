@@ -50,10 +50,10 @@ static int bind_tensor(const zip_archive *z, const char *prefix, size_t prefix_l
     if (prefix_len + strlen(r->storage_key) + 6 >= sizeof member)
         return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s': storage key too long", z->name, r->name);
     snprintf(member, sizeof member, "%.*sdata/%s", (int)prefix_len, prefix, r->storage_key);
-    const zip_entry *e = zip_find(z, member);
+    const zip_entry *e = lf_zip_find(z, member);
     if (!e) return lf_fail(err, LF_ERR_FORMAT, "%s: tensor '%s': storage member '%s' is missing", z->name, r->name, member);
     const void *bytes;
-    int rc = zip_stored_data(z, e, &bytes, err);
+    int rc = lf_zip_stored_data(z, e, &bytes, err);
     if (rc) return rc;
     const char *dtype = "?";
     int eb = element_bytes(r->dtype, &dtype);
@@ -90,7 +90,7 @@ static int read_checkpoint(const zip_archive *z, safetensors_file *f, lf_error *
     const zip_entry *pkl = find_pickle(z, &prefix_len);
     if (!pkl) return lf_fail(err, LF_ERR_FORMAT, "%s: no data.pkl (not a PyTorch checkpoint of the zip format)", z->name);
     const void *pickle;
-    int rc = zip_stored_data(z, pkl, &pickle, err);
+    int rc = lf_zip_stored_data(z, pkl, &pickle, err);
     if (rc) return rc;
     torch_state_dict sd;
     if ((rc = torch_pickle_read(pickle, (size_t)pkl->uncompressed_size, z->name, &sd, err))) return rc;
@@ -114,9 +114,9 @@ int torch_checkpoint_parse(const void *data, size_t size, const char *name, safe
         return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", name);
     }
     zip_archive *z = NULL;
-    int rc = zip_parse(data, size, name, &z, err);
+    int rc = lf_zip_parse(data, size, name, &z, err);
     if (!rc) rc = read_checkpoint(z, f, err);
-    zip_close(z);
+    lf_zip_close(z);
     if (rc) {
         safetensors_close(f);
         return rc;

@@ -148,7 +148,7 @@ static int read_entry(const zip_archive *z, const central_dir *cd, uint64_t *pos
     return LF_OK;
 }
 
-int zip_parse(const void *data, uint64_t size, const char *name, zip_archive **out, lf_error *err) {
+int lf_zip_parse(const void *data, uint64_t size, const char *name, zip_archive **out, lf_error *err) {
     *out = NULL;
     zip_archive *z = calloc(1, sizeof *z);
     if (!z) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", name);
@@ -168,7 +168,7 @@ int zip_parse(const void *data, uint64_t size, const char *name, zip_archive **o
     uint64_t pos = cd.offset;
     for (uint64_t i = 0; rc == LF_OK && i < cd.n_entries; i++) rc = read_entry(z, &cd, &pos, &z->entries[i], err);
     if (rc != LF_OK) {
-        zip_close(z);
+        lf_zip_close(z);
         return rc;
     }
     z->n_entries = cd.n_entries;
@@ -176,19 +176,19 @@ int zip_parse(const void *data, uint64_t size, const char *name, zip_archive **o
     return LF_OK;
 }
 
-void zip_close(zip_archive *z) {
+void lf_zip_close(zip_archive *z) {
     if (!z) return;
     free(z->entries);
     free(z);
 }
 
-bool zip_entry_name_eq(const zip_entry *e, const char *name) {
+bool lf_zip_entry_name_eq(const zip_entry *e, const char *name) {
     return strlen(name) == e->name_len && memcmp(e->name, name, e->name_len) == 0;
 }
 
-const zip_entry *zip_find(const zip_archive *z, const char *name) {
+const zip_entry *lf_zip_find(const zip_archive *z, const char *name) {
     for (uint64_t i = 0; i < z->n_entries; i++)
-        if (zip_entry_name_eq(&z->entries[i], name)) return &z->entries[i];
+        if (lf_zip_entry_name_eq(&z->entries[i], name)) return &z->entries[i];
     return NULL;
 }
 
@@ -215,7 +215,7 @@ static int check_extractable(const zip_archive *z, const zip_entry *e, lf_error 
     return LF_OK;
 }
 
-int zip_stored_data(const zip_archive *z, const zip_entry *e, const void **data, lf_error *err) {
+int lf_zip_stored_data(const zip_archive *z, const zip_entry *e, const void **data, lf_error *err) {
     *data = NULL;
     int rc = check_extractable(z, e, err);
     if (rc != LF_OK) return rc;
@@ -232,7 +232,7 @@ int zip_stored_data(const zip_archive *z, const zip_entry *e, const void **data,
 
 static int extract_stored(const zip_archive *z, const zip_entry *e, zip_sink sink, void *user, lf_error *err) {
     const void *data;
-    int rc = zip_stored_data(z, e, &data, err);
+    int rc = lf_zip_stored_data(z, e, &data, err);
     if (rc != LF_OK) return rc;
     const unsigned char *p = data;
     uLong crc = crc32(0, Z_NULL, 0);
@@ -294,7 +294,7 @@ static int extract_deflated(const zip_archive *z, const zip_entry *e, zip_sink s
     return LF_OK;
 }
 
-int zip_extract(const zip_archive *z, const zip_entry *e, zip_sink sink, void *user, lf_error *err) {
+int lf_zip_extract(const zip_archive *z, const zip_entry *e, zip_sink sink, void *user, lf_error *err) {
     int rc = check_extractable(z, e, err);
     if (rc != LF_OK) return rc;
     return e->method == ZIP_METHOD_STORED ? extract_stored(z, e, sink, user, err)

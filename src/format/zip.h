@@ -33,21 +33,21 @@ typedef struct zip_archive {
 
 /* Parses data[0, size), which must outlive the archive. Every entry's bytes are known to
  * lie inside the buffer when this succeeds. */
-int zip_parse(const void *data, uint64_t size, const char *name, zip_archive **out, lf_error *err);
-void zip_close(zip_archive *z);
+int lf_zip_parse(const void *data, uint64_t size, const char *name, zip_archive **out, lf_error *err);
+void lf_zip_close(zip_archive *z);
 
 /* The entry whose name equals name exactly, or NULL. */
-const zip_entry *zip_find(const zip_archive *z, const char *name);
-bool zip_entry_name_eq(const zip_entry *e, const char *name);
+const zip_entry *lf_zip_find(const zip_archive *z, const char *name);
+bool lf_zip_entry_name_eq(const zip_entry *e, const char *name);
 
 /* A stored member's bytes in place (no copy); LF_ERR_UNSUPPORTED for other methods. */
-int zip_stored_data(const zip_archive *z, const zip_entry *e, const void **data, lf_error *err);
+int lf_zip_stored_data(const zip_archive *z, const zip_entry *e, const void **data, lf_error *err);
 
 /* Receives extracted bytes in order; returning non-zero stops the extraction, which then
  * fails with LF_ERR_CANCELLED. */
 typedef int (*zip_sink)(const void *data, size_t len, void *user);
 
 /* Extracts a stored or deflated member into sink, checking its size and CRC-32. */
-int zip_extract(const zip_archive *z, const zip_entry *e, zip_sink sink, void *user, lf_error *err);
+int lf_zip_extract(const zip_archive *z, const zip_entry *e, zip_sink sink, void *user, lf_error *err);
 
 #endif
