@@ -125,7 +125,9 @@ int http_conn_stream_end(http_conn *c) {
     return http_conn_write_all(c, "0\r\n\r\n", 5);
 }
 
-bool http_conn_client_gone(const http_conn *c) {
-    struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+bool http_socket_peer_gone(int fd) {
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
+
+bool http_conn_client_gone(const http_conn *c) { return http_socket_peer_gone(c->fd); }

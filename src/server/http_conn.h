@@ -61,6 +61,8 @@ int http_conn_stream_end(http_conn *c);
 
 /* True when the client has closed its side (it will not read an answer). */
 bool http_conn_client_gone(const http_conn *c);
+/* The same for a connection's socket descriptor (false for -1). */
+bool http_socket_peer_gone(int fd);
 
 /* Writes all of data before the write timeout, without blocking longer on a client that
  * does not read. Returns 0 or -1. */

@@ -146,6 +146,16 @@ static void consume_request(http_conn *c) {
     c->chunks = (chunked_decoder){0};
 }
 
+/* Takes c off the list of connections being answered. Called with the mutex held. */
+static void processing_remove(http_server *s, http_conn *c) {
+    for (http_conn **p = &s->processing; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    s->n_processing--;
+}
+
 static void *worker_main(void *arg) {
     http_conn *c = arg;
     http_server *s = c->server;
@@ -158,12 +168,7 @@ static void *worker_main(void *arg) {
     if (c->streaming) c->must_close = true; /* the body was not ended: the client cannot tell */
     consume_request(c);
     pthread_mutex_lock(&s->mutex);
-    for (http_conn **p = &s->processing; *p; p = &(*p)->next)
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    s->n_processing--;
+    processing_remove(s, c);
     bool keep = !s->stopping && !c->must_close;
     if (keep) {
         c->next = s->returned;
@@ -195,12 +200,7 @@ static void dispatch(http_server *s, http_conn *c) {
     pthread_attr_destroy(&attr);
     if (!rc) return;
     pthread_mutex_lock(&s->mutex);
-    for (http_conn **p = &s->processing; *p; p = &(*p)->next)
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    s->n_processing--;
+    processing_remove(s, c);
     pthread_mutex_unlock(&s->mutex);
     send_error_now(c, 503, "the server cannot start another request now");
     drain_and_close(c);

@@ -1,11 +1,12 @@
 #include "server/job.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "server/http_conn.h"
 
 const char *finish_reason_name(finish_reason f) {
     switch (f) {
@@ -75,8 +76,7 @@ bool job_abandoned(job *j) {
     if (job_is_cancelled(j)) return true;
     /* under the mutex: the descriptor cannot be closed (and reused) meanwhile */
     pthread_mutex_lock(&j->mutex);
-    struct pollfd p = {.fd = j->client_fd, .events = POLLRDHUP};
-    bool gone = j->client_fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+    bool gone = http_socket_peer_gone(j->client_fd);
     pthread_mutex_unlock(&j->mutex);
     if (gone) job_cancel(j);
     return gone;

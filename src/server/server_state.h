@@ -16,7 +16,6 @@ typedef struct server_state {
     scheduler *sched;
     const char *model_id;  /* reported by /v1/models and in responses */
     access_policy access;  /* Host, Origin, media type, API key */
-    size_t max_body;       /* larger request bodies get 413 */
     time_t started;
     uint32_t id_salt;      /* random per process, so ids differ across restarts */
     atomic_uint id_counter;
