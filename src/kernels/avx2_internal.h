@@ -16,9 +16,6 @@
 #define LF_AVX2 __attribute__((target("avx2,fma,f16c")))
 #endif
 
-void lf_kernels_fill_avx2_kquants(lf_kernel_table *t);
-void lf_kernels_fill_avx2_x4(lf_kernel_table *t);
-void lf_kernels_fill_avx2_gemm_float(lf_kernel_table *t);
 
 static inline LF_AVX2 float hsum_f32x8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

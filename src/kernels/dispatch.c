@@ -1,10 +1,12 @@
-/* Runtime choice of the SIMD level. The CPU is probed once (pthread_once); each level's
- * kernel table starts as a copy of the level below and overrides what it implements, so
- * every entry is always valid. The library is built for baseline x86-64 (no -mavx2):
- * SIMD functions carry target attributes and run only when the probe allows.
+/* Runtime choice of the kernel set. The CPU's features are probed once (pthread_once)
+ * as bits; every set in the dispatch list below names the bits it requires and the set
+ * it extends, and its table starts as a copy of that parent's and is overridden by the
+ * set's fill function, so every entry is always valid. The library is built for baseline
+ * x86-64 (no -mavx2): SIMD functions carry target attributes and run only when the
+ * probe allows.
  *
- * Environment: LLAMA_FAST_SIMD=scalar|avx2|avx512 caps the level chosen at init (it
- * can lower, never raise, what the CPU supports). */
+ * Environment: LLAMA_FAST_SIMD=<set name> caps the set chosen at init: the named set if
+ * the CPU has it, else its nearest supported ancestor (it never raises the choice). */
 #include "kernels/kernels_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -15,75 +17,126 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lf_kernel_table tables[LF_SIMD_AVX512 + 1];
-static lf_simd_level detected = LF_SIMD_SCALAR;
+/* The dispatch list: parents come before their children. To add a set (a new ISA, or a
+ * finer one such as AMX on top of avx512), add its fill function and one line here. */
+static const struct {
+    lf_kernel_set_info info;
+    void (*fill)(lf_kernel_table *t);
+} sets[] = {
+    {{"scalar", 0, -1}, lf_kernels_fill_scalar},
+#if defined(__x86_64__) || defined(__i386__)
+    {{"avx2", LF_ISA_AVX2, LF_SIMD_SCALAR}, lf_kernels_fill_avx2},
+    {{"avx512", LF_ISA_AVX2 | LF_ISA_AVX512 | LF_ISA_AVX512_VNNI, LF_SIMD_AVX2}, lf_kernels_fill_avx512},
+#endif
+};
+enum { N_SETS = sizeof sets / sizeof sets[0] };
+
+static const char *const isa_names[LF_ISA_COUNT] = {"avx2",        "avx512",   "avx512-vnni", "avx-vnni",
+                                                    "avx512-bf16", "amx-int8", "amx-bf16"};
+
+static lf_kernel_table tables[N_SETS];
+static lf_kernel_set_info infos[N_SETS];
+static uint32_t detected_isa;
 static _Atomic(const lf_kernel_table *) current;
 static _Atomic int current_level;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 #if defined(__x86_64__) || defined(__i386__)
-/* Not every compiler's __builtin_cpu_supports knows "f16c"; CPUID leaf 1 tells directly. */
-static bool cpu_has_f16c(void) {
-    unsigned eax, ebx, ecx, edx;
-    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+static uint64_t xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
 }
-#endif
 
-static lf_simd_level probe_cpu(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c()))
-        return LF_SIMD_SCALAR;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-        return LF_SIMD_AVX512;
-    return LF_SIMD_AVX2;
+static uint32_t probe_cpu(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    bool fma = c & bit_FMA, f16c = c & bit_F16C, avx = c & bit_AVX;
+    uint64_t xcr0 = xgetbv0();
+    bool ymm_os = (xcr0 & 0x6) == 0x6;                /* SSE + AVX state */
+    bool zmm_os = ymm_os && (xcr0 & 0xE0) == 0xE0;    /* opmask, ZMM0-15 upper, ZMM16-31 */
+    bool amx_os = (xcr0 & 0x60000) == 0x60000;        /* XTILECFG + XTILEDATA */
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    unsigned b7, c7, d7, a71 = 0, b71, c71, d71;
+    __cpuid_count(7, 0, a, b7, c7, d7);
+    if (a >= 1) __cpuid_count(7, 1, a71, b71, c71, d71); /* a: the highest subleaf */
+    uint32_t f = 0;
+    if (ymm_os && avx && fma && f16c && (b7 & bit_AVX2)) f |= LF_ISA_AVX2;
+    if (zmm_os && (b7 & bit_AVX512F) && (b7 & bit_AVX512BW) && (b7 & bit_AVX512VL)) f |= LF_ISA_AVX512;
+    if ((f & LF_ISA_AVX512) && (c7 & (1u << 11))) f |= LF_ISA_AVX512_VNNI;
+    if ((f & LF_ISA_AVX2) && (a71 & (1u << 4))) f |= LF_ISA_AVX_VNNI;
+    if ((f & LF_ISA_AVX512) && (a71 & (1u << 5))) f |= LF_ISA_AVX512_BF16;
+    if (amx_os && (d7 & (1u << 24)) && (d7 & (1u << 25))) f |= LF_ISA_AMX_INT8;
+    if (amx_os && (d7 & (1u << 24)) && (d7 & (1u << 22))) f |= LF_ISA_AMX_BF16;
+    return f;
+}
 #else
-    return LF_SIMD_SCALAR;
+static uint32_t probe_cpu(void) { return 0; }
 #endif
+
+static bool supported(int level) {
+    return level >= 0 && level < N_SETS && (sets[level].info.required & ~detected_isa) == 0;
 }
 
-static lf_simd_level env_cap(void) {
-    const char *v = getenv("LLAMA_FAST_SIMD");
-    if (v && strcmp(v, "scalar") == 0) return LF_SIMD_SCALAR;
-    if (v && strcmp(v, "avx2") == 0) return LF_SIMD_AVX2;
-    return LF_SIMD_AVX512; /* unset or unknown: no cap */
+/* The set itself if the CPU has it, else its nearest supported ancestor (scalar at worst). */
+static int clamp(int level) {
+    if (level < 0 || level >= N_SETS) level = N_SETS - 1;
+    while (!supported(level)) level = sets[level].info.parent;
+    return level;
 }
 
-static void use_level(lf_simd_level level) {
-    if (level > detected) level = detected;
-    if (level < LF_SIMD_SCALAR) level = LF_SIMD_SCALAR;
-    atomic_store(&current_level, (int)level);
+static void use_level(int level) {
+    level = clamp(level);
+    atomic_store(&current_level, level);
     atomic_store(&current, &tables[level]);
 }
 
+static int best_level(void) {
+    int best = 0;
+    for (int i = 0; i < N_SETS; i++)
+        if (supported(i)) best = i;
+    return best;
+}
+
 static void init_tables(void) {
-    lf_kernels_fill_scalar(&tables[LF_SIMD_SCALAR]);
-    lf_kernels_fill_scalar_act(&tables[LF_SIMD_SCALAR]);
-    lf_kernels_fill_scalar_float(&tables[LF_SIMD_SCALAR]);
-    tables[LF_SIMD_AVX2] = tables[LF_SIMD_SCALAR];
-    tables[LF_SIMD_AVX512] = tables[LF_SIMD_SCALAR];
-    detected = probe_cpu();
-#if defined(__x86_64__) || defined(__i386__)
-    lf_kernels_fill_avx2(&tables[LF_SIMD_AVX2]);
-    lf_kernels_fill_avx2_dot2(&tables[LF_SIMD_AVX2]);
-    lf_kernels_fill_avx2_act(&tables[LF_SIMD_AVX2]);
-    lf_kernels_fill_avx2_float(&tables[LF_SIMD_AVX2]);
-    lf_kernels_fill_avx2_gemm(&tables[LF_SIMD_AVX2]);
-    tables[LF_SIMD_AVX512] = tables[LF_SIMD_AVX2];
-    lf_kernels_fill_avx512(&tables[LF_SIMD_AVX512]);
-    lf_kernels_fill_vnni_rows(&tables[LF_SIMD_AVX512]);
-    lf_kernels_fill_vnni_dot2_rows(&tables[LF_SIMD_AVX512]);
-    lf_kernels_fill_avx512_gemm(&tables[LF_SIMD_AVX512]);
-#endif
-    use_level(env_cap());
+    detected_isa = probe_cpu();
+    for (int i = 0; i < N_SETS; i++) {
+        infos[i] = sets[i].info;
+        if (sets[i].info.parent >= 0) tables[i] = tables[sets[i].info.parent];
+        sets[i].fill(&tables[i]);
+    }
+    const char *cap = getenv("LLAMA_FAST_SIMD");
+    int capped = cap ? lf_simd_level_by_name(cap) : -1;
+    use_level(capped >= 0 ? capped : best_level()); /* unset or unknown: no cap */
 }
 
 void lf_kernels_init(void) { pthread_once(&init_once, init_tables); }
 
+int lf_kernel_sets(const lf_kernel_set_info **out) {
+    lf_kernels_init();
+    *out = infos;
+    return N_SETS;
+}
+
+uint32_t lf_isa_detected(void) {
+    lf_kernels_init();
+    return detected_isa;
+}
+
+const char *lf_isa_name(uint32_t bit) {
+    for (int i = 0; i < LF_ISA_COUNT; i++)
+        if (bit == 1u << i) return isa_names[i];
+    return NULL;
+}
+
+bool lf_kernels_supported(lf_simd_level level) {
+    lf_kernels_init();
+    return supported((int)level);
+}
+
 lf_simd_level lf_kernels_detected_level(void) {
     lf_kernels_init();
-    return detected;
+    return (lf_simd_level)best_level();
 }
 
 lf_simd_level lf_kernels_level(void) {
@@ -93,7 +146,7 @@ lf_simd_level lf_kernels_level(void) {
 
 void lf_kernels_set_level(lf_simd_level level) {
     lf_kernels_init();
-    use_level(level);
+    use_level((int)level);
 }
 
 const lf_kernel_table *lf_kernels_table(void) {
@@ -102,10 +155,11 @@ const lf_kernel_table *lf_kernels_table(void) {
 }
 
 const char *lf_simd_level_name(lf_simd_level level) {
-    switch (level) {
-    case LF_SIMD_SCALAR: return "scalar";
-    case LF_SIMD_AVX2: return "avx2";
-    case LF_SIMD_AVX512: return "avx512";
-    }
-    return "unknown";
+    return (int)level >= 0 && (int)level < N_SETS ? sets[level].info.name : "unknown";
+}
+
+int lf_simd_level_by_name(const char *name) {
+    for (int i = 0; i < N_SETS; i++)
+        if (strcmp(sets[i].info.name, name) == 0) return i;
+    return -1;
 }

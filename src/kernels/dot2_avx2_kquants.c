@@ -7,6 +7,7 @@
  *   sum_i d_q,i * S(w_i, q_i) + d_r,i * S(w_i, r_i). */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/blocks_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
@@ -20,7 +21,7 @@ static inline LF_AVX2 void slice2(__m256i u, __m256i scales, const block_q8_K *x
 }
 
 /* Q2_K: 2-bit u, weight = d*(sc&15)*u - dmin*(sc>>4). */
-static LF_AVX2 float dot2_q2_K(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q2_K(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q2_K *b = w;
     const block_q8_K *q = xq, *r = xr;
     __m256 acc = _mm256_setzero_ps();
@@ -43,7 +44,7 @@ static LF_AVX2 float dot2_q2_K(const void *w, const void *xq, const void *xr, in
 }
 
 /* Q3_K: u = low2 | hbit<<2 in 0..7, weight = d*scale*(u-4). */
-static LF_AVX2 float dot2_q3_K(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q3_K(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q3_K *b = w;
     const block_q8_K *q = xq, *r = xr;
     float total = 0.0f;
@@ -83,7 +84,7 @@ static inline LF_AVX2 __m256 k_minmax_block2(__m256 acc, float *mins, float d, f
     return acc;
 }
 
-static LF_AVX2 float dot2_q4_K(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q4_K(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q4_K *b = w;
     const block_q8_K *q = xq, *r = xr;
     __m256 acc = _mm256_setzero_ps();
@@ -102,7 +103,7 @@ static LF_AVX2 float dot2_q4_K(const void *w, const void *xq, const void *xr, in
     return hsum_f32x8(acc) - mins;
 }
 
-static LF_AVX2 float dot2_q5_K(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q5_K(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q5_K *b = w;
     const block_q8_K *q = xq, *r = xr;
     __m256 acc = _mm256_setzero_ps();
@@ -123,7 +124,7 @@ static LF_AVX2 float dot2_q5_K(const void *w, const void *xq, const void *xr, in
 }
 
 /* Q6_K: u = low4 | high2<<4 in 0..63, weight = d*scale*(u-32) (see q6_K_half). */
-static LF_AVX2 float dot2_q6_K(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q6_K(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q6_K *b = w;
     const block_q8_K *q = xq, *r = xr;
     float total = 0.0f;
@@ -143,11 +144,4 @@ static LF_AVX2 float dot2_q6_K(const void *w, const void *xq, const void *xr, in
     return total;
 }
 
-void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t) {
-    t->dot2[LF_TYPE_Q2_K] = dot2_q2_K;
-    t->dot2[LF_TYPE_Q3_K] = dot2_q3_K;
-    t->dot2[LF_TYPE_Q4_K] = dot2_q4_K;
-    t->dot2[LF_TYPE_Q5_K] = dot2_q5_K;
-    t->dot2[LF_TYPE_Q6_K] = dot2_q6_K;
-}
 #endif

@@ -7,6 +7,7 @@
  * Also the four-activation (x4) variants for batched prompt processing. */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/blocks_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
@@ -31,7 +32,7 @@ static inline LF_AVX2 void signed2_step(__m256i q, uint16_t dw, const block_q8_0
     *acc_r = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(s)), pr, *acc_r);
 }
 
-static LF_AVX2 float dot2_q4_0(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q4_0(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q4_0 *b = w;
     const block_q8_0 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
@@ -39,7 +40,7 @@ static LF_AVX2 float dot2_q4_0(const void *w, const void *xq, const void *xr, in
     return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
 }
 
-static LF_AVX2 float dot2_q5_0(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q5_0(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q5_0 *b = w;
     const block_q8_0 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
@@ -47,7 +48,7 @@ static LF_AVX2 float dot2_q5_0(const void *w, const void *xq, const void *xr, in
     return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
 }
 
-static LF_AVX2 float dot2_q8_0(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q8_0(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q8_0 *b = w;
     const block_q8_0 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
@@ -67,7 +68,7 @@ static inline LF_AVX2 void unsigned2_step(__m256i u, __m128 dm, const block_q8_1
     *mins = _mm_add_ps(*mins, _mm_add_ps(sq, sr));
 }
 
-static LF_AVX2 float dot2_q4_1(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q4_1(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q4_1 *b = w;
     const block_q8_1 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
@@ -85,7 +86,7 @@ static LF_AVX2 float dot2_q4_1(const void *w, const void *xq, const void *xr, in
                            _mm_add_ps(mins, mins1));
 }
 
-static LF_AVX2 float dot2_q5_1(const void *w, const void *xq, const void *xr, int64_t n) {
+LF_AVX2 float avx2_dot2_q5_1(const void *w, const void *xq, const void *xr, int64_t n) {
     const block_q5_1 *b = w;
     const block_q8_1 *q = xq, *r = xr;
     __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
@@ -110,7 +111,7 @@ static inline LF_AVX2 void signed2_x_step(__m256i abs_q, __m256i q, float dw, co
 }
 
 #define SIGNED2_X4(name, block_t, QUANTS)                                                             \
-    static LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, \
+    LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, \
                              float out[4]) {                                                          \
         const block_t *b = w;                                                                         \
         const block_q8_0 *q0 = x4_at(xq, stride, 0), *q1 = x4_at(xq, stride, 1);                      \
@@ -133,7 +134,7 @@ static inline LF_AVX2 void signed2_x_step(__m256i abs_q, __m256i q, float dw, co
         out[3] = hsum_f32x8(acc3);                                                                    \
     }
 
-SIGNED2_X4(dot2_x4_q5_0, block_q5_0, q5_0_quants(&b[i]))
+SIGNED2_X4(avx2_dot2_x4_q5_0, block_q5_0, q5_0_quants(&b[i]))
 #undef SIGNED2_X4
 
 /* d * (dq * u·q + dr * u·r) with the activation scales broadcast straight from memory and
@@ -149,7 +150,7 @@ static inline LF_AVX2 void unsigned2_x_step(__m256i u, __m256 d, __m128 dm, cons
 }
 
 #define UNSIGNED2_X4(name, block_t, QUANTS, DM)                                                       \
-    static LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, \
+    LF_AVX2 void name(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, \
                              float out[4]) {                                                          \
         const block_t *b = w;                                                                         \
         const block_q8_1 *q0 = x4_at(xq, stride, 0), *q1 = x4_at(xq, stride, 1);                      \
@@ -173,20 +174,8 @@ static inline LF_AVX2 void unsigned2_x_step(__m256i u, __m256 d, __m128 dm, cons
         out[3] = unsigned_result(acc3, mins3);                                                        \
     }
 
-UNSIGNED2_X4(dot2_x4_q4_1, block_q4_1, legacy_nibbles(b[i].qs), q4_1_dm(&b[i]))
-UNSIGNED2_X4(dot2_x4_q5_1, block_q5_1, q5_1_quants(&b[i]), q5_1_dm(&b[i]))
+UNSIGNED2_X4(avx2_dot2_x4_q4_1, block_q4_1, legacy_nibbles(b[i].qs), q4_1_dm(&b[i]))
+UNSIGNED2_X4(avx2_dot2_x4_q5_1, block_q5_1, q5_1_quants(&b[i]), q5_1_dm(&b[i]))
 #undef UNSIGNED2_X4
 
-void lf_kernels_fill_avx2_dot2(lf_kernel_table *t) {
-    t->dot2[LF_TYPE_Q4_0] = dot2_q4_0;
-    t->dot2[LF_TYPE_Q4_1] = dot2_q4_1;
-    t->dot2[LF_TYPE_Q5_0] = dot2_q5_0;
-    t->dot2[LF_TYPE_Q5_1] = dot2_q5_1;
-    t->dot2[LF_TYPE_Q8_0] = dot2_q8_0;
-    t->dot2_x4[LF_TYPE_Q4_1] = dot2_x4_q4_1;
-    t->dot2_x4[LF_TYPE_Q5_0] = dot2_x4_q5_0;
-    t->dot2_x4[LF_TYPE_Q5_1] = dot2_x4_q5_1;
-    lf_kernels_fill_avx2_dot2_kquants(t);
-    lf_kernels_fill_avx2_dot2_rows(t);
-}
 #endif

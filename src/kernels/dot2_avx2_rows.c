@@ -8,6 +8,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/rows_avx2_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
@@ -39,7 +40,7 @@ static inline LF_AVX2 __m256 q8_0_row2(const block_q8_0 *b, const act2 *a, __m25
     return _mm256_fmadd_ps(dw, _mm256_fmadd_ps(a->dr, pr, _mm256_mul_ps(a->dq, pq)), acc);
 }
 
-static LF_AVX2 void rows2_q8_0(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+LF_AVX2 void LF_ROWS(rows2_q8_0)(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
     const block_q8_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
     const block_q8_0 *q = xq, *r = xr;
     const __m128 one = _mm_set1_ps(1.0f);
@@ -83,13 +84,12 @@ static inline __attribute__((always_inline)) LF_AVX2 void nib_rows2(const char *
     add_lane_pairs(mins, out);
 }
 
-static inline __attribute__((always_inline)) LF_AVX2 bool nib_decode2(lf_type type, const void *w, size_t rb,
+static inline __attribute__((always_inline)) LF_AVX2 bool nib_decode2(lf_type type, lf_dot2_fn dot2, const void *w, size_t rb,
                                                                       int64_t n, int64_t r0, int64_t r1,
                                                                       const void *xq, const void *xr, float *y) {
     nib_layout L = nib_layout_of(type);
     size_t ab = lf_act_row_bytes(type, QK);
     int64_t nb = n / QK, pairs = nb / 2, row = r0;
-    lf_dot2_fn dot2 = lf_kernels_table()->dot2[type];
     void *mem;
     if (pairs < 1 || r1 - r0 < 4) return false;
     nib_act *eq = alloc_expanded(2 * (size_t)pairs * sizeof(nib_act), &mem), *er = eq + pairs;
@@ -109,15 +109,15 @@ static inline __attribute__((always_inline)) LF_AVX2 bool nib_decode2(lf_type ty
     return true;
 }
 
-#define NIB_DECODE2(NAME, TYPE)                                                                                 \
-    static LF_AVX2 bool NAME(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,      \
+#define NIB_DECODE2(NAME, TYPE, DOT2)                                                                               \
+    LF_AVX2 bool NAME(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,             \
                              const void *xr, float *y) {                                                        \
-        return nib_decode2(TYPE, w, rb, n, r0, r1, xq, xr, y);                                                  \
+        return nib_decode2(TYPE, DOT2, w, rb, n, r0, r1, xq, xr, y);                                                  \
     }
-NIB_DECODE2(decode2_q4_0, LF_TYPE_Q4_0)
-NIB_DECODE2(decode2_q4_1, LF_TYPE_Q4_1)
-NIB_DECODE2(decode2_q5_0, LF_TYPE_Q5_0)
-NIB_DECODE2(decode2_q5_1, LF_TYPE_Q5_1)
+NIB_DECODE2(LF_ROWS(decode2_q4_0), LF_TYPE_Q4_0, avx2_dot2_q4_0)
+NIB_DECODE2(LF_ROWS(decode2_q4_1), LF_TYPE_Q4_1, avx2_dot2_q4_1)
+NIB_DECODE2(LF_ROWS(decode2_q5_0), LF_TYPE_Q5_0, avx2_dot2_q5_0)
+NIB_DECODE2(LF_ROWS(decode2_q5_1), LF_TYPE_Q5_1, avx2_dot2_q5_1)
 #undef NIB_DECODE2
 
 /* ------------------------------------------------------------------ K-quants */
@@ -125,7 +125,7 @@ NIB_DECODE2(decode2_q5_1, LF_TYPE_Q5_1)
 /* Four K-quant rows against an activation and its residual (both Q8_K): each super-block
  * step prefetches the next blocks of all four rows and runs ROW_FN once per row. */
 #define K_ROWS2(NAME, BLOCK, ROW_FN)                                                               \
-    static LF_AVX2 void NAME(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, \
+    LF_AVX2 void NAME(const void *w, size_t rb, const void *xq, const void *xr, int64_t n,        \
                              float out[4]) {                                                        \
         const BLOCK *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2),            \
                     *b3 = x4_at(w, rb, 3);                                                          \
@@ -181,11 +181,10 @@ static inline __attribute__((always_inline)) LF_AVX2 void k45_rows2(const char *
     _mm_storeu_ps(out, _mm_sub_ps(_mm_loadu_ps(out), mins));
 }
 
-static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode2(lf_type type, const void *w, size_t rb,
+static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode2(lf_type type, lf_dot2_fn dot2, const void *w, size_t rb,
                                                                       int64_t n, int64_t r0, int64_t r1,
                                                                       const void *xq, const void *xr, float *y) {
     int64_t nsb = n / QK_K, row = r0;
-    lf_dot2_fn dot2 = lf_kernels_table()->dot2[type];
     void *mem_q, *mem_r = NULL;
     if (r1 - r0 < 4) return false;
     k_act *eq = k_act_expand_row(xq, nsb, &mem_q), *er = eq ? k_act_expand_row(xr, nsb, &mem_r) : NULL;
@@ -201,14 +200,14 @@ static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode2(lf_type ty
     return true;
 }
 
-static LF_AVX2 bool decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+LF_AVX2 bool LF_ROWS(decode2_q4_K)(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
                                  const void *xr, float *y) {
-    return k45_decode2(LF_TYPE_Q4_K, w, rb, n, r0, r1, xq, xr, y);
+    return k45_decode2(LF_TYPE_Q4_K, avx2_dot2_q4_K, w, rb, n, r0, r1, xq, xr, y);
 }
 
-static LF_AVX2 bool decode2_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+LF_AVX2 bool LF_ROWS(decode2_q5_K)(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
                                  const void *xr, float *y) {
-    return k45_decode2(LF_TYPE_Q5_K, w, rb, n, r0, r1, xq, xr, y);
+    return k45_decode2(LF_TYPE_Q5_K, avx2_dot2_q5_K, w, rb, n, r0, r1, xq, xr, y);
 }
 
 /* Q6_K row: u in 0..63, weight = d*scale*(u-32); the offset meets each activation's
@@ -232,16 +231,6 @@ static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq
     return _mm256_fmadd_ps(_mm256_set1_ps(f16(b->d)), t, acc);
 }
 
-K_ROWS2(rows2_q6_K, block_q6_K, q6_K_row2)
+K_ROWS2(LF_ROWS(rows2_q6_K), block_q6_K, q6_K_row2)
 
-void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t) {
-    t->decode2[LF_TYPE_Q4_0] = decode2_q4_0;
-    t->decode2[LF_TYPE_Q4_1] = decode2_q4_1;
-    t->decode2[LF_TYPE_Q5_0] = decode2_q5_0;
-    t->decode2[LF_TYPE_Q5_1] = decode2_q5_1;
-    t->dot2_rows[LF_TYPE_Q8_0] = rows2_q8_0;
-    t->decode2[LF_TYPE_Q4_K] = decode2_q4_K;
-    t->decode2[LF_TYPE_Q5_K] = decode2_q5_K;
-    t->dot2_rows[LF_TYPE_Q6_K] = rows2_q6_K;
-}
 #endif

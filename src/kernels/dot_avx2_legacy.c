@@ -134,7 +134,7 @@ static LF_AVX2 void axpy_f32(float *y, float a, const float *x, int64_t n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-void lf_kernels_fill_avx2(lf_kernel_table *t) {
+void lf_kernels_fill_avx2_dot(lf_kernel_table *t) {
     t->dot[LF_TYPE_F32] = dot_f32_weights;
     t->dot[LF_TYPE_F16] = dot_f16;
     t->dot[LF_TYPE_BF16] = dot_bf16;
@@ -146,7 +146,5 @@ void lf_kernels_fill_avx2(lf_kernel_table *t) {
     t->dot_f32 = dot_f32;
     t->axpy_f32 = axpy_f32;
     lf_kernels_fill_avx2_kquants(t);
-    lf_kernels_fill_avx2_x4(t);
-    lf_kernels_fill_avx2_rows(t);
 }
 #endif

@@ -10,6 +10,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/rows_avx2_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
@@ -65,14 +66,14 @@ static inline __attribute__((always_inline)) LF_AVX2 bool nib_decode(lf_type typ
 }
 
 #define NIB_DECODE(NAME, TYPE)                                                                                \
-    static LF_AVX2 bool NAME(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,    \
+    LF_AVX2 bool NAME(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,    \
                              float *y) {                                                                      \
         return nib_decode(TYPE, w, rb, n, r0, r1, xq, y);                                                     \
     }
-NIB_DECODE(decode_q4_0, LF_TYPE_Q4_0)
-NIB_DECODE(decode_q4_1, LF_TYPE_Q4_1)
-NIB_DECODE(decode_q5_0, LF_TYPE_Q5_0)
-NIB_DECODE(decode_q5_1, LF_TYPE_Q5_1)
+NIB_DECODE(LF_ROWS(decode_q4_0), LF_TYPE_Q4_0)
+NIB_DECODE(LF_ROWS(decode_q4_1), LF_TYPE_Q4_1)
+NIB_DECODE(LF_ROWS(decode_q5_0), LF_TYPE_Q5_0)
+NIB_DECODE(LF_ROWS(decode_q5_1), LF_TYPE_Q5_1)
 #undef NIB_DECODE
 
 /* Signed int8 weights: |q| carries the product, q's sign moves onto the activation (|q|
@@ -83,7 +84,7 @@ static inline LF_AVX2 __m256 q8_0_row(const block_q8_0 *b, __m256i x, __m256 sca
     return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc);
 }
 
-static LF_AVX2 void rows_q8_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+LF_AVX2 void LF_ROWS(rows_q8_0)(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
     const block_q8_0 *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2), *b3 = x4_at(w, rb, 3);
     const block_q8_0 *x = xq;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -107,7 +108,7 @@ static LF_AVX2 void rows_q8_0(const void *w, size_t rb, const void *xq, int64_t 
 /* Four K-quant rows against one Q8_K activation: each super-block step prefetches the
  * next blocks of all four rows and runs ROW_FN once per row. */
 #define K_ROWS(NAME, BLOCK, ROW_FN)                                                              \
-    static LF_AVX2 void NAME(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) { \
+    LF_AVX2 void NAME(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {        \
         const BLOCK *b0 = x4_at(w, rb, 0), *b1 = x4_at(w, rb, 1), *b2 = x4_at(w, rb, 2),          \
                     *b3 = x4_at(w, rb, 3);                                                        \
         const block_q8_K *x = xq;                                                                 \
@@ -173,12 +174,12 @@ static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode(lf_type typ
     return true;
 }
 
-static LF_AVX2 bool decode_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+LF_AVX2 bool LF_ROWS(decode_q4_K)(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
                                 float *y) {
     return k45_decode(LF_TYPE_Q4_K, w, rb, n, r0, r1, xq, y);
 }
 
-static LF_AVX2 bool decode_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+LF_AVX2 bool LF_ROWS(decode_q5_K)(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
                                 float *y) {
     return k45_decode(LF_TYPE_Q5_K, w, rb, n, r0, r1, xq, y);
 }
@@ -204,7 +205,7 @@ static inline LF_AVX2 __m256 q6_K_row(const block_q6_K *b, const block_q8_K *x, 
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum), acc);
 }
 
-K_ROWS(rows_q6_K, block_q6_K, q6_K_row)
+K_ROWS(LF_ROWS(rows_q6_K), block_q6_K, q6_K_row)
 
 /* ------------------------------------------------------------------ float weights */
 
@@ -220,7 +221,7 @@ static inline LF_AVX2 __m256 load_bf16x8(const uint16_t *p) {
 /* 16 columns per step, two accumulators per row; the columns past the last multiple of
  * 16 are summed scalar. */
 #define FLOAT_ROWS(name, LOAD, TO_F32)                                                                   \
-    static LF_AVX2 void name(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {        \
+    LF_AVX2 void name(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {               \
         const uint16_t *a0 = x4_at(w, rb, 0), *a1 = x4_at(w, rb, 1), *a2 = x4_at(w, rb, 2);             \
         const uint16_t *a3 = x4_at(w, rb, 3);                                                            \
         const float *x = xq;                                                                             \
@@ -251,20 +252,8 @@ static inline LF_AVX2 __m256 load_bf16x8(const uint16_t *p) {
         }                                                                                                \
     }
 
-FLOAT_ROWS(rows_f16, load_f16x8, f16)
-FLOAT_ROWS(rows_bf16, load_bf16x8, lf_bf16_to_f32)
+FLOAT_ROWS(LF_ROWS(rows_f16), load_f16x8, f16)
+FLOAT_ROWS(LF_ROWS(rows_bf16), load_bf16x8, lf_bf16_to_f32)
 #undef FLOAT_ROWS
 
-void lf_kernels_fill_avx2_rows(lf_kernel_table *t) {
-    t->decode[LF_TYPE_Q4_0] = decode_q4_0;
-    t->decode[LF_TYPE_Q4_1] = decode_q4_1;
-    t->decode[LF_TYPE_Q5_0] = decode_q5_0;
-    t->decode[LF_TYPE_Q5_1] = decode_q5_1;
-    t->dot_rows[LF_TYPE_Q8_0] = rows_q8_0;
-    t->decode[LF_TYPE_Q4_K] = decode_q4_K;
-    t->decode[LF_TYPE_Q5_K] = decode_q5_K;
-    t->dot_rows[LF_TYPE_Q6_K] = rows_q6_K;
-    t->dot_rows[LF_TYPE_F16] = rows_f16;
-    t->dot_rows[LF_TYPE_BF16] = rows_bf16;
-}
 #endif

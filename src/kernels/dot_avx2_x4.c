@@ -4,13 +4,14 @@
  * are shared four ways. */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/blocks_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
 /* The four activations are written out as separate variables (not arrays indexed in a
  * loop) so that the compilers keep all accumulators in registers. */
 
-static LF_AVX2 void dot_x4_q4_1(const void *w, const void *xq, size_t stride, int64_t n, float out[4]) {
+LF_AVX2 void avx2_dot_x4_q4_1(const void *w, const void *xq, size_t stride, int64_t n, float out[4]) {
     const block_q4_1 *b = w;
     const block_q8_1 *x0 = x4_at(xq, stride, 0), *x1 = x4_at(xq, stride, 1);
     const block_q8_1 *x2 = x4_at(xq, stride, 2), *x3 = x4_at(xq, stride, 3);
@@ -30,7 +31,4 @@ static LF_AVX2 void dot_x4_q4_1(const void *w, const void *xq, size_t stride, in
     out[3] = unsigned_result(acc3, mins3);
 }
 
-void lf_kernels_fill_avx2_x4(lf_kernel_table *t) {
-    t->dot_x4[LF_TYPE_Q4_1] = dot_x4_q4_1;
-}
 #endif

@@ -86,7 +86,7 @@ static LF_AVX512 float dot_f32(const float *a, const float *b, int64_t n) {
 
 static LF_AVX512 float dot_f32_weights(const void *w, const void *xq, int64_t n) { return dot_f32(w, xq, n); }
 
-void lf_kernels_fill_avx512(lf_kernel_table *t) {
+void lf_kernels_fill_avx512_dot(lf_kernel_table *t) {
     t->dot[LF_TYPE_F32] = dot_f32_weights;
     t->dot[LF_TYPE_F16] = dot_f16;
     t->dot[LF_TYPE_Q4_0] = dot_q4_0;

@@ -190,24 +190,7 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-/* Reference for the fused activation + residual kernels: exactly the two dots. */
-#define DOT2(T)                                                                  \
-    static float dot2_##T(const void *w, const void *xq, const void *xr, int64_t n) { \
-        return dot_##T(w, xq, n) + dot_##T(w, xr, n);                            \
-    }
-DOT2(q4_0)
-DOT2(q4_1)
-DOT2(q5_0)
-DOT2(q5_1)
-DOT2(q8_0)
-DOT2(q2_K)
-DOT2(q3_K)
-DOT2(q4_K)
-DOT2(q5_K)
-DOT2(q6_K)
-#undef DOT2
-
-void lf_kernels_fill_scalar(lf_kernel_table *t) {
+void lf_kernels_fill_scalar_dot(lf_kernel_table *t) {
     t->dot[LF_TYPE_F32] = dot_f32_weights;
     t->dot[LF_TYPE_F16] = dot_f16;
     t->dot[LF_TYPE_BF16] = dot_bf16;
@@ -221,16 +204,6 @@ void lf_kernels_fill_scalar(lf_kernel_table *t) {
     t->dot[LF_TYPE_Q4_K] = dot_q4_K;
     t->dot[LF_TYPE_Q5_K] = dot_q5_K;
     t->dot[LF_TYPE_Q6_K] = dot_q6_K;
-    t->dot2[LF_TYPE_Q4_0] = dot2_q4_0;
-    t->dot2[LF_TYPE_Q4_1] = dot2_q4_1;
-    t->dot2[LF_TYPE_Q5_0] = dot2_q5_0;
-    t->dot2[LF_TYPE_Q5_1] = dot2_q5_1;
-    t->dot2[LF_TYPE_Q8_0] = dot2_q8_0;
-    t->dot2[LF_TYPE_Q2_K] = dot2_q2_K;
-    t->dot2[LF_TYPE_Q3_K] = dot2_q3_K;
-    t->dot2[LF_TYPE_Q4_K] = dot2_q4_K;
-    t->dot2[LF_TYPE_Q5_K] = dot2_q5_K;
-    t->dot2[LF_TYPE_Q6_K] = dot2_q6_K;
     t->dot_f32 = dot_f32;
     t->axpy_f32 = axpy_f32;
 }

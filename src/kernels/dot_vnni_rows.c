@@ -1,9 +1,9 @@
 /* The decode kernels of dot_avx2_rows.c compiled again for CPUs with AVX-512 VL + VNNI:
  * the same code, with every unsigned x signed byte product (dot_u8_i8, dot_pair) one
  * 256-bit vpdpbusd instead of vpmaddubsw + vpmaddwd. The integer sums are identical
- * (the AVX2 16-bit pair sums never saturate), so results match the AVX2 level exactly.
- * Filled into the AVX-512 table only. */
+ * (the AVX2 16-bit pair sums never saturate), so results match the AVX2 set exactly.
+ * Wired into the avx512 set only (set_avx512.c). */
 #define LF_VNNI 1
 #define LF_AVX2 __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
-#define lf_kernels_fill_avx2_rows lf_kernels_fill_vnni_rows
+#define LF_ROWS(name) vnni_##name
 #include "kernels/dot_avx2_rows.c"

@@ -11,6 +11,7 @@
 #include "kernels/avx2_internal.h"
 
 #include "kernels/gemm_float_internal.h"
+#include "kernels/micro_x86_internal.h"
 
 enum { TILE_ROWS = GEMM_FLOAT_ROWS, TILE_ACTS = 3, KC = GEMM_FLOAT_KC };
 
@@ -73,14 +74,5 @@ static LF_AVX2 void tile_kernel(const float *tile, const float *const x[TILE_ACT
 }
 #undef ROW_STEP
 
-static const gemm_float_kernels kernels = {convert_tile, tile_kernel, TILE_ACTS, 8};
-LF_GEMM_ENTRY(gemm_f16, gemm_float_run, LF_TYPE_F16, kernels)
-LF_GEMM_ENTRY(gemm_bf16, gemm_float_run, LF_TYPE_BF16, kernels)
-LF_GEMM_ENTRY(gemm_f32, gemm_float_run, LF_TYPE_F32, kernels)
-
-void lf_kernels_fill_avx2_gemm_float(lf_kernel_table *t) {
-    t->gemm[LF_TYPE_F16] = gemm_f16;
-    t->gemm[LF_TYPE_BF16] = gemm_bf16;
-    t->gemm[LF_TYPE_F32] = gemm_f32;
-}
+const gemm_float_kernels avx2_gemm_float = {convert_tile, tile_kernel, TILE_ACTS, 8};
 #endif

@@ -21,6 +21,7 @@
  * reference; only the order of the float additions differs. */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/gemm_int8_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/gemm_lanes_internal.h"
 
 enum {
@@ -217,16 +218,6 @@ static LF_AVX2 void run_tile(lf_type type, const void *tile, const void *x, int6
     store_tile(acc, resid, g, n_batch, nr, add, y, y_stride);
 }
 
-static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
+const gemm_int8_kernels avx2_gemm_int8 = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
                                           pack_group, pack_tile, run_tile};
-LF_GEMM_ENTRY(gemm_q4_0, gemm_int8_run, LF_TYPE_Q4_0, kernels)
-LF_GEMM_ENTRY(gemm_q8_0, gemm_int8_run, LF_TYPE_Q8_0, kernels)
-LF_GEMM_ENTRY(gemm_q4_K, gemm_int8_run, LF_TYPE_Q4_K, kernels)
-
-void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
-    t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
-    t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
-    t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
-    lf_kernels_fill_avx2_gemm_float(t);
-}
 #endif

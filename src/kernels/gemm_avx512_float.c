@@ -10,6 +10,7 @@
 #include "kernels/avx2_internal.h"
 
 #include "kernels/gemm_float_internal.h"
+#include "kernels/micro_x86_internal.h"
 
 #define LF_AVX512F __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 
@@ -91,14 +92,5 @@ static LF_AVX512F void tile_kernel(const float *tile, const float *const x[TILE_
 #undef STEP
 #undef ACT_STEP
 
-static const gemm_float_kernels kernels = {convert_tile, tile_kernel, TILE_ACTS, 1};
-LF_GEMM_ENTRY(gemm_f16, gemm_float_run, LF_TYPE_F16, kernels)
-LF_GEMM_ENTRY(gemm_bf16, gemm_float_run, LF_TYPE_BF16, kernels)
-LF_GEMM_ENTRY(gemm_f32, gemm_float_run, LF_TYPE_F32, kernels)
-
-void lf_kernels_fill_avx512_gemm_float(lf_kernel_table *t) {
-    t->gemm[LF_TYPE_F16] = gemm_f16;
-    t->gemm[LF_TYPE_BF16] = gemm_bf16;
-    t->gemm[LF_TYPE_F32] = gemm_f32;
-}
+const gemm_float_kernels avx512_gemm_float = {convert_tile, tile_kernel, TILE_ACTS, 1};
 #endif

@@ -21,6 +21,7 @@
  * separate float product). */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/gemm_int8_internal.h"
+#include "kernels/micro_x86_internal.h"
 #include "kernels/gemm_lanes_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
@@ -224,22 +225,6 @@ static LF_AVX512_VNNI void run_tile(lf_type type, const void *tile, const void *
     store_tile(acc, resid, g, n_batch, nr, add, y, y_stride);
 }
 
-static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
+const gemm_int8_kernels avx512_gemm_int8 = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
                                           pack_group, pack_tile, run_tile};
-LF_GEMM_ENTRY(gemm_q4_0, gemm_int8_run, LF_TYPE_Q4_0, kernels)
-LF_GEMM_ENTRY(gemm_q4_1, gemm_int8_run, LF_TYPE_Q4_1, kernels)
-LF_GEMM_ENTRY(gemm_q5_0, gemm_int8_run, LF_TYPE_Q5_0, kernels)
-LF_GEMM_ENTRY(gemm_q5_1, gemm_int8_run, LF_TYPE_Q5_1, kernels)
-LF_GEMM_ENTRY(gemm_q8_0, gemm_int8_run, LF_TYPE_Q8_0, kernels)
-LF_GEMM_ENTRY(gemm_q4_K, gemm_int8_run, LF_TYPE_Q4_K, kernels)
-
-void lf_kernels_fill_avx512_gemm(lf_kernel_table *t) {
-    t->gemm[LF_TYPE_Q4_0] = gemm_q4_0;
-    t->gemm[LF_TYPE_Q4_1] = gemm_q4_1;
-    t->gemm[LF_TYPE_Q5_0] = gemm_q5_0;
-    t->gemm[LF_TYPE_Q5_1] = gemm_q5_1;
-    t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
-    t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
-    lf_kernels_fill_avx512_gemm_float(t);
-}
 #endif

@@ -1,5 +1,5 @@
 /* Tensor element types (GGML numbering, as stored in GGUF) and the compute kernels the
- * runtime needs. Every kernel has a scalar reference; SIMD variants (AVX2, AVX-512) are
+ * runtime needs. Every kernel has a scalar reference; SIMD kernel sets (AVX2, AVX-512) are
  * chosen once at start-up by CPU detection (lf_kernels_init) and can be forced for tests.
  * Kernels know nothing about files or models. */
 #ifndef LF_KERNELS_H
@@ -89,13 +89,47 @@ void lf_swiglu_f32(float *gate, const float *up, int64_t n);
  * are 0. SIMD variants' exp is within a few ulp of the scalar libm expf. */
 float lf_softmax_f32(float *x, int64_t n);
 
+/* CPU features, one bit each (a kernel set requires a mask of them). Detected once from
+ * CPUID, with the OS's XSAVE state (XGETBV) confirming that the AVX / AVX-512 / AMX
+ * registers are saved across context switches. */
+enum {
+    LF_ISA_AVX2 = 1u << 0,        /* with FMA and F16C */
+    LF_ISA_AVX512 = 1u << 1,      /* F, BW, VL */
+    LF_ISA_AVX512_VNNI = 1u << 2,
+    LF_ISA_AVX_VNNI = 1u << 3,    /* the VEX-coded 256-bit VNNI */
+    LF_ISA_AVX512_BF16 = 1u << 4,
+    LF_ISA_AMX_INT8 = 1u << 5,    /* with AMX-TILE */
+    LF_ISA_AMX_BF16 = 1u << 6,
+    LF_ISA_COUNT = 7
+};
+uint32_t lf_isa_detected(void);
+/* "avx2", "avx512-vnni", ... for one bit; NULL for an unknown bit. */
+const char *lf_isa_name(uint32_t bit);
+
+/* A kernel set (named; in the dispatch list of dispatch.c): each requires a mask of
+ * features and extends a parent set, whose entries it inherits and overrides.
+ * lf_simd_level is a set's index in that list; the names are those LLAMA_FAST_SIMD takes. */
 typedef enum lf_simd_level { LF_SIMD_SCALAR = 0, LF_SIMD_AVX2 = 1, LF_SIMD_AVX512 = 2 } lf_simd_level;
+typedef struct lf_kernel_set_info {
+    const char *name;
+    uint32_t required; /* LF_ISA_* bits the CPU must have */
+    int parent;        /* index of the set it extends; -1 for scalar */
+} lf_kernel_set_info;
+/* The dispatch list: *sets gets the array, the count is returned. */
+int lf_kernel_sets(const lf_kernel_set_info **sets);
 /* Detects the CPU once; idempotent and thread-safe. */
 void lf_kernels_init(void);
+/* Whether this CPU has every feature the set requires. */
+bool lf_kernels_supported(lf_simd_level level);
+/* The best set this CPU runs (the last supported one in the list). */
 lf_simd_level lf_kernels_detected_level(void);
 lf_simd_level lf_kernels_level(void);
-/* Forces a level (clamped to what the CPU supports); for tests and benchmarks. */
+/* Forces a set for tests and benchmarks; one the CPU lacks is refused in favour of its
+ * nearest supported ancestor. */
 void lf_kernels_set_level(lf_simd_level level);
+/* "unknown" for an index outside the list. */
 const char *lf_simd_level_name(lf_simd_level level);
+/* The set named name ("scalar", "avx2", ...), or -1. */
+int lf_simd_level_by_name(const char *name);
 
 #endif

@@ -1,0 +1,89 @@
+/* The x86 micro-kernels that the sets' wiring files (set_avx2.c, set_avx512.c) bind into
+ * gemv and gemm entries: defined in the per-ISA kernel files, named <isa>_<kernel>_<type>. */
+#ifndef LF_KERNELS_MICRO_X86_INTERNAL_H
+#define LF_KERNELS_MICRO_X86_INTERNAL_H
+
+#include "kernels/drivers_internal.h"
+#include "kernels/gemm_float_internal.h"
+#include "kernels/gemm_int8_internal.h"
+
+/* One row against activation + residual (dot2_avx2_legacy.c, dot2_avx2_kquants.c). */
+float avx2_dot2_q4_0(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q4_1(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q5_0(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q5_1(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q8_0(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q2_K(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q3_K(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q4_K(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q5_K(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_q6_K(const void *w, const void *xq, const void *xr, int64_t n);
+
+/* One row against four activations (dot_avx2_x4.c), or four with residuals
+ * (dot2_avx2_legacy.c). */
+void avx2_dot_x4_q4_1(const void *w, const void *xq, size_t stride, int64_t n, float out[4]);
+void avx2_dot2_x4_q4_1(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, float out[4]);
+void avx2_dot2_x4_q5_0(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, float out[4]);
+void avx2_dot2_x4_q5_1(const void *w, const void *xq, const void *xr, size_t stride, int64_t n, float out[4]);
+
+/* Decode kernels (dot_avx2_rows.c, dot2_avx2_rows.c), compiled once for AVX2 (prefix
+ * avx2_) and once with VNNI byte products (vnni_: dot_vnni_rows.c, dot2_vnni_rows.c). */
+#ifndef LF_ROWS
+#define LF_ROWS(name) avx2_##name
+#endif
+#define LF_ROWS_DECLARE(P)                                                                                        \
+    bool P##decode_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    bool P##decode_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    bool P##decode_q5_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    bool P##decode_q5_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    bool P##decode_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    bool P##decode_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    void P##rows_q8_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
+    void P##rows_q6_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
+    void P##rows_f16(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                         \
+    void P##rows_bf16(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
+    bool P##decode2_q4_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
+                         const void *xr, float *y);                                                              \
+    bool P##decode2_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
+                         const void *xr, float *y);                                                              \
+    bool P##decode2_q5_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
+                         const void *xr, float *y);                                                              \
+    bool P##decode2_q5_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
+                         const void *xr, float *y);                                                              \
+    bool P##decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
+                         const void *xr, float *y);                                                              \
+    bool P##decode2_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
+                         const void *xr, float *y);                                                              \
+    void P##rows2_q8_0(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]);      \
+    void P##rows2_q6_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]);
+LF_ROWS_DECLARE(avx2_)
+LF_ROWS_DECLARE(vnni_)
+#undef LF_ROWS_DECLARE
+
+/* Per weight type, the micro-kernels of the AVX2 decode kernels (P = avx2_) or of their
+ * VNNI build (P = vnni_), with the AVX2 one-row and four-activation kernels. */
+#define LF_X86_MICRO(P)                                                                                        \
+    {                                                                                                          \
+        [LF_TYPE_F16] = {.rows = P##rows_f16},                                                                 \
+        [LF_TYPE_BF16] = {.rows = P##rows_bf16},                                                               \
+        [LF_TYPE_Q4_0] = {.dot2 = avx2_dot2_q4_0, .decode = P##decode_q4_0, .decode2 = P##decode2_q4_0},       \
+        [LF_TYPE_Q4_1] = {.dot2 = avx2_dot2_q4_1, .decode = P##decode_q4_1, .decode2 = P##decode2_q4_1,        \
+                          .x4 = avx2_dot_x4_q4_1, .x4_2 = avx2_dot2_x4_q4_1},                                  \
+        [LF_TYPE_Q5_0] = {.dot2 = avx2_dot2_q5_0, .decode = P##decode_q5_0, .decode2 = P##decode2_q5_0,        \
+                          .x4_2 = avx2_dot2_x4_q5_0},                                                          \
+        [LF_TYPE_Q5_1] = {.dot2 = avx2_dot2_q5_1, .decode = P##decode_q5_1, .decode2 = P##decode2_q5_1,        \
+                          .x4_2 = avx2_dot2_x4_q5_1},                                                          \
+        [LF_TYPE_Q8_0] = {.dot2 = avx2_dot2_q8_0, .rows = P##rows_q8_0, .rows2 = P##rows2_q8_0},               \
+        [LF_TYPE_Q2_K] = {.dot2 = avx2_dot2_q2_K},                                                             \
+        [LF_TYPE_Q3_K] = {.dot2 = avx2_dot2_q3_K},                                                             \
+        [LF_TYPE_Q4_K] = {.dot2 = avx2_dot2_q4_K, .decode = P##decode_q4_K, .decode2 = P##decode2_q4_K},       \
+        [LF_TYPE_Q5_K] = {.dot2 = avx2_dot2_q5_K, .decode = P##decode_q5_K, .decode2 = P##decode2_q5_K},       \
+        [LF_TYPE_Q6_K] = {.dot2 = avx2_dot2_q6_K, .rows = P##rows_q6_K, .rows2 = P##rows2_q6_K},               \
+    }
+extern const lf_micro_kernels avx2_micro[LF_TYPE_COUNT], vnni_micro[LF_TYPE_COUNT];
+
+/* The blocked prompt GEMMs' tile kernels (gemm_avx2_*.c, gemm_avx512_*.c). */
+extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
+extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;
+
+#endif
