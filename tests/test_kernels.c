@@ -273,6 +273,12 @@ static void test_quantize_act(void) {
     free(xq);
 }
 
+/* The kernel sets in the dispatch list (lf_simd_level is an index into it). */
+static int n_sets(void) {
+    const lf_kernel_set_info *sets;
+    return lf_kernel_sets(&sets);
+}
+
 /* Every SIMD level's activation quantization is bit-identical to the scalar reference:
  * same scales, same quants (round to nearest, ties to even), same Q8_1 sums and Q8_K
  * bsums. Inputs cover random values, zeros, all-equal blocks, exact ties, huge and
@@ -298,14 +304,14 @@ static float act_input(int mode, int64_t i, float mag) {
 }
 
 static void test_quantize_act_levels(void) {
-    lf_simd_level top = lf_kernels_detected_level();
-    if (top == LF_SIMD_SCALAR) return;
+    if (lf_kernels_detected_level() == LF_SIMD_SCALAR) return;
     const lf_type weights[] = {LF_TYPE_Q4_0, LF_TYPE_Q4_1, LF_TYPE_Q4_K};
     const int64_t sizes[] = {256, 32 * 3, 256 * 9};
     enum { N_MODES = 10 };
     float *x = malloc(256 * 9 * sizeof(float));
     uint8_t *ref = malloc(lf_act_row_bytes(LF_TYPE_Q4_1, 256 * 9)), *got = malloc(lf_act_row_bytes(LF_TYPE_Q4_1, 256 * 9));
-    for (int level = LF_SIMD_AVX2; level <= (int)top; level++) {
+    for (int level = LF_SIMD_AVX2; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
         int bad[3] = {0, 0, 0}, runs = 0;
         for (int rep = 0; rep < 60; rep++)
             for (int mode = 0; mode < N_MODES; mode++)
@@ -339,7 +345,8 @@ static void test_quantize_act_levels(void) {
         CHECK(runs > 1000);
     }
     /* ties round to even: a block with amax 127 has d = 1, so x = k + 0.5 is a tie */
-    for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+    for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
         lf_kernels_set_level((lf_simd_level)level);
         float t[32];
         for (int j = 0; j < 32; j++) t[j] = j == 0 ? 127.0f : (float)(j - 16) + 0.5f;
@@ -368,7 +375,6 @@ static bool close_rel(double got, double want, double rel, double abs_tol) {
 
 static void test_float_kernels(void) {
     const int64_t sizes[] = {1, 7, 8, 33, 1000};
-    lf_simd_level top = lf_kernels_detected_level();
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         int64_t n = sizes[si];
         float *x = malloc(n * sizeof(float)), *w = malloc(n * sizeof(float)), *up = malloc(n * sizeof(float));
@@ -382,7 +388,8 @@ static void test_float_kernels(void) {
         double ss = 0.0;
         for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
         double dscale = 1.0 / sqrt(ss / (double)n + 1e-5);
-        for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+        for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
             lf_kernels_set_level((lf_simd_level)level);
             lf_rmsnorm_f32(got, x, w, n, 1e-5f);
             if (level == LF_SIMD_SCALAR) memcpy(ref, got, n * sizeof(float));
@@ -397,7 +404,8 @@ static void test_float_kernels(void) {
         /* swiglu, over g in [-100, 100] */
         float *g = malloc(n * sizeof(float));
         for (int64_t i = 0; i < n; i++) g[i] = n == 1000 ? -100.0f + 0.2f * (float)i : rnd_uniform() * 12.0f;
-        for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+        for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
             lf_kernels_set_level((lf_simd_level)level);
             memcpy(got, g, n * sizeof(float));
             lf_swiglu_f32(got, up, n);
@@ -425,7 +433,8 @@ static void test_float_kernels(void) {
         /* the kernel's argument is the float difference x - max: exp of that, in double */
         for (int64_t i = 0; i < n; i++) dsum += exp((double)(float)(g[i] - gmax));
         float ref_sum = 0.0f;
-        for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+        for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
             lf_kernels_set_level((lf_simd_level)level);
             memcpy(got, g, n * sizeof(float));
             float sum = lf_softmax_f32(got, n);
@@ -464,10 +473,10 @@ static void test_float_kernels(void) {
 
 /* The SIMD exp inside softmax over its whole range: softmax of {0, v} gives exp(v). */
 static void test_exp_range(void) {
-    lf_simd_level top = lf_kernels_detected_level();
     enum { N = 20001 };
     float *x = malloc(N * sizeof(float)), *e = malloc(N * sizeof(float));
-    for (int level = LF_SIMD_SCALAR; level <= (int)top; level++) {
+    for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
         lf_kernels_set_level((lf_simd_level)level);
         double worst = 0.0;
         int bad = 0;
@@ -931,6 +940,67 @@ static void test_levels(void) {
     printf("detected SIMD level: %s\n", lf_simd_level_name(detected));
 }
 
+/* The dispatch list is a tree rooted at scalar: every set extends one listed before it
+ * and requires at least its parent's features, names are unique and found by name, and
+ * forcing a set this CPU lacks gives its nearest supported ancestor. */
+static void test_dispatch_list(void) {
+    const lf_kernel_set_info *sets;
+    int n = lf_kernel_sets(&sets);
+    uint32_t have = lf_isa_detected();
+    CHECK(n >= 1 && strcmp(sets[0].name, "scalar") == 0 && sets[0].parent == -1 && sets[0].required == 0);
+    CHECK(lf_kernels_supported(LF_SIMD_SCALAR));
+    for (int i = 1; i < n; i++) {
+        int p = sets[i].parent;
+        CHECK_MSG(p >= 0 && p < i, "%s: parent %d is not listed before it", sets[i].name, p);
+        if (p < 0 || p >= i) continue;
+        CHECK_MSG((sets[p].required & ~sets[i].required) == 0, "%s requires less than its parent %s", sets[i].name,
+                  sets[p].name);
+        CHECK(lf_kernels_supported((lf_simd_level)i) == ((sets[i].required & ~have) == 0));
+    }
+    for (int i = 0; i < n; i++) {
+        CHECK_MSG(lf_simd_level_by_name(sets[i].name) == i, "%s is not found by its name", sets[i].name);
+        lf_kernels_set_level((lf_simd_level)i);
+        int got = (int)lf_kernels_level(), a = i;
+        while (a >= 0 && !lf_kernels_supported((lf_simd_level)a)) a = sets[a].parent;
+        CHECK_MSG(got == a && lf_kernels_supported((lf_simd_level)got), "forcing %s gave %s", sets[i].name,
+                  lf_simd_level_name((lf_simd_level)got));
+    }
+    lf_kernels_set_level((lf_simd_level)n); /* past the list: the best supported set */
+    CHECK(lf_kernels_level() == lf_kernels_detected_level());
+    CHECK(lf_simd_level_by_name("no-such-set") == -1);
+    CHECK(strcmp(lf_simd_level_name((lf_simd_level)n), "unknown") == 0);
+    for (int b = 0; b < LF_ISA_COUNT; b++) CHECK(lf_isa_name(1u << b) != NULL);
+    CHECK(lf_isa_name(0) == NULL && lf_isa_name(1u << LF_ISA_COUNT) == NULL);
+    printf("CPU features:");
+    for (int b = 0; b < LF_ISA_COUNT; b++)
+        if (have & 1u << b) printf(" %s", lf_isa_name(1u << b));
+    printf("\n");
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+}
+
+/* Which kernel sets this run checked and which the CPU cannot run (their checks were
+ * counted as skipped), with the features each lacks. */
+static void print_sets_tested(void) {
+    const lf_kernel_set_info *sets;
+    int n = lf_kernel_sets(&sets);
+    uint32_t have = lf_isa_detected();
+    printf("tested:");
+    for (int i = 0; i < n; i++)
+        if (lf_kernels_supported((lf_simd_level)i)) printf(" %s", sets[i].name);
+    printf("; skipped (CPU lacks):");
+    for (int i = 0; i < n; i++) {
+        if (lf_kernels_supported((lf_simd_level)i)) continue;
+        printf(" %s (", sets[i].name);
+        for (int b = 0, first = 1; b < LF_ISA_COUNT; b++)
+            if (sets[i].required & ~have & 1u << b) {
+                printf("%s%s", first ? "" : " ", lf_isa_name(1u << b));
+                first = 0;
+            }
+        printf(")");
+    }
+    printf("\n");
+}
+
 /* LLAMA_FAST_SIMD caps the level chosen at init: run this binary again with it set. */
 static void test_env_cap(void) {
     char self[4096], cmd[4200], line[64] = "";
@@ -961,11 +1031,19 @@ int main(int argc, char **argv) {
     test_bf16();
     test_type_table();
     test_levels();
+    test_dispatch_list();
     test_quantize_act();
     test_quantize_act_levels();
     test_float_kernels();
     test_exp_range();
-    for (int level = LF_SIMD_SCALAR; level <= (int)lf_kernels_detected_level(); level++) {
+    for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) { /* cannot run here: counted, not passed */
+            for (int i = 0; i < N_WEIGHT_TYPES; i++)
+                SKIP("%s %s kernels: this CPU lacks the instructions", lf_simd_level_name((lf_simd_level)level),
+                     weight_types[i].name);
+            SKIP("%s float kernels: this CPU lacks the instructions", lf_simd_level_name((lf_simd_level)level));
+            continue;
+        }
         for (int i = 0; i < N_WEIGHT_TYPES; i++) {
             test_dots_for_type(&weight_types[i], (lf_simd_level)level);
             test_matmul_rows(&weight_types[i], (lf_simd_level)level);
@@ -976,9 +1054,7 @@ int main(int argc, char **argv) {
         }
         test_float_helpers((lf_simd_level)level);
     }
-    /* the kernels of a level this CPU lacks cannot run here: counted, not passed */
-    for (int level = (int)lf_kernels_detected_level() + 1; level <= LF_SIMD_AVX512; level++)
-        SKIP("%s kernels: this CPU lacks the instructions", lf_simd_level_name((lf_simd_level)level));
+    print_sets_tested();
     test_residual_accuracy();
     TEST_MAIN_END();
 }

@@ -127,14 +127,17 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--batch") == 0 && v) batch = atoi(v), i++;
         else if (strcmp(a, "--mib") == 0 && v) mib = atof(v), i++;
         else if (strcmp(a, "--level") == 0 && v) {
-            lf_kernels_set_level(strcmp(v, "scalar") == 0 ? LF_SIMD_SCALAR
-                                 : strcmp(v, "avx2") == 0 ? LF_SIMD_AVX2
-                                                          : LF_SIMD_AVX512);
+            int level = lf_simd_level_by_name(v);
+            if (level < 0) {
+                fprintf(stderr, "%s: --level %s: no such kernel set\n", argv[0], v);
+                return 2;
+            }
+            lf_kernels_set_level((lf_simd_level)level); /* a set the CPU lacks: its best ancestor */
             i++;
         } else {
             fprintf(stderr,
                     "usage: %s [--types Q4_0,...] [--shapes RxC,...] [--reps N] [--batch B] [--mib M] "
-                    "[--level scalar|avx2|avx512]\n",
+                    "[--level SET (scalar, avx2, avx512, ...)]\n",
                     argv[0]);
             return 2;
         }

@@ -17,8 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One fill function per set (set_<name>.c): overrides what the set implements in a copy
+ * of its parent's table. */
+void lf_kernels_fill_scalar(lf_kernel_table *t);
+void lf_kernels_fill_avx2(lf_kernel_table *t);
+void lf_kernels_fill_avx512(lf_kernel_table *t);
+
 /* The dispatch list: parents come before their children. To add a set (a new ISA, or a
- * finer one such as AMX on top of avx512), add its fill function and one line here. */
+ * finer one such as AMX on top of avx512), declare its fill function above and add one
+ * line here; see README.md. */
 static const struct {
     lf_kernel_set_info info;
     void (*fill)(lf_kernel_table *t);

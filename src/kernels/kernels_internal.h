@@ -39,13 +39,7 @@ typedef struct lf_kernel_table {
     float (*softmax_f32)(float *x, int64_t n);
 } lf_kernel_table;
 
-/* One fill function per kernel set (listed in dispatch.c): each overrides what its set
- * implements in a copy of its parent set's table. */
-void lf_kernels_fill_scalar(lf_kernel_table *t);
-void lf_kernels_fill_avx2(lf_kernel_table *t);
-void lf_kernels_fill_avx512(lf_kernel_table *t);
-
-/* Parts of those: the scalar reference dots (dot_scalar.c), activation quantization
+/* Parts of the sets' fill functions (declared in dispatch.c): the scalar reference dots (dot_scalar.c), activation quantization
  * (quantize_act*.c), the float kernels of norms, SwiGLU and softmax (float_ops*.c), the
  * AVX2 and AVX-512 one-row dots (dot_avx2_*.c, dot_avx512.c). */
 void lf_kernels_fill_scalar_dot(lf_kernel_table *t);
