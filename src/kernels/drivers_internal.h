@@ -124,4 +124,13 @@ static inline void lf_batch_run(const lf_micro_kernels *k, lf_type type, const v
             lf_batch_run(&(micro), type, w, rb, n, r0, r1, xq, xr, stride, n_batch, y, y_stride);            \
     }
 
+/* Every type's gemv and gemm to these (a set's generic entries; it then overrides the
+ * types it has more for). */
+static inline void lf_table_set_drivers(lf_kernel_table *t, lf_gemv_fn gemv, lf_gemm_fn gemm) {
+    for (int i = 0; i < LF_TYPE_COUNT; i++) {
+        t->gemv[i] = gemv;
+        t->gemm[i] = gemm;
+    }
+}
+
 #endif

@@ -4,19 +4,13 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/micro_x86_internal.h"
 
-LF_GEMV_ENTRY(gemv, avx2_micro[type])
-LF_BATCH_ENTRY(gemm_batch, avx2_micro[type])
-LF_GEMM_ENTRY(gemm_int8, gemm_int8_run, avx2_gemm_int8, avx2_micro[type])
-LF_GEMM_ENTRY(gemm_float, gemm_float_run, avx2_gemm_float, avx2_micro[type])
+LF_X86_SET_ENTRIES(avx2_micro, avx2_gemm_int8, avx2_gemm_float)
 
 void lf_kernels_fill_avx2(lf_kernel_table *t) {
     lf_kernels_fill_avx2_dot(t);
     lf_kernels_fill_avx2_act(t);
     lf_kernels_fill_avx2_float(t);
-    for (int i = 0; i < LF_TYPE_COUNT; i++) {
-        t->gemv[i] = gemv;
-        t->gemm[i] = gemm_batch;
-    }
+    lf_table_set_drivers(t, gemv, gemm_batch);
     t->gemm[LF_TYPE_Q4_0] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = gemm_int8;
     t->gemm[LF_TYPE_F16] = t->gemm[LF_TYPE_BF16] = t->gemm[LF_TYPE_F32] = gemm_float;
 }

@@ -12,8 +12,5 @@ void lf_kernels_fill_scalar(lf_kernel_table *t) {
     lf_kernels_fill_scalar_dot(t);
     lf_kernels_fill_scalar_act(t);
     lf_kernels_fill_scalar_float(t);
-    for (int i = 0; i < LF_TYPE_COUNT; i++) {
-        t->gemv[i] = gemv;
-        t->gemm[i] = gemm;
-    }
+    lf_table_set_drivers(t, gemv, gemm);
 }
