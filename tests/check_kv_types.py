@@ -26,17 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "ref"))
 import llama_ref  # noqa: E402
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
+from checks import check, finish  # noqa: E402
 
 
 def cosine(a, b):
@@ -127,8 +117,7 @@ def main():
     stories(build, data)
     smollm(build, smollm_path)
     kv_bytes(build, smollm_path)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -185,22 +185,22 @@ static cache make_cache(lf_type type, bool head_major, shape sh, int n_pos, cons
     c.head_stride = head_major ? row * n_pos + 64 : 0;
     c.bytes = head_major ? c.head_stride * sh.n_kv_heads : c.stride * n_pos;
     c.data = calloc(1, c.bytes);
+    size_t head = c.head_stride ? c.head_stride : row;
     for (int p = 0; p < n_pos; p++)
         for (int h = 0; h < sh.n_kv_heads; h++)
-            lf_attn_store_row(lf_attn_kernels_scalar(), type, c.data + (size_t)p * c.stride + h * (c.head_stride ? c.head_stride : row),
+            lf_attn_store_row(lf_attn_kernels_scalar(), type, c.data + (size_t)p * c.stride + h * head,
                               x + ((size_t)p * sh.n_kv_heads + h) * sh.hd, sh.hd);
     return c;
 }
 
 /* x as the cache holds it (rounded), in the logical layout. */
 static void cache_values(const cache *c, shape sh, int n_pos, float *x) {
-    size_t row = lf_attn_kv_row_bytes(c->type, sh.hd);
+    size_t row = lf_attn_kv_row_bytes(c->type, sh.hd), head = c->head_stride ? c->head_stride : row;
     for (int p = 0; p < n_pos; p++)
         for (int h = 0; h < sh.n_kv_heads; h++) {
             float *dst = x + ((size_t)p * sh.n_kv_heads + h) * sh.hd;
             const float *got = lf_attn_load_rows(lf_attn_kernels_scalar(), c->type, dst,
-                                                 c->data + (size_t)p * c->stride + h * (c->head_stride ? c->head_stride : row),
-                                                 row, 1, sh.hd);
+                                                 c->data + (size_t)p * c->stride + h * head, row, 1, sh.hd);
             if (got != dst) memcpy(dst, got, sizeof(float) * sh.hd);
         }
 }

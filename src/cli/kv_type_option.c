@@ -8,7 +8,8 @@
 
 int cli_kv_type_option(int argc, char **argv, int *i, lf_kv_type *type_k, lf_kv_type *type_v) {
     const char *a = argv[*i];
-    bool keys = !strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k"), values = !strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v");
+    bool keys = !strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k");
+    bool values = !strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v");
     if (!strcmp(a, "--kv-type")) keys = values = true;
     if (!keys && !values) return 0;
     const char *v = cli_value(argc, argv, i);

@@ -98,8 +98,9 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
     memset(o, 0, (size_t)R * hd * sizeof *o);
     int ps, pe;
     split_range(job, t1, s, &ps, &pe);
-    const char *kh = (const char *)a->k + (size_t)kvh * (a->k_head_stride ? a->k_head_stride : lf_attn_kv_row_bytes(a->k_type, hd));
-    const char *vh = (const char *)a->v + (size_t)kvh * (a->v_head_stride ? a->v_head_stride : lf_attn_kv_row_bytes(a->v_type, hd));
+    size_t k_head = a->k_head_stride ? a->k_head_stride : lf_attn_kv_row_bytes(a->k_type, hd);
+    size_t v_head = a->v_head_stride ? a->v_head_stride : lf_attn_kv_row_bytes(a->v_type, hd);
+    const char *kh = (const char *)a->k + (size_t)kvh * k_head, *vh = (const char *)a->v + (size_t)kvh * v_head;
     for (int p = ps; p < pe; p += T) {
         int np = pe - p < T ? pe - p : T;
         const float *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd);

@@ -51,7 +51,8 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     for (int i = 0; i < 2; i++) {
         const char *what = i ? "values" : "keys";
         if (!lf_kv_type_name(kv_types[i]))
-            return lf_fail(err, LF_ERR_ARG, "KV cache type %d for %s is not one of f32, f16, q8_0", (int)kv_types[i], what);
+            return lf_fail(err, LF_ERR_ARG, "KV cache type %d for %s is not one of f32, f16, q8_0", (int)kv_types[i],
+                           what);
         lf_type rt = lf_kv_row_type(kv_types[i]);
         if (c->head_dim % lf_attn_kv_block(rt))
             return lf_fail(err, LF_ERR_ARG,

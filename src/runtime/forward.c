@@ -139,7 +139,8 @@ static void attention_block(lf_context *ctx, int l, int n) {
     float *ys[] = {ctx->q, ctx->k, ctx->v};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 3);
     size_t layer_rows = (size_t)l * ctx->n_ctx * c->n_kv_heads;
-    char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes, *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
+    char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes;
+    char *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
     const lf_attn_kernels *kern = lf_attn_kernels_current();
     for (int t = 0; t < n; t++) {
         int pos = ctx->pos + t;

@@ -6,7 +6,11 @@
 static const struct {
     const char *name;
     lf_type row_type;
-} kv_types[] = {[LF_KV_F16] = {"f16", LF_TYPE_F16}, [LF_KV_F32] = {"f32", LF_TYPE_F32}, [LF_KV_Q8_0] = {"q8_0", LF_TYPE_Q8_0}};
+} kv_types[] = {
+    [LF_KV_F16] = {"f16", LF_TYPE_F16},
+    [LF_KV_F32] = {"f32", LF_TYPE_F32},
+    [LF_KV_Q8_0] = {"q8_0", LF_TYPE_Q8_0},
+};
 
 #define N_KV_TYPES (sizeof kv_types / sizeof kv_types[0])
 
