@@ -13,7 +13,7 @@
 # usage: bench/context_scaling.sh MODEL [MODEL...]   (e.g. models/bench/llama3.2-1b-Q4_0.gguf)
 # environment: BIN (default build/llama-fast), PEER (llama-bench; "none" to skip),
 #              BEFORE (optional second llama-fast), KV_TYPES (f16,q8_0,f32),
-#              DEPTHS (0,4096), THREADS (2), N (128), REPS (3), RSS_CTX (4096)
+#              DEPTHS (0,4096), THREADS (2), N (128), REPS (3), RSS_CTX (4096; 0 = no RSS run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/llama-fast}
@@ -38,7 +38,7 @@ peer_tps() { # MODEL THREADS DEPTH KV -> average tokens/s of llama-bench
         python3 -c 'import json, sys; print("%.2f" % json.load(sys.stdin)[0]["avg_ts"])'
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b > 0 ? a/b : 0}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 for model in "$@"; do
     [ -f "$model" ] || { echo "skip: $model not found"; continue; }
@@ -73,6 +73,7 @@ for model in "$@"; do
         done
     done
     echo
+    [ "$RSS_CTX" -gt 0 ] || continue
     # peak RSS of one full context, per KV type
     file_mib=$(awk -v s="$(stat -c %s "$model")" 'BEGIN{printf "%.1f", s/1048576}')
     depth=$((RSS_CTX - N))
