@@ -137,6 +137,16 @@ const lf_tokenizer *lf_model_tokenizer(const lf_model *model);
 /* ------------------------------------------------------------------ context */
 typedef struct lf_context lf_context;
 
+/* How the KV cache stores keys and values. F16 (the default) halves F32's memory and the
+ * bytes attention reads per token; Q8_0 (blocks of 32 int8 with an fp16 scale, 34 bytes
+ * per 32 values) nearly halves them again and needs a head dimension that is a multiple
+ * of 32; F32 keeps them exactly as computed (llama2.c's run.c does). */
+typedef enum lf_kv_type { LF_KV_F16 = 0, LF_KV_F32 = 1, LF_KV_Q8_0 = 2 } lf_kv_type;
+/* "f16", "f32", "q8_0"; NULL for a value outside the enum. */
+const char *lf_kv_type_name(lf_kv_type type);
+/* The type named name (as lf_kv_type_name spells it); false for any other name. */
+bool lf_kv_type_from_name(const char *name, lf_kv_type *out);
+
 typedef struct lf_context_params {
     int max_seq_len;  /* KV cache length; 0 = the model's context (capped at 4096) */
     int n_threads;    /* 0 = lf_default_thread_count() */
@@ -146,6 +156,7 @@ typedef struct lf_context_params {
      * logits within ~1e-5 (cosine) of float arithmetic; int8_activations sends only the
      * first, as llama.cpp does: up to 2x less integer work, cosine ~0.995 on real models. */
     bool int8_activations;
+    lf_kv_type type_k, type_v; /* KV cache types of keys and of values (default F16) */
 } lf_context_params;
 lf_context_params lf_context_default_params(void);
 /* The CPUs this process may run on (sched_getaffinity: taskset, cpusets), at most one per
@@ -165,6 +176,10 @@ int lf_context_position(const lf_context *ctx);
 int lf_context_size(const lf_context *ctx);
 /* Threads the context's matrix products and attention run on (the caller's included). */
 int lf_context_threads(const lf_context *ctx);
+/* Bytes of the context's KV cache (keys and values of every layer and position), and the
+ * types it stores keys and values in. */
+size_t lf_context_kv_bytes(const lf_context *ctx);
+void lf_context_kv_types(const lf_context *ctx, lf_kv_type *type_k, lf_kv_type *type_v);
 /* Forget everything from position pos on (0 clears the conversation). */
 void lf_context_truncate(lf_context *ctx, int pos);
 /* The token ids the KV cache holds, in order (lf_context_position() of them). */

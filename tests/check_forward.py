@@ -14,18 +14,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "ref"))
 import llama_ref  # noqa: E402
+from checks import check, finish  # noqa: E402
 
 TYPES = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def our_logits(build, model, tokens, vocab, threads=2):
@@ -122,8 +113,7 @@ def main():
     ref_ids = llama_ref.greedy(model, [1], n_new, kv_dtype=np.float16)
     check(out == list(ref_ids), f"stories260K greedy ids differ from the fp16-KV reference:\n ours {out}\n  ref {ref_ids}")
     print(f"    stories260K greedy: {n_new} ids, each the reference argmax given our prefix except {ties} near-ties")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/kv_type_option.h"
 #include "cli/load.h"
 #include "frontend/print_escaped.h"
 
@@ -25,6 +26,8 @@ static void bench_usage(FILE *out) {
             "                taskset or a cpuset leave them, one per physical core, within\n"
             "                a cgroup CPU quota)\n"
             "  --int8-activations  faster, less exact matrix products (no int8 residual)\n"
+            "  --kv-type T   KV cache type, f32, f16 or q8_0 (default f16); -ctk/--cache-type-k\n"
+            "                and -ctv/--cache-type-v set the type of keys or of values alone\n"
             "  --json        one JSON object per test instead of a table\n"
             "  -h, --help    this help\n");
 }
@@ -33,6 +36,7 @@ typedef struct bench_options {
     const char *model;
     int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, depth[MAX_LIST], n_depth, reps;
     bool json, int8_activations;
+    lf_kv_type type_k, type_v;
 } bench_options;
 
 /* The model name as shown on the terminal (escaped), with the characters that would need
@@ -73,6 +77,8 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = threads;
     cp.int8_activations = o->int8_activations;
+    cp.type_k = o->type_k;
+    cp.type_v = o->type_v;
     cp.max_seq_len = depth + n;
     if (depth + n > in.context_length) {
         fprintf(stderr, "error: bench: depth %d + %d tokens exceed the model's context of %d\n", depth, n,
@@ -97,18 +103,20 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
     } else {
         qsort(tps, (size_t)o->reps, sizeof *tps, cmp_double);
         double median = o->reps % 2 ? tps[o->reps / 2] : (tps[o->reps / 2 - 1] + tps[o->reps / 2]) / 2;
-        char test[48], test_name_buf[256];
+        char test[48], test_name_buf[256], kv[16];
+        cli_kv_types_label(o->type_k, o->type_v, kv, sizeof kv);
         if (depth > 0) snprintf(test, sizeof test, "%s%d @ d%d", generation ? "tg" : "pp", n, depth);
         else snprintf(test, sizeof test, "%s%d", generation ? "tg" : "pp", n);
         if (o->json)
             printf("{\"model\": \"%s\", \"type\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, \"threads\": %d, "
-                   "\"activations\": \"%s\", \"test\": \"%s\", \"n_tokens\": %d, \"n_depth\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
+                   "\"activations\": \"%s\", \"type_k\": \"%s\", \"type_v\": \"%s\", \"kv_bytes\": %zu, \"test\": \"%s\", \"n_tokens\": %d, \"n_depth\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
                    "\"min\": %.3f, \"max\": %.3f}}\n",
                    json_safe_name(in.name, test_name_buf, sizeof test_name_buf), in.weight_type, (unsigned long long)in.weight_bytes, (unsigned long long)in.n_params,
-                   threads, o->int8_activations ? "int8" : "int8+residual", test, n, depth, o->reps, median, tps[0], tps[o->reps - 1]);
+                   threads, o->int8_activations ? "int8" : "int8+residual", lf_kv_type_name(o->type_k),
+                   lf_kv_type_name(o->type_v), lf_context_kv_bytes(ctx), test, n, depth, o->reps, median, tps[0], tps[o->reps - 1]);
         else
-            print_escaped(stdout, "| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %13s | %9.2f | %9.2f | %9.2f |\n",
-                          in.name, in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, test,
+            print_escaped(stdout, "| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %-9s | %13s | %9.2f | %9.2f | %9.2f |\n",
+                          in.name, in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, kv, test,
                           median, tps[0], tps[o->reps - 1]);
         fflush(stdout);
     }
@@ -124,11 +132,14 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
     o->n_threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int kv;
         if (cli_is_help(a)) {
             bench_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) o->json = true;
         else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
+        else if ((kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v)) < 0) return 2;
+        else if (kv) continue;
         else if (a[0] != '-') {
             if (o->model) {
                 print_escaped(stderr, "error: bench: unexpected argument '%s'\n", a);
@@ -165,9 +176,9 @@ int cmd_bench(int argc, char **argv) {
     lf_model *model = cli_load_model(o.model, NULL);
     if (!model) return 1;
     if (!o.json)
-        printf("| %-28s | %-5s | %12s | %9s | %7s | %13s | %9s | %9s | %9s |\n"
-               "|------------------------------|-------|--------------|-----------|---------|---------------|-----------|-----------|-----------|\n",
-               "model", "type", "size", "params", "threads", "test", "t/s med", "t/s min", "t/s max");
+        printf("| %-28s | %-5s | %12s | %9s | %7s | %-9s | %13s | %9s | %9s | %9s |\n"
+               "|------------------------------|-------|--------------|-----------|---------|-----------|---------------|-----------|-----------|-----------|\n",
+               "model", "type", "size", "params", "threads", "kv", "test", "t/s med", "t/s min", "t/s max");
     status = 0;
     for (int t = 0; t < o.n_threads && !status; t++)
         for (int d = 0; d < o.n_depth && !status; d++) {

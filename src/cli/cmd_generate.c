@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/kv_type_option.h"
 #include "cli/load.h"
 #include "cli/speculative_options.h"
 #include "frontend/print_escaped.h"
@@ -18,7 +19,7 @@ static void generate_usage(FILE *out) {
             "\n"
             "Streams the model's continuation of a prompt to stdout; a summary (tokens,\n"
             "time to first token, tokens per second, threads; with --lookup or --draft, the\n"
-            "guesses accepted) goes to stderr.\n"
+            "guesses accepted; the KV cache's type and size) goes to stderr.\n"
             "\n"
             "  --prompt TEXT           prompt text (default \"Hello, my name is\"); text that spells\n"
             "                          a special token, such as <|im_start|>, becomes that token\n"
@@ -38,6 +39,7 @@ static void generate_usage(FILE *out) {
             "                          within a cgroup CPU quota)\n"
             "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE
             "  --print-token-ids       print generated token ids instead of text\n"
             "  -h, --help              this help\n");
@@ -48,6 +50,7 @@ typedef struct generate_options {
     cli_model_source source;
     bool no_bos, no_parse_special, print_ids, int8_activations;
     int max_new, num_samples, threads, max_seq_len;
+    lf_kv_type type_k, type_v;
     lf_sampler_params sampling;
     cli_spec_options spec;
 } generate_options;
@@ -69,6 +72,9 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         int spec = cli_spec_option(argc, argv, &i, &o->spec);
         if (spec < 0) return 2;
         if (spec) continue;
+        int kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v);
+        if (kv < 0) return 2;
+        if (kv) continue;
         if (cli_is_help(a)) {
             generate_usage(stdout);
             return 0;
@@ -156,6 +162,8 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     cp.n_threads = o->threads;
     cp.max_seq_len = o->max_seq_len;
     cp.int8_activations = o->int8_activations;
+    cp.type_k = o->type_k;
+    cp.type_v = o->type_v;
     lf_context *ctx = NULL;
     lf_sampler *sampler = NULL;
     lf_error err = {0};
@@ -184,6 +192,11 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
                 s + 1, o->num_samples, st.n_prompt, st.prefill_ms > 0 ? st.n_prompt * 1e3 / st.prefill_ms : 0,
                 st.n_generated, st.ttft_ms, gen_tps, lf_context_threads(ctx), lf_context_threads(ctx) == 1 ? "" : "s");
         cli_spec_print_stats(stderr, &st);
+        lf_kv_type tk, tv;
+        char kv[16];
+        lf_context_kv_types(ctx, &tk, &tv);
+        fprintf(stderr, ", KV cache %s %.1f MiB", cli_kv_types_label(tk, tv, kv, sizeof kv),
+                lf_context_kv_bytes(ctx) / 1048576.0);
         fprintf(stderr, "%s\n", st.stopped_by_eog ? " (end of text)" : "");
     }
     if (rc) print_escaped(stderr, "error: %s\n", err.message);

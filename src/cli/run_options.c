@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli/args.h"
+#include "cli/kv_type_option.h"
 
 void cli_run_options_init(cli_run_options *o, int max_new_tokens) {
     *o = (cli_run_options){.max_new_tokens = max_new_tokens};
@@ -22,6 +23,8 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     }
     int src = cli_model_source_option(argc, argv, i, &o->source);
     if (src) return src;
+    int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
+    if (kv) return kv;
     static const char *const valued[] = {"--max-new-tokens", "--temperature", "--top-k", "--top-p",
                                          "--seed", "-t", "--threads", "--max-seq-len", "-c"};
     bool known = false;
@@ -55,7 +58,8 @@ void cli_run_options_usage(FILE *out, int max_new_tokens) {
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
-            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n",
+            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_KV_TYPE_USAGE,
             max_new_tokens);
 }
 
@@ -64,5 +68,7 @@ lf_context_params cli_run_context_params(const cli_run_options *o) {
     cp.n_threads = o->threads;
     cp.max_seq_len = o->max_seq_len;
     cp.int8_activations = o->int8_activations;
+    cp.type_k = o->type_k;
+    cp.type_v = o->type_v;
     return cp;
 }

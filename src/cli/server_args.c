@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/kv_type_option.h"
 #include "cli/speculative_options.h"
 
 int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
@@ -11,6 +12,8 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
         o->int8_activations = true;
         return 1;
     }
+    int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
+    if (kv) return kv;
     cli_spec_options spec = {.draft_path = o->draft_path, .lookup = o->lookup_ngram, .draft_max = o->max_draft};
     int r = cli_spec_option(argc, argv, i, &spec);
     if (r) {
@@ -76,5 +79,6 @@ void cli_server_options_usage(FILE *out) {
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
             "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE);
 }

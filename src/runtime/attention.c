@@ -1,5 +1,5 @@
-/* Causal attention over the fp16 KV cache: task planning, the online-softmax tile loop,
- * the merge of position ranges, and the scalar reference tile kernels. See attention.h. */
+/* Causal attention over the KV cache: task planning, the online-softmax tile loop and the
+ * merge of position ranges. See attention.h. */
 #include "runtime/attention.h"
 
 #include <math.h>
@@ -7,51 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
-
-/* ------------------------------------------------------------ scalar kernels */
-
-static void f32_to_f16_scalar(uint16_t *dst, const float *src, int64_t n) {
-    for (int64_t i = 0; i < n; i++) dst[i] = lf_f32_to_f16(src[i]);
-}
-
-static void f16_to_f32_scalar(float *dst, const uint16_t *src, int64_t n) {
-    for (int64_t i = 0; i < n; i++) dst[i] = lf_f16_to_f32(src[i]);
-}
-
-static void qk_scalar(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < np; j++) {
-            float sum = 0.0f;
-            for (int d = 0; d < hd; d++) sum += q[(size_t)r * hd + d] * k[(size_t)j * hd + d];
-            s[(size_t)r * s_stride + j] = sum;
-        }
-}
-
-static void pv_scalar(float *o, const float *c, int rows, const float *p, int p_stride, const float *v, int np,
-                      int hd) {
-    for (int r = 0; r < rows; r++) {
-        float *orow = o + (size_t)r * hd;
-        for (int d = 0; d < hd; d++) orow[d] *= c[r];
-        for (int j = 0; j < np; j++) {
-            float w = p[(size_t)r * p_stride + j];
-            for (int d = 0; d < hd; d++) orow[d] += w * v[(size_t)j * hd + d];
-        }
-    }
-}
-
-static const lf_attn_kernels scalar_kernels = {f32_to_f16_scalar, f16_to_f32_scalar, qk_scalar, pv_scalar};
-
-const lf_attn_kernels *lf_attn_kernels_scalar(void) { return &scalar_kernels; }
-
-const lf_attn_kernels *lf_attn_kernels_current(void) {
-    lf_kernels_init();
-    const lf_attn_kernels *avx2 = lf_attn_kernels_avx2();
-    return avx2 && lf_kernels_level() >= LF_SIMD_AVX2 ? avx2 : &scalar_kernels;
-}
-
-void lf_attn_f32_to_f16_row(uint16_t *dst, const float *src, int64_t n) { lf_attn_kernels_current()->f32_to_f16(dst, src, n); }
-void lf_attn_f16_to_f32_row(float *dst, const uint16_t *src, int64_t n) { lf_attn_kernels_current()->f16_to_f32(dst, src, n); }
 
 /* ---------------------------------------------------------------- workspace */
 
@@ -123,15 +78,6 @@ static void split_range(const attn_job *job, int t1, int s, int *ps, int *pe) {
     *pe = e < n_vis ? e : n_vis;
 }
 
-/* np rows of hd fp16 values, stride apart, into a dense f32 tile (one call when dense). */
-static void convert_tile(const lf_attn_kernels *kern, float *dst, const uint16_t *src, size_t stride, int np, int hd) {
-    if (stride == (size_t)hd) {
-        kern->f16_to_f32(dst, src, (int64_t)np * hd);
-        return;
-    }
-    for (int j = 0; j < np; j++) kern->f16_to_f32(dst + (size_t)j * hd, src + (size_t)j * stride, hd);
-}
-
 static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s, float *slot) {
     const lf_attention_args *a = job->a;
     const lf_attention_ws *ws = job->ws;
@@ -152,11 +98,13 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
     memset(o, 0, (size_t)R * hd * sizeof *o);
     int ps, pe;
     split_range(job, t1, s, &ps, &pe);
-    size_t head_off = (size_t)kvh * (a->kv_head_stride ? a->kv_head_stride : (size_t)hd);
+    size_t k_head = a->k_head_stride ? a->k_head_stride : lf_attn_kv_row_bytes(a->k_type, hd);
+    size_t v_head = a->v_head_stride ? a->v_head_stride : lf_attn_kv_row_bytes(a->v_type, hd);
+    const char *kh = (const char *)a->k + (size_t)kvh * k_head, *vh = (const char *)a->v + (size_t)kvh * v_head;
     for (int p = ps; p < pe; p += T) {
         int np = pe - p < T ? pe - p : T;
-        convert_tile(kern, kt, a->k + head_off + (size_t)p * a->kv_stride, a->kv_stride, np, hd);
-        kern->qk(qs, R, kt, np, hd, sc, T);
+        const float *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd);
+        kern->qk(qs, R, kp, np, hd, sc, T);
         for (int r = 0; r < R; r++) {
             float *row = sc + (size_t)r * T;
             int valid = a->pos0 + t0 + r / G - p + 1; /* causal: positions this token sees */
@@ -178,8 +126,8 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
             sum[r] = sum[r] * corr[r] + tsum * f;
             mx[r] = m_new;
         }
-        convert_tile(kern, vt, a->v + head_off + (size_t)p * a->kv_stride, a->kv_stride, np, hd);
-        kern->pv(o, corr, R, sc, T, vt, np, hd);
+        const float *vp = lf_attn_load_rows(kern, a->v_type, vt, vh + (size_t)p * a->v_stride, a->v_stride, np, hd);
+        kern->pv(o, corr, R, sc, T, vp, np, hd);
     }
     if (slot) { /* partial: unnormalized output, then max and sum of every row */
         memcpy(slot, o, (size_t)R * hd * sizeof *o);

@@ -1,7 +1,8 @@
-/* Causal multi-head attention over an fp16 KV cache, flash-attention style.
+/* Causal multi-head attention over a KV cache, flash-attention style.
  *
- * K and V rows are stored as IEEE fp16 ([position][kv_dim], one layer at a time), which
- * halves the cache and the bytes attention reads per token. Work is cut into tasks of
+ * K and V rows are stored as f32, f16 or q8_0 (src/kernels/attention_kernels.h; f16 and
+ * q8_0 halve and nearly quarter the cache and the bytes attention reads per token). Work
+ * is cut into tasks of
  * (block of query tokens, KV head, range of positions): every query head that shares the
  * KV head (the GQA group) and every token of the block is scored against the same K row
  * and accumulates the same V row, so each K/V row is read (and converted to f32) once per
@@ -13,15 +14,15 @@
  * few KV heads, the positions are also split into ranges; each range leaves a partial
  * (max, sum, unnormalized output) per query row and a second pass merges them.
  *
- * The tile kernels (f16 <-> f32 rows, Q·K scores of a tile, P·V accumulation) have a
- * scalar reference and AVX2/FMA/F16C variants (attention_avx2.c), chosen at run time
- * from lf_kernels_level(). */
+ * The tile kernels (KV rows to f32, Q·K scores of a tile, P·V accumulation) live in
+ * src/kernels (attention_kernels.h); this file plans the tasks and runs them on threads. */
 #ifndef LF_RUNTIME_ATTENTION_H
 #define LF_RUNTIME_ATTENTION_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/attention_kernels.h"
 #include "runtime/threadpool.h"
 
 #define LF_ATTN_TILE 64        /* positions per tile */
@@ -31,9 +32,10 @@
 typedef struct lf_attention_args {
     const float *q;        /* n rows of n_heads*head_dim floats, q_stride floats apart (RoPE applied) */
     size_t q_stride;
-    const uint16_t *k, *v; /* fp16 caches of one layer: position p of KV head h at h*kv_head_stride + p*kv_stride */
-    size_t kv_stride;      /* elements between positions */
-    size_t kv_head_stride; /* elements between KV heads; 0 = head_dim ([position][kv_dim] rows) */
+    const void *k, *v;     /* caches of one layer: position p of KV head h at byte h*kv_head_stride + p*kv_stride */
+    lf_type k_type, v_type; /* F32, F16 or Q8_0 rows of head_dim values */
+    size_t k_stride, v_stride; /* bytes between positions */
+    size_t k_head_stride, v_head_stride; /* bytes between KV heads; 0 = one row ([position][kv_dim] rows) */
     float *out;            /* n rows of n_heads*head_dim floats, out_stride apart */
     size_t out_stride;
     int n, pos0;           /* query token t is at position pos0 + t and sees positions [0, pos0 + t] */
@@ -51,23 +53,5 @@ void lf_attention_ws_free(lf_attention_ws *ws);
 /* out = softmax(q k^T / sqrt(head_dim), causal) v for every token and head. n_heads must
  * be a multiple of n_kv_heads; n <= max_tokens of ws. */
 void lf_attention(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *a);
-
-/* f32 <-> fp16 rows (round to nearest even; SIMD and scalar give identical bits). */
-void lf_attn_f32_to_f16_row(uint16_t *dst, const float *src, int64_t n);
-void lf_attn_f16_to_f32_row(float *dst, const uint16_t *src, int64_t n);
-
-/* The tile kernels, for the tests. s[r*s_stride + j] = dot(q[r*hd ...], k[j*hd ...]) for
- * r < rows, j < np. o[r*hd + d] = o[r*hd + d]*c[r] + sum_j p[r*p_stride + j]*v[j*hd + d]. */
-typedef struct lf_attn_kernels {
-    void (*f32_to_f16)(uint16_t *dst, const float *src, int64_t n);
-    void (*f16_to_f32)(float *dst, const uint16_t *src, int64_t n);
-    void (*qk)(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride);
-    void (*pv)(float *o, const float *c, int rows, const float *p, int p_stride, const float *v, int np, int hd);
-} lf_attn_kernels;
-/* The kernels of the current lf_kernels_level() (scalar when not x86 or no AVX2). */
-const lf_attn_kernels *lf_attn_kernels_current(void);
-const lf_attn_kernels *lf_attn_kernels_scalar(void);
-/* NULL when not built for x86. */
-const lf_attn_kernels *lf_attn_kernels_avx2(void);
 
 #endif

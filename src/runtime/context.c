@@ -8,7 +8,8 @@
 #include "core/error.h"
 
 lf_context_params lf_context_default_params(void) {
-    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false, .int8_activations = false};
+    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false, .int8_activations = false,
+                           .type_k = LF_KV_F16, .type_v = LF_KV_F16};
     return p;
 }
 
@@ -46,6 +47,19 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     if (params->max_seq_len < 0) return lf_fail(err, LF_ERR_ARG, "max_seq_len %d is negative", params->max_seq_len);
     if (params->n_threads < 0 || params->n_threads > 512)
         return lf_fail(err, LF_ERR_ARG, "thread count %d is out of range [0, 512]", params->n_threads);
+    const lf_kv_type kv_types[2] = {params->type_k, params->type_v};
+    for (int i = 0; i < 2; i++) {
+        const char *what = i ? "values" : "keys";
+        if (!lf_kv_type_name(kv_types[i]))
+            return lf_fail(err, LF_ERR_ARG, "KV cache type %d for %s is not one of f32, f16, q8_0", (int)kv_types[i],
+                           what);
+        lf_type rt = lf_kv_row_type(kv_types[i]);
+        if (c->head_dim % lf_attn_kv_block(rt))
+            return lf_fail(err, LF_ERR_ARG,
+                           "KV cache type %s (--kv-type) stores %s in blocks of %d: the head dimension must be a "
+                           "multiple of %d, and this model's is %d (use f16 or f32)",
+                           lf_kv_type_name(kv_types[i]), what, lf_attn_kv_block(rt), lf_attn_kv_block(rt), c->head_dim);
+    }
     int n_ctx = params->max_seq_len ? params->max_seq_len : (c->context_length < 4096 ? c->context_length : 4096);
     if (n_ctx > c->context_length) {
         lf_log(LF_LOG_WARN, "max_seq_len %d is longer than the model's context of %d tokens; using %d", n_ctx,
@@ -63,10 +77,16 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim, q_dim = (size_t)c->n_heads * c->head_dim;
     size_t B = LF_MAX_BATCH, f = sizeof(float);
     bool ok = ctx->pool != NULL;
-    size_t kv_bytes = (size_t)c->n_layers * n_ctx * kv_dim * sizeof(uint16_t);
+    ctx->type_k = params->type_k;
+    ctx->type_v = params->type_v;
+    ctx->k_row_type = lf_kv_row_type(params->type_k);
+    ctx->v_row_type = lf_kv_row_type(params->type_v);
+    ctx->k_row_bytes = lf_attn_kv_row_bytes(ctx->k_row_type, c->head_dim);
+    ctx->v_row_bytes = lf_attn_kv_row_bytes(ctx->v_row_type, c->head_dim);
+    size_t rows = (size_t)c->n_layers * n_ctx * c->n_kv_heads;
     ctx->tokens = aligned_alloc64((size_t)n_ctx * sizeof(int32_t), false, &ok);
-    ctx->k_cache = aligned_alloc64(kv_bytes, false, &ok);
-    ctx->v_cache = aligned_alloc64(kv_bytes, false, &ok);
+    ctx->k_cache = aligned_alloc64(rows * ctx->k_row_bytes, false, &ok);
+    ctx->v_cache = aligned_alloc64(rows * ctx->v_row_bytes, false, &ok);
     ctx->rope_freqs = xalloc((size_t)c->rope_dim / 2 * f, &ok);
     size_t wide = q_dim > (size_t)c->dim ? q_dim : (size_t)c->dim;
     ctx->x = xalloc(B * c->dim * f, &ok);
@@ -163,6 +183,16 @@ const float *lf_context_logits_at(const lf_context *ctx, int i) {
 int lf_context_position(const lf_context *ctx) { return ctx->pos; }
 int lf_context_size(const lf_context *ctx) { return ctx->n_ctx; }
 int lf_context_threads(const lf_context *ctx) { return lf_threadpool_size(ctx->pool); }
+
+size_t lf_context_kv_bytes(const lf_context *ctx) {
+    const lf_model_config *c = &ctx->model->cfg;
+    return (size_t)c->n_layers * ctx->n_ctx * c->n_kv_heads * (ctx->k_row_bytes + ctx->v_row_bytes);
+}
+
+void lf_context_kv_types(const lf_context *ctx, lf_kv_type *type_k, lf_kv_type *type_v) {
+    if (type_k) *type_k = ctx->type_k;
+    if (type_v) *type_v = ctx->type_v;
+}
 
 void lf_context_truncate(lf_context *ctx, int pos) {
     if (pos < 0) pos = 0;

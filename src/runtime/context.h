@@ -18,8 +18,11 @@ struct lf_context {
     bool logits_all;
     lf_threadpool *pool;
 
-    uint16_t *k_cache, *v_cache; /* IEEE fp16, [layer][kv_head][position][head_dim]: each
-                                    attention task streams one contiguous run */
+    void *k_cache, *v_cache;  /* [layer][kv_head][position] rows of head_dim values: each
+                                 attention task streams one contiguous run */
+    lf_kv_type type_k, type_v;
+    lf_type k_row_type, v_row_type; /* the kernels' row formats of type_k, type_v */
+    size_t k_row_bytes, v_row_bytes; /* one row (KV head, position) */
     float *rope_freqs;        /* rope_dim/2 angular frequencies */
 
     /* scratch for up to LF_MAX_BATCH tokens */
@@ -37,6 +40,9 @@ struct lf_context {
     float *spec_probs;  /* speculative sampling with a draft model: distributions, grown on demand */
     size_t spec_probs_cap;
 };
+
+/* The kernel row type of a KV cache type (a valid lf_kv_type). */
+lf_type lf_kv_row_type(lf_kv_type type);
 
 /* One forward step over n <= LF_MAX_BATCH tokens at ctx->pos; advances pos. With
  * want_logits, appends the logits of the last token (of every token with logits_all). */

@@ -138,20 +138,25 @@ static void attention_block(lf_context *ctx, int l, int n) {
     const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
     float *ys[] = {ctx->q, ctx->k, ctx->v};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 3);
-    size_t layer_off = (size_t)l * ctx->n_ctx * kv_dim;
+    size_t layer_rows = (size_t)l * ctx->n_ctx * c->n_kv_heads;
+    char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes;
+    char *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
+    const lf_attn_kernels *kern = lf_attn_kernels_current();
     for (int t = 0; t < n; t++) {
         int pos = ctx->pos + t;
         rope(ctx, ctx->q + (size_t)t * q_dim, c->n_heads, pos);
         rope(ctx, ctx->k + (size_t)t * kv_dim, c->n_kv_heads, pos);
         for (int h = 0; h < c->n_kv_heads; h++) {
-            size_t dst = layer_off + ((size_t)h * ctx->n_ctx + pos) * hd, src = (size_t)t * kv_dim + (size_t)h * hd;
-            lf_attn_f32_to_f16_row(ctx->k_cache + dst, ctx->k + src, hd);
-            lf_attn_f32_to_f16_row(ctx->v_cache + dst, ctx->v + src, hd);
+            size_t row = (size_t)h * ctx->n_ctx + pos, src = (size_t)t * kv_dim + (size_t)h * hd;
+            lf_attn_store_row(kern, ctx->k_row_type, kl + row * ctx->k_row_bytes, ctx->k + src, hd);
+            lf_attn_store_row(kern, ctx->v_row_type, vl + row * ctx->v_row_bytes, ctx->v + src, hd);
         }
     }
-    lf_attention_args args = {.q = ctx->q, .q_stride = (size_t)q_dim, .k = ctx->k_cache + layer_off,
-                              .v = ctx->v_cache + layer_off, .kv_stride = (size_t)hd,
-                              .kv_head_stride = (size_t)ctx->n_ctx * hd, .out = ctx->att,
+    lf_attention_args args = {.q = ctx->q, .q_stride = (size_t)q_dim, .k = kl, .v = vl,
+                              .k_type = ctx->k_row_type, .v_type = ctx->v_row_type,
+                              .k_stride = ctx->k_row_bytes, .v_stride = ctx->v_row_bytes,
+                              .k_head_stride = (size_t)ctx->n_ctx * ctx->k_row_bytes,
+                              .v_head_stride = (size_t)ctx->n_ctx * ctx->v_row_bytes, .out = ctx->att,
                               .out_stride = (size_t)q_dim, .n = n, .pos0 = ctx->pos, .n_heads = c->n_heads,
                               .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
     lf_attention(ctx->pool, ctx->attn, &args);

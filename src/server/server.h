@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "llamafast.h"
+
 typedef struct lf_server_options {
     const char *host;           /* address to bind (default 127.0.0.1) */
     int port;                   /* 0 = any free port (the one chosen is printed) */
@@ -14,6 +16,7 @@ typedef struct lf_server_options {
     int max_seq_len;            /* KV cache length of each slot (0 = the model's, at most 4096) */
     int n_threads;              /* 0 = lf_default_thread_count() */
     bool int8_activations;
+    lf_kv_type type_k, type_v;  /* KV cache types of every slot (default f16) */
     const char *tokenizer_path; /* for llama2.c .bin models */
     const char *draft_path;     /* speculative decoding with this draft model (NULL: none) */
     int lookup_ngram;           /* or by prompt lookup of this n-gram size (0: none) */

@@ -100,6 +100,8 @@ int server_run(const char *model_path, const lf_server_options *opt) {
         so.context.n_threads = opt->n_threads;
         so.context.max_seq_len = opt->max_seq_len;
         so.context.int8_activations = opt->int8_activations;
+        so.context.type_k = opt->type_k;
+        so.context.type_v = opt->type_v;
         lf_error err = {0};
         if (scheduler_create(model, &so, &sched, &err) != LF_OK) {
             if (draft) print_escaped(stderr, "error: --draft %s: %s\n", opt->draft_path, err.message);

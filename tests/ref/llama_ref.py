@@ -120,9 +120,27 @@ def rope(x, cfg):
     return out
 
 
+def q8_0_round(x):
+    """x as a Q8_0 KV cache row stores it, blocks of 32 along the last axis: d = max|x|/127
+    and q = x/d rounded to nearest even (float32 arithmetic), d kept as fp16."""
+    b = np.asarray(x, np.float32).reshape(*x.shape[:-1], -1, 32)
+    d = np.abs(b).max(axis=-1, keepdims=True) / np.float32(127)
+    inv = np.divide(np.float32(1), d, out=np.zeros_like(d), where=d != 0)
+    q = np.round(b * inv)
+    return (d.astype(np.float16).astype(np.float32) * q).reshape(x.shape)
+
+
+def kv_round(x, kv_dtype):
+    """Keys or values as a KV cache of kv_dtype (None, np.float16, np.float32 or "q8_0") holds them."""
+    if kv_dtype is None:
+        return x
+    r = q8_0_round(x) if kv_dtype == "q8_0" else x.astype(kv_dtype)
+    return r.astype(np.float64)
+
+
 def forward(model, tokens, kv_dtype=None):
     """Logits [n_tokens, vocab] (float64) for every position of tokens, starting at 0.
-    kv_dtype (e.g. np.float16) rounds keys and values as a KV cache of that type stores them."""
+    kv_dtype (np.float16, "q8_0") rounds keys and values as a KV cache of that type stores them."""
     cfg, w = model["cfg"], model["w"]
     n, hd, nh, nkv = len(tokens), cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
     x = w["token_embd.weight"][np.asarray(tokens)].astype(np.float64)
@@ -133,8 +151,7 @@ def forward(model, tokens, kv_dtype=None):
         q = rope((h @ p["attn_q"].T).reshape(n, nh, hd), cfg)
         k = rope((h @ p["attn_k"].T).reshape(n, nkv, hd), cfg)
         v = (h @ p["attn_v"].T).reshape(n, nkv, hd)
-        if kv_dtype is not None:
-            k, v = k.astype(kv_dtype).astype(np.float64), v.astype(kv_dtype).astype(np.float64)
+        k, v = kv_round(k, kv_dtype), kv_round(v, kv_dtype)
         k, v = np.repeat(k, nh // nkv, axis=1), np.repeat(v, nh // nkv, axis=1)  # GQA
         scores = np.einsum("qhd,khd->hqk", q, k) / np.sqrt(hd) + causal
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
@@ -154,6 +171,63 @@ def greedy(model, tokens, n, kv_dtype=None):
     for _ in range(n):
         seq.append(int(np.argmax(forward(model, seq, kv_dtype)[-1])))
     return seq[len(tokens):]
+
+
+def runc_step(model, cache, token, pos):
+    """Logits (float32) of one token at position pos, in the arithmetic of llama2.c's run.c
+    forward(): float32 weights, activations, keys and values (cache: per layer, the lists of
+    earlier keys and values), RoPE angles pos * 1/powf(10000, hd_i/head_size), scores
+    divided by sqrtf(head_size), softmax in float32."""
+    cfg, w, f32 = model["cfg"], model["w"], np.float32
+    hd, nh, nkv = cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
+
+    def rmsnorm(x, weight):
+        ss = np.dot(x, x) / f32(x.size) + f32(cfg["eps"])
+        return (weight * (x * (f32(1) / np.sqrt(ss)))).astype(f32)
+
+    def rope(vec, n_heads):
+        i = np.arange(0, hd, 2)
+        freq = f32(1) / np.power(f32(cfg["rope_theta"]), (i / f32(hd)).astype(f32))
+        val = (f32(pos) * freq).astype(f32)
+        c, s = np.cos(val), np.sin(val)
+        v = vec.reshape(n_heads, hd).copy()
+        a, b = v[:, 0::2].copy(), v[:, 1::2].copy()
+        v[:, 0::2], v[:, 1::2] = a * c - b * s, a * s + b * c
+        return v.reshape(-1)
+
+    x = w["token_embd.weight"][token].astype(f32)
+    for layer in range(cfg["n_layers"]):
+        p = {kind: w[f"blk.{layer}.{kind}.weight"].astype(f32) for kind in LAYER_KINDS}
+        xb = rmsnorm(x, p["attn_norm"])
+        q, k, v = rope(p["attn_q"] @ xb, nh), rope(p["attn_k"] @ xb, nkv), p["attn_v"] @ xb
+        keys, values = cache.setdefault(layer, ([], []))
+        keys.append(k.reshape(nkv, hd))
+        values.append(v.reshape(nkv, hd))
+        K, V = np.stack(keys), np.stack(values)  # [pos + 1, nkv, hd]
+        out = np.empty((nh, hd), f32)
+        for h in range(nh):
+            att = (K[:, h // (nh // nkv)] @ q[h * hd:(h + 1) * hd]) / np.sqrt(f32(hd))
+            att = np.exp(att - att.max())
+            att /= att.sum()
+            out[h] = att @ V[:, h // (nh // nkv)]
+        x = x + p["attn_output"] @ out.reshape(-1)
+        xb = rmsnorm(x, p["ffn_norm"])
+        gate, up = p["ffn_gate"] @ xb, p["ffn_up"] @ xb
+        x = x + p["ffn_down"] @ (gate * (f32(1) / (f32(1) + np.exp(-gate))) * up)
+    x = rmsnorm(x, w["output_norm.weight"].astype(f32))
+    return w.get("output.weight", w["token_embd.weight"]).astype(f32) @ x
+
+
+def greedy_runc(model, tokens, n):
+    """The n ids run.c's greedy decoding (temperature 0) appends to tokens, and the logits
+    of each step."""
+    cache, seq, steps = {}, list(tokens), []
+    for pos in range(len(tokens) + n - 1):
+        logits = runc_step(model, cache, seq[pos], pos)
+        if pos >= len(tokens) - 1:
+            steps.append(logits)
+            seq.append(int(np.argmax(logits)))
+    return seq[len(tokens):], steps
 
 
 def load(path):

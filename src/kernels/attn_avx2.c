@@ -1,11 +1,10 @@
 /* AVX2 + FMA + F16C variants of the attention tile kernels (scalar references in
- * attention.c). Each function carries its own target attribute, so the library stays
+ * attn_scalar.c). Each function carries its own target attribute, so the library stays
  * baseline x86-64; lf_attn_kernels_current() picks these only when lf_kernels_level()
  * says the CPU has AVX2, FMA and F16C. Conversions round to nearest even, like
  * lf_f32_to_f16, and give the same bits. */
-#include "runtime/attention.h"
-
-#include "kernels/kernels.h"
+#include "kernels/attention_kernels.h"
+#include "kernels/attn_q8_0_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -23,6 +22,43 @@ static ATTN_AVX2 void f16_to_f32_avx2(float *dst, const uint16_t *src, int64_t n
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
     for (; i < n; i++) dst[i] = lf_f16_to_f32(src[i]);
+}
+
+/* Q8_0 blocks: the same d, 1/d and rounding (to nearest even, the MXCSR default) as the
+ * scalar reference, so the same bits. */
+static ATTN_AVX2 void f32_to_q8_0_avx2(void *dst, const float *src, int64_t n) {
+    attn_q8_0 *b = dst;
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    for (int64_t i = 0; i < n / 32; i++, src += 32) {
+        __m256 x[4], m = _mm256_setzero_ps();
+        for (int u = 0; u < 4; u++) {
+            x[u] = _mm256_loadu_ps(src + 8 * u);
+            m = _mm256_max_ps(m, _mm256_and_ps(x[u], abs_mask));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float d = _mm_cvtss_f32(m4) / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT), 0);
+        __m256 vid = _mm256_set1_ps(id);
+        __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(x[0], vid)), q1 = _mm256_cvtps_epi32(_mm256_mul_ps(x[1], vid));
+        __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(x[2], vid)), q3 = _mm256_cvtps_epi32(_mm256_mul_ps(x[3], vid));
+        /* packs interleave the 128-bit lanes; the permute puts the 32 bytes back in order */
+        __m256i q = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+        q = _mm256_permutevar8x32_epi32(q, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)b[i].q, q);
+    }
+}
+
+static ATTN_AVX2 void q8_0_to_f32_avx2(float *dst, const void *src, int64_t n) {
+    const attn_q8_0 *b = src;
+    for (int64_t i = 0; i < n / 32; i++, dst += 32) {
+        __m256 d = _mm256_set1_ps(lf_f16_to_f32(b[i].d));
+        for (int u = 0; u < 4; u++) {
+            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b[i].q + 8 * u)));
+            _mm256_storeu_ps(dst + 8 * u, _mm256_mul_ps(d, _mm256_cvtepi32_ps(q)));
+        }
+    }
 }
 
 /* The four sums of a0..a3, in order. */
@@ -173,7 +209,8 @@ static ATTN_AVX2 void pv_avx2(float *o, const float *c, int rows, const float *p
     }
 }
 
-static const lf_attn_kernels avx2_kernels = {f32_to_f16_avx2, f16_to_f32_avx2, qk_avx2, pv_avx2};
+static const lf_attn_kernels avx2_kernels = {"avx2",           f32_to_f16_avx2, f16_to_f32_avx2, f32_to_q8_0_avx2,
+                                             q8_0_to_f32_avx2, qk_avx2,         pv_avx2};
 
 const lf_attn_kernels *lf_attn_kernels_avx2(void) { return &avx2_kernels; }
 

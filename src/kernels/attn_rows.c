@@ -1,0 +1,57 @@
+/* KV cache row formats and the choice of attention kernel set (see attention_kernels.h). */
+#include "kernels/attention_kernels.h"
+#include "kernels/attn_q8_0_internal.h"
+
+const lf_attn_kernels *lf_attn_kernels_current(void) {
+    lf_kernels_init();
+    lf_simd_level level = lf_kernels_level();
+    const lf_attn_kernels *avx512 = lf_attn_kernels_avx512(), *avx2 = lf_attn_kernels_avx2();
+    if (avx512 && level >= LF_SIMD_AVX512) return avx512;
+    if (avx2 && level >= LF_SIMD_AVX2) return avx2;
+    return lf_attn_kernels_scalar();
+}
+
+bool lf_attn_kv_type_ok(lf_type type) { return type == LF_TYPE_F32 || type == LF_TYPE_F16 || type == LF_TYPE_Q8_0; }
+
+int lf_attn_kv_block(lf_type type) { return type == LF_TYPE_Q8_0 ? 32 : 1; }
+
+size_t lf_attn_kv_row_bytes(lf_type type, int n) {
+    switch (type) {
+    case LF_TYPE_F32: return (size_t)n * sizeof(float);
+    case LF_TYPE_Q8_0: return (size_t)n / 32 * sizeof(attn_q8_0);
+    default: return (size_t)n * sizeof(uint16_t);
+    }
+}
+
+void lf_attn_store_row(const lf_attn_kernels *k, lf_type type, void *dst, const float *src, int n) {
+    switch (type) {
+    case LF_TYPE_F32:
+        for (int i = 0; i < n; i++) ((float *)dst)[i] = src[i];
+        break;
+    case LF_TYPE_Q8_0: k->f32_to_q8_0(dst, src, n); break;
+    default: k->f32_to_f16(dst, src, n); break;
+    }
+}
+
+/* n values of the type from src into dst. */
+static void convert(const lf_attn_kernels *k, lf_type type, float *dst, const void *src, int64_t n) {
+    switch (type) {
+    case LF_TYPE_F32:
+        for (int64_t i = 0; i < n; i++) dst[i] = ((const float *)src)[i];
+        break;
+    case LF_TYPE_Q8_0: k->q8_0_to_f32(dst, src, n); break;
+    default: k->f16_to_f32(dst, src, n); break;
+    }
+}
+
+const float *lf_attn_load_rows(const lf_attn_kernels *k, lf_type type, float *tile, const void *src, size_t stride,
+                               int np, int hd) {
+    size_t row = lf_attn_kv_row_bytes(type, hd);
+    if (stride == row) {
+        if (type == LF_TYPE_F32) return src;
+        convert(k, type, tile, src, (int64_t)np * hd);
+        return tile;
+    }
+    for (int j = 0; j < np; j++) convert(k, type, tile + (size_t)j * hd, (const char *)src + (size_t)j * stride, hd);
+    return tile;
+}

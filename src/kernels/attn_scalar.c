@@ -1,0 +1,60 @@
+/* Scalar reference attention tile kernels (see attention_kernels.h): the oracle the SIMD
+ * variants are tested against, and what runs where there is no SIMD. */
+#include <math.h>
+
+#include "kernels/attention_kernels.h"
+#include "kernels/attn_q8_0_internal.h"
+
+static void f32_to_f16_scalar(uint16_t *dst, const float *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] = lf_f32_to_f16(src[i]);
+}
+
+static void f16_to_f32_scalar(float *dst, const uint16_t *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] = lf_f16_to_f32(src[i]);
+}
+
+static void f32_to_q8_0_scalar(void *dst, const float *src, int64_t n) {
+    attn_q8_0 *b = dst;
+    for (int64_t i = 0; i < n / 32; i++, src += 32) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(src[j]));
+        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = lf_f32_to_f16(d);
+        for (int j = 0; j < 32; j++) b[i].q[j] = (int8_t)nearbyintf(src[j] * id);
+    }
+}
+
+static void q8_0_to_f32_scalar(float *dst, const void *src, int64_t n) {
+    const attn_q8_0 *b = src;
+    for (int64_t i = 0; i < n / 32; i++) {
+        float d = lf_f16_to_f32(b[i].d);
+        for (int j = 0; j < 32; j++) dst[i * 32 + j] = d * (float)b[i].q[j];
+    }
+}
+
+static void qk_scalar(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < np; j++) {
+            float sum = 0.0f;
+            for (int d = 0; d < hd; d++) sum += q[(size_t)r * hd + d] * k[(size_t)j * hd + d];
+            s[(size_t)r * s_stride + j] = sum;
+        }
+}
+
+static void pv_scalar(float *o, const float *c, int rows, const float *p, int p_stride, const float *v, int np,
+                      int hd) {
+    for (int r = 0; r < rows; r++) {
+        float *orow = o + (size_t)r * hd;
+        for (int d = 0; d < hd; d++) orow[d] *= c[r];
+        for (int j = 0; j < np; j++) {
+            float w = p[(size_t)r * p_stride + j];
+            for (int d = 0; d < hd; d++) orow[d] += w * v[(size_t)j * hd + d];
+        }
+    }
+}
+
+static const lf_attn_kernels scalar_kernels = {"scalar",           f32_to_f16_scalar, f16_to_f32_scalar,
+                                               f32_to_q8_0_scalar, q8_0_to_f32_scalar, qk_scalar,
+                                               pv_scalar};
+
+const lf_attn_kernels *lf_attn_kernels_scalar(void) { return &scalar_kernels; }
