@@ -16,7 +16,8 @@ TOOL=$BUILD/tools/make_synthetic_model
 # shape:type, the model set of issue 3 (every matrix of the one type; norms F32)
 MODELS=(
     llama2-7b:Q4_0 llama2-7b:Q8_0
-    llama3.2-1b:F16 llama3.2-1b:BF16 llama3.2-1b:Q8_0 llama3.2-1b:Q4_0 llama3.2-1b:Q4_K llama3.2-1b:Q6_K
+    llama3.2-1b:F16 llama3.2-1b:BF16 llama3.2-1b:Q8_0 llama3.2-1b:Q4_0 llama3.2-1b:Q4_1 llama3.2-1b:Q5_0
+    llama3.2-1b:Q5_1 llama3.2-1b:Q2_K llama3.2-1b:Q3_K llama3.2-1b:Q4_K llama3.2-1b:Q5_K llama3.2-1b:Q6_K
     smollm2-135m:F16 smollm2-135m:Q8_0 smollm2-135m:Q4_0 smollm2-135m:Q4_1
 )
 

@@ -347,28 +347,29 @@ int main(void) {
     test_q8_0(lf_attn_kernels_scalar(), "scalar");
     lf_threadpool *pools[4] = {NULL, lf_threadpool_create(1), lf_threadpool_create(2), lf_threadpool_create(3)};
     CHECK(pools[1] && pools[2] && pools[3]);
-    lf_simd_level detected = lf_kernels_detected_level();
-    lf_kernels_set_level(LF_SIMD_SCALAR);
-    CHECK(lf_attn_kernels_current() == lf_attn_kernels_scalar());
-    test_attention(pools, "scalar");
-    const struct {
-        lf_simd_level level;
-        const lf_attn_kernels *k;
-    } levels[] = {{LF_SIMD_AVX2, lf_attn_kernels_avx2()}, {LF_SIMD_AVX512, lf_attn_kernels_avx512()}};
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        const char *name = lf_simd_level_name(levels[i].level);
-        if (!levels[i].k || detected < levels[i].level) {
-            SKIP("%s attention kernels: not on this CPU", name);
+    lf_simd_level chosen = lf_kernels_level();
+    const lf_kernel_set_info *sets;
+    int n_sets = lf_kernel_sets(&sets);
+    for (int i = 0; i < n_sets; i++) {
+        if (!lf_kernels_supported(i)) {
+            SKIP("%s attention kernels: not on this CPU", sets[i].name);
             continue;
         }
-        lf_kernels_set_level(levels[i].level);
-        CHECK(lf_attn_kernels_current() == levels[i].k);
-        test_conversions(levels[i].k, name);
-        test_q8_0(levels[i].k, name);
-        test_tile_kernels(levels[i].k, name);
-        test_attention(pools, name);
+        lf_kernels_set_level(i);
+        const lf_attn_kernels *k = lf_attn_kernels_current();
+        CHECK_MSG(k != NULL, "set %s has no attention kernels", sets[i].name);
+        if (!k) continue;
+        if (i == LF_SIMD_SCALAR) {
+            CHECK(k == lf_attn_kernels_scalar());
+            test_attention(pools, "scalar");
+            continue;
+        }
+        test_conversions(k, sets[i].name);
+        test_q8_0(k, sets[i].name);
+        test_tile_kernels(k, sets[i].name);
+        test_attention(pools, sets[i].name);
     }
-    lf_kernels_set_level(detected);
+    lf_kernels_set_level(chosen);
     /* a workspace refuses shapes it cannot serve */
     CHECK(lf_attention_ws_create(1, 6, 4, 64, 8) == NULL);
     CHECK(lf_attention_ws_create(0, 4, 4, 64, 8) == NULL);

@@ -988,8 +988,10 @@ static void print_sets_tested(void) {
     for (int i = 0; i < n; i++)
         if (lf_kernels_supported((lf_simd_level)i)) printf(" %s", sets[i].name);
     printf("; skipped (CPU lacks):");
+    int skipped = 0;
     for (int i = 0; i < n; i++) {
         if (lf_kernels_supported((lf_simd_level)i)) continue;
+        skipped++;
         printf(" %s (", sets[i].name);
         for (int b = 0, first = 1; b < LF_ISA_COUNT; b++)
             if (sets[i].required & ~have & 1u << b) {
@@ -998,7 +1000,7 @@ static void print_sets_tested(void) {
             }
         printf(")");
     }
-    printf("\n");
+    printf("%s\n", skipped ? "" : " none");
 }
 
 /* LLAMA_FAST_SIMD caps the level chosen at init: run this binary again with it set. */

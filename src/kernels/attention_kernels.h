@@ -36,7 +36,8 @@ const lf_attn_kernels *lf_attn_kernels_scalar(void);
 /* NULL when the library is not built for x86. */
 const lf_attn_kernels *lf_attn_kernels_avx2(void);
 const lf_attn_kernels *lf_attn_kernels_avx512(void);
-/* The set of the current lf_kernels_level(). */
+/* The attention kernels of the current kernel set (its table's attn entry, filled by
+ * the set's fill function: see README.md). */
 const lf_attn_kernels *lf_attn_kernels_current(void);
 
 /* True for the types a KV row may have (F32, F16, Q8_0). */

@@ -1,8 +1,8 @@
 /* AVX2 + FMA + F16C variants of the attention tile kernels (scalar references in
  * attn_scalar.c). Each function carries its own target attribute, so the library stays
- * baseline x86-64; lf_attn_kernels_current() picks these only when lf_kernels_level()
- * says the CPU has AVX2, FMA and F16C. Conversions round to nearest even, like
- * lf_f32_to_f16, and give the same bits. */
+ * baseline x86-64; the avx2 kernel set (set_avx2.c), which requires AVX2, FMA and F16C,
+ * installs them. Conversions round to nearest even, like lf_f32_to_f16, and give the
+ * same bits. */
 #include "kernels/attention_kernels.h"
 #include "kernels/attn_q8_0_internal.h"
 

@@ -1,7 +1,7 @@
 /* AVX-512 (F, BW, VL) variants of the attention tile kernels (scalar references in
  * attn_scalar.c): 16 lanes, and masked loads for the tail of a row, so every head size
- * runs without a scalar remainder. lf_attn_kernels_current() picks these at
- * LF_SIMD_AVX512; F16C comes with that level. Conversions give the scalar bits. */
+ * runs without a scalar remainder. The avx512 kernel set (set_avx512.c) installs them;
+ * F16C comes with the AVX2 its set requires. Conversions give the scalar bits. */
 #include "kernels/attention_kernels.h"
 #include "kernels/attn_q8_0_internal.h"
 

@@ -1,15 +1,9 @@
-/* KV cache row formats and the choice of attention kernel set (see attention_kernels.h). */
-#include "kernels/attention_kernels.h"
+/* KV cache row formats, and the attention kernels of the current kernel set (see
+ * attention_kernels.h). */
+#include "kernels/kernels_internal.h"
 #include "kernels/attn_q8_0_internal.h"
 
-const lf_attn_kernels *lf_attn_kernels_current(void) {
-    lf_kernels_init();
-    lf_simd_level level = lf_kernels_level();
-    const lf_attn_kernels *avx512 = lf_attn_kernels_avx512(), *avx2 = lf_attn_kernels_avx2();
-    if (avx512 && level >= LF_SIMD_AVX512) return avx512;
-    if (avx2 && level >= LF_SIMD_AVX2) return avx2;
-    return lf_attn_kernels_scalar();
-}
+const lf_attn_kernels *lf_attn_kernels_current(void) { return lf_kernels_table()->attn; }
 
 bool lf_attn_kv_type_ok(lf_type type) { return type == LF_TYPE_F32 || type == LF_TYPE_F16 || type == LF_TYPE_Q8_0; }
 

@@ -5,6 +5,7 @@
 #ifndef LF_KERNELS_INTERNAL_H
 #define LF_KERNELS_INTERNAL_H
 
+#include "kernels/attention_kernels.h"
 #include "kernels/kernels.h"
 
 /* Dot product of n weights (one row, type fixed by the table slot) with n activations
@@ -37,6 +38,7 @@ typedef struct lf_kernel_table {
     void (*rmsnorm_f32)(float *out, const float *x, const float *w, int64_t n, float eps);
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
     float (*softmax_f32)(float *x, int64_t n);
+    const lf_attn_kernels *attn; /* attention tile kernels and KV row conversions */
 } lf_kernel_table;
 
 /* Parts of the sets' fill functions (declared in dispatch.c): the scalar reference dots (dot_scalar.c), activation quantization

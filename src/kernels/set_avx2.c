@@ -11,6 +11,7 @@ void lf_kernels_fill_avx2(lf_kernel_table *t) {
     lf_kernels_fill_avx2_act(t);
     lf_kernels_fill_avx2_float(t);
     lf_table_set_drivers(t, gemv, gemm_batch);
+    t->attn = lf_attn_kernels_avx2();
     t->gemm[LF_TYPE_Q4_0] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = gemm_int8;
     t->gemm[LF_TYPE_F16] = t->gemm[LF_TYPE_BF16] = t->gemm[LF_TYPE_F32] = gemm_float;
 }

@@ -9,6 +9,7 @@ LF_X86_SET_ENTRIES(vnni_micro, avx512_gemm_int8, avx512_gemm_float)
 void lf_kernels_fill_avx512(lf_kernel_table *t) {
     lf_kernels_fill_avx512_dot(t);
     lf_table_set_drivers(t, gemv, gemm_batch);
+    t->attn = lf_attn_kernels_avx512();
     t->gemm[LF_TYPE_Q4_0] = t->gemm[LF_TYPE_Q4_1] = t->gemm[LF_TYPE_Q5_0] = gemm_int8;
     t->gemm[LF_TYPE_Q5_1] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = gemm_int8;
     t->gemm[LF_TYPE_F16] = t->gemm[LF_TYPE_BF16] = t->gemm[LF_TYPE_F32] = gemm_float;

@@ -13,4 +13,5 @@ void lf_kernels_fill_scalar(lf_kernel_table *t) {
     lf_kernels_fill_scalar_act(t);
     lf_kernels_fill_scalar_float(t);
     lf_table_set_drivers(t, gemv, gemm);
+    t->attn = lf_attn_kernels_scalar();
 }
