@@ -91,5 +91,13 @@ expect_refusal "tokenizer.ggml.bos_token_id 320" generate "$tmp/bad_bos.gguf" --
 expect_refusal "llama.context_length 0 is not a context length" info "$tmp/ctx0.gguf"
 expect_refusal "llama.context_length 2147483648 is not a context length" generate "$tmp/ctx_huge.gguf" --max-new-tokens 1
 
+# LLAMA_FAST_SIMD naming no kernel set is said, with the sets there are and the one used
+LLAMA_FAST_SIMD=avx9000 "$BIN" generate "$MODEL" --prompt hi --max-new-tokens 1 >/dev/null 2>"$tmp/err"
+if grep -q "warning: LLAMA_FAST_SIMD=avx9000 names no kernel set (scalar, avx2" "$tmp/err" && grep -q "; using " "$tmp/err"; then
+    ok
+else bad "LLAMA_FAST_SIMD=avx9000: no warning: $(head -c 300 "$tmp/err")"; fi
+LLAMA_FAST_SIMD=scalar "$BIN" generate "$MODEL" --prompt hi --max-new-tokens 1 >/dev/null 2>"$tmp/err"
+if grep -q "LLAMA_FAST_SIMD" "$tmp/err"; then bad "LLAMA_FAST_SIMD=scalar warned: $(head -c 300 "$tmp/err")"; else ok; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -114,7 +114,7 @@ static void init_tables(void) {
     }
     const char *cap = getenv("LLAMA_FAST_SIMD");
     int capped = cap ? lf_simd_level_by_name(cap) : -1;
-    use_level(capped >= 0 ? capped : best_level()); /* unset or unknown: no cap */
+    use_level(capped >= 0 ? capped : best_level()); /* unset or unknown: no cap (model loading warns) */
 }
 
 void lf_kernels_init(void) { pthread_once(&init_once, init_tables); }

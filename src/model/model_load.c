@@ -256,12 +256,33 @@ static bool is_gguf_file(const char *path) {
     return n == 4 && memcmp(magic, "GGUF", 4) == 0;
 }
 
+/* LLAMA_FAST_SIMD is read by the kernels, which cannot report; a value that names no
+ * kernel set, or one this CPU lacks, is said here rather than silently ignored. */
+static void warn_simd_env(void) {
+    const char *cap = getenv("LLAMA_FAST_SIMD");
+    if (!cap) return;
+    const char *used = lf_simd_level_name(lf_kernels_level());
+    int named = lf_simd_level_by_name(cap);
+    if (named >= 0) {
+        if (!lf_kernels_supported(named))
+            lf_log(LF_LOG_WARN, "LLAMA_FAST_SIMD=%s: this CPU lacks that kernel set; using %s", cap, used);
+        return;
+    }
+    const lf_kernel_set_info *sets;
+    int n = lf_kernel_sets(&sets);
+    char names[256] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", sets[i].name);
+    lf_log(LF_LOG_WARN, "LLAMA_FAST_SIMD=%s names no kernel set (%s); using %s", cap, names, used);
+}
+
 int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
     *out = NULL;
     if (!path) return lf_fail(err, LF_ERR_ARG, "model path is NULL");
     lf_model_params defaults = lf_model_default_params();
     if (!params) params = &defaults;
     lf_kernels_init();
+    warn_simd_env();
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     int rc = lf_model_is_torch_path(path) ? lf_model_load_torch(m, path, params, err)
