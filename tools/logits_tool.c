@@ -1,4 +1,4 @@
-/* logits_tool [--int8-activations] MODEL TOKENS [THREADS] [TOKENIZER]: runs the model on
+/* logits_tool [--precise-activations] MODEL TOKENS [THREADS] [TOKENIZER]: runs the model on
  * comma-separated token ids in one batch and writes the logits of every position to
  * stdout as raw float32 (n_tokens × vocab). Used by tests/check_forward.py to compare with
  * the numpy reference, and by bench/precision.py to measure each activation mode. */
@@ -10,10 +10,10 @@
 #include "llamafast.h"
 
 int main(int argc, char **argv) {
-    bool int8_activations = argc > 1 && !strcmp(argv[1], "--int8-activations");
-    if (int8_activations) argc--, argv++;
+    bool precise = argc > 1 && !strcmp(argv[1], "--precise-activations");
+    if (precise) argc--, argv++;
     if (argc < 3) {
-        fprintf(stderr, "usage: logits_tool [--int8-activations] MODEL TOKENS [THREADS] [TOKENIZER]\n");
+        fprintf(stderr, "usage: logits_tool [--precise-activations] MODEL TOKENS [THREADS] [TOKENIZER]\n");
         return 2;
     }
     static int32_t ids[4096];
@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     lf_error err = {0};
     lf_context_params cp = lf_context_default_params();
     cp.logits_all = true;
-    cp.int8_activations = int8_activations;
+    cp.precise_activations = precise;
     cp.max_seq_len = n;
     cp.n_threads = argc > 3 ? atoi(argv[3]) : 1;
     if (lf_model_load(argv[1], &mp, &model, &err) || lf_context_create(model, &cp, &ctx, &err) ||

@@ -99,7 +99,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
         so.context = lf_context_default_params();
         so.context.n_threads = opt->n_threads;
         so.context.max_seq_len = opt->max_seq_len;
-        so.context.int8_activations = opt->int8_activations;
+        so.context.precise_activations = opt->precise_activations;
         lf_error err = {0};
         if (scheduler_create(model, &so, &sched, &err) != LF_OK) {
             if (draft) print_escaped(stderr, "error: --draft %s: %s\n", opt->draft_path, err.message);
