@@ -144,8 +144,8 @@ typedef struct lf_context_params {
     /* Quantized weights multiply int8 activations, as in llama.cpp: on SmolLM2 the logits'
      * mean KL divergence from float arithmetic is ~4e-3 (about what one more Q8_0
      * quantization of the weights costs), top-1 agreement ~96 %. precise_activations also
-     * sends each activation's int8 rounding residual: KL ~1e-6, top-1 100 %, for ~1.4x
-     * slower decode and ~2x the integer work of prompts (bench/RESULTS.md). */
+     * sends each activation's int8 rounding residual: KL ~1e-6, top-1 100 %, for prompts
+     * up to 2x and decode up to 1.5x slower (bench/RESULTS.md). */
     bool precise_activations;
 } lf_context_params;
 lf_context_params lf_context_default_params(void);

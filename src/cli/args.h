@@ -20,7 +20,8 @@ bool cli_precision_option(const char *arg, bool *precise);
 #define CLI_PRECISION_USAGE                                                                 \
     "  --precise-activations   send each int8 activation with its int8 rounding residual:\n" \
     "                          logits far closer to float arithmetic (mean KL divergence\n"   \
-    "                          ~1e-6 instead of ~4e-3), decode ~1.4x and prompts ~2x slower\n" \
+    "                          ~1e-6 instead of ~4e-3); prompts up to 2x, decode up to\n"     \
+    "                          1.5x slower\n"                                                  \
     "  --int8-activations      plain int8 activations, as llama.cpp (the default; undoes\n"  \
     "                          an earlier --precise-activations)\n"
 
