@@ -13,7 +13,7 @@ token / bandwidth).
     bench/build-llama-cpp.sh all        # once: third_party/llama.cpp-{newest,b4875}/bin/llama-bench
     make                                # builds build/llama-fast
     bench/compare.py models/SmolLM2-135M-Instruct.Q4_1.gguf --rounds 5 -t 1,2 \
-        --ours-extra-args=--int8-activations --markdown-out /tmp/table.md
+        --ours-extra-args=--precise-activations --markdown-out /tmp/table.md
 
 Either side failing (missing binary, unsupported model, crash, timeout) is reported in
 the table instead of aborting the comparison. Only the Python standard library is used.
@@ -273,7 +273,7 @@ def main():
                          "order; the first is the one the text quotes). Default: %s" %
                          " ".join(DEFAULT_PEERS))
     ap.add_argument("--ours-extra-args", default="",
-                    help='extra arguments for llama-fast bench, e.g. --ours-extra-args=--int8-activations (with =)')
+                    help='extra arguments for llama-fast bench, e.g. --ours-extra-args=--precise-activations (with =)')
     ap.add_argument("--peer-extra-args", default="", help="extra arguments for every llama-bench")
     ap.add_argument("--bandwidth-gbps-1", type=float, default=None,
                     help="memory bandwidth (GB/s) reachable with 1 thread, for the tg limit")

@@ -5,14 +5,14 @@
 # Measures the memory read bandwidth (bench/bandwidth.sh, 8 streams per thread; the best of
 # 10 runs is the limit), writes the synthetic models (bench/make-models.sh) and fetches the
 # real SmolLM2, then runs bench/compare.py on every model at 1 and 2 threads, alternating
-# the three programs, in llama-fast's default mode (int8 activations + residual) and with
-# --int8-activations (llama.cpp's precision).
+# the three programs, in llama-fast's default mode (plain int8 activations, llama.cpp's
+# precision) and with --precise-activations (int8 activations + their rounding residual).
 # Tables (markdown) and every sample (JSON) go to $OUT; the markdown is also printed.
 #
 # usage: bench/run-all.sh [FILTER...]
 #   FILTER  only models whose file name contains one of these (e.g. llama3.2-1b Q4_0)
 # environment: ROUNDS (5), THREADS (1,2), OUT (bench/results/YYYY-MM-DD), MODES
-#              ("default int8"), WAIT_QUIET (20: seconds to wait for quiet CPUs per run)
+#              ("default precise"), WAIT_QUIET (20: seconds to wait for quiet CPUs per run)
 # The whole set (7B models included) takes hours on two cores; a filter such as
 # `bench/run-all.sh llama3.2-1b smollm2` takes about half an hour.
 set -euo pipefail
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 THREADS=${THREADS:-1,2}
 OUT=${OUT:-bench/results/$(date +%Y-%m-%d)}
-MODES=${MODES:-default int8}
+MODES=${MODES:-default precise}
 WAIT_QUIET=${WAIT_QUIET:-20}
 PYTHON=${PYTHON:-python3}
 
@@ -57,7 +57,7 @@ done
 status=0
 for mode in $MODES; do
     extra=()
-    [ "$mode" = int8 ] && extra=(--ours-extra-args=--int8-activations)
+    [ "$mode" = precise ] && extra=(--ours-extra-args=--precise-activations)
     echo "== compare, llama-fast mode: $mode"
     "$PYTHON" bench/compare.py "${models[@]}" --rounds "$ROUNDS" -t "$THREADS" "${extra[@]}" \
         --bandwidth-gbps-1 "$BW1" --bandwidth-gbps-2 "$BW2" --wait-quiet "$WAIT_QUIET" \

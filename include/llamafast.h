@@ -151,11 +151,12 @@ typedef struct lf_context_params {
     int max_seq_len;  /* KV cache length; 0 = the model's context (capped at 4096) */
     int n_threads;    /* 0 = lf_default_thread_count() */
     bool logits_all;  /* keep logits of every position of the last lf_decode call */
-    /* Quantized weights multiply int8 activations. By default each activation vector is
-     * sent as an int8 vector plus an int8 vector of its rounding residual, which keeps
-     * logits within ~1e-5 (cosine) of float arithmetic; int8_activations sends only the
-     * first, as llama.cpp does: up to 2x less integer work, cosine ~0.995 on real models. */
-    bool int8_activations;
+    /* Quantized weights multiply int8 activations, as in llama.cpp: on SmolLM2 the logits'
+     * mean KL divergence from float arithmetic is ~4e-3 (about what one more Q8_0
+     * quantization of the weights costs), top-1 agreement ~96 %. precise_activations also
+     * sends each activation's int8 rounding residual: KL ~1e-6, top-1 100 %, for prompts
+     * up to 2x and decode up to 1.5x slower (bench/RESULTS.md). */
+    bool precise_activations;
     lf_kv_type type_k, type_v; /* KV cache types of keys and of values (default F16) */
 } lf_context_params;
 lf_context_params lf_context_default_params(void);

@@ -92,7 +92,9 @@ class Terminal:
 
 def main():
     binary, model = sys.argv[1], sys.argv[2]
-    t = Terminal([binary, "chat", model, "--temperature", "0", "--max-new-tokens", "1500", "--verbose", "-t", "2"])
+    # precise activations: the answers checked below start at near-ties (test_cli_chat.sh)
+    t = Terminal([binary, "chat", model, "--temperature", "0", "--max-new-tokens", "1500", "--verbose", "-t", "2",
+                  "--precise-activations"])
     try:
         check(t.expect(rb"Chatting with .*\n", 30) and t.expect(rb"> $", 10), "banner and prompt")
 

@@ -7,6 +7,7 @@ kind of bad request. References come from the llama-fast program itself run alon
 
 usage: check_server.py URL API_KEY BIN MODEL THREADS URL_SMALL
   URL        a server started with --api-key API_KEY --parallel 4 --max-seq-len 1024
+             --precise-activations
   URL_SMALL  a server without a key, --parallel 1 --queue 1
 Prints "N passed, M failed". LF_SANITIZED=1 shortens generations and waits longer.
 """
@@ -91,6 +92,9 @@ def sse_events(resp):
             buf = b""
 
 
+PRECISE = "--precise-activations"
+
+
 def program(*args):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300 * SLOW, check=True).stdout
 
@@ -162,7 +166,8 @@ check("content parts", r2.choices[0].message.content == answer, repr(r2.choices[
 
 # --- completions: the same text as `llama-fast generate` --------------------------------
 PROMPT = "The capital of France is"
-want = program("generate", MODEL, "--prompt", PROMPT, "--temperature", "0", "--max-new-tokens", str(MAX_TOK),
+# generate with the activations of the server at URL (tests/test_server.sh)
+want = program("generate", MODEL, PRECISE, "--prompt", PROMPT, "--temperature", "0", "--max-new-tokens", str(MAX_TOK),
                "-t", THREADS)
 want = want[:-1] if want.endswith("\n") else want
 c = comp(prompt=PROMPT, temperature=0, max_tokens=MAX_TOK)
@@ -192,7 +197,7 @@ check("n=2 stream", per[0] == answer and per[1] == answer, str(per))
 samp = [comp(prompt="Once upon a time", temperature=1.0, max_tokens=MAX_TOK, seed=7, n=2) for _ in range(2)]
 check("seed reproduces", [x.text for x in samp[0].choices] == [x.text for x in samp[1].choices], "")
 for i, seed in enumerate((7, 8)):
-    g = program("generate", MODEL, "--prompt", "Once upon a time", "--temperature", "1", "--top-k", "0", "--seed",
+    g = program("generate", MODEL, PRECISE, "--prompt", "Once upon a time", "--temperature", "1", "--top-k", "0", "--seed",
                 str(seed), "--max-new-tokens", str(MAX_TOK), "-t", THREADS).removesuffix("\n")
     check(f"sampled choice {i} = generate --seed {seed}", samp[0].choices[i].text == g,
           f"{samp[0].choices[i].text!r} != {g!r}")

@@ -40,13 +40,16 @@ if [ $rc -ne 0 ] && grep -q "MODEL" "$tmp/err"; then ok; else bad "no model: exi
 rc=$?
 if [ $rc -ne 0 ] && grep -qF "missing.gguf" "$tmp/err"; then ok; else bad "missing model: exit $rc, $(cat "$tmp/err")"; fi
 
-# The server, with --open handing the URL to a stand-in xdg-open that records it.
+# The server, with --open handing the URL to a stand-in xdg-open that records it. Precise
+# activations: check_browser.py compares the page's answers, whose prompts are partly
+# reused from the cache, with fresh ones, token for token, and plain int8 activations
+# tip near-ties between the two (tests/test_speculative.sh).
 mkdir "$tmp/bin"
 printf '#!/bin/sh\necho "$@" >>"%s/opened"\n' "$tmp" >"$tmp/bin/xdg-open"
 chmod +x "$tmp/bin/xdg-open"
 port=$(free_port)
 url="http://127.0.0.1:$port/"
-PATH="$tmp/bin:$PATH" "$BIN" browser "$MODEL" --port "$port" --open >"$tmp/server.out" 2>"$tmp/server.err" &
+PATH="$tmp/bin:$PATH" "$BIN" browser "$MODEL" --port "$port" --open --precise-activations >"$tmp/server.out" 2>"$tmp/server.err" &
 server=$!
 up=0
 for _ in $(seq $((START_TIMEOUT * 5))); do

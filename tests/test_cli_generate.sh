@@ -103,6 +103,14 @@ for r in rows:
 PY
 run_ok "bench table" "$BIN" bench "$MODEL" -p 0 -n 4 -r 1
 contains "bench table" "tg4" "$tmp/out"
+contains "bench table names the default activations" "activations: int8" "$tmp/out"
+# The activation precision: plain int8 by default, the residual with --precise-activations,
+# the last of the two flags winning.
+for flags in ":int8" "--precise-activations:int8+residual" "--precise-activations --int8-activations:int8" \
+    "--int8-activations --precise-activations:int8+residual"; do
+    run_ok "bench ${flags%%:*}" "$BIN" bench "$MODEL" -p 0 -n 2 -r 1 -t 1 --json ${flags%%:*}
+    contains "bench ${flags%%:*}" "\"activations\": \"${flags##*:}\"," "$tmp/out"
+done
 
 # --help on every command documents its flags.
 for cmd in generate bench info tokenize; do

@@ -42,7 +42,11 @@ start_server() {
     return 1
 }
 
-start_server "$tmp/server.log" --api-key "$KEY" --parallel 4 --max-seq-len 1024
+# The main server runs the precise activations: check_server.py compares answers of
+# prompts reused from the cache with fresh ones and looks for "Paris", whose answer starts
+# at a near-tie that plain int8 activations tip (tests/test_cli_chat.sh). The small one
+# runs the default.
+start_server "$tmp/server.log" --api-key "$KEY" --parallel 4 --max-seq-len 1024 --precise-activations
 URL=$url SERVER=$pid
 if [ -n "$URL" ]; then ok; else bad "server did not start: $(tail -n 5 "$tmp/server.log")"; finish; fi
 case $URL in http://127.0.0.1:*) ok ;; *) bad "default bind address: $URL" ;; esac

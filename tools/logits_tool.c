@@ -1,4 +1,4 @@
-/* logits_tool [--int8-activations] [--kv-type T] MODEL TOKENS [THREADS] [TOKENIZER]: runs the model on
+/* logits_tool [--precise-activations] [--kv-type T] MODEL TOKENS [THREADS] [TOKENIZER]: runs the model on
  * comma-separated token ids in one batch and writes the logits of every position to
  * stdout as raw float32 (n_tokens × vocab). Used by tests/check_forward.py to compare with
  * the numpy reference, and by bench/precision.py to measure each activation mode. */
@@ -10,11 +10,11 @@
 #include "llamafast.h"
 
 int main(int argc, char **argv) {
-    bool int8_activations = false;
+    bool precise = false;
     lf_kv_type kv_type = LF_KV_F16;
     for (;;) {
-        if (argc > 1 && !strcmp(argv[1], "--int8-activations")) {
-            int8_activations = true;
+        if (argc > 1 && !strcmp(argv[1], "--precise-activations")) {
+            precise = true;
             argc--, argv++;
         } else if (argc > 2 && !strcmp(argv[1], "--kv-type")) {
             if (!lf_kv_type_from_name(argv[2], &kv_type)) {
@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
         }
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: logits_tool [--int8-activations] [--kv-type T] MODEL TOKENS [THREADS] [TOKENIZER]\n");
+        fprintf(stderr, "usage: logits_tool [--precise-activations] [--kv-type T] MODEL TOKENS [THREADS] [TOKENIZER]\n");
         return 2;
     }
     static int32_t ids[4096];
@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
     lf_error err = {0};
     lf_context_params cp = lf_context_default_params();
     cp.logits_all = true;
-    cp.int8_activations = int8_activations;
+    cp.precise_activations = precise;
     cp.type_k = cp.type_v = kv_type;
     cp.max_seq_len = n;
     cp.n_threads = argc > 3 ? atoi(argv[3]) : 1;

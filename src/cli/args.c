@@ -71,3 +71,10 @@ int cli_int_list(const char *flag, const char *text, long lo, long hi, int *out,
 }
 
 bool cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
+
+bool cli_precision_option(const char *arg, bool *precise) {
+    bool on = !strcmp(arg, "--precise-activations");
+    if (!on && strcmp(arg, "--int8-activations")) return false;
+    *precise = on;
+    return true;
+}

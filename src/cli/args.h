@@ -13,5 +13,16 @@ bool cli_u64(const char *flag, const char *text, unsigned long long *out);
 /* Parses "1,2,3" into at most cap ints in [lo, hi]; returns the count or -1. */
 int cli_int_list(const char *flag, const char *text, long lo, long hi, int *out, int cap);
 bool cli_is_help(const char *arg);
+/* The activation precision flags of every command that runs a model, the last one
+ * winning: --precise-activations adds each activation's int8 rounding residual,
+ * --int8-activations (the default) leaves it out. True when arg is one of them. */
+bool cli_precision_option(const char *arg, bool *precise);
+#define CLI_PRECISION_USAGE                                                                 \
+    "  --precise-activations   send each int8 activation with its int8 rounding residual:\n" \
+    "                          logits far closer to float arithmetic (mean KL divergence\n"   \
+    "                          ~1e-6 instead of ~4e-3); prompts up to 2x, decode up to\n"     \
+    "                          1.5x slower\n"                                                  \
+    "  --int8-activations      plain int8 activations, as llama.cpp (the default; undoes\n"  \
+    "                          an earlier --precise-activations)\n"
 
 #endif

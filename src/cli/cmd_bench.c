@@ -25,7 +25,7 @@ static void bench_usage(FILE *out) {
             "  -t N[,N...]   thread counts (default: the CPUs this process may run on, as\n"
             "                taskset or a cpuset leave them, one per physical core, within\n"
             "                a cgroup CPU quota)\n"
-            "  --int8-activations  faster, less exact matrix products (no int8 residual)\n"
+            CLI_PRECISION_USAGE
             "  --kv-type T   KV cache type, f32, f16 or q8_0 (default f16); -ctk/--cache-type-k\n"
             "                and -ctv/--cache-type-v set the type of keys or of values alone\n"
             "  --json        one JSON object per test instead of a table\n"
@@ -35,7 +35,7 @@ static void bench_usage(FILE *out) {
 typedef struct bench_options {
     const char *model;
     int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, depth[MAX_LIST], n_depth, reps;
-    bool json, int8_activations;
+    bool json, precise_activations;
     lf_kv_type type_k, type_v;
 } bench_options;
 
@@ -49,6 +49,9 @@ static const char *json_safe_name(const char *name, char *buf, size_t cap) {
     buf[i] = 0;
     return buf;
 }
+
+/* The activation precision as bench reports it (a table's first line, each JSON object). */
+static const char *activations_name(const bench_options *o) { return o->precise_activations ? "int8+residual" : "int8"; }
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -76,7 +79,7 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
     lf_model_get_info(model, &in);
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = threads;
-    cp.int8_activations = o->int8_activations;
+    cp.precise_activations = o->precise_activations;
     cp.type_k = o->type_k;
     cp.type_v = o->type_v;
     cp.max_seq_len = depth + n;
@@ -112,8 +115,8 @@ static int run_test(const bench_options *o, const lf_model *model, int threads, 
                    "\"activations\": \"%s\", \"type_k\": \"%s\", \"type_v\": \"%s\", \"kv_bytes\": %zu, \"test\": \"%s\", \"n_tokens\": %d, \"n_depth\": %d, \"repetitions\": %d, \"tokens_per_second\": {\"median\": %.3f, "
                    "\"min\": %.3f, \"max\": %.3f}}\n",
                    json_safe_name(in.name, test_name_buf, sizeof test_name_buf), in.weight_type, (unsigned long long)in.weight_bytes, (unsigned long long)in.n_params,
-                   threads, o->int8_activations ? "int8" : "int8+residual", lf_kv_type_name(o->type_k),
-                   lf_kv_type_name(o->type_v), lf_context_kv_bytes(ctx), test, n, depth, o->reps, median, tps[0], tps[o->reps - 1]);
+                   threads, activations_name(o), lf_kv_type_name(o->type_k), lf_kv_type_name(o->type_v),
+                   lf_context_kv_bytes(ctx), test, n, depth, o->reps, median, tps[0], tps[o->reps - 1]);
         else
             print_escaped(stdout, "| %-28.28s | %-5s | %8.1f MiB | %7.1f M | %7d | %-9s | %13s | %9.2f | %9.2f | %9.2f |\n",
                           in.name, in.weight_type, in.weight_bytes / 1048576.0, in.n_params / 1e6, threads, kv, test,
@@ -137,7 +140,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
             bench_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) o->json = true;
-        else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
+        else if (cli_precision_option(a, &o->precise_activations)) continue;
         else if ((kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v)) < 0) return 2;
         else if (kv) continue;
         else if (a[0] != '-') {
@@ -176,9 +179,10 @@ int cmd_bench(int argc, char **argv) {
     lf_model *model = cli_load_model(o.model, NULL);
     if (!model) return 1;
     if (!o.json)
-        printf("| %-28s | %-5s | %12s | %9s | %7s | %-9s | %13s | %9s | %9s | %9s |\n"
+        printf("activations: %s\n\n"
+               "| %-28s | %-5s | %12s | %9s | %7s | %-9s | %13s | %9s | %9s | %9s |\n"
                "|------------------------------|-------|--------------|-----------|---------|-----------|---------------|-----------|-----------|-----------|\n",
-               "model", "type", "size", "params", "threads", "kv", "test", "t/s med", "t/s min", "t/s max");
+               activations_name(&o), "model", "type", "size", "params", "threads", "kv", "test", "t/s med", "t/s min", "t/s max");
     status = 0;
     for (int t = 0; t < o.n_threads && !status; t++)
         for (int d = 0; d < o.n_depth && !status; d++) {

@@ -40,7 +40,7 @@ static void chat_usage(FILE *out) {
             "                          accepted\n");
     cli_run_options_usage(out, CHAT_DEFAULT_MAX_NEW);
     fprintf(out,
-            "                          (room for min(N, context / 2) answer tokens is kept free)\n"
+            "  (--max-new-tokens N: room for min(N, context / 2) answer tokens is kept free)\n"
             CLI_SPEC_USAGE
             "  -h, --help              this help\n");
 }

@@ -38,7 +38,7 @@ static void generate_usage(FILE *out) {
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
             "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
-            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE
             "  --print-token-ids       print generated token ids instead of text\n"
@@ -48,7 +48,7 @@ static void generate_usage(FILE *out) {
 typedef struct generate_options {
     const char *model, *prompt, *prompt_ids;
     cli_model_source source;
-    bool no_bos, no_parse_special, print_ids, int8_activations;
+    bool no_bos, no_parse_special, print_ids, precise_activations;
     int max_new, num_samples, threads, max_seq_len;
     lf_kv_type type_k, type_v;
     lf_sampler_params sampling;
@@ -81,7 +81,7 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         } else if (!strcmp(a, "--no-bos")) o->no_bos = true;
         else if (!strcmp(a, "--no-parse-special")) o->no_parse_special = true;
         else if (!strcmp(a, "--print-token-ids")) o->print_ids = true;
-        else if (!strcmp(a, "--int8-activations")) o->int8_activations = true;
+        else if (cli_precision_option(a, &o->precise_activations)) continue;
         else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
         else if (!strcmp(a, "--prompt")) o->prompt = v;
         else if (!strcmp(a, "--prompt-tokens")) o->prompt_ids = v;
@@ -161,7 +161,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = o->threads;
     cp.max_seq_len = o->max_seq_len;
-    cp.int8_activations = o->int8_activations;
+    cp.precise_activations = o->precise_activations;
     cp.type_k = o->type_k;
     cp.type_v = o->type_v;
     lf_context *ctx = NULL;

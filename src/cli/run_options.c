@@ -17,10 +17,7 @@ void cli_run_options_init(cli_run_options *o, int max_new_tokens) {
 
 int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     const char *a = argv[*i];
-    if (!strcmp(a, "--int8-activations")) {
-        o->int8_activations = true;
-        return 1;
-    }
+    if (cli_precision_option(a, &o->precise_activations)) return 1;
     int src = cli_model_source_option(argc, argv, i, &o->source);
     if (src) return src;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
@@ -58,7 +55,7 @@ void cli_run_options_usage(FILE *out, int max_new_tokens) {
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
-            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE,
             max_new_tokens);
 }
@@ -67,7 +64,7 @@ lf_context_params cli_run_context_params(const cli_run_options *o) {
     lf_context_params cp = lf_context_default_params();
     cp.n_threads = o->threads;
     cp.max_seq_len = o->max_seq_len;
-    cp.int8_activations = o->int8_activations;
+    cp.precise_activations = o->precise_activations;
     cp.type_k = o->type_k;
     cp.type_v = o->type_v;
     return cp;

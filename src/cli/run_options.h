@@ -13,7 +13,7 @@
 typedef struct cli_run_options {
     cli_model_source source;
     int max_new_tokens, threads, max_seq_len;
-    bool int8_activations;
+    bool precise_activations;
     lf_kv_type type_k, type_v;
     lf_sampler_params sampling;
 } cli_run_options;

@@ -8,10 +8,7 @@
 
 int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     const char *a = argv[*i];
-    if (!strcmp(a, "--int8-activations")) {
-        o->int8_activations = true;
-        return 1;
-    }
+    if (cli_precision_option(a, &o->precise_activations)) return 1;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
     if (kv) return kv;
     cli_spec_options spec = {.draft_path = o->draft_path, .lookup = o->lookup_ngram, .draft_max = o->max_draft};
@@ -78,7 +75,7 @@ void cli_server_options_usage(FILE *out) {
             "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
-            "  --int8-activations      faster, less exact matrix products (no int8 residual)\n"
+            CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE);
 }

@@ -8,7 +8,7 @@
 #include "core/error.h"
 
 lf_context_params lf_context_default_params(void) {
-    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false, .int8_activations = false,
+    lf_context_params p = {.max_seq_len = 0, .n_threads = 0, .logits_all = false, .precise_activations = false,
                            .type_k = LF_KV_F16, .type_v = LF_KV_F16};
     return p;
 }
@@ -98,10 +98,10 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     ctx->ffn_gate = xalloc(B * c->hidden_dim * f, &ok);
     ctx->ffn_up = xalloc(B * c->hidden_dim * f, &ok);
     ctx->act_row_bytes = max_act_row_bytes(model);
-    ctx->int8_activations = params->int8_activations;
+    ctx->precise_activations = params->precise_activations;
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         ctx->act[i] = xalloc(B * ctx->act_row_bytes, &ok);
-        if (!ctx->int8_activations) ctx->act_resid[i] = xalloc(B * ctx->act_row_bytes, &ok);
+        if (ctx->precise_activations) ctx->act_resid[i] = xalloc(B * ctx->act_row_bytes, &ok);
     }
     size_t widest = (size_t)c->hidden_dim > wide ? (size_t)c->hidden_dim : wide;
     ctx->act_float = xalloc(widest * f, &ok);

@@ -30,7 +30,7 @@ struct lf_context {
     void *act[LF_MAX_ACT_SLOTS];       /* activations converted for a weight type */
     void *act_resid[LF_MAX_ACT_SLOTS]; /* their rounding residuals, converted likewise */
     size_t act_row_bytes;              /* capacity of one row in act[] */
-    bool int8_activations;             /* no residuals */
+    bool precise_activations;          /* with residuals */
     float *act_float;                  /* one row of dequantized activations */
     lf_attention_ws *attn;             /* attention scratch (no n_ctx-sized buffers) */
 

@@ -102,7 +102,7 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
     int n_slots = 0;
     for (int i = 0; i < count; i++) {
         lf_type at = lf_act_type(ws[i]->type);
-        bool with_resid = !ctx->int8_activations && at != LF_TYPE_F32;
+        bool with_resid = ctx->precise_activations && at != LF_TYPE_F32;
         int s = 0;
         while (s < n_slots && slot_type[s] != at) s++;
         if (s == n_slots) {
