@@ -47,14 +47,6 @@ typedef struct weight_tile {
     float m[KC_BLOCKS][TILE_ROWS]; /* Q4_K: -dmin * min of the 32-weight group */
 } weight_tile;
 
-/* Lane l of the call: activation l, or in the residual product activation l/2 (even l)
- * and its residual (odd l). NULL past the end (padding lanes are zero). */
-static const char *lane_src(const void *xq, const void *xr, size_t stride, int n_lanes, int l) {
-    if (l >= n_lanes) return NULL;
-    if (!xr) return (const char *)xq + (size_t)l * stride;
-    return (const char *)(l & 1 ? xr : xq) + (size_t)(l >> 1) * stride;
-}
-
 /* Packs nb blocks of eight lanes into out[0..nb): an 8x8 transpose of 4-byte runs per
  * block, the lane scales and the scaled lane sums. */
 static LF_AVX2 void pack_lanes(const char *const src[LANES], lf_type act, int64_t nb, lane_block *out) {
@@ -186,25 +178,11 @@ static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int
     }
 }
 
-/* Lane results of a tile (slot l of acc[r] = row r, lane l) to y: lanes are activations
- * 8g..8g+7, or in the residual product activations 4g..4g+3 as the sums of lane pairs. */
-static LF_AVX2 void store_tile(const __m256 acc[TILE_ROWS], bool resid, int g, int n_batch, int nr, bool add,
-                               float *y, size_t y_stride) {
-    if (!resid) {
-        gemm_store_lanes(acc, LANES * g, n_batch, nr, add, y, y_stride);
-        return;
-    }
-    __m128 v[LANES];
-    gemm_rows_by_lane(acc, v);
-    for (int j = 0; j < 4 && 4 * g + j < n_batch; j++)
-        gemm_put_rows(y + (size_t)(4 * g + j) * y_stride, _mm_add_ps(v[2 * j], v[2 * j + 1]), nr, add);
-}
-
 static LF_AVX2 void pack_group(lf_type type, const void *xq, const void *xr, size_t stride, int n_batch, int g,
                                int64_t nb, void *out) {
     int n_lanes = xr ? 2 * n_batch : n_batch;
     const char *src[LANES];
-    for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_lanes, LANES * g + l);
+    for (int l = 0; l < LANES; l++) src[l] = gemm_lane_src_pairs(xq, xr, stride, n_lanes, LANES * g + l);
     pack_lanes(src, lf_act_type(type), nb, out);
 }
 
@@ -214,7 +192,7 @@ static LF_AVX2 void run_tile(lf_type type, const void *tile, const void *x, int6
     if (type == LF_TYPE_Q4_0) tile_q4_0(tile, x, kb, acc);
     else if (type == LF_TYPE_Q4_K) tile_q4_K(tile, x, kb, acc);
     else tile_q8_0(tile, x, kb, acc);
-    store_tile(acc, resid, g, n_batch, nr, add, y, y_stride);
+    gemm_store_tile_pairs(acc, resid, g, n_batch, nr, add, y, y_stride);
 }
 
 static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,

@@ -95,6 +95,10 @@ void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
  * which also fills the float types from gemm_avx512_float.c. */
 void lf_kernels_fill_avx512_gemm(lf_kernel_table *t);
 void lf_kernels_fill_avx512_gemm_float(lf_kernel_table *t);
+/* Q2_K/Q3_K/Q5_K/Q6_K prompt GEMMs (gemm_avx2_kquants.c, gemm_avx512_kquants.c), filled
+ * by the level's lf_kernels_fill_*_gemm. */
+void lf_kernels_fill_avx2_gemm_kquants(lf_kernel_table *t);
+void lf_kernels_fill_avx512_gemm_kquants(lf_kernel_table *t);
 /* The AVX2 decode kernels recompiled with VNNI byte products (dot_vnni_rows.c,
  * dot2_vnni_rows.c). */
 void lf_kernels_fill_vnni_rows(lf_kernel_table *t);
