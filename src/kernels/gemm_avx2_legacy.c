@@ -206,5 +206,6 @@ void lf_kernels_fill_avx2_gemm(lf_kernel_table *t) {
     t->gemm[LF_TYPE_Q8_0] = gemm_q8_0;
     t->gemm[LF_TYPE_Q4_K] = gemm_q4_K;
     lf_kernels_fill_avx2_gemm_float(t);
+    lf_kernels_fill_avx2_gemm_kquants(t);
 }
 #endif
