@@ -24,23 +24,14 @@ enum {
     KC_BLOCKS = 64,
 };
 
-/* One 32-element block of a lane group: q[k][lane] = elements 4k..4k+3 of that lane. */
-typedef struct lane_block {
-    int8_t q[8][LANES][4];
-    float d[LANES];       /* the lane's Q8_K scale */
-    int32_t bsums[LANES]; /* the lane's two group sums, int16 each (kq_lane_bsums) */
-} lane_block;
+typedef KQ_LANE_BLOCK(LANES) lane_block;
 _Static_assert(sizeof(lane_block) == 320, "lane block is five cache lines");
 
 typedef struct weight_tile {
     _Alignas(32) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
-    int32_t sc[KC_BLOCKS][TILE_ROWS][2]; /* (sc_g, sc_g) of the block's two groups, int16 each */
-    int32_t mn[KC_BLOCKS][TILE_ROWS];    /* (-mn_2s, -mn_2s+1), int16 each */
-    float d[KC_BLOCKS][TILE_ROWS], dm[KC_BLOCKS][TILE_ROWS];
+    kq_coeffs c[KC_BLOCKS][TILE_ROWS];
     int phase; /* the first block's index within its super-block */
 } weight_tile;
-
-static int32_t int16_pair(int lo, int hi) { return (int32_t)((uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16); }
 
 static LF_AVX2 void pack_group(lf_type type, const void *xq, const void *xr, size_t stride, int n_batch, int g,
                                int64_t nb, void *out) {
@@ -49,41 +40,18 @@ static LF_AVX2 void pack_group(lf_type type, const void *xq, const void *xr, siz
     const char *src[LANES];
     for (int l = 0; l < LANES; l++) src[l] = gemm_lane_src_pairs(xq, xr, stride, n_lanes, LANES * g + l);
     lane_block *x = out;
-    for (int64_t i = 0; i < nb; i++) {
-        __m256i runs[8];
-        gemm_transpose_runs(src, LF_TYPE_Q8_K, i, runs, x[i].d);
-        for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)x[i].q[k], runs[k]);
-        for (int l = 0; l < LANES; l++) x[i].bsums[l] = kq_lane_bsums(src[l], i);
-    }
+    for (int64_t i = 0; i < nb; i++) kq_pack_lanes8(src, i, x[i].q[0][0], sizeof x[i].q[0], x[i].d, x[i].bsums);
 }
 
-/* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile, one super-block at a
- * time; rows past nr get zero scales (their products are computed and dropped). */
+/* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
+ * scales (their products are computed and dropped). */
 static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
                               int64_t nb, void *tile) {
     weight_tile *t = tile;
     t->phase = (int)(b0 % 8);
-    for (int j = 0; j < TILE_ROWS; j++) {
-        if (j >= nr) {
-            for (int64_t i = 0; i < nb; i++) {
-                memset(t->q[i][j], 0, 32);
-                t->sc[i][j][0] = t->sc[i][j][1] = t->mn[i][j] = 0;
-                t->d[i][j] = t->dm[i][j] = 0.0f;
-            }
-            continue;
-        }
-        const char *row = w + (size_t)(r + j) * row_bytes;
-        kq_superblock sb;
-        for (int64_t i = 0; i < nb; i++) {
-            int s = (int)((b0 + i) % 8);
-            if (i == 0 || s == 0) kq_unpack(type, row, (b0 + i) / 8, &sb);
-            _mm256_store_si256((__m256i *)t->q[i][j], sb.u[s]);
-            for (int h = 0; h < 2; h++) t->sc[i][j][h] = int16_pair(sb.sc[2 * s + h], sb.sc[2 * s + h]);
-            t->mn[i][j] = int16_pair(-sb.mn[2 * s], -sb.mn[2 * s + 1]);
-            t->d[i][j] = sb.d;
-            t->dm[i][j] = sb.dm;
-        }
-    }
+    for (int j = 0; j < TILE_ROWS; j++)
+        kq_unpack_blocks(type, j < nr ? w + (size_t)(r + j) * row_bytes : NULL, b0, nb, t->q[0][j], sizeof t->q[0],
+                         &t->c[0][j], TILE_ROWS);
 }
 
 static inline LF_AVX2 __m256i run_product(const uint8_t *w, const lane_block *x, int k) {
@@ -92,11 +60,11 @@ static inline LF_AVX2 __m256i run_product(const uint8_t *w, const lane_block *x,
 
 /* Row w (32 bytes) of the tile against one lane block: sum over its two groups of sc_g
  * times the group's products. wide: u up to 63, so two runs at most add in 16 bits. */
-static inline __attribute__((always_inline)) LF_AVX2 __m256i block_product(const uint8_t *w, const int32_t sc[2],
+static inline __attribute__((always_inline)) LF_AVX2 __m256i block_product(const uint8_t *w, const kq_coeffs *c,
                                                                            const lane_block *x, bool wide) {
     __m256i s = _mm256_setzero_si256();
     for (int h = 0; h < 2; h++) {
-        __m256i scale = _mm256_set1_epi32(sc[h]);
+        __m256i scale = _mm256_set1_epi16(c->sc[h]);
         __m256i p0 = _mm256_add_epi16(run_product(w, x, 4 * h), run_product(w, x, 4 * h + 1));
         __m256i p1 = _mm256_add_epi16(run_product(w, x, 4 * h + 2), run_product(w, x, 4 * h + 3));
         if (wide) {
@@ -122,16 +90,19 @@ static inline __attribute__((always_inline)) LF_AVX2 void tile_rows(const weight
         for (; i < end; i++) {
             __m256i bsums = _mm256_load_si256((const __m256i *)x[i].bsums);
             for (int r = 0; r < TILE_ROWS; r++) {
-                __m256i m = _mm256_madd_epi16(bsums, _mm256_set1_epi32(t->mn[i][r]));
-                sum[r] = _mm256_add_epi32(sum[r], block_product(t->q[i][r], t->sc[i][r], &x[i], wide));
+                int32_t neg_mn;
+                memcpy(&neg_mn, t->c[i][r].neg_mn, sizeof neg_mn);
+                __m256i m = _mm256_madd_epi16(bsums, _mm256_set1_epi32(neg_mn));
+                sum[r] = _mm256_add_epi32(sum[r], block_product(t->q[i][r], &t->c[i][r], &x[i], wide));
                 if (zero_point) sum[r] = _mm256_add_epi32(sum[r], m);
                 else mins[r] = _mm256_add_epi32(mins[r], m);
             }
         }
         __m256 d = _mm256_load_ps(x[end - 1].d);
         for (int r = 0; r < TILE_ROWS; r++) {
-            __m256 f = _mm256_mul_ps(_mm256_set1_ps(t->d[end - 1][r]), _mm256_cvtepi32_ps(sum[r]));
-            if (!zero_point) f = _mm256_fmadd_ps(_mm256_set1_ps(t->dm[end - 1][r]), _mm256_cvtepi32_ps(mins[r]), f);
+            const kq_coeffs *c = &t->c[end - 1][r];
+            __m256 f = _mm256_mul_ps(_mm256_set1_ps(c->d), _mm256_cvtepi32_ps(sum[r]));
+            if (!zero_point) f = _mm256_fmadd_ps(_mm256_set1_ps(c->dm), _mm256_cvtepi32_ps(mins[r]), f);
             acc[r] = _mm256_fmadd_ps(f, d, acc[r]);
         }
     }

@@ -25,12 +25,7 @@ enum {
     KC_BLOCKS = 64,
 };
 
-/* One 32-element block of a lane group: q[k][lane] = elements 4k..4k+3 of that lane. */
-typedef struct lane_block {
-    int8_t q[8][LANES][4];
-    float d[LANES];         /* the lane's Q8_K scale */
-    int32_t bsums[LANES];   /* the lane's two group sums, int16 each (kq_lane_bsums) */
-} lane_block;
+typedef KQ_LANE_BLOCK(LANES) lane_block;
 _Static_assert(sizeof(lane_block) == 640, "lane block is ten cache lines");
 
 typedef struct weight_tile {
@@ -46,41 +41,26 @@ static LF_AVX512_VNNI void pack_group(lf_type type, const void *xq, const void *
     const char *src[LANES];
     for (int l = 0; l < LANES; l++) src[l] = gemm_lane_src_halves(xq, xr, stride, n_batch, g, l);
     lane_block *x = out;
-    for (int64_t i = 0; i < nb; i++) {
-        for (int h = 0; h < 2; h++) { /* lanes 8h..8h+7 */
-            __m256i runs[8];
-            gemm_transpose_runs(src + 8 * h, LF_TYPE_Q8_K, i, runs, x[i].d + 8 * h);
-            for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)x[i].q[k][8 * h], runs[k]);
-        }
-        for (int l = 0; l < LANES; l++) x[i].bsums[l] = kq_lane_bsums(src[l], i);
-    }
+    for (int64_t i = 0; i < nb; i++)
+        for (int h = 0; h < 2; h++) /* lanes 8h..8h+7 */
+            kq_pack_lanes8(src + 8 * h, i, x[i].q[0][8 * h], sizeof x[i].q[0], x[i].d + 8 * h, x[i].bsums + 8 * h);
 }
 
-/* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile, one super-block at a
- * time; rows past nr get zero scales (their products are computed and dropped). */
+/* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
+ * scales (their products are computed and dropped). */
 static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
                                      int64_t nb, void *tile) {
     weight_tile *t = tile;
     t->phase = (int)(b0 % 8);
+    kq_coeffs c[KC_BLOCKS];
     for (int j = 0; j < TILE_ROWS; j++) {
-        if (j >= nr) {
-            for (int64_t i = 0; i < nb; i++) {
-                memset(t->q[i][j], 0, 32);
-                t->s[i][j][0] = t->s[i][j][1] = t->m[i][j][0] = t->m[i][j][1] = 0.0f;
-            }
-            continue;
-        }
-        const char *row = w + (size_t)(r + j) * row_bytes;
-        kq_superblock sb;
-        for (int64_t i = 0; i < nb; i++) {
-            int s = (int)((b0 + i) % 8);
-            if (i == 0 || s == 0) kq_unpack(type, row, (b0 + i) / 8, &sb);
-            _mm256_store_si256((__m256i *)t->q[i][j], sb.u[s]);
+        const char *row = j < nr ? w + (size_t)(r + j) * row_bytes : NULL;
+        kq_unpack_blocks(type, row, b0, nb, t->q[0][j], sizeof t->q[0], c, 1);
+        for (int64_t i = 0; i < nb; i++)
             for (int h = 0; h < 2; h++) {
-                t->s[i][j][h] = sb.d * (float)sb.sc[2 * s + h];
-                t->m[i][j][h] = -sb.dm * (float)sb.mn[2 * s + h];
+                t->s[i][j][h] = c[i].d * (float)c[i].sc[h];
+                t->m[i][j][h] = c[i].dm * (float)c[i].neg_mn[h];
             }
-        }
     }
 }
 
