@@ -22,7 +22,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/gemm_int8_internal.h"
 #include "kernels/gemm_lanes16_internal.h"
-#include "kernels/unpack_avx2_internal.h"
+#include "kernels/gemm_legacy_internal.h"
 
 enum {
     LANES = 16,
@@ -101,58 +101,6 @@ static LF_AVX512_VNNI void tile_min(const weight_tile *t, const lane_block *x, i
     tile_rows(t, x, true, 0.0f, nb, acc);
 }
 
-/* The zero point of weight types without a stored minimum (0: the type has one). */
-static float zero_point(lf_type type) {
-    switch (type) {
-    case LF_TYPE_Q4_0: return 8.0f;
-    case LF_TYPE_Q5_0: return 16.0f;
-    case LF_TYPE_Q8_0: return 128.0f;
-    default: return 0.0f;
-    }
-}
-
-/* Block g of a row as unsigned bytes u with its scale d and (types with a minimum) m. */
-static inline LF_AVX512_VNNI __m256i unpack_block(lf_type type, const char *row, int64_t g, float *d, float *m) {
-    switch (type) {
-    case LF_TYPE_Q4_0: {
-        const block_q4_0 *b = (const block_q4_0 *)row + g;
-        *d = f16(b->d);
-        return legacy_nibbles(b->qs);
-    }
-    case LF_TYPE_Q4_1: {
-        const block_q4_1 *b = (const block_q4_1 *)row + g;
-        *d = f16(b->d), *m = f16(b->m);
-        return legacy_nibbles(b->qs);
-    }
-    case LF_TYPE_Q5_0: {
-        const block_q5_0 *b = (const block_q5_0 *)row + g;
-        *d = f16(b->d);
-        return q5_unsigned_quants(b->qs, b->qh);
-    }
-    case LF_TYPE_Q5_1: {
-        const block_q5_1 *b = (const block_q5_1 *)row + g;
-        *d = f16(b->d), *m = f16(b->m);
-        return q5_1_quants(b);
-    }
-    case LF_TYPE_Q4_K: { /* group g%8 of super-block g/8; group pairs share 32 bytes */
-        const block_q4_K *b = (const block_q4_K *)row + g / 8;
-        int grp = (int)(g % 8);
-        __m256i q = load256(b->qs + 32 * (grp / 2));
-        if (grp & 1) q = _mm256_srli_epi16(q, 4);
-        uint8_t sc, mn;
-        k_scale_min(b->scales, grp, &sc, &mn);
-        *d = f16(b->d) * (float)sc;
-        *m = -f16(b->dmin) * (float)mn;
-        return _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-    }
-    default: {
-        const block_q8_0 *b = (const block_q8_0 *)row + g;
-        *d = f16(b->d);
-        return _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80)); /* w + 128 */
-    }
-    }
-}
-
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
  * scales (their products are computed and dropped). */
 static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
@@ -168,7 +116,7 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
         }
         const char *row = w + (size_t)(r + j) * row_bytes;
         for (int64_t i = 0; i < nb; i++)
-            _mm256_store_si256((__m256i *)t->q[i][j], unpack_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]));
+            _mm256_store_si256((__m256i *)t->q[i][j], gemm_unsigned_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]));
     }
 }
 
@@ -182,7 +130,7 @@ static LF_AVX512_VNNI void pack_group(lf_type type, const void *xq, const void *
 static LF_AVX512_VNNI void run_tile(lf_type type, const void *tile, const void *x, int64_t kb, bool resid, int g,
                                     int n_batch, int nr, bool add, float *y, size_t y_stride) {
     __m512 acc[TILE_ROWS];
-    float zero = zero_point(type);
+    float zero = gemm_zero_point(type);
     if (zero > 0.0f) tile_zero_point(tile, x, zero, kb, acc);
     else tile_min(tile, x, kb, acc);
     gemm_store_tile16(acc, resid, g, n_batch, nr, add, y, y_stride);

@@ -88,8 +88,8 @@ void lf_kernels_fill_avx2_dot2_kquants(lf_kernel_table *t);
 /* Row-group (decode) kernels dot_rows (dot_avx2_rows.c) and dot2_rows (dot2_avx2_rows.c). */
 void lf_kernels_fill_avx2_rows(lf_kernel_table *t);
 void lf_kernels_fill_avx2_dot2_rows(lf_kernel_table *t);
-/* Prompt GEMMs: legacy quants in gemm_avx2_legacy.c, which also fills the float types
- * from gemm_avx2_float.c. */
+/* Prompt GEMMs: legacy quants and Q4_K in gemm_avx2_legacy.c, which also fills the
+ * float types from gemm_avx2_float.c. */
 void lf_kernels_fill_avx2_gemm(lf_kernel_table *t);
 /* AVX-512 prompt GEMMs: Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K with VNNI (gemm_avx512_legacy.c),
  * which also fills the float types from gemm_avx512_float.c. */
