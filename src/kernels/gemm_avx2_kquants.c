@@ -27,8 +27,9 @@ enum {
 typedef KQ_LANE_BLOCK(LANES) lane_block;
 _Static_assert(sizeof(lane_block) == 320, "lane block is five cache lines");
 
+/* 64-byte aligned, so its size is a multiple of 64 as aligned_alloc requires. */
 typedef struct weight_tile {
-    _Alignas(32) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
+    _Alignas(64) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
     kq_coeffs c[KC_BLOCKS][TILE_ROWS];
     int phase; /* the first block's index within its super-block */
 } weight_tile;
