@@ -15,7 +15,6 @@
  * Integer products are exact; only the order and grouping of the float additions
  * differ from the scalar reference. */
 #if defined(__x86_64__) || defined(__i386__)
-#include "kernels/gemm_int8_internal.h"
 #include "kernels/gemm_kquants_internal.h"
 #include "kernels/gemm_lanes16_internal.h"
 
@@ -163,15 +162,5 @@ static LF_AVX512_VNNI void run_tile(lf_type type, const void *tile, const void *
 
 static const gemm_int8_kernels kernels = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,
                                           pack_group, pack_tile, run_tile};
-LF_GEMM_ENTRY(gemm_q2_K, gemm_int8_run, LF_TYPE_Q2_K, kernels)
-LF_GEMM_ENTRY(gemm_q3_K, gemm_int8_run, LF_TYPE_Q3_K, kernels)
-LF_GEMM_ENTRY(gemm_q5_K, gemm_int8_run, LF_TYPE_Q5_K, kernels)
-LF_GEMM_ENTRY(gemm_q6_K, gemm_int8_run, LF_TYPE_Q6_K, kernels)
-
-void lf_kernels_fill_avx512_gemm_kquants(lf_kernel_table *t) {
-    t->gemm[LF_TYPE_Q2_K] = gemm_q2_K;
-    t->gemm[LF_TYPE_Q3_K] = gemm_q3_K;
-    t->gemm[LF_TYPE_Q5_K] = gemm_q5_K;
-    t->gemm[LF_TYPE_Q6_K] = gemm_q6_K;
-}
+KQ_GEMM_FILL(lf_kernels_fill_avx512_gemm_kquants, kernels)
 #endif

@@ -14,6 +14,7 @@
 #ifndef LF_KERNELS_GEMM_KQUANTS_INTERNAL_H
 #define LF_KERNELS_GEMM_KQUANTS_INTERNAL_H
 
+#include "kernels/gemm_int8_internal.h"
 #include "kernels/gemm_lanes_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
@@ -116,5 +117,19 @@ static inline LF_AVX2 void kq_pack_lanes8(const char *const src[8], int64_t i, i
         if (src[l]) memcpy(&bsums[l], ((const block_q8_K *)src[l] + i / 8)->bsums + 2 * (i % 8), sizeof bsums[l]);
     }
 }
+
+/* The GEMM entries of the four types over a level's gemm_int8_kernels and the level's
+ * fill function, which lists them. */
+#define KQ_GEMM_FILL(fill, kernels)                                 \
+    LF_GEMM_ENTRY(gemm_q2_K, gemm_int8_run, LF_TYPE_Q2_K, kernels) \
+    LF_GEMM_ENTRY(gemm_q3_K, gemm_int8_run, LF_TYPE_Q3_K, kernels) \
+    LF_GEMM_ENTRY(gemm_q5_K, gemm_int8_run, LF_TYPE_Q5_K, kernels) \
+    LF_GEMM_ENTRY(gemm_q6_K, gemm_int8_run, LF_TYPE_Q6_K, kernels) \
+    void fill(lf_kernel_table *t) {                                 \
+        t->gemm[LF_TYPE_Q2_K] = gemm_q2_K;                          \
+        t->gemm[LF_TYPE_Q3_K] = gemm_q3_K;                          \
+        t->gemm[LF_TYPE_Q5_K] = gemm_q5_K;                          \
+        t->gemm[LF_TYPE_Q6_K] = gemm_q6_K;                          \
+    }
 
 #endif
