@@ -730,63 +730,80 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
     free(x);
 }
 
-/* Prompt-sized products (the cache-blocked GEMMs): rows past a multiple of the tile, odd
- * batches, more than one lane group and K chunk (67 legacy blocks, nine K-quant
- * super-blocks; 2144 floats). Every output of the plain and the activation + residual
- * product equals the scalar level's single-row product (rel. 1e-5); nothing else is
- * written. */
-static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level) {
-    enum { MAX_BATCH = 33, ROWS = 11, Y_STRIDE = 13 };
-    const int64_t n = wt->block_elems == 256 ? 9 * 256 : 67 * 32;
+/* Prompt-sized products (the cache-blocked GEMMs) on K = one block (or super-block),
+ * 67 legacy blocks or nine super-blocks (more than one K chunk) and 131 blocks or 17
+ * super-blocks: rows past a multiple of the tile, odd batches, one or many lane groups.
+ * Batch 321 makes the K chunks of the nine super-blocks smaller than 64 blocks (as the
+ * lane groups of a chunk must fit in L2), so chunks start inside a super-block. Every
+ * output of the plain and the activation + residual product equals the scalar level's
+ * single-row product (rel. 1e-5); nothing else is written. */
+static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level level, int64_t n, int max_batch) {
+    enum { ROWS = 11, Y_STRIDE = 13 };
     uint64_t row_bytes;
     lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
     size_t w_stride = row_bytes + 8, x_stride = lf_act_row_bytes(wt->type, n) + 4; /* rows not packed */
     uint8_t *w = calloc(ROWS, w_stride);
-    uint8_t *xq = calloc(MAX_BATCH, x_stride), *xr = calloc(MAX_BATCH, x_stride);
+    uint8_t *xq = calloc(max_batch, x_stride), *xr = calloc(max_batch, x_stride);
     float *x = malloc((size_t)n * sizeof(float));
-    float *y = malloc(MAX_BATCH * Y_STRIDE * sizeof(float));
+    float *y = malloc((size_t)max_batch * Y_STRIDE * sizeof(float));
+    float *want = malloc((size_t)max_batch * ROWS * sizeof(float));
+    double *tol = malloc((size_t)max_batch * ROWS * sizeof(double));
     for (int r = 0; r < ROWS; r++) random_weights(wt, w + r * w_stride, n);
     bool quantized = wt->block_elems > 1;
-    for (int b = 0; b < MAX_BATCH; b++) {
+    for (int b = 0; b < max_batch; b++) {
         random_activations(x, n);
         if (quantized) quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
         else lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
-    const int batches[] = {2, 7, 33};
+    const int batches[] = {2, 7, 33, 321};
     const int ranges[][2] = {{1, 10}, {0, 11}, {5, 8}};
-    for (int resid = 0; resid <= (quantized ? 1 : 0); resid++)
-        for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
+    for (int resid = 0; resid <= (quantized ? 1 : 0); resid++) {
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        for (int b = 0; b < max_batch; b++)
+            for (int r = 0; r < ROWS; r++) {
+                const uint8_t *wr = w + r * w_stride, *q = xq + b * x_stride, *res = xr + b * x_stride;
+                double mag, mag_r = 0;
+                reference_dot(wt->type, wr, q, n, &mag);
+                if (resid) reference_dot(wt->type, wr, res, n, &mag_r);
+                want[b * ROWS + r] = resid ? dot2_one(wt->type, wr, row_bytes, n, q, res)
+                                           : dot_one(wt->type, wr, row_bytes, n, q);
+                tol[b * ROWS + r] = 1e-5 * (mag + mag_r) + 1e-6;
+            }
+        for (size_t k = 0; k < sizeof batches / sizeof batches[0] && batches[k] <= max_batch; k++)
             for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
                 int n_batch = batches[k], g0 = ranges[g][0], g1 = ranges[g][1];
-                for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+                for (int i = 0; i < max_batch * Y_STRIDE; i++) y[i] = -12345.0f;
                 lf_kernels_set_level(level);
                 if (resid) lf_matmul_rows_residual(wt->type, w, w_stride, n, g0, g1, xq, xr, x_stride, n_batch, y, Y_STRIDE);
                 else lf_matmul_rows(wt->type, w, w_stride, n, g0, g1, xq, x_stride, n_batch, y, Y_STRIDE);
                 lf_kernels_set_level(LF_SIMD_SCALAR);
                 int bad = 0, clobbered = 0;
-                for (int b = 0; b < MAX_BATCH; b++)
+                for (int b = 0; b < max_batch; b++)
                     for (int r = 0; r < Y_STRIDE; r++) {
                         float v = y[b * Y_STRIDE + r];
-                        if (b >= n_batch || r < g0 || r >= g1) {
-                            clobbered += v != -12345.0f;
-                            continue;
-                        }
-                        const uint8_t *wr = w + r * w_stride, *q = xq + b * x_stride, *res = xr + b * x_stride;
-                        double mag, mag_r = 0;
-                        reference_dot(wt->type, wr, q, n, &mag);
-                        if (resid) reference_dot(wt->type, wr, res, n, &mag_r);
-                        float want = resid ? dot2_one(wt->type, wr, row_bytes, n, q, res) : dot_one(wt->type, wr, row_bytes, n, q);
-                        if (!(fabs((double)v - want) <= 1e-5 * (mag + mag_r) + 1e-6)) bad++;
+                        if (b >= n_batch || r < g0 || r >= g1) clobbered += v != -12345.0f;
+                        else bad += !(fabs((double)v - want[b * ROWS + r]) <= tol[b * ROWS + r]);
                     }
-                CHECK_MSG(bad == 0 && clobbered == 0, "%s %s %s prompt batch %d rows [%d,%d): %d off scalar, %d clobbered",
-                          wt->name, lf_simd_level_name(level), resid ? "residual" : "plain", n_batch, g0, g1, bad,
+                CHECK_MSG(bad == 0 && clobbered == 0,
+                          "%s %s %s prompt n=%lld batch %d rows [%d,%d): %d off scalar, %d clobbered", wt->name,
+                          lf_simd_level_name(level), resid ? "residual" : "plain", (long long)n, n_batch, g0, g1, bad,
                           clobbered);
             }
+    }
     free(w);
     free(xq);
     free(xr);
     free(x);
     free(y);
+    free(want);
+    free(tol);
+}
+
+static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level) {
+    int64_t block = wt->block_elems == 256 ? 256 : 32;
+    test_matmul_prompt_k(wt, level, block, 33);
+    test_matmul_prompt_k(wt, level, block == 256 ? 9 * 256 : 67 * 32, block == 256 ? 321 : 33);
+    test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33);
 }
 
 /* Decode (batch 1) products go through the row-group kernels (four rows against one

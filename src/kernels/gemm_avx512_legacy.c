@@ -22,10 +22,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/gemm_int8_internal.h"
 #include "kernels/micro_x86_internal.h"
-#include "kernels/gemm_lanes_internal.h"
-#include "kernels/unpack_avx2_internal.h"
-
-#define LF_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+#include "kernels/gemm_lanes16_internal.h"
+#include "kernels/gemm_legacy_internal.h"
 
 enum {
     LANES = 16,
@@ -49,14 +47,6 @@ typedef struct weight_tile {
     float m[KC_BLOCKS][TILE_ROWS];
 } weight_tile;
 
-/* Lane l of group g: activation 16g + l, or in the residual product activation 8g + l
- * (l < 8) and the residual of activation 8g + l - 8 (l >= 8). NULL past the batch. */
-static const char *lane_src(const void *xq, const void *xr, size_t stride, int n_batch, int g, int l) {
-    int a = xr ? 8 * g + (l & 7) : LANES * g + l;
-    if (a >= n_batch) return NULL;
-    return (const char *)(xr && l >= 8 ? xr : xq) + (size_t)a * stride;
-}
-
 static LF_AVX512_VNNI void pack_lanes(const char *const src[LANES], lf_type act, int64_t nb, lane_block *out) {
     for (int64_t i = 0; i < nb; i++) {
         for (int h = 0; h < 2; h++) { /* lanes 8h..8h+7 */
@@ -66,12 +56,6 @@ static LF_AVX512_VNNI void pack_lanes(const char *const src[LANES], lf_type act,
             _mm256_store_ps(out[i].dsum + 8 * h, _mm256_mul_ps(_mm256_load_ps(out[i].d + 8 * h), sums));
         }
     }
-}
-
-static inline LF_AVX512_VNNI __m512i bcast4(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return _mm512_set1_epi32(v);
 }
 
 /* TILE_ROWS rows x one lane group over nb blocks; slot l of acc[r] = lane l of row r.
@@ -91,7 +75,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void tile_rows(const
         for (int k = 0; k < 8; k++) {
             __m512i xv = _mm512_load_si512((const void *)x[i].q[k]);
 #pragma GCC unroll 8
-            for (int r = 0; r < TILE_ROWS; r++) s[r] = _mm512_dpbusd_epi32(s[r], bcast4(t->q[i][r] + 4 * k), xv);
+            for (int r = 0; r < TILE_ROWS; r++)
+                s[r] = _mm512_dpbusd_epi32(s[r], gemm_bcast4_512(t->q[i][r] + 4 * k), xv);
         }
         __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
         __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
@@ -117,58 +102,6 @@ static LF_AVX512_VNNI void tile_min(const weight_tile *t, const lane_block *x, i
     tile_rows(t, x, true, 0.0f, nb, acc);
 }
 
-/* The zero point of weight types without a stored minimum (0: the type has one). */
-static float zero_point(lf_type type) {
-    switch (type) {
-    case LF_TYPE_Q4_0: return 8.0f;
-    case LF_TYPE_Q5_0: return 16.0f;
-    case LF_TYPE_Q8_0: return 128.0f;
-    default: return 0.0f;
-    }
-}
-
-/* Block g of a row as unsigned bytes u with its scale d and (types with a minimum) m. */
-static inline LF_AVX512_VNNI __m256i unpack_block(lf_type type, const char *row, int64_t g, float *d, float *m) {
-    switch (type) {
-    case LF_TYPE_Q4_0: {
-        const block_q4_0 *b = (const block_q4_0 *)row + g;
-        *d = f16(b->d);
-        return legacy_nibbles(b->qs);
-    }
-    case LF_TYPE_Q4_1: {
-        const block_q4_1 *b = (const block_q4_1 *)row + g;
-        *d = f16(b->d), *m = f16(b->m);
-        return legacy_nibbles(b->qs);
-    }
-    case LF_TYPE_Q5_0: {
-        const block_q5_0 *b = (const block_q5_0 *)row + g;
-        *d = f16(b->d);
-        return q5_unsigned_quants(b->qs, b->qh);
-    }
-    case LF_TYPE_Q5_1: {
-        const block_q5_1 *b = (const block_q5_1 *)row + g;
-        *d = f16(b->d), *m = f16(b->m);
-        return q5_1_quants(b);
-    }
-    case LF_TYPE_Q4_K: { /* group g%8 of super-block g/8; group pairs share 32 bytes */
-        const block_q4_K *b = (const block_q4_K *)row + g / 8;
-        int grp = (int)(g % 8);
-        __m256i q = load256(b->qs + 32 * (grp / 2));
-        if (grp & 1) q = _mm256_srli_epi16(q, 4);
-        uint8_t sc, mn;
-        k_scale_min(b->scales, grp, &sc, &mn);
-        *d = f16(b->d) * (float)sc;
-        *m = -f16(b->dmin) * (float)mn;
-        return _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-    }
-    default: {
-        const block_q8_0 *b = (const block_q8_0 *)row + g;
-        *d = f16(b->d);
-        return _mm256_xor_si256(load256(b->qs), _mm256_set1_epi8((char)0x80)); /* w + 128 */
-    }
-    }
-}
-
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
  * scales (their products are computed and dropped). */
 static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t b0,
@@ -184,45 +117,24 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
         }
         const char *row = w + (size_t)(r + j) * row_bytes;
         for (int64_t i = 0; i < nb; i++)
-            _mm256_store_si256((__m256i *)t->q[i][j], unpack_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]));
-    }
-}
-
-/* Sixteen lane results of a tile to y, four rows at a time: two groups of eight
- * activations, or (residual) eight activations as the sums of the two halves. */
-static LF_AVX512_VNNI void store_tile(const __m512 acc[TILE_ROWS], bool resid, int g, int n_batch, int nr, bool add,
-                                      float *y, size_t y_stride) {
-    for (int q = 0; q < TILE_ROWS && q < nr; q += 4) {
-        __m256 lo[4], hi[4];
-        for (int r = 0; r < 4; r++) {
-            lo[r] = _mm512_castps512_ps256(acc[q + r]);
-            hi[r] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[q + r]), 1));
-            if (resid) lo[r] = _mm256_add_ps(lo[r], hi[r]);
-        }
-        int rows = nr - q < 4 ? nr - q : 4;
-        if (resid) {
-            gemm_store_lanes(lo, 8 * g, n_batch, rows, add, y + q, y_stride);
-            continue;
-        }
-        gemm_store_lanes(lo, LANES * g, n_batch, rows, add, y + q, y_stride);
-        gemm_store_lanes(hi, LANES * g + 8, n_batch, rows, add, y + q, y_stride);
+            _mm256_store_si256((__m256i *)t->q[i][j], gemm_unsigned_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]));
     }
 }
 
 static LF_AVX512_VNNI void pack_group(lf_type type, const void *xq, const void *xr, size_t stride, int n_batch,
                                       int g, int64_t nb, void *out) {
     const char *src[LANES];
-    for (int l = 0; l < LANES; l++) src[l] = lane_src(xq, xr, stride, n_batch, g, l);
+    for (int l = 0; l < LANES; l++) src[l] = gemm_lane_src_halves(xq, xr, stride, n_batch, g, l);
     pack_lanes(src, lf_act_type(type), nb, out);
 }
 
 static LF_AVX512_VNNI void run_tile(lf_type type, const void *tile, const void *x, int64_t kb, bool resid, int g,
                                     int n_batch, int nr, bool add, float *y, size_t y_stride) {
     __m512 acc[TILE_ROWS];
-    float zero = zero_point(type);
+    float zero = gemm_zero_point(type);
     if (zero > 0.0f) tile_zero_point(tile, x, zero, kb, acc);
     else tile_min(tile, x, kb, acc);
-    store_tile(acc, resid, g, n_batch, nr, add, y, y_stride);
+    gemm_store_tile16(acc, resid, g, n_batch, nr, add, y, y_stride);
 }
 
 const gemm_int8_kernels avx512_gemm_int8 = {sizeof(lane_block), sizeof(weight_tile), LANES, TILE_ROWS, KC_BLOCKS,

@@ -59,6 +59,25 @@ static inline LF_AVX2 __m256 gemm_transpose_runs(const char *const src[8], lf_ty
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(sums, _mm256_set1_epi16(1)));
 }
 
+/* Lane l of an AVX2 call (eight lanes a group): activation l, or in the residual product
+ * activation l/2 (even l) and its residual (odd l). NULL past the end (padding lanes are
+ * zero). */
+static inline const char *gemm_lane_src_pairs(const void *xq, const void *xr, size_t stride, int n_lanes, int l) {
+    if (l >= n_lanes) return NULL;
+    if (!xr) return (const char *)xq + (size_t)l * stride;
+    return (const char *)(l & 1 ? xr : xq) + (size_t)(l >> 1) * stride;
+}
+
+/* Lane l of group g of sixteen (AVX-512): activation 16g + l, or in the residual product
+ * activation 8g + l (l < 8) and the residual of activation 8g + l - 8 (l >= 8). NULL
+ * past the batch. */
+static inline const char *gemm_lane_src_halves(const void *xq, const void *xr, size_t stride, int n_batch, int g,
+                                               int l) {
+    int a = xr ? 8 * g + (l & 7) : 16 * g + l;
+    if (a >= n_batch) return NULL;
+    return (const char *)(xr && l >= 8 ? xr : xq) + (size_t)a * stride;
+}
+
 static inline LF_AVX2 __m256i gemm_bcast4(const uint8_t *p) {
     int32_t v;
     memcpy(&v, p, sizeof v);
@@ -98,6 +117,20 @@ static inline LF_AVX2 void gemm_store_lanes(const __m256 acc[4], int first, int 
     __m128 v[8];
     gemm_rows_by_lane(acc, v);
     for (int j = 0; j < 8 && first + j < n_batch; j++) gemm_put_rows(y + (size_t)(first + j) * y_stride, v[j], nr, add);
+}
+
+/* Lane results of a tile (slot l of acc[r] = row r, lane l) to y: lanes are activations
+ * 8g..8g+7, or in the residual product activations 4g..4g+3 as the sums of lane pairs. */
+static inline LF_AVX2 void gemm_store_tile_pairs(const __m256 acc[4], bool resid, int g, int n_batch, int nr,
+                                                 bool add, float *y, size_t y_stride) {
+    if (!resid) {
+        gemm_store_lanes(acc, 8 * g, n_batch, nr, add, y, y_stride);
+        return;
+    }
+    __m128 v[8];
+    gemm_rows_by_lane(acc, v);
+    for (int j = 0; j < 4 && 4 * g + j < n_batch; j++)
+        gemm_put_rows(y + (size_t)(4 * g + j) * y_stride, _mm_add_ps(v[2 * j], v[2 * j + 1]), nr, add);
 }
 
 #endif

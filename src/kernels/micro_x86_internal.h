@@ -84,14 +84,18 @@ extern const lf_micro_kernels avx2_micro[LF_TYPE_COUNT], vnni_micro[LF_TYPE_COUN
 
 /* The blocked prompt GEMMs' tile kernels (gemm_avx2_*.c, gemm_avx512_*.c). */
 extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
+/* Q2_K, Q3_K, Q5_K, Q6_K: their own lane layout (Q8_K group sums) and tiles. */
+extern const gemm_int8_kernels avx2_gemm_kquants, avx512_gemm_kquants;
 extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;
 
 /* An x86 set's entries: gemv and gemm_batch over the micro-kernel list MICRO (indexed by
- * type), gemm_int8 and gemm_float over its blocked GEMMs, falling back to MICRO. */
-#define LF_X86_SET_ENTRIES(MICRO, INT8, FLOAT)                           \
+ * type), gemm_int8, gemm_kquants and gemm_float over its blocked GEMMs, falling back to
+ * MICRO. */
+#define LF_X86_SET_ENTRIES(MICRO, INT8, KQUANTS, FLOAT)                  \
     LF_GEMV_ENTRY(gemv, MICRO[type])                                     \
     LF_BATCH_ENTRY(gemm_batch, MICRO[type])                              \
     LF_GEMM_ENTRY(gemm_int8, gemm_int8_run, INT8, MICRO[type])           \
+    LF_GEMM_ENTRY(gemm_kquants, gemm_int8_run, KQUANTS, MICRO[type])     \
     LF_GEMM_ENTRY(gemm_float, gemm_float_run, FLOAT, MICRO[type])
 
 #endif
