@@ -30,20 +30,14 @@ import threading
 import time
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
+
 BUILD, MODEL, DATA = sys.argv[1], sys.argv[2], sys.argv[3]
 BIN = os.path.abspath(os.path.join(BUILD, "llama-fast"))
 TOKEN = "hf_secret_token_123"
 SANITIZED = os.environ.get("LF_SANITIZED") == "1"
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def sha256(data):
@@ -690,8 +684,7 @@ def main():
         stall_release.set()
         server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(finish())
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ from transformers import (LlamaConfig, LlamaForCausalLM, LlamaTokenizerFast, Mis
                           MistralForCausalLM)
 from transformers.utils import logging as hf_logging
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
+
 hf_logging.set_verbosity_error()
 hf_logging.disable_progress_bar()
 
@@ -41,16 +44,7 @@ LOGITS_TOOL = os.path.join(BUILD, "tools", "logits_tool")
 TOKENIZE_CASES = os.path.join(BUILD, "tools", "tokenize_cases")
 SANITIZED = os.environ.get("LF_SANITIZED") == "1"
 TIMEOUT = 600 if SANITIZED else 120
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def run(args, **kw):
@@ -458,8 +452,7 @@ def main():
     tok_dirs = check_tokenizers()
     check_chat_model(tok_dirs)
     check_errors(model_dirs, tok_dirs)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -19,10 +19,12 @@ import sys
 import tiktoken
 from gguf import GGUFReader
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
+
 BUILD, DATA, WORK = sys.argv[1:4]
 BIN = os.path.join(BUILD, "llama-fast")
 TOKENIZE_CASES = os.path.join(BUILD, "tools", "tokenize_cases")
-passed = failed = 0
 
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
                   r"\s*[\r\n]+|\s+(?!\S)|\s+")
@@ -30,14 +32,6 @@ NAMED_SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_to
                   "<|reserved_special_token_1|>", "<|finetune_right_pad_id|>", "<|reserved_special_token_2|>",
                   "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>", "<|eot_id|>", "<|python_tag|>"]
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def gpt2_byte_decoder():
@@ -141,8 +135,7 @@ def main():
     open(good, "wb").write(ranks_file(all_bytes))
     r = subprocess.run([BIN, "tokenize", good, "--text", "\x01\x05a"], capture_output=True, timeout=60)
     check(r.returncode == 0 and r.stdout.split() == [b"256", b"1", b"5", b"97"], f"bytes only: {r.stdout!r} {r.stderr!r}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -30,22 +30,16 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.utils import logging as hf_logging
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
+
 hf_logging.set_verbosity_error()
 
 BUILD, WORK = sys.argv[1:3]
 LOGITS_TOOL = os.path.join(BUILD, "tools", "logits_tool")
 BIN = os.path.join(BUILD, "llama-fast")
 TIMEOUT = 600 if os.environ.get("LF_SANITIZED") == "1" else 120
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def run(args):
@@ -321,8 +315,7 @@ def main():
     dirs = check_models()
     check_params_options(dirs)
     check_hostile(dirs)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Pass/fail counting for the Python checks: check() counts and prints a failure,
 finish() prints the closing "N passed, M failed" line tests/run.sh adds up and returns the
-exit status. (The older check_*.py files each carry their own copy; new ones use this.)"""
+exit status."""
 passed = failed = 0
 
 
