@@ -6,9 +6,10 @@
  * KV rows (one KV head at one position, n values) are stored as
  *   LF_TYPE_F32   n floats: read in place, no conversion;
  *   LF_TYPE_F16   n IEEE halves (round to nearest even);
- *   LF_TYPE_Q8_0  n/32 blocks of an fp16 scale d and 32 int8 q (value = d*q), d =
- *                 max|x|/127 and q = x/d rounded to nearest even: n must be a multiple of
- *                 32. A quarter of f32's bytes plus 1/16, half of f16's plus 1/32.
+ *   LF_TYPE_Q8_0  n/32 weight-type blocks (block_q8_0: an fp16 scale d and 32 int8 q,
+ *                 value = d*q), d = max|x|/127 and q = x/d rounded to nearest even (unlike
+ *                 the activation quantizer, which scales by the fp16-rounded d): n must be
+ *                 a multiple of 32. A quarter of f32's bytes plus 1/16, half of f16's plus 1/32.
  * Every kernel has a scalar reference; the AVX2 (+FMA, F16C) and AVX-512 variants give
  * the same bits for the row conversions and agree to float rounding for qk and pv. */
 #ifndef LF_KERNELS_ATTENTION_KERNELS_H

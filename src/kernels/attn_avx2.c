@@ -4,7 +4,7 @@
  * installs them. Conversions round to nearest even, like lf_f32_to_f16, and give the
  * same bits. */
 #include "kernels/attention_kernels.h"
-#include "kernels/attn_q8_0_internal.h"
+#include "kernels/blocks_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -27,7 +27,7 @@ static ATTN_AVX2 void f16_to_f32_avx2(float *dst, const uint16_t *src, int64_t n
 /* Q8_0 blocks: the same d, 1/d and rounding (to nearest even, the MXCSR default) as the
  * scalar reference, so the same bits. */
 static ATTN_AVX2 void f32_to_q8_0_avx2(void *dst, const float *src, int64_t n) {
-    attn_q8_0 *b = dst;
+    block_q8_0 *b = dst;
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     for (int64_t i = 0; i < n / 32; i++, src += 32) {
         __m256 x[4], m = _mm256_setzero_ps();
@@ -46,16 +46,16 @@ static ATTN_AVX2 void f32_to_q8_0_avx2(void *dst, const float *src, int64_t n) {
         /* packs interleave the 128-bit lanes; the permute puts the 32 bytes back in order */
         __m256i q = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
         q = _mm256_permutevar8x32_epi32(q, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        _mm256_storeu_si256((__m256i *)b[i].q, q);
+        _mm256_storeu_si256((__m256i *)b[i].qs, q);
     }
 }
 
 static ATTN_AVX2 void q8_0_to_f32_avx2(float *dst, const void *src, int64_t n) {
-    const attn_q8_0 *b = src;
+    const block_q8_0 *b = src;
     for (int64_t i = 0; i < n / 32; i++, dst += 32) {
         __m256 d = _mm256_set1_ps(lf_f16_to_f32(b[i].d));
         for (int u = 0; u < 4; u++) {
-            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b[i].q + 8 * u)));
+            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b[i].qs + 8 * u)));
             _mm256_storeu_ps(dst + 8 * u, _mm256_mul_ps(d, _mm256_cvtepi32_ps(q)));
         }
     }

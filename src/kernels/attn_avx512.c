@@ -3,7 +3,7 @@
  * runs without a scalar remainder. The avx512 kernel set (set_avx512.c) installs them;
  * F16C comes with the AVX2 its set requires. Conversions give the scalar bits. */
 #include "kernels/attention_kernels.h"
-#include "kernels/attn_q8_0_internal.h"
+#include "kernels/blocks_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -31,24 +31,24 @@ static ATTN_AVX512 void f16_to_f32_avx512(float *dst, const uint16_t *src, int64
 }
 
 static ATTN_AVX512 void f32_to_q8_0_avx512(void *dst, const float *src, int64_t n) {
-    attn_q8_0 *b = dst;
+    block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / 32; i++, src += 32) {
         __m512 x0 = _mm512_loadu_ps(src), x1 = _mm512_loadu_ps(src + 16);
         float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
         float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
         b[i].d = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT), 0);
         __m512 vid = _mm512_set1_ps(id);
-        _mm_storeu_si128((__m128i *)b[i].q, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x0, vid))));
-        _mm_storeu_si128((__m128i *)(b[i].q + 16), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x1, vid))));
+        _mm_storeu_si128((__m128i *)b[i].qs, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x0, vid))));
+        _mm_storeu_si128((__m128i *)(b[i].qs + 16), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x1, vid))));
     }
 }
 
 static ATTN_AVX512 void q8_0_to_f32_avx512(float *dst, const void *src, int64_t n) {
-    const attn_q8_0 *b = src;
+    const block_q8_0 *b = src;
     for (int64_t i = 0; i < n / 32; i++, dst += 32) {
         __m512 d = _mm512_set1_ps(lf_f16_to_f32(b[i].d));
-        __m512i q0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b[i].q));
-        __m512i q1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b[i].q + 16)));
+        __m512i q0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b[i].qs));
+        __m512i q1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b[i].qs + 16)));
         _mm512_storeu_ps(dst, _mm512_mul_ps(d, _mm512_cvtepi32_ps(q0)));
         _mm512_storeu_ps(dst + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(q1)));
     }

@@ -1,7 +1,9 @@
 /* KV cache row formats, and the attention kernels of the current kernel set (see
  * attention_kernels.h). */
 #include "kernels/kernels_internal.h"
-#include "kernels/attn_q8_0_internal.h"
+#include "kernels/blocks_internal.h"
+
+#include <string.h>
 
 const lf_attn_kernels *lf_attn_kernels_current(void) { return lf_kernels_table()->attn; }
 
@@ -12,16 +14,14 @@ int lf_attn_kv_block(lf_type type) { return type == LF_TYPE_Q8_0 ? 32 : 1; }
 size_t lf_attn_kv_row_bytes(lf_type type, int n) {
     switch (type) {
     case LF_TYPE_F32: return (size_t)n * sizeof(float);
-    case LF_TYPE_Q8_0: return (size_t)n / 32 * sizeof(attn_q8_0);
+    case LF_TYPE_Q8_0: return (size_t)n / 32 * sizeof(block_q8_0);
     default: return (size_t)n * sizeof(uint16_t);
     }
 }
 
 void lf_attn_store_row(const lf_attn_kernels *k, lf_type type, void *dst, const float *src, int n) {
     switch (type) {
-    case LF_TYPE_F32:
-        for (int i = 0; i < n; i++) ((float *)dst)[i] = src[i];
-        break;
+    case LF_TYPE_F32: memcpy(dst, src, (size_t)n * sizeof(float)); break;
     case LF_TYPE_Q8_0: k->f32_to_q8_0(dst, src, n); break;
     default: k->f32_to_f16(dst, src, n); break;
     }
@@ -30,9 +30,7 @@ void lf_attn_store_row(const lf_attn_kernels *k, lf_type type, void *dst, const 
 /* n values of the type from src into dst. */
 static void convert(const lf_attn_kernels *k, lf_type type, float *dst, const void *src, int64_t n) {
     switch (type) {
-    case LF_TYPE_F32:
-        for (int64_t i = 0; i < n; i++) dst[i] = ((const float *)src)[i];
-        break;
+    case LF_TYPE_F32: memcpy(dst, src, (size_t)n * sizeof(float)); break;
     case LF_TYPE_Q8_0: k->q8_0_to_f32(dst, src, n); break;
     default: k->f16_to_f32(dst, src, n); break;
     }

@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "kernels/attention_kernels.h"
-#include "kernels/attn_q8_0_internal.h"
+#include "kernels/blocks_internal.h"
 
 static void f32_to_f16_scalar(uint16_t *dst, const float *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = lf_f32_to_f16(src[i]);
@@ -14,23 +14,17 @@ static void f16_to_f32_scalar(float *dst, const uint16_t *src, int64_t n) {
 }
 
 static void f32_to_q8_0_scalar(void *dst, const float *src, int64_t n) {
-    attn_q8_0 *b = dst;
+    block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / 32; i++, src += 32) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(src[j]));
         float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
         b[i].d = lf_f32_to_f16(d);
-        for (int j = 0; j < 32; j++) b[i].q[j] = (int8_t)nearbyintf(src[j] * id);
+        for (int j = 0; j < 32; j++) b[i].qs[j] = (int8_t)nearbyintf(src[j] * id);
     }
 }
 
-static void q8_0_to_f32_scalar(float *dst, const void *src, int64_t n) {
-    const attn_q8_0 *b = src;
-    for (int64_t i = 0; i < n / 32; i++) {
-        float d = lf_f16_to_f32(b[i].d);
-        for (int j = 0; j < 32; j++) dst[i * 32 + j] = d * (float)b[i].q[j];
-    }
-}
+static void q8_0_to_f32_scalar(float *dst, const void *src, int64_t n) { lf_dequantize_row(LF_TYPE_Q8_0, src, dst, n); }
 
 static void qk_scalar(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
     for (int r = 0; r < rows; r++)
