@@ -98,4 +98,14 @@ extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;
     LF_GEMM_ENTRY(gemm_kquants, gemm_int8_run, KQUANTS, MICRO[type])     \
     LF_GEMM_ENTRY(gemm_float, gemm_float_run, FLOAT, MICRO[type])
 
+/* Which blocked GEMM takes each weight type's prompts in the x86 sets: every quantized
+ * type an int8 one (its own lanes for the 16-weight-group K-quants), the float types
+ * the f32 FMA one. */
+static inline void lf_x86_set_gemms(lf_kernel_table *t, lf_gemm_fn int8, lf_gemm_fn kquants, lf_gemm_fn f32) {
+    t->gemm[LF_TYPE_Q4_0] = t->gemm[LF_TYPE_Q4_1] = t->gemm[LF_TYPE_Q5_0] = int8;
+    t->gemm[LF_TYPE_Q5_1] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = int8;
+    t->gemm[LF_TYPE_Q2_K] = t->gemm[LF_TYPE_Q3_K] = t->gemm[LF_TYPE_Q5_K] = t->gemm[LF_TYPE_Q6_K] = kquants;
+    t->gemm[LF_TYPE_F16] = t->gemm[LF_TYPE_BF16] = t->gemm[LF_TYPE_F32] = f32;
+}
+
 #endif
