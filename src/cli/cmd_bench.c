@@ -26,8 +26,7 @@ static void bench_usage(FILE *out) {
             "                taskset or a cpuset leave them, one per physical core, within\n"
             "                a cgroup CPU quota)\n"
             CLI_PRECISION_USAGE
-            "  --kv-type T   KV cache type, f32, f16 or q8_0 (default f16); -ctk/--cache-type-k\n"
-            "                and -ctv/--cache-type-v set the type of keys or of values alone\n"
+            CLI_KV_TYPE_USAGE
             "  --json        one JSON object per test instead of a table\n"
             "  -h, --help    this help\n");
 }
