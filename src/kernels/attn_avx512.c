@@ -54,71 +54,100 @@ static ATTN_AVX512 void q8_0_to_f32_avx512(float *dst, const void *src, int64_t 
     }
 }
 
-/* Scores of up to two query rows against up to four keys: each q and k vector is loaded
- * once per two (or four) FMAs. */
-static ATTN_AVX512 void qk_block(const float *q0, const float *q1, const float *k, int nk, int hd, float *s0,
-                                 float *s1) {
-    __m512 a[2][4];
-    for (int u = 0; u < 4; u++) a[0][u] = a[1][u] = _mm512_setzero_ps();
-    for (int d = 0; d < hd; d += 16) {
-        __mmask16 m = lanes(hd - d);
-        __m512 x0 = _mm512_maskz_loadu_ps(m, q0 + d), x1 = q1 ? _mm512_maskz_loadu_ps(m, q1 + d) : x0;
-        for (int u = 0; u < nk; u++) {
-            __m512 y = _mm512_maskz_loadu_ps(m, k + (size_t)u * hd + d);
-            a[0][u] = _mm512_fmadd_ps(x0, y, a[0][u]);
-            a[1][u] = _mm512_fmadd_ps(x1, y, a[1][u]);
-        }
+/* The sixteen sums of a[i]'s lanes, sum i in lane i: pairs fold within 128-bit lanes
+ * (unpack ps, then pd), then 128-bit lanes fold across (shuffle_f32x4 twice): 15 adds
+ * and 30 shuffles for sixteen scores, where sixteen separate reductions take ~8
+ * instructions each. */
+static ATTN_AVX512 __m512 sum16(const __m512 a[16]) {
+    __m512 t[8], u[4], w[2];
+    #pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        t[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+    #pragma GCC unroll 16
+    for (int i = 0; i < 4; i++) {
+        __m512d x = _mm512_castps_pd(t[2 * i]), y = _mm512_castps_pd(t[2 * i + 1]);
+        u[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
     }
-    for (int u = 0; u < nk; u++) {
-        s0[u] = _mm512_reduce_add_ps(a[0][u]);
-        if (s1) s1[u] = _mm512_reduce_add_ps(a[1][u]);
-    }
+    #pragma GCC unroll 16
+    for (int i = 0; i < 2; i++)
+        w[i] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], 0x88),
+                             _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(w[0], w[1], 0x88), _mm512_shuffle_f32x4(w[0], w[1], 0xDD));
 }
 
+/* Scores of four query rows against four keys (a GQA group of four heads is the decode
+ * case): each q and k vector is loaded once per four FMAs and the sixteen dot products
+ * reduce together. Missing rows or keys repeat the last one and are not stored. */
 static ATTN_AVX512 void qk_avx512(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
-    for (int r = 0; r < rows; r += 2) {
-        const float *q0 = q + (size_t)r * hd, *q1 = r + 1 < rows ? q0 + hd : NULL;
-        float *s0 = s + (size_t)r * s_stride, *s1 = q1 ? s0 + s_stride : NULL;
-        for (int j = 0; j < np; j += 4)
-            qk_block(q0, q1, k + (size_t)j * hd, np - j < 4 ? np - j : 4, hd, s0 + j, s1 ? s1 + j : NULL);
-    }
-}
-
-/* o_r = o_r * c_r + sum_j p_rj v_j for two rows (or one), 64 columns at a time: each V
- * vector is loaded once for both rows. */
-static ATTN_AVX512 void pv_pair(float *o0, float *o1, float c0, float c1, const float *p0, const float *p1,
-                                const float *v, int np, int hd) {
-    for (int d = 0; d < hd; d += 64) {
-        __mmask16 m[4];
-        __m512 a[4], b[4];
-        for (int u = 0; u < 4; u++) {
-            m[u] = lanes(hd - d - 16 * u);
-            a[u] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[u], o0 + d + 16 * u), _mm512_set1_ps(c0));
-            b[u] = o1 ? _mm512_mul_ps(_mm512_maskz_loadu_ps(m[u], o1 + d + 16 * u), _mm512_set1_ps(c1)) : a[u];
-        }
-        for (int j = 0; j < np; j++) {
-            const float *vj = v + (size_t)j * hd + d;
-            __m512 w0 = _mm512_set1_ps(p0[j]), w1 = _mm512_set1_ps(p1 ? p1[j] : 0.0f);
-            for (int u = 0; u < 4; u++) {
-                __m512 y = _mm512_maskz_loadu_ps(m[u], vj + 16 * u);
-                a[u] = _mm512_fmadd_ps(w0, y, a[u]);
-                b[u] = _mm512_fmadd_ps(w1, y, b[u]);
+    for (int r = 0; r < rows; r += 4) {
+        const float *qr[4];
+        #pragma GCC unroll 16
+        for (int i = 0; i < 4; i++) qr[i] = q + (size_t)(r + i < rows ? r + i : rows - 1) * hd;
+        for (int j = 0; j < np; j += 4) {
+            const float *kj[4];
+            #pragma GCC unroll 16
+            for (int u = 0; u < 4; u++) kj[u] = k + (size_t)(j + u < np ? j + u : np - 1) * hd;
+            __m512 acc[16];
+            #pragma GCC unroll 16
+            for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+            for (int d = 0; d < hd; d += 16) {
+                __mmask16 m = lanes(hd - d);
+                __m512 y[4];
+                #pragma GCC unroll 16
+                for (int u = 0; u < 4; u++) y[u] = _mm512_maskz_loadu_ps(m, kj[u] + d);
+                #pragma GCC unroll 16
+                for (int i = 0; i < 4; i++) {
+                    __m512 x = _mm512_maskz_loadu_ps(m, qr[i] + d);
+                    #pragma GCC unroll 16
+                    for (int u = 0; u < 4; u++) acc[4 * i + u] = _mm512_fmadd_ps(x, y[u], acc[4 * i + u]);
+                }
             }
-        }
-        for (int u = 0; u < 4; u++) {
-            _mm512_mask_storeu_ps(o0 + d + 16 * u, m[u], a[u]);
-            if (o1) _mm512_mask_storeu_ps(o1 + d + 16 * u, m[u], b[u]);
+            float sums[16];
+            _mm512_storeu_ps(sums, sum16(acc));
+            int nk = np - j < 4 ? np - j : 4;
+                        for (int i = 0; i < 4 && r + i < rows; i++)
+                for (int u = 0; u < nk; u++) s[(size_t)(r + i) * s_stride + j + u] = sums[4 * i + u];
         }
     }
 }
 
+/* o_r = o_r * c_r + sum_j p_rj v_j for four rows, 64 columns at a time: each V vector is
+ * loaded once for the four rows. Missing rows repeat the last one (same inputs, same
+ * stores). */
 static ATTN_AVX512 void pv_avx512(float *o, const float *c, int rows, const float *p, int p_stride, const float *v,
                                   int np, int hd) {
-    for (int r = 0; r < rows; r += 2) {
-        bool two = r + 1 < rows;
-        float *o0 = o + (size_t)r * hd;
-        const float *p0 = p + (size_t)r * p_stride;
-        pv_pair(o0, two ? o0 + hd : NULL, c[r], two ? c[r + 1] : 0.0f, p0, two ? p0 + p_stride : NULL, v, np, hd);
+    for (int r = 0; r < rows; r += 4) {
+        int ri[4];
+        #pragma GCC unroll 16
+        for (int i = 0; i < 4; i++) ri[i] = r + i < rows ? r + i : rows - 1;
+        for (int d = 0; d < hd; d += 64) {
+            __mmask16 m[4];
+            __m512 a[4][4];
+            #pragma GCC unroll 16
+            for (int u = 0; u < 4; u++) m[u] = lanes(hd - d - 16 * u);
+            #pragma GCC unroll 16
+            for (int i = 0; i < 4; i++)
+                #pragma GCC unroll 16
+                for (int u = 0; u < 4; u++)
+                    a[i][u] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[u], o + (size_t)ri[i] * hd + d + 16 * u),
+                                            _mm512_set1_ps(c[ri[i]]));
+            for (int j = 0; j < np; j++) {
+                const float *vj = v + (size_t)j * hd + d;
+                __m512 y[4];
+                #pragma GCC unroll 16
+                for (int u = 0; u < 4; u++) y[u] = _mm512_maskz_loadu_ps(m[u], vj + 16 * u);
+                #pragma GCC unroll 16
+                for (int i = 0; i < 4; i++) {
+                    __m512 w = _mm512_set1_ps(p[(size_t)ri[i] * p_stride + j]);
+                    #pragma GCC unroll 16
+                    for (int u = 0; u < 4; u++) a[i][u] = _mm512_fmadd_ps(w, y[u], a[i][u]);
+                }
+            }
+            #pragma GCC unroll 16
+            for (int i = 0; i < 4; i++)
+                #pragma GCC unroll 16
+                for (int u = 0; u < 4; u++) _mm512_mask_storeu_ps(o + (size_t)ri[i] * hd + d + 16 * u, m[u], a[i][u]);
+        }
     }
 }
 

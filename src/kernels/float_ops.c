@@ -19,10 +19,11 @@ static void swiglu_f32(float *gate, const float *up, int64_t n) {
     }
 }
 
-static float softmax_f32(float *x, int64_t n) {
-    float max = -INFINITY;
+static float softmax_f32(float *x, int64_t n, float *running_max) {
+    float max = *running_max;
     for (int64_t i = 0; i < n; i++)
         if (x[i] > max) max = x[i];
+    *running_max = max;
     if (max == -INFINITY) max = 0.0f; /* all -inf (or empty): exp(-inf) = 0 everywhere */
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++) {
@@ -44,4 +45,11 @@ void lf_rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float
 
 void lf_swiglu_f32(float *gate, const float *up, int64_t n) { lf_kernels_table()->swiglu_f32(gate, up, n); }
 
-float lf_softmax_f32(float *x, int64_t n) { return lf_kernels_table()->softmax_f32(x, n); }
+float lf_softmax_f32(float *x, int64_t n) {
+    float max = -INFINITY;
+    return lf_kernels_table()->softmax_f32(x, n, &max);
+}
+
+float lf_softmax_running_f32(float *x, int64_t n, float *running_max) {
+    return lf_kernels_table()->softmax_f32(x, n, running_max);
+}

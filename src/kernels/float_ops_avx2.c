@@ -88,11 +88,11 @@ static LF_AVX2 void swiglu_f32(float *gate, const float *up, int64_t n) {
     }
 }
 
-static LF_AVX2 float softmax_f32(float *x, int64_t n) {
+static LF_AVX2 float softmax_f32(float *x, int64_t n, float *running_max) {
     const __m256 ninf = _mm256_set1_ps(-INFINITY);
     /* max, skipping NaNs like the scalar comparison does (the accumulator is maxps's
      * second operand, returned when the other is NaN) */
-    __m256 m0 = ninf, m1 = ninf;
+    __m256 m0 = _mm256_set1_ps(*running_max), m1 = ninf;
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
@@ -105,6 +105,7 @@ static LF_AVX2 float softmax_f32(float *x, int64_t n) {
     __m128 h = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     float max = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+    *running_max = max;
     if (max == -INFINITY) max = 0.0f; /* all -inf (or empty): exp(-inf) = 0 everywhere */
     __m256 vmax = _mm256_set1_ps(max);
     __m256d s0 = _mm256_setzero_pd(), s1 = s0;

@@ -88,6 +88,11 @@ void lf_swiglu_f32(float *gate, const float *up, int64_t n);
  * caller divides by. -inf inputs give 0; if every input is -inf all outputs and the sum
  * are 0. SIMD variants' exp is within a few ulp of the scalar libm expf. */
 float lf_softmax_f32(float *x, int64_t n);
+/* The step of an online softmax: m = the larger of *running_max and max(x), x[i] =
+ * exp(x[i] - m), *running_max = m; returns the sum as lf_softmax_f32 does (which is this
+ * with *running_max = -inf). Shifting by the running maximum at once, not by the
+ * block's own, spares the caller a pass rescaling the block. */
+float lf_softmax_running_f32(float *x, int64_t n, float *running_max);
 
 /* CPU features, one bit each (a kernel set requires a mask of them). Detected once from
  * CPUID, with the OS's XSAVE state (XGETBV) confirming that the AVX / AVX-512 / AMX

@@ -37,7 +37,7 @@ typedef struct lf_kernel_table {
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */
     void (*rmsnorm_f32)(float *out, const float *x, const float *w, int64_t n, float eps);
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
-    float (*softmax_f32)(float *x, int64_t n);
+    float (*softmax_f32)(float *x, int64_t n, float *running_max); /* lf_softmax_running_f32 */
     const lf_attn_kernels *attn; /* attention tile kernels and KV row conversions */
 } lf_kernel_table;
 
