@@ -78,13 +78,6 @@ static void split_range(const attn_job *job, int t1, int s, int *ps, int *pe) {
     *pe = e < n_vis ? e : n_vis;
 }
 
-/* Asks for the bytes [p, p + n) ahead of their use: decode attention reads each KV head's
- * rows once, and one sequential stream per core, converted as it arrives, reaches only a
- * fraction of the memory bandwidth without requests in flight ahead of it. */
-static void prefetch_bytes(const char *p, size_t n) {
-    for (size_t i = 0; i < n; i += 64) __builtin_prefetch(p + i);
-}
-
 static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s, float *slot) {
     const lf_attention_args *a = job->a;
     const lf_attention_ws *ws = job->ws;
@@ -110,11 +103,6 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
     const char *kh = (const char *)a->k + (size_t)kvh * k_head, *vh = (const char *)a->v + (size_t)kvh * v_head;
     for (int p = ps; p < pe; p += T) {
         int np = pe - p < T ? pe - p : T;
-        if (p + T < pe) {
-            int nn = pe - p - T < T ? pe - p - T : T;
-            prefetch_bytes(kh + (size_t)(p + T) * a->k_stride, (size_t)nn * a->k_stride);
-            prefetch_bytes(vh + (size_t)(p + T) * a->v_stride, (size_t)nn * a->v_stride);
-        }
         const float *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd);
         kern->qk(qs, R, kp, np, hd, sc, T);
         for (int r = 0; r < R; r++) {
