@@ -134,26 +134,34 @@ static void test_tile_kernels(const lf_attn_kernels *k, const char *name) {
             for (int np = 1; np <= 11; np += 2) {
                 int hd = hds[hi], stride = 13;
                 float *q = malloc(sizeof(float) * rows * hd), *kk = malloc(sizeof(float) * np * hd);
+                uint16_t *kh = malloc(sizeof(uint16_t) * np * hd);
                 float *s1 = calloc((size_t)rows * stride, sizeof(float)), *s2 = calloc((size_t)rows * stride, sizeof(float));
                 float *o1 = malloc(sizeof(float) * rows * hd), *o2 = malloc(sizeof(float) * rows * hd);
                 float c[5];
                 for (int i = 0; i < rows * hd; i++) q[i] = rnd_unit();
                 for (int i = 0; i < np * hd; i++) kk[i] = rnd_unit();
-                for (int i = 0; i < rows * hd; i++) o1[i] = o2[i] = rnd_unit();
                 for (int r = 0; r < rows; r++) c[r] = (float)(rnd32() % 1000) / 1000.0f;
-                k->qk(q, rows, kk, np, hd, s1, stride);
-                ref->qk(q, rows, kk, np, hd, s2, stride);
-                double err = 0;
-                for (int r = 0; r < rows; r++)
-                    for (int j = 0; j < np; j++) err = fmax(err, fabs(s1[r * stride + j] - s2[r * stride + j]));
-                CHECK_MSG(err <= 1e-5 * hd, "%s qk rows=%d np=%d hd=%d: error %g", name, rows, np, hd, err);
-                for (int i = 0; i < rows * stride; i++) s1[i] = fabsf(rnd_unit());
-                k->pv(o1, c, rows, s1, stride, kk, np, hd);
-                ref->pv(o2, c, rows, s1, stride, kk, np, hd);
-                err = 0;
-                for (int i = 0; i < rows * hd; i++) err = fmax(err, fabs(o1[i] - o2[i]));
-                CHECK_MSG(err <= 1e-5 * np, "%s pv rows=%d np=%d hd=%d: error %g", name, rows, np, hd, err);
-                free(q), free(kk), free(s1), free(s2), free(o1), free(o2);
+                ref->f32_to_f16(kh, kk, (int64_t)np * hd);
+                for (int half = 0; half < 2; half++) { /* K and V rows as F32, then as F16 */
+                    lf_type t = half ? LF_TYPE_F16 : LF_TYPE_F32;
+                    const void *rows_in = half ? (const void *)kh : (const void *)kk;
+                    for (int i = 0; i < rows * stride; i++) s1[i] = s2[i] = -1.0f; /* outside the scores stays */
+                    k->qk(q, rows, rows_in, t, np, hd, s1, stride);
+                    ref->qk(q, rows, rows_in, t, np, hd, s2, stride);
+                    double err = 0;
+                    for (int i = 0; i < rows * stride; i++) err = fmax(err, fabs(s1[i] - s2[i]));
+                    CHECK_MSG(err <= 1e-5 * hd, "%s qk %s rows=%d np=%d hd=%d: error %g", name, half ? "f16" : "f32",
+                              rows, np, hd, err);
+                    for (int i = 0; i < rows * stride; i++) s1[i] = fabsf(rnd_unit());
+                    for (int i = 0; i < rows * hd; i++) o1[i] = o2[i] = rnd_unit();
+                    k->pv(o1, c, rows, s1, stride, rows_in, t, np, hd);
+                    ref->pv(o2, c, rows, s1, stride, rows_in, t, np, hd);
+                    err = 0;
+                    for (int i = 0; i < rows * hd; i++) err = fmax(err, fabs(o1[i] - o2[i]));
+                    CHECK_MSG(err <= 1e-5 * np, "%s pv %s rows=%d np=%d hd=%d: error %g", name, half ? "f16" : "f32",
+                              rows, np, hd, err);
+                }
+                free(q), free(kk), free(kh), free(s1), free(s2), free(o1), free(o2);
             }
 }
 
@@ -199,9 +207,11 @@ static void cache_values(const cache *c, shape sh, int n_pos, float *x) {
     for (int p = 0; p < n_pos; p++)
         for (int h = 0; h < sh.n_kv_heads; h++) {
             float *dst = x + ((size_t)p * sh.n_kv_heads + h) * sh.hd;
-            const float *got = lf_attn_load_rows(lf_attn_kernels_scalar(), c->type, dst,
-                                                 c->data + (size_t)p * c->stride + h * head, row, 1, sh.hd);
-            if (got != dst) memcpy(dst, got, sizeof(float) * sh.hd);
+            lf_type as;
+            const void *got = lf_attn_load_rows(lf_attn_kernels_scalar(), c->type, dst,
+                                                c->data + (size_t)p * c->stride + h * head, row, 1, sh.hd, &as);
+            if (as == LF_TYPE_F16) lf_attn_kernels_scalar()->f16_to_f32(dst, got, sh.hd);
+            else if (got != dst) memcpy(dst, got, sizeof(float) * sh.hd);
         }
 }
 

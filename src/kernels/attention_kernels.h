@@ -27,10 +27,13 @@ typedef struct lf_attn_kernels {
     void (*f16_to_f32)(float *dst, const uint16_t *src, int64_t n);
     void (*f32_to_q8_0)(void *dst, const float *src, int64_t n); /* n a multiple of 32 */
     void (*q8_0_to_f32)(float *dst, const void *src, int64_t n);
-    /* s[r*s_stride + j] = dot(q[r*hd ...], k[j*hd ...]) for r < rows, j < np */
-    void (*qk)(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride);
-    /* o[r*hd + d] = o[r*hd + d]*c[r] + sum_j p[r*p_stride + j]*v[j*hd + d] */
-    void (*pv)(float *o, const float *c, int rows, const float *p, int p_stride, const float *v, int np, int hd);
+    /* s[r*s_stride + j] = dot(q[r*hd ...], k[j*hd ...]) for r < rows, j < np; the np
+     * rows of k are adjacent, hd values each of k_type, F32 or F16 (read in place) */
+    void (*qk)(const float *q, int rows, const void *k, lf_type k_type, int np, int hd, float *s, int s_stride);
+    /* o[r*hd + d] = o[r*hd + d]*c[r] + sum_j p[r*p_stride + j]*v[j*hd + d]; v's rows as
+     * k's in qk */
+    void (*pv)(float *o, const float *c, int rows, const float *p, int p_stride, const void *v, lf_type v_type,
+               int np, int hd);
 } lf_attn_kernels;
 
 const lf_attn_kernels *lf_attn_kernels_scalar(void);
@@ -49,9 +52,10 @@ int lf_attn_kv_block(lf_type type);
 size_t lf_attn_kv_row_bytes(lf_type type, int n);
 /* Stores n floats as a KV row of the type. */
 void lf_attn_store_row(const lf_attn_kernels *k, lf_type type, void *dst, const float *src, int n);
-/* np KV rows of hd values, stride bytes apart, as floats hd apart: converted into tile,
- * or, for dense F32 rows, the rows themselves (returned either way). */
-const float *lf_attn_load_rows(const lf_attn_kernels *k, lf_type type, float *tile, const void *src, size_t stride,
-                               int np, int hd);
+/* np KV rows of hd values, stride bytes apart, as adjacent rows qk and pv read: dense
+ * F32 or F16 rows themselves, anything else converted into tile as F32 (returned either
+ * way, its type in *as). */
+const void *lf_attn_load_rows(const lf_attn_kernels *k, lf_type type, float *tile, const void *src, size_t stride,
+                              int np, int hd, lf_type *as);
 
 #endif

@@ -67,146 +67,117 @@ static inline ATTN_AVX2 __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
     return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
+/* Element d of a K or V row of F32 or F16 values. */
+static inline float row_value(const void *row, int d, bool half) {
+    return half ? lf_f16_to_f32(((const uint16_t *)row)[d]) : ((const float *)row)[d];
+}
+
+/* Eight values of a row from d, converted when half. */
+static inline ATTN_AVX2 __m256 row8(const void *row, int d, bool half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + d)))
+                : _mm256_loadu_ps((const float *)row + d);
+}
+
 /* Scores of two query rows against four keys at a time: 8 accumulators, each q and k
- * vector loaded once per two (or four) FMAs. */
-static ATTN_AVX2 void qk_avx2(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
+ * vector loaded once per two FMAs; F16 keys convert as they load (no f32 copy of the
+ * tile, and the loads of the next keys overlap the arithmetic). Missing rows or keys
+ * repeat the last one and are not stored. */
+static inline __attribute__((always_inline)) ATTN_AVX2 void qk_rows(const float *q, int rows, const char *k,
+                                                                  bool half, int np, int hd, float *s,
+                                                                  int s_stride) {
+    size_t row_bytes = (size_t)hd * (half ? 2 : 4);
     int hd8 = hd & ~7;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2) {
-        const float *q0 = q + (size_t)r * hd, *q1 = q0 + hd;
-        float *s0 = s + (size_t)r * s_stride, *s1 = s0 + s_stride;
-        int j = 0;
-        for (; j + 4 <= np; j += 4) {
-            const float *k0 = k + (size_t)j * hd, *k1 = k0 + hd, *k2 = k1 + hd, *k3 = k2 + hd;
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
-                   a13 = a00;
+    for (int r = 0; r < rows; r += 2) {
+        const float *q0 = q + (size_t)r * hd, *q1 = r + 1 < rows ? q0 + hd : q0;
+        for (int j = 0; j < np; j += 4) {
+            const char *kj[4];
+            for (int u = 0; u < 4; u++) kj[u] = k + (size_t)(j + u < np ? j + u : np - 1) * row_bytes;
+            __m256 a[2][4];
+            for (int u = 0; u < 4; u++) a[0][u] = a[1][u] = _mm256_setzero_ps();
             for (int d = 0; d < hd8; d += 8) {
-                __m256 x0 = _mm256_loadu_ps(q0 + d), x1 = _mm256_loadu_ps(q1 + d), y;
-                y = _mm256_loadu_ps(k0 + d);
-                a00 = _mm256_fmadd_ps(x0, y, a00);
-                a10 = _mm256_fmadd_ps(x1, y, a10);
-                y = _mm256_loadu_ps(k1 + d);
-                a01 = _mm256_fmadd_ps(x0, y, a01);
-                a11 = _mm256_fmadd_ps(x1, y, a11);
-                y = _mm256_loadu_ps(k2 + d);
-                a02 = _mm256_fmadd_ps(x0, y, a02);
-                a12 = _mm256_fmadd_ps(x1, y, a12);
-                y = _mm256_loadu_ps(k3 + d);
-                a03 = _mm256_fmadd_ps(x0, y, a03);
-                a13 = _mm256_fmadd_ps(x1, y, a13);
+                __m256 x0 = _mm256_loadu_ps(q0 + d), x1 = _mm256_loadu_ps(q1 + d);
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; u++) {
+                    __m256 y = row8(kj[u], d, half);
+                    a[0][u] = _mm256_fmadd_ps(x0, y, a[0][u]);
+                    a[1][u] = _mm256_fmadd_ps(x1, y, a[1][u]);
+                }
             }
-            __m128 r0 = hsum4(a00, a01, a02, a03), r1 = hsum4(a10, a11, a12, a13);
-            float t0[4], t1[4];
-            _mm_storeu_ps(t0, r0);
-            _mm_storeu_ps(t1, r1);
+            float t[2][4];
+            _mm_storeu_ps(t[0], hsum4(a[0][0], a[0][1], a[0][2], a[0][3]));
+            _mm_storeu_ps(t[1], hsum4(a[1][0], a[1][1], a[1][2], a[1][3]));
             for (int d = hd8; d < hd; d++)
                 for (int u = 0; u < 4; u++) {
-                    t0[u] += q0[d] * k[(size_t)(j + u) * hd + d];
-                    t1[u] += q1[d] * k[(size_t)(j + u) * hd + d];
+                    float y = row_value(kj[u], d, half);
+                    t[0][u] += q0[d] * y;
+                    t[1][u] += q1[d] * y;
                 }
-            for (int u = 0; u < 4; u++) {
-                s0[j + u] = t0[u];
-                s1[j + u] = t1[u];
-            }
-        }
-        for (; j < np; j++) {
-            const float *kj = k + (size_t)j * hd;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            for (int d = 0; d < hd8; d += 8) {
-                __m256 y = _mm256_loadu_ps(kj + d);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q0 + d), y, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q1 + d), y, a1);
-            }
-            __m128 t = hsum4(a0, a1, a0, a1);
-            float t2[4];
-            _mm_storeu_ps(t2, t);
-            for (int d = hd8; d < hd; d++) {
-                t2[0] += q0[d] * kj[d];
-                t2[1] += q1[d] * kj[d];
-            }
-            s0[j] = t2[0];
-            s1[j] = t2[1];
-        }
-    }
-    for (; r < rows; r++) {
-        const float *q0 = q + (size_t)r * hd;
-        float *s0 = s + (size_t)r * s_stride;
-        int j = 0;
-        for (; j + 4 <= np; j += 4) {
-            const float *k0 = k + (size_t)j * hd, *k1 = k0 + hd, *k2 = k1 + hd, *k3 = k2 + hd;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < hd8; d += 8) {
-                __m256 x0 = _mm256_loadu_ps(q0 + d);
-                a0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(k0 + d), a0);
-                a1 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(k1 + d), a1);
-                a2 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(k2 + d), a2);
-                a3 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(k3 + d), a3);
-            }
-            float t0[4];
-            _mm_storeu_ps(t0, hsum4(a0, a1, a2, a3));
-            for (int d = hd8; d < hd; d++)
-                for (int u = 0; u < 4; u++) t0[u] += q0[d] * k[(size_t)(j + u) * hd + d];
-            for (int u = 0; u < 4; u++) s0[j + u] = t0[u];
-        }
-        for (; j < np; j++) {
-            const float *kj = k + (size_t)j * hd;
-            __m256 a0 = _mm256_setzero_ps();
-            for (int d = 0; d < hd8; d += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q0 + d), _mm256_loadu_ps(kj + d), a0);
-            float t2[4];
-            _mm_storeu_ps(t2, hsum4(a0, a0, a0, a0));
-            for (int d = hd8; d < hd; d++) t2[0] += q0[d] * kj[d];
-            s[(size_t)r * s_stride + j] = t2[0];
+            int nk = np - j < 4 ? np - j : 4;
+            for (int i = 0; i < 2 && r + i < rows; i++)
+                for (int u = 0; u < nk; u++) s[(size_t)(r + i) * s_stride + j + u] = t[i][u];
         }
     }
 }
 
-/* o_r = o_r * c_r + sum_j p_rj v_j, 64 output columns at a time in 8 accumulators. */
-static ATTN_AVX2 void pv_avx2(float *o, const float *c, int rows, const float *p, int p_stride, const float *v,
-                              int np, int hd) {
-    for (int r = 0; r < rows; r++) {
-        float *orow = o + (size_t)r * hd;
-        const float *prow = p + (size_t)r * p_stride;
-        __m256 cr = _mm256_set1_ps(c[r]);
-        int d = 0;
-        for (; d + 64 <= hd; d += 64) {
-            float *od = orow + d;
-            __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(od), cr), a1 = _mm256_mul_ps(_mm256_loadu_ps(od + 8), cr),
-                   a2 = _mm256_mul_ps(_mm256_loadu_ps(od + 16), cr), a3 = _mm256_mul_ps(_mm256_loadu_ps(od + 24), cr),
-                   a4 = _mm256_mul_ps(_mm256_loadu_ps(od + 32), cr), a5 = _mm256_mul_ps(_mm256_loadu_ps(od + 40), cr),
-                   a6 = _mm256_mul_ps(_mm256_loadu_ps(od + 48), cr), a7 = _mm256_mul_ps(_mm256_loadu_ps(od + 56), cr);
-            for (int j = 0; j < np; j++) {
-                __m256 w = _mm256_broadcast_ss(prow + j);
-                const float *vj = v + (size_t)j * hd + d;
-                a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj), a0);
-                a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 8), a1);
-                a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 16), a2);
-                a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 24), a3);
-                a4 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 32), a4);
-                a5 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 40), a5);
-                a6 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 48), a6);
-                a7 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 56), a7);
+static ATTN_AVX2 void qk_avx2(const float *q, int rows, const void *k, lf_type k_type, int np, int hd, float *s,
+                              int s_stride) {
+    if (k_type == LF_TYPE_F16) qk_rows(q, rows, k, true, np, hd, s, s_stride);
+    else qk_rows(q, rows, k, false, np, hd, s, s_stride);
+}
+
+/* o_r = o_r * c_r + sum_j p_rj v_j, two rows and 32 output columns at a time in 8
+ * accumulators: each V vector is loaded (and converted, for F16) once for both rows.
+ * A missing second row repeats the first (same inputs, same stores). */
+static inline __attribute__((always_inline)) ATTN_AVX2 void pv_rows(float *o, const float *c, int rows,
+                                                                  const float *p, int p_stride, const char *v,
+                                                                  bool half, int np, int hd) {
+    size_t row_bytes = (size_t)hd * (half ? 2 : 4);
+    int hd8 = hd & ~7;
+    for (int r = 0; r < rows; r += 2) {
+        int r1 = r + 1 < rows ? r + 1 : r;
+        float *o0 = o + (size_t)r * hd, *o1 = o + (size_t)r1 * hd;
+        const float *p0 = p + (size_t)r * p_stride, *p1 = p + (size_t)r1 * p_stride;
+        __m256 c0 = _mm256_set1_ps(c[r]), c1 = _mm256_set1_ps(c[r1]);
+        for (int d = 0; d < hd8; d += 32) {
+            int nv = (hd8 - d) / 8 < 4 ? (hd8 - d) / 8 : 4;
+            __m256 a[2][4];
+            for (int u = 0; u < 4; u++) {
+                int du = d + 8 * (u < nv ? u : 0);
+                a[0][u] = _mm256_mul_ps(_mm256_loadu_ps(o0 + du), c0);
+                a[1][u] = _mm256_mul_ps(_mm256_loadu_ps(o1 + du), c1);
             }
-            _mm256_storeu_ps(od, a0);
-            _mm256_storeu_ps(od + 8, a1);
-            _mm256_storeu_ps(od + 16, a2);
-            _mm256_storeu_ps(od + 24, a3);
-            _mm256_storeu_ps(od + 32, a4);
-            _mm256_storeu_ps(od + 40, a5);
-            _mm256_storeu_ps(od + 48, a6);
-            _mm256_storeu_ps(od + 56, a7);
+            for (int j = 0; j < np; j++) {
+                const char *vj = v + (size_t)j * row_bytes;
+                __m256 w0 = _mm256_broadcast_ss(p0 + j), w1 = _mm256_broadcast_ss(p1 + j);
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; u++) {
+                    __m256 y = row8(vj, d + 8 * (u < nv ? u : 0), half);
+                    a[0][u] = _mm256_fmadd_ps(w0, y, a[0][u]);
+                    a[1][u] = _mm256_fmadd_ps(w1, y, a[1][u]);
+                }
+            }
+            for (int u = 0; u < nv; u++) {
+                _mm256_storeu_ps(o0 + d + 8 * u, a[0][u]);
+                _mm256_storeu_ps(o1 + d + 8 * u, a[1][u]);
+            }
         }
-        for (; d + 8 <= hd; d += 8) {
-            __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(orow + d), cr);
-            for (int j = 0; j < np; j++)
-                acc = _mm256_fmadd_ps(_mm256_broadcast_ss(prow + j), _mm256_loadu_ps(v + (size_t)j * hd + d), acc);
-            _mm256_storeu_ps(orow + d, acc);
-        }
-        for (; d < hd; d++) {
-            float acc = orow[d] * c[r];
-            for (int j = 0; j < np; j++) acc += prow[j] * v[(size_t)j * hd + d];
-            orow[d] = acc;
+        for (int d = hd8; d < hd; d++) {
+            float a0 = o0[d] * c[r], a1 = o1[d] * c[r1];
+            for (int j = 0; j < np; j++) {
+                float y = row_value(v + (size_t)j * row_bytes, d, half);
+                a0 += p0[j] * y;
+                a1 += p1[j] * y;
+            }
+            o0[d] = a0;
+            o1[d] = a1;
         }
     }
+}
+
+static ATTN_AVX2 void pv_avx2(float *o, const float *c, int rows, const float *p, int p_stride, const void *v,
+                              lf_type v_type, int np, int hd) {
+    if (v_type == LF_TYPE_F16) pv_rows(o, c, rows, p, p_stride, v, true, np, hd);
+    else pv_rows(o, c, rows, p, p_stride, v, false, np, hd);
 }
 
 static const lf_attn_kernels avx2_kernels = {"avx2",           f32_to_f16_avx2, f16_to_f32_avx2, f32_to_q8_0_avx2,

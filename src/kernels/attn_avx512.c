@@ -58,97 +58,119 @@ static ATTN_AVX512 void q8_0_to_f32_avx512(float *dst, const void *src, int64_t 
  * (unpack ps, then pd), then 128-bit lanes fold across (shuffle_f32x4 twice): 15 adds
  * and 30 shuffles for sixteen scores, where sixteen separate reductions take ~8
  * instructions each. */
-static ATTN_AVX512 __m512 sum16(const __m512 a[16]) {
+static inline ATTN_AVX512 __m512 sum16(const __m512 a[16]) {
     __m512 t[8], u[4], w[2];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 8; i++)
         t[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 4; i++) {
         __m512d x = _mm512_castps_pd(t[2 * i]), y = _mm512_castps_pd(t[2 * i + 1]);
         u[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 2; i++)
         w[i] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], 0x88),
                              _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], 0xDD));
     return _mm512_add_ps(_mm512_shuffle_f32x4(w[0], w[1], 0x88), _mm512_shuffle_f32x4(w[0], w[1], 0xDD));
 }
 
+/* Sixteen values of a K or V row from d (lanes of m), converted when half. */
+static inline ATTN_AVX512 __m512 row16(const void *row, int d, __mmask16 m, bool half) {
+    return half ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + d))
+                : _mm512_maskz_loadu_ps(m, (const float *)row + d);
+}
+
 /* Scores of four query rows against four keys (a GQA group of four heads is the decode
  * case): each q and k vector is loaded once per four FMAs and the sixteen dot products
- * reduce together. Missing rows or keys repeat the last one and are not stored. */
-static ATTN_AVX512 void qk_avx512(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
+ * reduce together; F16 keys convert as they load (no f32 copy of the tile, and the
+ * loads of the next keys overlap the arithmetic). Missing rows or keys repeat the last
+ * one and are not stored. The unroll pragmas keep the accumulator arrays in registers. */
+static inline __attribute__((always_inline)) ATTN_AVX512 void qk_rows(const float *q, int rows, const char *k,
+                                                                    bool half, int np, int hd, float *s,
+                                                                    int s_stride) {
+    size_t row_bytes = (size_t)hd * (half ? 2 : 4);
     for (int r = 0; r < rows; r += 4) {
         const float *qr[4];
-        #pragma GCC unroll 16
         for (int i = 0; i < 4; i++) qr[i] = q + (size_t)(r + i < rows ? r + i : rows - 1) * hd;
         for (int j = 0; j < np; j += 4) {
-            const float *kj[4];
-            #pragma GCC unroll 16
-            for (int u = 0; u < 4; u++) kj[u] = k + (size_t)(j + u < np ? j + u : np - 1) * hd;
+            const char *kj[4];
+            for (int u = 0; u < 4; u++) kj[u] = k + (size_t)(j + u < np ? j + u : np - 1) * row_bytes;
             __m512 acc[16];
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
             for (int d = 0; d < hd; d += 16) {
                 __mmask16 m = lanes(hd - d);
                 __m512 y[4];
-                #pragma GCC unroll 16
-                for (int u = 0; u < 4; u++) y[u] = _mm512_maskz_loadu_ps(m, kj[u] + d);
-                #pragma GCC unroll 16
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; u++) y[u] = row16(kj[u], d, m, half);
+#pragma GCC unroll 4
                 for (int i = 0; i < 4; i++) {
                     __m512 x = _mm512_maskz_loadu_ps(m, qr[i] + d);
-                    #pragma GCC unroll 16
+#pragma GCC unroll 4
                     for (int u = 0; u < 4; u++) acc[4 * i + u] = _mm512_fmadd_ps(x, y[u], acc[4 * i + u]);
                 }
             }
             float sums[16];
             _mm512_storeu_ps(sums, sum16(acc));
             int nk = np - j < 4 ? np - j : 4;
-                        for (int i = 0; i < 4 && r + i < rows; i++)
+            for (int i = 0; i < 4 && r + i < rows; i++)
                 for (int u = 0; u < nk; u++) s[(size_t)(r + i) * s_stride + j + u] = sums[4 * i + u];
         }
     }
 }
 
+static ATTN_AVX512 void qk_avx512(const float *q, int rows, const void *k, lf_type k_type, int np, int hd,
+                                  float *s, int s_stride) {
+    if (k_type == LF_TYPE_F16) qk_rows(q, rows, k, true, np, hd, s, s_stride);
+    else qk_rows(q, rows, k, false, np, hd, s, s_stride);
+}
+
 /* o_r = o_r * c_r + sum_j p_rj v_j for four rows, 64 columns at a time: each V vector is
- * loaded once for the four rows. Missing rows repeat the last one (same inputs, same
- * stores). */
-static ATTN_AVX512 void pv_avx512(float *o, const float *c, int rows, const float *p, int p_stride, const float *v,
-                                  int np, int hd) {
+ * loaded (and converted, for F16) once for the four rows. Missing rows repeat the last
+ * one (same inputs, same stores). */
+static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, const float *c, int rows,
+                                                                    const float *p, int p_stride, const char *v,
+                                                                    bool half, int np, int hd) {
+    size_t row_bytes = (size_t)hd * (half ? 2 : 4);
     for (int r = 0; r < rows; r += 4) {
         int ri[4];
-        #pragma GCC unroll 16
         for (int i = 0; i < 4; i++) ri[i] = r + i < rows ? r + i : rows - 1;
         for (int d = 0; d < hd; d += 64) {
             __mmask16 m[4];
             __m512 a[4][4];
-            #pragma GCC unroll 16
+#pragma GCC unroll 4
             for (int u = 0; u < 4; u++) m[u] = lanes(hd - d - 16 * u);
-            #pragma GCC unroll 16
+#pragma GCC unroll 4
             for (int i = 0; i < 4; i++)
-                #pragma GCC unroll 16
+#pragma GCC unroll 4
                 for (int u = 0; u < 4; u++)
                     a[i][u] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[u], o + (size_t)ri[i] * hd + d + 16 * u),
                                             _mm512_set1_ps(c[ri[i]]));
             for (int j = 0; j < np; j++) {
-                const float *vj = v + (size_t)j * hd + d;
+                const char *vj = v + (size_t)j * row_bytes;
                 __m512 y[4];
-                #pragma GCC unroll 16
-                for (int u = 0; u < 4; u++) y[u] = _mm512_maskz_loadu_ps(m[u], vj + 16 * u);
-                #pragma GCC unroll 16
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; u++) y[u] = row16(vj, d + 16 * u, m[u], half);
+#pragma GCC unroll 4
                 for (int i = 0; i < 4; i++) {
                     __m512 w = _mm512_set1_ps(p[(size_t)ri[i] * p_stride + j]);
-                    #pragma GCC unroll 16
+#pragma GCC unroll 4
                     for (int u = 0; u < 4; u++) a[i][u] = _mm512_fmadd_ps(w, y[u], a[i][u]);
                 }
             }
-            #pragma GCC unroll 16
+#pragma GCC unroll 4
             for (int i = 0; i < 4; i++)
-                #pragma GCC unroll 16
+#pragma GCC unroll 4
                 for (int u = 0; u < 4; u++) _mm512_mask_storeu_ps(o + (size_t)ri[i] * hd + d + 16 * u, m[u], a[i][u]);
         }
     }
+}
+
+static ATTN_AVX512 void pv_avx512(float *o, const float *c, int rows, const float *p, int p_stride, const void *v,
+                                  lf_type v_type, int np, int hd) {
+    if (v_type == LF_TYPE_F16) pv_rows(o, c, rows, p, p_stride, v, true, np, hd);
+    else pv_rows(o, c, rows, p, p_stride, v, false, np, hd);
 }
 
 static const lf_attn_kernels avx512_kernels = {"avx512",           f32_to_f16_avx512, f16_to_f32_avx512,

@@ -36,11 +36,15 @@ static void convert(const lf_attn_kernels *k, lf_type type, float *dst, const vo
     }
 }
 
-const float *lf_attn_load_rows(const lf_attn_kernels *k, lf_type type, float *tile, const void *src, size_t stride,
-                               int np, int hd) {
+const void *lf_attn_load_rows(const lf_attn_kernels *k, lf_type type, float *tile, const void *src, size_t stride,
+                              int np, int hd, lf_type *as) {
     size_t row = lf_attn_kv_row_bytes(type, hd);
+    if (stride == row && (type == LF_TYPE_F32 || type == LF_TYPE_F16)) {
+        *as = type;
+        return src;
+    }
+    *as = LF_TYPE_F32;
     if (stride == row) {
-        if (type == LF_TYPE_F32) return src;
         convert(k, type, tile, src, (int64_t)np * hd);
         return tile;
     }

@@ -26,23 +26,29 @@ static void f32_to_q8_0_scalar(void *dst, const float *src, int64_t n) {
 
 static void q8_0_to_f32_scalar(float *dst, const void *src, int64_t n) { lf_dequantize_row(LF_TYPE_Q8_0, src, dst, n); }
 
-static void qk_scalar(const float *q, int rows, const float *k, int np, int hd, float *s, int s_stride) {
+/* Value i of rows of F32 or F16 values. */
+static float kv_value(const void *rows, lf_type type, size_t i) {
+    return type == LF_TYPE_F16 ? lf_f16_to_f32(((const uint16_t *)rows)[i]) : ((const float *)rows)[i];
+}
+
+static void qk_scalar(const float *q, int rows, const void *k, lf_type k_type, int np, int hd, float *s,
+                      int s_stride) {
     for (int r = 0; r < rows; r++)
         for (int j = 0; j < np; j++) {
             float sum = 0.0f;
-            for (int d = 0; d < hd; d++) sum += q[(size_t)r * hd + d] * k[(size_t)j * hd + d];
+            for (int d = 0; d < hd; d++) sum += q[(size_t)r * hd + d] * kv_value(k, k_type, (size_t)j * hd + d);
             s[(size_t)r * s_stride + j] = sum;
         }
 }
 
-static void pv_scalar(float *o, const float *c, int rows, const float *p, int p_stride, const float *v, int np,
-                      int hd) {
+static void pv_scalar(float *o, const float *c, int rows, const float *p, int p_stride, const void *v,
+                      lf_type v_type, int np, int hd) {
     for (int r = 0; r < rows; r++) {
         float *orow = o + (size_t)r * hd;
         for (int d = 0; d < hd; d++) orow[d] *= c[r];
         for (int j = 0; j < np; j++) {
             float w = p[(size_t)r * p_stride + j];
-            for (int d = 0; d < hd; d++) orow[d] += w * v[(size_t)j * hd + d];
+            for (int d = 0; d < hd; d++) orow[d] += w * kv_value(v, v_type, (size_t)j * hd + d);
         }
     }
 }

@@ -103,8 +103,10 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
     const char *kh = (const char *)a->k + (size_t)kvh * k_head, *vh = (const char *)a->v + (size_t)kvh * v_head;
     for (int p = ps; p < pe; p += T) {
         int np = pe - p < T ? pe - p : T;
-        const float *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd);
-        kern->qk(qs, R, kp, np, hd, sc, T);
+        lf_type kp_type, vp_type;
+        const void *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd,
+                                           &kp_type);
+        kern->qk(qs, R, kp, kp_type, np, hd, sc, T);
         for (int r = 0; r < R; r++) {
             float *row = sc + (size_t)r * T;
             int valid = a->pos0 + t0 + r / G - p + 1; /* causal: positions this token sees */
@@ -121,8 +123,9 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
             sum[r] = sum[r] * corr[r] + tsum;
             mx[r] = m_new;
         }
-        const float *vp = lf_attn_load_rows(kern, a->v_type, vt, vh + (size_t)p * a->v_stride, a->v_stride, np, hd);
-        kern->pv(o, corr, R, sc, T, vp, np, hd);
+        const void *vp = lf_attn_load_rows(kern, a->v_type, vt, vh + (size_t)p * a->v_stride, a->v_stride, np, hd,
+                                           &vp_type);
+        kern->pv(o, corr, R, sc, T, vp, vp_type, np, hd);
     }
     if (slot) { /* partial: unnormalized output, then max and sum of every row */
         memcpy(slot, o, (size_t)R * hd * sizeof *o);
