@@ -55,6 +55,7 @@ run check_dequant.py "$PYTHON" tests/check_dequant.py "$BUILD"
 [ -f tests/check_tokenizer_spm.py ] && run check_tokenizer_spm.py "$PYTHON" tests/check_tokenizer_spm.py
 run check_forward.py "$PYTHON" tests/check_forward.py "$BUILD" "$MODEL" "$LF_TEST_DATA"
 run check_kv_types.py "$PYTHON" tests/check_kv_types.py "$BUILD" "$MODEL" "$LF_TEST_DATA"
+run check_memory.py "$PYTHON" tests/check_memory.py "$BUILD" "$MODEL"
 tiktoken_work=$(mktemp -d)
 run check_tiktoken.py "$PYTHON" tests/check_tiktoken.py "$BUILD" "$LF_TEST_DATA" "$tiktoken_work"
 rm -rf "$tiktoken_work"
