@@ -7,12 +7,16 @@
 # real SmolLM2, then runs bench/compare.py on every model at 1 and 2 threads, alternating
 # the three programs, in llama-fast's default mode (plain int8 activations, llama.cpp's
 # precision) and with --precise-activations (int8 activations + their rounding residual).
+# Then the other tables of bench/RESULTS.md: decode at depth 4096 beside depth 0 for each KV
+# cache type (bench/context_scaling.sh, 1B Q4_0, against the newest llama.cpp), decode with
+# a busy CPU beside it (bench/contended.sh) and speculative decoding (bench/speculative.sh).
 # Tables (markdown) and every sample (JSON) go to $OUT; the markdown is also printed.
 #
 # usage: bench/run-all.sh [FILTER...]
 #   FILTER  only models whose file name contains one of these (e.g. llama3.2-1b Q4_0)
 # environment: ROUNDS (5), THREADS (1,2), OUT (bench/results/YYYY-MM-DD), MODES
-#              ("default precise"), WAIT_QUIET (20: seconds to wait for quiet CPUs per run)
+#              ("default precise"), WAIT_QUIET (20: seconds to wait for quiet CPUs per run),
+#              EXTRAS ("depth contended speculative": the tables after the comparison)
 # The whole set (7B models included) takes hours on two cores; a filter such as
 # `bench/run-all.sh llama3.2-1b smollm2` takes about half an hour.
 set -euo pipefail
@@ -22,6 +26,7 @@ THREADS=${THREADS:-1,2}
 OUT=${OUT:-bench/results/$(date +%Y-%m-%d)}
 MODES=${MODES:-default precise}
 WAIT_QUIET=${WAIT_QUIET:-20}
+EXTRAS=${EXTRAS:-depth contended speculative}
 PYTHON=${PYTHON:-python3}
 
 make -s build/llama-fast build/tools/make_synthetic_model models/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -63,5 +68,22 @@ for mode in $MODES; do
         --bandwidth-gbps-1 "$BW1" --bandwidth-gbps-2 "$BW2" --wait-quiet "$WAIT_QUIET" \
         --markdown-out "$OUT/compare-$mode.md" --json-out "$OUT/compare-$mode.json" || status=1
 done
-echo "tables: $OUT/compare-*.md (bandwidth $BW1 / $BW2 GB/s at 1 / 2 threads)"
+for extra in $EXTRAS; do
+    case $extra in
+    depth)
+        echo "== decode at depth (context_scaling.sh)"
+        THREADS=$THREADS bench/context_scaling.sh models/bench/llama3.2-1b-Q4_0.gguf | tee "$OUT/depth.md" || status=1 ;;
+    contended)
+        echo "== decode beside a busy CPU (contended.sh)"
+        bench/contended.sh models/bench/llama3.2-1b-Q4_0.gguf --json "$OUT/contended.json" | tee "$OUT/contended.md" ||
+            status=1 ;;
+    speculative)
+        echo "== speculative decoding (speculative.sh)"
+        bench/speculative.sh models/SmolLM2-135M-Instruct.Q4_1.gguf | tee "$OUT/speculative.md" || status=1 ;;
+    *)
+        echo "run-all.sh: EXTRAS: unknown table '$extra' (known: depth contended speculative)" >&2
+        status=1 ;;
+    esac
+done
+echo "tables: $OUT/*.md (bandwidth $BW1 / $BW2 GB/s at 1 / 2 threads)"
 exit $status
