@@ -22,6 +22,7 @@
 void lf_kernels_fill_scalar(lf_kernel_table *t);
 void lf_kernels_fill_avx2(lf_kernel_table *t);
 void lf_kernels_fill_avx512(lf_kernel_table *t);
+void lf_kernels_fill_avx512_bf16(lf_kernel_table *t);
 
 /* The dispatch list: parents come before their children. To add a set (a new ISA, or a
  * finer one such as AMX on top of avx512), declare its fill function above and add one
@@ -34,6 +35,8 @@ static const struct {
 #if defined(__x86_64__) || defined(__i386__)
     {{"avx2", LF_ISA_AVX2, LF_SIMD_SCALAR}, lf_kernels_fill_avx2},
     {{"avx512", LF_ISA_AVX2 | LF_ISA_AVX512 | LF_ISA_AVX512_VNNI, LF_SIMD_AVX2}, lf_kernels_fill_avx512},
+    {{"avx512-bf16", LF_ISA_AVX2 | LF_ISA_AVX512 | LF_ISA_AVX512_VNNI | LF_ISA_AVX512_BF16, LF_SIMD_AVX512},
+     lf_kernels_fill_avx512_bf16},
 #endif
 };
 enum { N_SETS = sizeof sets / sizeof sets[0] };
