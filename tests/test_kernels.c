@@ -4,6 +4,9 @@
  * precision dot of the dequantized operands (dequantization itself is checked against
  * the Python gguf package by tests/check_dequant.py). */
 #include "kernels/kernels.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/micro_x86_internal.h" /* the vdpbf16ps GEMM, tested directly */
+#endif
 #include "test.h"
 
 #include <float.h>
@@ -822,19 +825,22 @@ static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level
     test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33);
 }
 
-/* BF16 prompts on a set that rounds their activations (vdpbf16ps): every output equals the
+/* BF16 prompts with activations rounded to bf16 (vdpbf16ps): every output equals the
  * double-precision product of the weights with the bf16-rounded (nearest even)
  * activations, within f32 summation error, and most are farther than that from the
- * unrounded product (so the bf16 GEMM ran); the precise product (lf_matmul_rows_residual
- * without a residual) equals the unrounded one. K: one partial step, a ragged count and
- * more than two K chunks; rows and batches off the tiles; nothing else is written. */
-static void test_bf16_prompt(lf_simd_level level) {
-    if (!rounds_to_bf16(LF_TYPE_BF16, level)) return;
+ * unrounded product (so the bf16 GEMM ran). Through a set that rounds them (level >= 0),
+ * also the precise product (lf_matmul_rows_residual without a residual), which must equal
+ * the unrounded one; level < 0: the vdpbf16ps GEMM directly (on any CPU with AVX512_BF16,
+ * also where the avx512-bf16 set is not chosen because vdpbf16ps is slow). K: one partial
+ * step, a ragged count and more than two K chunks; rows and batches off the tiles;
+ * nothing else is written. */
+static void test_bf16_prompt(int level) {
     enum { ROWS = 11, Y_STRIDE = 13, MAX_BATCH = 33 };
     const struct weight_type *wt = &weight_types[2];
     const int64_t sizes[] = {24, 1000, 2 * 1024 + 96};
     const int batches[] = {2, 7, 33};
     const int ranges[][2] = {{1, 10}, {0, 11}, {3, 9}};
+    const char *name = level >= 0 ? lf_simd_level_name((lf_simd_level)level) : "vdpbf16ps GEMM";
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int64_t n = sizes[s];
         size_t w_stride = (size_t)n * 2 + 6, x_stride = (size_t)n * 4 + 4; /* rows not packed */
@@ -860,17 +866,23 @@ static void test_bf16_prompt(lf_simd_level level) {
                 tol[b * ROWS + r] = 1e-5 * mag + 1e-6;
             }
         }
-        lf_kernels_set_level(level);
-        for (int precise = 0; precise <= 1; precise++)
+        if (level >= 0) lf_kernels_set_level((lf_simd_level)level);
+        for (int precise = 0; precise <= (level >= 0); precise++)
             for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
                 for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
                     int n_batch = batches[k], g0 = ranges[g][0], g1 = ranges[g][1];
                     for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+                    bool ran = true;
                     if (precise)
                         lf_matmul_rows_residual(LF_TYPE_BF16, w, w_stride, n, g0, g1, x, NULL, x_stride, n_batch, y,
                                                 Y_STRIDE);
-                    else
+                    else if (level >= 0)
                         lf_matmul_rows(LF_TYPE_BF16, w, w_stride, n, g0, g1, x, x_stride, n_batch, y, Y_STRIDE);
+#if defined(__x86_64__) || defined(__i386__)
+                    else
+                        ran = gemm_float_run(&avx512_gemm_bf16, LF_TYPE_BF16, w, w_stride, n, g0, g1, x, NULL,
+                                             x_stride, n_batch, y, Y_STRIDE);
+#endif
                     int bad = 0, unrounded = 0, outputs = 0, clobbered = 0;
                     for (int b = 0; b < MAX_BATCH; b++)
                         for (int r = 0; r < Y_STRIDE; r++) {
@@ -884,11 +896,11 @@ static void test_bf16_prompt(lf_simd_level level) {
                             bad += !(fabs(v - (precise ? want_f[i] : want_r[i])) <= tol[i]);
                             unrounded += fabs(v - want_f[i]) <= tol[i];
                         }
-                    CHECK_MSG(bad == 0 && clobbered == 0 && (precise || 2 * unrounded < outputs),
+                    CHECK_MSG(ran && bad == 0 && clobbered == 0 && (precise || 2 * unrounded < outputs),
                               "BF16 %s %s prompt n=%lld batch %d rows [%d,%d): %d off, %d of %d as if unrounded, "
                               "%d clobbered",
-                              lf_simd_level_name(level), precise ? "precise" : "bf16-rounded", (long long)n, n_batch,
-                              g0, g1, bad, unrounded, outputs, clobbered);
+                              name, precise ? "precise" : "bf16-rounded", (long long)n, n_batch, g0, g1, bad,
+                              unrounded, outputs, clobbered);
                 }
         lf_kernels_set_level(LF_SIMD_SCALAR);
         free(w);
@@ -1166,9 +1178,14 @@ int main(int argc, char **argv) {
             test_matmul_decode(&weight_types[i], (lf_simd_level)level);
             test_matmul_prompt(&weight_types[i], (lf_simd_level)level);
         }
-        test_bf16_prompt((lf_simd_level)level);
+        if (rounds_to_bf16(LF_TYPE_BF16, (lf_simd_level)level)) test_bf16_prompt(level);
         test_float_helpers((lf_simd_level)level);
     }
+#if defined(__x86_64__) || defined(__i386__)
+    if (lf_isa_detected() & LF_ISA_AVX512_BF16) test_bf16_prompt(-1);
+    else
+#endif
+        SKIP("vdpbf16ps GEMM: this CPU lacks AVX512_BF16");
     print_sets_tested();
     test_residual_accuracy();
     TEST_MAIN_END();

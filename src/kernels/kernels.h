@@ -102,7 +102,10 @@ enum {
     LF_ISA_AVX512_BF16 = 1u << 4,
     LF_ISA_AMX_INT8 = 1u << 5,    /* with AMX-TILE */
     LF_ISA_AMX_BF16 = 1u << 6,
-    LF_ISA_COUNT = 7
+    /* Not a CPUID bit: AVX512_BF16's vdpbf16ps measured (once, at init) to do at least the
+     * f32 FMA's FLOPs per cycle. Intel's Sapphire/Emerald Rapids do half (bench/peak.c). */
+    LF_ISA_BF16_FAST = 1u << 7,
+    LF_ISA_COUNT = 8
 };
 uint32_t lf_isa_detected(void);
 /* "avx2", "avx512-vnni", ... for one bit; NULL for an unknown bit. */
