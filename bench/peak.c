@@ -37,6 +37,7 @@ int main(void) {
     return 1;
 }
 #else
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define ACC 12       /* accumulators: > latency (4-5 cycles) x ports (2) of every kernel */
@@ -237,6 +238,24 @@ static long calibrate(double (*run)(long), double ms) {
 
 /* ------------------------------------------------------------------------- main */
 
+/* CPUID, with XGETBV confirming that the OS saves the AVX / AVX-512 registers. */
+static void cpu_features(bool *avx2, bool *avx512, bool *vnni512, bool *bf16, bool *avxvnni) {
+    unsigned a, b, c, d, b7 = 0, c7 = 0, a71 = 0;
+    *avx2 = *avx512 = *vnni512 = *bf16 = *avxvnni = false;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || __get_cpuid_max(0, NULL) < 7) return;
+    bool fma = c & bit_FMA;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    bool ymm_os = (lo & 0x6) == 0x6, zmm_os = ymm_os && (lo & 0xE0) == 0xE0;
+    __cpuid_count(7, 0, a, b7, c7, d);
+    if (a >= 1) __cpuid_count(7, 1, a71, b, c, d);
+    *avx2 = ymm_os && fma && (b7 & bit_AVX2);
+    *avx512 = zmm_os && (b7 & bit_AVX512F) && (b7 & bit_AVX512VL);
+    *vnni512 = *avx512 && (c7 & (1u << 11));
+    *bf16 = *avx512 && (a71 & (1u << 5));
+    *avxvnni = *avx2 && (a71 & (1u << 4));
+}
+
 static int parse_list(const char *s, int *out, int max, int lo, int hi) {
     int n = 0;
     while (*s) {
@@ -289,12 +308,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-    bool vnni512 = avx512 && __builtin_cpu_supports("avx512vnni");
-    bool bf16 = avx512 && __builtin_cpu_supports("avx512bf16");
-    bool avxvnni = avx2 && __builtin_cpu_supports("avxvnni");
+    bool avx2, avx512, vnni512, bf16, avxvnni;
+    cpu_features(&avx2, &avx512, &vnni512, &bf16, &avxvnni);
     kernel ks[] = {
         {"fma512", "GFLOPS", ACC * 32.0, run_fma512, "AVX-512 F", avx512},
         {"fma256", "GFLOPS", ACC * 16.0, run_fma256, "AVX2 + FMA", avx2},
