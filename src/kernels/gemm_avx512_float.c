@@ -20,7 +20,7 @@
 
 #define LF_AVX512F __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 
-enum { TILE_ROWS = 32, TILE_ACTS = 12, KC = 256 };
+enum { TILE_ROWS = 32, TILE_ACTS = 12, KC = 256, NV = TILE_ROWS / 16 };
 
 static inline __mmask16 first16(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
@@ -95,26 +95,29 @@ static LF_AVX512F void convert_acts(const char *x, size_t stride, int n, int64_t
 static LF_AVX512F void tile_kernel(const void *tile_in, const void *const *x, int64_t kc, int nr, int n_acts,
                                    bool add, float *y, size_t y_stride) {
     const float *w = tile_in, *p = x[0];
-    __m512 acc[TILE_ACTS][2];
-    for (int a = 0; a < TILE_ACTS; a++) acc[a][0] = acc[a][1] = _mm512_setzero_ps();
+    if (add) /* the partial sums of the previous K chunk are far (y is rows x batch): fetch them early */
+        for (int a = 0; a < n_acts; a++) {
+            for (int v = 0; v < NV; v++) _mm_prefetch((const char *)(y + (size_t)a * y_stride + 16 * v), _MM_HINT_T0);
+        }
+    __m512 acc[TILE_ACTS][NV];
+    for (int a = 0; a < TILE_ACTS; a++)
+        for (int v = 0; v < NV; v++) acc[a][v] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; k++, w += TILE_ROWS, p += TILE_ACTS) {
-        __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16);
-#pragma GCC unroll 12
+        __m512 wv[NV];
+        for (int v = 0; v < NV; v++) wv[v] = _mm512_load_ps(w + 16 * v);
+#pragma GCC unroll 16
         for (int a = 0; a < TILE_ACTS; a++) {
             __m512 xa = _mm512_set1_ps(p[a]);
-            acc[a][0] = _mm512_fmadd_ps(w0, xa, acc[a][0]);
-            acc[a][1] = _mm512_fmadd_ps(w1, xa, acc[a][1]);
+            for (int v = 0; v < NV; v++) acc[a][v] = _mm512_fmadd_ps(wv[v], xa, acc[a][v]);
         }
     }
-    __mmask16 m0 = first16(nr), m1 = first16(nr - 16);
     for (int a = 0; a < n_acts; a++) {
         float *d = y + (size_t)a * y_stride;
-        if (add) {
-            acc[a][0] = _mm512_add_ps(acc[a][0], _mm512_maskz_loadu_ps(m0, d));
-            acc[a][1] = _mm512_add_ps(acc[a][1], _mm512_maskz_loadu_ps(m1, d + 16));
+        for (int v = 0; v < NV; v++) {
+            __mmask16 m = first16(nr - 16 * v);
+            __m512 sum = add ? _mm512_add_ps(acc[a][v], _mm512_maskz_loadu_ps(m, d + 16 * v)) : acc[a][v];
+            _mm512_mask_storeu_ps(d + 16 * v, m, sum);
         }
-        _mm512_mask_storeu_ps(d, m0, acc[a][0]);
-        _mm512_mask_storeu_ps(d + 16, m1, acc[a][1]);
     }
 }
 
