@@ -41,6 +41,16 @@ static inline void gemm_float_store(const float *out, int tile_rows, int nr, int
         for (int j = 0; j < nr; j++) y[(size_t)a * y_stride + j] = (add ? y[(size_t)a * y_stride + j] : 0.0f) + out[a * tile_rows + j];
 }
 
+/* Prefetches (into L2) line i of the tile at rows [r, ...), columns from c0 (row_lines
+ * lines per row): the next tile's weights arrive while the batch meets this one, a few
+ * lines per micro-kernel call; read all at once, its rows (each a page apart) would each
+ * wait for memory. Prefetches past the matrix are dropped, never fault. */
+static inline void gemm_float_prefetch_line(const char *w, size_t row_bytes, int64_t r, int64_t c0, size_t elem,
+                                            size_t row_lines, size_t i) {
+    __builtin_prefetch(w + (size_t)(r + (int64_t)(i / row_lines)) * row_bytes + (size_t)c0 * elem + i % row_lines * 64,
+                       0, 2);
+}
+
 static inline bool gemm_float_run(const gemm_float_kernels *k, lf_type type, const void *w, size_t row_bytes,
                                   int64_t n_cols, int64_t r0, int64_t r1, const void *xq, const void *xr,
                                   size_t stride, int n_batch, float *y, size_t y_stride) {
@@ -60,7 +70,12 @@ static inline bool gemm_float_run(const gemm_float_kernels *k, lf_type type, con
         for (int64_t r = r0; r < r1; r += k->tile_rows) {
             int nr = r1 - r < k->tile_rows ? (int)(r1 - r) : k->tile_rows;
             k->convert_tile(type, w, row_bytes, r, nr, c0, kc, tile);
+            size_t elem = (size_t)lf_type_get(type)->block_bytes, row_lines = ((size_t)kc * elem + 63) / 64;
+            size_t lines = row_lines * (size_t)k->tile_rows;
+            size_t per_call = (lines * (size_t)k->tile_acts + (size_t)n_batch - 1) / (size_t)n_batch, next = 0;
             for (int b = 0; b < n_batch; b += k->tile_acts) {
+                for (size_t end = next + per_call; next < end && next < lines; next++)
+                    gemm_float_prefetch_line(w, row_bytes, r + k->tile_rows, c0, elem, row_lines, next);
                 const void *x[GEMM_FLOAT_MAX_ACTS];
                 for (int a = 0; a < k->tile_acts; a++) { /* past the batch: repeat the first (result dropped) */
                     int src = b + a < n_batch ? b + a : b;
