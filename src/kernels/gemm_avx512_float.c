@@ -53,7 +53,8 @@ static inline LF_AVX512F void transpose16(__m512 v[16]) {
 static inline LF_AVX512F __m512 load_row16(lf_type type, const char *row, int64_t c, __mmask16 m) {
     if (type == LF_TYPE_F32) return _mm512_maskz_loadu_ps(m, row + (size_t)c * 4);
     __m256i h = _mm256_maskz_loadu_epi16(m, row + (size_t)c * 2);
-    return type == LF_TYPE_F16 ? _mm512_cvtph_ps(h) : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    if (type == LF_TYPE_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
 /* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 at tile[k*TILE_ROWS + j]; rows past nr
@@ -65,8 +66,10 @@ static LF_AVX512F void convert_tile(lf_type type, const char *w, size_t row_byte
         for (int64_t c = 0; c < kc; c += 16) {
             __m512 v[16];
             __mmask16 m = first16(kc - c);
-            for (int j = 0; j < 16; j++)
-                v[j] = h + j < nr ? load_row16(type, w + (size_t)(r + h + j) * row_bytes, c0 + c, m) : _mm512_setzero_ps();
+            for (int j = 0; j < 16; j++) {
+                const char *row = w + (size_t)(r + h + j) * row_bytes;
+                v[j] = h + j < nr ? load_row16(type, row, c0 + c, m) : _mm512_setzero_ps();
+            }
             transpose16(v);
             for (int i = 0; i < 16; i++) _mm512_store_ps(tile + (size_t)(c + i) * TILE_ROWS + h, v[i]);
         }

@@ -37,8 +37,10 @@ enum { GEMM_FLOAT_MAX_ACTS = 16 };
 /* A dot-form micro-kernel's results out[a * tile_rows + j] to y (tile_kernel's contract). */
 static inline void gemm_float_store(const float *out, int tile_rows, int nr, int n_acts, bool add, float *y,
                                     size_t y_stride) {
-    for (int a = 0; a < n_acts; a++)
-        for (int j = 0; j < nr; j++) y[(size_t)a * y_stride + j] = (add ? y[(size_t)a * y_stride + j] : 0.0f) + out[a * tile_rows + j];
+    for (int a = 0; a < n_acts; a++) {
+        float *d = y + (size_t)a * y_stride;
+        for (int j = 0; j < nr; j++) d[j] = (add ? d[j] : 0.0f) + out[a * tile_rows + j];
+    }
 }
 
 /* Prefetches (into L2) line i of the tile at rows [r, ...), columns from c0 (row_lines
