@@ -55,32 +55,28 @@ static _Atomic int current_level;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 #if defined(__x86_64__) || defined(__i386__)
-/* Ticks of 512 rounds of eight independent vdpbf16ps (bf16) or vfmadd231ps (f32 FMA). */
-#define TIME_CHAINS(T, INIT, OP)                                                   \
-    do {                                                                          \
-        T acc[8];                                                                 \
-        for (int i = 0; i < 8; i++) acc[i] = INIT;                                \
-        uint64_t t0 = __rdtsc();                                                  \
-        for (int n = 0; n < 512; n++) {                                           \
-            _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) acc[i] = OP;      \
-        }                                                                         \
-        uint64_t t = __rdtsc() - t0;                                              \
-        for (int i = 1; i < 8; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);       \
-        sink += _mm512_reduce_add_ps(acc[0]);                                     \
-        return t;                                                                 \
-    } while (0)
+/* Ticks of 512 rounds of eight independent chains of one instruction on zeroed registers
+ * (no denormals). In assembly, so every compiler and optimization level times the same
+ * instructions (compiled C at -O1 would time its spills). */
+#define TIME_CHAINS(INSN)                                                                        \
+    uint64_t t0 = __rdtsc();                                                                     \
+    __asm__ volatile("vpxord %%zmm0, %%zmm0, %%zmm0\n\tvmovaps %%zmm0, %%zmm1\n\t"                \
+                     "vmovaps %%zmm0, %%zmm2\n\tvmovaps %%zmm0, %%zmm3\n\tvmovaps %%zmm0, %%zmm4\n\t"   \
+                     "vmovaps %%zmm0, %%zmm5\n\tvmovaps %%zmm0, %%zmm6\n\tvmovaps %%zmm0, %%zmm7\n\t"   \
+                     "vmovaps %%zmm0, %%zmm8\n\tmov $512, %%ecx\n"                                 \
+                     "1:\n\t" INSN(0) INSN(1) INSN(2) INSN(3) INSN(4) INSN(5) INSN(6) INSN(7)        \
+                     "dec %%ecx\n\tjnz 1b"                                                          \
+                     :                                                                           \
+                     :                                                                           \
+                     : "ecx", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",  \
+                       "xmm8");                                                                  \
+    return __rdtsc() - t0
+#define DPBF16(i) "vdpbf16ps %%zmm8, %%zmm8, %%zmm" #i "\n\t"
+#define FMA512(i) "vfmadd231ps %%zmm8, %%zmm8, %%zmm" #i "\n\t"
 
-static volatile float sink = 0.0f, operand = 1e-3f;
+__attribute__((target("avx512f,avx512bf16"))) static uint64_t time_dpbf16(void) { TIME_CHAINS(DPBF16); }
 
-__attribute__((target("avx512f,avx512bf16"))) static uint64_t time_dpbf16(void) {
-    __m512bh a = (__m512bh)_mm512_set1_ps(operand);
-    TIME_CHAINS(__m512, _mm512_setzero_ps(), _mm512_dpbf16_ps(acc[i], a, a));
-}
-
-__attribute__((target("avx512f"))) static uint64_t time_fma512(void) {
-    __m512 a = _mm512_set1_ps(operand);
-    TIME_CHAINS(__m512, _mm512_setzero_ps(), _mm512_fmadd_ps(a, a, acc[i]));
-}
+__attribute__((target("avx512f"))) static uint64_t time_fma512(void) { TIME_CHAINS(FMA512); }
 
 /* Whether vdpbf16ps (64 FLOP) takes less than twice the time of vfmadd231ps (32 FLOP):
  * the best of five alternated timings of each (after one of each to warm up), so an
