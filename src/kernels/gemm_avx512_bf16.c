@@ -74,7 +74,9 @@ static LF_AVX512BF16 void tile_kernel(const void *tile_in, const void *const *x,
                                       bool add, float *y, size_t y_stride) {
     const uint16_t *tile = tile_in, *x0 = x[0], *x1 = x[1], *x2 = x[2];
     __m512 acc[TILE_ROWS][TILE_ACTS];
+#pragma GCC unroll 8
     for (int j = 0; j < TILE_ROWS; j++)
+#pragma GCC unroll 4
         for (int a = 0; a < TILE_ACTS; a++) acc[j][a] = _mm512_setzero_ps();
     for (int64_t c = 0; c < kc; c += STEP) {
         __m512bh v0 = (__m512bh)_mm512_load_si512(x0 + c), v1 = (__m512bh)_mm512_load_si512(x1 + c);
@@ -88,8 +90,10 @@ static LF_AVX512BF16 void tile_kernel(const void *tile_in, const void *const *x,
         }
     }
     float out[TILE_ACTS * TILE_ROWS];
+#pragma GCC unroll 4
     for (int a = 0; a < TILE_ACTS; a++) {
         __m512 rows[TILE_ROWS];
+#pragma GCC unroll 8
         for (int j = 0; j < TILE_ROWS; j++) rows[j] = acc[j][a];
         _mm256_storeu_ps(out + a * TILE_ROWS, row_sums8(rows));
     }

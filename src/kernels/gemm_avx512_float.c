@@ -103,19 +103,28 @@ static LF_AVX512F void tile_kernel(const void *tile_in, const void *const *x, in
             for (int v = 0; v < NV; v++) _mm_prefetch((const char *)(y + (size_t)a * y_stride + 16 * v), _MM_HINT_T0);
         }
     __m512 acc[TILE_ACTS][NV];
+#pragma GCC unroll 16
     for (int a = 0; a < TILE_ACTS; a++)
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[a][v] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; k++, w += TILE_ROWS, p += TILE_ACTS) {
         __m512 wv[NV];
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++) wv[v] = _mm512_load_ps(w + 16 * v);
 #pragma GCC unroll 16
         for (int a = 0; a < TILE_ACTS; a++) {
             __m512 xa = _mm512_set1_ps(p[a]);
+#pragma GCC unroll 4
             for (int v = 0; v < NV; v++) acc[a][v] = _mm512_fmadd_ps(wv[v], xa, acc[a][v]);
         }
     }
-    for (int a = 0; a < n_acts; a++) {
+    /* constant bounds, fully unrolled: the accumulators stay registers (clang keeps an
+     * array indexed by a runtime bound in memory, stored at every step of the loop above) */
+#pragma GCC unroll 16
+    for (int a = 0; a < TILE_ACTS; a++) {
+        if (a >= n_acts) break;
         float *d = y + (size_t)a * y_stride;
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
             __mmask16 m = first16(nr - 16 * v);
             __m512 sum = add ? _mm512_add_ps(acc[a][v], _mm512_maskz_loadu_ps(m, d + 16 * v)) : acc[a][v];
