@@ -62,7 +62,8 @@ size_t lf_act_row_bytes(lf_type weight_type, int64_t n);
  * W rows are w_row_bytes apart (rows 4-byte aligned for F32, 2-byte for every other type);
  * activations xq are xq_stride bytes apart (4-byte aligned). A kernel set may round float
  * weights' f32 activations where that is its fast path, as llama.cpp does: BF16 weights'
- * prompts (n_batch > 1) on the avx512-bf16 set multiply bf16-rounded activations. */
+ * prompts (n_batch > 1) on the avx512-bf16 set (CPUs where vdpbf16ps outruns f32 FMAs)
+ * multiply bf16-rounded activations. */
 void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols,
                     int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
                     float *y, size_t y_stride);
