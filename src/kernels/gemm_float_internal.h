@@ -46,7 +46,7 @@ static inline void gemm_float_store(const float *out, int tile_rows, int nr, int
 /* Prefetches (into L2) line i of the tile at rows [r, ...), columns from c0 (row_lines
  * lines per row): the next tile's weights arrive while the batch meets this one, a few
  * lines per micro-kernel call; read all at once, its rows (each a page apart) would each
- * wait for memory. Prefetches past the matrix are dropped, never fault. */
+ * wait for memory. */
 static inline void gemm_float_prefetch_line(const char *w, size_t row_bytes, int64_t r, int64_t c0, size_t elem,
                                             size_t row_lines, size_t i) {
     __builtin_prefetch(w + (size_t)(r + (int64_t)(i / row_lines)) * row_bytes + (size_t)c0 * elem + i % row_lines * 64,
@@ -72,8 +72,9 @@ static inline bool gemm_float_run(const gemm_float_kernels *k, lf_type type, con
         for (int64_t r = r0; r < r1; r += k->tile_rows) {
             int nr = r1 - r < k->tile_rows ? (int)(r1 - r) : k->tile_rows;
             k->convert_tile(type, w, row_bytes, r, nr, c0, kc, tile);
+            int64_t next_rows = r1 - (r + nr) < k->tile_rows ? r1 - (r + nr) : k->tile_rows; /* 0 after the last */
             size_t elem = (size_t)lf_type_get(type)->block_bytes, row_lines = ((size_t)kc * elem + 63) / 64;
-            size_t lines = row_lines * (size_t)k->tile_rows;
+            size_t lines = row_lines * (size_t)next_rows;
             size_t per_call = (lines * (size_t)k->tile_acts + (size_t)n_batch - 1) / (size_t)n_batch, next = 0;
             for (int b = 0; b < n_batch; b += k->tile_acts) {
                 for (size_t end = next + per_call; next < end && next < lines; next++)
