@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 CC=${CC:-cc}
 mkdir -p "$BUILD/bench"
-"$CC" -std=c11 -O2 -pthread -Wall -Wextra -Werror -o "$BUILD/bench/bandwidth" bench/bandwidth.c
+for prog in bandwidth peak; do
+    "$CC" -std=c11 -O2 -pthread -Wall -Wextra -Werror -o "$BUILD/bench/$prog" "bench/$prog.c"
+done

@@ -155,7 +155,10 @@ typedef struct lf_context_params {
      * mean KL divergence from float arithmetic is ~4e-3 (about what one more Q8_0
      * quantization of the weights costs), top-1 agreement ~96 %. precise_activations also
      * sends each activation's int8 rounding residual: KL ~1e-6, top-1 100 %, for prompts
-     * up to 2x and decode up to 1.5x slower (bench/RESULTS.md). */
+     * up to 2x and decode up to 1.5x slower (bench/RESULTS.md). BF16 weights' prompts
+     * multiply bf16-rounded activations (as llama.cpp) on CPUs whose AVX512_BF16 dot
+     * product outruns f32 FMAs (not Intel's Sapphire/Emerald Rapids);
+     * precise_activations keeps them f32 there too. */
     bool precise_activations;
     lf_kv_type type_k, type_v; /* KV cache types of keys and of values (default F16) */
 } lf_context_params;

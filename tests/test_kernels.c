@@ -4,6 +4,9 @@
  * precision dot of the dequantized operands (dequantization itself is checked against
  * the Python gguf package by tests/check_dequant.py). */
 #include "kernels/kernels.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/micro_x86_internal.h" /* the vdpbf16ps GEMM, tested directly */
+#endif
 #include "test.h"
 
 #include <float.h>
@@ -277,6 +280,20 @@ static void test_quantize_act(void) {
 static int n_sets(void) {
     const lf_kernel_set_info *sets;
     return lf_kernel_sets(&sets);
+}
+
+/* The sets whose prompt GEMM rounds BF16 weights' activations to bf16 (vdpbf16ps): those
+ * requiring AVX512_BF16. The generic product tests give them bf16-exact activations, so
+ * the rounding changes nothing and the f32 tolerances hold; test_bf16_prompt checks the
+ * rounding itself. */
+static bool rounds_to_bf16(lf_type type, lf_simd_level level) {
+    const lf_kernel_set_info *sets;
+    int n = lf_kernel_sets(&sets);
+    return type == LF_TYPE_BF16 && (int)level < n && (sets[level].required & LF_ISA_AVX512_BF16);
+}
+
+static void round_to_bf16(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = lf_bf16_to_f32(lf_f32_to_bf16(x[i]));
 }
 
 /* Every SIMD level's activation quantization is bit-identical to the scalar reference:
@@ -560,6 +577,7 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
     for (int r = 0; r < rows; r++) random_weights(wt, w + r * w_stride, n);
     for (int b = 0; b < MAX_BATCH; b++) {
         random_activations(x, n);
+        if (rounds_to_bf16(wt->type, level)) round_to_bf16(x, n);
         lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
     lf_kernels_set_level(level);
@@ -752,6 +770,7 @@ static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level lev
     bool quantized = wt->block_elems > 1;
     for (int b = 0; b < max_batch; b++) {
         random_activations(x, n);
+        if (rounds_to_bf16(wt->type, level)) round_to_bf16(x, n);
         if (quantized) quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
         else lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
@@ -804,6 +823,94 @@ static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level
     test_matmul_prompt_k(wt, level, block, 33);
     test_matmul_prompt_k(wt, level, block == 256 ? 9 * 256 : 67 * 32, block == 256 ? 321 : 33);
     test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33);
+}
+
+/* BF16 prompts with activations rounded to bf16 (vdpbf16ps): every output equals the
+ * double-precision product of the weights with the bf16-rounded (nearest even)
+ * activations, within f32 summation error, and most are farther than that from the
+ * unrounded product (so the bf16 GEMM ran). Through a set that rounds them (level >= 0),
+ * also the precise product (lf_matmul_rows_residual without a residual), which must equal
+ * the unrounded one; level < 0: the vdpbf16ps GEMM directly (on any CPU with AVX512_BF16,
+ * also where the avx512-bf16 set is not chosen because vdpbf16ps is slow). K: one partial
+ * step, a ragged count and more than two K chunks; rows and batches off the tiles;
+ * nothing else is written. */
+static void test_bf16_prompt(int level) {
+    enum { ROWS = 11, Y_STRIDE = 13, MAX_BATCH = 33 };
+    const struct weight_type *wt = &weight_types[2];
+    const int64_t sizes[] = {24, 1000, 2 * 1024 + 96};
+    const int batches[] = {2, 7, 33};
+    const int ranges[][2] = {{1, 10}, {0, 11}, {3, 9}};
+    const char *name = level >= 0 ? lf_simd_level_name((lf_simd_level)level) : "vdpbf16ps GEMM";
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        size_t w_stride = (size_t)n * 2 + 6, x_stride = (size_t)n * 4 + 4; /* rows not packed */
+        uint8_t *w = calloc(ROWS, w_stride);
+        float *x = calloc((size_t)MAX_BATCH, x_stride), *wf = malloc((size_t)n * sizeof(float));
+        float *y = malloc((size_t)MAX_BATCH * Y_STRIDE * sizeof(float));
+        double *want_r = malloc(MAX_BATCH * ROWS * sizeof(double)), *want_f = malloc(MAX_BATCH * ROWS * sizeof(double));
+        double *tol = malloc(MAX_BATCH * ROWS * sizeof(double));
+        for (int r = 0; r < ROWS; r++) random_weights(wt, w + r * w_stride, n);
+        for (int b = 0; b < MAX_BATCH; b++) random_activations((float *)((char *)x + b * x_stride), n);
+        for (int r = 0; r < ROWS; r++) {
+            lf_dequantize_row(LF_TYPE_BF16, w + r * w_stride, wf, n);
+            for (int b = 0; b < MAX_BATCH; b++) {
+                const float *xb = (const float *)((const char *)x + b * x_stride);
+                double sr = 0, sf = 0, mag = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    sr += (double)wf[i] * lf_bf16_to_f32(lf_f32_to_bf16(xb[i]));
+                    sf += (double)wf[i] * xb[i];
+                    mag += fabs((double)wf[i] * xb[i]);
+                }
+                want_r[b * ROWS + r] = sr;
+                want_f[b * ROWS + r] = sf;
+                tol[b * ROWS + r] = 1e-5 * mag + 1e-6;
+            }
+        }
+        if (level >= 0) lf_kernels_set_level((lf_simd_level)level);
+        for (int precise = 0; precise <= (level >= 0); precise++)
+            for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
+                for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
+                    int n_batch = batches[k], g0 = ranges[g][0], g1 = ranges[g][1];
+                    for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+                    bool ran = true;
+                    if (precise)
+                        lf_matmul_rows_residual(LF_TYPE_BF16, w, w_stride, n, g0, g1, x, NULL, x_stride, n_batch, y,
+                                                Y_STRIDE);
+                    else if (level >= 0)
+                        lf_matmul_rows(LF_TYPE_BF16, w, w_stride, n, g0, g1, x, x_stride, n_batch, y, Y_STRIDE);
+#if defined(__x86_64__) || defined(__i386__)
+                    else
+                        ran = gemm_float_run(&avx512_gemm_bf16, LF_TYPE_BF16, w, w_stride, n, g0, g1, x, NULL,
+                                             x_stride, n_batch, y, Y_STRIDE);
+#endif
+                    int bad = 0, unrounded = 0, outputs = 0, clobbered = 0;
+                    for (int b = 0; b < MAX_BATCH; b++)
+                        for (int r = 0; r < Y_STRIDE; r++) {
+                            double v = y[b * Y_STRIDE + r];
+                            if (b >= n_batch || r < g0 || r >= g1) {
+                                clobbered += v != -12345.0f;
+                                continue;
+                            }
+                            int i = b * ROWS + r;
+                            outputs++;
+                            bad += !(fabs(v - (precise ? want_f[i] : want_r[i])) <= tol[i]);
+                            unrounded += fabs(v - want_f[i]) <= tol[i];
+                        }
+                    CHECK_MSG(ran && bad == 0 && clobbered == 0 && (precise || 2 * unrounded < outputs),
+                              "BF16 %s %s prompt n=%lld batch %d rows [%d,%d): %d off, %d of %d as if unrounded, "
+                              "%d clobbered",
+                              name, precise ? "precise" : "bf16-rounded", (long long)n, n_batch, g0, g1, bad,
+                              unrounded, outputs, clobbered);
+                }
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        free(w);
+        free(x);
+        free(wf);
+        free(y);
+        free(want_r);
+        free(want_f);
+        free(tol);
+    }
 }
 
 /* Decode (batch 1) products go through the row-group kernels (four rows against one
@@ -949,7 +1056,7 @@ static void test_float_helpers(lf_simd_level level) {
 static void test_levels(void) {
     lf_kernels_init();
     lf_simd_level detected = lf_kernels_detected_level();
-    lf_kernels_set_level(LF_SIMD_AVX512);
+    lf_kernels_set_level((lf_simd_level)(n_sets() - 1)); /* the last set: what this CPU has of it */
     CHECK(lf_kernels_level() == detected);
     lf_kernels_set_level(LF_SIMD_SCALAR);
     CHECK(lf_kernels_level() == LF_SIMD_SCALAR);
@@ -1071,8 +1178,14 @@ int main(int argc, char **argv) {
             test_matmul_decode(&weight_types[i], (lf_simd_level)level);
             test_matmul_prompt(&weight_types[i], (lf_simd_level)level);
         }
+        if (rounds_to_bf16(LF_TYPE_BF16, (lf_simd_level)level)) test_bf16_prompt(level);
         test_float_helpers((lf_simd_level)level);
     }
+#if defined(__x86_64__) || defined(__i386__)
+    if (lf_isa_detected() & LF_ISA_AVX512_BF16) test_bf16_prompt(-1);
+    else
+#endif
+        SKIP("vdpbf16ps GEMM: this CPU lacks AVX512_BF16");
     print_sets_tested();
     test_residual_accuracy();
     TEST_MAIN_END();

@@ -21,7 +21,8 @@ bool cli_precision_option(const char *arg, bool *precise);
     "  --precise-activations   send each int8 activation with its int8 rounding residual:\n" \
     "                          logits far closer to float arithmetic (mean KL divergence\n"   \
     "                          ~1e-6 instead of ~4e-3); prompts up to 2x, decode up to\n"     \
-    "                          1.5x slower\n"                                                  \
+    "                          1.5x slower; BF16 weights' prompts keep f32 activations\n"    \
+    "                          (else bf16 where the CPU's AVX512_BF16 is the faster)\n"      \
     "  --int8-activations      plain int8 activations, as llama.cpp (the default; undoes\n"  \
     "                          an earlier --precise-activations)\n"
 

@@ -129,7 +129,7 @@ static inline void lf_batch_run(const lf_micro_kernels *k, lf_type type, const v
 static inline void lf_table_set_drivers(lf_kernel_table *t, lf_gemv_fn gemv, lf_gemm_fn gemm) {
     for (int i = 0; i < LF_TYPE_COUNT; i++) {
         t->gemv[i] = gemv;
-        t->gemm[i] = gemm;
+        t->gemm[i] = t->gemm_precise[i] = gemm;
     }
 }
 

@@ -13,12 +13,13 @@
 #include "kernels/gemm_float_internal.h"
 #include "kernels/micro_x86_internal.h"
 
-enum { TILE_ROWS = GEMM_FLOAT_ROWS, TILE_ACTS = 3, KC = GEMM_FLOAT_KC };
+enum { TILE_ROWS = 4, TILE_ACTS = 3, KC = 512 };
 
 /* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 in tile[j*KC ...]; rows past nr are
  * zero. kc is a multiple of 8 (gemm_float_run refuses other column counts). */
 static LF_AVX2 void convert_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t c0,
-                                 int64_t kc, float *tile) {
+                                 int64_t kc, void *tile_out) {
+    float *tile = tile_out;
     for (int j = 0; j < TILE_ROWS; j++) {
         float *dst = tile + (size_t)j * KC;
         if (j >= nr) {
@@ -50,8 +51,9 @@ static LF_AVX2 void convert_tile(lf_type type, const char *w, size_t row_bytes, 
         acc2 = _mm256_fmadd_ps(wv, x2, acc2);                            \
     } while (0)
 
-static LF_AVX2 void tile_kernel(const float *tile, const float *const x[TILE_ACTS], int64_t kc,
-                                float out[TILE_ACTS * TILE_ROWS]) {
+static LF_AVX2 void tile_kernel(const void *tile_in, const void *const *x, int64_t kc, int nr, int n_acts, bool add,
+                                float *y, size_t y_stride) {
+    const float *tile = tile_in;
     __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
     __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
     const float *p0 = x[0], *p1 = x[1], *p2 = x[2];
@@ -68,11 +70,13 @@ static LF_AVX2 void tile_kernel(const float *tile, const float *const x[TILE_ACT
         _mm256_hadd_ps(_mm256_hadd_ps(a01, a11), _mm256_hadd_ps(a21, a31)),
         _mm256_hadd_ps(_mm256_hadd_ps(a02, a12), _mm256_hadd_ps(a22, a32)),
     };
+    float out[TILE_ACTS * TILE_ROWS];
     for (int a = 0; a < TILE_ACTS; a++)
         _mm_storeu_ps(out + a * TILE_ROWS,
                       _mm_add_ps(_mm256_castps256_ps128(h[a]), _mm256_extractf128_ps(h[a], 1)));
+    gemm_float_store(out, TILE_ROWS, nr, n_acts, add, y, y_stride);
 }
 #undef ROW_STEP
 
-const gemm_float_kernels avx2_gemm_float = {convert_tile, tile_kernel, TILE_ACTS, 8};
+const gemm_float_kernels avx2_gemm_float = {convert_tile, NULL, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 4, 8};
 #endif

@@ -1,11 +1,17 @@
-/* Prompt processing for float weights (F16, BF16, F32) with AVX-512: the cache-blocked
- * GEMM of gemm_avx2_float.c on sixteen-column registers and a 4 x 4 micro-kernel (four
- * weight rows x four activations: four weight and four activation loads feed sixteen
- * FMAs). A tile of four rows x KC columns is converted to f32 once (8 KiB, in L1) and
- * meets every activation of the batch; the activations of one K chunk stay in L2. A
- * column count that is not a multiple of 16 ends with a masked step (the tile is
- * zero-padded). Products are sums of the same float products as the scalar reference,
- * in another order. */
+/* Prompt processing for float weights (F16, BF16, F32) with AVX-512 as f32 FMAs: an
+ * outer-product GEMM. Per K chunk of KC columns (gemm_float_run):
+ *
+ * - the batch's activations are packed once in groups of twelve, column-major inside a
+ *   group (x[k][0..11], 12 KiB per group);
+ * - a tile of 32 weight rows is converted to f32 once, column-major (w[k][0..31], 32 KiB,
+ *   in L1), by 16 x 16 transposes;
+ * - the micro-kernel holds 32 rows x 12 activations in 24 accumulators: per column two
+ *   weight loads and twelve broadcast activations feed 24 FMAs, and its results are whole
+ *   vectors of 16 consecutive rows of one activation, added to y as they are (no
+ *   horizontal sums). Each activation group streams from L2 at 48 bytes per 24 FMAs.
+ *
+ * Products are sums of the same float products as the scalar reference, in another
+ * order. */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/avx2_internal.h"
 
@@ -14,83 +20,118 @@
 
 #define LF_AVX512F __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 
-enum { TILE_ROWS = GEMM_FLOAT_ROWS, TILE_ACTS = 4, KC = GEMM_FLOAT_KC };
+enum { TILE_ROWS = 32, TILE_ACTS = 12, KC = 256, NV = TILE_ROWS / 16 };
 
-/* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 in tile[j*KC ...], zero up to the
- * next multiple of 16; rows past nr are zero. */
+static inline __mmask16 first16(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
+/* v[i][j] becomes v[j][i]: for each bit b of the index, the elements whose row and column
+ * differ in bit b swap (one vpermt2ps per row and bit). */
+static inline LF_AVX512F void transpose16(__m512 v[16]) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#pragma GCC unroll 4
+    for (int b = 8; b >= 1; b /= 2) {
+        __mmask16 hi_col = _mm512_test_epi32_mask(lane, _mm512_set1_epi32(b));
+        /* row i (bit b clear) takes row i+b's column j-b where j has bit b; row i+b takes
+         * row i's column j+b where j lacks it (indices >= 16 pick the second operand) */
+        __m512i lo_idx = _mm512_mask_add_epi32(lane, hi_col, lane, _mm512_set1_epi32(16 - b));
+        __m512i hi_idx = _mm512_mask_add_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(b)), hi_col, lane,
+                                               _mm512_set1_epi32(16));
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) {
+            if (i & b) continue;
+            __m512 lo = _mm512_permutex2var_ps(v[i], lo_idx, v[i + b]);
+            __m512 hi = _mm512_permutex2var_ps(v[i], hi_idx, v[i + b]);
+            v[i] = lo;
+            v[i + b] = hi;
+        }
+    }
+}
+
+/* Sixteen f32 weights of a row from column c (masked: m). */
+static inline LF_AVX512F __m512 load_row16(lf_type type, const char *row, int64_t c, __mmask16 m) {
+    if (type == LF_TYPE_F32) return _mm512_maskz_loadu_ps(m, row + (size_t)c * 4);
+    __m256i h = _mm256_maskz_loadu_epi16(m, row + (size_t)c * 2);
+    if (type == LF_TYPE_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 at tile[k*TILE_ROWS + j]; rows past nr
+ * are zero (columns past kc, up to the next 16, too). */
 static LF_AVX512F void convert_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t c0,
-                                    int64_t kc, float *tile) {
-    for (int j = 0; j < TILE_ROWS; j++) {
-        float *dst = tile + (size_t)j * KC;
-        if (j >= nr) {
-            memset(dst, 0, KC * sizeof(float));
-            continue;
-        }
-        const char *row = w + (size_t)(r + j) * row_bytes;
+                                    int64_t kc, void *tile_out) {
+    float *tile = tile_out;
+    for (int h = 0; h < TILE_ROWS; h += 16)
         for (int64_t c = 0; c < kc; c += 16) {
-            __mmask16 m = kc - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - c)) - 1);
-            __m512 v;
-            if (type == LF_TYPE_F32) {
-                v = _mm512_maskz_loadu_ps(m, row + (size_t)(c0 + c) * 4);
-            } else {
-                __m256i h = _mm256_maskz_loadu_epi16(m, row + (size_t)(c0 + c) * 2);
-                v = type == LF_TYPE_F16 ? _mm512_cvtph_ps(h)
-                                        : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+            __m512 v[16];
+            __mmask16 m = first16(kc - c);
+            for (int j = 0; j < 16; j++) {
+                const char *row = w + (size_t)(r + h + j) * row_bytes;
+                v[j] = h + j < nr ? load_row16(type, row, c0 + c, m) : _mm512_setzero_ps();
             }
-            _mm512_store_ps(dst + c, v);
+            transpose16(v);
+            for (int i = 0; i < 16; i++) _mm512_store_ps(tile + (size_t)(c + i) * TILE_ROWS + h, v[i]);
+        }
+}
+
+/* Columns [c0, c0 + kc) of the n activations in groups of TILE_ACTS at
+ * buf + g*TILE_ACTS*KC, column-major inside a group; activations past n are zero. */
+static LF_AVX512F void convert_acts(const char *x, size_t stride, int n, int64_t c0, int64_t kc, void *buf) {
+    for (int g = 0; g < n; g += TILE_ACTS) {
+        float *dst = (float *)buf + (size_t)g * KC;
+        for (int64_t c = 0; c < kc; c += 16) {
+            __m512 v[16];
+            __mmask16 m = first16(kc - c);
+            for (int a = 0; a < 16; a++)
+                v[a] = a < TILE_ACTS && g + a < n
+                           ? _mm512_maskz_loadu_ps(m, (const float *)(x + (size_t)(g + a) * stride) + c0 + c)
+                           : _mm512_setzero_ps();
+            transpose16(v);
+            for (int i = 0; i < 16 && c + i < kc; i++)
+                _mm512_mask_storeu_ps(dst + (size_t)(c + i) * TILE_ACTS, (__mmask16)((1u << TILE_ACTS) - 1), v[i]);
         }
     }
 }
 
-/* The four row sums of one activation from its four row accumulators. */
-static inline LF_AVX512F __m128 row_sums(__m512 r0, __m512 r1, __m512 r2, __m512 r3) {
-#define HALVES(z) _mm256_add_ps(_mm512_castps512_ps256(z), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z), 1)))
-    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(HALVES(r0), HALVES(r1)), _mm256_hadd_ps(HALVES(r2), HALVES(r3)));
-#undef HALVES
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
-
-#define ACT_STEP(x, a0, a1, a2, a3)            \
-    do {                                        \
-        a0 = _mm512_fmadd_ps(w0, x, a0);        \
-        a1 = _mm512_fmadd_ps(w1, x, a1);        \
-        a2 = _mm512_fmadd_ps(w2, x, a2);        \
-        a3 = _mm512_fmadd_ps(w3, x, a3);        \
-    } while (0)
-#define STEP(c, LOAD_X)                                                                                   \
-    do {                                                                                                  \
-        __m512 w0 = _mm512_load_ps(tile + (c)), w1 = _mm512_load_ps(tile + KC + (c));                    \
-        __m512 w2 = _mm512_load_ps(tile + 2 * KC + (c)), w3 = _mm512_load_ps(tile + 3 * KC + (c));       \
-        __m512 x0 = LOAD_X(p0 + (c)), x1 = LOAD_X(p1 + (c)), x2 = LOAD_X(p2 + (c)), x3 = LOAD_X(p3 + (c)); \
-        ACT_STEP(x0, a00, a10, a20, a30);                                                                 \
-        ACT_STEP(x1, a01, a11, a21, a31);                                                                 \
-        ACT_STEP(x2, a02, a12, a22, a32);                                                                 \
-        ACT_STEP(x3, a03, a13, a23, a33);                                                                 \
-    } while (0)
-#define LOAD_FULL(p) _mm512_loadu_ps(p)
-#define LOAD_TAIL(p) _mm512_maskz_loadu_ps(tail, p)
-
-/* out[a*TILE_ROWS + r] = tile row r . activation a over kc columns (aRA = row R, act A). */
-static LF_AVX512F void tile_kernel(const float *tile, const float *const x[TILE_ACTS], int64_t kc,
-                                   float out[TILE_ACTS * TILE_ROWS]) {
-    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-    const float *p0 = x[0], *p1 = x[1], *p2 = x[2], *p3 = x[3];
-    int64_t c = 0;
-    for (; c + 16 <= kc; c += 16) STEP(c, LOAD_FULL);
-    if (c < kc) {
-        __mmask16 tail = (__mmask16)((1u << (kc - c)) - 1);
-        STEP(c, LOAD_TAIL);
+/* y[a*y_stride + j] (+)= tile row j . activation a of the group at x[0]. */
+static LF_AVX512F void tile_kernel(const void *tile_in, const void *const *x, int64_t kc, int nr, int n_acts,
+                                   bool add, float *y, size_t y_stride) {
+    const float *w = tile_in, *p = x[0];
+    if (add) /* the partial sums of the previous K chunk are far (y is rows x batch): fetch them early */
+        for (int a = 0; a < n_acts; a++) {
+            for (int v = 0; v < NV; v++) _mm_prefetch((const char *)(y + (size_t)a * y_stride + 16 * v), _MM_HINT_T0);
+        }
+    __m512 acc[TILE_ACTS][NV];
+#pragma GCC unroll 16
+    for (int a = 0; a < TILE_ACTS; a++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) acc[a][v] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; k++, w += TILE_ROWS, p += TILE_ACTS) {
+        __m512 wv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) wv[v] = _mm512_load_ps(w + 16 * v);
+#pragma GCC unroll 16
+        for (int a = 0; a < TILE_ACTS; a++) {
+            __m512 xa = _mm512_set1_ps(p[a]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) acc[a][v] = _mm512_fmadd_ps(wv[v], xa, acc[a][v]);
+        }
     }
-    _mm_storeu_ps(out, row_sums(a00, a10, a20, a30));
-    _mm_storeu_ps(out + TILE_ROWS, row_sums(a01, a11, a21, a31));
-    _mm_storeu_ps(out + 2 * TILE_ROWS, row_sums(a02, a12, a22, a32));
-    _mm_storeu_ps(out + 3 * TILE_ROWS, row_sums(a03, a13, a23, a33));
+    /* constant bounds, fully unrolled: the accumulators stay registers (clang keeps an
+     * array indexed by a runtime bound in memory, stored at every step of the loop above) */
+#pragma GCC unroll 16
+    for (int a = 0; a < TILE_ACTS; a++) {
+        if (a >= n_acts) break;
+        float *d = y + (size_t)a * y_stride;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            __mmask16 m = first16(nr - 16 * v);
+            __m512 sum = add ? _mm512_add_ps(acc[a][v], _mm512_maskz_loadu_ps(m, d + 16 * v)) : acc[a][v];
+            _mm512_mask_storeu_ps(d + 16 * v, m, sum);
+        }
+    }
 }
-#undef LOAD_TAIL
-#undef LOAD_FULL
-#undef STEP
-#undef ACT_STEP
 
-const gemm_float_kernels avx512_gemm_float = {convert_tile, tile_kernel, TILE_ACTS, 1};
+const gemm_float_kernels avx512_gemm_float = {convert_tile, convert_acts, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 4, 1};
 #endif

@@ -60,18 +60,21 @@ size_t lf_act_row_bytes(lf_type weight_type, int64_t n);
 
 /* y[b*y_stride + r] = dot(row r of W, activation b) for r in [r0, r1), b in [0, n_batch).
  * W rows are w_row_bytes apart (rows 4-byte aligned for F32, 2-byte for every other type);
- * activations xq are xq_stride bytes apart (4-byte aligned). */
+ * activations xq are xq_stride bytes apart (4-byte aligned). A kernel set may round float
+ * weights' f32 activations where that is its fast path, as llama.cpp does: BF16 weights'
+ * prompts (n_batch > 1) on the avx512-bf16 set (CPUs where vdpbf16ps outruns f32 FMAs)
+ * multiply bf16-rounded activations. */
 void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols,
                     int64_t r0, int64_t r1, const void *xq, size_t xq_stride, int n_batch,
                     float *y, size_t y_stride);
 
-/* y[b*y_stride + r] = dot(row r of W, xq_b) + dot(row r of W, xr_b): the product with an
- * activation sent as its int8 quantization xq plus the int8 quantization xr of the
+/* The precise product. y[b*y_stride + r] = dot(row r of W, xq_b) + dot(row r of W, xr_b):
+ * an activation sent as its int8 quantization xq plus the int8 quantization xr of the
  * rounding residual (x - dequant(xq)), which matches float arithmetic far better than xq
  * alone. xr has the layout and stride of xq. Each weight block is read and unpacked once
- * for both, so this costs far less than two lf_matmul_rows calls. Meant for quantized
- * weight types: F32/F16/BF16 weights take float activations, which have no residual, and
- * the runtime never calls it for them (it still works: dot + dot). */
+ * for both, so this costs far less than two lf_matmul_rows calls. F32/F16/BF16 weights
+ * take float activations, which have no residual: with xr NULL it is their product with
+ * the f32 activations never rounded (f32 products and sums). */
 void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols, int64_t r0,
                              int64_t r1, const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y,
                              size_t y_stride);
@@ -105,7 +108,10 @@ enum {
     LF_ISA_AVX512_BF16 = 1u << 4,
     LF_ISA_AMX_INT8 = 1u << 5,    /* with AMX-TILE */
     LF_ISA_AMX_BF16 = 1u << 6,
-    LF_ISA_COUNT = 7
+    /* Not a CPUID bit: AVX512_BF16's vdpbf16ps measured (once, at init) to do at least the
+     * f32 FMA's FLOPs per cycle. Intel's Sapphire/Emerald Rapids do half (bench/peak.c). */
+    LF_ISA_BF16_FAST = 1u << 7,
+    LF_ISA_COUNT = 8
 };
 uint32_t lf_isa_detected(void);
 /* "avx2", "avx512-vnni", ... for one bit; NULL for an unknown bit. */
@@ -114,7 +120,12 @@ const char *lf_isa_name(uint32_t bit);
 /* A kernel set (named; in the dispatch list of dispatch.c): each requires a mask of
  * features and extends a parent set, whose entries it inherits and overrides.
  * lf_simd_level is a set's index in that list; the names are those LLAMA_FAST_SIMD takes. */
-typedef enum lf_simd_level { LF_SIMD_SCALAR = 0, LF_SIMD_AVX2 = 1, LF_SIMD_AVX512 = 2 } lf_simd_level;
+typedef enum lf_simd_level {
+    LF_SIMD_SCALAR = 0,
+    LF_SIMD_AVX2 = 1,
+    LF_SIMD_AVX512 = 2,
+    LF_SIMD_AVX512_BF16 = 3
+} lf_simd_level;
 typedef struct lf_kernel_set_info {
     const char *name;
     uint32_t required; /* LF_ISA_* bits the CPU must have */

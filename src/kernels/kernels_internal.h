@@ -32,6 +32,10 @@ typedef struct lf_kernel_table {
     lf_dot_fn dot[LF_TYPE_COUNT];   /* indexed by weight type */
     lf_gemv_fn gemv[LF_TYPE_COUNT];
     lf_gemm_fn gemm[LF_TYPE_COUNT];
+    /* The prompt product of lf_matmul_rows_residual: for float weights one that never
+     * rounds the f32 activations (gemm may, e.g. to bf16 for vdpbf16ps); for the others
+     * the same as gemm. */
+    lf_gemm_fn gemm_precise[LF_TYPE_COUNT];
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */

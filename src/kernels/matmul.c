@@ -1,26 +1,29 @@
 /* Matrix-vector / matrix-matrix products over a range of weight rows, and the float
  * helpers, routed to the current kernel set's table: its gemv for one activation, its
- * gemm for a batch (both with or without the residual). */
+ * gemm for a batch, or gemm_precise for a batch of the precise product (with the
+ * residual, or float weights' activations unrounded). */
 #include "kernels/kernels_internal.h"
 
 static void matmul(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
-                   const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride) {
+                   const void *xq, const void *xr, bool precise, size_t xq_stride, int n_batch, float *y,
+                   size_t y_stride) {
     const lf_kernel_table *t = lf_kernels_table();
     if (n_batch == 1)
         t->gemv[type](type, w, w_row_bytes, n_cols, r0, r1, xq, xr, y);
     else
-        t->gemm[type](type, w, w_row_bytes, n_cols, r0, r1, xq, xr, xq_stride, n_batch, y, y_stride);
+        (precise ? t->gemm_precise : t->gemm)[type](type, w, w_row_bytes, n_cols, r0, r1, xq, xr, xq_stride, n_batch,
+                                                    y, y_stride);
 }
 
 void lf_matmul_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                     const void *xq, size_t xq_stride, int n_batch, float *y, size_t y_stride) {
-    matmul(type, w, w_row_bytes, n_cols, r0, r1, xq, NULL, xq_stride, n_batch, y, y_stride);
+    matmul(type, w, w_row_bytes, n_cols, r0, r1, xq, NULL, false, xq_stride, n_batch, y, y_stride);
 }
 
 void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols, int64_t r0,
                              int64_t r1, const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y,
                              size_t y_stride) {
-    matmul(type, w, w_row_bytes, n_cols, r0, r1, xq, xr, xq_stride, n_batch, y, y_stride);
+    matmul(type, w, w_row_bytes, n_cols, r0, r1, xq, xr, true, xq_stride, n_batch, y, y_stride);
 }
 
 float lf_dot_f32(const float *a, const float *b, int64_t n) { return lf_kernels_table()->dot_f32(a, b, n); }

@@ -87,6 +87,8 @@ extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
 /* Q2_K, Q3_K, Q5_K, Q6_K: their own lane layout (Q8_K group sums) and tiles. */
 extern const gemm_int8_kernels avx2_gemm_kquants, avx512_gemm_kquants;
 extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;
+/* BF16 weights by vdpbf16ps, activations rounded to bf16 (the avx512-bf16 set). */
+extern const gemm_float_kernels avx512_gemm_bf16;
 
 /* An x86 set's entries: gemv and gemm_batch over the micro-kernel list MICRO (indexed by
  * type), gemm_int8, gemm_kquants and gemm_float over its blocked GEMMs, falling back to
@@ -100,12 +102,13 @@ extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;
 
 /* Which blocked GEMM takes each weight type's prompts in the x86 sets: every quantized
  * type an int8 one (its own lanes for the 16-weight-group K-quants), the float types
- * the f32 FMA one. */
+ * the f32 FMA one, which is also their precise entry (activations never rounded). */
 static inline void lf_x86_set_gemms(lf_kernel_table *t, lf_gemm_fn int8, lf_gemm_fn kquants, lf_gemm_fn f32) {
     t->gemm[LF_TYPE_Q4_0] = t->gemm[LF_TYPE_Q4_1] = t->gemm[LF_TYPE_Q5_0] = int8;
     t->gemm[LF_TYPE_Q5_1] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = int8;
     t->gemm[LF_TYPE_Q2_K] = t->gemm[LF_TYPE_Q3_K] = t->gemm[LF_TYPE_Q5_K] = t->gemm[LF_TYPE_Q6_K] = kquants;
     t->gemm[LF_TYPE_F16] = t->gemm[LF_TYPE_BF16] = t->gemm[LF_TYPE_F32] = f32;
+    for (int i = 0; i < LF_TYPE_COUNT; i++) t->gemm_precise[i] = t->gemm[i];
 }
 
 #endif

@@ -17,6 +17,7 @@ typedef struct matmul_item {
 typedef struct matmul_job {
     matmul_item items[LF_MAX_ACT_SLOTS];
     int n_items, n_batch;
+    bool precise; /* --precise-activations: the precise product, also for float weights */
     size_t act_stride;
     int64_t chunk_rows; /* rows per task; tasks run through the items in order */
 } matmul_job;
@@ -36,12 +37,13 @@ typedef struct matmul_job {
 
 static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
     const lf_weight *w = it->w;
-    if (!it->resid) {
+    if (!it->resid && !job->precise) {
         lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, job->n_batch,
                        it->y, (size_t)w->rows);
         return;
     }
-    /* y = W · (act + residual): the fused kernels unpack each weight block once for both */
+    /* y = W · (act + residual): the fused kernels unpack each weight block once for both;
+     * float weights (no residual): f32 activations that no kernel rounds */
     lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid, job->act_stride,
                             job->n_batch, it->y, (size_t)w->rows);
 }
@@ -97,7 +99,8 @@ static void convert_activations(lf_context *ctx, lf_type t, const float *x, int 
  * cols floats), converting x once per distinct activation type. */
 static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight *const *ws, float *const *ys,
                         int count) {
-    matmul_job job = {.n_items = count, .n_batch = n, .act_stride = ctx->act_row_bytes};
+    matmul_job job = {.n_items = count, .n_batch = n, .precise = ctx->precise_activations,
+                      .act_stride = ctx->act_row_bytes};
     lf_type slot_type[LF_MAX_ACT_SLOTS];
     int n_slots = 0;
     for (int i = 0; i < count; i++) {
