@@ -57,12 +57,54 @@ static LF_AVX512_VNNI void pack_group(lf_type type, const void *xq, const void *
             kq_pack_lanes8(src + 8 * e, i, x[i].q[0][8 * e], sizeof x[i].q[0], x[i].d + 8 * e, x[i].bsums + 8 * e);
 }
 
-/* The 32 quants of block c (groups 2s, 2s+1) times their group scales, plus bias. */
-static inline LF_AVX512_VNNI __m256i premultiply(__m256i u, const kq_coeffs *c, int bias) {
-    __m512i sc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(c->sc[0])), _mm256_set1_epi16(c->sc[1]), 1);
-    __m512i off = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)(c->neg_mn[0] + bias))),
-                                     _mm256_set1_epi16((short)(c->neg_mn[1] + bias)), 1);
-    return _mm512_cvtepi16_epi8(_mm512_add_epi16(_mm512_mullo_epi16(_mm512_cvtepu8_epi16(u), sc), off));
+/* Slice s of a super-block (groups 2s, 2s+1) with its quants times their group scales
+ * (sc16: the 16 scales, int16), plus off16 (per group, int16): Q2_K's and Q3_K's bytes. */
+static inline LF_AVX512_VNNI __m256i premultiply(__m256i u, __m512i sc16, __m512i off16, int s) {
+    __m512i idx = _mm512_set1_epi16((short)(2 * s));
+    idx = _mm512_mask_add_epi16(idx, 0xFFFF0000u, idx, _mm512_set1_epi16(1)); /* 2s x16, 2s+1 x16 */
+    __m512i v = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(u), _mm512_permutexvar_epi16(idx, sc16));
+    return _mm512_cvtepi16_epi8(_mm512_add_epi16(v, _mm512_permutexvar_epi16(idx, off16)));
+}
+
+/* Blocks [b0, b0 + nb) of one row (NULL: a padding row, all zero) into column j of the
+ * tile, one super-block unpacked at a time. */
+static LF_AVX512_VNNI void pack_row(lf_type type, const char *row, int64_t b0, int64_t nb, weight_tile *t, int j) {
+    bool scaled = type == LF_TYPE_Q2_K || type == LF_TYPE_Q3_K;
+    if (!row) {
+        for (int64_t i = 0; i < nb; i++) {
+            memset(t->q[i][j], 0, sizeof t->q[i][j]);
+            t->s[i][j][0] = t->s[i][j][1] = t->m[i][j][0] = t->m[i][j][1] = 0.0f;
+            t->mn[i][j] = 0;
+        }
+        return;
+    }
+    kq_superblock sb;
+    for (int64_t i = 0; i < nb;) {
+        int s0 = (int)((b0 + i) % 8), n = 8 - s0 < nb - i ? 8 - s0 : (int)(nb - i);
+        kq_unpack(type, row, (b0 + i) / 8, &sb);
+        __m512i sc16 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)sb.sc));
+        __m512i mn16 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)sb.mn));
+        /* Q3_K: v = sc * u - mn + bias with mn = 4 sc; Q2_K: v = sc * u */
+        __m512i off16 = type == LF_TYPE_Q3_K ? _mm512_sub_epi16(_mm512_set1_epi16(Q3_K_BIAS), mn16) : _mm512_setzero_si512();
+        /* the coefficients stay in registers: a pair read back from a vector spilled to
+         * memory would wait for the store to retire */
+        __m512i ds = _mm512_castps_si512(_mm512_mul_ps(_mm512_set1_ps(sb.d), _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sc16)))));
+        __m512i dms = _mm512_castps_si512(_mm512_mul_ps(_mm512_set1_ps(-sb.dm), _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(mn16)))));
+        for (int s = s0; s < s0 + n; s++, i++) {
+            __m512i pair = _mm512_set1_epi64(s); /* groups 2s, 2s+1: 64-bit element s */
+            if (scaled) {
+                _mm256_store_si256((__m256i *)t->q[i][j], premultiply(sb.u[s], sc16, off16, s));
+                t->s[i][j][0] = sb.d;
+                t->m[i][j][0] = -sb.dm;
+                t->mn[i][j] = _mm_cvtsi128_si32(_mm256_castsi256_si128(
+                    _mm256_permutevar8x32_epi32(_mm512_castsi512_si256(mn16), _mm256_set1_epi32(s))));
+            } else {
+                _mm256_store_si256((__m256i *)t->q[i][j], sb.u[s]);
+                _mm_storel_epi64((__m128i *)t->s[i][j], _mm512_castsi512_si128(_mm512_permutexvar_epi64(pair, ds)));
+                _mm_storel_epi64((__m128i *)t->m[i][j], _mm512_castsi512_si128(_mm512_permutexvar_epi64(pair, dms)));
+            }
+        }
+    }
 }
 
 /* Unpacks rows [r, r + nr) x blocks [b0, b0 + nb) into the tile; rows past nr get zero
@@ -71,28 +113,7 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
                                      int64_t nb, void *tile) {
     weight_tile *t = tile;
     t->phase = (int)(b0 % 8);
-    bool q2 = type == LF_TYPE_Q2_K, q3 = type == LF_TYPE_Q3_K;
-    kq_coeffs c[KC_BLOCKS];
-    for (int j = 0; j < TILE_ROWS; j++) {
-        const char *row = j < nr ? w + (size_t)(r + j) * row_bytes : NULL;
-        kq_unpack_blocks(type, row, b0, nb, t->q[0][j], sizeof t->q[0], c, 1);
-        for (int64_t i = 0; i < nb; i++) {
-            if (q2 || q3) { /* Q2_K: v = sc * u; Q3_K: v = sc * u - 4 sc + bias */
-                kq_coeffs k = c[i];
-                if (q2) k.neg_mn[0] = k.neg_mn[1] = 0;
-                __m256i *q = (__m256i *)t->q[i][j];
-                _mm256_store_si256(q, premultiply(_mm256_load_si256(q), &k, q3 ? Q3_K_BIAS : 0));
-                t->s[i][j][0] = c[i].d;
-                t->m[i][j][0] = -c[i].dm;
-                t->mn[i][j] = (int32_t)((uint32_t)(uint16_t)-c[i].neg_mn[0] | (uint32_t)(uint16_t)-c[i].neg_mn[1] << 16);
-                continue;
-            }
-            for (int h = 0; h < 2; h++) {
-                t->s[i][j][h] = c[i].d * (float)c[i].sc[h];
-                t->m[i][j][h] = c[i].dm * (float)c[i].neg_mn[h];
-            }
-        }
-    }
+    for (int j = 0; j < TILE_ROWS; j++) pack_row(type, j < nr ? w + (size_t)(r + j) * row_bytes : NULL, b0, nb, t, j);
 }
 
 enum kq_mode {

@@ -48,9 +48,11 @@ static inline LF_AVX2 void kq_unpack(lf_type type, const char *row, int64_t j, k
         const block_q5_K *b = (const block_q5_K *)row + j;
         __m256i hbits = load256(b->qh);
         for (int c = 0; c < 4; c++) q5_K_chunk(load256(b->qs + 32 * c), hbits, c, &out->u[2 * c], &out->u[2 * c + 1]);
-        uint8_t sc[8], mn[8];
-        k_scales_mins(b->scales, sc, mn);
-        for (int g = 0; g < 16; g++) out->sc[g] = sc[g / 2], out->mn[g] = mn[g / 2];
+        uint64_t sc, mn; /* each 32-weight group's coefficients twice, built in registers */
+        k_scales_mins64(b->scales, &sc, &mn);
+        __m128i sc8 = _mm_set_epi64x(0, (long long)sc), mn8 = _mm_set_epi64x(0, (long long)mn);
+        kq_store_scales(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8)),
+                        _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)), out);
         out->d = f16(b->d), out->dm = f16(b->dmin);
     } else { /* Q3_K and Q2_K: two-bit planes, Q3_K's with a third bit in hmask */
         bool q3 = type == LF_TYPE_Q3_K;
