@@ -1,6 +1,6 @@
-/* Prompt processing for Q2_K, Q3_K, Q5_K and Q6_K weights with AVX-512 VNNI: the lanes
- * and tiles of gemm_avx512_legacy.c (sixteen lanes, eight rows, one vpdpbusd per 4-byte
- * weight run), with weights in the form of gemm_kquants_internal.h.
+/* Prompt processing for Q2_K, Q3_K, Q5_K and Q6_K weights with AVX-512 VNNI: tiles of
+ * eight rows met by groups of 32 lanes (two halves of sixteen, one vpdpbusd per 4-byte
+ * weight run and half), with weights in the form of gemm_kquants_internal.h.
  *
  * Q2_K and Q3_K scales are small enough to multiply into the weight bytes when the tile
  * is unpacked: Q2_K's v = sc * u <= 45, Q3_K's v = sc * (u - 4) + 124 in [0, 252]. The
@@ -8,13 +8,15 @@
  * 124 offset taken out exactly by starting it at -124 * (the lane's block sums); Q2_K's
  * minima add up beside it in one vpdpwssd per block and row (mn pair . group sum pair).
  * Each costs one conversion and one or two FMAs per row and super-block instead of one
- * per 16-weight group.
+ * per 16-weight group, and both lane halves run together: sixteen independent chains,
+ * each broadcast weight run feeding two products.
  *
  * Q6_K's (int8) and Q5_K's (6-bit) scales do not fit a byte with the quants: each group
  * gets its own int32 chain (four vpdpbusd for Q6_K's 16 weights, eight for Q5_K's 32),
  * converted to float and scaled by d * sc_g in one FMA. Q6_K's zero point is exact in
  * the chain: it starts at -32 * B_g, the lane's group sum (shared by the eight rows);
- * Q5_K's minimum is one FMA per block against the lane's block sum.
+ * Q5_K's minimum is one FMA per block against the lane's block sum. Their float sums
+ * need registers beside the chains, so the two halves run one after the other.
  *
  * The lane scale of a Q8_K super-block multiplies once per super-block: the rows' sums
  * of its blocks collect in sb[] and fold into the accumulators at each super-block end
