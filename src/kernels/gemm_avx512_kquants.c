@@ -1,4 +1,4 @@
-/* Prompt processing for Q2_K, Q3_K, Q5_K and Q6_K weights with AVX-512 VNNI: tiles of
+/* Prompt processing for the K-quants (Q2_K ... Q6_K) with AVX-512 VNNI: tiles of
  * eight rows met by groups of 32 lanes (two halves of sixteen, one vpdpbusd per 4-byte
  * weight run and half), with weights in the form of gemm_kquants_internal.h.
  *
@@ -11,12 +11,13 @@
  * per 16-weight group, and both lane halves run together: sixteen independent chains,
  * each broadcast weight run feeding two products.
  *
- * Q6_K's (int8) and Q5_K's (6-bit) scales do not fit a byte with the quants: each group
- * gets its own int32 chain (four vpdpbusd for Q6_K's 16 weights, eight for Q5_K's 32),
- * converted to float and scaled by d * sc_g in one FMA. Q6_K's zero point is exact in
- * the chain: it starts at -32 * B_g, the lane's group sum (shared by the eight rows);
- * Q5_K's minimum is one FMA per block against the lane's block sum. Their float sums
- * need registers beside the chains, so the two halves run one after the other.
+ * Q6_K's (int8) and Q4_K's and Q5_K's (6-bit) scales do not fit a byte with the quants:
+ * each group gets its own int32 chain (four vpdpbusd for Q6_K's 16 weights, eight for
+ * the 32 of Q4_K and Q5_K), converted to float and scaled by d * sc_g in one FMA. Q6_K's
+ * zero point is exact in the chain: it starts at -32 * B_g, the lane's group sum (shared
+ * by the eight rows); Q4_K's and Q5_K's minimum is one FMA per block against the lane's
+ * block sum. Their float sums need registers beside the chains, so the two halves run
+ * one after the other.
  *
  * The lane scale of a Q8_K super-block multiplies once per super-block: the rows' sums
  * of its blocks collect in sb[] and fold into the accumulators at each super-block end
@@ -120,7 +121,7 @@ static LF_AVX512_VNNI void pack_tile(lf_type type, const char *w, size_t row_byt
 
 enum kq_mode {
     ZERO_POINT, /* Q6_K: chains start at -zero * B_g */
-    MIN_32,     /* Q5_K: one chain and one min a block */
+    MIN_32,     /* Q5_K, Q4_K: one chain and one min a block */
     SCALED,     /* Q3_K: one chain a super-block, starting at -Q3_K_BIAS * B */
     SCALED_MIN, /* Q2_K: one chain and one min chain a super-block */
 };
@@ -161,7 +162,7 @@ static inline LF_AVX512_VNNI __m512i weighted_bsums(__m512i bsums, int lo, int h
     return _mm512_madd_epi16(bsums, _mm512_set1_epi32((int)((uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16)));
 }
 
-/* Q6_K and Q5_K: TILE_ROWS rows x lane half h over nb blocks; slot l of acc[r] = lane
+/* Q6_K, Q5_K and Q4_K: TILE_ROWS rows x lane half h over nb blocks; slot l of acc[r] = lane
  * 16h + l of row r. Inlined with a constant mode, so the loops unroll into registers. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void tile_groups(const weight_tile *t,
                                                                              const lane_block *x, enum kq_mode mode,
@@ -263,8 +264,8 @@ static LF_AVX512_VNNI void tile_q6_K(const weight_tile *t, const lane_block *x, 
     tile_groups(t, x, ZERO_POINT, h, nb, acc);
 }
 
-static LF_AVX512_VNNI void tile_q5_K(const weight_tile *t, const lane_block *x, int h, int64_t nb,
-                                     __m512 acc[TILE_ROWS]) {
+static LF_AVX512_VNNI void tile_min_32(const weight_tile *t, const lane_block *x, int h, int64_t nb,
+                                       __m512 acc[TILE_ROWS]) {
     tile_groups(t, x, MIN_32, h, nb, acc);
 }
 
@@ -284,7 +285,7 @@ static LF_AVX512_VNNI void run_tile(lf_type type, const void *tile, const void *
     else
         for (int h = 0; h < 2; h++)
             if (type == LF_TYPE_Q6_K) tile_q6_K(tile, x, h, kb, acc[h]);
-            else tile_q5_K(tile, x, h, kb, acc[h]);
+            else tile_min_32(tile, x, h, kb, acc[h]); /* Q5_K, Q4_K */
     for (int h = 0; h < 2; h++) gemm_store_tile16(acc[h], resid, 2 * g + h, n_batch, nr, add, y, y_stride);
 }
 
