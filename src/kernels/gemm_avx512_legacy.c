@@ -1,6 +1,7 @@
 /* Prompt processing for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights with AVX-512 VNNI (Q4_K
- * takes gemm_avx512_kquants.c, set_avx512.c): the GEMM of gemm_avx2_legacy.c with sixteen lanes per group and one vpdpbusd per
- * 4-byte weight run (64 multiply-adds into int32, no 16-bit intermediate, no widening).
+ * takes gemm_avx512_kquants.c, set_avx512.c): the GEMM of gemm_avx2_legacy.c with
+ * sixteen lanes per group and one vpdpbusd per 4-byte weight run (64 multiply-adds into
+ * int32, no 16-bit intermediate, no widening).
  *
  * vpdpbusd multiplies unsigned by signed bytes, so every weight is unpacked as an
  * unsigned byte u: Q4_0/Q5_0 nibbles (and fifth bits) are u = w + 8 / w + 16, Q8_0 bytes
