@@ -754,8 +754,12 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
  * Batch 321 makes the K chunks of the nine super-blocks smaller than 64 blocks (as the
  * lane groups of a chunk must fit in L2), so chunks start inside a super-block. Every
  * output of the plain and the activation + residual product equals the scalar level's
- * single-row product (rel. 1e-5); nothing else is written. */
-static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level level, int64_t n, int max_batch) {
+ * single-row product (rel. 1e-5); nothing else is written. fill >= 0: every weight byte
+ * but the fp16 scales is fill (0x00, 0xFF: the extreme scales and quants, e.g. Q3_K's
+ * scale -32 with quant 0), and the activations are large and of one sign per row, so
+ * the integer sums reach their bounds. */
+static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level level, int64_t n, int max_batch,
+                                 int fill) {
     enum { ROWS = 11, Y_STRIDE = 13 };
     uint64_t row_bytes;
     lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
@@ -766,15 +770,24 @@ static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level lev
     float *y = malloc((size_t)max_batch * Y_STRIDE * sizeof(float));
     float *want = malloc((size_t)max_batch * ROWS * sizeof(float));
     double *tol = malloc((size_t)max_batch * ROWS * sizeof(double));
-    for (int r = 0; r < ROWS; r++) random_weights(wt, w + r * w_stride, n);
+    for (int r = 0; r < ROWS; r++) {
+        random_weights(wt, w + r * w_stride, n);
+        for (int64_t i = 0; fill >= 0 && i < n / wt->block_elems * wt->block_bytes; i++) {
+            bool scale = false;
+            for (int f = 0; f < wt->n_fp16; f++)
+                scale |= (uint64_t)(i % wt->block_bytes - wt->fp16_offsets[f]) < 2;
+            if (!scale) w[r * w_stride + i] = (uint8_t)fill;
+        }
+    }
     bool quantized = wt->block_elems > 1;
     for (int b = 0; b < max_batch; b++) {
         random_activations(x, n);
+        for (int64_t i = 0; fill >= 0 && i < n; i++) x[i] = (b % 2 ? -3.0f : 3.0f) + 0.01f * (float)(i % 5);
         if (rounds_to_bf16(wt->type, level)) round_to_bf16(x, n);
         if (quantized) quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
         else lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
-    const int batches[] = {2, 7, 33, 321};
+    const int batches[] = {2, 7, 24, 33, 321};
     const int ranges[][2] = {{1, 10}, {0, 11}, {5, 8}};
     for (int resid = 0; resid <= (quantized ? 1 : 0); resid++) {
         lf_kernels_set_level(LF_SIMD_SCALAR);
@@ -820,9 +833,12 @@ static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level lev
 
 static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level) {
     int64_t block = wt->block_elems == 256 ? 256 : 32;
-    test_matmul_prompt_k(wt, level, block, 33);
-    test_matmul_prompt_k(wt, level, block == 256 ? 9 * 256 : 67 * 32, block == 256 ? 321 : 33);
-    test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33);
+    test_matmul_prompt_k(wt, level, block, 33, -1);
+    test_matmul_prompt_k(wt, level, block == 256 ? 9 * 256 : 67 * 32, block == 256 ? 321 : 33, -1);
+    test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33, -1);
+    if (wt->block_elems == 1) return;
+    test_matmul_prompt_k(wt, level, 2 * block, 33, 0x00);
+    test_matmul_prompt_k(wt, level, 2 * block, 33, 0xFF);
 }
 
 /* BF16 prompts with activations rounded to bf16 (vdpbf16ps): every output equals the

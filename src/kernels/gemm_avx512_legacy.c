@@ -1,13 +1,14 @@
-/* Prompt processing for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q4_K weights with AVX-512 VNNI:
- * the GEMM of gemm_avx2_legacy.c with sixteen lanes per group and one vpdpbusd per
- * 4-byte weight run (64 multiply-adds into int32, no 16-bit intermediate, no widening).
+/* Prompt processing for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights with AVX-512 VNNI (Q4_K
+ * takes gemm_avx512_kquants.c, set_avx512.c): the GEMM of gemm_avx2_legacy.c with
+ * sixteen lanes per group and one vpdpbusd per 4-byte weight run (64 multiply-adds into
+ * int32, no 16-bit intermediate, no widening).
  *
  * vpdpbusd multiplies unsigned by signed bytes, so every weight is unpacked as an
  * unsigned byte u: Q4_0/Q5_0 nibbles (and fifth bits) are u = w + 8 / w + 16, Q8_0 bytes
- * are stored as u = w + 128, and Q4_1/Q5_1/Q4_K quants are unsigned with a minimum. Row r
+ * are stored as u = w + 128, and Q4_1/Q5_1 quants are unsigned with a minimum. Row r
  * of block i then contributes
  *     d_w * (d_x * sum(u * x) - zero * d_x * sum(x))     (Q4_0, Q5_0, Q8_0: zero 8, 16, 128)
- *     d_w * d_x * sum(u * x) + m_w * d_x * sum(x)        (Q4_1, Q5_1: m; Q4_K: -dmin * min)
+ *     d_w * d_x * sum(u * x) + m_w * d_x * sum(x)        (Q4_1, Q5_1: m)
  * The zero-point term is the same for every row, so it joins the lane scale in one FMA
  * per lane block; a minimum costs a second FMA per row.
  *

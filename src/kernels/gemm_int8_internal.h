@@ -54,6 +54,14 @@ static inline bool gemm_int8_run(const gemm_int8_kernels *k, lf_type type, const
         for (int64_t r = r0; r < r1; r += k->tile_rows) {
             int nr = r1 - r < k->tile_rows ? (int)(r1 - r) : k->tile_rows;
             k->pack_tile(type, w, row_bytes, r, nr, b0, kb, tile);
+            /* The next tile's rows towards L1 while this tile meets the lane groups: they
+             * are short runs far apart, which the hardware prefetchers do not follow, and
+             * the unpack would wait on each. Inline here, as GCC drops the calls of a
+             * function that only prefetches. */
+            for (int64_t q = r + k->tile_rows; q < r + 2 * k->tile_rows && q < r1; q++)
+                for (size_t o = (size_t)b0 * row_bytes / (size_t)nb & ~(size_t)63;
+                     o < (size_t)(b0 + kb) * row_bytes / (size_t)nb; o += 64)
+                    __builtin_prefetch((const char *)w + (size_t)q * row_bytes + o, 0, 3);
             for (int g = 0; g < groups; g++)
                 k->run_tile(type, tile, lanes + (size_t)g * group_bytes + (size_t)b0 * k->lane_block_bytes, kb,
                             xr != NULL, g, n_batch, nr, b0 > 0, y + r, y_stride);

@@ -1,9 +1,9 @@
-/* The weight side of the int8 prompt GEMMs for the K-quants whose groups are sixteen
- * weights or carry a fifth or sixth bit (Q2_K, Q3_K, Q5_K, Q6_K; gemm_avx2_kquants.c,
- * gemm_avx512_kquants.c): one super-block unpacked into unsigned bytes and integer group
- * coefficients in a single form,
+/* The weight side of the int8 prompt GEMMs for the K-quants (Q2_K, Q3_K, Q5_K, Q6_K in
+ * gemm_avx2_kquants.c; those and Q4_K in gemm_avx512_kquants.c): one super-block
+ * unpacked into unsigned bytes and integer group coefficients in a single form,
  *     w_e = d * sc_g * u_e - dm * mn_g        (u_e >= 0, g = e / 16),
- * where Q2_K and Q5_K store dm = dmin and the mins mn (Q5_K's eight 32-weight groups as
+ * where Q2_K, Q4_K and Q5_K store dm = dmin and the mins mn (Q4_K's and Q5_K's eight
+ * 32-weight groups as
  * sixteen halves with equal coefficients), and Q6_K and Q3_K are u - 32 and u - 4
  * scaled by a signed scale, so dm = d and mn = 32 sc or 4 sc. Then
  *     sum_e w_e x_e = d * sum_g sc_g * (u . x)_g - dm * sum_g mn_g * B_g
@@ -35,7 +35,7 @@ static inline LF_AVX2 void kq_store_scales(__m256i sc16, __m256i mn16, kq_superb
     _mm256_storeu_si256((__m256i *)out->mn, mn16);
 }
 
-/* Super-block j of a row of type (Q2_K, Q3_K, Q5_K or Q6_K). */
+/* Super-block j of a row of type (Q2_K, Q3_K, Q4_K, Q5_K or Q6_K). */
 static inline LF_AVX2 void kq_unpack(lf_type type, const char *row, int64_t j, kq_superblock *out) {
     if (type == LF_TYPE_Q6_K) {
         const block_q6_K *b = (const block_q6_K *)row + j;
@@ -44,14 +44,22 @@ static inline LF_AVX2 void kq_unpack(lf_type type, const char *row, int64_t j, k
         __m256i sc = q6_K_scales16(b);
         kq_store_scales(sc, _mm256_slli_epi16(sc, 5), out);
         out->d = out->dm = f16(b->d);
-    } else if (type == LF_TYPE_Q5_K) {
-        const block_q5_K *b = (const block_q5_K *)row + j;
-        __m256i hbits = load256(b->qh);
-        for (int c = 0; c < 4; c++) q5_K_chunk(load256(b->qs + 32 * c), hbits, c, &out->u[2 * c], &out->u[2 * c + 1]);
-        uint8_t sc[8], mn[8];
-        k_scales_mins(b->scales, sc, mn);
-        for (int g = 0; g < 16; g++) out->sc[g] = sc[g / 2], out->mn[g] = mn[g / 2];
-        out->d = f16(b->d), out->dm = f16(b->dmin);
+    } else if (type == LF_TYPE_Q5_K || type == LF_TYPE_Q4_K) { /* Q4_K: Q5_K without fifth bits */
+        bool q5 = type == LF_TYPE_Q5_K;
+        const block_q5_K *b5 = q5 ? (const block_q5_K *)row + j : NULL;
+        const block_q4_K *b4 = q5 ? NULL : (const block_q4_K *)row + j;
+        const uint8_t *qs = q5 ? b5->qs : b4->qs;
+        __m256i hbits = q5 ? load256(b5->qh) : _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            if (q5) q5_K_chunk(load256(qs + 32 * c), hbits, c, &out->u[2 * c], &out->u[2 * c + 1]);
+            else q4_K_chunk(load256(qs + 32 * c), &out->u[2 * c], &out->u[2 * c + 1]);
+        }
+        uint64_t sc, mn; /* each 32-weight group's coefficients twice, built in registers */
+        k_scales_mins64(q5 ? b5->scales : b4->scales, &sc, &mn);
+        __m128i sc8 = _mm_set_epi64x(0, (long long)sc), mn8 = _mm_set_epi64x(0, (long long)mn);
+        kq_store_scales(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sc8, sc8)),
+                        _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)), out);
+        out->d = f16(q5 ? b5->d : b4->d), out->dm = f16(q5 ? b5->dmin : b4->dmin);
     } else { /* Q3_K and Q2_K: two-bit planes, Q3_K's with a third bit in hmask */
         bool q3 = type == LF_TYPE_Q3_K;
         const block_q3_K *b3 = q3 ? (const block_q3_K *)row + j : NULL;

@@ -11,5 +11,8 @@ void lf_kernels_fill_avx512(lf_kernel_table *t) {
     lf_table_set_drivers(t, gemv, gemm_batch);
     t->attn = lf_attn_kernels_avx512();
     lf_x86_set_gemms(t, gemm_int8, gemm_kquants, gemm_float);
+    /* Q4_K as well: its tiles unpack a super-block at a time (AVX2 keeps the int8 one,
+     * whose 16-bit products suit its 32-weight groups better) */
+    t->gemm[LF_TYPE_Q4_K] = gemm_kquants;
 }
 #endif

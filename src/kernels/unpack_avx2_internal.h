@@ -117,10 +117,10 @@ static inline LF_AVX2 __m256i q3_K_slice(__m256i bits, __m256i hmask, int half, 
     return _mm256_or_si256(q2_K_slice(bits, plane), _mm256_slli_epi16(high, 2));
 }
 
-/* The eight six-bit scales and mins of a Q4_K/Q5_K block, unpacked with word operations:
- * bytes 0-3 hold scales 0-3 (+ top bits of 4-7), 4-7 mins 0-3 (+ top bits), 8-11 the
- * low nibbles of scales and mins 4-7. */
-static inline void k_scales_mins(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8]) {
+/* The eight six-bit scales and mins of a Q4_K/Q5_K block, unpacked with word operations
+ * into two words (byte g = scale g, min g): bytes 0-3 hold scales 0-3 (+ top bits of
+ * 4-7), 4-7 mins 0-3 (+ top bits), 8-11 the low nibbles of scales and mins 4-7. */
+static inline void k_scales_mins64(const uint8_t packed[12], uint64_t *sc, uint64_t *mn) {
     uint32_t w0, w1, w2;
     memcpy(&w0, packed, 4);
     memcpy(&w1, packed + 4, 4);
@@ -128,10 +128,16 @@ static inline void k_scales_mins(const uint8_t packed[12], uint8_t sc[8], uint8_
     uint32_t s_lo = w0 & 0x3F3F3F3F, m_lo = w1 & 0x3F3F3F3F;
     uint32_t s_hi = (w2 & 0x0F0F0F0F) | ((w0 & 0xC0C0C0C0) >> 2);
     uint32_t m_hi = ((w2 >> 4) & 0x0F0F0F0F) | ((w1 & 0xC0C0C0C0) >> 2);
-    memcpy(sc, &s_lo, 4);
-    memcpy(sc + 4, &s_hi, 4);
-    memcpy(mn, &m_lo, 4);
-    memcpy(mn + 4, &m_hi, 4);
+    *sc = (uint64_t)s_hi << 32 | s_lo;
+    *mn = (uint64_t)m_hi << 32 | m_lo;
+}
+
+/* The same as byte arrays. */
+static inline void k_scales_mins(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8]) {
+    uint64_t s, m;
+    k_scales_mins64(packed, &s, &m);
+    memcpy(sc, &s, 8);
+    memcpy(mn, &m, 8);
 }
 
 /* The eight Q4_K/Q5_K mins widened to int16. */
