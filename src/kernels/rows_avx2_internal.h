@@ -339,6 +339,72 @@ static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256
     }
 }
 
+/* ------------------------------------------------------------------ Q2_K / Q3_K
+ * Sixteen groups of 16 weights with their own scales. The activation is the Q8_K block
+ * as stored: slice s (0-7) of a super-block, plane s % 4 of qs half s / 4, meets its
+ * bytes 32s..32s+31, and its group scales (k16_slice_scales) weight the 16-bit pair
+ * sums of one maddubs. */
+
+/* One Q2_K (hmask NULL) or Q3_K row's super-block (qs, hmask, int16 group scales sc16)
+ * against n_act (1 or 2, a constant) Q8_K activations: sum[j] = eight int32 partial sums
+ * of scale * u * x. With u <= 7 a maddubs pair sum is at most 2 * 7 * 128. */
+#if defined(LF_VNNI) && !defined(LF_K16_YMM)
+/* With AVX-512 one 512-bit vector holds plane p of both qs halves (slices p and p + 4:
+ * groups 2p, 2p+1, 8+2p, 9+2p in its 128-bit lanes), so a super-block is four steps; the
+ * activation's bytes 32p.. and 128+32p.. are joined to match (the loads are shared by
+ * the four rows of a group once inlined), and one vpermw spreads the group scales. */
+static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t *qs, const uint8_t *hmask,
+                                                                   __m256i sc16, const block_q8_K *const *x,
+                                                                   int n_act, __m256i *sum) {
+    __m512i bits = _mm512_loadu_si512(qs), h = _mm512_setzero_si512(), sc = _mm512_castsi256_si512(sc16);
+    if (hmask) { /* the high half's planes read hmask bits 4-7 */
+        __m512i hm = _mm512_broadcast_i64x4(load256(hmask));
+        h = _mm512_mask_srli_epi16(hm, (__mmask32)0xFFFF0000u, hm, 4);
+    }
+    __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    _Pragma("GCC unroll 4") for (int p = 0; p < 4; p++) {
+        __m512i u = _mm512_and_si512(_mm512_srli_epi16(bits, (unsigned)(2 * p)), _mm512_set1_epi8(3));
+        if (hmask) {
+            __m512i hb = p < 2 ? _mm512_slli_epi16(h, (unsigned)(2 - p)) : _mm512_srli_epi16(h, (unsigned)(p - 2));
+            u = _mm512_or_si512(u, _mm512_and_si512(hb, _mm512_set1_epi8(4)));
+        }
+        const int g = 2 * p * 0x10001;
+        __m512i idx = _mm512_set_epi32(g + 9 * 0x10001, g + 9 * 0x10001, g + 9 * 0x10001, g + 9 * 0x10001,
+                                       g + 8 * 0x10001, g + 8 * 0x10001, g + 8 * 0x10001, g + 8 * 0x10001,
+                                       g + 0x10001, g + 0x10001, g + 0x10001, g + 0x10001, g, g, g, g);
+        __m512i s = _mm512_permutexvar_epi16(idx, sc);
+        for (int j = 0; j < n_act; j++) {
+            __m512i xv = _mm512_inserti64x4(_mm512_castsi256_si512(load256(x[j]->qs + 32 * p)),
+                                            load256(x[j]->qs + 128 + 32 * p), 1);
+            acc[j] = _mm512_dpwssd_epi32(acc[j], _mm512_maddubs_epi16(u, xv), s);
+        }
+    }
+    for (int j = 0; j < n_act; j++)
+        sum[j] = _mm256_add_epi32(_mm512_castsi512_si256(acc[j]), _mm512_extracti64x4_epi64(acc[j], 1));
+}
+#else
+static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t *qs, const uint8_t *hmask,
+                                                                   __m256i sc16, const block_q8_K *const *x,
+                                                                   int n_act, __m256i *sum) {
+    __m256i h = hmask ? load256(hmask) : _mm256_setzero_si256();
+    for (int j = 0; j < n_act; j++) sum[j] = _mm256_setzero_si256();
+    _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
+        __m256i bits = load256(qs + 32 * half);
+        _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++) {
+            __m256i u = hmask ? q3_K_slice(bits, h, half, plane) : q2_K_slice(bits, plane);
+            __m256i sc = k16_slice_scales(sc16, 4 * half + plane);
+            for (int j = 0; j < n_act; j++)
+                sum[j] = madd_acc(sum[j], _mm256_maddubs_epi16(u, load256(x[j]->qs + 128 * half + 32 * plane)), sc);
+        }
+    }
+}
+#endif
+
+/* A Q2_K block's d (even lanes) and dmin (odd lanes), converted together. */
+static inline LF_AVX2 __m256 q2_K_dm(const block_q2_K *b) {
+    return _mm256_cvtph_ps(_mm_set1_epi32((int)load_u32(&b->d)));
+}
+
 /* Odd lanes of s (row k's second value of pairs4 products) in lanes 0-3. */
 static inline LF_AVX2 __m128 odd_lanes(__m256 s) {
     return _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7)));
