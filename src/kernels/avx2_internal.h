@@ -62,16 +62,6 @@ static inline LF_AVX2 __m256i dot_u8_i8(__m256i u, __m256i s) {
 #endif
 }
 
-/* acc + the eight int32 sums of adjacent int16 products a*b (vpmaddwd then add; one
- * vpdpwssd with VNNI, which wraps the same way, so the sums are identical). */
-static inline LF_AVX2 __m256i madd_acc(__m256i acc, __m256i a, __m256i b) {
-#ifdef LF_VNNI
-    return _mm256_dpwssd_epi32(acc, a, b);
-#else
-    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
-#endif
-}
-
 /* The same for two signed operands: move a's sign onto b, multiply |a| by it. */
 static inline LF_AVX2 __m256i dot_i8_i8(__m256i a, __m256i b) {
     return dot_u8_i8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));

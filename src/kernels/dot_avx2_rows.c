@@ -209,7 +209,7 @@ K_ROWS(LF_ROWS(rows_q6_K), block_q6_K, q6_K_row)
 
 /* Q2_K row: u in 0..3, weight = d*(sc&15)*u - dmin*(sc>>4); the min terms (mins times
  * the activation's group sums) take their own FMA with dmin. */
-static inline LF_AVX2 __m256 q2_K_row(const block_q2_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row(const block_q2_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
                                       __m256 acc) {
     __m256i mn16, sum, sc16 = q2_K_scales16(b, &mn16);
     k16_sums(b->qs, NULL, sc16, &x, 1, &sum);
@@ -222,7 +222,7 @@ K_ROWS(LF_ROWS(rows_q2_K), block_q2_K, q2_K_row)
 
 /* Q3_K row: u in 0..7, weight = d*scale*(u-4); the -4 meets the block sums in the
  * integer sum. */
-static inline LF_AVX2 __m256 q3_K_row(const block_q3_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row(const block_q3_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
                                       __m256 acc) {
     __m256i sum, sc16 = q3_K_scales16(b);
     k16_sums(b->qs, b->hmask, sc16, &x, 1, &sum);

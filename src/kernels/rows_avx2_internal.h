@@ -348,11 +348,25 @@ static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256
 /* One Q2_K (hmask NULL) or Q3_K row's super-block (qs, hmask, int16 group scales sc16)
  * against n_act (1 or 2, a constant) Q8_K activations: sum[j] = eight int32 partial sums
  * of scale * u * x. With u <= 7 a maddubs pair sum is at most 2 * 7 * 128. */
-#if defined(LF_VNNI) && !defined(LF_K16_YMM)
+#ifdef LF_VNNI
 /* With AVX-512 one 512-bit vector holds plane p of both qs halves (slices p and p + 4:
  * groups 2p, 2p+1, 8+2p, 9+2p in its 128-bit lanes), so a super-block is four steps; the
  * activation's bytes 32p.. and 128+32p.. are joined to match (the loads are shared by
- * the four rows of a group once inlined), and one vpermw spreads the group scales. */
+ * the four rows of a group once inlined). vpdpbusd sums four products per int32 (at
+ * most 4 * 7 * 128, so int16 holds them); two planes pack into one vector of int16, and
+ * one vpdpwssd against their group scales (spread by one vpermw) adds them up. */
+/* The vpermw indices of those group scales: int16 j of the packs of planes p, p + 1 (k16_pair_scales) is
+ * in 128-bit lane L = j / 8 and plane p + (j % 8 >= 4), group 2 * plane + (L & 1) + 8 * (L >> 1). */
+static const int16_t k16_pair_index[2][32] = {
+    {0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3, 8, 8, 8, 8, 10, 10, 10, 10, 9, 9, 9, 9, 11, 11, 11, 11},
+    {4, 4, 4, 4, 6, 6, 6, 6, 5, 5, 5, 5, 7, 7, 7, 7, 12, 12, 12, 12, 14, 14, 14, 14, 13, 13, 13, 13, 15, 15, 15, 15},
+};
+
+/* The group scales of planes 2k and 2k + 1 (k = 0, 1) as their packed sums lie. */
+static inline LF_AVX2 __m512i k16_pair_scales(__m512i sc, int k) {
+    return _mm512_permutexvar_epi16(_mm512_loadu_si512(k16_pair_index[k]), sc);
+}
+
 static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t *qs, const uint8_t *hmask,
                                                                    __m256i sc16, const block_q8_K *const *x,
                                                                    int n_act, __m256i *sum) {
@@ -361,26 +375,25 @@ static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t
         __m512i hm = _mm512_broadcast_i64x4(load256(hmask));
         h = _mm512_mask_srli_epi16(hm, (__mmask32)0xFFFF0000u, hm, 4);
     }
-    __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    __m512i d[2][4];
     _Pragma("GCC unroll 4") for (int p = 0; p < 4; p++) {
         __m512i u = _mm512_and_si512(_mm512_srli_epi16(bits, (unsigned)(2 * p)), _mm512_set1_epi8(3));
         if (hmask) {
             __m512i hb = p < 2 ? _mm512_slli_epi16(h, (unsigned)(2 - p)) : _mm512_srli_epi16(h, (unsigned)(p - 2));
             u = _mm512_or_si512(u, _mm512_and_si512(hb, _mm512_set1_epi8(4)));
         }
-        const int g = 2 * p * 0x10001;
-        __m512i idx = _mm512_set_epi32(g + 9 * 0x10001, g + 9 * 0x10001, g + 9 * 0x10001, g + 9 * 0x10001,
-                                       g + 8 * 0x10001, g + 8 * 0x10001, g + 8 * 0x10001, g + 8 * 0x10001,
-                                       g + 0x10001, g + 0x10001, g + 0x10001, g + 0x10001, g, g, g, g);
-        __m512i s = _mm512_permutexvar_epi16(idx, sc);
         for (int j = 0; j < n_act; j++) {
             __m512i xv = _mm512_inserti64x4(_mm512_castsi256_si512(load256(x[j]->qs + 32 * p)),
                                             load256(x[j]->qs + 128 + 32 * p), 1);
-            acc[j] = _mm512_dpwssd_epi32(acc[j], _mm512_maddubs_epi16(u, xv), s);
+            d[j][p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xv);
         }
     }
-    for (int j = 0; j < n_act; j++)
-        sum[j] = _mm256_add_epi32(_mm512_castsi512_si256(acc[j]), _mm512_extracti64x4_epi64(acc[j], 1));
+    __m512i s01 = k16_pair_scales(sc, 0), s23 = k16_pair_scales(sc, 1);
+    for (int j = 0; j < n_act; j++) {
+        __m512i acc = _mm512_madd_epi16(_mm512_packs_epi32(d[j][0], d[j][1]), s01);
+        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[j][2], d[j][3]), s23);
+        sum[j] = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+    }
 }
 #else
 static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t *qs, const uint8_t *hmask,
@@ -394,7 +407,8 @@ static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t
             __m256i u = hmask ? q3_K_slice(bits, h, half, plane) : q2_K_slice(bits, plane);
             __m256i sc = k16_slice_scales(sc16, 4 * half + plane);
             for (int j = 0; j < n_act; j++)
-                sum[j] = madd_acc(sum[j], _mm256_maddubs_epi16(u, load256(x[j]->qs + 128 * half + 32 * plane)), sc);
+                sum[j] = _mm256_add_epi32(
+                    sum[j], _mm256_madd_epi16(_mm256_maddubs_epi16(u, load256(x[j]->qs + 128 * half + 32 * plane)), sc));
         }
     }
 }

@@ -76,12 +76,12 @@ static inline LF_AVX2 int32_t scaled_bsums16(__m256i scales, const int16_t bsums
     return hsum_i32x8(_mm256_madd_epi16(scales, _mm256_loadu_si256((const __m256i *)bsums)));
 }
 
-/* Q2_K: the 16 four-bit scales (low nibbles) as int16; *mins16 = the mins (high). */
+/* Q2_K: the 16 four-bit scales (low nibbles) as int16; *mins16 = the mins (high). The
+ * bytes are widened first, so one shift and one mask split them. */
 static inline LF_AVX2 __m256i q2_K_scales16(const block_q2_K *b, __m256i *mins16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
-    const __m128i low4 = _mm_set1_epi8(0x0F);
-    *mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(v, 4), low4));
-    return _mm256_cvtepu8_epi16(_mm_and_si128(v, low4));
+    __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    *mins16 = _mm256_srli_epi16(v, 4);
+    return _mm256_and_si256(v, _mm256_set1_epi16(0x0F));
 }
 
 /* Slice s (0-7; groups 2s, 2s+1) of 16 int16 group scales sc16: group 2s's scale in the
