@@ -236,6 +236,17 @@ static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq
 
 K_ROWS2(LF_ROWS(rows2_q6_K), block_q6_K, q6_K_row2)
 
+#ifdef LF_VNNI
+LF_AVX2 void LF_ROWS(rows2_q2_K)(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q8_K *x[2] = {xq, xr};
+    k16_rows(false, w, rb, x, 2, n / QK_K, out);
+}
+
+LF_AVX2 void LF_ROWS(rows2_q3_K)(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q8_K *x[2] = {xq, xr};
+    k16_rows(true, w, rb, x, 2, n / QK_K, out);
+}
+#else
 /* Q2_K row (see q2_K_row in dot_avx2_rows.c): d scales both activations' sums, dmin both
  * activations' min terms. */
 static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row2(const block_q2_K *b, const block_q8_K *xq, const block_q8_K *xr, __m256i bsq,
@@ -264,5 +275,6 @@ static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row2(const bloc
 }
 
 K_ROWS2(LF_ROWS(rows2_q3_K), block_q3_K, q3_K_row2)
+#endif
 
 #endif

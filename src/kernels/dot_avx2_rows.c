@@ -207,6 +207,17 @@ static inline LF_AVX2 __m256 q6_K_row(const block_q6_K *b, const block_q8_K *x, 
 
 K_ROWS(LF_ROWS(rows_q6_K), block_q6_K, q6_K_row)
 
+#ifdef LF_VNNI
+LF_AVX2 void LF_ROWS(rows_q2_K)(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q8_K *x[1] = {xq};
+    k16_rows(false, w, rb, x, 1, n / QK_K, out);
+}
+
+LF_AVX2 void LF_ROWS(rows_q3_K)(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q8_K *x[1] = {xq};
+    k16_rows(true, w, rb, x, 1, n / QK_K, out);
+}
+#else
 /* Q2_K row: u in 0..3, weight = d*(sc&15)*u - dmin*(sc>>4); the min terms (mins times
  * the activation's group sums) take their own FMA with dmin. */
 static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row(const block_q2_K *b, const block_q8_K *x, __m256i bsums, __m256 dx,
@@ -231,6 +242,7 @@ static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row(const block
 }
 
 K_ROWS(LF_ROWS(rows_q3_K), block_q3_K, q3_K_row)
+#endif
 
 /* ------------------------------------------------------------------ float weights */
 
