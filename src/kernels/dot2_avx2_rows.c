@@ -249,8 +249,9 @@ LF_AVX2 void LF_ROWS(rows2_q3_K)(const void *w, size_t rb, const void *xq, const
 #else
 /* Q2_K row (see q2_K_row in dot_avx2_rows.c): d scales both activations' sums, dmin both
  * activations' min terms. */
-static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row2(const block_q2_K *b, const block_q8_K *xq, const block_q8_K *xr, __m256i bsq,
-                                       __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row2(const block_q2_K *b, const block_q8_K *xq,
+                                                                      const block_q8_K *xr, __m256i bsq, __m256i bsr,
+                                                                      __m256 dq, __m256 dr, __m256 acc) {
     const block_q8_K *x[2] = {xq, xr};
     __m256i mn16, sum[2], sc16 = q2_K_scales16(b, &mn16);
     k16_sums(b->qs, NULL, sc16, x, 2, sum);
@@ -264,8 +265,9 @@ K_ROWS2(LF_ROWS(rows2_q2_K), block_q2_K, q2_K_row2)
 
 /* Q3_K row (see q3_K_row in dot_avx2_rows.c): the -4 offset meets each activation's
  * block sums inside its integer sum. */
-static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row2(const block_q3_K *b, const block_q8_K *xq, const block_q8_K *xr, __m256i bsq,
-                                       __m256i bsr, __m256 dq, __m256 dr, __m256 acc) {
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row2(const block_q3_K *b, const block_q8_K *xq,
+                                                                      const block_q8_K *xr, __m256i bsq, __m256i bsr,
+                                                                      __m256 dq, __m256 dr, __m256 acc) {
     const block_q8_K *x[2] = {xq, xr};
     __m256i sum[2], sc16 = q3_K_scales16(b);
     k16_sums(b->qs, b->hmask, sc16, x, 2, sum);

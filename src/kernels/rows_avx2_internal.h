@@ -429,8 +429,10 @@ static inline __attribute__((always_inline)) LF_AVX2 void k16_rows(bool q3, cons
         if (q3) {
             const size_t o = offsetof(block_q3_K, d);
             uint16_t d0, d1, d2, d3;
-            memcpy(&d0, b + o, 2), memcpy(&d1, b + rb + o, 2), memcpy(&d2, b + 2 * rb + o, 2), memcpy(&d3, b + 3 * rb + o, 2);
-            dm = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_setr_epi16((short)d0, (short)d1, (short)d2, (short)d3, 0, 0, 0, 0)));
+            memcpy(&d0, b + o, 2), memcpy(&d1, b + rb + o, 2);
+            memcpy(&d2, b + 2 * rb + o, 2), memcpy(&d3, b + 3 * rb + o, 2);
+            __m128i h = _mm_setr_epi16((short)d0, (short)d1, (short)d2, (short)d3, 0, 0, 0, 0);
+            dm = _mm256_castps128_ps256(_mm_cvtph_ps(h));
         } else {
             const size_t o = offsetof(block_q2_K, d);
             dm = pairs4((const uint16_t *)(b + o), (const uint16_t *)(b + rb + o), (const uint16_t *)(b + 2 * rb + o),
@@ -456,7 +458,8 @@ static inline __attribute__((always_inline)) LF_AVX2 void k16_rows(bool q3, cons
             }
             __m512 t = _mm512_setzero_ps(), tm = _mm512_setzero_ps();
             for (int j = 0; j < n_act; j++) {
-                __m512i v = _mm512_add_epi32(_mm512_shuffle_i64x2(s0[j], s1[j], 0x44), _mm512_shuffle_i64x2(s0[j], s1[j], 0xEE));
+                __m512i v = _mm512_add_epi32(_mm512_shuffle_i64x2(s0[j], s1[j], 0x44),
+                                             _mm512_shuffle_i64x2(s0[j], s1[j], 0xEE)); /* row 0 | row 1 */
                 if (q3) v = _mm512_sub_epi32(v, _mm512_slli_epi32(_mm512_madd_epi16(sc, bs[j]), 2)); /* u - 4 */
                 __m512 f = _mm512_cvtepi32_ps(v), fm = _mm512_cvtepi32_ps(_mm512_madd_epi16(mn, bs[j]));
                 t = n_act == 1 ? f : _mm512_fmadd_ps(dx[j], f, t);
@@ -484,9 +487,10 @@ static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t
         _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++) {
             __m256i u = hmask ? q3_K_slice(bits, h, half, plane) : q2_K_slice(bits, plane);
             __m256i sc = k16_slice_scales(sc16, 4 * half + plane);
-            for (int j = 0; j < n_act; j++)
-                sum[j] = _mm256_add_epi32(
-                    sum[j], _mm256_madd_epi16(_mm256_maddubs_epi16(u, load256(x[j]->qs + 128 * half + 32 * plane)), sc));
+            for (int j = 0; j < n_act; j++) {
+                __m256i p = _mm256_maddubs_epi16(u, load256(x[j]->qs + 128 * half + 32 * plane));
+                sum[j] = _mm256_add_epi32(sum[j], _mm256_madd_epi16(p, sc));
+            }
         }
     }
 }
