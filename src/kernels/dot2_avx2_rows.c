@@ -122,6 +122,11 @@ NIB_DECODE2(LF_ROWS(decode2_q5_1), LF_TYPE_Q5_1, avx2_dot2_q5_1)
 
 /* ------------------------------------------------------------------ K-quants */
 
+/* dq * sq + dr * sr in float: the two activations' integer sums with their scales. */
+static inline LF_AVX2 __m256 act_pair_sum(__m256 dq, __m256i sq, __m256 dr, __m256i sr) {
+    return _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sr), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sq)));
+}
+
 /* Four K-quant rows against an activation and its residual (both Q8_K): each super-block
  * step prefetches the next blocks of all four rows and runs ROW_FN once per row. */
 #define K_ROWS2(NAME, BLOCK, ROW_FN)                                                               \
@@ -170,8 +175,7 @@ static inline __attribute__((always_inline)) LF_AVX2 void k45_rows2(const char *
             k45_sums(bk + L.qs, L.qh < 0 ? NULL : bk + L.qh, k_row_scales(sm[k >> 1], k & 1), x, 2, sum);
             mq[k] = k_row_mins(sm[k >> 1], k & 1, eq[i].bsums32);
             mr[k] = k_row_mins(sm[k >> 1], k & 1, er[i].bsums32);
-            __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum[1]), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum[0])));
-            acc[k] = _mm256_fmadd_ps(pair_lane(dm, k), t, acc[k]);
+            acc[k] = _mm256_fmadd_ps(pair_lane(dm, k), act_pair_sum(dq, sum[0], dr, sum[1]), acc[k]);
         }
         __m128 tm = _mm_fmadd_ps(_mm256_castps256_ps128(dr), k_min_totals(mr),
                                  _mm_mul_ps(_mm256_castps256_ps128(dq), k_min_totals(mq)));
@@ -227,10 +231,52 @@ static inline LF_AVX2 __m256 q6_K_row2(const block_q6_K *b, const block_q8_K *xq
             sum_r = _mm256_add_epi32(sum_r, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], load256(xr->qs + off)), ss));
         }
     }
-    __m256 t = _mm256_fmadd_ps(dr, _mm256_cvtepi32_ps(sum_r), _mm256_mul_ps(dq, _mm256_cvtepi32_ps(sum_q)));
-    return _mm256_fmadd_ps(_mm256_set1_ps(f16(b->d)), t, acc);
+    return _mm256_fmadd_ps(_mm256_set1_ps(f16(b->d)), act_pair_sum(dq, sum_q, dr, sum_r), acc);
 }
 
 K_ROWS2(LF_ROWS(rows2_q6_K), block_q6_K, q6_K_row2)
+
+#ifdef LF_VNNI
+LF_AVX2 void LF_ROWS(rows2_q2_K)(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q8_K *x[2] = {xq, xr};
+    k16_rows(false, w, rb, x, 2, n / QK_K, out);
+}
+
+LF_AVX2 void LF_ROWS(rows2_q3_K)(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]) {
+    const block_q8_K *x[2] = {xq, xr};
+    k16_rows(true, w, rb, x, 2, n / QK_K, out);
+}
+#else
+/* Q2_K row (see q2_K_row in dot_avx2_rows.c): d scales both activations' sums, dmin both
+ * activations' min terms. */
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row2(const block_q2_K *b, const block_q8_K *xq,
+                                                                      const block_q8_K *xr, __m256i bsq, __m256i bsr,
+                                                                      __m256 dq, __m256 dr, __m256 acc) {
+    const block_q8_K *x[2] = {xq, xr};
+    __m256i mn16, sum[2], sc16 = q2_K_scales16(b, &mn16);
+    k16_sums(b->qs, NULL, sc16, x, 2, sum);
+    __m256 dm = q2_K_dm(b);
+    __m256 mins = act_pair_sum(dq, _mm256_madd_epi16(mn16, bsq), dr, _mm256_madd_epi16(mn16, bsr));
+    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(dm), act_pair_sum(dq, sum[0], dr, sum[1]), acc);
+    return _mm256_fnmadd_ps(_mm256_movehdup_ps(dm), mins, acc);
+}
+
+K_ROWS2(LF_ROWS(rows2_q2_K), block_q2_K, q2_K_row2)
+
+/* Q3_K row (see q3_K_row in dot_avx2_rows.c): the -4 offset meets each activation's
+ * block sums inside its integer sum. */
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row2(const block_q3_K *b, const block_q8_K *xq,
+                                                                      const block_q8_K *xr, __m256i bsq, __m256i bsr,
+                                                                      __m256 dq, __m256 dr, __m256 acc) {
+    const block_q8_K *x[2] = {xq, xr};
+    __m256i sum[2], sc16 = q3_K_scales16(b);
+    k16_sums(b->qs, b->hmask, sc16, x, 2, sum);
+    sum[0] = _mm256_sub_epi32(sum[0], _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsq), 2));
+    sum[1] = _mm256_sub_epi32(sum[1], _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsr), 2));
+    return _mm256_fmadd_ps(_mm256_set1_ps(f16(b->d)), act_pair_sum(dq, sum[0], dr, sum[1]), acc);
+}
+
+K_ROWS2(LF_ROWS(rows2_q3_K), block_q3_K, q3_K_row2)
+#endif
 
 #endif

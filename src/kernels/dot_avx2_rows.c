@@ -207,6 +207,43 @@ static inline LF_AVX2 __m256 q6_K_row(const block_q6_K *b, const block_q8_K *x, 
 
 K_ROWS(LF_ROWS(rows_q6_K), block_q6_K, q6_K_row)
 
+#ifdef LF_VNNI
+LF_AVX2 void LF_ROWS(rows_q2_K)(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q8_K *x[1] = {xq};
+    k16_rows(false, w, rb, x, 1, n / QK_K, out);
+}
+
+LF_AVX2 void LF_ROWS(rows_q3_K)(const void *w, size_t rb, const void *xq, int64_t n, float out[4]) {
+    const block_q8_K *x[1] = {xq};
+    k16_rows(true, w, rb, x, 1, n / QK_K, out);
+}
+#else
+/* Q2_K row: u in 0..3, weight = d*(sc&15)*u - dmin*(sc>>4); the min terms (mins times
+ * the activation's group sums) take their own FMA with dmin. */
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q2_K_row(const block_q2_K *b, const block_q8_K *x,
+                                                                     __m256i bsums, __m256 dx, __m256 acc) {
+    __m256i mn16, sum, sc16 = q2_K_scales16(b, &mn16);
+    k16_sums(b->qs, NULL, sc16, &x, 1, &sum);
+    __m256 dm = _mm256_mul_ps(q2_K_dm(b), dx);
+    acc = _mm256_fmadd_ps(_mm256_moveldup_ps(dm), _mm256_cvtepi32_ps(sum), acc);
+    return _mm256_fnmadd_ps(_mm256_movehdup_ps(dm), _mm256_cvtepi32_ps(_mm256_madd_epi16(mn16, bsums)), acc);
+}
+
+K_ROWS(LF_ROWS(rows_q2_K), block_q2_K, q2_K_row)
+
+/* Q3_K row: u in 0..7, weight = d*scale*(u-4); the -4 meets the block sums in the
+ * integer sum. */
+static inline __attribute__((always_inline)) LF_AVX2 __m256 q3_K_row(const block_q3_K *b, const block_q8_K *x,
+                                                                     __m256i bsums, __m256 dx, __m256 acc) {
+    __m256i sum, sc16 = q3_K_scales16(b);
+    k16_sums(b->qs, b->hmask, sc16, &x, 1, &sum);
+    sum = _mm256_sub_epi32(sum, _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 2));
+    return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16(b->d)), dx), _mm256_cvtepi32_ps(sum), acc);
+}
+
+K_ROWS(LF_ROWS(rows_q3_K), block_q3_K, q3_K_row)
+#endif
+
 /* ------------------------------------------------------------------ float weights */
 
 static inline LF_AVX2 __m256 load_f16x8(const uint16_t *p) {

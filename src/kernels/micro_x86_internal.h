@@ -39,6 +39,8 @@ void avx2_dot2_x4_q5_1(const void *w, const void *xq, const void *xr, size_t str
     bool P##decode_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
     bool P##decode_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
     void P##rows_q8_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
+    void P##rows_q2_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
+    void P##rows_q3_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
     void P##rows_q6_K(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
     void P##rows_f16(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                         \
     void P##rows_bf16(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
@@ -55,6 +57,8 @@ void avx2_dot2_x4_q5_1(const void *w, const void *xq, const void *xr, size_t str
     bool P##decode2_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
                          const void *xr, float *y);                                                              \
     void P##rows2_q8_0(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]);      \
+    void P##rows2_q2_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]);      \
+    void P##rows2_q3_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]);      \
     void P##rows2_q6_K(const void *w, size_t rb, const void *xq, const void *xr, int64_t n, float out[4]);
 LF_ROWS_DECLARE(avx2_)
 LF_ROWS_DECLARE(vnni_)
@@ -74,8 +78,8 @@ LF_ROWS_DECLARE(vnni_)
         [LF_TYPE_Q5_1] = {.dot2 = avx2_dot2_q5_1, .decode = P##decode_q5_1, .decode2 = P##decode2_q5_1,        \
                           .x4_2 = avx2_dot2_x4_q5_1},                                                          \
         [LF_TYPE_Q8_0] = {.dot2 = avx2_dot2_q8_0, .rows = P##rows_q8_0, .rows2 = P##rows2_q8_0},               \
-        [LF_TYPE_Q2_K] = {.dot2 = avx2_dot2_q2_K},                                                             \
-        [LF_TYPE_Q3_K] = {.dot2 = avx2_dot2_q3_K},                                                             \
+        [LF_TYPE_Q2_K] = {.dot2 = avx2_dot2_q2_K, .rows = P##rows_q2_K, .rows2 = P##rows2_q2_K},               \
+        [LF_TYPE_Q3_K] = {.dot2 = avx2_dot2_q3_K, .rows = P##rows_q3_K, .rows2 = P##rows2_q3_K},               \
         [LF_TYPE_Q4_K] = {.dot2 = avx2_dot2_q4_K, .decode = P##decode_q4_K, .decode2 = P##decode2_q4_K},       \
         [LF_TYPE_Q5_K] = {.dot2 = avx2_dot2_q5_K, .decode = P##decode_q5_K, .decode2 = P##decode2_q5_K},       \
         [LF_TYPE_Q6_K] = {.dot2 = avx2_dot2_q6_K, .rows = P##rows_q6_K, .rows2 = P##rows2_q6_K},               \

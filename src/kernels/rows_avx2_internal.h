@@ -339,6 +339,170 @@ static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256
     }
 }
 
+/* ------------------------------------------------------------------ Q2_K / Q3_K
+ * Sixteen groups of 16 weights with their own scales. The activation is the Q8_K block
+ * as stored: slice s (0-7) of a super-block, plane s % 4 of qs half s / 4, meets its
+ * bytes 32s..32s+31, and its group scales (k16_slice_scales) weight the 16-bit pair
+ * sums of one maddubs. */
+
+/* One Q2_K (hmask NULL) or Q3_K row's super-block (qs, hmask, int16 group scales sc16)
+ * against n_act (1 or 2, a constant) Q8_K activations: sum[j] = eight int32 partial sums
+ * of scale * u * x. With u <= 7 a maddubs pair sum is at most 2 * 7 * 128. */
+#ifdef LF_VNNI
+/* With AVX-512 one 512-bit vector holds plane p of both qs halves (slices p and p + 4:
+ * groups 2p, 2p+1, 8+2p, 9+2p in its 128-bit lanes), so a super-block is four steps; the
+ * activation's bytes 32p.. and 128+32p.. are joined to match (the loads are shared by
+ * the four rows once inlined). vpdpbusd sums four products per int32 (at most
+ * 4 * 7 * 128, so int16 holds them); two planes pack into one vector of int16, and one
+ * vpdpwssd against their group scales (spread by one vpermw) adds them up. Two rows
+ * share a 512-bit scale table (row r's 16 scales at int16 16r) and every float step. */
+
+/* The vpermw indices of those group scales: int16 j of the packs of planes 2k, 2k + 1 is in
+ * 128-bit lane L = j / 8 and plane 2k + (j % 8 >= 4), group 2 * plane + (L & 1) + 8 * (L >> 1),
+ * plus 16 for row 1 of the table. */
+#define K16_IDX(k, r)                                                                                        \
+    {4 * k + 16 * r, 4 * k + 16 * r, 4 * k + 16 * r, 4 * k + 16 * r, 4 * k + 2 + 16 * r, 4 * k + 2 + 16 * r,   \
+     4 * k + 2 + 16 * r, 4 * k + 2 + 16 * r, 4 * k + 1 + 16 * r, 4 * k + 1 + 16 * r, 4 * k + 1 + 16 * r,       \
+     4 * k + 1 + 16 * r, 4 * k + 3 + 16 * r, 4 * k + 3 + 16 * r, 4 * k + 3 + 16 * r, 4 * k + 3 + 16 * r,       \
+     4 * k + 8 + 16 * r, 4 * k + 8 + 16 * r, 4 * k + 8 + 16 * r, 4 * k + 8 + 16 * r, 4 * k + 10 + 16 * r,       \
+     4 * k + 10 + 16 * r, 4 * k + 10 + 16 * r, 4 * k + 10 + 16 * r, 4 * k + 9 + 16 * r, 4 * k + 9 + 16 * r,    \
+     4 * k + 9 + 16 * r, 4 * k + 9 + 16 * r, 4 * k + 11 + 16 * r, 4 * k + 11 + 16 * r, 4 * k + 11 + 16 * r,    \
+     4 * k + 11 + 16 * r}
+static const int16_t k16_pair_index[2][2][32] = {{K16_IDX(0, 0), K16_IDX(1, 0)}, {K16_IDX(0, 1), K16_IDX(1, 1)}};
+#undef K16_IDX
+
+/* Row r's super-block against n_act activation blocks: sum[j] = 16 int32 partial sums. */
+static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t *qs, const uint8_t *hmask,
+                                                                   __m512i sc, int r, const block_q8_K *const *x,
+                                                                   int n_act, __m512i *sum) {
+    __m512i bits = _mm512_loadu_si512(qs), h = _mm512_setzero_si512();
+    if (hmask) { /* the high half's planes read hmask bits 4-7 */
+        __m512i hm = _mm512_broadcast_i64x4(load256(hmask));
+        h = _mm512_mask_srli_epi16(hm, (__mmask32)0xFFFF0000u, hm, 4);
+    }
+    __m512i d[2][4];
+    _Pragma("GCC unroll 4") for (int p = 0; p < 4; p++) {
+        __m512i u = _mm512_and_si512(_mm512_srli_epi16(bits, (unsigned)(2 * p)), _mm512_set1_epi8(3));
+        if (hmask) {
+            __m512i hb = p < 2 ? _mm512_slli_epi16(h, (unsigned)(2 - p)) : _mm512_srli_epi16(h, (unsigned)(p - 2));
+            u = _mm512_or_si512(u, _mm512_and_si512(hb, _mm512_set1_epi8(4)));
+        }
+        for (int j = 0; j < n_act; j++) {
+            __m512i xv = _mm512_inserti64x4(_mm512_castsi256_si512(load256(x[j]->qs + 32 * p)),
+                                            load256(x[j]->qs + 128 + 32 * p), 1);
+            d[j][p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xv);
+        }
+    }
+    __m512i s01 = _mm512_permutexvar_epi16(_mm512_loadu_si512(k16_pair_index[r][0]), sc);
+    __m512i s23 = _mm512_permutexvar_epi16(_mm512_loadu_si512(k16_pair_index[r][1]), sc);
+    for (int j = 0; j < n_act; j++) {
+        sum[j] = _mm512_madd_epi16(_mm512_packs_epi32(d[j][0], d[j][1]), s01);
+        sum[j] = _mm512_dpwssd_epi32(sum[j], _mm512_packs_epi32(d[j][2], d[j][3]), s23);
+    }
+}
+
+/* Lanes 0-7 = lane a of v, 8-15 = lane b (a, b constants). */
+static inline LF_AVX2 __m512 lanes_2x8(__m256 v, int a, int b) {
+    __m512i idx = _mm512_inserti64x4(_mm512_set1_epi32(a), _mm256_set1_epi32(b), 1);
+    return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(v));
+}
+
+/* Four Q2_K (q3 false) or Q3_K rows, rb bytes apart, against n_act (1 or 2) Q8_K
+ * activations x[j] of nsb blocks: out[k] = row k's sum over the activations of
+ * d * scale * (u - offset) * x, the min terms with dmin (Q2_K), as the AVX2 rows do, with
+ * the integer sums of rows 2p and 2p+1 folded into one vector (lanes 0-7 and 8-15). */
+static inline __attribute__((always_inline)) LF_AVX2 void k16_rows(bool q3, const char *w, size_t rb,
+                                                                   const block_q8_K *const *x, int n_act,
+                                                                   int64_t nsb, float out[4]) {
+    size_t bytes = q3 ? sizeof(block_q3_K) : sizeof(block_q2_K);
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t i = 0; i < nsb; i++) {
+        const char *b = w + (size_t)i * bytes;
+        const block_q8_K *xi[2] = {&x[0][i], &x[n_act - 1][i]};
+        __m512i bs[2];
+        __m512 dx[2];
+        for (int j = 0; j < n_act; j++) {
+            bs[j] = _mm512_broadcast_i64x4(load256(xi[j]->bsums));
+            dx[j] = _mm512_set1_ps(xi[j]->d);
+        }
+        __m256 dm; /* Q2_K: d, dmin of row k in lanes 2k, 2k+1; Q3_K: d of row k in lane k */
+        if (q3) {
+            const size_t o = offsetof(block_q3_K, d);
+            uint16_t d0, d1, d2, d3;
+            memcpy(&d0, b + o, 2), memcpy(&d1, b + rb + o, 2);
+            memcpy(&d2, b + 2 * rb + o, 2), memcpy(&d3, b + 3 * rb + o, 2);
+            __m128i h = _mm_setr_epi16((short)d0, (short)d1, (short)d2, (short)d3, 0, 0, 0, 0);
+            dm = _mm256_castps128_ps256(_mm_cvtph_ps(h));
+        } else {
+            const size_t o = offsetof(block_q2_K, d);
+            dm = pairs4((const uint16_t *)(b + o), (const uint16_t *)(b + rb + o), (const uint16_t *)(b + 2 * rb + o),
+                        (const uint16_t *)(b + 3 * rb + o));
+        }
+        if (n_act == 1) dm = _mm256_mul_ps(dm, _mm512_castps512_ps256(dx[0]));
+        _Pragma("GCC unroll 2") for (int pr = 0; pr < 2; pr++) {
+            const uint8_t *r0 = (const uint8_t *)b + (size_t)(2 * pr) * rb, *r1 = r0 + rb;
+            /* two groups ahead, not one: these rows are consumed fast enough that the
+             * next group's lines were still in flight (measured: +10 % Q2_K decode) */
+            prefetch_k_block(r0 + 4 * rb, bytes, rb);
+            prefetch_k_block(r1 + 4 * rb, bytes, rb);
+            __m512i sc, mn = _mm512_setzero_si512(), s0[2], s1[2];
+            if (q3) {
+                sc = _mm512_inserti64x4(_mm512_castsi256_si512(q3_K_scales16((const block_q3_K *)r0)),
+                                        q3_K_scales16((const block_q3_K *)r1), 1);
+                k16_sums(r0 + offsetof(block_q3_K, qs), r0, sc, 0, xi, n_act, s0);
+                k16_sums(r1 + offsetof(block_q3_K, qs), r1, sc, 1, xi, n_act, s1);
+            } else {
+                __m512i v = _mm512_cvtepu8_epi16(lanes2(r0, r1)); /* scale bytes of both rows */
+                sc = _mm512_and_si512(v, _mm512_set1_epi16(0x0F));
+                mn = _mm512_srli_epi16(v, 4);
+                k16_sums(r0 + offsetof(block_q2_K, qs), NULL, sc, 0, xi, n_act, s0);
+                k16_sums(r1 + offsetof(block_q2_K, qs), NULL, sc, 1, xi, n_act, s1);
+            }
+            __m512 t = _mm512_setzero_ps(), tm = _mm512_setzero_ps();
+            for (int j = 0; j < n_act; j++) {
+                __m512i v = _mm512_add_epi32(_mm512_shuffle_i64x2(s0[j], s1[j], 0x44),
+                                             _mm512_shuffle_i64x2(s0[j], s1[j], 0xEE)); /* row 0 | row 1 */
+                if (q3) v = _mm512_sub_epi32(v, _mm512_slli_epi32(_mm512_madd_epi16(sc, bs[j]), 2)); /* u - 4 */
+                __m512 f = _mm512_cvtepi32_ps(v), fm = _mm512_cvtepi32_ps(_mm512_madd_epi16(mn, bs[j]));
+                t = n_act == 1 ? f : _mm512_fmadd_ps(dx[j], f, t);
+                tm = n_act == 1 ? fm : _mm512_fmadd_ps(dx[j], fm, tm);
+            }
+            if (q3) {
+                acc[pr] = _mm512_fmadd_ps(lanes_2x8(dm, 2 * pr, 2 * pr + 1), t, acc[pr]);
+            } else {
+                acc[pr] = _mm512_fmadd_ps(lanes_2x8(dm, 4 * pr, 4 * pr + 2), t, acc[pr]);
+                acc[pr] = _mm512_fnmadd_ps(lanes_2x8(dm, 4 * pr + 1, 4 * pr + 3), tm, acc[pr]);
+            }
+        }
+    }
+    hsum4(_mm512_castps512_ps256(acc[0]), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[0]), 1)),
+          _mm512_castps512_ps256(acc[1]), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[1]), 1)), out);
+}
+#else
+static inline __attribute__((always_inline)) LF_AVX2 void k16_sums(const uint8_t *qs, const uint8_t *hmask,
+                                                                   __m256i sc16, const block_q8_K *const *x,
+                                                                   int n_act, __m256i *sum) {
+    __m256i h = hmask ? load256(hmask) : _mm256_setzero_si256();
+    for (int j = 0; j < n_act; j++) sum[j] = _mm256_setzero_si256();
+    _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {
+        __m256i bits = load256(qs + 32 * half);
+        _Pragma("GCC unroll 4") for (int plane = 0; plane < 4; plane++) {
+            __m256i u = hmask ? q3_K_slice(bits, h, half, plane) : q2_K_slice(bits, plane);
+            __m256i sc = k16_slice_scales(sc16, 4 * half + plane);
+            for (int j = 0; j < n_act; j++) {
+                __m256i p = _mm256_maddubs_epi16(u, load256(x[j]->qs + 128 * half + 32 * plane));
+                sum[j] = _mm256_add_epi32(sum[j], _mm256_madd_epi16(p, sc));
+            }
+        }
+    }
+}
+#endif
+
+/* A Q2_K block's d (even lanes) and dmin (odd lanes), converted together. */
+static inline LF_AVX2 __m256 q2_K_dm(const block_q2_K *b) {
+    return _mm256_cvtph_ps(_mm_set1_epi32((int)load_u32(&b->d)));
+}
+
 /* Odd lanes of s (row k's second value of pairs4 products) in lanes 0-3. */
 static inline LF_AVX2 __m128 odd_lanes(__m256 s) {
     return _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7)));

@@ -76,12 +76,12 @@ static inline LF_AVX2 int32_t scaled_bsums16(__m256i scales, const int16_t bsums
     return hsum_i32x8(_mm256_madd_epi16(scales, _mm256_loadu_si256((const __m256i *)bsums)));
 }
 
-/* Q2_K: the 16 four-bit scales (low nibbles) as int16; *mins16 = the mins (high). */
+/* Q2_K: the 16 four-bit scales (low nibbles) as int16; *mins16 = the mins (high). The
+ * bytes are widened first, so one shift and one mask split them. */
 static inline LF_AVX2 __m256i q2_K_scales16(const block_q2_K *b, __m256i *mins16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
-    const __m128i low4 = _mm_set1_epi8(0x0F);
-    *mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(v, 4), low4));
-    return _mm256_cvtepu8_epi16(_mm_and_si128(v, low4));
+    __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+    *mins16 = _mm256_srli_epi16(v, 4);
+    return _mm256_and_si256(v, _mm256_set1_epi16(0x0F));
 }
 
 /* Slice s (0-7; groups 2s, 2s+1) of 16 int16 group scales sc16: group 2s's scale in the
@@ -110,11 +110,13 @@ static inline LF_AVX2 __m256i q3_K_scales16(const block_q3_K *b) {
     return _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(top, 4)), _mm_set1_epi8(32)));
 }
 
-/* Q3_K slice half*4+plane: u = low2 | hbit<<2 in 0..7 (weight = d*scale*(u-4)); the high
- * bit of the slice is bit (half*4+plane) of hmask. */
+/* Q3_K slice s = half*4+plane: u = low2 | hbit<<2 in 0..7 (weight = d*scale*(u-4)); the
+ * high bit of the slice is bit s of hmask, shifted straight to bit 2 (bits shifted in
+ * from the neighbouring byte land above it and are masked off). */
 static inline LF_AVX2 __m256i q3_K_slice(__m256i bits, __m256i hmask, int half, int plane) {
-    __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, half * 4 + plane), _mm256_set1_epi8(1));
-    return _mm256_or_si256(q2_K_slice(bits, plane), _mm256_slli_epi16(high, 2));
+    int s = half * 4 + plane;
+    __m256i high = s < 2 ? _mm256_slli_epi16(hmask, 2 - s) : _mm256_srli_epi16(hmask, s - 2);
+    return _mm256_or_si256(q2_K_slice(bits, plane), _mm256_and_si256(high, _mm256_set1_epi8(4)));
 }
 
 /* The eight six-bit scales and mins of a Q4_K/Q5_K block, unpacked with word operations
