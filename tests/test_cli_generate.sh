@@ -33,8 +33,11 @@ contains "greedy continuation" "Paris" "$tmp/out"
 contains "generation summary" "time to first token" "$tmp/err"
 
 # A ChatML conversation (the model's own format) answered coherently, ending by itself.
+# With --precise-activations: under plain int8 activations the answer's first token is a
+# near-tie for SmolLM2-135M ("La" over "The" by 0.03 logit on AVX-512, the other way
+# round on AVX2), which says nothing about the ChatML handling tested here.
 chat=$'<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n'
-run_ok "chatml generate" "$BIN" generate smollm2 --prompt "$chat" --temperature 0 --max-new-tokens 64
+run_ok "chatml generate" "$BIN" generate smollm2 --prompt "$chat" --temperature 0 --max-new-tokens 64 --precise-activations
 contains "chatml answer" "Paris" "$tmp/out"
 contains "chatml stops at <|im_end|>" "(end of text)" "$tmp/err"
 if grep -q '<|im_end|>\|<|im_start|>' "$tmp/out"; then bad "control tokens printed: $(cat "$tmp/out")"; else ok; fi

@@ -182,9 +182,11 @@ elif grep -q "stories260K.*Smollm2" "$tmp/r.err"; then ok; else bad "server draf
 # Default activations: --lookup and --draft give plain decoding's ids, or ids that part
 # at a near-tie: at the first step where they differ, plain decoding's token and the other
 # are within TIE_LOGITS of each other in a one-batch decode of the common prefix. Bound:
-# the int8 rounding changes above move logits by ~0.1 (plain int8's whole error against
-# f32 arithmetic is ~0.6 logit per position, median of the largest).
-TIE_LOGITS=0.3
+# single-token decode and a batch sum the same int8 products in different orders, and a
+# float difference that moves one activation across an int8 rounding boundary moves the
+# logits; the partings measured on AVX-512 are 0.13-0.33 logit apart, below plain int8's
+# whole error against f32 arithmetic (~0.6 logit per position, median of the largest).
+TIE_LOGITS=0.5
 same_or_tie() { # same_or_tie NAME PROMPT_INDEX PLAIN OTHER
     if "$PYTHON" - "${BUILD:-build}" "$MODEL" "${prompts[$2]}" "$tmp/$3" "$tmp/$4" "$TIE_LOGITS" <<'PY'; then ok; else bad "$1"; fi
 import subprocess, sys
