@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+
+#include "parse_list.h"
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -235,18 +237,6 @@ static int measure(const options *o, read_fn fn, int threads, int streams, const
 }
 
 /* ---------------------------------------------------------------------- main */
-
-static int parse_list(const char *s, int *out, int max, int lo, int hi) {
-    int n = 0;
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < lo || v > hi || n == max || (*end && *end != ',')) return -1;
-        out[n++] = (int)v;
-        s = *end ? end + 1 : end;
-    }
-    return n ? n : -1;
-}
 
 static void usage(FILE *f, const char *argv0) {
     fprintf(f,

@@ -31,6 +31,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "parse_list.h"
+
 #if !defined(__x86_64__)
 int main(void) {
     fprintf(stderr, "peak: x86-64 only\n");
@@ -254,18 +256,6 @@ static void cpu_features(bool *avx2, bool *avx512, bool *vnni512, bool *bf16, bo
     *vnni512 = *avx512 && (c7 & (1u << 11));
     *bf16 = *avx512 && (a71 & (1u << 5));
     *avxvnni = *avx2 && (a71 & (1u << 4));
-}
-
-static int parse_list(const char *s, int *out, int max, int lo, int hi) {
-    int n = 0;
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < lo || v > hi || n == max || (*end && *end != ',')) return -1;
-        out[n++] = (int)v;
-        s = *end ? end + 1 : end;
-    }
-    return n ? n : -1;
 }
 
 static void usage(FILE *f, const char *argv0) {
