@@ -5,7 +5,7 @@
  * is cut into tasks of
  * (block of query tokens, KV head, range of positions): every query head that shares the
  * KV head (the GQA group) and every token of the block is scored against the same K row
- * and accumulates the same V row, so each K/V row is read (and converted to f32) once per
+ * and accumulates the same V row, so each K/V row is read (F16 in place, Q8_0 converted to f32) once per
  * task, not once per query head and token. Positions are walked in tiles of
  * LF_ATTN_TILE with a running maximum and sum per query row (online softmax), so no
  * buffer grows with the context: the scratch of a thread is a few tiles.
