@@ -3,7 +3,7 @@
 # llama.cpp's llama-bench in two versions (bench/build-llama-cpp.sh all): the newest, which
 # every ratio is against, and b4875, the peer of the earlier tables, as a second column.
 # Measures the memory read bandwidth (bench/bandwidth.sh, 8 streams per thread; the best of
-# 10 runs is the limit), writes the synthetic models (bench/make-models.sh) and fetches the
+# 10 runs is the limit) and the f32 FMA / bf16 / int8 dot peaks (bench/peak.sh), writes the synthetic models (bench/make-models.sh) and fetches the
 # real SmolLM2, then runs bench/compare.py on every model at 1 and 2 threads, alternating
 # the three programs, in llama-fast's default mode (plain int8 activations, llama.cpp's
 # precision) and with --precise-activations (int8 activations + their rounding residual).
@@ -42,6 +42,9 @@ print(r[0]["best_gbs"])' "$1"
 }
 BW1=$(bw 1)
 BW2=$(bw 2)
+
+echo "== arithmetic peaks (the GEMMs' fractions of them are in bench/RESULTS.md)"
+bench/peak.sh --threads "$THREADS" | tee "$OUT/peak.txt"
 
 echo "== models"
 # (OUT is our results directory; the models go where the loop below looks for them)
