@@ -27,7 +27,12 @@
 # llama-perplexity and llama-server. Idempotent: does nothing but print the build info when
 # the binaries exist.
 #
-# Usage: bench/build-llama-cpp.sh [newest|b4875|all] [--force]     (default: newest)
+# A third build, avx2, is the newest compiled for AVX2 without AVX-512 (GGML_NATIVE=OFF: ggml's
+# portable x86 set, AVX2 + FMA + F16C + BMI2): beside llama-fast capped to its avx2 kernel set
+# (LLAMA_FAST_SIMD=avx2) it stands in for an AVX2-only machine on a CPU that has AVX-512
+# (bench/run-all.sh's avx2 table). It is not part of `all`.
+#
+# Usage: bench/build-llama-cpp.sh [newest|b4875|avx2|all] [--force]     (default: newest)
 # Environment: JOBS (parallel compile jobs; default: the CPU count)
 set -eu
 
@@ -39,20 +44,28 @@ which=newest
 force=0
 for arg in "$@"; do
     case "$arg" in
-        newest|b4875|all) which=$arg ;;
+        newest|b4875|avx2|all) which=$arg ;;
         --force) force=1 ;;
-        *) echo "usage: $0 [newest|b4875|all] [--force]" >&2; exit 2 ;;
+        *) echo "usage: $0 [newest|b4875|avx2|all] [--force]" >&2; exit 2 ;;
     esac
 done
 
-# pin LABEL -> sets VERSION (llama-cpp-python), COMMIT, TAG (upstream build) and TARGETS.
+# pin LABEL -> sets VERSION (llama-cpp-python), COMMIT, TAG (upstream build), TARGETS,
+# NATIVE (GGML_NATIVE) and the build directory's name.
 pin() {
+    NATIVE=ON
+    SUFFIX=
     case "$1" in
-        newest)
+        newest|avx2)
             VERSION=0.3.36
             COMMIT=0c1e57098bba43ac29e6e3b677cdceebdd22334f
             TAG=b11312
-            TARGETS="llama-bench llama-quantize llama-perplexity llama-server" ;;
+            TARGETS="llama-bench llama-quantize llama-perplexity llama-server"
+            if [ "$1" = avx2 ]; then
+                TARGETS="llama-bench"
+                NATIVE=OFF
+                SUFFIX=-avx2
+            fi ;;
         b4875)
             VERSION=0.3.8
             COMMIT=7841fc723e059d1fd9640e5c0ef19050fcc7c698
@@ -61,7 +74,7 @@ pin() {
     esac
     SDIST="$TP/llama_cpp_python-$VERSION.tar.gz"
     SRC="$TP/llama_cpp_python-$VERSION/vendor/llama.cpp"
-    BUILD="$TP/llama.cpp-build-$VERSION"
+    BUILD="$TP/llama.cpp-build-$VERSION$SUFFIX"
     LINK="$TP/llama.cpp-$1"
 }
 
@@ -130,7 +143,7 @@ build_one() {
     echo "configuring llama.cpp $TAG in $BUILD"
     cmake -S "$SRC" -B "$BUILD" \
         -DCMAKE_BUILD_TYPE=Release \
-        -DGGML_NATIVE=ON \
+        -DGGML_NATIVE="$NATIVE" \
         -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DGGML_OPENCL=OFF \
         -DGGML_SYCL=OFF -DGGML_HIP=OFF -DGGML_KOMPUTE=OFF -DGGML_RPC=OFF \
         -DBUILD_SHARED_LIBS=OFF \

@@ -329,6 +329,8 @@ def main():
         head += ["% of BW limit: " + " / ".join(["ours"] + [tag for _, tag in peers])]
     lines = []
     ours_desc = os.path.relpath(args.ours_bin, ROOT) + (" " + args.ours_extra_args if args.ours_extra_args else "")
+    if os.environ.get("LLAMA_FAST_SIMD"):  # a capped kernel set changes what the table measures
+        ours_desc = "LLAMA_FAST_SIMD=%s %s" % (os.environ["LLAMA_FAST_SIMD"], ours_desc)
     lines.append("llama-fast: `%s bench MODEL -p %d -n %d -r 1 -t T --json`" %
                  (ours_desc, args.n_prompt, args.n_gen))
     lines.append("")

@@ -9,14 +9,17 @@
 # precision) and with --precise-activations (int8 activations + their rounding residual).
 # Then the other tables of bench/RESULTS.md: decode at depth 4096 beside depth 0 for each KV
 # cache type (bench/context_scaling.sh, 1B Q4_0, against the newest llama.cpp), decode with
-# a busy CPU beside it (bench/contended.sh) and speculative decoding (bench/speculative.sh).
+# a busy CPU beside it (bench/contended.sh), speculative decoding (bench/speculative.sh) and,
+# on a CPU with AVX-512, the comparison again with both programs held to AVX2 (llama-fast's
+# avx2 kernel set, the newest llama.cpp built without AVX-512): the stand-in for an AVX2-only
+# machine when none is at hand (default mode, ROUNDS rounds).
 # Tables (markdown) and every sample (JSON) go to $OUT; the markdown is also printed.
 #
 # usage: bench/run-all.sh [FILTER...]
 #   FILTER  only models whose file name contains one of these (e.g. llama3.2-1b Q4_0)
 # environment: ROUNDS (5), THREADS (1,2), OUT (bench/results/YYYY-MM-DD), MODES
 #              ("default precise"), WAIT_QUIET (20: seconds to wait for quiet CPUs per run),
-#              EXTRAS ("depth contended speculative": the tables after the comparison)
+#              EXTRAS ("depth contended speculative avx2": the tables after the comparison)
 # The whole set (7B models included) takes hours on two cores; a filter such as
 # `bench/run-all.sh llama3.2-1b smollm2` takes about half an hour.
 set -euo pipefail
@@ -26,7 +29,7 @@ THREADS=${THREADS:-1,2}
 OUT=${OUT:-bench/results/$(date +%Y-%m-%d)}
 MODES=${MODES:-default precise}
 WAIT_QUIET=${WAIT_QUIET:-20}
-EXTRAS=${EXTRAS:-depth contended speculative}
+EXTRAS=${EXTRAS:-depth contended speculative avx2}
 PYTHON=${PYTHON:-python3}
 
 make -s build/llama-fast build/tools/make_synthetic_model models/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -83,8 +86,19 @@ for extra in $EXTRAS; do
     speculative)
         echo "== speculative decoding (speculative.sh)"
         bench/speculative.sh models/SmolLM2-135M-Instruct.Q4_1.gguf | tee "$OUT/speculative.md" || status=1 ;;
+    avx2)
+        if ! grep -qw avx512f /proc/cpuinfo; then
+            echo "== avx2 table skipped: this CPU has no AVX-512, so the tables above are its AVX2 numbers"
+            continue
+        fi
+        echo "== compare with both programs held to AVX2 (llama-fast: LLAMA_FAST_SIMD=avx2)"
+        bench/build-llama-cpp.sh avx2
+        LLAMA_FAST_SIMD=avx2 "$PYTHON" bench/compare.py "${models[@]}" --rounds "$ROUNDS" -t "$THREADS" \
+            --peer avx2=third_party/llama.cpp-avx2/bin/llama-bench \
+            --bandwidth-gbps-1 "$BW1" --bandwidth-gbps-2 "$BW2" --wait-quiet "$WAIT_QUIET" \
+            --markdown-out "$OUT/compare-avx2.md" --json-out "$OUT/compare-avx2.json" || status=1 ;;
     *)
-        echo "run-all.sh: EXTRAS: unknown table '$extra' (known: depth contended speculative)" >&2
+        echo "run-all.sh: EXTRAS: unknown table '$extra' (known: depth contended speculative avx2)" >&2
         status=1 ;;
     esac
 done
