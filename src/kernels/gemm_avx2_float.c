@@ -78,5 +78,5 @@ static LF_AVX2 void tile_kernel(const void *tile_in, const void *const *x, int64
 }
 #undef ROW_STEP
 
-const gemm_float_kernels avx2_gemm_float = {convert_tile, NULL, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 4, 8};
+const gemm_float_kernels avx2_gemm_float = {convert_tile, NULL, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 1, 4, 8};
 #endif
