@@ -61,21 +61,35 @@ static inline LF_AVX512F __m512 load_row16(lf_type type, const char *row, int64_
 }
 
 /* Columns [c0, c0 + kc) of rows [r, r + nr) as f32 at tile[k*TILE_ROWS + j]; rows past nr
- * are zero (columns past kc, up to the next 16, too). */
-static LF_AVX512F void convert_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t c0,
-                                    int64_t kc, void *tile_out) {
-    float *tile = tile_out;
-    for (int h = 0; h < TILE_ROWS; h += 16)
+ * are zero (columns past kc, up to the next 16, too). type is a constant in each caller
+ * below, so the loads hold no branch on it. */
+static inline __attribute__((always_inline)) LF_AVX512F void convert_tile_as(lf_type type, const char *w,
+                                                                             size_t row_bytes, int64_t r, int nr,
+                                                                             int64_t c0, int64_t kc, float *tile) {
+    for (int h = 0; h < TILE_ROWS; h += 16) {
+        int rows = nr - h < 16 ? nr - h : 16;
         for (int64_t c = 0; c < kc; c += 16) {
             __m512 v[16];
             __mmask16 m = first16(kc - c);
-            for (int j = 0; j < 16; j++) {
-                const char *row = w + (size_t)(r + h + j) * row_bytes;
-                v[j] = h + j < nr ? load_row16(type, row, c0 + c, m) : _mm512_setzero_ps();
+            const char *row = w + (size_t)(r + h) * row_bytes;
+            if (rows == 16) {
+#pragma GCC unroll 16
+                for (int j = 0; j < 16; j++) v[j] = load_row16(type, row + (size_t)j * row_bytes, c0 + c, m);
+            } else {
+                for (int j = 0; j < 16; j++)
+                    v[j] = j < rows ? load_row16(type, row + (size_t)j * row_bytes, c0 + c, m) : _mm512_setzero_ps();
             }
             transpose16(v);
             for (int i = 0; i < 16; i++) _mm512_store_ps(tile + (size_t)(c + i) * TILE_ROWS + h, v[i]);
         }
+    }
+}
+
+static LF_AVX512F void convert_tile(lf_type type, const char *w, size_t row_bytes, int64_t r, int nr, int64_t c0,
+                                    int64_t kc, void *tile) {
+    if (type == LF_TYPE_F16) convert_tile_as(LF_TYPE_F16, w, row_bytes, r, nr, c0, kc, tile);
+    else if (type == LF_TYPE_BF16) convert_tile_as(LF_TYPE_BF16, w, row_bytes, r, nr, c0, kc, tile);
+    else convert_tile_as(LF_TYPE_F32, w, row_bytes, r, nr, c0, kc, tile);
 }
 
 /* Columns [c0, c0 + kc) of the n activations in groups of TILE_ACTS at
