@@ -29,26 +29,34 @@ static inline __mmask16 first16(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-/* v[i][j] becomes v[j][i]: for each bit b of the index, the elements whose row and column
- * differ in bit b swap (one vpermt2ps per row and bit). */
+/* v[i][j] becomes v[j][i]: 2 x 2 blocks of elements, of pairs, of 128-bit lanes, of
+ * 256-bit halves swap in turn. All shuffles take immediates (no index registers), which
+ * keeps the sixteen rows in registers. */
 static inline LF_AVX512F void transpose16(__m512 v[16]) {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
 #pragma GCC unroll 4
-    for (int b = 8; b >= 1; b /= 2) {
-        __mmask16 hi_col = _mm512_test_epi32_mask(lane, _mm512_set1_epi32(b));
-        /* row i (bit b clear) takes row i+b's column j-b where j has bit b; row i+b takes
-         * row i's column j+b where j lacks it (indices >= 16 pick the second operand) */
-        __m512i lo_idx = _mm512_mask_add_epi32(lane, hi_col, lane, _mm512_set1_epi32(16 - b));
-        __m512i hi_idx = _mm512_mask_add_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(b)), hi_col, lane,
-                                               _mm512_set1_epi32(16));
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i++) {
-            if (i & b) continue;
-            __m512 lo = _mm512_permutex2var_ps(v[i], lo_idx, v[i + b]);
-            __m512 hi = _mm512_permutex2var_ps(v[i], hi_idx, v[i + b]);
-            v[i] = lo;
-            v[i + b] = hi;
+    for (int i = 0; i < 16; i += 4) {
+        v[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        v[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        v[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        v[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 16; h += 8)
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(v[h + i], v[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(v[h + i], v[h + i + 4], 0xDD);
         }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        v[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        v[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
     }
 }
 
