@@ -120,7 +120,10 @@ static LF_AVX512F void convert_acts(const char *x, size_t stride, int n, int64_t
 }
 
 /* y[a*y_stride + j] (+)= tile row j . activation a of the group at x[0], for the first
- * acts activations of the group (a constant: the accumulators are registers). */
+ * acts activations of the group (a constant after inlining). Every loop over activations
+ * has the constant bound TILE_ACTS and is fully unrolled, so the accumulators stay
+ * registers: clang keeps an array indexed by any other bound in memory, stored at every
+ * step of the loop over k. */
 static inline __attribute__((always_inline)) LF_AVX512F void tile_acts(const float *w, const float *p, int64_t kc,
                                                                        int nr, int n_acts, bool add, float *y,
                                                                        size_t y_stride, const int acts) {
@@ -130,7 +133,7 @@ static inline __attribute__((always_inline)) LF_AVX512F void tile_acts(const flo
         }
     __m512 acc[TILE_ACTS][NV];
 #pragma GCC unroll 16
-    for (int a = 0; a < acts; a++)
+    for (int a = 0; a < TILE_ACTS; a++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[a][v] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; k++, w += TILE_ROWS, p += TILE_ACTS) {
@@ -138,17 +141,16 @@ static inline __attribute__((always_inline)) LF_AVX512F void tile_acts(const flo
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) wv[v] = _mm512_load_ps(w + 16 * v);
 #pragma GCC unroll 16
-        for (int a = 0; a < acts; a++) {
+        for (int a = 0; a < TILE_ACTS; a++) {
+            if (a >= acts) break;
             __m512 xa = _mm512_set1_ps(p[a]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++) acc[a][v] = _mm512_fmadd_ps(wv[v], xa, acc[a][v]);
         }
     }
-    /* constant bounds, fully unrolled: the accumulators stay registers (clang keeps an
-     * array indexed by a runtime bound in memory, stored at every step of the loop above) */
 #pragma GCC unroll 16
-    for (int a = 0; a < acts; a++) {
-        if (a >= n_acts) break;
+    for (int a = 0; a < TILE_ACTS; a++) {
+        if (a >= acts || a >= n_acts) break;
         float *d = y + (size_t)a * y_stride;
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
