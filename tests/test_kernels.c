@@ -750,7 +750,8 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
 
 /* Prompt-sized products (the cache-blocked GEMMs) on K = one block (or super-block),
  * 67 legacy blocks or nine super-blocks (more than one K chunk) and 131 blocks or 17
- * super-blocks: rows past a multiple of the tile, odd batches, one or many lane groups.
+ * super-blocks: rows past a multiple of the tile (11; float weights also 70, several
+ * tiles of rows, each meeting every K chunk), odd batches, one or many lane groups.
  * Batch 321 makes the K chunks of the nine super-blocks smaller than 64 blocks (as the
  * lane groups of a chunk must fit in L2), so chunks start inside a super-block. Every
  * output of the plain and the activation + residual product equals the scalar level's
@@ -759,18 +760,18 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
  * scale -32 with quant 0), and the activations are large and of one sign per row, so
  * the integer sums reach their bounds. */
 static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level level, int64_t n, int max_batch,
-                                 int fill) {
-    enum { ROWS = 11, Y_STRIDE = 13 };
+                                 int fill, int rows) {
+    const int y_stride = rows + 2;
     uint64_t row_bytes;
     lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
     size_t w_stride = row_bytes + 8, x_stride = lf_act_row_bytes(wt->type, n) + 4; /* rows not packed */
-    uint8_t *w = calloc(ROWS, w_stride);
+    uint8_t *w = calloc(rows, w_stride);
     uint8_t *xq = calloc(max_batch, x_stride), *xr = calloc(max_batch, x_stride);
     float *x = malloc((size_t)n * sizeof(float));
-    float *y = malloc((size_t)max_batch * Y_STRIDE * sizeof(float));
-    float *want = malloc((size_t)max_batch * ROWS * sizeof(float));
-    double *tol = malloc((size_t)max_batch * ROWS * sizeof(double));
-    for (int r = 0; r < ROWS; r++) {
+    float *y = malloc((size_t)max_batch * y_stride * sizeof(float));
+    float *want = malloc((size_t)max_batch * rows * sizeof(float));
+    double *tol = malloc((size_t)max_batch * rows * sizeof(double));
+    for (int r = 0; r < rows; r++) {
         random_weights(wt, w + r * w_stride, n);
         for (int64_t i = 0; fill >= 0 && i < n / wt->block_elems * wt->block_bytes; i++) {
             bool scale = false;
@@ -788,33 +789,33 @@ static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level lev
         else lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
     const int batches[] = {2, 7, 24, 33, 321};
-    const int ranges[][2] = {{1, 10}, {0, 11}, {5, 8}};
+    const int ranges[][2] = {{1, rows - 1}, {0, rows}, {5, 8}};
     for (int resid = 0; resid <= (quantized ? 1 : 0); resid++) {
         lf_kernels_set_level(LF_SIMD_SCALAR);
         for (int b = 0; b < max_batch; b++)
-            for (int r = 0; r < ROWS; r++) {
+            for (int r = 0; r < rows; r++) {
                 const uint8_t *wr = w + r * w_stride, *q = xq + b * x_stride, *res = xr + b * x_stride;
                 double mag, mag_r = 0;
                 reference_dot(wt->type, wr, q, n, &mag);
                 if (resid) reference_dot(wt->type, wr, res, n, &mag_r);
-                want[b * ROWS + r] = resid ? dot2_one(wt->type, wr, row_bytes, n, q, res)
+                want[b * rows + r] = resid ? dot2_one(wt->type, wr, row_bytes, n, q, res)
                                            : dot_one(wt->type, wr, row_bytes, n, q);
-                tol[b * ROWS + r] = 1e-5 * (mag + mag_r) + 1e-6;
+                tol[b * rows + r] = 1e-5 * (mag + mag_r) + 1e-6;
             }
         for (size_t k = 0; k < sizeof batches / sizeof batches[0] && batches[k] <= max_batch; k++)
             for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
                 int n_batch = batches[k], g0 = ranges[g][0], g1 = ranges[g][1];
-                for (int i = 0; i < max_batch * Y_STRIDE; i++) y[i] = -12345.0f;
+                for (int i = 0; i < max_batch * y_stride; i++) y[i] = -12345.0f;
                 lf_kernels_set_level(level);
-                if (resid) lf_matmul_rows_residual(wt->type, w, w_stride, n, g0, g1, xq, xr, x_stride, n_batch, y, Y_STRIDE);
-                else lf_matmul_rows(wt->type, w, w_stride, n, g0, g1, xq, x_stride, n_batch, y, Y_STRIDE);
+                if (resid) lf_matmul_rows_residual(wt->type, w, w_stride, n, g0, g1, xq, xr, x_stride, n_batch, y, y_stride);
+                else lf_matmul_rows(wt->type, w, w_stride, n, g0, g1, xq, x_stride, n_batch, y, y_stride);
                 lf_kernels_set_level(LF_SIMD_SCALAR);
                 int bad = 0, clobbered = 0;
                 for (int b = 0; b < max_batch; b++)
-                    for (int r = 0; r < Y_STRIDE; r++) {
-                        float v = y[b * Y_STRIDE + r];
+                    for (int r = 0; r < y_stride; r++) {
+                        float v = y[b * y_stride + r];
                         if (b >= n_batch || r < g0 || r >= g1) clobbered += v != -12345.0f;
-                        else bad += !(fabs((double)v - want[b * ROWS + r]) <= tol[b * ROWS + r]);
+                        else bad += !(fabs((double)v - want[b * rows + r]) <= tol[b * rows + r]);
                     }
                 CHECK_MSG(bad == 0 && clobbered == 0,
                           "%s %s %s prompt n=%lld batch %d rows [%d,%d): %d off scalar, %d clobbered", wt->name,
@@ -833,12 +834,15 @@ static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level lev
 
 static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level) {
     int64_t block = wt->block_elems == 256 ? 256 : 32;
-    test_matmul_prompt_k(wt, level, block, 33, -1);
-    test_matmul_prompt_k(wt, level, block == 256 ? 9 * 256 : 67 * 32, block == 256 ? 321 : 33, -1);
-    test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33, -1);
-    if (wt->block_elems == 1) return;
-    test_matmul_prompt_k(wt, level, 2 * block, 33, 0x00);
-    test_matmul_prompt_k(wt, level, 2 * block, 33, 0xFF);
+    test_matmul_prompt_k(wt, level, block, 33, -1, 11);
+    test_matmul_prompt_k(wt, level, block == 256 ? 9 * 256 : 67 * 32, block == 256 ? 321 : 33, -1, 11);
+    test_matmul_prompt_k(wt, level, block == 256 ? 17 * 256 : 131 * 32, 33, -1, 11);
+    if (wt->block_elems == 1) { /* row tiles after row tiles, across K spans (gemm_float_run) */
+        test_matmul_prompt_k(wt, level, 131 * 32, 33, -1, 70);
+        return;
+    }
+    test_matmul_prompt_k(wt, level, 2 * block, 33, 0x00, 11);
+    test_matmul_prompt_k(wt, level, 2 * block, 33, 0xFF, 11);
 }
 
 /* BF16 prompts with activations rounded to bf16 (vdpbf16ps): every output equals the

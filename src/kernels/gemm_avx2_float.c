@@ -78,5 +78,7 @@ static LF_AVX2 void tile_kernel(const void *tile_in, const void *const *x, int64
 }
 #undef ROW_STEP
 
-const gemm_float_kernels avx2_gemm_float = {convert_tile, NULL, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 4, 8};
+/* One K chunk per span (act_chunks 1): the activations are read in place, 2 MiB at batch
+ * 256 for a span of 2048 columns, which measured 10% slower than one chunk. */
+const gemm_float_kernels avx2_gemm_float = {convert_tile, NULL, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 1, 4, 8};
 #endif

@@ -100,5 +100,5 @@ static LF_AVX512BF16 void tile_kernel(const void *tile_in, const void *const *x,
     gemm_float_store(out, TILE_ROWS, nr, n_acts, add, y, y_stride);
 }
 
-const gemm_float_kernels avx512_gemm_bf16 = {convert_tile, convert_acts, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 2, 2};
+const gemm_float_kernels avx512_gemm_bf16 = {convert_tile, convert_acts, tile_kernel, TILE_ROWS, TILE_ACTS, KC, 1, 2, 2};
 #endif
