@@ -31,8 +31,8 @@ lf_attention_ws *lf_attention_ws_create(int n_threads, int n_heads, int n_kv_hea
     ws->block_tokens = LF_ATTN_ROWS / ws->group > 1 ? LF_ATTN_ROWS / ws->group : 1;
     ws->rows_max = ws->block_tokens * ws->group;
     size_t R = (size_t)ws->rows_max, hd = (size_t)head_dim, T = LF_ATTN_TILE;
-    /* q, o: R x hd; k, v tiles: T x hd; scores: R x T; max, sum, correction: R */
-    ws->thread_floats = 2 * round16(R * hd) + 2 * round16(T * hd) + round16(R * T) + 3 * round16(R);
+    /* q, o: R x hd; k, v tiles: T x hd; scores: R x T; max, sum, correction, valid positions: R */
+    ws->thread_floats = 2 * round16(R * hd) + 2 * round16(T * hd) + round16(R * T) + 4 * round16(R);
     /* position ranges are used only when there are fewer than 2 tasks per thread, with
      * at most ~4 tasks per thread after the split (see plan_splits) */
     ws->slot_cap = 6 * n_threads + 16;
@@ -89,6 +89,7 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
     float *qs = scratch, *o = qs + round16(Rm * hd), *kt = o + round16(Rm * hd), *vt = kt + round16((size_t)T * hd);
     float *sc = vt + round16((size_t)T * hd), *mx = sc + round16(Rm * T), *sum = mx + round16(Rm),
           *corr = sum + round16(Rm);
+    int *valid = (int *)(corr + round16(Rm));
     for (int r = 0; r < R; r++) {
         const float *src = a->q + (size_t)(t0 + r / G) * a->q_stride + (size_t)(kvh * G + r % G) * hd;
         for (int d = 0; d < hd; d++) qs[(size_t)r * hd + d] = src[d] * job->scale;
@@ -107,22 +108,8 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
         const void *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd,
                                            &kp_type);
         kern->qk(qs, R, kp, kp_type, np, hd, sc, T);
-        for (int r = 0; r < R; r++) {
-            float *row = sc + (size_t)r * T;
-            int valid = a->pos0 + t0 + r / G - p + 1; /* causal: positions this token sees */
-            if (valid > np) valid = np;
-            if (valid <= 0) {
-                memset(row, 0, (size_t)np * sizeof *row);
-                corr[r] = 1.0f;
-                continue;
-            }
-            float m_new = mx[r];
-            float tsum = lf_softmax_running_f32(row, valid, &m_new); /* row[j] = exp(row[j] - m_new) */
-            for (int j = valid; j < np; j++) row[j] = 0.0f;
-            corr[r] = m_new == mx[r] ? 1.0f : expf(mx[r] - m_new); /* 0 on the first tile (mx = -inf) */
-            sum[r] = sum[r] * corr[r] + tsum;
-            mx[r] = m_new;
-        }
+        for (int r = 0; r < R; r++) valid[r] = a->pos0 + t0 + r / G - p + 1; /* causal: positions this token sees */
+        kern->softmax(sc, T, R, np, valid, mx, sum, corr);
         const void *vp = lf_attn_load_rows(kern, a->v_type, vt, vh + (size_t)p * a->v_stride, a->v_stride, np, hd,
                                            &vp_type);
         kern->pv(o, corr, R, sc, T, vp, vp_type, np, hd);
