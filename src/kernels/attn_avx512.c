@@ -100,6 +100,7 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void qk_rows(const floa
             __m512 acc[16];
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+#pragma GCC unroll 8
             for (int d = 0; d < hd; d += 16) {
                 __mmask16 m = lanes(hd - d);
                 __m512 y[4];
@@ -147,6 +148,7 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, 
     for (int r = 0; r < rows; r += 4) {
         int ri[4];
         for (int i = 0; i < 4; i++) ri[i] = r + i < rows ? r + i : rows - 1;
+#pragma GCC unroll 2
         for (int d = 0; d < hd; d += 64) {
             __mmask16 m[4];
             __m512 a[4][4];
