@@ -78,6 +78,15 @@ static void split_range(const attn_job *job, int t1, int s, int *ps, int *pe) {
     *pe = e < n_vis ? e : n_vis;
 }
 
+/* Asks for n rows (row bytes, stride apart) ahead of their use: at the start of a tile
+ * the next tile's K and V, which the hardware prefetcher alone leaves the core waiting
+ * for (about a tenth of decode attention at depth 4096 measured). */
+static void prefetch_rows(const char *p, size_t stride, size_t row, int n) {
+    if (stride == row) row *= (size_t)n, n = 1;
+    for (int j = 0; j < n; j++)
+        for (size_t b = 0; b < row; b += 64) __builtin_prefetch(p + (size_t)j * stride + b);
+}
+
 static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s, float *slot) {
     const lf_attention_args *a = job->a;
     const lf_attention_ws *ws = job->ws;
@@ -102,8 +111,14 @@ static void run_task(const attn_job *job, float *scratch, int tb, int kvh, int s
     size_t k_head = a->k_head_stride ? a->k_head_stride : lf_attn_kv_row_bytes(a->k_type, hd);
     size_t v_head = a->v_head_stride ? a->v_head_stride : lf_attn_kv_row_bytes(a->v_type, hd);
     const char *kh = (const char *)a->k + (size_t)kvh * k_head, *vh = (const char *)a->v + (size_t)kvh * v_head;
+    size_t k_row = lf_attn_kv_row_bytes(a->k_type, hd), v_row = lf_attn_kv_row_bytes(a->v_type, hd);
     for (int p = ps; p < pe; p += T) {
         int np = pe - p < T ? pe - p : T;
+        if (pe - p > T) {
+            int nn = pe - p - T < T ? pe - p - T : T;
+            prefetch_rows(kh + (size_t)(p + T) * a->k_stride, a->k_stride, k_row, nn);
+            prefetch_rows(vh + (size_t)(p + T) * a->v_stride, a->v_stride, v_row, nn);
+        }
         lf_type kp_type, vp_type;
         const void *kp = lf_attn_load_rows(kern, a->k_type, kt, kh + (size_t)p * a->k_stride, a->k_stride, np, hd,
                                            &kp_type);
