@@ -165,6 +165,43 @@ static void test_tile_kernels(const lf_attn_kernels *k, const char *name) {
             }
 }
 
+/* The softmax step against expf in double: rows with running maxima below, at and above
+ * their scores, with all, some and none of the positions valid. */
+static void test_softmax_tile(const lf_attn_kernels *k, const char *name) {
+    enum { STRIDE = 70 };
+    for (int np = 1; np <= 64; np += 9)
+        for (int rows = 1; rows <= 5; rows++) {
+            float s[5 * STRIDE], in[5 * STRIDE], mx[5], l[5], corr[5];
+            int valid[5];
+            for (int i = 0; i < 5 * STRIDE; i++) s[i] = in[i] = 4.0f * rnd_unit();
+            for (int r = 0; r < rows; r++) {
+                valid[r] = r == 0 ? np : r == 1 ? 0 : r == 2 ? np / 2 : np + r;
+                mx[r] = r == 3 ? -INFINITY : 3.0f * rnd_unit();
+                l[r] = r == 3 ? 0.0f : 2.0f;
+            }
+            float mx0[5], l0[5];
+            memcpy(mx0, mx, sizeof mx), memcpy(l0, l, sizeof l);
+            k->softmax(s, STRIDE, rows, np, valid, mx, l, corr);
+            for (int r = 0; r < rows; r++) {
+                int nv = valid[r] < np ? valid[r] : np;
+                double m = mx0[r], sum = 0, err = 0;
+                for (int j = 0; j < nv; j++) m = fmax(m, in[r * STRIDE + j]);
+                for (int j = 0; j < np; j++) {
+                    double want = j < nv ? exp((double)in[r * STRIDE + j] - m) : 0.0;
+                    sum += want;
+                    err = fmax(err, fabs(s[r * STRIDE + j] - want));
+                }
+                double c = nv <= 0 || m == mx0[r] ? 1.0 : exp(mx0[r] - m);
+                CHECK_MSG(err <= 1e-6 && s[r * STRIDE + np] == in[r * STRIDE + np], "%s softmax np=%d row %d: error %g",
+                          name, np, r, err);
+                CHECK_MSG(fabs(corr[r] - c) <= 1e-6 && fabs(l[r] - (l0[r] * c + sum)) <= 1e-5 * (1 + sum) &&
+                              (nv <= 0 ? mx[r] == mx0[r] : mx[r] == (float)m),
+                          "%s softmax np=%d row %d: corr %g (want %g), sum %g (want %g), max %g (want %g)", name, np,
+                          r, corr[r], c, l[r], l0[r] * c + sum, mx[r], m);
+            }
+        }
+}
+
 /* ---------------------------------------------------------- full attention */
 
 typedef struct shape {
@@ -355,6 +392,7 @@ int main(void) {
     lf_kernels_init();
     test_conversions(lf_attn_kernels_scalar(), "scalar");
     test_q8_0(lf_attn_kernels_scalar(), "scalar");
+    test_softmax_tile(lf_attn_kernels_scalar(), "scalar");
     lf_threadpool *pools[4] = {NULL, lf_threadpool_create(1), lf_threadpool_create(2), lf_threadpool_create(3)};
     CHECK(pools[1] && pools[2] && pools[3]);
     lf_simd_level chosen = lf_kernels_level();
@@ -377,6 +415,7 @@ int main(void) {
         test_conversions(k, sets[i].name);
         test_q8_0(k, sets[i].name);
         test_tile_kernels(k, sets[i].name);
+        test_softmax_tile(k, sets[i].name);
         test_attention(pools, sets[i].name);
     }
     lf_kernels_set_level(chosen);

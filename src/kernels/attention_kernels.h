@@ -34,7 +34,18 @@ typedef struct lf_attn_kernels {
      * k's in qk */
     void (*pv)(float *o, const float *c, int rows, const float *p, int p_stride, const void *v, lf_type v_type,
                int np, int hd);
+    /* The online-softmax step of a tile: row r of s (s_stride apart) has np scores of
+     * which the first valid[r] count (causal mask). With m = max(mx[r], those scores):
+     * they become exp(score - m), the rest 0; corr[r] = exp(mx[r] - m) (1 when m did not
+     * change; 0 on a first tile, mx = -inf); l[r] = l[r]*corr[r] + their sum (summed in
+     * double); mx[r] = m. A row with valid[r] <= 0 becomes zeros with corr[r] = 1. */
+    void (*softmax)(float *s, int s_stride, int rows, int np, const int *valid, float *mx, float *l, float *corr);
 } lf_attn_kernels;
+
+/* The softmax step of lf_attn_kernels over rows of the kernel set's float softmax
+ * (lf_softmax_running_f32): the scalar and AVX2 entries. */
+void lf_attn_softmax_rows(float *s, int s_stride, int rows, int np, const int *valid, float *mx, float *l,
+                          float *corr);
 
 const lf_attn_kernels *lf_attn_kernels_scalar(void);
 /* NULL when the library is not built for x86. */

@@ -181,7 +181,7 @@ static ATTN_AVX2 void pv_avx2(float *o, const float *c, int rows, const float *p
 }
 
 static const lf_attn_kernels avx2_kernels = {"avx2",           f32_to_f16_avx2, f16_to_f32_avx2, f32_to_q8_0_avx2,
-                                             q8_0_to_f32_avx2, qk_avx2,         pv_avx2};
+                                             q8_0_to_f32_avx2, qk_avx2,         pv_avx2, lf_attn_softmax_rows};
 
 const lf_attn_kernels *lf_attn_kernels_avx2(void) { return &avx2_kernels; }
 

@@ -7,6 +7,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <math.h>
 
 #define ATTN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 
@@ -99,6 +100,7 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void qk_rows(const floa
             __m512 acc[16];
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+#pragma GCC unroll 8
             for (int d = 0; d < hd; d += 16) {
                 __mmask16 m = lanes(hd - d);
                 __m512 y[4];
@@ -111,18 +113,28 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void qk_rows(const floa
                     for (int u = 0; u < 4; u++) acc[4 * i + u] = _mm512_fmadd_ps(x, y[u], acc[4 * i + u]);
                 }
             }
-            float sums[16];
-            _mm512_storeu_ps(sums, sum16(acc));
-            int nk = np - j < 4 ? np - j : 4;
-            for (int i = 0; i < 4 && r + i < rows; i++)
-                for (int u = 0; u < nk; u++) s[(size_t)(r + i) * s_stride + j + u] = sums[4 * i + u];
+            /* lanes 4i..4i+3: row r+i against keys j..j+3 */
+            __m512 sums = sum16(acc);
+            __mmask8 keys = (__mmask8)((1u << (np - j < 4 ? np - j : 4)) - 1);
+            float *sr = s + (size_t)r * s_stride + j;
+            _mm_mask_storeu_ps(sr, keys, _mm512_castps512_ps128(sums));
+            if (r + 1 < rows) _mm_mask_storeu_ps(sr + s_stride, keys, _mm512_extractf32x4_ps(sums, 1));
+            if (r + 2 < rows) _mm_mask_storeu_ps(sr + 2 * (size_t)s_stride, keys, _mm512_extractf32x4_ps(sums, 2));
+            if (r + 3 < rows) _mm_mask_storeu_ps(sr + 3 * (size_t)s_stride, keys, _mm512_extractf32x4_ps(sums, 3));
         }
     }
 }
 
+/* The common head sizes get their own copies, the loop over a row unrolled with
+ * constant masks. */
 static ATTN_AVX512 void qk_avx512(const float *q, int rows, const void *k, lf_type k_type, int np, int hd,
                                   float *s, int s_stride) {
-    if (k_type == LF_TYPE_F16) qk_rows(q, rows, k, true, np, hd, s, s_stride);
+    bool half = k_type == LF_TYPE_F16;
+    if (hd == 64 && half) qk_rows(q, rows, k, true, np, 64, s, s_stride);
+    else if (hd == 128 && half) qk_rows(q, rows, k, true, np, 128, s, s_stride);
+    else if (half) qk_rows(q, rows, k, true, np, hd, s, s_stride);
+    else if (hd == 64) qk_rows(q, rows, k, false, np, 64, s, s_stride);
+    else if (hd == 128) qk_rows(q, rows, k, false, np, 128, s, s_stride);
     else qk_rows(q, rows, k, false, np, hd, s, s_stride);
 }
 
@@ -136,6 +148,7 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, 
     for (int r = 0; r < rows; r += 4) {
         int ri[4];
         for (int i = 0; i < 4; i++) ri[i] = r + i < rows ? r + i : rows - 1;
+#pragma GCC unroll 2
         for (int d = 0; d < hd; d += 64) {
             __mmask16 m[4];
             __m512 a[4][4];
@@ -169,13 +182,71 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, 
 
 static ATTN_AVX512 void pv_avx512(float *o, const float *c, int rows, const float *p, int p_stride, const void *v,
                                   lf_type v_type, int np, int hd) {
-    if (v_type == LF_TYPE_F16) pv_rows(o, c, rows, p, p_stride, v, true, np, hd);
+    bool half = v_type == LF_TYPE_F16;
+    if (hd == 64 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 64);
+    else if (hd == 128 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 128);
+    else if (half) pv_rows(o, c, rows, p, p_stride, v, true, np, hd);
+    else if (hd == 64) pv_rows(o, c, rows, p, p_stride, v, false, np, 64);
+    else if (hd == 128) pv_rows(o, c, rows, p, p_stride, v, false, np, 128);
     else pv_rows(o, c, rows, p, p_stride, v, false, np, hd);
+}
+
+/* exp of sixteen floats by the algorithm of exp8 (float_ops_avx2.c), lane for lane the
+ * same bits: the same clamps, range reduction and polynomial; vscalefps multiplies by 2^n
+ * with the one rounding exp8 gets from its two half scalings. */
+static inline ATTN_AVX512 __m512 exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_set1_ps(88.75f), x);
+    x = _mm512_max_ps(_mm512_set1_ps(-110.0f), x);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440054690583e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* lf_attn_softmax_rows in sixteen lanes without a call per row: the same exponentials
+ * (exp16) and double sums, added in another order. */
+static ATTN_AVX512 void softmax_avx512(float *s, int s_stride, int rows, int np, const int *valid, float *mx,
+                                       float *l, float *corr) {
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    for (int r = 0; r < rows; r++) {
+        float *row = s + (size_t)r * s_stride;
+        int nv = valid[r] < np ? valid[r] : np;
+        if (nv <= 0) {
+            for (int j = 0; j < np; j += 16) _mm512_mask_storeu_ps(row + j, lanes(np - j), _mm512_setzero_ps());
+            corr[r] = 1.0f;
+            continue;
+        }
+        /* the accumulator is maxps's second operand: NaN scores are skipped, as in exp8's softmax */
+        __m512 vm = _mm512_set1_ps(mx[r]);
+        for (int j = 0; j < nv; j += 16) vm = _mm512_max_ps(_mm512_mask_loadu_ps(ninf, lanes(nv - j), row + j), vm);
+        float m = _mm512_reduce_max_ps(vm);
+        __m512 vmax = _mm512_set1_ps(m == -INFINITY ? 0.0f : m); /* all -inf: exp(-inf) = 0 everywhere */
+        __m512d s0 = _mm512_setzero_pd(), s1 = s0;
+        for (int j = 0; j < np; j += 16) {
+            __mmask16 mv = lanes(nv - j);
+            __m512 e = _mm512_maskz_mov_ps(mv, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mv, row + j), vmax)));
+            _mm512_mask_storeu_ps(row + j, lanes(np - j), e);
+            s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+            s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+        }
+        corr[r] = m == mx[r] ? 1.0f : expf(mx[r] - m);
+        l[r] = l[r] * corr[r] + (float)_mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+        mx[r] = m;
+    }
 }
 
 static const lf_attn_kernels avx512_kernels = {"avx512",           f32_to_f16_avx512, f16_to_f32_avx512,
                                                f32_to_q8_0_avx512, q8_0_to_f32_avx512, qk_avx512,
-                                               pv_avx512};
+                                               pv_avx512,         softmax_avx512};
 
 const lf_attn_kernels *lf_attn_kernels_avx512(void) { return &avx512_kernels; }
 

@@ -3,6 +3,7 @@
 #include "kernels/kernels_internal.h"
 #include "kernels/blocks_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 const lf_attn_kernels *lf_attn_kernels_current(void) { return lf_kernels_table()->attn; }
@@ -50,4 +51,23 @@ const void *lf_attn_load_rows(const lf_attn_kernels *k, lf_type type, float *til
     }
     for (int j = 0; j < np; j++) convert(k, type, tile + (size_t)j * hd, (const char *)src + (size_t)j * stride, hd);
     return tile;
+}
+
+void lf_attn_softmax_rows(float *s, int s_stride, int rows, int np, const int *valid, float *mx, float *l,
+                          float *corr) {
+    for (int r = 0; r < rows; r++) {
+        float *row = s + (size_t)r * s_stride;
+        int nv = valid[r] < np ? valid[r] : np;
+        if (nv <= 0) {
+            memset(row, 0, (size_t)np * sizeof *row);
+            corr[r] = 1.0f;
+            continue;
+        }
+        float m = mx[r];
+        float tsum = lf_softmax_running_f32(row, nv, &m);
+        for (int j = nv; j < np; j++) row[j] = 0.0f;
+        corr[r] = m == mx[r] ? 1.0f : expf(mx[r] - m);
+        l[r] = l[r] * corr[r] + tsum;
+        mx[r] = m;
+    }
 }

@@ -55,6 +55,6 @@ static void pv_scalar(float *o, const float *c, int rows, const float *p, int p_
 
 static const lf_attn_kernels scalar_kernels = {"scalar",           f32_to_f16_scalar, f16_to_f32_scalar,
                                                f32_to_q8_0_scalar, q8_0_to_f32_scalar, qk_scalar,
-                                               pv_scalar};
+                                               pv_scalar, lf_attn_softmax_rows};
 
 const lf_attn_kernels *lf_attn_kernels_scalar(void) { return &scalar_kernels; }

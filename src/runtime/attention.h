@@ -14,7 +14,7 @@
  * few KV heads, the positions are also split into ranges; each range leaves a partial
  * (max, sum, unnormalized output) per query row and a second pass merges them.
  *
- * The tile kernels (KV rows to f32, Q·K scores of a tile, P·V accumulation) live in
+ * The tile kernels (KV rows to f32, Q·K scores of a tile, its online-softmax step, P·V accumulation) live in
  * src/kernels (attention_kernels.h); this file plans the tasks and runs them on threads. */
 #ifndef LF_RUNTIME_ATTENTION_H
 #define LF_RUNTIME_ATTENTION_H
