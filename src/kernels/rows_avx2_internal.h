@@ -349,27 +349,35 @@ static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256
  * scale words of two rows) adds them up: a super-block is 4 vpdpbusd, 2 packs and 2
  * vpdpwssd per row, against the AVX2 kernels' 8 maddubs and 4 madds. */
 
-/* The activation vectors of super-block x: a[h] meets lo of qs half h, b[h] meets hi. */
+/* Super-block x of a Q8_K activation in that layout, expanded once per product (so each
+ * row group's vpdpbusd read their activation operand straight from memory): a[h] meets lo
+ * of qs half h, b[h] meets hi; the eight group sums (int16) at words 8-15 and 24-31 of
+ * gsums, zeros between (see the min terms in k45_rows512). */
 typedef struct k45_act512 {
     __m512i a[2], b[2];
-    __m512i gsums; /* the eight group sums (int16) at words 8-15 and 24-31, zeros between */
-    __m512 d;
+    __m512i gsums;
+    float d;
 } k45_act512;
 
 static inline LF_AVX2 __m512i join256(const void *lo, const void *hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(load256(lo)), load256(hi), 1);
 }
 
-static inline LF_AVX2 k45_act512 k45_act_load(const block_q8_K *x) {
-    k45_act512 e;
-    for (int h = 0; h < 2; h++) {
-        e.a[h] = join256(x->qs + 128 * h, x->qs + 128 * h + 64);
-        e.b[h] = join256(x->qs + 128 * h + 32, x->qs + 128 * h + 96);
+/* n expanded blocks (alloc_expanded; *mem to be freed); NULL when out of memory. */
+static inline LF_AVX2 k45_act512 *k45_act_expand_row(const block_q8_K *x, int64_t n, void **mem) {
+    k45_act512 *e = alloc_expanded((size_t)n * sizeof(k45_act512) + 32, mem);
+    if (!e) return NULL;
+    e = (k45_act512 *)(((uintptr_t)e + 63) & ~(uintptr_t)63);
+    for (int64_t i = 0; i < n; i++) {
+        for (int h = 0; h < 2; h++) {
+            e[i].a[h] = join256(x[i].qs + 128 * h, x[i].qs + 128 * h + 64);
+            e[i].b[h] = join256(x[i].qs + 128 * h + 32, x[i].qs + 128 * h + 96);
+        }
+        __m128i g = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x[i].bsums),
+                                   _mm_loadu_si128((const __m128i *)(x[i].bsums + 8)));
+        e[i].gsums = _mm512_broadcast_i64x4(_mm256_inserti128_si256(_mm256_setzero_si256(), g, 1));
+        e[i].d = x[i].d;
     }
-    __m128i g = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
-                               _mm_loadu_si128((const __m128i *)(x->bsums + 8)));
-    e.gsums = _mm512_broadcast_i64x4(_mm256_inserti128_si256(_mm256_setzero_si256(), g, 1));
-    e.d = _mm512_set1_ps(x->d);
     return e;
 }
 
@@ -402,7 +410,7 @@ static inline LF_AVX2 __m512i k45_fifth_bits512(__m512i qh, int h, int hi) {
  * qh or NULL) against n_act (1 or 2) activations: sum[j] = 16 int32 partial sums of
  * scale * u * x. */
 static inline __attribute__((always_inline)) LF_AVX2 void k45_sums512(const uint8_t *qs, const uint8_t *qh,
-                                                                      __m512i sc, int r, const k45_act512 *x,
+                                                                      __m512i sc, int r, const k45_act512 *const *x,
                                                                       int n_act, __m512i *sum) {
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     __m512i qh2 = qh ? _mm512_broadcast_i64x4(load256(qh)) : _mm512_setzero_si512();
@@ -416,8 +424,8 @@ static inline __attribute__((always_inline)) LF_AVX2 void k45_sums512(const uint
         }
         __m512i s = _mm512_permutexvar_epi16(_mm512_loadu_si512(k45_scale_index[r][h]), sc);
         for (int j = 0; j < n_act; j++) {
-            __m512i p = _mm512_packs_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x[j].a[h]),
-                                           _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x[j].b[h]));
+            __m512i p = _mm512_packs_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x[j]->a[h]),
+                                           _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x[j]->b[h]));
             sum[j] = _mm512_dpwssd_epi32(sum[j], p, s);
         }
     }
@@ -434,7 +442,7 @@ static inline LF_AVX2 __m128 lane_sums4(__m512 v) {
  * activations x[j] of nsb blocks: out[k] = row k's sum over the activations of
  * d * scale * u * x - dmin * min * (group sum of x). */
 static inline __attribute__((always_inline)) LF_AVX2 void k45_rows512(bool q5, const char *w, size_t rb,
-                                                                      const block_q8_K *const *x, int n_act,
+                                                                      const k45_act512 *const *x, int n_act,
                                                                       int64_t nsb, float out[4]) {
     k45_layout L = k45_layout_of(q5 ? LF_TYPE_Q5_K : LF_TYPE_Q4_K);
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -443,11 +451,11 @@ static inline __attribute__((always_inline)) LF_AVX2 void k45_rows512(bool q5, c
     const __m512i dmin_idx = _mm512_setr_epi32(5, 5, 5, 5, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 3, 3);
     for (int64_t i = 0; i < nsb; i++) {
         const char *b = w + (size_t)i * L.bytes;
-        k45_act512 xa[2];
-        for (int j = 0; j < n_act; j++) xa[j] = k45_act_load(&x[j][i]);
+        const k45_act512 *xa[2] = {&x[0][i], &x[n_act - 1][i]};
+        __m512 dx[2] = {_mm512_set1_ps(xa[0]->d), _mm512_set1_ps(xa[1]->d)};
         __m512 dm = _mm512_castps256_ps512(pairs4((const uint16_t *)b, (const uint16_t *)(b + rb),
                                                   (const uint16_t *)(b + 2 * rb), (const uint16_t *)(b + 3 * rb)));
-        if (n_act == 1) dm = _mm512_mul_ps(dm, xa[0].d);
+        if (n_act == 1) dm = _mm512_mul_ps(dm, dx[0]);
         /* scales and mins of rows 0, 1 (sm[0]) and 2, 3 (sm[1]) as int16: row 2p+r's eight
          * scales at words 16r..16r+7 of sm[p], its mins at 16r+8..16r+15 */
         __m512i sm[2] = {_mm512_cvtepu8_epi16(k_scales_mins_x2((const uint8_t *)b + 4, (const uint8_t *)b + rb + 4)),
@@ -459,14 +467,14 @@ static inline __attribute__((always_inline)) LF_AVX2 void k45_rows512(bool q5, c
             prefetch_k_block(bk, L.bytes, rb);
             k45_sums512(bk + L.qs, q5 ? bk + L.qh : NULL, sm[k >> 1], k & 1, xa, n_act, sum);
             __m512 t = _mm512_cvtepi32_ps(sum[0]);
-            if (n_act == 2) t = _mm512_fmadd_ps(xa[1].d, _mm512_cvtepi32_ps(sum[1]), _mm512_mul_ps(xa[0].d, t));
+            if (n_act == 2) t = _mm512_fmadd_ps(dx[1], _mm512_cvtepi32_ps(sum[1]), _mm512_mul_ps(dx[0], t));
             acc[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), dm), t, acc[k]);
         }
         __m512 tm = _mm512_setzero_ps();
         for (int j = 0; j < n_act; j++) {
-            __m512i m01 = _mm512_madd_epi16(sm[0], xa[j].gsums), m23 = _mm512_madd_epi16(sm[1], xa[j].gsums);
+            __m512i m01 = _mm512_madd_epi16(sm[0], xa[j]->gsums), m23 = _mm512_madd_epi16(sm[1], xa[j]->gsums);
             __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(m01, _mm512_shuffle_i32x4(m23, m23, _MM_SHUFFLE(2, 3, 0, 1))));
-            tm = n_act == 1 ? f : _mm512_fmadd_ps(xa[j].d, f, tm);
+            tm = n_act == 1 ? f : _mm512_fmadd_ps(dx[j], f, tm);
         }
         mins = _mm512_fmadd_ps(_mm512_permutexvar_ps(dmin_idx, dm), tm, mins);
     }
