@@ -189,18 +189,28 @@ static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode2(lf_type ty
                                                                       int64_t n, int64_t r0, int64_t r1,
                                                                       const void *xq, const void *xr, float *y) {
     int64_t nsb = n / QK_K, row = r0;
-    void *mem_q, *mem_r = NULL;
     if (r1 - r0 < 4) return false;
+    void *mem_q, *mem_r = NULL;
+#ifdef LF_VNNI
+    k45_act512 *eq = k45_act_expand_row(xq, nsb, &mem_q), *er = eq ? k45_act_expand_row(xr, nsb, &mem_r) : NULL;
+#else
     k_act *eq = k_act_expand_row(xq, nsb, &mem_q), *er = eq ? k_act_expand_row(xr, nsb, &mem_r) : NULL;
+#endif
     if (!er) {
         free(mem_q);
         return false;
     }
+#ifdef LF_VNNI
+    const k45_act512 *x[2] = {eq, er};
+    for (; row + 4 <= r1; row += 4)
+        k45_rows512(type == LF_TYPE_Q5_K, (const char *)w + (size_t)row * rb, rb, x, 2, nsb, y + row);
+#else
     for (; row + 4 <= r1; row += 4)
         k45_rows2((const char *)w + (size_t)row * rb, rb, k45_layout_of(type), eq, er, nsb, y + row);
-    for (; row < r1; row++) y[row] = dot2((const char *)w + (size_t)row * rb, xq, xr, n);
+#endif
     free(mem_q);
     free(mem_r);
+    for (; row < r1; row++) y[row] = dot2((const char *)w + (size_t)row * rb, xq, xr, n);
     return true;
 }
 

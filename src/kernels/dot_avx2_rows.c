@@ -164,13 +164,20 @@ static inline __attribute__((always_inline)) LF_AVX2 bool k45_decode(lf_type typ
                                                                      const void *xq, float *y) {
     int64_t nsb = n / QK_K, row = r0;
     lf_dot_fn dot = lf_kernels_table()->dot[type];
-    void *mem;
     if (r1 - r0 < 4) return false;
+    void *mem;
+#ifdef LF_VNNI
+    const k45_act512 *e[1] = {k45_act_expand_row(xq, nsb, &mem)};
+    if (!e[0]) return false;
+    for (; row + 4 <= r1; row += 4)
+        k45_rows512(type == LF_TYPE_Q5_K, (const char *)w + (size_t)row * rb, rb, e, 1, nsb, y + row);
+#else
     k_act *e = k_act_expand_row(xq, nsb, &mem);
     if (!e) return false;
     for (; row + 4 <= r1; row += 4) k45_rows((const char *)w + (size_t)row * rb, rb, k45_layout_of(type), e, nsb, y + row);
-    for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
+#endif
     free(mem);
+    for (; row < r1; row++) y[row] = dot((const char *)w + (size_t)row * rb, xq, n);
     return true;
 }
 

@@ -339,6 +339,155 @@ static inline LF_AVX2 void k45_sums(const uint8_t *qs, const uint8_t *qh, __m256
     }
 }
 
+#ifdef LF_VNNI
+/* With AVX-512 a 512-bit vector of nibble bytes (chunks 2h, 2h+1, qs bytes 64h..64h+63)
+ * gives lo = groups 4h, 4h+2 (its 256-bit halves) and hi = groups 4h+1, 4h+3, which meet
+ * the Q8_K activation as stored: bytes 128h + (0..31 | 64..95) and 128h + (32..63 |
+ * 96..127), so there is no expansion. One vpdpbusd per vector sums four products per
+ * int32 (at most 4 * 31 * 128, so int16 holds them); lo's and hi's pack into one vector of
+ * int16, and one vpdpwssd against their group scales (spread by one vpermw from the
+ * scale words of two rows) adds them up: a super-block is 4 vpdpbusd, 2 packs and 2
+ * vpdpwssd per row, against the AVX2 kernels' 8 maddubs and 4 madds. */
+
+/* Super-block x of a Q8_K activation in that layout, expanded once per product (so each
+ * row group's vpdpbusd read their activation operand straight from memory): a[h] meets lo
+ * of qs half h, b[h] meets hi; the eight group sums (int16) at words 8-15 and 24-31 of
+ * gsums, zeros between (see the min terms in k45_rows512). */
+typedef struct k45_act512 {
+    __m512i a[2], b[2];
+    __m512i gsums;
+    float d;
+} k45_act512;
+
+static inline LF_AVX2 __m512i join256(const void *lo, const void *hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(load256(lo)), load256(hi), 1);
+}
+
+/* n expanded blocks (alloc_expanded; *mem to be freed); NULL when out of memory. */
+static inline LF_AVX2 k45_act512 *k45_act_expand_row(const block_q8_K *x, int64_t n, void **mem) {
+    k45_act512 *e = alloc_expanded((size_t)n * sizeof(k45_act512) + 32, mem);
+    if (!e) return NULL;
+    e = (k45_act512 *)(((uintptr_t)e + 63) & ~(uintptr_t)63);
+    for (int64_t i = 0; i < n; i++) {
+        for (int h = 0; h < 2; h++) {
+            e[i].a[h] = join256(x[i].qs + 128 * h, x[i].qs + 128 * h + 64);
+            e[i].b[h] = join256(x[i].qs + 128 * h + 32, x[i].qs + 128 * h + 96);
+        }
+        __m128i g = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x[i].bsums),
+                                   _mm_loadu_si128((const __m128i *)(x[i].bsums + 8)));
+        e[i].gsums = _mm512_broadcast_i64x4(_mm256_inserti128_si256(_mm256_setzero_si256(), g, 1));
+        e[i].d = x[i].d;
+    }
+    return e;
+}
+
+/* vpermw indices of the group scales of qs half h for row r (0, 1) of a two-row scale
+ * table (k_scales_mins_x2 widened to int16: row r's scales at words 16r..16r+7): int16 j
+ * of the packed sums is in 128-bit lane L = j / 8, group 4h + 2 * (L >= 2) + (j % 8 >= 4). */
+#define K45_IDX(h, r)                                                                                  \
+    {16 * r + 4 * h,     16 * r + 4 * h,     16 * r + 4 * h,     16 * r + 4 * h,                         \
+     16 * r + 4 * h + 1, 16 * r + 4 * h + 1, 16 * r + 4 * h + 1, 16 * r + 4 * h + 1,                     \
+     16 * r + 4 * h,     16 * r + 4 * h,     16 * r + 4 * h,     16 * r + 4 * h,                         \
+     16 * r + 4 * h + 1, 16 * r + 4 * h + 1, 16 * r + 4 * h + 1, 16 * r + 4 * h + 1,                     \
+     16 * r + 4 * h + 2, 16 * r + 4 * h + 2, 16 * r + 4 * h + 2, 16 * r + 4 * h + 2,                     \
+     16 * r + 4 * h + 3, 16 * r + 4 * h + 3, 16 * r + 4 * h + 3, 16 * r + 4 * h + 3,                     \
+     16 * r + 4 * h + 2, 16 * r + 4 * h + 2, 16 * r + 4 * h + 2, 16 * r + 4 * h + 2,                     \
+     16 * r + 4 * h + 3, 16 * r + 4 * h + 3, 16 * r + 4 * h + 3, 16 * r + 4 * h + 3}
+static const int16_t k45_scale_index[2][2][32] = {{K45_IDX(0, 0), K45_IDX(1, 0)}, {K45_IDX(0, 1), K45_IDX(1, 1)}};
+#undef K45_IDX
+
+/* Q5_K: the fifth bits of vector (h, hi) from the 32 qh bytes (in both 256-bit halves of
+ * qh): byte j holds element j's bit for group g at bit g, moved to bit 4 (as 16) by
+ * word shifts that keep each byte's own bits there. */
+static inline LF_AVX2 __m512i k45_fifth_bits512(__m512i qh, int h, int hi) {
+    int g0 = 4 * h + hi, g1 = g0 + 2; /* the groups of the two halves */
+    __m512i s = _mm512_inserti64x4(_mm512_set1_epi16((short)(g0 < 4 ? 4 - g0 : g0 - 4)),
+                                   _mm256_set1_epi16((short)(g1 < 4 ? 4 - g1 : g1 - 4)), 1);
+    return h ? _mm512_srlv_epi16(qh, s) : _mm512_sllv_epi16(qh, s);
+}
+
+/* Row r (of a two-row scale table sc) of a Q4_K/Q5_K super-block (nibbles qs, fifth bits
+ * qh or NULL) against n_act (1 or 2) activations: sum[j] = 16 int32 partial sums of
+ * scale * u * x. */
+static inline __attribute__((always_inline)) LF_AVX2 void k45_sums512(const uint8_t *qs, const uint8_t *qh,
+                                                                      __m512i sc, int r, const k45_act512 *const *x,
+                                                                      int n_act, __m512i *sum) {
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512i qh2 = qh ? _mm512_broadcast_i64x4(load256(qh)) : _mm512_setzero_si512();
+    for (int j = 0; j < n_act; j++) sum[j] = _mm512_setzero_si512();
+    _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        __m512i v = _mm512_loadu_si512(qs + 64 * h);
+        __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+        if (qh) { /* u | (bits & 16) */
+            lo = _mm512_ternarylogic_epi32(lo, k45_fifth_bits512(qh2, h, 0), _mm512_set1_epi8(0x10), 0xF8);
+            hi = _mm512_ternarylogic_epi32(hi, k45_fifth_bits512(qh2, h, 1), _mm512_set1_epi8(0x10), 0xF8);
+        }
+        __m512i s = _mm512_permutexvar_epi16(_mm512_loadu_si512(k45_scale_index[r][h]), sc);
+        for (int j = 0; j < n_act; j++) {
+            __m512i p = _mm512_packs_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x[j]->a[h]),
+                                           _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x[j]->b[h]));
+            sum[j] = _mm512_dpwssd_epi32(sum[j], p, s);
+        }
+    }
+}
+
+/* Lane k = the sum of v's 128-bit lane k. */
+static inline LF_AVX2 __m128 lane_sums4(__m512 v) {
+    __m128 l0 = _mm512_castps512_ps128(v), l1 = _mm512_extractf32x4_ps(v, 1), l2 = _mm512_extractf32x4_ps(v, 2),
+           l3 = _mm512_extractf32x4_ps(v, 3);
+    return _mm_hadd_ps(_mm_hadd_ps(l0, l1), _mm_hadd_ps(l2, l3));
+}
+
+/* Four Q4_K (q5 false) or Q5_K rows, rb bytes apart, against n_act (1 or 2) Q8_K
+ * activations x[j] of nsb blocks: out[k] = row k's sum over the activations of
+ * d * scale * u * x - dmin * min * (group sum of x). */
+static inline __attribute__((always_inline)) LF_AVX2 void k45_rows512(bool q5, const char *w, size_t rb,
+                                                                      const k45_act512 *const *x, int n_act,
+                                                                      int64_t nsb, float out[4]) {
+    k45_layout L = k45_layout_of(q5 ? LF_TYPE_Q5_K : LF_TYPE_Q4_K);
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 mins = _mm512_setzero_ps();
+    /* the 128-bit lanes of the min sums hold rows 2, 0, 3, 1; lanes 2k+1 of dm their dmin */
+    const __m512i dmin_idx = _mm512_setr_epi32(5, 5, 5, 5, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 3, 3);
+    for (int64_t i = 0; i < nsb; i++) {
+        const char *b = w + (size_t)i * L.bytes;
+        const k45_act512 *xa[2] = {&x[0][i], &x[n_act - 1][i]};
+        __m512 dx[2] = {_mm512_set1_ps(xa[0]->d), _mm512_set1_ps(xa[1]->d)};
+        __m512 dm = _mm512_castps256_ps512(pairs4((const uint16_t *)b, (const uint16_t *)(b + rb),
+                                                  (const uint16_t *)(b + 2 * rb), (const uint16_t *)(b + 3 * rb)));
+        if (n_act == 1) dm = _mm512_mul_ps(dm, dx[0]);
+        /* scales and mins of rows 0, 1 (sm[0]) and 2, 3 (sm[1]) as int16: row 2p+r's eight
+         * scales at words 16r..16r+7 of sm[p], its mins at 16r+8..16r+15 */
+        __m512i sm[2] = {_mm512_cvtepu8_epi16(k_scales_mins_x2((const uint8_t *)b + 4, (const uint8_t *)b + rb + 4)),
+                         _mm512_cvtepu8_epi16(
+                             k_scales_mins_x2((const uint8_t *)b + 2 * rb + 4, (const uint8_t *)b + 3 * rb + 4))};
+        _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+            const uint8_t *bk = (const uint8_t *)b + (size_t)k * rb;
+            __m512i sum[2];
+            prefetch_k_block(bk, L.bytes, rb);
+            k45_sums512(bk + L.qs, q5 ? bk + L.qh : NULL, sm[k >> 1], k & 1, xa, n_act, sum);
+            __m512 t = _mm512_cvtepi32_ps(sum[0]);
+            if (n_act == 2) t = _mm512_fmadd_ps(dx[1], _mm512_cvtepi32_ps(sum[1]), _mm512_mul_ps(dx[0], t));
+            acc[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), dm), t, acc[k]);
+        }
+        __m512 tm = _mm512_setzero_ps();
+        for (int j = 0; j < n_act; j++) {
+            __m512i m01 = _mm512_madd_epi16(sm[0], xa[j]->gsums), m23 = _mm512_madd_epi16(sm[1], xa[j]->gsums);
+            __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(m01, _mm512_shuffle_i32x4(m23, m23, _MM_SHUFFLE(2, 3, 0, 1))));
+            tm = n_act == 1 ? f : _mm512_fmadd_ps(dx[j], f, tm);
+        }
+        mins = _mm512_fmadd_ps(_mm512_permutexvar_ps(dmin_idx, dm), tm, mins);
+    }
+    __m256 a[4];
+    for (int k = 0; k < 4; k++)
+        a[k] = _mm256_add_ps(_mm512_castps512_ps256(acc[k]),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[k]), 1)));
+    hsum4(a[0], a[1], a[2], a[3], out);
+    __m128 m = lane_sums4(mins); /* rows 2, 0, 3, 1 */
+    _mm_storeu_ps(out, _mm_sub_ps(_mm_loadu_ps(out), _mm_permute_ps(m, _MM_SHUFFLE(2, 0, 3, 1))));
+}
+#endif
+
 /* ------------------------------------------------------------------ Q2_K / Q3_K
  * Sixteen groups of 16 weights with their own scales. The activation is the Q8_K block
  * as stored: slice s (0-7) of a super-block, plane s % 4 of qs half s / 4, meets its
