@@ -99,8 +99,9 @@ static LF_AVX512_VNNI void pack_row(lf_type type, const char *row, int64_t b0, i
                 _mm256_store_si256((__m256i *)t->q[i][j], premultiply(sb.u[s], sc16, off16, s));
                 t->s[i][j][0] = sb.d;
                 t->m[i][j][0] = -sb.dm;
-                t->mn[i][j] = _mm_cvtsi128_si32(_mm256_castsi256_si128(
-                    _mm256_permutevar8x32_epi32(_mm512_castsi512_si256(mn16), _mm256_set1_epi32(s))));
+                if (type == LF_TYPE_Q2_K) /* only Q2_K's min pass reads the pair */
+                    t->mn[i][j] = _mm_cvtsi128_si32(_mm256_castsi256_si128(
+                        _mm256_permutevar8x32_epi32(_mm512_castsi512_si256(mn16), _mm256_set1_epi32(s))));
             } else {
                 _mm256_store_si256((__m256i *)t->q[i][j], sb.u[s]);
                 _mm_storel_epi64((__m128i *)t->s[i][j], _mm512_castsi512_si128(_mm512_permutexvar_epi64(pair, ds)));
