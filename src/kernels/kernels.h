@@ -50,6 +50,13 @@ uint16_t lf_f32_to_bf16(float f);
  * expands activations (Q8_1, Q8_K) back to floats. */
 void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
 
+/* Reference quantization of n f32 values into the GGUF blocks of a weight type, byte for
+ * byte what ggml's quantize_row_*_ref writes (no importance matrix). False, with out
+ * untouched, for a type it cannot write, an n the type's blocks cannot hold, or a
+ * non-finite value in x. Tiny blocks whose scale's reciprocal overflows float (largest
+ * magnitude below about 4e-37) get deterministic codes where ggml's are undefined. */
+bool lf_quantize_row(lf_type type, const float *x, int64_t n, void *out);
+
 /* Matrix-vector products: weights of type W are dotted with activations first converted
  * to lf_act_type(W) (Q8_0-style int8 blocks for legacy quants, Q8_K for K-quants, F32 for
  * float weights). */
