@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Byte identity of lf_quantize_row (via build/tools/quant_tool) with reference
 quantizers: the Python gguf package for the types it can quantize (F16, BF16, Q4_0, Q4_1,
-Q5_0, Q5_1, Q8_0; its quants module only dequantizes the K-quants).
-Usage: tests/check_quantize.py [BUILD_DIR]   (default: $BUILD or "build")"""
+Q5_0, Q5_1, Q8_0; its quants module only dequantizes the K-quants), and llama.cpp's
+llama-quantize --pure (no imatrix, so ggml's quantize_row_*_ref) on an F32 GGUF for every
+type, skipped visibly when the binary is absent.
+Usage: tests/check_quantize.py [BUILD_DIR [LLAMA_QUANTIZE]]
+(defaults: $BUILD or "build"; third_party/llama.cpp-newest/bin/llama-quantize)"""
 import os
 import subprocess
+import tempfile
 import sys
 import warnings
 
+import gguf
 import numpy as np
 from gguf import GGMLQuantizationType as T
 from gguf import quants
@@ -16,6 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, finish  # noqa: E402
 
 GGUF_TYPES = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]
+LLAMA_TYPES = GGUF_TYPES + ["Q2_K", "Q4_K", "Q5_K", "Q6_K"]
+WIDTH = 768  # a multiple of 256, so llama-quantize keeps every K-quant it is asked for
 
 
 def run_tool(tool, name, x):
@@ -42,8 +49,58 @@ def rows(rng, n):
     yield "fp16_overflow", rng.standard_normal(n) * 1e6
 
 
+def write_f32_model(path, tensors):
+    """A one-layer llama GGUF, the least llama-quantize accepts: its hparams, one
+    attn_v per layer, and the rows under test as the 2-D weights."""
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_context_length(64)
+    w.add_embedding_length(WIDTH)
+    w.add_block_count(1)
+    w.add_feed_forward_length(WIDTH)
+    w.add_head_count(12)
+    w.add_head_count_kv(12)
+    w.add_layer_norm_rms_eps(1e-5)
+    for name, data in tensors.items():
+        w.add_tensor(name, data)
+    w.add_tensor("output_norm.weight", np.ones(WIDTH, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def check_llama_quantize(tool, llama_quantize, rng):
+    if not os.access(llama_quantize, os.X_OK):
+        print(f"SKIP: {llama_quantize} absent: no llama.cpp comparison", flush=True)
+        return
+    names = ["token_embd.weight", "blk.0.attn_v.weight", "blk.0.ffn_down.weight", "output.weight"]
+    # llama-quantize refuses a tensor whose fp16 scales overflowed (ggml_validate_row_data)
+    all_rows = [x.astype(np.float32) for label, x in rows(rng, WIDTH) if label != "fp16_overflow"]
+    all_rows += [rng.standard_normal(WIDTH).astype(np.float32) * 0.02 for _ in range(23)]
+    per = len(all_rows) // len(names)
+    tensors = {n: np.stack(all_rows[i * per:(i + 1) * per]) for i, n in enumerate(names)}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "f32.gguf")
+        write_f32_model(src, tensors)
+        for name in LLAMA_TYPES:
+            dst = os.path.join(tmp, name + ".gguf")
+            r = subprocess.run([llama_quantize, "--pure", src, dst, name], capture_output=True)
+            check(r.returncode == 0, f"llama-quantize {name}: {r.stderr.decode()[-300:]}")
+            if r.returncode != 0:
+                continue
+            out = {t.name: t for t in gguf.GGUFReader(dst).tensors}
+            for tname, data in tensors.items():
+                ref = out[tname]
+                rc, ours = run_tool(tool, name, data.reshape(-1))
+                same = ref.tensor_type == T[name] and rc == 0 and ours == bytes(ref.data.tobytes())
+                check(same, f"{name} {tname} vs llama-quantize: type {ref.tensor_type.name}, rc={rc}")
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    llama_quantize = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+        here, "third_party", "llama.cpp-newest", "bin", "llama-quantize")
     tool = os.path.join(build, "tools", "quant_tool")
     warnings.simplefilter("ignore", RuntimeWarning)  # the fp16_overflow rows overflow on purpose
     rng = np.random.default_rng(4321)
@@ -66,6 +123,7 @@ def main():
             x[5] = bad
             rc, _ = run_tool(tool, name, x)
             check(rc == 3, f"{name} accepted {bad}")
+    check_llama_quantize(tool, llama_quantize, rng)
     rc, _ = run_tool(tool, "Q4_0", np.zeros(33, np.float32))
     check(rc == 2, "Q4_0 accepted 33 elements")
     return finish()

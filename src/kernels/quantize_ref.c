@@ -5,6 +5,7 @@
  * undefined for them, so there are no reference bytes to match. */
 #include "kernels/blocks_internal.h"
 #include "kernels/kernels.h"
+#include "kernels/quantize_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -118,6 +119,10 @@ bool lf_quantize_row(lf_type type, const float *x, int64_t n, void *out) {
     case LF_TYPE_Q5_0:
     case LF_TYPE_Q5_1: quant_legacy(type, x, n / QK, out); return true;
     case LF_TYPE_Q8_0: quant_q8_0(x, n / QK, out); return true;
+    case LF_TYPE_Q2_K: lf_quantize_q2_K_ref(x, n / QK_K, out); return true;
+    case LF_TYPE_Q4_K: lf_quantize_q4_K_ref(x, n / QK_K, out); return true;
+    case LF_TYPE_Q5_K: lf_quantize_q5_K_ref(x, n / QK_K, out); return true;
+    case LF_TYPE_Q6_K: lf_quantize_q6_K_ref(x, n / QK_K, out); return true;
     default: return false;
     }
 }

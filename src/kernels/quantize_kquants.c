@@ -1,0 +1,280 @@
+/* K-quant reference quantizers, byte-identical to ggml's quantize_row_q{2,4,5,6}_K_ref.
+ * Each group of 16 or 32 gets its scale (and minimum) from a small search; the group
+ * scales are then themselves quantized against one fp16 super-block scale, and the
+ * weights re-quantized with the scales as stored. Every float expression keeps ggml's
+ * operand order and types: one ulp elsewhere flips a search's choice. */
+#include "kernels/kernels.h"
+#include "kernels/quantize_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define GROUP_EPS 1e-15f /* groups whose largest magnitude is below this are zero */
+
+/* Round to nearest, ties to even, by adding 1.5*2^23 and reading the mantissa. Exact
+ * for |v| < 2^22; larger (and infinite) v give ggml's same garbage, without undefined
+ * behaviour, so hostile rows still produce ggml's bytes. */
+static int nearest_int(float v) {
+    float s = v + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &s, sizeof i);
+    return (i & 0x007FFFFF) - 0x00400000;
+}
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Symmetric codes in [-nmax, nmax-1] for n values weighted by x^2, trying 19 scales
+ * around -nmax/max and keeping the one with the best weighted least-squares fit.
+ * L gets the codes offset by nmax; returns the scale. */
+static float symmetric_search(int n, int nmax, const float *x, int8_t *L) {
+    float amax = 0.0f, max = 0.0f;
+    for (int i = 0; i < n; i++) {
+        if (fabsf(x[i]) > amax) {
+            amax = fabsf(x[i]);
+            max = x[i];
+        }
+    }
+    if (amax < GROUP_EPS) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    float scale = 0.0f, best = 0.0f;
+    for (int is = 0; is <= 9 * 2; is++) {
+        int step = is == 0 ? 0 : is <= 9 ? is - 10 : is - 9; /* 0 first, then -9..-1, 1..9 */
+        float iscale = step == 0 ? (float)-nmax / max : -((float)nmax + 0.1f * (float)step) / max;
+        float sumlx = 0.0f, suml2 = 0.0f;
+        for (int i = 0; i < n; i++) {
+            int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * (float)l;
+            suml2 += w * (float)l * (float)l;
+        }
+        bool take;
+        if (step == 0) {
+            scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+            best = scale * sumlx;
+            take = true;
+        } else {
+            take = suml2 > 0.0f && sumlx * sumlx > best * suml2;
+            if (take) {
+                scale = sumlx / suml2;
+                best = scale * sumlx;
+            }
+        }
+        if (take)
+            for (int i = 0; i < n; i++) L[i] = (int8_t)(nmax + clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1));
+    }
+    return scale;
+}
+
+/* Codes in [0, nmax] with a scale and a minimum for n weighted values: starts from the
+ * plain min/max fit, then tries nstep+1 scales (rmin + rdelta*is + nmax)/(max - min),
+ * solving the weighted least squares for scale and minimum at each and keeping the
+ * smallest weighted error (absolute with use_mad, squared otherwise). *neg_min gets
+ * -min (>= 0). */
+static float min_scale_search(int n, int nmax, const float *x, const float *w, uint8_t *L, float *neg_min,
+                              float rmin, float rdelta, int nstep, bool use_mad) {
+    float min = x[0], max = x[0], sum_w = w[0], sum_x = sum_w * x[0];
+    for (int i = 1; i < n; i++) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        sum_w += w[i];
+        sum_x += w[i] * x[i];
+    }
+    if (min > 0.0f) min = 0.0f;
+    if (max == min) {
+        memset(L, 0, (size_t)n);
+        *neg_min = -min;
+        return 0.0f;
+    }
+    float iscale = (float)nmax / (max - min);
+    float scale = 1.0f / iscale;
+    float best_error = 0.0f;
+    for (int i = 0; i < n; i++) {
+        L[i] = (uint8_t)clampi(nearest_int(iscale * (x[i] - min)), 0, nmax);
+        float diff = scale * (float)L[i] + min - x[i];
+        best_error += w[i] * (use_mad ? fabsf(diff) : diff * diff);
+    }
+    uint8_t Laux[32];
+    for (int is = 0; is <= nstep; is++) {
+        iscale = (rmin + rdelta * (float)is + (float)nmax) / (max - min);
+        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
+        for (int i = 0; i < n; i++) {
+            int l = clampi(nearest_int(iscale * (x[i] - min)), 0, nmax);
+            Laux[i] = (uint8_t)l;
+            sum_l += w[i] * (float)l;
+            sum_l2 += w[i] * (float)l * (float)l;
+            sum_xl += w[i] * (float)l * x[i];
+        }
+        float D = sum_w * sum_l2 - sum_l * sum_l;
+        if (!(D > 0.0f)) continue;
+        float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+        float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+        if (this_min > 0.0f) {
+            this_min = 0.0f;
+            this_scale = sum_xl / sum_l2;
+        }
+        float err = 0.0f;
+        for (int i = 0; i < n; i++) {
+            float diff = this_scale * (float)Laux[i] + this_min - x[i];
+            err += w[i] * (use_mad ? fabsf(diff) : diff * diff);
+        }
+        if (err < best_error) {
+            memcpy(L, Laux, (size_t)n);
+            best_error = err;
+            scale = this_scale;
+            min = this_min;
+        }
+    }
+    *neg_min = -min;
+    return scale;
+}
+
+void lf_quantize_q6_K_ref(const float *x, int64_t nb, block_q6_K *y) {
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float max_scale = 0.0f, max_abs = 0.0f;
+        for (int g = 0; g < QK_K / 16; g++) {
+            scales[g] = symmetric_search(16, 32, x + 16 * g, L + 16 * g);
+            if (fabsf(scales[g]) > max_abs) {
+                max_abs = fabsf(scales[g]);
+                max_scale = scales[g];
+            }
+        }
+        memset(&y[i], 0, sizeof y[i]);
+        if (max_abs < GROUP_EPS) continue;
+        float iscale = -128.0f / max_scale;
+        y[i].d = lf_f32_to_f16(1.0f / iscale);
+        for (int g = 0; g < QK_K / 16; g++) {
+            int s = nearest_int(iscale * scales[g]);
+            y[i].scales[g] = (int8_t)(s < 127 ? s : 127);
+        }
+        float d_super = lf_f16_to_f32(y[i].d);
+        for (int g = 0; g < QK_K / 16; g++) {
+            float d = d_super * (float)y[i].scales[g];
+            if (d == 0.0f) continue; /* keeps the group's search codes, as ggml does */
+            for (int k = 0; k < 16; k++) L[16 * g + k] = (int8_t)(clampi(nearest_int(x[16 * g + k] / d), -32, 31) + 32);
+        }
+        /* 128-value halves: ql holds low nibbles of values l and l+64 (and l+32, l+96),
+         * qh the top two bits of l, l+32, l+64, l+96 */
+        for (int h = 0; h < 2; h++) {
+            const int8_t *q = L + 128 * h;
+            uint8_t *ql = y[i].ql + 64 * h, *qh = y[i].qh + 32 * h;
+            for (int l = 0; l < 32; l++) {
+                ql[l] = (uint8_t)((q[l] & 15) | ((q[l + 64] & 15) << 4));
+                ql[l + 32] = (uint8_t)((q[l + 32] & 15) | ((q[l + 96] & 15) << 4));
+                qh[l] = (uint8_t)((q[l] >> 4) | ((q[l + 32] >> 4) << 2) | ((q[l + 64] >> 4) << 4) | ((q[l + 96] >> 4) << 6));
+            }
+        }
+    }
+}
+
+/* Q4_K and Q5_K share everything but the code width: 8 groups of 32 weighted by
+ * rms(group) + |x|, six-bit scales and mins against fp16 d and dmin. */
+static void q45_K_codes(const float *x, int nmax, float rmin, int nstep, uint16_t *d_out, uint16_t *dmin_out,
+                        uint8_t packed[12], uint8_t L[QK_K]) {
+    float scales[8], mins[8], w[32];
+    float max_scale = 0.0f, max_min = 0.0f;
+    for (int g = 0; g < 8; g++) {
+        const float *xg = x + 32 * g;
+        float sum_x2 = 0.0f;
+        for (int k = 0; k < 32; k++) sum_x2 += xg[k] * xg[k];
+        float av_x = sqrtf(sum_x2 / 32.0f);
+        for (int k = 0; k < 32; k++) w[k] = av_x + fabsf(xg[k]);
+        scales[g] = min_scale_search(32, nmax, xg, w, L + 32 * g, &mins[g], rmin, 0.1f, nstep, false);
+        if (scales[g] > max_scale) max_scale = scales[g];
+        if (mins[g] > max_min) max_min = mins[g];
+    }
+    float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+    float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+    memset(packed, 0, 12);
+    for (int g = 0; g < 8; g++) {
+        /* ggml stores the rounded value in a uint8_t before clamping */
+        uint8_t ls = (uint8_t)nearest_int(inv_scale * scales[g]);
+        uint8_t lm = (uint8_t)nearest_int(inv_min * mins[g]);
+        if (ls > 63) ls = 63;
+        if (lm > 63) lm = 63;
+        if (g < 4) {
+            packed[g] = ls;
+            packed[g + 4] = lm;
+        } else {
+            packed[g + 4] = (uint8_t)((ls & 15) | ((lm & 15) << 4));
+            packed[g - 4] |= (uint8_t)((ls >> 4) << 6);
+            packed[g] |= (uint8_t)((lm >> 4) << 6);
+        }
+    }
+    *d_out = lf_f32_to_f16(max_scale / 63.0f);
+    *dmin_out = lf_f32_to_f16(max_min / 63.0f);
+    float d_super = lf_f16_to_f32(*d_out), m_super = lf_f16_to_f32(*dmin_out);
+    for (int g = 0; g < 8; g++) {
+        uint8_t sc, m;
+        k_scale_min(packed, g, &sc, &m);
+        float d = d_super * (float)sc;
+        if (d == 0.0f) continue;
+        float dm = m_super * (float)m;
+        for (int k = 0; k < 32; k++) L[32 * g + k] = (uint8_t)clampi(nearest_int((x[32 * g + k] + dm) / d), 0, nmax);
+    }
+}
+
+void lf_quantize_q4_K_ref(const float *x, int64_t nb, block_q4_K *y) {
+    uint8_t L[QK_K];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        q45_K_codes(x, 15, -1.0f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
+        /* each 64 values: the first 32 in low nibbles, the next 32 in high nibbles */
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++) y[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + l + 32] << 4));
+    }
+}
+
+void lf_quantize_q5_K_ref(const float *x, int64_t nb, block_q5_K *y) {
+    uint8_t L[QK_K];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        q45_K_codes(x, 31, -0.5f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
+        memset(y[i].qh, 0, sizeof y[i].qh);
+        /* as Q4_K for the low four bits; bit 4 of value 64c+l goes to qh[l] bit 2c,
+         * of value 64c+32+l to bit 2c+1 */
+        for (int c = 0; c < 4; c++) {
+            for (int l = 0; l < 32; l++) {
+                int lo = L[64 * c + l], hi = L[64 * c + l + 32];
+                y[i].qh[l] |= (uint8_t)(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+                y[i].qs[32 * c + l] = (uint8_t)((lo & 15) | ((hi & 15) << 4));
+            }
+        }
+    }
+}
+
+void lf_quantize_q2_K_ref(const float *x, int64_t nb, block_q2_K *y) {
+    uint8_t L[QK_K];
+    float scales[QK_K / 16], mins[QK_K / 16], w[16];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float max_scale = 0.0f, max_min = 0.0f;
+        for (int g = 0; g < QK_K / 16; g++) {
+            for (int k = 0; k < 16; k++) w[k] = fabsf(x[16 * g + k]);
+            scales[g] = min_scale_search(16, 3, x + 16 * g, w, L + 16 * g, &mins[g], -0.5f, 0.1f, 15, true);
+            if (scales[g] > max_scale) max_scale = scales[g];
+            if (mins[g] > max_min) max_min = mins[g];
+        }
+        /* four-bit scale low, four-bit min high; ggml stores the rounded ints unclamped
+         * in a byte, so the same truncation is kept */
+        for (int g = 0; g < QK_K / 16; g++)
+            y[i].scales[g] = max_scale > 0.0f ? (uint8_t)nearest_int(15.0f / max_scale * scales[g]) : 0;
+        y[i].d = lf_f32_to_f16(max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
+        if (max_min > 0.0f)
+            for (int g = 0; g < QK_K / 16; g++) y[i].scales[g] |= (uint8_t)((unsigned)nearest_int(15.0f / max_min * mins[g]) << 4);
+        y[i].dmin = lf_f32_to_f16(max_min > 0.0f ? max_min / 15.0f : 0.0f);
+        float d_super = lf_f16_to_f32(y[i].d), m_super = lf_f16_to_f32(y[i].dmin);
+        for (int g = 0; g < QK_K / 16; g++) {
+            float d = d_super * (float)(y[i].scales[g] & 15);
+            if (d == 0.0f) continue;
+            float dm = m_super * (float)(y[i].scales[g] >> 4);
+            for (int k = 0; k < 16; k++) L[16 * g + k] = (uint8_t)clampi(nearest_int((x[16 * g + k] + dm) / d), 0, 3);
+        }
+        /* each 128 values: value 32j+l of the chunk goes to bits 2j of byte l */
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 32; l++) {
+                const uint8_t *q = L + 128 * h + l;
+                y[i].qs[32 * h + l] = (uint8_t)(q[0] | (q[32] << 2) | (q[64] << 4) | (q[96] << 6));
+            }
+    }
+}
