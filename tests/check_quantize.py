@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, finish  # noqa: E402
 
 GGUF_TYPES = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]
-LLAMA_TYPES = GGUF_TYPES + ["Q2_K", "Q4_K", "Q5_K", "Q6_K"]
+LLAMA_TYPES = GGUF_TYPES + ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
 WIDTH = 768  # a multiple of 256, so llama-quantize keeps every K-quant it is asked for
 
 

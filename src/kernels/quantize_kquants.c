@@ -130,6 +130,113 @@ static float min_scale_search(int n, int nmax, const float *x, const float *w, u
     return scale;
 }
 
+/* Two-bit codes of Q2_K and Q3_K: in each 128 values, value 32j+l goes to bits 2j..2j+1
+ * of byte l. */
+static void pack_2bit(const uint8_t L[QK_K], uint8_t qs[QK_K / 4]) {
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            const uint8_t *q = L + 128 * h + l;
+            qs[32 * h + l] = (uint8_t)(q[0] | (q[32] << 2) | (q[64] << 4) | (q[96] << 6));
+        }
+}
+
+/* Symmetric codes in [-nmax, nmax-1] weighted by x^2, refined code by code: up to five
+ * sweeps move single codes to where the least-squares fit improves. L gets the codes
+ * offset by nmax (all 0 for a zero group, as in ggml); returns the scale. */
+static float refine_search(int n, int nmax, const float *x, int8_t *L) {
+    float amax = 0.0f, max = 0.0f;
+    for (int i = 0; i < n; i++) {
+        if (fabsf(x[i]) > amax) {
+            amax = fabsf(x[i]);
+            max = x[i];
+        }
+    }
+    if (amax < GROUP_EPS) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    float iscale = (float)-nmax / max;
+    float sumlx = 0.0f, suml2 = 0.0f;
+    for (int i = 0; i < n; i++) {
+        int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        L[i] = (int8_t)l;
+        float w = x[i] * x[i];
+        sumlx += w * x[i] * (float)l;
+        suml2 += w * (float)l * (float)l;
+    }
+    for (int pass = 0; pass < 5; pass++) {
+        int changed = 0;
+        for (int i = 0; i < n; i++) {
+            float w = x[i] * x[i];
+            float slx = sumlx - w * x[i] * (float)L[i];
+            if (!(slx > 0.0f)) continue;
+            float sl2 = suml2 - w * (float)L[i] * (float)L[i];
+            int nl = clampi(nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+            if (nl == L[i]) continue;
+            slx += w * x[i] * (float)nl;
+            sl2 += w * (float)nl * (float)nl;
+            if (sl2 > 0.0f && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                L[i] = (int8_t)nl;
+                sumlx = slx;
+                suml2 = sl2;
+                changed++;
+            }
+        }
+        if (!changed) break;
+    }
+    for (int i = 0; i < n; i++) L[i] = (int8_t)(L[i] + nmax);
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+void lf_quantize_q3_K_ref(const float *x, int64_t nb, block_q3_K *y) {
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float max_scale = 0.0f, max_abs = 0.0f;
+        for (int g = 0; g < QK_K / 16; g++) {
+            scales[g] = refine_search(16, 4, x + 16 * g, L + 16 * g);
+            if (fabsf(scales[g]) > max_abs) {
+                max_abs = fabsf(scales[g]);
+                max_scale = scales[g];
+            }
+        }
+        memset(y[i].scales, 0, sizeof y[i].scales);
+        y[i].d = 0;
+        if (max_scale != 0.0f) {
+            float iscale = -32.0f / max_scale;
+            /* six-bit scales + 32: low nibbles in bytes 0..7 (groups 8..15 in the high
+             * halves), top two bits in bytes 8..11 */
+            for (int g = 0; g < QK_K / 16; g++) {
+                int l = clampi((int8_t)nearest_int(iscale * scales[g]), -32, 31) + 32;
+                if (g < 8)
+                    y[i].scales[g] = (uint8_t)(l & 15);
+                else
+                    y[i].scales[g - 8] |= (uint8_t)((l & 15) << 4);
+                y[i].scales[8 + g % 4] |= (uint8_t)((l >> 4) << (2 * (g / 4)));
+            }
+            y[i].d = lf_f32_to_f16(1.0f / iscale);
+        }
+        float d_super = lf_f16_to_f32(y[i].d);
+        for (int g = 0; g < QK_K / 16; g++) {
+            float d = d_super * (float)q3_k_scale(y[i].scales, g);
+            if (d == 0.0f) continue;
+            for (int k = 0; k < 16; k++) L[16 * g + k] = (int8_t)(clampi(nearest_int(x[16 * g + k] / d), -4, 3) + 4);
+        }
+        /* the third bit of value j goes to bit j/32 of hmask[j%32] */
+        uint8_t low[QK_K];
+        memset(y[i].hmask, 0, sizeof y[i].hmask);
+        for (int j = 0; j < QK_K; j++) {
+            int l = L[j];
+            if (l > 3) {
+                y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));
+                l -= 4;
+            }
+            low[j] = (uint8_t)l;
+        }
+        pack_2bit(low, y[i].qs);
+    }
+}
+
 void lf_quantize_q6_K_ref(const float *x, int64_t nb, block_q6_K *y) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -270,11 +377,6 @@ void lf_quantize_q2_K_ref(const float *x, int64_t nb, block_q2_K *y) {
             float dm = m_super * (float)(y[i].scales[g] >> 4);
             for (int k = 0; k < 16; k++) L[16 * g + k] = (uint8_t)clampi(nearest_int((x[16 * g + k] + dm) / d), 0, 3);
         }
-        /* each 128 values: value 32j+l of the chunk goes to bits 2j of byte l */
-        for (int h = 0; h < 2; h++)
-            for (int l = 0; l < 32; l++) {
-                const uint8_t *q = L + 128 * h + l;
-                y[i].qs[32 * h + l] = (uint8_t)(q[0] | (q[32] << 2) | (q[64] << 4) | (q[96] << 6));
-            }
+        pack_2bit(L, y[i].qs);
     }
 }
