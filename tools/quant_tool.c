@@ -27,17 +27,19 @@ int main(int argc, char **argv) {
     }
     float *src = malloc((size_t)n * sizeof(float));
     void *dst = malloc(nbytes);
-    if (!src || !dst) return 1;
-    if (fread(src, sizeof(float), (size_t)n, stdin) != (size_t)n) {
+    int status = 0;
+    if (!src || !dst) {
+        status = 1;
+    } else if (fread(src, sizeof(float), (size_t)n, stdin) != (size_t)n) {
         fprintf(stderr, "expected %lld floats on stdin\n", n);
-        return 1;
-    }
-    if (!lf_quantize_row(type, src, n, dst)) {
+        status = 1;
+    } else if (!lf_quantize_row(type, src, n, dst)) {
         fprintf(stderr, "lf_quantize_row refused the row as %s\n", argv[1]);
-        return 3;
+        status = 3;
+    } else if (fwrite(dst, 1, nbytes, stdout) != nbytes) {
+        status = 1;
     }
-    if (fwrite(dst, 1, nbytes, stdout) != nbytes) return 1;
     free(src);
     free(dst);
-    return 0;
+    return status;
 }
