@@ -18,7 +18,7 @@ from gguf import GGMLQuantizationType as T
 from gguf import quants
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, finish  # noqa: E402
+from checks import check, finish, skip  # noqa: E402
 
 GGUF_TYPES = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]
 LLAMA_TYPES = GGUF_TYPES + ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
@@ -70,10 +70,11 @@ def write_f32_model(path, tensors):
 
 
 def check_llama_quantize(tool, llama_quantize, rng):
-    if not os.access(llama_quantize, os.X_OK):
-        print(f"SKIP: {llama_quantize} absent: no llama.cpp comparison", flush=True)
-        return
     names = ["token_embd.weight", "blk.0.attn_v.weight", "blk.0.ffn_down.weight", "output.weight"]
+    if not os.access(llama_quantize, os.X_OK):
+        skip(len(LLAMA_TYPES) * (1 + len(names)),
+             f"{llama_quantize} absent (bench/build-llama-cpp.sh builds it): no llama.cpp comparison")
+        return
     # llama-quantize refuses a tensor whose fp16 scales overflowed (ggml_validate_row_data)
     all_rows = [x.astype(np.float32) for label, x in rows(rng, WIDTH) if label != "fp16_overflow"]
     all_rows += [rng.standard_normal(WIDTH).astype(np.float32) * 0.02 for _ in range(23)]
