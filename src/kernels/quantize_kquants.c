@@ -27,14 +27,8 @@ static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v;
  * around -nmax/max and keeping the one with the best weighted least-squares fit.
  * L gets the codes offset by nmax; returns the scale. */
 static float symmetric_search(int n, int nmax, const float *x, int8_t *L) {
-    float amax = 0.0f, max = 0.0f;
-    for (int i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    if (amax < GROUP_EPS) {
+    float max = quantize_signed_absmax(x, n);
+    if (fabsf(max) < GROUP_EPS) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }
@@ -144,14 +138,8 @@ static void pack_2bit(const uint8_t L[QK_K], uint8_t qs[QK_K / 4]) {
  * sweeps move single codes to where the least-squares fit improves. L gets the codes
  * offset by nmax (all 0 for a zero group, as in ggml); returns the scale. */
 static float refine_search(int n, int nmax, const float *x, int8_t *L) {
-    float amax = 0.0f, max = 0.0f;
-    for (int i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    if (amax < GROUP_EPS) {
+    float max = quantize_signed_absmax(x, n);
+    if (fabsf(max) < GROUP_EPS) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }

@@ -43,13 +43,7 @@ static void legacy_codes(const float *x, int bits, bool with_min, int q[QK], flo
         *m_out = mn;
         return;
     }
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < QK; j++) {
-        if (amax < fabsf(x[j])) {
-            amax = fabsf(x[j]);
-            max = x[j];
-        }
-    }
+    float max = quantize_signed_absmax(x, QK);
     float half = (float)(1 << (bits - 1));
     float d = max / -half;
     float id = d != 0.0f ? 1.0f / d : 0.0f;
