@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 static double clock_ms(clockid_t clock) {
@@ -76,17 +75,7 @@ int main(int argc, char **argv) {
     size_t row = lf_attn_kv_row_bytes(kv, hd), positions = (size_t)depth + 1;
     /* head-major caches, as the runtime keeps them: a KV head's positions are adjacent */
     size_t head = row * positions, cache = head * (size_t)kv_heads;
-    /* on transparent huge pages, as the runtime allocates its caches (context.c) */
-    char *k = NULL, *v = NULL;
-    if (posix_memalign((void **)&k, 2u << 20, cache * (size_t)layers) ||
-        posix_memalign((void **)&v, 2u << 20, cache * (size_t)layers)) {
-        fprintf(stderr, "attn_bench: out of memory\n");
-        return 1;
-    }
-#ifdef MADV_HUGEPAGE
-    (void)madvise(k, cache * (size_t)layers, MADV_HUGEPAGE);
-    (void)madvise(v, cache * (size_t)layers, MADV_HUGEPAGE);
-#endif
+    char *k = lf_attn_kv_alloc(cache * (size_t)layers), *v = lf_attn_kv_alloc(cache * (size_t)layers);
     float *q = malloc((size_t)heads * hd * sizeof *q), *out = malloc((size_t)heads * hd * sizeof *out);
     float *src = malloc((size_t)hd * sizeof *src);
     lf_threadpool *pool = threads > 1 ? lf_threadpool_create(threads) : NULL;

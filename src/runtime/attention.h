@@ -47,6 +47,10 @@ typedef struct lf_attention_ws lf_attention_ws;
 
 /* Scratch for up to max_tokens query tokens per call on n_threads threads; NULL when out
  * of memory. */
+/* Memory for a KV cache of n bytes (uninitialised; free() it), on transparent huge pages
+ * when large enough; NULL when out of memory. */
+void *lf_attn_kv_alloc(size_t n);
+
 lf_attention_ws *lf_attention_ws_create(int n_threads, int n_heads, int n_kv_heads, int head_dim, int max_tokens);
 void lf_attention_ws_free(lf_attention_ws *ws);
 

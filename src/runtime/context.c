@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/error.h"
 
@@ -26,23 +25,9 @@ static void *aligned_alloc64(size_t n, bool zero, bool *ok) {
 
 static void *xalloc(size_t n, bool *ok) { return aligned_alloc64(n, true, ok); }
 
-/* A KV cache: lazy like aligned_alloc64, on 2 MiB boundaries and marked for transparent
- * huge pages (where the kernel has them, in "madvise" mode too). Decode attention at
- * depth reads every KV head's positions each token; on 4 KiB pages that is a TLB miss
- * every 32 f16 rows of 64 values, and in a virtual machine each miss is a nested page walk
- * (measured: attention at depth 4096 ~18% faster on huge pages). The cost: memory is
- * committed 2 MiB at a time, per (layer, KV head) run of positions at most. */
 static void *kv_alloc(size_t n, bool *ok) {
-    enum { HUGE = 2u << 20 };
-    if (n < HUGE) return aligned_alloc64(n, false, ok);
-    void *p = NULL;
-    if (posix_memalign(&p, HUGE, n) != 0) {
-        *ok = false;
-        return NULL;
-    }
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: without it the cache is on small pages */
-#endif
+    void *p = lf_attn_kv_alloc(n);
+    if (!p) *ok = false;
     return p;
 }
 
