@@ -180,14 +180,8 @@ void lf_quantize_q3_K_ref(const float *x, int64_t nb, block_q3_K *y) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        float max_scale = 0.0f, max_abs = 0.0f;
-        for (int g = 0; g < QK_K / 16; g++) {
-            scales[g] = refine_search(16, 4, x + 16 * g, L + 16 * g);
-            if (fabsf(scales[g]) > max_abs) {
-                max_abs = fabsf(scales[g]);
-                max_scale = scales[g];
-            }
-        }
+        for (int g = 0; g < QK_K / 16; g++) scales[g] = refine_search(16, 4, x + 16 * g, L + 16 * g);
+        float max_scale = quantize_signed_absmax(scales, QK_K / 16);
         memset(y[i].scales, 0, sizeof y[i].scales);
         y[i].d = 0;
         if (max_scale != 0.0f) {
@@ -229,16 +223,10 @@ void lf_quantize_q6_K_ref(const float *x, int64_t nb, block_q6_K *y) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        float max_scale = 0.0f, max_abs = 0.0f;
-        for (int g = 0; g < QK_K / 16; g++) {
-            scales[g] = symmetric_search(16, 32, x + 16 * g, L + 16 * g);
-            if (fabsf(scales[g]) > max_abs) {
-                max_abs = fabsf(scales[g]);
-                max_scale = scales[g];
-            }
-        }
+        for (int g = 0; g < QK_K / 16; g++) scales[g] = symmetric_search(16, 32, x + 16 * g, L + 16 * g);
+        float max_scale = quantize_signed_absmax(scales, QK_K / 16);
         memset(&y[i], 0, sizeof y[i]);
-        if (max_abs < GROUP_EPS) continue;
+        if (fabsf(max_scale) < GROUP_EPS) continue;
         float iscale = -128.0f / max_scale;
         y[i].d = lf_f32_to_f16(1.0f / iscale);
         for (int g = 0; g < QK_K / 16; g++) {
