@@ -24,7 +24,7 @@
 # Output: third_party/llama.cpp-build-VERSION/bin/ (VERSION = llama-cpp-python's), reached
 # through the stable links third_party/llama.cpp-newest and third_party/llama.cpp-b4875
 # (git-ignored; never commit them). The newest build also makes llama-quantize,
-# llama-perplexity and llama-server. Idempotent: does nothing but print the build info when
+# llama-imatrix, llama-simple, llama-perplexity and llama-server. Idempotent: does nothing but print the build info when
 # the binaries exist.
 #
 # A third build, avx2, is the newest compiled for AVX2 without AVX-512 (GGML_NATIVE=OFF: ggml's
@@ -32,7 +32,10 @@
 # (LLAMA_FAST_SIMD=avx2) it stands in for an AVX2-only machine on a CPU that has AVX-512
 # (bench/run-all.sh's avx2 table). It is not part of `all`.
 #
-# Usage: bench/build-llama-cpp.sh [newest|b4875|avx2|all] [--force]     (default: newest)
+# `tools` builds only what the tests compare against (llama-quantize, llama-imatrix and
+# llama-simple of the newest, in the newest's build directory): .ci/run uses it.
+#
+# Usage: bench/build-llama-cpp.sh [newest|tools|b4875|avx2|all] [--force]     (default: newest)
 # Environment: JOBS (parallel compile jobs; default: the CPU count)
 set -eu
 
@@ -44,9 +47,9 @@ which=newest
 force=0
 for arg in "$@"; do
     case "$arg" in
-        newest|b4875|avx2|all) which=$arg ;;
+        newest|tools|b4875|avx2|all) which=$arg ;;
         --force) force=1 ;;
-        *) echo "usage: $0 [newest|b4875|avx2|all] [--force]" >&2; exit 2 ;;
+        *) echo "usage: $0 [newest|tools|b4875|avx2|all] [--force]" >&2; exit 2 ;;
     esac
 done
 
@@ -56,11 +59,14 @@ pin() {
     NATIVE=ON
     SUFFIX=
     case "$1" in
-        newest|avx2)
+        newest|tools|avx2)
             VERSION=0.3.36
             COMMIT=0c1e57098bba43ac29e6e3b677cdceebdd22334f
             TAG=b11312
-            TARGETS="llama-bench llama-quantize llama-perplexity llama-server"
+            TARGETS="llama-bench llama-quantize llama-imatrix llama-simple llama-perplexity llama-server"
+            if [ "$1" = tools ]; then
+                TARGETS="llama-quantize llama-imatrix llama-simple"
+            fi
             if [ "$1" = avx2 ]; then
                 TARGETS="llama-bench"
                 NATIVE=OFF
@@ -76,6 +82,8 @@ pin() {
     SRC="$TP/llama_cpp_python-$VERSION/vendor/llama.cpp"
     BUILD="$TP/llama.cpp-build-$VERSION$SUFFIX"
     LINK="$TP/llama.cpp-$1"
+    [ "$1" = tools ] && LINK="$TP/llama.cpp-newest"
+    return 0
 }
 
 build_info() {
