@@ -6,6 +6,7 @@
 
 #include "cli/known_models.h"
 #include "cli/model_store.h"
+#include "frontend/print_escaped.h"
 
 bool cli_downloaded_model(const char *name, char *buf, size_t cap) {
     char dir[STORE_PATH_MAX];
@@ -24,4 +25,26 @@ const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap) {
         if (n >= 0 && (size_t)n < cap && access(buf, R_OK) == 0) return buf;
     }
     return cli_downloaded_model(name_or_path, buf, cap) ? buf : name_or_path;
+}
+
+/* Looked up once: the executable does not change while it runs. */
+static int embedded_state; /* 0 unknown, 1 present, -1 absent or damaged */
+static lf_embedded_model embedded;
+
+static bool find_embedded(void) {
+    if (embedded_state == 0) {
+        lf_error err = {0};
+        int rc = lf_find_embedded_model(CLI_EMBEDDED_MODEL, &embedded, &err);
+        if (rc) print_escaped(stderr, "error: %s\n", err.message);
+        embedded_state = !rc && embedded.size ? 1 : -1;
+    }
+    return embedded_state == 1;
+}
+
+const char *cli_default_model(void) { return find_embedded() ? CLI_EMBEDDED_MODEL : NULL; }
+
+bool cli_embedded_model(const char *path, lf_embedded_model *where) {
+    if (strcmp(path, CLI_EMBEDDED_MODEL) != 0 || !find_embedded()) return false;
+    *where = embedded;
+    return true;
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "llamafast.h"
+
 /* Where a downloaded model is: for a known alias, its model file (or its directory, for
  * Hugging Face checkpoints) in the store; for a repository id, its directory. Writes the
  * path into buf; false when name is not a valid name or not (completely) downloaded. */
@@ -16,5 +18,15 @@ bool cli_downloaded_model(const char *name, char *buf, size_t cap);
  * (cli_downloaded_model), written into buf. Otherwise returns name_or_path unchanged, so
  * the loader reports the missing file by the name the user gave. */
 const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap);
+
+/* The path under which commands see the model embedded in this executable (by
+ * `llama-fast export --output-exe-path`). */
+#define CLI_EMBEDDED_MODEL "/proc/self/exe"
+
+/* The MODEL a command uses when none is given: the embedded model when this executable
+ * carries one, else NULL. A damaged embedded model is reported (once) and gives NULL. */
+const char *cli_default_model(void);
+/* True when path names the embedded model; fills where it lies in the executable. */
+bool cli_embedded_model(const char *path, lf_embedded_model *where);
 
 #endif
