@@ -155,12 +155,12 @@ static int export_exe(const export_options *o) {
     char buf[4096];
     const char *src = cli_resolve_model(o->src, buf, sizeof buf);
     lf_embedded_model inside;
-    if (cli_embedded_model(src, &inside)) {
+    if (cli_embedded_model(src, &inside) != 0) {
         fprintf(stderr, "error: export: give the GGUF file to embed (this program's own model cannot be re-embedded yet)\n");
         return 1;
     }
     lf_error err = {0};
-    if (lf_export_executable(CLI_EMBEDDED_MODEL, src, o->exe_path, show_progress, (void *)"executable", &err) != LF_OK) {
+    if (lf_export_executable(CLI_SELF_EXE, src, o->exe_path, show_progress, (void *)"executable", &err) != LF_OK) {
         print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }

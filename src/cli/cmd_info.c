@@ -82,7 +82,7 @@ int cmd_info(int argc, char **argv) {
     lf_model_get_info(model, &in);
     print_escaped(stdout, "name:            %s\n", in.name);
     lf_embedded_model where;
-    if (cli_embedded_model(model_name, &where))
+    if (cli_embedded_model(model_name, &where) > 0)
         printf("embedded:        in this executable: %.1f MiB at offset %llu (program %llu bytes)\n",
                where.size / 1048576.0, (unsigned long long)where.offset, (unsigned long long)where.program_size);
     printf("format:          %s\n", in.format);

@@ -26,7 +26,9 @@ lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) 
         mp.params_table = src->params_table;
     }
     lf_embedded_model where;
-    if (cli_embedded_model(path, &where)) {
+    int embedded = cli_embedded_model(path, &where);
+    if (embedded < 0) return NULL;
+    if (embedded) {
         mp.file_offset = where.offset;
         mp.file_size = where.size;
     }

@@ -28,23 +28,30 @@ const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap) {
 }
 
 /* Looked up once: the executable does not change while it runs. */
-static int embedded_state; /* 0 unknown, 1 present, -1 absent or damaged */
+static int embedded_rc = 1; /* 1 = not looked up yet */
 static lf_embedded_model embedded;
+static lf_error embedded_err;
 
-static bool find_embedded(void) {
-    if (embedded_state == 0) {
-        lf_error err = {0};
-        int rc = lf_find_embedded_model(CLI_EMBEDDED_MODEL, &embedded, &err);
-        if (rc) print_escaped(stderr, "error: %s\n", err.message);
-        embedded_state = !rc && embedded.size ? 1 : -1;
+static char self_path[4096]; /* the executable's own path, which messages name */
+
+static int find_embedded(void) {
+    if (embedded_rc == 1) {
+        ssize_t n = readlink(CLI_SELF_EXE, self_path, sizeof self_path - 1);
+        if (n > 0) self_path[n] = 0;
+        else snprintf(self_path, sizeof self_path, "%s", CLI_SELF_EXE);
+        embedded_rc = lf_find_embedded_model(self_path, &embedded, &embedded_err);
     }
-    return embedded_state == 1;
+    return embedded_rc;
 }
 
-const char *cli_default_model(void) { return find_embedded() ? CLI_EMBEDDED_MODEL : NULL; }
+const char *cli_default_model(void) { return find_embedded() != LF_OK || embedded.size ? self_path : NULL; }
 
-bool cli_embedded_model(const char *path, lf_embedded_model *where) {
-    if (strcmp(path, CLI_EMBEDDED_MODEL) != 0 || !find_embedded()) return false;
+int cli_embedded_model(const char *path, lf_embedded_model *where) {
+    if (find_embedded() == 1 || strcmp(path, self_path) != 0) return 0;
+    if (find_embedded() != LF_OK) {
+        print_escaped(stderr, "error: %s\n", embedded_err.message);
+        return -1;
+    }
     *where = embedded;
-    return true;
+    return embedded.size ? 1 : 0;
 }

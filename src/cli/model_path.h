@@ -19,14 +19,15 @@ bool cli_downloaded_model(const char *name, char *buf, size_t cap);
  * the loader reports the missing file by the name the user gave. */
 const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap);
 
-/* The path under which commands see the model embedded in this executable (by
- * `llama-fast export --output-exe-path`). */
-#define CLI_EMBEDDED_MODEL "/proc/self/exe"
+/* This program's own file (for `export --output-exe-path` to copy). */
+#define CLI_SELF_EXE "/proc/self/exe"
 
-/* The MODEL a command uses when none is given: the embedded model when this executable
- * carries one, else NULL. A damaged embedded model is reported (once) and gives NULL. */
+/* The MODEL a command uses when none is given: this executable's path when it
+ * ends in an embedded-model trailer (even a damaged one, which loading then reports),
+ * else NULL. */
 const char *cli_default_model(void);
-/* True when path names the embedded model; fills where it lies in the executable. */
-bool cli_embedded_model(const char *path, lf_embedded_model *where);
+/* 1 when path names the embedded model (where tells where it lies in the executable),
+ * 0 when it does not, -1 after printing why the embedded model is damaged. */
+int cli_embedded_model(const char *path, lf_embedded_model *where);
 
 #endif
