@@ -1,33 +1,19 @@
-/* An executable carrying a model: PROGRAM | zeros to LF_EXE_ALIGN | GGUF | trailer.
- * The trailer (LF_EXE_TRAILER_BYTES, little-endian) is the file's last bytes, so the
- * program finds it from its own path without knowing its own size:
- *   0 u32 version (1)      4 u32 trailer bytes (64)   8 u64 program size
- *  16 u64 model offset    24 u64 model size         32 u32 CRC-32 of the model's first
- *  36..47 zero                                          min(size, 64 KiB) bytes
- *  48 u32 CRC-32 of bytes 0..47   52 u32 zero        56 "LLAMAFST"
- * The model offset is a multiple of 64 KiB, so it can be mapped in place on any page
- * size, and a GGUF's alignment (counted from its own start) holds in memory too. */
+/* An executable carrying a model: PROGRAM | zeros to LF_EXE_ALIGN | GGUF | trailer
+ * (exe_trailer.h). The trailer ends the file, so the program finds it from its own path
+ * without knowing its own size. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "convert/exe_trailer.h"
 #include "convert/out_file.h"
 #include "core/error.h"
 #include "format/gguf.h"
 
-#define TRAILER_MAGIC "LLAMAFST"
-#define TRAILER_VERSION 1u
-#define HEAD_CHECKED 65536u
 #define COPY_CHUNK (1u << 20)
-
-_Static_assert(LF_EXE_TRAILER_BYTES == 64, "the trailer layout above is 64 bytes");
-
-static uint32_t get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 static bool read_at(int fd, void *buf, size_t n, uint64_t off) {
     for (size_t got = 0; got < n;) {
@@ -39,32 +25,22 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off) {
     return true;
 }
 
-static uint32_t crc(const void *p, size_t n) { return (uint32_t)crc32(0L, p, (uInt)n); }
-
-/* Checks everything the trailer says against the file; fills out. */
-static int parse_trailer(int fd, const unsigned char *t, uint64_t file_size, const char *path, lf_embedded_model *out,
-                         lf_error *err) {
-    uint32_t version = get_u32(t);
-    if (version != TRAILER_VERSION || get_u32(t + 4) != LF_EXE_TRAILER_BYTES)
-        return lf_fail(err, LF_ERR_FORMAT, "%s: embedded-model trailer version %u is not one this program reads (%u)",
-                       path, version, TRAILER_VERSION);
-    if (get_u32(t + 48) != crc(t, 48))
-        return lf_fail(err, LF_ERR_FORMAT, "%s: embedded-model trailer is damaged (checksum mismatch)", path);
-    uint64_t prog = get_u64(t + 8), off = get_u64(t + 16), size = get_u64(t + 24);
-    uint64_t payload_end = file_size - LF_EXE_TRAILER_BYTES;
-    if (off % LF_EXE_ALIGN != 0 || prog > off || off > payload_end || size != payload_end - off || size < 4)
-        return lf_fail(err, LF_ERR_FORMAT, "%s: embedded model at %llu (%llu bytes) does not fit the file of %llu "
-                       "bytes: truncated or damaged", path, (unsigned long long)off, (unsigned long long)size,
-                       (unsigned long long)file_size);
-    size_t head = size < HEAD_CHECKED ? (size_t)size : HEAD_CHECKED;
+/* The trailer's checks, then the model's head: its checksum, and that it is a GGUF. */
+static int check_embedded(int fd, const unsigned char *t, uint64_t file_size, const char *path, lf_embedded_model *out,
+                          lf_error *err) {
+    lf_embedded_model m;
+    uint32_t want;
+    int rc = exe_trailer_decode(t, file_size, path, &m, &want, err);
+    if (rc) return rc;
+    size_t head = m.size < EXE_HEAD_CHECKED ? (size_t)m.size : EXE_HEAD_CHECKED;
     unsigned char *buf = malloc(head);
     if (!buf) return lf_fail(err, LF_ERR_NOMEM, "%s: out of memory", path);
-    bool ok = read_at(fd, buf, head, off);
-    bool same = ok && crc(buf, head) == get_u32(t + 32) && memcmp(buf, "GGUF", 4) == 0;
+    bool ok = read_at(fd, buf, head, m.offset);
+    bool same = ok && exe_crc32(buf, head) == want && memcmp(buf, "GGUF", 4) == 0;
     free(buf);
     if (!ok) return lf_fail(err, LF_ERR_IO, "%s: cannot read the embedded model: %s", path, strerror(errno));
     if (!same) return lf_fail(err, LF_ERR_FORMAT, "%s: embedded model is damaged (checksum mismatch)", path);
-    *out = (lf_embedded_model){.program_size = prog, .offset = off, .size = size};
+    *out = m;
     return LF_OK;
 }
 
@@ -81,10 +57,10 @@ int lf_find_embedded_model(const char *path, lf_embedded_model *out, lf_error *e
         out->program_size = (uint64_t)st.st_size;
     } else if (!read_at(fd, t, sizeof t, (uint64_t)st.st_size - sizeof t)) {
         rc = lf_fail(err, LF_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-    } else if (memcmp(t + 56, TRAILER_MAGIC, 8) != 0) {
+    } else if (!exe_trailer_present(t)) {
         out->program_size = (uint64_t)st.st_size;
     } else {
-        rc = parse_trailer(fd, t, (uint64_t)st.st_size, path, out, err);
+        rc = check_embedded(fd, t, (uint64_t)st.st_size, path, out, err);
     }
     close(fd);
     return rc;
@@ -133,21 +109,14 @@ int lf_export_executable(const char *program, const char *model, const char *out
     gguf_close(g);
     uint64_t offset = (prev.program_size + LF_EXE_ALIGN - 1) / LF_EXE_ALIGN * LF_EXE_ALIGN;
     uint64_t total = prev.program_size + model_size, done = 0;
-    unsigned char head[HEAD_CHECKED], t[LF_EXE_TRAILER_BYTES] = {0};
-    size_t head_n = model_size < HEAD_CHECKED ? (size_t)model_size : HEAD_CHECKED;
+    unsigned char head[EXE_HEAD_CHECKED], t[LF_EXE_TRAILER_BYTES];
+    size_t head_n = model_size < EXE_HEAD_CHECKED ? (size_t)model_size : EXE_HEAD_CHECKED;
     int fd = open(model, O_RDONLY | O_CLOEXEC);
     bool head_ok = fd >= 0 && read_at(fd, head, head_n, 0);
     if (fd >= 0) close(fd);
     if (!head_ok) return lf_fail(err, LF_ERR_IO, "%s: cannot read: %s", model, strerror(errno));
-    uint32_t v32[2] = {TRAILER_VERSION, LF_EXE_TRAILER_BYTES};
-    uint64_t v64[3] = {prev.program_size, offset, model_size};
-    uint32_t head_crc = crc(head, head_n);
-    memcpy(t, v32, 8);
-    memcpy(t + 8, v64, 24);
-    memcpy(t + 32, &head_crc, 4);
-    uint32_t trailer_crc = crc(t, 48);
-    memcpy(t + 48, &trailer_crc, 4);
-    memcpy(t + 56, TRAILER_MAGIC, 8);
+    lf_embedded_model m = {.program_size = prev.program_size, .offset = offset, .size = model_size};
+    exe_trailer_encode(&m, exe_crc32(head, head_n), t);
     out_file o;
     if ((rc = out_file_open(&o, out_path, 0777, err))) return rc;
     rc = copy_file(&o, program, prev.program_size, &done, total, progress, progress_user, err);
