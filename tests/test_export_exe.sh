@@ -31,6 +31,13 @@ cp "$MODEL" "$tmp/src/model.gguf"
 "$BIN" export "$tmp/src/model.gguf" --output-exe-path "$tmp/run/smol" 2>"$tmp/export.log"
 [ $? = 0 ] && [ -x "$tmp/run/smol" ] && ok || bad "export failed: $(tail -n 3 "$tmp/export.log")"
 [ ! -e "$tmp/run/smol.part" ] && ok || bad "smol.part left behind"
+# refused before anything is written: onto its own input, from a source that is not a GGUF
+err=$("$BIN" export "$tmp/src/model.gguf" --output-exe-path "$tmp/src/model.gguf" 2>&1)
+[ $? = 1 ] && cmp -s "$MODEL" "$tmp/src/model.gguf" && case $err in *"overwrite its own input"*) true ;; *) false ;; esac &&
+    ok || bad "export onto its own input: $err"
+err=$("$BIN" export "$LF_TEST_DATA/models/stories260K.bin" --output-exe-path "$tmp/x" 2>&1)
+[ $? = 1 ] && [ ! -e "$tmp/x" ] && case $err in *"not available yet"*) true ;; *) false ;; esac &&
+    ok || bad "exe from a .bin: $err"
 rm -f "$tmp/src/model.gguf"
 size=$(stat -c %s "$tmp/run/smol")
 cd "$tmp/run" || finish

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -138,7 +139,17 @@ static int tokenizer_beside(const lf_model *model, const char *path) {
     return 0;
 }
 
+static bool same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int export_bin(const export_options *o, const lf_model *model) {
+    char buf[4096];
+    if (same_file(o->bin_path, cli_resolve_model(o->src, buf, sizeof buf))) {
+        print_escaped(stderr, "error: export: %s: the output would overwrite its own input\n", o->bin_path);
+        return 1;
+    }
     lf_llama2c_export_params p = o->bin;
     p.progress = show_progress;
     p.progress_user = (void *)"llama2.c weights";
