@@ -190,9 +190,11 @@ static int check_params(const lf_model *m, const lf_llama2c_export_params *p, co
         return lf_fail(err, LF_ERR_UNSUPPORTED, "%s: %s has %d heads of %d for a width of %d; llama2.c's format "
                        "needs head size = width / heads", path, m->name, c->n_heads, c->head_dim, c->dim);
     if (p->version != 2) return LF_OK;
-    if (p->group_size < 1 || c->dim % p->group_size != 0) {
-        int g = 1;
-        while (g * 2 <= 256 && c->dim % (g * 2) == 0) g *= 2;
+    if (p->group_size < 1)
+        return lf_fail(err, LF_ERR_ARG, "%s: group size %d is not positive", path, p->group_size);
+    if (c->dim % p->group_size != 0) { /* export.py halves it until it divides; a given size is kept or refused */
+        int g = p->group_size;
+        while (c->dim % g != 0) g /= 2;
         return lf_fail(err, LF_ERR_ARG, "%s: group size %d does not divide the model width %d (export.py would "
                        "halve it to %d)", path, p->group_size, c->dim, g);
     }
