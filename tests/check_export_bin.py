@@ -11,10 +11,12 @@ correctly rounded), and bad options fail cleanly without leaving a file.
 usage: check_export_bin.py BUILD MODEL DATA"""
 import hashlib
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import sentencepiece
@@ -328,12 +330,30 @@ def check_bad_options(work):
     check(r.returncode != 0 and "cannot create" in r.stderr, f"export into a missing directory: {r.stderr.strip()}")
 
 
+def check_interrupt(work):
+    """Ctrl-C while the .part file is being written leaves neither it nor the output."""
+    out = os.path.join(work, "interrupted.bin")
+    p = subprocess.Popen([BIN, "export", MODEL, "--output-bin-path", out], stderr=subprocess.DEVNULL)
+    while p.poll() is None and not os.path.exists(out + ".part"):
+        time.sleep(0.005)
+    if p.poll() is not None:
+        skip(1, "the export finished before it could be interrupted")
+        os.path.exists(out) and os.unlink(out)
+        return
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=60)
+    check(rc == 130 and not os.path.exists(out) and not os.path.exists(out + ".part"),
+          f"interrupted export: exit {rc}, left {[f for f in os.listdir(work) if f.startswith('interrupted')]}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as work:
         check_tokenizer(work)
         check_bad_options(work)
         check_stories(work)
         check_smollm2(work)
+        if os.path.exists(MODEL):
+            check_interrupt(work)
     return finish()
 
 

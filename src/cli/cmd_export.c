@@ -1,5 +1,6 @@
 /* llama-fast export: a model made deployable, as torchchat's `export` verb: a llama2.c
  * checkpoint (with its tokenizer.bin) or one self-contained executable. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,38 @@ static int export_not_yet(const export_options *o, const lf_model_info *src) {
     return 1;
 }
 
+/* tokenizer.bin in the directory of path; false when it does not fit. */
+static bool tokenizer_path(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    int n = snprintf(out, cap, "%.*stokenizer.bin", slash ? (int)(slash - path + 1) : 0, path);
+    return n >= 0 && (size_t)n < cap;
+}
+
+/* Ctrl-C or a kill during an export removes the outputs' part files (the library writes
+ * OUT.part and renames it when complete), so an interrupted export leaves nothing. */
+static char part_paths[3][4096];
+
+static void remove_parts(int sig) {
+    for (int i = 0; i < 3; i++)
+        if (part_paths[i][0]) unlink(part_paths[i]);
+    _exit(128 + sig);
+}
+
+static void remove_parts_on_signals(const export_options *o) {
+    const char *outs[3] = {o->bin_path, o->exe_path, NULL};
+    char tok[4096];
+    if (o->bin_path && tokenizer_path(o->bin_path, tok, sizeof tok)) outs[2] = tok;
+    for (int i = 0; i < 3; i++)
+        if (outs[i]) snprintf(part_paths[i], sizeof part_paths[i], "%s.part", outs[i]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = remove_parts;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* A progress line on a terminal: percentage and amount. */
 static void show_progress(uint64_t done, uint64_t total, void *user) {
     const char *what = user;
@@ -116,17 +149,15 @@ static void show_progress(uint64_t done, uint64_t total, void *user) {
     fflush(stderr);
 }
 
-/* tokenizer.bin in the directory of path. */
+/* Writes the model's tokenizer as tokenizer.bin beside the checkpoint at path. */
 static int tokenizer_beside(const lf_model *model, const char *path) {
     const lf_tokenizer *tok = lf_model_tokenizer(model);
     if (!tok) {
         fprintf(stderr, "note: the model has no tokenizer; no tokenizer.bin written\n");
         return 0;
     }
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path + 1) : 0;
     char out[4096];
-    if (snprintf(out, sizeof out, "%.*stokenizer.bin", dir_len, path) >= (int)sizeof out) {
+    if (!tokenizer_path(path, out, sizeof out)) {
         fprintf(stderr, "error: export: %s: path too long\n", path);
         return 1;
     }
@@ -189,6 +220,7 @@ int cmd_export(int argc, char **argv) {
     lf_model_info info;
     lf_model_get_info(model, &info);
     status = export_not_yet(&o, &info);
+    remove_parts_on_signals(&o);
     if (status < 0) status = o.bin_path ? export_bin(&o, model) : 0;
     if (!status && o.exe_path) status = export_exe(&o);
     lf_model_free(model);
