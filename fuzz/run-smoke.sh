@@ -38,7 +38,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (v
 newest_header=$(ls -t include/*.h src/*/*.h 2>/dev/null | head -n 1)
 lib_objs=()
 to_build=()
-for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c src/chat/*.c; do
+for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c src/chat/*.c src/convert/*.c; do
     [ -f "$src" ] || continue
     obj="$OUT/obj/${src//\//_}.o"
     lib_objs+=("$obj")
@@ -145,6 +145,17 @@ with zipfile.ZipFile(f"{out}/fuzz_torch_checkpoint/tiny.pth", "w", zipfile.ZIP_S
     z.writestr("tiny/version", "3\n")
 PYEOF
 seed fuzz_jinja tests/chat_templates/*.jinja
+# executable trailers: the file size, then a valid trailer (program 4 KiB, a 1 MiB model
+# at 64 KiB) and the same with a bad checksum
+mkdir -p "$OUT/seeds/fuzz_exe_trailer"
+python3 - "$OUT/seeds/fuzz_exe_trailer" <<'PYEOF' || echo "warning: no python3; fuzz_exe_trailer starts unseeded" >&2
+import struct, sys, zlib
+t = struct.pack("<IIQQQI12x", 1, 64, 4096, 65536, 1 << 20, 0x12345678)
+t += struct.pack("<I4x", zlib.crc32(t)) + b"LLAMAFST"
+size = struct.pack("<Q", 65536 + (1 << 20) + 64)
+open(sys.argv[1] + "/valid", "wb").write(size + t)
+open(sys.argv[1] + "/bad-crc", "wb").write(size + t[:48] + b"\0\0\0\0" + t[52:])
+PYEOF
 # HTTP heads (first byte odd) and chunked bodies (even): requests the server serves and
 # the malformed ones tests/check_server_security.py sends
 mkdir -p "$OUT/seeds/fuzz_http_head"

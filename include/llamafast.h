@@ -105,6 +105,10 @@ typedef struct lf_model_params {
      * Meta-Llama-3.1-8B, Meta-Llama-3.2-1B, Meta-Llama-3.2-3B). */
     const char *params_path;
     const char *params_table;
+    /* A GGUF stored inside a larger file (an executable made by lf_export_executable): the
+     * bytes [file_offset, file_offset + file_size) of the path, memory-mapped in place.
+     * file_offset must be a multiple of the page size; 0 and 0 = the whole file. */
+    uint64_t file_offset, file_size;
 } lf_model_params;
 lf_model_params lf_model_default_params(void);
 
@@ -321,6 +325,52 @@ int lf_chat_tokenize(const lf_model *model, const char *tmpl, const lf_chat_mess
  * come from tok. */
 int lf_chat_template_tokenize(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
                               bool add_generation_prompt, int32_t *ids, size_t cap, size_t *n_ids, lf_error *err);
+
+/* ------------------------------------------------------------------- export */
+/* Called as an export proceeds: done of total units (weights, or bytes) written. */
+typedef void (*lf_export_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+typedef struct lf_llama2c_export_params {
+    int version;    /* 0 (legacy header, fp32), 1 ("ak42" header, fp32) or 2 (int8 groups) */
+    int group_size; /* version 2: weights per fp32 scale (default 64); must divide dim */
+    lf_export_progress_fn progress;
+    void *progress_user;
+} lf_llama2c_export_params;
+lf_llama2c_export_params lf_llama2c_export_default_params(void);
+
+/* Writes model as a llama2.c checkpoint, byte for byte what llama2.c's export.py writes
+ * for the same weights (dequantized to fp32): its header, tensor order, the v0 RoPE
+ * tables, the shared-classifier flag, v2's int8 groups (round half to even) with their
+ * fp32 scales. Refused when dim is not n_heads * head_dim (the format derives the head
+ * size); RoPE base, RoPE scaling and norm epsilon, which the format cannot carry, are
+ * warned about when they differ from llama2.c's fixed 10000 and 1e-5. Writes path.part,
+ * then renames it to path. */
+int lf_export_llama2c(const lf_model *model, const char *path, const lf_llama2c_export_params *params, lf_error *err);
+/* Writes tok as llama2.c's tokenizer.bin, as its tokenizer.py exports a SentencePiece
+ * model: the longest token's byte length, then per token its fp32 score, byte length
+ * and bytes, with "\n<s>\n" and "\n</s>\n" for BOS and EOS, <0xNN> pieces as the
+ * character U+00NN in UTF-8 and U+2581 as a space. A byte-level BPE vocabulary is
+ * written as each token's bytes with score -(rank of the merge that makes it). */
+int lf_export_llama2c_tokenizer(const lf_tokenizer *tok, const char *path, lf_error *err);
+
+/* A model inside an executable: the program's bytes, zero padding to LF_EXE_ALIGN, the
+ * GGUF, then a trailer (magic, version, the offsets and sizes, a checksum) in the last
+ * LF_EXE_TRAILER_BYTES. The program finds it in its own file and memory-maps the model
+ * from there (lf_model_params.file_offset/file_size). */
+#define LF_EXE_ALIGN 65536
+#define LF_EXE_TRAILER_BYTES 64
+typedef struct lf_embedded_model {
+    uint64_t program_size; /* bytes of the program before the padding */
+    uint64_t offset, size; /* where the GGUF lies in the file */
+} lf_embedded_model;
+/* LF_OK with out->size == 0 when path ends in no trailer; LF_ERR_FORMAT naming path when
+ * it ends in one that is damaged or points outside the file. */
+int lf_find_embedded_model(const char *path, lf_embedded_model *out, lf_error *err);
+/* Writes out_path (mode 0777 before the umask): program's bytes (without a model it
+ * already carries), then the GGUF file model_gguf_path. Checks the GGUF's header and
+ * tensor table before writing. Writes out_path.part, then renames it. */
+int lf_export_executable(const char *program, const char *model_gguf_path, const char *out_path,
+                         lf_export_progress_fn progress, void *progress_user, lf_error *err);
 
 /* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
 double lf_time_ms(void);

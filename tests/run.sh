@@ -57,6 +57,7 @@ run check_quantize.py "$PYTHON" tests/check_quantize.py "$BUILD"
 run check_forward.py "$PYTHON" tests/check_forward.py "$BUILD" "$MODEL" "$LF_TEST_DATA"
 run check_kv_types.py "$PYTHON" tests/check_kv_types.py "$BUILD" "$MODEL" "$LF_TEST_DATA"
 run check_memory.py "$PYTHON" tests/check_memory.py "$BUILD" "$MODEL"
+run check_export_bin.py "$PYTHON" tests/check_export_bin.py "$BUILD" "$MODEL" "$LF_TEST_DATA"
 tiktoken_work=$(mktemp -d)
 run check_tiktoken.py "$PYTHON" tests/check_tiktoken.py "$BUILD" "$LF_TEST_DATA" "$tiktoken_work"
 rm -rf "$tiktoken_work"

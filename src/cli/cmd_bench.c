@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
 #include "frontend/print_escaped.h"
@@ -164,7 +165,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
             return 2;
         }
     }
-    if (!o->model) {
+    if (!o->model && !(o->model = cli_default_model())) {
         bench_usage(stderr);
         return 2;
     }

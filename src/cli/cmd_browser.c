@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/server_args.h"
 #include "frontend/print_escaped.h"
 #include "server/server.h"
@@ -98,7 +99,7 @@ static int parse_browser_options(int argc, char **argv, const char **model, bool
             *model = a;
         }
     }
-    if (!*model) {
+    if (!*model && !(*model = cli_default_model())) {
         fprintf(stderr, "error: browser: MODEL is missing\n");
         browser_usage(stderr);
         return 2;

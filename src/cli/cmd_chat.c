@@ -12,6 +12,7 @@
 #include "cli/chat_interrupt.h"
 #include "cli/chat_prompt.h"
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/load.h"
 #include "cli/read_file.h"
 #include "cli/run_options.h"
@@ -82,7 +83,7 @@ static int parse_chat_options(int argc, char **argv, chat_options *o) {
             o->model = a;
         }
     }
-    if (!o->model) {
+    if (!o->model && !(o->model = cli_default_model())) {
         chat_usage(stderr);
         return 2;
     }

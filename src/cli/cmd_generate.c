@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
 #include "cli/speculative_options.h"
@@ -109,7 +110,7 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         }
         if (!ok) return 2;
     }
-    if (!o->model) {
+    if (!o->model && !(o->model = cli_default_model())) {
         generate_usage(stderr);
         return 2;
     }

@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/load.h"
 #include "frontend/print_escaped.h"
 
@@ -71,7 +72,7 @@ int cmd_info(int argc, char **argv) {
             return 2;
         } else model_name = argv[i];
     }
-    if (!model_name) {
+    if (!model_name && !(model_name = cli_default_model())) {
         info_usage(stderr);
         return 2;
     }
@@ -80,6 +81,10 @@ int cmd_info(int argc, char **argv) {
     lf_model_info in;
     lf_model_get_info(model, &in);
     print_escaped(stdout, "name:            %s\n", in.name);
+    lf_embedded_model where;
+    if (cli_embedded_model(model_name, &where) > 0)
+        printf("embedded:        in this executable: %.1f MiB at offset %llu (program %llu bytes)\n",
+               where.size / 1048576.0, (unsigned long long)where.offset, (unsigned long long)where.program_size);
     printf("format:          %s\n", in.format);
     print_escaped(stdout, "architecture:    %s\n", in.architecture);
     printf("parameters:      %.1f M\n", in.n_params / 1e6);

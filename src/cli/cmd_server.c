@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/server_args.h"
 #include "frontend/print_escaped.h"
 #include "server/server.h"
@@ -50,7 +51,7 @@ static int parse_server_options(int argc, char **argv, const char **model, lf_se
             *model = a;
         }
     }
-    if (!*model) {
+    if (!*model && !(*model = cli_default_model())) {
         server_usage(stderr);
         return 2;
     }

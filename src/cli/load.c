@@ -25,6 +25,13 @@ lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) 
         mp.params_path = src->params_path;
         mp.params_table = src->params_table;
     }
+    lf_embedded_model where;
+    int embedded = cli_embedded_model(path, &where);
+    if (embedded < 0) return NULL;
+    if (embedded) {
+        mp.file_offset = where.offset;
+        mp.file_size = where.size;
+    }
     lf_model *model = NULL;
     lf_error err = {0};
     if (lf_model_load(path, &mp, &model, &err) != LF_OK) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/model_path.h"
 #include "cli/warnings.h"
 #include "frontend/print_escaped.h"
 
@@ -17,6 +18,7 @@ static const command commands[] = {
     {"chat", cmd_chat, "talk with a model, turn by turn"},
     {"bench", cmd_bench, "measure prompt-processing and generation speed"},
     {"info", cmd_info, "describe a model file: architecture, sizes, tensors, tokenizer"},
+    {"export", cmd_export, "write a model as a llama2.c .bin or a self-contained executable"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"template", cmd_template, "print the prompt a conversation becomes under the chat template"},
     {"server", cmd_server, "serve the model over HTTP with the OpenAI API"},
@@ -32,6 +34,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or a name from 'llama-fast list' once downloaded.\n");
+    if (cli_default_model())
+        fprintf(out, "This program carries a model: MODEL may be left out ('info' describes it).\n");
 }
 
 int main(int argc, char **argv) {

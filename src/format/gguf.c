@@ -244,10 +244,12 @@ int gguf_parse(const void *data, uint64_t size, const char *name, gguf_file **ou
     return LF_OK;
 }
 
-int gguf_open(const char *path, gguf_file **out, lf_error *err) {
+int gguf_open(const char *path, gguf_file **out, lf_error *err) { return gguf_open_range(path, 0, 0, out, err); }
+
+int gguf_open_range(const char *path, uint64_t offset, uint64_t size, gguf_file **out, lf_error *err) {
     *out = NULL;
     lf_mapped_file map;
-    int rc = lf_mapped_file_open(path, &map, err);
+    int rc = lf_mapped_file_open_range(path, offset, size, &map, err);
     if (rc) return rc;
     rc = gguf_parse(map.data, map.size, path, out, err);
     if (rc) {

@@ -71,6 +71,9 @@ typedef struct gguf_file {
 } gguf_file;
 
 int gguf_open(const char *path, gguf_file **out, lf_error *err);
+/* A GGUF stored at bytes [offset, offset + size) of path (lf_mapped_file_open_range): its
+ * offsets and alignment count from its own first byte. */
+int gguf_open_range(const char *path, uint64_t offset, uint64_t size, gguf_file **out, lf_error *err);
 /* Parses a buffer owned by the caller (which must outlive the result); for fuzzing. */
 int gguf_parse(const void *data, uint64_t size, const char *name, gguf_file **out, lf_error *err);
 void gguf_close(gguf_file *f);

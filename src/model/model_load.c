@@ -11,7 +11,8 @@
 #include "tokenizer/tokenizer.h"
 
 lf_model_params lf_model_default_params(void) {
-    lf_model_params p = {.tokenizer_path = NULL, .params_path = NULL, .params_table = NULL};
+    lf_model_params p = {.tokenizer_path = NULL, .params_path = NULL, .params_table = NULL, .file_offset = 0,
+                         .file_size = 0};
     return p;
 }
 
@@ -143,8 +144,8 @@ static int gguf_views(lf_model *m, const gguf_file *f, const char *path, lf_erro
     return LF_OK;
 }
 
-static int load_gguf(lf_model *m, const char *path, lf_error *err) {
-    int rc = gguf_open(path, &m->gguf, err);
+static int load_gguf(lf_model *m, const char *path, const lf_model_params *p, lf_error *err) {
+    int rc = gguf_open_range(path, p->file_offset, p->file_size, &m->gguf, err);
     if (rc) return rc;
     const gguf_file *f = m->gguf;
     if ((rc = gguf_config(m, f, path, err)) || (rc = gguf_views(m, f, path, err))) return rc;
@@ -285,10 +286,14 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     warn_simd_env();
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    int rc = lf_model_is_torch_path(path) ? lf_model_load_torch(m, path, params, err)
-             : lf_model_is_hf_path(path)  ? lf_model_load_hf(m, path, err)
-             : is_gguf_file(path)         ? load_gguf(m, path, err)
-                                          : load_llama2c(m, path, err);
+    /* a byte range of a file can only be a GGUF: the other formats are directories or
+     * name their companions by path */
+    bool ranged = params->file_offset || params->file_size;
+    int rc = ranged                               ? load_gguf(m, path, params, err)
+             : lf_model_is_torch_path(path)       ? lf_model_load_torch(m, path, params, err)
+             : lf_model_is_hf_path(path)          ? lf_model_load_hf(m, path, err)
+             : is_gguf_file(path)                 ? load_gguf(m, path, params, err)
+                                                  : load_llama2c(m, path, err);
     if (!rc) rc = check_config(&m->cfg, path, err);
     if (!rc) {
         m->layers = calloc((size_t)m->cfg.n_layers, sizeof *m->layers);
