@@ -1,9 +1,9 @@
 /* The vocabulary as llama.cpp's converter lays it out:
  *   SentencePiece (tokenizer.model, tokenizer.bin, SentencePiece-style tokenizer.json):
- *     model "llama", pre "default", tokens with scores and types, add_space_prefix;
+ *     model "llama", pre "default", tokens with scores and types;
  *   byte-level BPE (tokenizer.json, tiktoken): model "gpt2", pre the name llama.cpp gives
  *     the pre-tokenizer, tokens with types, merges in rank order.
- * Both: BOS/EOS/UNK ids, add_bos_token/add_eos_token. */
+ * Both: BOS/EOS/UNK/padding ids, add_bos_token/add_eos_token, add_space_prefix. */
 #include "convert/tokenizer_metadata.h"
 
 #include <stdio.h>
@@ -142,7 +142,8 @@ static int write_special_ids(const lf_tokenizer *t, gguf_writer *w, lf_error *er
         int32_t id;
     } ids[] = {{"tokenizer.ggml.bos_token_id", t->bos},
                {"tokenizer.ggml.eos_token_id", t->eos},
-               {"tokenizer.ggml.unknown_token_id", t->unk}};
+               {"tokenizer.ggml.unknown_token_id", t->unk},
+               {"tokenizer.ggml.padding_token_id", t->pad}};
     int rc = LF_OK;
     for (size_t i = 0; i < sizeof ids / sizeof ids[0] && !rc; i++)
         if (ids[i].id >= 0) rc = gguf_writer_add_u32(w, ids[i].key, (uint32_t)ids[i].id, err);
@@ -175,6 +176,7 @@ int convert_write_tokenizer(const lf_tokenizer *t, int32_t n_vocab, const char *
     if (!rc) rc = write_tokens(t, n_vocab, w, err);
     if (!rc && !spm) rc = write_merges(t, source, w, err);
     if (!rc) rc = write_special_ids(t, w, err);
-    if (!rc && spm) rc = gguf_writer_add_bool(w, "tokenizer.ggml.add_space_prefix", t->add_space_prefix, err);
+    /* byte-level BPE never adds one (llama.cpp ignores the key there; llama-fast too) */
+    if (!rc) rc = gguf_writer_add_bool(w, "tokenizer.ggml.add_space_prefix", spm && t->add_space_prefix, err);
     return rc;
 }
