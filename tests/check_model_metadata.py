@@ -68,6 +68,8 @@ THEIRS_ONLY_OK = {
     "general.finetune": "idem",
     "general.version": "idem",
 }
+# Keys the converter writes with llama.cpp's default value, which we leave to the default.
+THEIRS_DEFAULT_OK = {"tokenizer.ggml.add_sep_token": False}
 # Keys we write explicitly where the converter leaves llama.cpp's default: allowed only
 # when our value is that default (for the file's tokenizer model).
 OURS_ONLY_OK = {
@@ -174,6 +176,8 @@ def compare_metadata(name, our_path, their_path, expected):
     for k in sorted(set(a) | set(b)):
         if k in expected or k in DIFFERENT_OK or (k not in a and k in THEIRS_ONLY_OK):
             continue
+        if k not in a and k in THEIRS_DEFAULT_OK and b[k] == THEIRS_DEFAULT_OK[k]:
+            continue
         if k not in b and k in OURS_ONLY_OK and OURS_ONLY_OK[k](a[k], a):
             continue
         if k not in a or k not in b or not same_value(a[k], b[k]):
@@ -181,6 +185,7 @@ def compare_metadata(name, our_path, their_path, expected):
     for line in diffs[:12]:
         print(f"  {name}: {line}")
     check(not diffs, f"{name}: {len(diffs)} metadata keys differ from convert_hf_to_gguf.py's")
+    print(f"  {name}: {len(set(a) & set(b))} keys in both files, {len(diffs)} unexplained differences")
     for k, why in expected.items():
         print(f"  {name}: expected difference {k}: ours {short(a.get(k, '<absent>'))}, "
               f"llama.cpp {short(b.get(k, '<absent>'))} ({why})")
@@ -256,6 +261,7 @@ def compare_llama_cpp(name, our_path, their_path=None, prompt="Hello"):
         return
     a, err = simple(our_path, prompt)
     check(a is not None, f"{name}: llama-simple cannot run our GGUF: {err}")
+    print(f"  {name}: llama-simple on our GGUF: {a.strip()[:70]!r}")
     if a is None:
         return
     if their_path:
@@ -350,7 +356,7 @@ def tok512(path):
 
 
 # ------------------------------------------------------------------ the cases
-def hf_case(name, d, vocab, expected, force_pre=None, prompt="Hello", llama_cpp_too=True):
+def hf_case(name, d, vocab, expected, force_pre=None, prompt="Hello", llama_cpp_too=True, same_text=True):
     out, _ = ours(d, name)
     if not out:
         return
@@ -362,7 +368,7 @@ def hf_case(name, d, vocab, expected, force_pre=None, prompt="Hello", llama_cpp_
         compare_metadata(name, out, cpp, expected)
     elif llama_cpp_too and convert_broken:
         skip(2, f"{name}: convert_hf_to_gguf.py cannot run here: {convert_broken}")
-    compare_llama_cpp(name, out, cpp, prompt)
+    compare_llama_cpp(name, out, cpp if same_text else None, prompt)
 
 
 def main():
@@ -391,6 +397,24 @@ def main():
                                   rope_scaling={"type": "linear", "factor": 2.0}), 4)
     copy_tokenizer(hf.train_byte_level("gpt2"), d)
     hf_case("hf gpt2 bpe + linear rope", d, 704, {}, force_pre="gpt-2")
+
+    # Mistral: written as "llama" (as the converter does); llama-fast keeps the sliding
+    # window as its context length
+    d, _ = hf.save_model("mistral", "mistral", dict(small, vocab_size=704, sliding_window=128), torch.float32, None, 7)
+    copy_tokenizer(hf.train_byte_level("smollm"), d)
+    hf_case("hf mistral sliding window", d, 704, {
+        "llama.context_length": "llama-fast attends no further than the sliding window (128), so it says so; "
+                                "the converter writes max_position_embeddings (512)"}, force_pre="smollm")
+
+    # Llama 2's vocabulary as a SentencePiece-style tokenizer.json (no tokenizer.model):
+    # the converter's LlamaHfVocab scores every piece -1000, leaving llama.cpp no merge
+    # order; ours are minus each piece's merge rank, as lf_tokenizer merges
+    d = hf_model("llama2-json", dict(small, vocab_size=32000), 8)
+    copy_tokenizer(hf.convert_llama2("tok-llama2-json", add_prefix_space=True), d)
+    hf_case("hf llama2 tokenizer.json", d, 32000, {
+        "tokenizer.ggml.scores": "the converter writes -1000 for every piece (no merge order); ours are minus the "
+                                 "merge rank, so llama.cpp's SentencePiece merges in tokenizer.json's order"},
+            prompt="Once upon a time", llama_cpp_too=True, same_text=False)
 
     # tiktoken rank file (Llama 3's tokenizer.model format): llama.cpp's converter reads
     # only tokenizer.json, so (a) and llama.cpp running our file
