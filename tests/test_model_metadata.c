@@ -40,7 +40,7 @@ static lf_tokenizer *bpe_vocab(bool space_piece) {
 }
 
 static lf_tokenizer *spm_vocab(void) {
-    static const char *const pieces[] = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "\xE2\x96\x81" "a", "aa"};
+    static const char *const pieces[] = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "\xE2\x96\x81\x61", "aa"}; /* "▁a" */
     static const uint8_t types[] = {TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL, TOKEN_NORMAL,
                                     TOKEN_NORMAL, TOKEN_NORMAL, TOKEN_UNUSED};
     lf_tokenizer *t = tokenizer_new(TOKENIZER_SPM);
