@@ -416,6 +416,16 @@ def main():
                                  "merge rank, so llama.cpp's SentencePiece merges in tokenizer.json's order"},
             prompt="Once upon a time", llama_cpp_too=True, same_text=False)
 
+    # Metaspace (prepend_scheme "first"): no "▁" before text that starts with a space, which
+    # no GGUF key can say: written, with a warning naming the difference
+    d = hf_model("llama2-metaspace", dict(small, vocab_size=32000), 9)
+    copy_tokenizer(hf.convert_llama2("tok-llama2-metaspace", legacy=False, add_prefix_space=True), d)
+    out, err = ours(d, "hf llama2 metaspace")
+    check(out and "Metaspace" in err and "starts with a space" in err, f"metaspace: no warning: {err[-400:]}")
+    if out:
+        compare_tokens("hf llama2 metaspace", os.path.join(d, "tokenizer.json"), out,
+                       [t for t in hf.CORPUS if t and not t[0].isspace()])
+
     # tiktoken rank file (Llama 3's tokenizer.model format): llama.cpp's converter reads
     # only tokenizer.json, so (a) and llama.cpp running our file
     d, n = tiktoken_dir("tiktoken", dict(small, vocab_size=50256 + 256), 5)
