@@ -7,6 +7,7 @@
 
 #include "convert/tokenizer_metadata.h"
 #include "core/error.h"
+#include "model/hf_weights.h"
 
 static int write_hparams(const lf_model *m, gguf_writer *w, lf_error *err) {
     const lf_model_config *c = &m->cfg;
@@ -40,7 +41,9 @@ int convert_write_model_metadata(const lf_model *m, gguf_writer *w, lf_error *er
     if (!rc) rc = gguf_writer_add_str(w, "general.type", "model", err);
     if (!rc) rc = gguf_writer_add_str(w, "general.name", m->name, err);
     if (!rc) rc = write_hparams(m, w, err);
-    if (!rc) rc = convert_write_tokenizer(m->tokenizer, m->cfg.vocab_size, m->name, w, err);
+    /* messages name the directory a Hugging Face or PyTorch source was read from */
+    const char *source = m->hf ? m->hf->dir : m->name;
+    if (!rc) rc = convert_write_tokenizer(m->tokenizer, m->cfg.vocab_size, source, w, err);
     if (!rc && m->chat_template) rc = gguf_writer_add_str(w, "tokenizer.chat_template", m->chat_template, err);
     return rc;
 }
