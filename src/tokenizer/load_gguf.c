@@ -148,6 +148,7 @@ int lf_tokenizer_from_gguf(const gguf_file *f, lf_tokenizer **out, lf_error *err
         t->bos = optional_id(t, f, "tokenizer.ggml.bos_token_id", spm ? 1 : -1);
         t->eos = optional_id(t, f, "tokenizer.ggml.eos_token_id", spm ? 2 : -1);
         t->unk = optional_id(t, f, "tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
+        t->pad = optional_id(t, f, "tokenizer.ggml.padding_token_id", -1);
         t->add_bos = optional_bool(f, "tokenizer.ggml.add_bos_token", spm);
         t->add_space_prefix = optional_bool(f, "tokenizer.ggml.add_space_prefix", spm);
         int32_t eog[] = {optional_id(t, f, "tokenizer.ggml.eot_token_id", -1),

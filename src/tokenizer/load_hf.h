@@ -14,6 +14,7 @@
 /* What the files beside tokenizer.json say about special tokens. */
 typedef struct hf_special_tokens {
     const char *bos_text, *eos_text; /* tokenizer_config.json bos_token/eos_token, or NULL */
+    const char *unk_text, *pad_text; /* its unk_token/pad_token (only for GGUF metadata), or NULL */
     const char *text_file;           /* the tokenizer_config.json they come from */
     int32_t bos_id, eos_id;          /* generation_config.json / config.json ids, or -1 */
     int add_bos;                     /* tokenizer_config.json add_bos_token: 1, 0, or -1 when absent */

@@ -34,6 +34,8 @@ static int read_tokenizer_config(const json_t *cfg, const char *file, hf_special
     const json_t *has_add_bos = lf_json_member(cfg, "add_bos_token");
     int rc = token_text(cfg, "bos_token", file, &sp->bos_text, err);
     if (!rc) rc = token_text(cfg, "eos_token", file, &sp->eos_text, err);
+    if (!rc) rc = token_text(cfg, "unk_token", file, &sp->unk_text, err);
+    if (!rc) rc = token_text(cfg, "pad_token", file, &sp->pad_text, err);
     if (!rc) rc = lf_json_get_bool(cfg, "add_bos_token", file, &add_bos, err);
     if (!rc && has_add_bos) sp->add_bos = add_bos;
     sp->text_file = file;

@@ -160,6 +160,10 @@ static int set_specials(lf_tokenizer *t, const json_t *model, const hf_pipeline 
     else t->eos = sp->eos_id;
     const char *unk = json_string_value(lf_json_member(model, "unk_token"));
     if (!rc) rc = id_of(t, unk, name, "model.unk_token", &t->unk, err);
+    /* tokenizer_config.json's unk_token and pad_token only describe the vocabulary (the
+     * GGUF written from it); one the vocabulary lacks is left out as llama.cpp's converter does */
+    if (!rc && t->unk < 0 && sp->unk_text) t->unk = piece_map_find(t, sp->unk_text, strlen(sp->unk_text));
+    if (!rc && sp->pad_text) t->pad = piece_map_find(t, sp->pad_text, strlen(sp->pad_text));
     t->add_bos = sp->add_bos >= 0 ? sp->add_bos == 1 : p->template_bos != NULL;
     t->add_space_prefix = p->add_space_prefix;
     t->space_prefix_metaspace = p->metaspace;

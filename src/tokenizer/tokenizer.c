@@ -11,7 +11,7 @@ lf_tokenizer *tokenizer_new(tokenizer_kind kind) {
     if (!t) return NULL;
     t->kind = kind;
     t->pretok = PRETOK_GPT2;
-    t->bos = t->eos = t->unk = -1;
+    t->bos = t->eos = t->unk = t->pad = -1;
     for (int b = 0; b < 256; b++) t->byte_token[b] = -1;
     return t;
 }
@@ -164,10 +164,10 @@ static const char *const end_of_turn_texts[] = {
 int tokenizer_finish(lf_tokenizer *t, const int32_t *extra_eog, int n_extra_eog,
                      const char *name, lf_error *err) {
     /* the loaders check the ids against their files' keys; this is the last line */
-    int32_t *ids[] = {&t->bos, &t->eos, &t->unk};
-    static const char *const id_names[] = {"BOS token id", "EOS token id", "unknown token id"};
+    int32_t *ids[] = {&t->bos, &t->eos, &t->unk, &t->pad};
+    static const char *const id_names[] = {"BOS token id", "EOS token id", "unknown token id", "padding token id"};
     int rc = LF_OK;
-    for (int i = 0; i < 3 && !rc; i++) {
+    for (int i = 0; i < 4 && !rc; i++) {
         if (*ids[i] < 0) *ids[i] = -1;
         else rc = tokenizer_check_id(t, *ids[i], name, id_names[i], err);
     }

@@ -67,6 +67,7 @@ struct lf_tokenizer {
     int32_t *specials;
     uint32_t special_first[257];
     int32_t bos, eos, unk;
+    int32_t pad; /* only carried to GGUF metadata (tokenizer.ggml.padding_token_id) */
     int32_t eog[TOKENIZER_MAX_EOG];
     int n_eog;
     bool add_bos;
