@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Calibrated quantization against llama.cpp:
+1. lf_quantize_row_weighted (via build/tools/quant_tool) is byte-identical to
+   llama-quantize --pure --imatrix (ggml's quantize_row_*_impl) on SmolLM2's first layer
+   dequantized to f32, for Q4_0/Q4_1/Q5_0/Q5_1 and the K-quants, with the importance of
+   each tensor computed from llama-imatrix's file as llama-quantize computes it
+   (in_sum2 / counts); 576-wide tensors that llama-quantize moves off a K-quant are
+   compared at the type it chose, with the same importance.
+2. `llama-fast imatrix` on the same text, context and chunks as llama-imatrix: the same
+   tensor names and counts, sums within a relative tolerance; llama-quantize accepts our
+   file (GGUF and .dat) and we read llama-imatrix's (both formats) to the same values.
+Everything that needs llama.cpp's binaries is skipped visibly when they are absent.
+Usage: tests/check_imatrix.py [BUILD_DIR [MODEL [LLAMA_BIN_DIR]]]"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import gguf
+import numpy as np
+from gguf import GGMLQuantizationType as T
+from gguf import quants
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish, skip  # noqa: E402
+
+TYPES = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
+LAYER = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+TEXT = "/usr/share/common-licenses/GPL-3"
+CTX, CHUNKS = 128, 4
+
+
+def read_imatrix_gguf(path):
+    """{tensor name: (sums, counts)} of a GGUF imatrix file, plus its metadata."""
+    r = gguf.GGUFReader(path)
+    sums, counts = {}, {}
+    for t in r.tensors:
+        data = np.array(t.data, np.float32).reshape(-1)
+        if t.name.endswith(".in_sum2"):
+            sums[t.name[:-len(".in_sum2")]] = data
+        elif t.name.endswith(".counts"):
+            counts[t.name[:-len(".counts")]] = data
+    meta = {k: f.contents() for k, f in r.fields.items() if not k.startswith("GGUF.")}
+    return {n: (sums[n], counts.get(n)) for n in sums}, meta
+
+
+def read_imatrix_dat(path):
+    """{tensor name: (values, ncall)} of a legacy .dat imatrix, chunk count, dataset."""
+    b = open(path, "rb").read()
+    off = 0
+
+    def take(fmt):
+        nonlocal off
+        v = struct.unpack_from(fmt, b, off)
+        off += struct.calcsize(fmt)
+        return v
+
+    (n,) = take("<i")
+    out = {}
+    for _ in range(n):
+        (ln,) = take("<i")
+        name = b[off:off + ln].decode()
+        off += ln
+        ncall, nval = take("<ii")
+        out[name] = (np.frombuffer(b, np.float32, nval, off).copy(), ncall)
+        off += 4 * nval
+    (chunks,) = take("<i")
+    (ln,) = take("<i")
+    return out, chunks, b[off:off + ln].decode()
+
+
+def importance_gguf(sums, counts):
+    """llama-quantize's per-column importance from a GGUF entry (one matrix)."""
+    c = np.float32(round(float(counts[0])))
+    return sums / c if c > 0 else np.ones_like(sums)
+
+
+def run_tool(tool, name, x, imp_path=None, cols=None):
+    args = [tool, name, str(x.size)] + ([imp_path, str(cols)] if imp_path else [])
+    r = subprocess.run(args, input=x.astype(np.float32).tobytes(), capture_output=True)
+    return r.returncode, r.stdout
+
+
+def first_layer_f32(model):
+    """SmolLM2's layer-0 matrices as f32, off the Q4_1 grid they were stored on (by noise
+    of 5 % of each tensor's spread), else Q4_1 gives the same bytes with or without
+    importance."""
+    rng = np.random.default_rng(11)
+    r = gguf.GGUFReader(model)
+    tensors = {}
+    for t in r.tensors:
+        for role in LAYER:
+            if t.name == f"blk.0.{role}.weight":
+                rows, cols = int(t.shape[1]), int(t.shape[0])
+                x = quants.dequantize(t.data, t.tensor_type).reshape(rows, cols)
+                tensors[t.name] = (x + rng.standard_normal(x.shape) * 0.05 * x.std()).astype(np.float32)
+    return tensors
+
+
+def write_f32_model(path, tensors):
+    """A one-layer llama GGUF with SmolLM2's shapes, the least llama-quantize accepts."""
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_context_length(2048)
+    w.add_embedding_length(576)
+    w.add_block_count(1)
+    w.add_feed_forward_length(1536)
+    w.add_head_count(9)
+    w.add_head_count_kv(3)
+    w.add_layer_norm_rms_eps(1e-5)
+    for name, data in tensors.items():
+        w.add_tensor(name, data)
+    w.add_tensor("output_norm.weight", np.ones(576, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def check_weighted_quantizers(tool, bins, model, tmp):
+    lq, li = os.path.join(bins, "llama-quantize"), os.path.join(bins, "llama-imatrix")
+    tensors = first_layer_f32(model)
+    n_checks = len(TYPES) * (1 + 2 * len(LAYER)) + 1
+    if not (os.access(lq, os.X_OK) and os.access(li, os.X_OK)):
+        skip(n_checks, f"{lq} or {li} absent (bench/build-llama-cpp.sh builds them): no byte comparison")
+        return None
+    ref = os.path.join(tmp, "ref.imatrix.gguf")
+    r = subprocess.run([li, "-m", model, "-f", TEXT, "-c", str(CTX), "--chunks", str(CHUNKS), "-t", "2",
+                        "--no-ppl", "-o", ref], capture_output=True)
+    check(r.returncode == 0 and os.path.exists(ref), f"llama-imatrix: {r.stderr.decode()[-300:]}")
+    if r.returncode != 0:
+        return None
+    entries, _ = read_imatrix_gguf(ref)
+    src = os.path.join(tmp, "f32.gguf")
+    write_f32_model(src, tensors)
+    for name in TYPES:
+        dst = os.path.join(tmp, name + ".gguf")
+        r = subprocess.run([lq, "--pure", "--imatrix", ref, src, dst, name], capture_output=True)
+        check(r.returncode == 0, f"llama-quantize --imatrix {name}: {r.stderr.decode()[-300:]}")
+        if r.returncode != 0:
+            continue
+        out = {t.name: t for t in gguf.GGUFReader(dst).tensors}
+        for tname, data in tensors.items():
+            got = out[tname]
+            tname_type = got.tensor_type.name  # a K-quant on 576 columns falls back
+            imp = importance_gguf(*entries[tname])
+            imp_path = os.path.join(tmp, "imp.f32")
+            imp.astype(np.float32).tofile(imp_path)
+            rc, ours = run_tool(tool, tname_type, data.reshape(-1), imp_path, data.shape[1])
+            same = rc == 0 and ours == bytes(got.data.tobytes())
+            check(same, f"{name} {tname} (as {tname_type}) vs llama-quantize --imatrix: rc={rc}")
+            if tname_type in TYPES:  # the importance matters (Q8_0, a fallback, takes none)
+                rc2, plain = run_tool(tool, tname_type, data.reshape(-1), None)
+                check(rc2 == 0 and plain != ours, f"{name} {tname}: importance changed nothing")
+    return ref
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
+    model = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    bins = sys.argv[3] if len(sys.argv) > 3 else os.path.join(here, "third_party", "llama.cpp-newest", "bin")
+    tool = os.path.join(build, "tools", "quant_tool")
+    with tempfile.TemporaryDirectory() as tmp:
+        check_weighted_quantizers(tool, bins, model, tmp)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
