@@ -155,14 +155,134 @@ def check_weighted_quantizers(tool, bins, model, tmp):
     return ref
 
 
+def run_ours(lf, args):
+    r = subprocess.run([lf, "imatrix"] + args, capture_output=True, timeout=600)
+    return r.returncode, r.stderr.decode(errors="replace")
+
+
+def check_collection(lf, bins, model, tmp, ref):
+    """Our imatrix against llama-imatrix's of the same text, context and chunks."""
+    ours = os.path.join(tmp, "ours.imatrix.gguf")
+    rc, err = run_ours(lf, [model, "--text", TEXT, "--ctx", str(CTX), "--chunks", str(CHUNKS), "-t", "2", "-o", ours])
+    check(rc == 0 and os.path.exists(ours) and not os.path.exists(ours + ".tmp"), f"llama-fast imatrix: {err[-300:]}")
+    if rc != 0:
+        return
+    b, mb = read_imatrix_gguf(ours)
+    check(mb.get("general.type") == "imatrix" and mb.get("imatrix.chunk_count") == CHUNKS and
+          mb.get("imatrix.chunk_size") == CTX and mb.get("imatrix.datasets") == [TEXT], f"our metadata {mb}")
+    n_layers = 30
+    check(len(b) == 7 * n_layers, f"{len(b)} entries, expected {7 * n_layers}")
+    check(all(float(c[0]) == CTX * CHUNKS and len(c) == 1 for _, c in b.values()), "counts are not tokens run")
+    # inputs shared by several weights carry the same sums
+    check(all(np.array_equal(b[f"blk.{i}.attn_q.weight"][0], b[f"blk.{i}.attn_v.weight"][0]) and
+              np.array_equal(b[f"blk.{i}.ffn_gate.weight"][0], b[f"blk.{i}.ffn_up.weight"][0])
+              for i in range(n_layers)), "q/k/v or gate/up sums differ")
+    if ref is None:
+        skip(4, "no llama-imatrix file to compare with")
+        return
+    a, ma = read_imatrix_gguf(ref)
+    check(sorted(a) == sorted(b), "tensor names differ from llama-imatrix's")
+    check(all(np.array_equal(a[n][1], b[n][1]) for n in a if n in b), "counts differ from llama-imatrix's")
+    # float sums in another order, and activations from other kernels: close, not equal
+    rel = {n: float(np.linalg.norm(a[n][0] - b[n][0]) / np.linalg.norm(a[n][0])) for n in a if n in b}
+    worst = max(rel, key=rel.get)
+    check(rel[worst] < 0.05, f"{worst}: relative L2 difference {rel[worst]:.4f} from llama-imatrix's")
+    check(rel["blk.0.attn_q.weight"] < 1e-5, f"layer 0 input differs by {rel['blk.0.attn_q.weight']}")
+    print(f"imatrix vs llama-imatrix: worst relative L2 difference {rel[worst]:.4f} ({worst}), "
+          f"mean {np.mean(list(rel.values())):.4f}")
+
+
+def check_interchange(lf, bins, tmp, ref):
+    """Either program's quantizer reads either's file, in both formats."""
+    ours = os.path.join(tmp, "ours.imatrix.gguf")
+    lq = os.path.join(bins, "llama-quantize")
+    if ref is None or not os.path.exists(ours):
+        skip(9, "no llama-imatrix file, or no file of ours: no interchange checks")
+        return
+    # our reader and writer reproduce llama-imatrix's files byte for byte
+    rt = os.path.join(tmp, "rt.gguf")
+    rc, err = run_ours(lf, ["--in-file", ref, "-o", rt])
+    check(rc == 0 and open(rt, "rb").read() == open(ref, "rb").read(), f"GGUF round trip differs: {err[-200:]}")
+    ref_dat = os.path.join(tmp, "ref.imatrix.dat")
+    li = os.path.join(bins, "llama-imatrix")
+    r = subprocess.run([li, "-m", os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf"), "-f", TEXT,
+                        "-c", str(CTX), "--chunks", str(CHUNKS), "-t", "2", "--no-ppl", "--output-format", "dat",
+                        "-o", ref_dat], capture_output=True)
+    ours_dat = os.path.join(tmp, "g2d.dat")
+    rc, err = run_ours(lf, ["--in-file", ref, "-o", ours_dat, "--output-format", "dat"])
+    check(r.returncode == 0 and rc == 0 and open(ours_dat, "rb").read() == open(ref_dat, "rb").read(),
+          f"our .dat of llama-imatrix's sums differs from its own .dat: {err[-200:]}")
+    rt_dat = os.path.join(tmp, "rt.dat")
+    rc, err = run_ours(lf, ["--in-file", ref_dat, "-o", rt_dat, "--output-format", "dat"])
+    check(rc == 0 and open(rt_dat, "rb").read() == open(ref_dat, "rb").read(), f".dat round trip differs: {err[-200:]}")
+    # llama-quantize takes our files (GGUF and .dat) and records them
+    src = os.path.join(tmp, "f32.gguf")
+    for fmt in ("gguf", "dat"):
+        path = ours if fmt == "gguf" else os.path.join(tmp, "ours.imatrix.dat")
+        if fmt == "dat":
+            rc, err = run_ours(lf, ["--in-file", ours, "-o", path, "--output-format", "dat"])
+        dst = os.path.join(tmp, f"q4k_ours_{fmt}.gguf")
+        r = subprocess.run([lq, "--pure", "--imatrix", path, src, dst, "Q4_K"], capture_output=True)
+        ok = r.returncode == 0
+        meta = {k: f.contents() for k, f in gguf.GGUFReader(dst).fields.items()} if ok else {}
+        check(ok and meta.get("quantize.imatrix.entries_count") == 210 and
+              meta.get("quantize.imatrix.chunks_count") == CHUNKS and meta.get("quantize.imatrix.dataset") == TEXT,
+              f"llama-quantize --imatrix our {fmt}: {r.stderr.decode()[-300:]}")
+        check(b"did not find weights" not in r.stdout + r.stderr, f"llama-quantize missed entries of our {fmt}")
+    # llama-quantize applied our importance as our quantizer does (GGUF: sums / counts;
+    # .dat: the stored mean square times ncall, divided by ncall)
+    b, _ = read_imatrix_gguf(ours)
+    dat, _, _ = read_imatrix_dat(os.path.join(tmp, "ours.imatrix.dat"))
+    data = first_layer_f32(os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf"))["blk.0.ffn_down.weight"]
+    for fmt, imp in (("gguf", importance_gguf(*b["blk.0.ffn_down.weight"])),
+                     ("dat", dat["blk.0.ffn_down.weight"][0] / np.float32(dat["blk.0.ffn_down.weight"][1]))):
+        got = {t.name: t for t in gguf.GGUFReader(os.path.join(tmp, f"q4k_ours_{fmt}.gguf")).tensors}
+        imp_path = os.path.join(tmp, "imp.f32")
+        imp.astype(np.float32).tofile(imp_path)
+        rc, q = run_tool(os.path.join(os.path.dirname(lf), "tools", "quant_tool"), "Q4_K", data.reshape(-1), imp_path,
+                         data.shape[1])
+        check(rc == 0 and q == got["blk.0.ffn_down.weight"].data.tobytes(),
+              f"llama-quantize with our {fmt} imatrix differs from lf_quantize_row_weighted")
+
+
+def check_bad_files(lf, tmp):
+    """Hostile files are refused with a message naming the file, and nothing is written."""
+    cases = {
+        "empty.dat": b"",
+        "zero_entries.dat": struct.pack("<i", 0),
+        "negative_len.dat": struct.pack("<ii", 1, -5),
+        "huge_nval.dat": struct.pack("<ii", 1, 1) + b"x" + struct.pack("<ii", 1, 1 << 30),
+        "nan.dat": struct.pack("<ii", 1, 1) + b"x" + struct.pack("<iif", 1, 1, float("nan")),
+        "negative.dat": struct.pack("<ii", 1, 1) + b"x" + struct.pack("<iif", 1, 1, -1.0),
+        "nul_name.dat": struct.pack("<ii", 1, 2) + b"a\0" + struct.pack("<iif", 1, 1, 1.0),
+        "duplicate.dat": struct.pack("<i", 2) + 2 * (struct.pack("<i", 1) + b"x" + struct.pack("<iif", 1, 1, 1.0)),
+        "truncated.dat": struct.pack("<ii", 1, 1) + b"x" + struct.pack("<ii", 1, 4) + b"\0" * 7,
+        "bad_tail.dat": struct.pack("<ii", 1, 1) + b"x" + struct.pack("<iif", 1, 1, 1.0) + struct.pack("<ii", 1, 99),
+        "not_gguf.gguf": b"GGUF" + b"\xff" * 20,
+    }
+    for name, data in cases.items():
+        path = os.path.join(tmp, name)
+        open(path, "wb").write(data)
+        out = os.path.join(tmp, name + ".out")
+        rc, err = run_ours(lf, ["--in-file", path, "-o", out])
+        check(rc == 1 and name in err and not os.path.exists(out) and not os.path.exists(out + ".tmp"),
+              f"{name}: rc={rc} {err[-200:]}")
+    rc, err = run_ours(lf, ["--in-file", os.path.join(tmp, "missing.gguf"), "-o", os.path.join(tmp, "x")])
+    check(rc == 1 and "missing.gguf" in err, f"missing file: rc={rc} {err[-200:]}")
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
     model = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf")
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     bins = sys.argv[3] if len(sys.argv) > 3 else os.path.join(here, "third_party", "llama.cpp-newest", "bin")
     tool = os.path.join(build, "tools", "quant_tool")
+    lf = os.path.join(build, "llama-fast")
     with tempfile.TemporaryDirectory() as tmp:
-        check_weighted_quantizers(tool, bins, model, tmp)
+        ref = check_weighted_quantizers(tool, bins, model, tmp)
+        check_collection(lf, bins, model, tmp, ref)
+        check_interchange(lf, bins, tmp, ref)
+        check_bad_files(lf, tmp)
     return finish()
 
 
