@@ -51,7 +51,7 @@ static int compute(const char *model_path, const char *text_path, const lf_imatr
     size_t len;
     char *text = cli_read_file(text_path, &len);
     if (!text) {
-        print_escaped(stderr, "imatrix: %s: cannot read\n", text_path);
+        print_escaped(stderr, "error: imatrix: %s: cannot read\n", text_path);
         return 1;
     }
     if (len && text[len - 1] == '\n') len--; /* as llama-imatrix reads -f */
@@ -67,7 +67,7 @@ static int compute(const char *model_path, const char *text_path, const lf_imatr
     p.user = &pr;
     lf_error err;
     int rc = lf_imatrix_compute(model, text, len, &p, im, &err);
-    if (rc) print_escaped(stderr, "imatrix: %s\n", err.message);
+    if (rc) print_escaped(stderr, "error: imatrix: %s\n", err.message);
     lf_model_free(model);
     free(text);
     return rc ? 1 : 0;
@@ -93,14 +93,14 @@ int cmd_imatrix(int argc, char **argv) {
         } else if (!strcmp(a, "--output-format")) {
             if (!(v = cli_value(argc, argv, &i))) return 2;
             if (strcmp(v, "gguf") && strcmp(v, "dat")) {
-                print_escaped(stderr, "imatrix: --output-format: '%s' is neither gguf nor dat\n", v);
+                print_escaped(stderr, "error: imatrix: --output-format: '%s' is neither gguf nor dat\n", v);
                 return 2;
             }
             format = strcmp(v, "dat") ? LF_IMATRIX_GGUF : LF_IMATRIX_DAT;
         } else if (a[0] != '-' && !model) {
             model = a;
         } else {
-            print_escaped(stderr, "imatrix: unexpected argument '%s'\n", a);
+            print_escaped(stderr, "error: imatrix: unexpected argument '%s'\n", a);
             usage(stderr);
             return 2;
         }
@@ -114,14 +114,14 @@ int cmd_imatrix(int argc, char **argv) {
     int status = 0;
     if (in_file) {
         if (lf_imatrix_load(in_file, &im, &err)) {
-            print_escaped(stderr, "imatrix: %s\n", err.message);
+            print_escaped(stderr, "error: imatrix: %s\n", err.message);
             status = 1;
         }
     } else {
         status = compute(model, text, &p, &im);
     }
     if (!status && lf_imatrix_save(im, out, format, &err)) {
-        print_escaped(stderr, "imatrix: %s\n", err.message);
+        print_escaped(stderr, "error: imatrix: %s\n", err.message);
         status = 1;
     }
     if (!status)
