@@ -5,7 +5,9 @@
    dequantized to f32, for Q4_0/Q4_1/Q5_0/Q5_1 and the K-quants, with the importance of
    each tensor computed from llama-imatrix's file as llama-quantize computes it
    (in_sum2 / counts); 576-wide tensors that llama-quantize moves off a K-quant are
-   compared at the type it chose, with the same importance.
+   compared at the type it chose, with the same importance; and 768-wide hostile rows
+   (zeros, outliers, ties, denormals) with importances that are zero, huge, or from a
+   matrix never reached (count 0).
 2. `llama-fast imatrix` on the same text, context and chunks as llama-imatrix: the same
    tensor names and counts, sums within a relative tolerance; llama-quantize accepts our
    file (GGUF and .dat) and we read llama-imatrix's (both formats) to the same values.
@@ -271,6 +273,76 @@ def check_bad_files(lf, tmp):
     check(rc == 1 and "missing.gguf" in err, f"missing file: rc={rc} {err[-200:]}")
 
 
+def hostile_rows(rng, n):
+    """Rows at the quantizers' edges (as tests/check_quantize.py's), for the weighted path."""
+    out = rng.standard_normal(n) * 0.01
+    out[n // 3] = 1000.0
+    ties = rng.integers(-16, 17, n).astype(np.float64)
+    return [rng.standard_normal(n), rng.standard_normal(n) * np.exp(rng.uniform(-8, 8, n)), ties, out,
+            np.zeros(n), np.full(n, -0.375), rng.standard_normal(n) * 1e-30, rng.standard_normal(n) * 1e-7]
+
+
+def check_hostile(tool, bins, tmp):
+    """768-wide synthetic tensors (every K-quant kept) of hostile rows, with an imatrix of
+    our choosing: ordinary, zero and huge importances, and a matrix never reached
+    (count 0: importance 1)."""
+    lq = os.path.join(bins, "llama-quantize")
+    if not os.access(lq, os.X_OK):
+        skip(len(TYPES) * 4, f"{lq} absent: no hostile-row comparison")
+        return
+    rng = np.random.default_rng(99)
+    width = 768
+    rows = np.stack(hostile_rows(rng, width)).astype(np.float32)
+    names = ["blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.ffn_gate.weight"]
+    sums = {names[0]: rng.uniform(0, 4, width), names[1]: rng.uniform(0, 1, width) * (rng.uniform(0, 1, width) > 0.5),
+            names[2]: np.exp(rng.uniform(-20, 20, width))}
+    counts = {names[0]: 512.0, names[1]: 3.0, names[2]: 0.0}
+    imx = os.path.join(tmp, "synthetic.imatrix.gguf")
+    w = gguf.GGUFWriter(imx, "llama")
+    w.add_string("general.type", "imatrix")
+    w.add_array("imatrix.datasets", ["synthetic"])
+    w.add_uint32("imatrix.chunk_count", 1)
+    w.add_uint32("imatrix.chunk_size", 512)
+    for n in sorted(names):
+        w.add_tensor(n + ".in_sum2", sums[n].astype(np.float32))
+        w.add_tensor(n + ".counts", np.array([counts[n]], np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    src = os.path.join(tmp, "hostile.f32.gguf")
+    g = gguf.GGUFWriter(src, "llama")
+    g.add_context_length(64)
+    g.add_embedding_length(width)
+    g.add_block_count(1)
+    g.add_feed_forward_length(width)
+    g.add_head_count(12)
+    g.add_head_count_kv(12)
+    g.add_layer_norm_rms_eps(1e-5)
+    for i, n in enumerate(names):
+        g.add_tensor(n, np.roll(rows, i, axis=0))
+    g.add_tensor("output_norm.weight", np.ones(width, np.float32))
+    g.write_header_to_file()
+    g.write_kv_data_to_file()
+    g.write_tensors_to_file()
+    g.close()
+    for name in TYPES:
+        dst = os.path.join(tmp, "hostile." + name + ".gguf")
+        r = subprocess.run([lq, "--pure", "--imatrix", imx, src, dst, name], capture_output=True)
+        check(r.returncode == 0, f"llama-quantize --imatrix {name} on hostile rows: {r.stderr.decode()[-300:]}")
+        if r.returncode != 0:
+            continue
+        out = {t.name: t for t in gguf.GGUFReader(dst).tensors}
+        for i, n in enumerate(names):
+            c = np.float32(counts[n])
+            imp = sums[n].astype(np.float32) / c if c > 0 else np.ones(width, np.float32)
+            imp_path = os.path.join(tmp, "imp.f32")
+            imp.astype(np.float32).tofile(imp_path)
+            rc, ours = run_tool(tool, name, np.roll(rows, i, axis=0).reshape(-1), imp_path, width)
+            check(out[n].tensor_type == T[name] and rc == 0 and ours == bytes(out[n].data.tobytes()),
+                  f"{name} {n} hostile rows vs llama-quantize --imatrix: type {out[n].tensor_type.name}, rc={rc}")
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
     model = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -280,6 +352,7 @@ def main():
     lf = os.path.join(build, "llama-fast")
     with tempfile.TemporaryDirectory() as tmp:
         ref = check_weighted_quantizers(tool, bins, model, tmp)
+        check_hostile(tool, bins, tmp)
         check_collection(lf, bins, model, tmp, ref)
         check_interchange(lf, bins, tmp, ref)
         check_bad_files(lf, tmp)
