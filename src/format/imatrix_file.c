@@ -173,23 +173,29 @@ static bool strip_suffix(gguf_string s, const char *suffix, size_t *base_len) {
     return true;
 }
 
-static const gguf_tensor_info *find_counts(const gguf_file *g, const char *base, size_t base_len) {
-    for (uint64_t i = 0; i < g->n_tensors; i++) {
-        size_t len;
-        gguf_string s = g->tensors[i].name;
-        if (strip_suffix(s, COUNTS_SUFFIX, &len) && len == base_len && memcmp(s.data, base, len) == 0)
-            return &g->tensors[i];
-    }
+static bool is_named(const gguf_tensor_info *t, const char *base, size_t base_len, const char *suffix) {
+    size_t len;
+    return strip_suffix(t->name, suffix, &len) && len == base_len && memcmp(t->name.data, base, len) == 0;
+}
+
+/* The tensor base + suffix; llama-imatrix writes each pair side by side, so the
+ * neighbour `near` is tried before the whole table. */
+static const gguf_tensor_info *find_pair(const gguf_file *g, uint64_t near, const char *base, size_t base_len,
+                                         const char *suffix) {
+    if (near < g->n_tensors && is_named(&g->tensors[near], base, base_len, suffix)) return &g->tensors[near];
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (is_named(&g->tensors[i], base, base_len, suffix)) return &g->tensors[i];
     return NULL;
 }
 
-static int gguf_entry(lf_imatrix *im, const gguf_file *g, const gguf_tensor_info *sum2, size_t base_len,
-                      const char *file, lf_error *err) {
+static int gguf_entry(lf_imatrix *im, const gguf_file *g, uint64_t index, size_t base_len, const char *file,
+                      lf_error *err) {
+    const gguf_tensor_info *sum2 = &g->tensors[index];
     const char *base = sum2->name.data;
     char shown[80];
     snprintf(shown, sizeof shown, "%.*s", base_len < 64 ? (int)base_len : 64, base);
     if (!good_name(base, base_len)) return lf_fail(err, LF_ERR_FORMAT, "%s: bad tensor name %s", file, shown);
-    const gguf_tensor_info *cnt = find_counts(g, base, base_len);
+    const gguf_tensor_info *cnt = find_pair(g, index + 1, base, base_len, COUNTS_SUFFIX);
     if (!cnt) return lf_fail(err, LF_ERR_FORMAT, "%s: %s has in_sum2 but no counts", file, shown);
     if (sum2->type != LF_TYPE_F32 || cnt->type != LF_TYPE_F32)
         return lf_fail(err, LF_ERR_FORMAT, "%s: sums and counts of %s must be F32", file, shown);
@@ -237,15 +243,9 @@ static int parse_gguf(lf_imatrix *im, const void *data, size_t size, const char 
         size_t len;
         if (strip_suffix(g->tensors[i].name, SUM2_SUFFIX, &len)) {
             if (im->n_entries >= MAX_ENTRIES) rc = lf_fail(err, LF_ERR_FORMAT, "%s: too many entries", file);
-            else rc = gguf_entry(im, g, &g->tensors[i], len, file, err);
+            else rc = gguf_entry(im, g, i, len, file, err);
         } else if (strip_suffix(g->tensors[i].name, COUNTS_SUFFIX, &len)) {
-            bool paired = false;
-            for (uint64_t j = 0; j < g->n_tensors && !paired; j++) {
-                size_t l2;
-                gguf_string s = g->tensors[j].name;
-                paired = strip_suffix(s, SUM2_SUFFIX, &l2) && l2 == len && memcmp(s.data, g->tensors[i].name.data, len) == 0;
-            }
-            if (!paired) rc = lf_fail(err, LF_ERR_FORMAT, "%s: counts without in_sum2 (tensor %llu)", file,
+            if (!find_pair(g, i - 1, g->tensors[i].name.data, len, SUM2_SUFFIX)) rc = lf_fail(err, LF_ERR_FORMAT, "%s: counts without in_sum2 (tensor %llu)", file,
                                       (unsigned long long)i);
         }
     }
