@@ -144,6 +144,28 @@ with zipfile.ZipFile(f"{out}/fuzz_torch_checkpoint/tiny.pth", "w", zipfile.ZIP_S
     z.writestr("tiny/data/0", struct.pack("<4f", 1, 2, 3, 4))
     z.writestr("tiny/version", "3\n")
 PYEOF
+# imatrix files: a legacy .dat with its tail, and a GGUF with a dense and a two-expert
+# entry, as llama-imatrix writes them
+mkdir -p "$OUT/seeds/fuzz_imatrix"
+python3 - "$OUT/seeds/fuzz_imatrix" <<'PYEOF' || echo "warning: no python3 with gguf; fuzz_imatrix starts unseeded" >&2
+import struct, sys
+out = sys.argv[1]
+def entry(name, ncall, vals):
+    return struct.pack("<i", len(name)) + name + struct.pack("<ii", ncall, len(vals)) + struct.pack(f"<{len(vals)}f", *vals)
+dat = struct.pack("<i", 2) + entry(b"blk.0.attn_q.weight", 4, [0.5, 1.0, 2.0, 0.0]) + entry(b"blk.0.ffn_down.weight", 0, [1.0] * 8)
+open(f"{out}/legacy.dat", "wb").write(dat + struct.pack("<ii", 4, 8) + b"data.txt")
+import gguf, numpy as np
+w = gguf.GGUFWriter(f"{out}/imatrix.gguf", "llama")
+w.add_string("general.type", "imatrix")
+w.add_array("imatrix.datasets", ["data.txt"])
+w.add_uint32("imatrix.chunk_count", 2)
+w.add_uint32("imatrix.chunk_size", 16)
+w.add_tensor("blk.0.attn_q.weight.in_sum2", np.arange(8, dtype=np.float32))
+w.add_tensor("blk.0.attn_q.weight.counts", np.array([32], np.float32))
+w.add_tensor("blk.0.ffn_up_exps.weight.in_sum2", np.ones((2, 4), np.float32))
+w.add_tensor("blk.0.ffn_up_exps.weight.counts", np.array([[3], [0]], np.float32))
+w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+PYEOF
 seed fuzz_jinja tests/chat_templates/*.jinja
 # executable trailers: the file size, then a valid trailer (program 4 KiB, a 1 MiB model
 # at 64 KiB) and the same with a bad checksum

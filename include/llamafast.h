@@ -372,6 +372,62 @@ int lf_find_embedded_model(const char *path, lf_embedded_model *out, lf_error *e
 int lf_export_executable(const char *program, const char *model_gguf_path, const char *out_path,
                          lf_export_progress_fn progress, void *progress_user, lf_error *err);
 
+/* --------------------------------------------------------- importance matrix */
+/* An importance matrix (llama.cpp's "imatrix"): for each weight matrix of a model, the
+ * mean square of the activation each of its input columns multiplies, over a
+ * calibration text. Quantizers given it spend their precision on the columns that
+ * matter (lower KL divergence from the source at the same type). Files are llama.cpp's
+ * own formats, GGUF (llama-imatrix's default) or the legacy .dat, so llama-quantize
+ * reads ours and we read its. */
+typedef struct lf_imatrix lf_imatrix;
+
+typedef enum lf_imatrix_format { LF_IMATRIX_GGUF = 0, LF_IMATRIX_DAT = 1 } lf_imatrix_format;
+
+/* Called after each chunk; return false to stop (the computation returns
+ * LF_ERR_CANCELLED). */
+typedef bool (*lf_imatrix_progress_fn)(int chunks_done, int n_chunks, void *user);
+
+typedef struct lf_imatrix_params {
+    int n_ctx;           /* tokens per chunk (default 512, as llama-imatrix) */
+    int n_chunks;        /* at most this many chunks; 0 = every whole chunk of the text */
+    int n_threads;       /* 0 = lf_default_thread_count() */
+    bool precise_activations; /* as lf_context_params' (closer to float arithmetic) */
+    const char *dataset; /* recorded in the file (imatrix.datasets): the text's file name */
+    lf_imatrix_progress_fn progress;
+    void *user;
+} lf_imatrix_params;
+lf_imatrix_params lf_imatrix_default_params(void);
+
+/* Runs text through the model as llama-imatrix does: tokenized (BOS first when the
+ * tokenizer adds one), cut into chunks of n_ctx tokens, each run from an empty cache
+ * with its first token replaced by BOS when the tokenizer adds one; every weight
+ * matrix of every layer (not token_embd or output) gets the sum of squares of each
+ * input column and the number of tokens. The text must hold at least 2 * n_ctx tokens. */
+int lf_imatrix_compute(const lf_model *model, const char *text, size_t len, const lf_imatrix_params *params,
+                       lf_imatrix **out, lf_error *err);
+/* Reads either format (GGUF by its magic, else .dat); a malformed file is
+ * LF_ERR_FORMAT naming the file and the entry. */
+int lf_imatrix_load(const char *path, lf_imatrix **out, lf_error *err);
+/* Writes path.tmp and renames it to path when complete. An imatrix loaded from a .dat
+ * file can only be saved as .dat (it no longer has the raw sums). */
+int lf_imatrix_save(const lf_imatrix *im, const char *path, lf_imatrix_format format, lf_error *err);
+void lf_imatrix_free(lf_imatrix *im);
+
+int lf_imatrix_n_entries(const lf_imatrix *im);
+/* Tensor name of entry i (in name order), NULL when out of range. */
+const char *lf_imatrix_entry_name(const lf_imatrix *im, int i);
+/* The importance of the input columns of the weight named tensor_name, as llama-quantize
+ * computes it from the file (sum / count; 1 for a matrix never reached; .dat: value /
+ * ncall): *n_values = columns (times experts). NULL when the imatrix has no such entry.
+ * Quantizing: row r of that weight (n_per_row = columns values) goes to
+ * lf_quantize_row_weighted with this pointer (expert e: + e * columns). */
+const float *lf_imatrix_importance(const lf_imatrix *im, const char *tensor_name, int64_t *n_values);
+/* Chunks the statistics were computed on, and the first dataset named (NULL when none):
+ * what llama-quantize records as quantize.imatrix.chunks_count and
+ * quantize.imatrix.dataset. */
+int lf_imatrix_chunk_count(const lf_imatrix *im);
+const char *lf_imatrix_dataset(const lf_imatrix *im);
+
 /* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
 double lf_time_ms(void);
 

@@ -8,6 +8,7 @@ int cmd_chat(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_imatrix(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_browser(int argc, char **argv);

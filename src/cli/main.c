@@ -20,6 +20,7 @@ static const command commands[] = {
     {"info", cmd_info, "describe a model file: architecture, sizes, tensors, tokenizer"},
     {"export", cmd_export, "write a model as a llama2.c .bin or a self-contained executable"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
+    {"imatrix", cmd_imatrix, "compute an importance matrix over a text, for calibrated quantization"},
     {"template", cmd_template, "print the prompt a conversation becomes under the chat template"},
     {"server", cmd_server, "serve the model over HTTP with the OpenAI API"},
     {"browser", cmd_browser, "serve a chat page for a web browser (and the OpenAI API)"},

@@ -56,6 +56,14 @@ void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n);
  * non-finite value in x. Tiny blocks whose scale's reciprocal overflows float (largest
  * magnitude below about 4e-37) get deterministic codes where ggml's are undefined. */
 bool lf_quantize_row(lf_type type, const float *x, int64_t n, void *out);
+/* lf_quantize_row with an importance matrix: importance[j] (n values, >= 0) weighs
+ * column j of the row, as the mean square of the activation it multiplies (what
+ * llama-quantize computes from an imatrix file). Byte for byte ggml's
+ * quantize_row_*_impl for Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants; the other types
+ * ignore it as ggml does, and a NULL importance is lf_quantize_row. The legacy types'
+ * result depends on the whole row (its mean square), so x must be a full row. False
+ * also for a non-finite importance. */
+bool lf_quantize_row_weighted(lf_type type, const float *x, int64_t n, const float *importance, void *out);
 
 /* Matrix-vector products: weights of type W are dotted with activations first converted
  * to lf_act_type(W) (Q8_0-style int8 blocks for legacy quants, Q8_K for K-quants, F32 for

@@ -9,24 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#define GROUP_EPS 1e-15f /* groups whose largest magnitude is below this are zero */
-
-/* Round to nearest, ties to even, by adding 1.5*2^23 and reading the mantissa. Exact
- * for |v| < 2^22; larger (and infinite) v give ggml's same garbage, without undefined
- * behaviour, so hostile rows still produce ggml's bytes. */
-static int nearest_int(float v) {
-    float s = v + 12582912.0f;
-    int32_t i;
-    memcpy(&i, &s, sizeof i);
-    return (i & 0x007FFFFF) - 0x00400000;
-}
-
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* Symmetric codes in [-nmax, nmax-1] for n values weighted by x^2, trying 19 scales
- * around -nmax/max and keeping the one with the best weighted least-squares fit.
- * L gets the codes offset by nmax; returns the scale. */
-static float symmetric_search(int n, int nmax, const float *x, int8_t *L) {
+float lf_quant_symmetric_search(int n, int nmax, const float *x, const float *qw, int8_t *L) {
     float max = quantize_signed_absmax(x, n);
     if (fabsf(max) < GROUP_EPS) {
         memset(L, 0, (size_t)n);
@@ -38,8 +21,8 @@ static float symmetric_search(int n, int nmax, const float *x, int8_t *L) {
         float iscale = step == 0 ? (float)-nmax / max : -((float)nmax + 0.1f * (float)step) / max;
         float sumlx = 0.0f, suml2 = 0.0f;
         for (int i = 0; i < n; i++) {
-            int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = x[i] * x[i];
+            int l = quantize_clampi(quantize_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            float w = qw ? qw[i] : x[i] * x[i];
             sumlx += w * x[i] * (float)l;
             suml2 += w * (float)l * (float)l;
         }
@@ -56,17 +39,16 @@ static float symmetric_search(int n, int nmax, const float *x, int8_t *L) {
             }
         }
         if (take)
-            for (int i = 0; i < n; i++) L[i] = (int8_t)(nmax + clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1));
+            for (int i = 0; i < n; i++) L[i] = (int8_t)(nmax + quantize_clampi(quantize_nearest_int(iscale * x[i]), -nmax, nmax - 1));
     }
     return scale;
 }
 
-/* Codes in [0, nmax] with a scale and a minimum for n weighted values: starts from the
- * plain min/max fit, then tries nstep+1 scales (rmin + rdelta*is + nmax)/(max - min),
- * solving the weighted least squares for scale and minimum at each and keeping the
- * smallest weighted error (absolute with use_mad, squared otherwise). *neg_min gets
- * -min (>= 0). */
-static float min_scale_search(int n, int nmax, const float *x, const float *w, uint8_t *L, float *neg_min,
+/* Starts from the plain min/max fit, then tries nstep+1 scales
+ * (rmin + rdelta*is + nmax)/(max - min), solving the weighted least squares for scale
+ * and minimum at each and keeping the smallest weighted error (absolute with use_mad,
+ * squared otherwise). */
+float lf_quant_min_scale_search(int n, int nmax, const float *x, const float *w, uint8_t *L, float *neg_min,
                               float rmin, float rdelta, int nstep, bool use_mad) {
     float min = x[0], max = x[0], sum_w = w[0], sum_x = sum_w * x[0];
     for (int i = 1; i < n; i++) {
@@ -85,7 +67,7 @@ static float min_scale_search(int n, int nmax, const float *x, const float *w, u
     float scale = 1.0f / iscale;
     float best_error = 0.0f;
     for (int i = 0; i < n; i++) {
-        L[i] = (uint8_t)clampi(nearest_int(iscale * (x[i] - min)), 0, nmax);
+        L[i] = (uint8_t)quantize_clampi(quantize_nearest_int(iscale * (x[i] - min)), 0, nmax);
         float diff = scale * (float)L[i] + min - x[i];
         best_error += w[i] * (use_mad ? fabsf(diff) : diff * diff);
     }
@@ -94,7 +76,7 @@ static float min_scale_search(int n, int nmax, const float *x, const float *w, u
         iscale = (rmin + rdelta * (float)is + (float)nmax) / (max - min);
         float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
         for (int i = 0; i < n; i++) {
-            int l = clampi(nearest_int(iscale * (x[i] - min)), 0, nmax);
+            int l = quantize_clampi(quantize_nearest_int(iscale * (x[i] - min)), 0, nmax);
             Laux[i] = (uint8_t)l;
             sum_l += w[i] * (float)l;
             sum_l2 += w[i] * (float)l * (float)l;
@@ -146,7 +128,7 @@ static float refine_search(int n, int nmax, const float *x, int8_t *L) {
     float iscale = (float)-nmax / max;
     float sumlx = 0.0f, suml2 = 0.0f;
     for (int i = 0; i < n; i++) {
-        int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        int l = quantize_clampi(quantize_nearest_int(iscale * x[i]), -nmax, nmax - 1);
         L[i] = (int8_t)l;
         float w = x[i] * x[i];
         sumlx += w * x[i] * (float)l;
@@ -159,7 +141,7 @@ static float refine_search(int n, int nmax, const float *x, int8_t *L) {
             float slx = sumlx - w * x[i] * (float)L[i];
             if (!(slx > 0.0f)) continue;
             float sl2 = suml2 - w * (float)L[i] * (float)L[i];
-            int nl = clampi(nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+            int nl = quantize_clampi(quantize_nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
             if (nl == L[i]) continue;
             slx += w * x[i] * (float)nl;
             sl2 += w * (float)nl * (float)nl;
@@ -176,6 +158,42 @@ static float refine_search(int n, int nmax, const float *x, int8_t *L) {
     return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
+void lf_quant_q3_K_pack_scales(uint8_t scales[12], const int ls[QK_K / 16]) {
+    /* low nibbles in bytes 0..7 (groups 8..15 in the high halves), top two bits in
+     * bytes 8..11 */
+    memset(scales, 0, 12);
+    for (int g = 0; g < QK_K / 16; g++) {
+        int l = ls[g];
+        if (g < 8)
+            scales[g] = (uint8_t)(l & 15);
+        else
+            scales[g - 8] |= (uint8_t)((l & 15) << 4);
+        scales[8 + g % 4] |= (uint8_t)((l >> 4) << (2 * (g / 4)));
+    }
+}
+
+void lf_quant_q3_K_finish(const float *x, block_q3_K *y, int8_t L[QK_K]) {
+    float d_super = lf_f16_to_f32(y->d);
+    for (int g = 0; g < QK_K / 16; g++) {
+        float d = d_super * (float)q3_k_scale(y->scales, g);
+        if (d == 0.0f) continue;
+        for (int k = 0; k < 16; k++)
+            L[16 * g + k] = (int8_t)(quantize_clampi(quantize_nearest_int(x[16 * g + k] / d), -4, 3) + 4);
+    }
+    /* the third bit of value j goes to bit j/32 of hmask[j%32] */
+    uint8_t low[QK_K];
+    memset(y->hmask, 0, sizeof y->hmask);
+    for (int j = 0; j < QK_K; j++) {
+        int l = L[j];
+        if (l > 3) {
+            y->hmask[j % 32] |= (uint8_t)(1u << (j / 32));
+            l -= 4;
+        }
+        low[j] = (uint8_t)l;
+    }
+    pack_2bit(low, y->qs);
+}
+
 void lf_quantize_q3_K_ref(const float *x, int64_t nb, block_q3_K *y) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -186,58 +204,37 @@ void lf_quantize_q3_K_ref(const float *x, int64_t nb, block_q3_K *y) {
         y[i].d = 0;
         if (max_scale != 0.0f) {
             float iscale = -32.0f / max_scale;
-            /* six-bit scales + 32: low nibbles in bytes 0..7 (groups 8..15 in the high
-             * halves), top two bits in bytes 8..11 */
-            for (int g = 0; g < QK_K / 16; g++) {
-                int l = clampi((int8_t)nearest_int(iscale * scales[g]), -32, 31) + 32;
-                if (g < 8)
-                    y[i].scales[g] = (uint8_t)(l & 15);
-                else
-                    y[i].scales[g - 8] |= (uint8_t)((l & 15) << 4);
-                y[i].scales[8 + g % 4] |= (uint8_t)((l >> 4) << (2 * (g / 4)));
-            }
+            int ls[QK_K / 16];
+            for (int g = 0; g < QK_K / 16; g++)
+                ls[g] = quantize_clampi((int8_t)quantize_nearest_int(iscale * scales[g]), -32, 31) + 32;
+            lf_quant_q3_K_pack_scales(y[i].scales, ls);
             y[i].d = lf_f32_to_f16(1.0f / iscale);
         }
-        float d_super = lf_f16_to_f32(y[i].d);
-        for (int g = 0; g < QK_K / 16; g++) {
-            float d = d_super * (float)q3_k_scale(y[i].scales, g);
-            if (d == 0.0f) continue;
-            for (int k = 0; k < 16; k++) L[16 * g + k] = (int8_t)(clampi(nearest_int(x[16 * g + k] / d), -4, 3) + 4);
-        }
-        /* the third bit of value j goes to bit j/32 of hmask[j%32] */
-        uint8_t low[QK_K];
-        memset(y[i].hmask, 0, sizeof y[i].hmask);
-        for (int j = 0; j < QK_K; j++) {
-            int l = L[j];
-            if (l > 3) {
-                y[i].hmask[j % 32] |= (uint8_t)(1u << (j / 32));
-                l -= 4;
-            }
-            low[j] = (uint8_t)l;
-        }
-        pack_2bit(low, y[i].qs);
+        lf_quant_q3_K_finish(x, &y[i], L);
     }
 }
 
-void lf_quantize_q6_K_ref(const float *x, int64_t nb, block_q6_K *y) {
+void lf_quantize_q6_K(const float *x, int64_t nb, const float *qw, block_q6_K *y) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        for (int g = 0; g < QK_K / 16; g++) scales[g] = symmetric_search(16, 32, x + 16 * g, L + 16 * g);
+        for (int g = 0; g < QK_K / 16; g++)
+            scales[g] = lf_quant_symmetric_search(16, 32, x + 16 * g, qw ? qw + QK_K * i + 16 * g : NULL, L + 16 * g);
         float max_scale = quantize_signed_absmax(scales, QK_K / 16);
         memset(&y[i], 0, sizeof y[i]);
         if (fabsf(max_scale) < GROUP_EPS) continue;
         float iscale = -128.0f / max_scale;
         y[i].d = lf_f32_to_f16(1.0f / iscale);
         for (int g = 0; g < QK_K / 16; g++) {
-            int s = nearest_int(iscale * scales[g]);
+            int s = quantize_nearest_int(iscale * scales[g]);
             y[i].scales[g] = (int8_t)(s < 127 ? s : 127);
         }
         float d_super = lf_f16_to_f32(y[i].d);
         for (int g = 0; g < QK_K / 16; g++) {
             float d = d_super * (float)y[i].scales[g];
             if (d == 0.0f) continue; /* keeps the group's search codes, as ggml does */
-            for (int k = 0; k < 16; k++) L[16 * g + k] = (int8_t)(clampi(nearest_int(x[16 * g + k] / d), -32, 31) + 32);
+            for (int k = 0; k < 16; k++)
+                L[16 * g + k] = (int8_t)(quantize_clampi(quantize_nearest_int(x[16 * g + k] / d), -32, 31) + 32);
         }
         /* 128-value halves: ql holds low nibbles of values l and l+64 (and l+32, l+96),
          * qh the top two bits of l, l+32, l+64, l+96 */
@@ -253,10 +250,60 @@ void lf_quantize_q6_K_ref(const float *x, int64_t nb, block_q6_K *y) {
     }
 }
 
+void lf_quant_k_pack_scales(uint8_t packed[12], const uint8_t ls[8], const uint8_t lm[8]) {
+    memset(packed, 0, 12);
+    for (int g = 0; g < 8; g++) {
+        if (g < 4) {
+            packed[g] = ls[g];
+            packed[g + 4] = lm[g];
+        } else {
+            packed[g + 4] = (uint8_t)((ls[g] & 15) | ((lm[g] & 15) << 4));
+            packed[g - 4] |= (uint8_t)((ls[g] >> 4) << 6);
+            packed[g] |= (uint8_t)((lm[g] >> 4) << 6);
+        }
+    }
+}
+
+/* Q4_K/Q5_K codes in [0, nmax] against the stored six-bit scales and mins. */
+static void q45_K_requantize(const float *x, const uint8_t packed[12], uint16_t d16, uint16_t dmin16, int nmax,
+                             uint8_t L[QK_K]) {
+    float d_super = lf_f16_to_f32(d16), m_super = lf_f16_to_f32(dmin16);
+    for (int g = 0; g < 8; g++) {
+        uint8_t sc, m;
+        k_scale_min(packed, g, &sc, &m);
+        float d = d_super * (float)sc;
+        if (d == 0.0f) continue;
+        float dm = m_super * (float)m;
+        for (int k = 0; k < 32; k++)
+            L[32 * g + k] = (uint8_t)quantize_clampi(quantize_nearest_int((x[32 * g + k] + dm) / d), 0, nmax);
+    }
+}
+
+void lf_quant_q4_K_finish(const float *x, block_q4_K *y, uint8_t L[QK_K]) {
+    q45_K_requantize(x, y->scales, y->d, y->dmin, 15, L);
+    /* each 64 values: the first 32 in low nibbles, the next 32 in high nibbles */
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) y->qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + l + 32] << 4));
+}
+
+void lf_quant_q5_K_finish(const float *x, block_q5_K *y, uint8_t L[QK_K]) {
+    q45_K_requantize(x, y->scales, y->d, y->dmin, 31, L);
+    memset(y->qh, 0, sizeof y->qh);
+    /* as Q4_K for the low four bits; bit 4 of value 64c+l goes to qh[l] bit 2c, of value
+     * 64c+32+l to bit 2c+1 */
+    for (int c = 0; c < 4; c++) {
+        for (int l = 0; l < 32; l++) {
+            int lo = L[64 * c + l], hi = L[64 * c + l + 32];
+            y->qh[l] |= (uint8_t)(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+            y->qs[32 * c + l] = (uint8_t)((lo & 15) | ((hi & 15) << 4));
+        }
+    }
+}
+
 /* Q4_K and Q5_K share everything but the code width: 8 groups of 32 weighted by
  * rms(group) + |x|, six-bit scales and mins against fp16 d and dmin. */
-static void q45_K_codes(const float *x, int nmax, float rmin, int nstep, uint16_t *d_out, uint16_t *dmin_out,
-                        uint8_t packed[12], uint8_t L[QK_K]) {
+static void q45_K_scales(const float *x, int nmax, float rmin, int nstep, uint16_t *d_out, uint16_t *dmin_out,
+                         uint8_t packed[12], uint8_t L[QK_K]) {
     float scales[8], mins[8], w[32];
     float max_scale = 0.0f, max_min = 0.0f;
     for (int g = 0; g < 8; g++) {
@@ -265,66 +312,51 @@ static void q45_K_codes(const float *x, int nmax, float rmin, int nstep, uint16_
         for (int k = 0; k < 32; k++) sum_x2 += xg[k] * xg[k];
         float av_x = sqrtf(sum_x2 / 32.0f);
         for (int k = 0; k < 32; k++) w[k] = av_x + fabsf(xg[k]);
-        scales[g] = min_scale_search(32, nmax, xg, w, L + 32 * g, &mins[g], rmin, 0.1f, nstep, false);
+        scales[g] = lf_quant_min_scale_search(32, nmax, xg, w, L + 32 * g, &mins[g], rmin, 0.1f, nstep, false);
         if (scales[g] > max_scale) max_scale = scales[g];
         if (mins[g] > max_min) max_min = mins[g];
     }
     float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
     float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
-    memset(packed, 0, 12);
+    uint8_t ls[8], lm[8];
     for (int g = 0; g < 8; g++) {
         /* ggml stores the rounded value in a uint8_t before clamping */
-        uint8_t ls = (uint8_t)nearest_int(inv_scale * scales[g]);
-        uint8_t lm = (uint8_t)nearest_int(inv_min * mins[g]);
-        if (ls > 63) ls = 63;
-        if (lm > 63) lm = 63;
-        if (g < 4) {
-            packed[g] = ls;
-            packed[g + 4] = lm;
-        } else {
-            packed[g + 4] = (uint8_t)((ls & 15) | ((lm & 15) << 4));
-            packed[g - 4] |= (uint8_t)((ls >> 4) << 6);
-            packed[g] |= (uint8_t)((lm >> 4) << 6);
-        }
+        ls[g] = (uint8_t)quantize_nearest_int(inv_scale * scales[g]);
+        lm[g] = (uint8_t)quantize_nearest_int(inv_min * mins[g]);
+        if (ls[g] > 63) ls[g] = 63;
+        if (lm[g] > 63) lm[g] = 63;
     }
+    lf_quant_k_pack_scales(packed, ls, lm);
     *d_out = lf_f32_to_f16(max_scale / 63.0f);
     *dmin_out = lf_f32_to_f16(max_min / 63.0f);
-    float d_super = lf_f16_to_f32(*d_out), m_super = lf_f16_to_f32(*dmin_out);
-    for (int g = 0; g < 8; g++) {
-        uint8_t sc, m;
-        k_scale_min(packed, g, &sc, &m);
-        float d = d_super * (float)sc;
-        if (d == 0.0f) continue;
-        float dm = m_super * (float)m;
-        for (int k = 0; k < 32; k++) L[32 * g + k] = (uint8_t)clampi(nearest_int((x[32 * g + k] + dm) / d), 0, nmax);
-    }
 }
 
 void lf_quantize_q4_K_ref(const float *x, int64_t nb, block_q4_K *y) {
     uint8_t L[QK_K];
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        q45_K_codes(x, 15, -1.0f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
-        /* each 64 values: the first 32 in low nibbles, the next 32 in high nibbles */
-        for (int c = 0; c < 4; c++)
-            for (int l = 0; l < 32; l++) y[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + l + 32] << 4));
+        q45_K_scales(x, 15, -1.0f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
+        lf_quant_q4_K_finish(x, &y[i], L);
     }
 }
 
 void lf_quantize_q5_K_ref(const float *x, int64_t nb, block_q5_K *y) {
     uint8_t L[QK_K];
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        q45_K_codes(x, 31, -0.5f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
-        memset(y[i].qh, 0, sizeof y[i].qh);
-        /* as Q4_K for the low four bits; bit 4 of value 64c+l goes to qh[l] bit 2c,
-         * of value 64c+32+l to bit 2c+1 */
-        for (int c = 0; c < 4; c++) {
-            for (int l = 0; l < 32; l++) {
-                int lo = L[64 * c + l], hi = L[64 * c + l + 32];
-                y[i].qh[l] |= (uint8_t)(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
-                y[i].qs[32 * c + l] = (uint8_t)((lo & 15) | ((hi & 15) << 4));
-            }
-        }
+        q45_K_scales(x, 31, -0.5f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
+        lf_quant_q5_K_finish(x, &y[i], L);
     }
+}
+
+void lf_quant_q2_K_finish(const float *x, block_q2_K *y, uint8_t L[QK_K]) {
+    float d_super = lf_f16_to_f32(y->d), m_super = lf_f16_to_f32(y->dmin);
+    for (int g = 0; g < QK_K / 16; g++) {
+        float d = d_super * (float)(y->scales[g] & 15);
+        if (d == 0.0f) continue;
+        float dm = m_super * (float)(y->scales[g] >> 4);
+        for (int k = 0; k < 16; k++)
+            L[16 * g + k] = (uint8_t)quantize_clampi(quantize_nearest_int((x[16 * g + k] + dm) / d), 0, 3);
+    }
+    pack_2bit(L, y->qs);
 }
 
 void lf_quantize_q2_K_ref(const float *x, int64_t nb, block_q2_K *y) {
@@ -334,25 +366,19 @@ void lf_quantize_q2_K_ref(const float *x, int64_t nb, block_q2_K *y) {
         float max_scale = 0.0f, max_min = 0.0f;
         for (int g = 0; g < QK_K / 16; g++) {
             for (int k = 0; k < 16; k++) w[k] = fabsf(x[16 * g + k]);
-            scales[g] = min_scale_search(16, 3, x + 16 * g, w, L + 16 * g, &mins[g], -0.5f, 0.1f, 15, true);
+            scales[g] = lf_quant_min_scale_search(16, 3, x + 16 * g, w, L + 16 * g, &mins[g], -0.5f, 0.1f, 15, true);
             if (scales[g] > max_scale) max_scale = scales[g];
             if (mins[g] > max_min) max_min = mins[g];
         }
         /* four-bit scale low, four-bit min high; ggml stores the rounded ints unclamped
          * in a byte, so the same truncation is kept */
         for (int g = 0; g < QK_K / 16; g++)
-            y[i].scales[g] = max_scale > 0.0f ? (uint8_t)nearest_int(15.0f / max_scale * scales[g]) : 0;
+            y[i].scales[g] = max_scale > 0.0f ? (uint8_t)quantize_nearest_int(15.0f / max_scale * scales[g]) : 0;
         y[i].d = lf_f32_to_f16(max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
         if (max_min > 0.0f)
-            for (int g = 0; g < QK_K / 16; g++) y[i].scales[g] |= (uint8_t)((unsigned)nearest_int(15.0f / max_min * mins[g]) << 4);
+            for (int g = 0; g < QK_K / 16; g++)
+                y[i].scales[g] |= (uint8_t)((unsigned)quantize_nearest_int(15.0f / max_min * mins[g]) << 4);
         y[i].dmin = lf_f32_to_f16(max_min > 0.0f ? max_min / 15.0f : 0.0f);
-        float d_super = lf_f16_to_f32(y[i].d), m_super = lf_f16_to_f32(y[i].dmin);
-        for (int g = 0; g < QK_K / 16; g++) {
-            float d = d_super * (float)(y[i].scales[g] & 15);
-            if (d == 0.0f) continue;
-            float dm = m_super * (float)(y[i].scales[g] >> 4);
-            for (int k = 0; k < 16; k++) L[16 * g + k] = (uint8_t)clampi(nearest_int((x[16 * g + k] + dm) / d), 0, 3);
-        }
-        pack_2bit(L, y[i].qs);
+        lf_quant_q2_K_finish(x, &y[i], L);
     }
 }

@@ -64,6 +64,17 @@ static void pack_fifth_bits(const int q[QK], uint8_t qh[4]) {
     for (int k = 0; k < 4; k++) qh[k] = (uint8_t)(bits >> (8 * k));
 }
 
+void lf_quant_store_legacy(uint8_t *out, int bits, bool with_min, float d, float m, const int q[QK]) {
+    uint16_t h[2] = {lf_f32_to_f16(d), lf_f32_to_f16(m)};
+    size_t off = with_min ? 4 : 2;
+    memcpy(out, h, off);
+    if (bits == 5) {
+        pack_fifth_bits(q, out + off);
+        off += 4;
+    }
+    pack_low_nibbles(q, out + off);
+}
+
 static void quant_legacy(lf_type type, const float *x, int64_t nb, uint8_t *out) {
     int bits = type == LF_TYPE_Q5_0 || type == LF_TYPE_Q5_1 ? 5 : 4;
     bool with_min = type == LF_TYPE_Q4_1 || type == LF_TYPE_Q5_1;
@@ -72,14 +83,7 @@ static void quant_legacy(lf_type type, const float *x, int64_t nb, uint8_t *out)
     for (int64_t i = 0; i < nb; i++, x += QK, out += block_bytes) {
         float d, m;
         legacy_codes(x, bits, with_min, q, &d, &m);
-        uint16_t h[2] = {lf_f32_to_f16(d), lf_f32_to_f16(m)};
-        size_t off = with_min ? 4 : 2;
-        memcpy(out, h, off);
-        if (bits == 5) {
-            pack_fifth_bits(q, out + off);
-            off += 4;
-        }
-        pack_low_nibbles(q, out + off);
+        lf_quant_store_legacy(out, bits, with_min, d, m, q);
     }
 }
 
@@ -117,7 +121,7 @@ bool lf_quantize_row(lf_type type, const float *x, int64_t n, void *out) {
     case LF_TYPE_Q3_K: lf_quantize_q3_K_ref(x, n / QK_K, out); return true;
     case LF_TYPE_Q4_K: lf_quantize_q4_K_ref(x, n / QK_K, out); return true;
     case LF_TYPE_Q5_K: lf_quantize_q5_K_ref(x, n / QK_K, out); return true;
-    case LF_TYPE_Q6_K: lf_quantize_q6_K_ref(x, n / QK_K, out); return true;
+    case LF_TYPE_Q6_K: lf_quantize_q6_K(x, n / QK_K, NULL, out); return true;
     default: return false;
     }
 }

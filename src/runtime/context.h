@@ -3,6 +3,7 @@
 #define LF_RUNTIME_CONTEXT_H
 
 #include "model/model.h"
+#include "runtime/act_stats.h"
 #include "runtime/attention.h"
 #include "runtime/threadpool.h"
 
@@ -36,6 +37,8 @@ struct lf_context {
 
     float *logits;      /* vocab × n_logits */
     int n_logits, logits_cap;
+
+    lf_act_stats *act_stats; /* when set, the forward pass adds every weight input to it */
 
     float *spec_probs;  /* speculative sampling with a draft model: distributions, grown on demand */
     size_t spec_probs_cap;

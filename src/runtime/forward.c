@@ -132,12 +132,17 @@ static void rope(const lf_context *ctx, float *vec, int n_heads, int pos) {
     }
 }
 
+static void observe(lf_context *ctx, int l, lf_act_input input, const float *x, int n) {
+    if (ctx->act_stats) lf_act_stats_add(ctx->act_stats, l, input, x, n);
+}
+
 static void attention_block(lf_context *ctx, int l, int n) {
     const lf_model_config *c = &ctx->model->cfg;
     const lf_layer_weights *L = &ctx->model->layers[l];
     int dim = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd;
     for (int t = 0; t < n; t++)
         lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
+    observe(ctx, l, LF_ACT_ATTN_IN, ctx->xb, n);
     const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
     float *ys[] = {ctx->q, ctx->k, ctx->v};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 3);
@@ -163,6 +168,7 @@ static void attention_block(lf_context *ctx, int l, int n) {
                               .out_stride = (size_t)q_dim, .n = n, .pos0 = ctx->pos, .n_heads = c->n_heads,
                               .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
     lf_attention(ctx->pool, ctx->attn, &args);
+    observe(ctx, l, LF_ACT_ATTN_OUT, ctx->att, n);
     const lf_weight *wo[] = {&L->wo};
     float *out[] = {ctx->xb};
     run_matmuls(ctx, ctx->att, n, wo, out, 1);
@@ -175,10 +181,12 @@ static void ffn_block(lf_context *ctx, int l, int n) {
     int dim = c->dim, hidden = c->hidden_dim;
     for (int t = 0; t < n; t++)
         lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->ffn_norm, dim, c->norm_eps);
+    observe(ctx, l, LF_ACT_FFN_IN, ctx->xb, n);
     const lf_weight *ws[] = {&L->ffn_gate, &L->ffn_up};
     float *ys[] = {ctx->ffn_gate, ctx->ffn_up};
     run_matmuls(ctx, ctx->xb, n, ws, ys, 2);
     lf_swiglu_f32(ctx->ffn_gate, ctx->ffn_up, (int64_t)n * hidden);
+    observe(ctx, l, LF_ACT_FFN_DOWN, ctx->ffn_gate, n);
     const lf_weight *down[] = {&L->ffn_down};
     float *out[] = {ctx->xb};
     run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1);

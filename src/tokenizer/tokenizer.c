@@ -205,6 +205,7 @@ void lf_tokenizer_free(lf_tokenizer *tok) {
 
 int32_t lf_tokenizer_vocab_size(const lf_tokenizer *tok) { return tok ? tok->n_vocab : 0; }
 int32_t lf_token_bos(const lf_tokenizer *tok) { return tok ? tok->bos : -1; }
+bool tokenizer_adds_bos(const lf_tokenizer *t) { return t->add_bos && t->bos >= 0; }
 int32_t lf_token_eos(const lf_tokenizer *tok) { return tok ? tok->eos : -1; }
 
 bool lf_token_is_end_of_generation(const lf_tokenizer *tok, int32_t id) {

@@ -22,6 +22,9 @@ int lf_tokenizer_from_llama2c(const void *data, size_t size, const char *name,
 
 /* From a tiktoken rank file (Llama 3's tokenizer.model: "<base64> <rank>" lines), with
  * Llama 3's pre-tokenizer and Meta's 256 special tokens after the ranks. */
+/* Whether lf_tokenize without flags prepends BOS (the tokenizer's metadata asks for it). */
+bool tokenizer_adds_bos(const lf_tokenizer *t);
+
 bool lf_tokenizer_is_tiktoken(const void *data, size_t size);
 int lf_tokenizer_from_tiktoken(const void *data, size_t size, const char *name, lf_tokenizer **out, lf_error *err);
 
