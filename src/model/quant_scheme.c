@@ -40,7 +40,8 @@ const char *lf_quantize_scheme_table(void) {
            "are refused. linear:* covers the output projection too (linear:int8 \"node_type\":\n"
            "\"!output\" leaves it, \"output\" takes only it); embedding covers the token table.\n"
            "K-quants on rows not a multiple of 256 fall back as llama.cpp does (Q2_K/Q3_K ->\n"
-           "Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0), with a warning.\n"
+           "Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0), with a warning; the 32-blocks\n"
+           "on rows not a multiple of 32 are refused (llama.cpp refuses them too).\n"
            "\"precision\": {\"dtype\": D} is --dtype D; \"executor\": {\"accelerator\": \"cpu\"} is accepted.\n";
 }
 
@@ -281,15 +282,18 @@ lf_type lf_quant_scheme_target(const lf_quant_scheme *s, lf_weight_role role, lf
     return current;
 }
 
-lf_type lf_quant_row_type(lf_type want, int64_t cols) {
+bool lf_quant_row_type(lf_type want, int64_t cols, lf_type *out) {
     const lf_type_traits *tt = lf_type_get(want);
-    if (tt && cols % tt->block_elems == 0) return want;
+    *out = want;
+    if (tt && cols % tt->block_elems == 0) return true;
     lf_type fallback = want == LF_TYPE_Q2_K || want == LF_TYPE_Q3_K ? LF_TYPE_Q4_0
                        : want == LF_TYPE_Q4_K                       ? LF_TYPE_Q5_0
                        : want == LF_TYPE_Q5_K                       ? LF_TYPE_Q5_1
                        : want == LF_TYPE_Q6_K                       ? LF_TYPE_Q8_0
-                                                                    : LF_TYPE_F16;
-    return cols % lf_type_get(fallback)->block_elems == 0 ? fallback : LF_TYPE_F16;
+                                                                    : want;
+    if (fallback == want) return false;
+    *out = cols % lf_type_get(fallback)->block_elems == 0 ? fallback : LF_TYPE_F16;
+    return true;
 }
 
 int lf_quantize_scheme_describe(const char *quantize, const char *dtype, char *buf, size_t cap, lf_error *err) {

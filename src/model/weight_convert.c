@@ -143,6 +143,7 @@ typedef struct item {
     lf_weight_role role;
     char name[64];
     lf_type to;
+    bool convert;       /* to differs from the type it has (the shared output: converts with the table) */
     const void *source; /* the bytes it was read from, when converted */
     size_t source_bytes;
 } item;
@@ -187,24 +188,28 @@ static item *collect(lf_model *m, int *n_out) {
     return items;
 }
 
-/* The types every item becomes, with the warnings they call for; returns the elements to
- * convert. *share: tied embeddings stay one matrix (both roles become one type). */
-static uint64_t plan(const lf_model *m, const lf_quant_scheme *s, item *items, int n, bool *share) {
-    uint64_t total = 0;
+/* The types every item becomes, with the warnings they call for; *total gets the elements
+ * to convert. *share: tied embeddings stay one matrix (both roles become one type). */
+static int plan(const lf_model *m, const lf_quant_scheme *s, item *items, int n, bool *share, uint64_t *total,
+                lf_error *err) {
     bool requantize_noted = false;
+    *total = 0;
     for (int i = 0; i < n; i++) {
         item *it = &items[i];
         lf_type want = lf_quant_scheme_target(s, it->role, it->w->type);
-        it->to = lf_quant_row_type(want, it->w->cols);
+        if (!lf_quant_row_type(want, it->w->cols, &it->to))
+            return lf_fail(err, LF_ERR_UNSUPPORTED, "tensor '%s': rows of %lld values cannot be %s (blocks of %d); "
+                           "this model takes a scheme of groupsize 256 (K-quants, which fall back) or --dtype alone",
+                           it->name, (long long)it->w->cols, lf_type_get(want)->name, lf_type_get(want)->block_elems);
         if (it->to != want)
             lf_log(LF_LOG_WARN, "tensor '%s': rows of %lld are not a multiple of %s's %d; %s instead (as llama.cpp does)",
                    it->name, (long long)it->w->cols, lf_type_get(want)->name, lf_type_get(want)->block_elems,
                    lf_type_get(it->to)->name);
         /* tied embeddings becoming two types: the output gets a copy of its own */
         *share = m->tied_embeddings && it->role == LF_ROLE_OUTPUT ? it->to == items[0].to : *share;
-        if (it->role == LF_ROLE_OUTPUT && *share) it->to = it->w->type;
-        if (it->to == it->w->type) continue;
-        total += (uint64_t)it->w->rows * (uint64_t)it->w->cols;
+        it->convert = it->to != it->w->type && !(it->role == LF_ROLE_OUTPUT && *share);
+        if (!it->convert) continue;
+        *total += (uint64_t)it->w->rows * (uint64_t)it->w->cols;
         const lf_type_traits *from = lf_type_get(it->w->type);
         if (from->block_elems > 1 && !requantize_noted) {
             lf_log(LF_LOG_WARN, "tensor '%s' is %s: requantizing through f32 loses more than quantizing the original "
@@ -212,7 +217,7 @@ static uint64_t plan(const lf_model *m, const lf_quant_scheme *s, item *items, i
             requantize_noted = true;
         }
     }
-    return total;
+    return LF_OK;
 }
 
 int lf_model_convert_weights(lf_model *m, const lf_model_params *p, lf_error *err) {
@@ -223,13 +228,14 @@ int lf_model_convert_weights(lf_model *m, const lf_model_params *p, lf_error *er
     item *items = collect(m, &n);
     if (!items) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     bool share = false;
-    progress pr = {.p = p, .total = plan(m, &s, items, n, &share)};
+    progress pr = {.p = p};
+    rc = plan(m, &s, items, n, &share, &pr.total, err);
     int n_threads = p->n_threads > 0 ? p->n_threads : lf_default_thread_count();
-    if (p->progress && !p->progress(0, pr.total, p->progress_user))
+    if (!rc && p->progress && !p->progress(0, pr.total, p->progress_user))
         rc = lf_fail(err, LF_ERR_CANCELLED, "loading cancelled");
     for (int i = 0; i < n && !rc; i++) {
         item *it = &items[i];
-        if (it->to == it->w->type) continue;
+        if (!it->convert) continue;
         it->source = it->w->data;
         it->source_bytes = (size_t)it->w->rows * it->w->row_bytes;
         if (!(rc = convert_matrix(m, it->w, it->to, it->name, n_threads, &pr, err))) set_view(m, it);
