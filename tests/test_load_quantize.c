@@ -83,7 +83,7 @@ static void test_refusals(void) {
     refuse("{\"linear:int4\": {\"groupsiz\": 32}}", "groupsiz", "groupsize");
     refuse("{\"linear:int4\": {\"groupsize\": 64}}", "groupsize", "256 (Q4_K)");
     refuse("{\"linear:int4\": {\"groupsize\": 128}}", "groupsize\" 128", "32 (Q4_0)");
-    refuse("{\"linear:int8\": {\"groupsize\": 256}}", "groupsize", "0 (Q8_0)");
+    refuse("{\"linear:int8\": {\"groupsize\": 256}}", "groupsize", "0 (per channel, as Q8_0), 32 (Q8_0)");
     refuse("{\"linear:int4\": {\"groupsize\": -32}}", "groupsize", NULL);
     refuse("{\"linear:int4\": {\"groupsize\": \"32\"}}", "groupsize", NULL);
     refuse("{\"linear:int4\": {\"groupsize\": 1e999}}", "quantize scheme", NULL);

@@ -165,8 +165,9 @@ static int block_type(const key_spec *k, const fields *f, lf_type *out, lf_error
     char works[160] = "";
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         if (rules[i].bits == f->bitwidth)
-            snprintf(works + strlen(works), sizeof works - strlen(works), "%s%d (%s)", works[0] ? ", " : "",
-                     rules[i].groupsize, lf_type_get(rules[i].symmetric)->name);
+            snprintf(works + strlen(works), sizeof works - strlen(works), "%s%d (%s%s)", works[0] ? ", " : "",
+                     rules[i].groupsize, rules[i].groupsize ? "" : "per channel, as ",
+                     lf_type_get(rules[i].symmetric)->name);
     if (!works[0])
         return lf_fail(err, LF_ERR_ARG, WHAT " \"%s\": no block type holds %lld-bit weights (2, 3, 4, 5, 6 and 8 bits do)",
                        k->key, f->bitwidth);
