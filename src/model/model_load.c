@@ -309,7 +309,7 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
         m->name = strdup(base ? base + 1 : path);
     }
     if (!rc && (!m->name || !m->format || !m->architecture)) rc = lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    if (!rc) rc = lf_model_convert_weights(m, params, err);
+    if (!rc) rc = lf_model_convert_weights(m, &scheme, params, err);
     if (rc) {
         lf_model_free(m);
         return rc;

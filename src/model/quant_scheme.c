@@ -217,7 +217,7 @@ static int apply_key(const key_spec *k, const json_t *obj, lf_quant_scheme *s, l
             s->role_key[r] = k->key;
             took = true;
         }
-    if (!took) lf_log(LF_LOG_WARN, WHAT ": \"%s\" applies to no weights: keys before it took them", k->key);
+    if (!took) s->idle_key = k->key;
     return LF_OK;
 }
 

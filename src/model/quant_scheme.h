@@ -20,6 +20,7 @@ typedef struct lf_quant_scheme {
     int role_type[LF_ROLE_COUNT]; /* lf_type the role's matrices become, or LF_TYPE_KEEP */
     int dtype;                    /* F32/F16/BF16 for float matrices no role_type covers, or LF_TYPE_KEEP */
     const char *role_key[LF_ROLE_COUNT]; /* the scheme's key that chose role_type (static text) */
+    const char *idle_key; /* a key that took no role (keys before it took them all), or NULL */
 } lf_quant_scheme;
 
 /* Every role and the dtype LF_TYPE_KEEP. */

@@ -220,16 +220,15 @@ static int plan(const lf_model *m, const lf_quant_scheme *s, item *items, int n,
     return LF_OK;
 }
 
-int lf_model_convert_weights(lf_model *m, const lf_model_params *p, lf_error *err) {
-    lf_quant_scheme s;
-    int rc = lf_quant_scheme_from_params(p->quantize, p->dtype, &s, err);
-    if (rc || !lf_quant_scheme_active(&s)) return rc;
-    int n = 0;
+int lf_model_convert_weights(lf_model *m, const lf_quant_scheme *s, const lf_model_params *p, lf_error *err) {
+    if (!lf_quant_scheme_active(s)) return LF_OK;
+    if (s->idle_key) lf_log(LF_LOG_WARN, "quantize scheme: \"%s\" applies to no weights: keys before it took them", s->idle_key);
+    int rc, n = 0;
     item *items = collect(m, &n);
     if (!items) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     bool share = false;
     progress pr = {.p = p};
-    rc = plan(m, &s, items, n, &share, &pr.total, err);
+    rc = plan(m, s, items, n, &share, &pr.total, err);
     int n_threads = p->n_threads > 0 ? p->n_threads : lf_default_thread_count();
     if (!rc && p->progress && !p->progress(0, pr.total, p->progress_user))
         rc = lf_fail(err, LF_ERR_CANCELLED, "loading cancelled");
