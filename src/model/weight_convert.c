@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/huge_alloc.h"
 #include "model/model.h"
 #include "model/quant_scheme.h"
 
@@ -73,14 +74,6 @@ typedef struct progress {
     uint64_t done, total; /* elements of the matrices before this one, of all */
 } progress;
 
-static void *alloc_weight(size_t bytes) {
-    void *p = NULL;
-    if (posix_memalign(&p, 64, bytes ? bytes : 1)) return NULL;
-    /* large weights in huge pages where the kernel has them: fewer TLB misses per token */
-    if (bytes >= (2u << 20)) (void)madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
-}
-
 static int keep_owned(lf_model *m, void *p) {
     void **list = realloc(m->converted, (size_t)(m->n_converted + 1) * sizeof *list);
     if (!list) return LF_ERR_NOMEM;
@@ -96,7 +89,7 @@ static int convert_matrix(lf_model *m, lf_weight *w, lf_type to, const char *nam
     if (!lf_type_row_bytes(to, (uint64_t)w->cols, &rb))
         return lf_fail(err, LF_ERR_UNSUPPORTED, "tensor '%s': rows of %lld cannot be %s", name, (long long)w->cols,
                        lf_type_get(to)->name);
-    unsigned char *dst = alloc_weight((size_t)rb * (size_t)w->rows);
+    unsigned char *dst = lf_huge_alloc((size_t)rb * (size_t)w->rows);
     if (!dst || keep_owned(m, dst)) {
         free(dst);
         return lf_fail(err, LF_ERR_NOMEM, "out of memory converting tensor '%s' to %s", name, lf_type_get(to)->name);
