@@ -23,7 +23,7 @@ typedef struct convert_job {
     unsigned char *dst;
     size_t dst_row_bytes;
     int64_t chunk_rows;
-    atomic_llong next_row, rows_done, bad_row; /* bad_row: first row with a non-finite value, or -1 */
+    atomic_llong next_row, rows_done, bad_row; /* bad_row: a row with a non-finite value, or -1 */
     atomic_bool stop;
 } convert_job;
 
@@ -45,7 +45,7 @@ static void convert_rows(convert_job *j, int64_t r0, int64_t r1, float *buf) {
     }
 }
 
-/* Takes chunks of rows until none is left; false when the chunk taken was the last. */
+/* Converts the next chunk of rows; false when none was left (or the job stopped). */
 static bool convert_chunk(convert_job *j, float *buf) {
     if (atomic_load(&j->stop)) return false;
     int64_t r0 = atomic_fetch_add(&j->next_row, j->chunk_rows);
