@@ -30,19 +30,26 @@ static const struct rule {
 };
 
 const char *lf_quantize_scheme_table(void) {
-    return "scheme key (torchchat)        bitwidth  groupsize  block type\n"
-           "linear:int8, embedding        8         0 or 32    Q8_0 (per channel: groups of 32)\n"
-           "linear:int4, linear:a8w4dq,   4         32         Q4_0; Q4_1 with \"has_weight_zeros\": true\n"
-           "  linear:int8/embedding 4-bit 4         256        Q4_K\n"
-           "linear:a8wxdq, embedding:wx   5         32         Q5_0; Q5_1 with \"has_weight_zeros\": true\n"
-           "  (any bitwidth)              2/3/4/5/6 256        Q2_K/Q3_K/Q4_K/Q5_K/Q6_K\n"
-           "groupsize 0 (per channel) takes the finest groups of that width; other group sizes\n"
-           "are refused. linear:* covers the output projection too (linear:int8 \"node_type\":\n"
-           "\"!output\" leaves it, \"output\" takes only it); embedding covers the token table.\n"
-           "K-quants on rows not a multiple of 256 fall back as llama.cpp does (Q2_K/Q3_K ->\n"
-           "Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0), with a warning; the 32-blocks\n"
-           "on rows not a multiple of 32 are refused (llama.cpp refuses them too).\n"
-           "\"precision\": {\"dtype\": D} is --dtype D; \"executor\": {\"accelerator\": \"cpu\"} is accepted.\n";
+    return "key (torchchat)  fields                                  block type\n"
+           "linear:int8      bitwidth 8 (default), groupsize 0 or 32  Q8_0\n"
+           "                 bitwidth 4, groupsize 0 or 32 / 256      Q4_0 / Q4_K\n"
+           "linear:int4      groupsize 32                             Q4_0; Q4_1 with \"has_weight_zeros\": true\n"
+           "                 groupsize 256 (default)                  Q4_K\n"
+           "linear:a8w4dq    groupsize 32 / 256 (default)             Q4_0 / Q4_K\n"
+           "linear:a8wxdq    bitwidth 4 or 5, groupsize 0 or 32       Q4_0, Q5_0; Q4_1, Q5_1 with \"has_weight_zeros\"\n"
+           "                 bitwidth 8, groupsize 0 or 32            Q8_0\n"
+           "                 bitwidth 2 to 6, groupsize 256           Q2_K, Q3_K, Q4_K, Q5_K, Q6_K\n"
+           "embedding        as linear:int8 (bitwidth 8 or 4), for the token embedding table\n"
+           "embedding:wx     as linear:a8wxdq, for the token embedding table\n"
+           "precision        {\"dtype\": D}: as --dtype D\n"
+           "executor         {\"accelerator\": \"cpu\" or \"fast\"}: accepted (llama-fast runs on the CPU)\n"
+           "groupsize 0 (one scale per row) takes the finest groups of that width (32; 256 for\n"
+           "2, 3 and 6 bits); other group sizes are refused. linear:* covers the output\n"
+           "projection too (linear:int8's \"node_type\": \"!output\" leaves it, \"output\" takes\n"
+           "only it). Keys apply in order: a matrix an earlier key took stays with it.\n"
+           "K-quants on rows not a multiple of 256 fall back as llama.cpp does (Q2_K, Q3_K ->\n"
+           "Q4_0; Q4_K -> Q5_0; Q5_K -> Q5_1; Q6_K -> Q8_0), with a warning; the 32-blocks on\n"
+           "rows not a multiple of 32 are refused, as llama.cpp refuses them.\n";
 }
 
 void lf_quant_scheme_init(lf_quant_scheme *s) {
