@@ -203,6 +203,18 @@ for conv in 'user\0Hello!\0Hi, how can I help?\0Bye' \
     printf "$conv" >"$OUT/seeds/fuzz_chat_tokenize/conv$i"
     i=$((i + 1))
 done
+# torchchat quantization schemes (the target puts the opening brace first)
+mkdir -p "$OUT/seeds/fuzz_quant_scheme"
+i=0
+for scheme in '"linear:int8": {"groupsize": 0}, "linear:int4": {"groupsize": 32}, "embedding": {"bitwidth": 8, "groupsize": 0}}' \
+    '"linear:int4": {"groupsize": 256, "inner_k_tiles": 8, "has_weight_zeros": true}}' \
+    '"linear:a8wxdq": {"bitwidth": 5, "groupsize": 32, "has_weight_zeros": false}, "embedding:wx": {"bitwidth": 2, "groupsize": 256}}' \
+    '"linear:int8": {"node_type": "!output", "bitwidth": 4, "groupsize": 32}, "linear:a8w4dq": {"groupsize": 32}}' \
+    '"precision": {"dtype": "bfloat16"}, "executor": {"accelerator": "cpu"}, "embedding": {"packed": true}}' \
+    '"linear:gptq": {"groupsize": 32}}' '"linear:int4": {"groupsize": 64}}'; do
+    printf '%s' "$scheme" >"$OUT/seeds/fuzz_quant_scheme/scheme$i"
+    i=$((i + 1))
+done
 mkdir -p "$OUT/seeds/fuzz_zip"
 ${PYTHON:-python3} tests/zip_fixtures.py "$OUT/seeds/fuzz_zip" --small || echo "warning: no zip seeds" >&2
 mkdir -p "$OUT/seeds/fuzz_tokenize"

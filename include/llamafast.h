@@ -109,8 +109,30 @@ typedef struct lf_model_params {
      * bytes [file_offset, file_offset + file_size) of the path, memory-mapped in place.
      * file_offset must be a multiple of the page size; 0 and 0 = the whole file. */
     uint64_t file_offset, file_size;
+    /* Weights converted at load, in memory (the file is not changed). quantize is a
+     * torchchat quantization scheme, as JSON text ('{' first) or the path of a JSON file:
+     * {"linear:int4": {"groupsize": 32}, "embedding": {"bitwidth": 8, "groupsize": 0}}.
+     * Each of its quantizers becomes the llama.cpp block type that holds it
+     * (lf_quantize_scheme_table); dtype ("f32", "f16", "bf16"; torchchat's fp32, fp16,
+     * float16, half, bfloat16, float too) is the type of the float matrices the scheme
+     * leaves unquantized. Norms stay F32. NULL: weights as the file has them. */
+    const char *quantize;
+    const char *dtype;
+    int n_threads; /* threads converting weights; 0 = lf_default_thread_count() */
+    /* Called between steps of a conversion at load with what is done of the total
+     * (elements); returning false cancels the load (LF_ERR_CANCELLED). NULL: none. */
+    bool (*progress)(uint64_t done, uint64_t total, void *user);
+    void *progress_user;
 } lf_model_params;
 lf_model_params lf_model_default_params(void);
+
+/* The mapping of torchchat's quantizers to block types, as text for --help and the
+ * README (a static string, one line per rule). */
+const char *lf_quantize_scheme_table(void);
+/* Checks a scheme and dtype as lf_model_load would (without a model) and writes what each
+ * weight role becomes, e.g. "linear Q4_0, output Q4_0, embedding Q8_0, other float
+ * matrices BF16", to buf (NUL-terminated when cap > 0). */
+int lf_quantize_scheme_describe(const char *quantize, const char *dtype, char *buf, size_t cap, lf_error *err);
 
 /* Loads a .gguf or llama2.c .bin model, a Hugging Face model directory (config.json,
  * safetensors, tokenizer.json; or the path of its config.json), or a PyTorch checkpoint

@@ -1,4 +1,5 @@
-/* logits_tool [--precise-activations] [--kv-type T] MODEL TOKENS [THREADS] [TOKENIZER]: runs the model on
+/* logits_tool [--precise-activations] [--kv-type T] [--quantize SCHEME] [--dtype D] MODEL TOKENS [THREADS]
+ * [TOKENIZER]: runs the model (its weights converted at load by SCHEME and D) on
  * comma-separated token ids in one batch and writes the logits of every position to
  * stdout as raw float32 (n_tokens × vocab). Used by tests/check_forward.py to compare with
  * the numpy reference, and by bench/precision.py to measure each activation mode. */
@@ -12,6 +13,7 @@
 int main(int argc, char **argv) {
     bool precise = false;
     lf_kv_type kv_type = LF_KV_F16;
+    const char *quantize = NULL, *dtype = NULL;
     for (;;) {
         if (argc > 1 && !strcmp(argv[1], "--precise-activations")) {
             precise = true;
@@ -22,12 +24,16 @@ int main(int argc, char **argv) {
                 return 2;
             }
             argc -= 2, argv += 2;
+        } else if (argc > 2 && (!strcmp(argv[1], "--quantize") || !strcmp(argv[1], "--dtype"))) {
+            *(!strcmp(argv[1], "--quantize") ? &quantize : &dtype) = argv[2];
+            argc -= 2, argv += 2;
         } else {
             break;
         }
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: logits_tool [--precise-activations] [--kv-type T] MODEL TOKENS [THREADS] [TOKENIZER]\n");
+        fprintf(stderr, "usage: logits_tool [--precise-activations] [--kv-type T] [--quantize SCHEME] [--dtype D] MODEL "
+                        "TOKENS [THREADS] [TOKENIZER]\n");
         return 2;
     }
     static int32_t ids[4096];
@@ -36,6 +42,8 @@ int main(int argc, char **argv) {
         ids[n++] = (int32_t)atoi(t);
     lf_model_params mp = lf_model_default_params();
     if (argc > 4) mp.tokenizer_path = argv[4];
+    mp.quantize = quantize;
+    mp.dtype = dtype;
     lf_model *model = NULL;
     lf_context *ctx = NULL;
     lf_error err = {0};

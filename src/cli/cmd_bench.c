@@ -28,6 +28,7 @@ static void bench_usage(FILE *out) {
             "                a cgroup CPU quota)\n"
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
+            CLI_MODEL_SOURCE_USAGE
             "  --json        one JSON object per test instead of a table\n"
             "  -h, --help    this help\n");
 }
@@ -37,6 +38,7 @@ typedef struct bench_options {
     int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, depth[MAX_LIST], n_depth, reps;
     bool json, precise_activations;
     lf_kv_type type_k, type_v;
+    cli_model_source source;
 } bench_options;
 
 /* The model name as shown on the terminal (escaped), with the characters that would need
@@ -135,7 +137,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
     o->n_threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        int kv;
+        int kv, src;
         if (cli_is_help(a)) {
             bench_usage(stdout);
             return 0;
@@ -143,6 +145,8 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
         else if (cli_precision_option(a, &o->precise_activations)) continue;
         else if ((kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v)) < 0) return 2;
         else if (kv) continue;
+        else if ((src = cli_model_source_option(argc, argv, &i, &o->source)) < 0) return 2;
+        else if (src) continue;
         else if (a[0] != '-') {
             if (o->model) {
                 print_escaped(stderr, "error: bench: unexpected argument '%s'\n", a);
@@ -176,7 +180,7 @@ int cmd_bench(int argc, char **argv) {
     bench_options o;
     int status = parse_bench_options(argc, argv, &o);
     if (status >= 0) return status;
-    lf_model *model = cli_load_model(o.model, NULL);
+    lf_model *model = cli_load_model(o.model, &o.source);
     if (!model) return 1;
     if (!o.json)
         printf("activations: %s\n\n"

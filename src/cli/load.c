@@ -2,12 +2,21 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/model_path.h"
 #include "frontend/print_escaped.h"
 
+int cli_weight_option(int argc, char **argv, int *i, const char **quantize, const char **dtype) {
+    const char **slot = !strcmp(argv[*i], "--quantize") ? quantize : !strcmp(argv[*i], "--dtype") ? dtype : NULL;
+    if (!slot) return 0;
+    return (*slot = cli_value(argc, argv, i)) ? 1 : -1;
+}
+
 int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s) {
+    int w = cli_weight_option(argc, argv, i, &s->quantize, &s->dtype);
+    if (w) return w;
     const char *a = argv[*i], **slot = !strcmp(a, "--tokenizer-path") ? &s->tokenizer_path
                                      : !strcmp(a, "--params-path")    ? &s->params_path
                                      : !strcmp(a, "--params-table")   ? &s->params_table
@@ -16,14 +25,39 @@ int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s) 
     return (*slot = cli_value(argc, argv, i)) ? 1 : -1;
 }
 
+/* The progress of weight conversion as a bar on a terminal, redrawn at most every 100 ms. */
+typedef struct load_bar {
+    double start, drawn;
+} load_bar;
+
+static bool draw_bar(uint64_t done, uint64_t total, void *user) {
+    load_bar *b = user;
+    double now = lf_time_ms();
+    if (done < total && now - b->drawn < 100) return true;
+    b->drawn = now;
+    int pct = total ? (int)(100 * done / total) : 100, filled = pct * 30 / 100;
+    fprintf(stderr, "\rconverting weights [%.*s%*s] %3d%%  %.1f s", filled, "##############################",
+            30 - filled, "", pct, (now - b->start) / 1e3);
+    if (done >= total) fputc('\n', stderr);
+    fflush(stderr);
+    return true;
+}
+
 lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) {
     char buf[4096];
     const char *path = cli_resolve_model(name_or_path, buf, sizeof buf);
     lf_model_params mp = lf_model_default_params();
+    load_bar bar = {.start = lf_time_ms()};
     if (src) {
         mp.tokenizer_path = src->tokenizer_path;
         mp.params_path = src->params_path;
         mp.params_table = src->params_table;
+        mp.quantize = src->quantize;
+        mp.dtype = src->dtype;
+    }
+    if (isatty(STDERR_FILENO)) {
+        mp.progress = draw_bar;
+        mp.progress_user = &bar;
     }
     lf_embedded_model where;
     int embedded = cli_embedded_model(path, &where);
@@ -38,5 +72,8 @@ lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) 
         print_escaped(stderr, "error: %s\n", err.message);
         return NULL;
     }
+    char scheme[256];
+    if ((mp.quantize || mp.dtype) && lf_quantize_scheme_describe(mp.quantize, mp.dtype, scheme, sizeof scheme, NULL) == LF_OK)
+        print_escaped(stderr, "loaded in %.2f s, weights converted: %s\n", (lf_time_ms() - bar.start) / 1e3, scheme);
     return model;
 }

@@ -5,10 +5,23 @@
 #include "llamafast.h"
 
 /* Where a model's parts come from besides its own files: --tokenizer-path for llama2.c
- * models, --params-path / --params-table for PyTorch checkpoints without params.json. */
+ * models, --params-path / --params-table for PyTorch checkpoints without params.json;
+ * and how its weights are converted at load: --quantize, --dtype. */
 typedef struct cli_model_source {
     const char *tokenizer_path, *params_path, *params_table;
+    const char *quantize, *dtype;
 } cli_model_source;
+
+/* --quantize SCHEME and --dtype TYPE, for commands that keep them elsewhere (server).
+ * Returns 1 when consumed, 0 when argv[*i] is neither, -1 after printing an error. */
+int cli_weight_option(int argc, char **argv, int *i, const char **quantize, const char **dtype);
+#define CLI_WEIGHT_USAGE                                                                        \
+    "  --quantize SCHEME       quantize the weights at load with a torchchat scheme: JSON\n"   \
+    "                          text or a JSON file, e.g. '{\"linear:int4\": {\"groupsize\": 32},\n" \
+    "                          \"embedding\": {\"bitwidth\": 8, \"groupsize\": 0}}' (int4/32 is\n"  \
+    "                          Q4_0, int8 is Q8_0, groupsize 256 the K-quants; see README)\n"    \
+    "  --dtype TYPE            f32, f16 or bf16 (or fp32, fp16, bfloat16, ...): the type of\n"   \
+    "                          the float weight matrices --quantize leaves\n"
 
 /* Parses argv[*i] when it is one of those options (advancing *i past its value).
  * Returns 1 when consumed, 0 when it is not one of them, -1 after printing an error. */
@@ -20,7 +33,8 @@ int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s);
     "  --params-path FILE      params.json of a PyTorch checkpoint that has none beside it\n"   \
     "  --params-table NAME     its shape by name instead: stories15M, stories42M,\n"            \
     "                          stories110M, 7B, 13B, 70B, CodeLlama-7B, Mistral-7B,\n"          \
-    "                          Meta-Llama-3-8B, Meta-Llama-3.1-8B, Meta-Llama-3.2-1B/3B\n"
+    "                          Meta-Llama-3-8B, Meta-Llama-3.1-8B, Meta-Llama-3.2-1B/3B\n"     \
+    CLI_WEIGHT_USAGE
 
 /* Loads MODEL (path or alias); prints the error and returns NULL on failure. src may be
  * NULL. */

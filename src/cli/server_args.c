@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/kv_type_option.h"
+#include "cli/load.h"
 #include "cli/speculative_options.h"
 
 int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
@@ -11,6 +12,8 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     if (cli_precision_option(a, &o->precise_activations)) return 1;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
     if (kv) return kv;
+    int w = cli_weight_option(argc, argv, i, &o->quantize, &o->dtype);
+    if (w) return w;
     cli_spec_options spec = {.draft_path = o->draft_path, .lookup = o->lookup_ngram, .draft_max = o->max_draft};
     int r = cli_spec_option(argc, argv, i, &spec);
     if (r) {
@@ -75,6 +78,7 @@ void cli_server_options_usage(FILE *out) {
             "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
+            CLI_WEIGHT_USAGE
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE);

@@ -52,6 +52,8 @@ struct lf_model {
     gguf_file *gguf;
     lf_llama2c_file *llama2c;
     struct lf_hf_weights *hf; /* Hugging Face directory: safetensors files, converted tensors */
+    void **converted;         /* weights rewritten at load (--quantize, --dtype) */
+    int n_converted;
     atomic_bool chatml_noted; /* the ChatML fallback was warned about (once per model) */
 };
 
@@ -61,6 +63,12 @@ bool lf_model_first_notice(const lf_model *m);
 
 /* Binds tensor views by name and checks every shape against cfg. */
 int lf_model_bind_weights(lf_model *m, const char *path, lf_error *err);
+/* Rewrites the bound weights as the scheme asks (from params->quantize and ->dtype by
+ * lf_quant_scheme_from_params; nothing when it changes nothing), with params' threads and
+ * progress callback; see weight_convert.c. */
+struct lf_quant_scheme;
+int lf_model_convert_weights(lf_model *m, const struct lf_quant_scheme *s, const lf_model_params *params,
+                             lf_error *err);
 /* Llama 3.1 RoPE frequency divisors from the scaling parameters (rope_freq_factors). */
 int lf_model_llama3_rope_factors(lf_model *m, float factor, float low, float high, float old_ctx, const char *path,
                                  lf_error *err);

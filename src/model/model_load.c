@@ -8,11 +8,11 @@
 
 #include "core/error.h"
 #include "model/model.h"
+#include "model/quant_scheme.h"
 #include "tokenizer/tokenizer.h"
 
 lf_model_params lf_model_default_params(void) {
-    lf_model_params p = {.tokenizer_path = NULL, .params_path = NULL, .params_table = NULL, .file_offset = 0,
-                         .file_size = 0};
+    lf_model_params p = {0};
     return p;
 }
 
@@ -238,9 +238,14 @@ static void summarize_weights(lf_model *m) {
         uint64_t n = 1;
         for (int d = 0; d < 4; d++) n *= (uint64_t)v->ne[d];
         m->n_params += n;
-        bool embedding_only_lookup = !m->tied_embeddings && strcmp(v->name, "token_embd.weight") == 0;
+        bool embedding_only_lookup = m->output.data != m->tok_embd.data && strcmp(v->name, "token_embd.weight") == 0;
         if (!embedding_only_lookup) m->weight_bytes += v->nbytes;
         if (v->n_dims >= 2 && v->type < LF_TYPE_COUNT) bytes_by_type[v->type] += v->nbytes;
+    }
+    if (m->tied_embeddings && m->output.data != m->tok_embd.data) { /* converted to a copy of its own */
+        uint64_t bytes = (uint64_t)m->output.rows * m->output.row_bytes;
+        m->weight_bytes += bytes;
+        bytes_by_type[m->output.type] += bytes;
     }
     int best = 0;
     for (int t = 1; t < LF_TYPE_COUNT; t++)
@@ -284,6 +289,9 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     if (!params) params = &defaults;
     lf_kernels_init();
     warn_simd_env();
+    lf_quant_scheme scheme; /* a bad scheme is said before a large model is read */
+    int checked = lf_quant_scheme_from_params(params->quantize, params->dtype, &scheme, err);
+    if (checked) return checked;
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     /* a byte range of a file can only be a GGUF: the other formats are directories or
@@ -305,6 +313,7 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
         m->name = strdup(base ? base + 1 : path);
     }
     if (!rc && (!m->name || !m->format || !m->architecture)) rc = lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    if (!rc) rc = lf_model_convert_weights(m, &scheme, params, err);
     if (rc) {
         lf_model_free(m);
         return rc;
@@ -322,6 +331,8 @@ void lf_model_free(lf_model *m) {
     lf_llama2c_close(m->llama2c);
     lf_model_free_hf(m);
     free(m->layers);
+    for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
+    free(m->converted);
     free(m->computed_rope_factors);
     free(m->name);
     free(m->format);

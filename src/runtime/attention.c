@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "core/huge_alloc.h"
 
 /* ---------------------------------------------------------------- workspace */
 
@@ -23,21 +23,10 @@ struct lf_attention_ws {
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* Lazy (nothing written), and from 2 MiB up on 2 MiB boundaries marked for transparent
- * huge pages (where the kernel has them, in "madvise" mode too). Decode attention at
- * depth reads every KV head's positions each token; on 4 KiB pages that is a TLB miss
- * every 32 f16 rows of 64 values, and in a virtual machine each miss is a nested page walk
- * (measured: attention at depth 4096 ~18% faster on huge pages). The cost: memory is
- * committed 2 MiB at a time, per (layer, KV head) run of positions at most. */
-void *lf_attn_kv_alloc(size_t n) {
-    enum { HUGE = 2u << 20 };
-    void *p = NULL;
-    if (posix_memalign(&p, n < HUGE ? 64 : HUGE, n ? n : 64) != 0) return NULL;
-#ifdef MADV_HUGEPAGE
-    if (n >= HUGE) (void)madvise(p, n, MADV_HUGEPAGE); /* advice only: else small pages */
-#endif
-    return p;
-}
+/* Decode attention at depth reads every KV head's positions each token: on 4 KiB pages
+ * a TLB miss every 32 f16 rows of 64 values. The cost of huge pages: memory is committed
+ * 2 MiB at a time, per (layer, KV head) run of positions at most. */
+void *lf_attn_kv_alloc(size_t n) { return lf_huge_alloc(n); }
 
 lf_attention_ws *lf_attention_ws_create(int n_threads, int n_heads, int n_kv_heads, int head_dim, int max_tokens) {
     if (n_threads < 1 || n_kv_heads < 1 || n_heads % n_kv_heads || head_dim < 1 || max_tokens < 1) return NULL;

@@ -18,6 +18,7 @@ typedef struct lf_server_options {
     bool precise_activations;   /* int8 activations plus their rounding residual */
     lf_kv_type type_k, type_v;  /* KV cache types of every slot (default f16) */
     const char *tokenizer_path; /* for llama2.c .bin models */
+    const char *quantize, *dtype; /* weights converted at load (lf_model_params) */
     const char *draft_path;     /* speculative decoding with this draft model (NULL: none) */
     int lookup_ngram;           /* or by prompt lookup of this n-gram size (0: none) */
     int max_draft;              /* most guesses per step (default 10) */

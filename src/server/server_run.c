@@ -86,7 +86,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
     pthread_sigmask(SIG_BLOCK, &signals, &old);
     signal(SIGPIPE, SIG_IGN);
     int status = 1;
-    cli_model_source source = {.tokenizer_path = opt->tokenizer_path};
+    cli_model_source source = {.tokenizer_path = opt->tokenizer_path, .quantize = opt->quantize, .dtype = opt->dtype};
     lf_model *model = cli_load_model(model_path, &source), *draft = NULL;
     scheduler *sched = NULL;
     if (model && !lf_model_tokenizer(model)) {
