@@ -29,7 +29,7 @@ static const struct { lf_type type; double max_rel_rms; } TYPES[] = {
     {LF_TYPE_F32, 0.0},    {LF_TYPE_F16, 4e-4},   {LF_TYPE_BF16, 3.5e-3}, {LF_TYPE_Q8_0, 0.007},
     {LF_TYPE_Q6_K, 0.024}, {LF_TYPE_Q5_0, 0.054}, {LF_TYPE_Q5_1, 0.05},   {LF_TYPE_Q5_K, 0.048},
     {LF_TYPE_Q4_0, 0.114}, {LF_TYPE_Q4_1, 0.102}, {LF_TYPE_Q4_K, 0.092},  {LF_TYPE_Q3_K, 0.193},
-    {LF_TYPE_Q2_K, 0.37},
+    {LF_TYPE_Q2_K, 0.37},  {LF_TYPE_IQ4_NL, 0.1},
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 

@@ -1,5 +1,5 @@
-/* The K-quant reference quantizers behind lf_quantize_row: nb super-blocks of QK_K
- * finite values each. */
+/* The reference quantizers behind lf_quantize_row: nb blocks (super-blocks of QK_K for
+ * the K-quants) of finite values each. */
 #ifndef LF_KERNELS_QUANTIZE_INTERNAL_H
 #define LF_KERNELS_QUANTIZE_INTERNAL_H
 
@@ -21,6 +21,10 @@ static inline float quantize_signed_absmax(const float *x, int n) {
     }
     return max;
 }
+
+/* IQ4_NL blocks as llama-quantize writes them; weights: nb*32 importances (an imatrix's
+ * entries for these columns) or NULL for none. */
+void lf_quantize_iq4_nl(const float *x, int64_t nb, const float *weights, block_iq4_nl *y);
 
 void lf_quantize_q2_K_ref(const float *x, int64_t nb, block_q2_K *y);
 void lf_quantize_q3_K_ref(const float *x, int64_t nb, block_q3_K *y);
