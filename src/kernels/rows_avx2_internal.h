@@ -178,10 +178,10 @@ static inline LF_AVX2 __m256i nib_quants(const char *b, nib_layout L, __m256i *h
         lo = _mm256_or_si256(lo, _mm256_and_si256(bits_to_bytes((const uint8_t *)&bits_lo), sixteen));
         *hi = _mm256_or_si256(*hi, _mm256_and_si256(bits_to_bytes((const uint8_t *)&bits_hi), sixteen));
     }
-    if (L.levels) { /* VNNI: unsigned level + 128, see nib_dot */
-        const __m256i bias = _mm256_set1_epi8(LEVEL_BIAS);
-        *hi = _mm256_xor_si256(iq4_nl_levels(*hi), bias);
-        lo = _mm256_xor_si256(iq4_nl_levels(lo), bias);
+    if (L.levels) { /* VNNI: unsigned level + 128, see nib_dot (the biased table is loop-invariant) */
+        __m256i table = _mm256_xor_si256(iq4_nl_table(), _mm256_set1_epi8(LEVEL_BIAS));
+        *hi = _mm256_shuffle_epi8(table, *hi);
+        lo = _mm256_shuffle_epi8(table, lo);
     }
     return lo;
 }
