@@ -72,7 +72,7 @@ static inline __attribute__((always_inline)) LF_AVX2 void nib_rows2(const char *
         const char *b = w + (size_t)(2 * p) * L.bytes;
         __m256 m, d = nib_scales(b, rb, L, &m);
         __m256i off_q = nib_level_offset(L, &eq[p]), off_r = nib_level_offset(L, &er[p]);
-        if (L.zero != 0.0f || L.has_min) mins = _mm256_fmadd_ps(m, _mm256_add_ps(eq[p].s, er[p].s), mins);
+        if (nib_has_min_term(L)) mins = _mm256_fmadd_ps(m, _mm256_add_ps(eq[p].s, er[p].s), mins);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
             __m256i hi, lo = nib_quants(b + (size_t)k * rb, L, &hi);
             prefetch_next_group(b + (size_t)k * rb, rb);

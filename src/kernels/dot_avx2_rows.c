@@ -30,7 +30,7 @@ static inline __attribute__((always_inline)) LF_AVX2 void nib_rows(const char *w
         const char *b = w + (size_t)(2 * p) * L.bytes;
         __m256 m, d = nib_scales(b, rb, L, &m);
         __m256i offset = nib_level_offset(L, &e[p]);
-        if (L.zero != 0.0f || L.has_min) mins = _mm256_fmadd_ps(m, e[p].s, mins);
+        if (nib_has_min_term(L)) mins = _mm256_fmadd_ps(m, e[p].s, mins);
         d = _mm256_mul_ps(d, e[p].d);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
             __m256i hi, lo = nib_quants(b + (size_t)k * rb, L, &hi);

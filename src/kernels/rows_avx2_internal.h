@@ -123,6 +123,10 @@ typedef struct nib_layout {
     bool levels;      /* IQ4_NL: a nibble indexes iq4nl_values (signed, zero point 0) */
 } nib_layout;
 
+/* Whether the layout has a min term m * s at all (IQ4_NL's levels have neither a minimum
+ * nor a zero point). */
+static inline bool nib_has_min_term(nib_layout L) { return L.has_min || L.zero != 0.0f; }
+
 static inline nib_layout nib_layout_of(lf_type t) {
     switch (t) {
     case LF_TYPE_Q4_1: return (nib_layout){sizeof(block_q4_1), 4, -1, true, 0.0f, false};
@@ -159,7 +163,7 @@ static inline LF_AVX2 void nib_expand(lf_type weight_type, const void *x, int64_
             float da = f16(a->d), db = f16(b->d);
             e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
             e[p].d = f32_pair(da, db);
-            e[p].s = L.zero == 0.0f ? _mm256_setzero_ps()
+            e[p].s = !nib_has_min_term(L) ? _mm256_setzero_ps()
                                     : f32_pair(-L.zero * da * (float)block_sum_i8(a->qs),
                                                -L.zero * db * (float)block_sum_i8(b->qs));
         }
@@ -207,27 +211,27 @@ static inline LF_AVX2 __m256i dot_pair(__m256i ulo, __m256i uhi, __m256i xlo, __
 }
 
 /* dot_pair for any nib_layout, the IQ4_NL levels exact in int32 as well: with VNNI they
- * are biased to unsigned (level + 128) and 128 * x summed over the same bytes (offset,
- * from nib_level_offset once per activation block pair) comes off the integer sums;
- * on AVX2 the level's sign moves onto x (|level| * +-x), and each half widens on its own
- * (one pair sum reaches 2 * 127 * 127, two would overflow int16). */
-static inline LF_AVX2 __m256i nib_dot(nib_layout L, __m256i lo, __m256i hi, __m256i xlo, __m256i xhi, __m256i offset) {
+ * are biased to unsigned (level + 128) and the sums start from -128 * x summed over the
+ * same bytes (start, from nib_level_offset once per activation block pair); on AVX2 the
+ * level's sign moves onto x (|level| * +-x), and each half widens on its own (one pair
+ * sum reaches 2 * 127 * 127, two would overflow int16). */
+static inline LF_AVX2 __m256i nib_dot(nib_layout L, __m256i lo, __m256i hi, __m256i xlo, __m256i xhi, __m256i start) {
     if (!L.levels) return dot_pair(lo, hi, xlo, xhi);
 #ifdef LF_VNNI
-    return _mm256_sub_epi32(dot_pair(lo, hi, xlo, xhi), offset);
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(start, lo, xlo), hi, xhi);
 #else
-    (void)offset;
+    (void)start;
     return _mm256_add_epi32(dot_u8_i8(_mm256_sign_epi8(lo, lo), _mm256_sign_epi8(xlo, lo)),
                             dot_u8_i8(_mm256_sign_epi8(hi, hi), _mm256_sign_epi8(xhi, hi)));
 #endif
 }
 
-/* The offset nib_dot takes for activation block pair e (zero unless VNNI meets levels). */
+/* The start nib_dot takes for activation block pair e (zero unless VNNI meets levels). */
 static inline LF_AVX2 __m256i nib_level_offset(nib_layout L, const nib_act *e) {
 #ifdef LF_VNNI
     if (L.levels) {
         const __m256i bias = _mm256_set1_epi8(LEVEL_BIAS);
-        return dot_pair(bias, bias, e->lo, e->hi);
+        return _mm256_sub_epi32(_mm256_setzero_si256(), dot_pair(bias, bias, e->lo, e->hi));
     }
 #endif
     (void)L, (void)e;
