@@ -2,8 +2,8 @@
 """Byte identity of lf_quantize_row (via build/tools/quant_tool) with reference
 quantizers: the Python gguf package for the types it can quantize (F16, BF16, Q4_0, Q4_1,
 Q5_0, Q5_1, Q8_0; its quants module only dequantizes the K-quants), and llama.cpp's
-llama-quantize --pure (no imatrix, so ggml's quantize_row_*_ref) on an F32 GGUF for every
-type, skipped visibly when the binary is absent.
+llama-quantize --pure (no imatrix, so ggml's quantize_row_*_ref; for IQ4_NL its
+quantize_iq4_nl) on an F32 GGUF for every type, skipped visibly when the binary is absent.
 Usage: tests/check_quantize.py [BUILD_DIR [LLAMA_QUANTIZE]]
 (defaults: $BUILD or "build"; third_party/llama.cpp-newest/bin/llama-quantize)"""
 import os
@@ -21,7 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, finish, skip  # noqa: E402
 
 GGUF_TYPES = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]
-LLAMA_TYPES = GGUF_TYPES + ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
+# IQ4_NL: llama-quantize's bytes (ggml's quantize_iq4_nl, whose scale search runs also
+# without an imatrix), not those of quantize_row_iq4_nl_ref, which no file uses
+LLAMA_TYPES = GGUF_TYPES + ["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL"]
 WIDTH = 768  # a multiple of 256, so llama-quantize keeps every K-quant it is asked for
 
 
@@ -118,7 +120,7 @@ def main():
             check(rc == 0 and diff is None,
                   f"{name} {label}: rc={rc} len {len(ours)} vs {len(ref)}, first differing byte {diff}")
     # Refusals: non-finite values and lengths the blocks cannot hold.
-    for name in GGUF_TYPES:
+    for name in GGUF_TYPES + ["IQ4_NL"]:
         for bad in (np.inf, -np.inf, np.nan):
             x = np.zeros(64, np.float32)
             x[5] = bad

@@ -134,6 +134,7 @@ static const struct weight_type weight_types[] = {
     {LF_TYPE_Q5_0, "Q5_0", 32, 22, {0}, 1},
     {LF_TYPE_Q5_1, "Q5_1", 32, 24, {0, 2}, 2},
     {LF_TYPE_Q8_0, "Q8_0", 32, 34, {0}, 1},
+    {LF_TYPE_IQ4_NL, "IQ4_NL", 32, 18, {0}, 1},
     {LF_TYPE_Q2_K, "Q2_K", 256, 84, {80, 82}, 2},
     {LF_TYPE_Q3_K, "Q3_K", 256, 110, {108}, 1},
     {LF_TYPE_Q4_K, "Q4_K", 256, 144, {0, 2}, 2},

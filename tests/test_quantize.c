@@ -3,6 +3,7 @@
  * overflows, NaN/inf, bad lengths) give a defined answer. Byte identity with ggml is
  * checked by tests/check_quantize.py. */
 #include "kernels/kernels.h"
+#include "kernels/quantize_internal.h"
 #include "test.h"
 
 #include <float.h>
@@ -29,7 +30,7 @@ static const struct { lf_type type; double max_rel_rms; } TYPES[] = {
     {LF_TYPE_F32, 0.0},    {LF_TYPE_F16, 4e-4},   {LF_TYPE_BF16, 3.5e-3}, {LF_TYPE_Q8_0, 0.007},
     {LF_TYPE_Q6_K, 0.024}, {LF_TYPE_Q5_0, 0.054}, {LF_TYPE_Q5_1, 0.05},   {LF_TYPE_Q5_K, 0.048},
     {LF_TYPE_Q4_0, 0.114}, {LF_TYPE_Q4_1, 0.102}, {LF_TYPE_Q4_K, 0.092},  {LF_TYPE_Q3_K, 0.193},
-    {LF_TYPE_Q2_K, 0.37},
+    {LF_TYPE_Q2_K, 0.37},  {LF_TYPE_IQ4_NL, 0.1},
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -124,9 +125,35 @@ static void test_bad_lengths(void) {
     CHECK(lf_quantize_row(LF_TYPE_F16, x, 1, qbuf));
 }
 
+/* IQ4_NL with an importance row (the imatrix hook): NULL importances give lf_quantize_row's
+ * bytes; a column made 1000x as important as the rest comes back closer in total. */
+static void test_iq4_nl_importance(void) {
+    enum { NB = N / 32 };
+    float x[N], imp[N], plain[N], weighted[N];
+    static block_iq4_nl a[NB], b[NB];
+    for (int i = 0; i < N; i++) {
+        x[i] = gaussian() * 0.02f;
+        imp[i] = i % 32 == 5 ? 1000.0f : 1.0f;
+    }
+    CHECK(lf_quantize_row(LF_TYPE_IQ4_NL, x, N, a));
+    lf_quantize_iq4_nl(x, NB, NULL, b);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    lf_dequantize_row(LF_TYPE_IQ4_NL, a, plain, N);
+    lf_quantize_iq4_nl(x, NB, imp, b);
+    lf_dequantize_row(LF_TYPE_IQ4_NL, b, weighted, N);
+    double err_plain = 0.0, err_weighted = 0.0;
+    for (int i = 5; i < N; i += 32) {
+        err_plain += fabs((double)plain[i] - x[i]);
+        err_weighted += fabs((double)weighted[i] - x[i]);
+    }
+    CHECK_MSG(all_finite(weighted) && err_weighted < 0.5 * err_plain, "important column error %g, unweighted %g",
+              err_weighted, err_plain);
+}
+
 int main(void) {
     test_error_bounds();
     test_hostile_rows();
     test_bad_lengths();
+    test_iq4_nl_importance();
     TEST_MAIN_END();
 }

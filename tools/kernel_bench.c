@@ -34,7 +34,7 @@ static float rnd_uniform(void) { return (float)(rnd_u32() & 0xFFFFFF) / 16777216
 /* Byte offsets of the fp16 scale fields in a block (GGML layouts). */
 static int fp16_fields(lf_type t, int off[2]) {
     switch (t) {
-    case LF_TYPE_Q4_0: case LF_TYPE_Q5_0: case LF_TYPE_Q8_0: off[0] = 0; return 1;
+    case LF_TYPE_Q4_0: case LF_TYPE_Q5_0: case LF_TYPE_Q8_0: case LF_TYPE_IQ4_NL: off[0] = 0; return 1;
     case LF_TYPE_Q4_1: case LF_TYPE_Q5_1: case LF_TYPE_Q4_K: case LF_TYPE_Q5_K: off[0] = 0; off[1] = 2; return 2;
     case LF_TYPE_Q2_K: off[0] = 80; off[1] = 82; return 2;
     case LF_TYPE_Q3_K: off[0] = 108; return 1;

@@ -14,6 +14,8 @@ typedef struct { uint16_t d, m; uint8_t qs[QK / 2]; } block_q4_1;           /* q
 typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0; /* (q-16)*d */
 typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_1;
 typedef struct { uint16_t d; int8_t qs[QK]; } block_q8_0;
+/* IQ4_NL: Q4_0's layout, weight = d * iq4nl_values[nibble]. */
+typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_iq4_nl;
 /* Activations for Q4_1/Q5_1: s = d * sum(qs) carries the term the weight minimum
  * multiplies. fp32 scales (GGUF's size table lists this 40-byte form). */
 typedef struct { float d, s; int8_t qs[QK]; } block_q8_1;
@@ -67,6 +69,7 @@ _Static_assert(sizeof(block_q4_1) == 20, "Q4_1 layout");
 _Static_assert(sizeof(block_q5_0) == 22, "Q5_0 layout");
 _Static_assert(sizeof(block_q5_1) == 24, "Q5_1 layout");
 _Static_assert(sizeof(block_q8_0) == 34, "Q8_0 layout");
+_Static_assert(sizeof(block_iq4_nl) == 18, "IQ4_NL layout");
 _Static_assert(sizeof(block_q8_1) == 40, "Q8_1 layout");
 _Static_assert(sizeof(block_q2_K) == 84, "Q2_K layout");
 _Static_assert(sizeof(block_q3_K) == 110, "Q3_K layout");
@@ -74,6 +77,9 @@ _Static_assert(sizeof(block_q4_K) == 144, "Q4_K layout");
 _Static_assert(sizeof(block_q5_K) == 176, "Q5_K layout");
 _Static_assert(sizeof(block_q6_K) == 210, "Q6_K layout");
 _Static_assert(sizeof(block_q8_K) == 292, "Q8_K layout");
+
+/* The 16 levels of IQ4_NL (ggml's kvalues_iq4nl), denser near zero where weights are. */
+static const int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 /* Six-bit scale and min of group j (0..7) of a Q4_K/Q5_K super-block. */
 static inline void k_scale_min(const uint8_t *scales, int j, uint8_t *sc, uint8_t *m) {

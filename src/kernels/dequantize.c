@@ -14,6 +14,15 @@ static void dequant_q4_0(const block_q4_0 *b, float *y, int64_t nb) {
     }
 }
 
+static void dequant_iq4_nl(const block_iq4_nl *b, float *y, int64_t nb) {
+    int8_t q[QK];
+    for (int64_t i = 0; i < nb; i++, y += QK) {
+        float d = lf_f16_to_f32(b[i].d);
+        unpack_iq4_nl(b[i].qs, q);
+        for (int j = 0; j < QK; j++) y[j] = d * (float)q[j];
+    }
+}
+
 static void dequant_q4_1(const block_q4_1 *b, float *y, int64_t nb) {
     int8_t q[QK];
     for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -136,6 +145,7 @@ void lf_dequantize_row(lf_type type, const void *src, float *dst, int64_t n) {
     case LF_TYPE_Q5_K: dequant_q5_K(src, dst, n / QK_K); break;
     case LF_TYPE_Q6_K: dequant_q6_K(src, dst, n / QK_K); break;
     case LF_TYPE_Q8_K: dequant_q8_K(src, dst, n / QK_K); break;
+    case LF_TYPE_IQ4_NL: dequant_iq4_nl(src, dst, n / QK); break;
     case LF_TYPE_COUNT: break; /* not a type */
     }
 }

@@ -13,7 +13,7 @@
 
 /* ---------------------------------------------------------------- one activation */
 
-/* Signed weights q (Q4_0, Q5_0, Q8_0): |q| once, q's sign moved onto both activations. */
+/* Signed weights q (Q4_0, Q5_0, Q8_0, IQ4_NL): |q| once, q's sign moved onto both activations. */
 /* The three fp16 scales (weight, activation, residual) convert in one instruction:
  * lanes (dw*dq, dw*dr) come from one multiply. */
 static inline LF_AVX2 __m128 signed2_scales(uint16_t dw, const block_q8_0 *xq, const block_q8_0 *xr) {
@@ -32,29 +32,22 @@ static inline LF_AVX2 void signed2_step(__m256i q, uint16_t dw, const block_q8_0
     *acc_r = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(s)), pr, *acc_r);
 }
 
-LF_AVX2 float avx2_dot2_q4_0(const void *w, const void *xq, const void *xr, int64_t n) {
-    const block_q4_0 *b = w;
-    const block_q8_0 *q = xq, *r = xr;
-    __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) signed2_step(q4_0_quants(&b[i]), b[i].d, &q[i], &r[i], &acc_q, &acc_r);
-    return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
-}
-
-LF_AVX2 float avx2_dot2_q5_0(const void *w, const void *xq, const void *xr, int64_t n) {
-    const block_q5_0 *b = w;
-    const block_q8_0 *q = xq, *r = xr;
-    __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) signed2_step(q5_0_quants(&b[i]), b[i].d, &q[i], &r[i], &acc_q, &acc_r);
-    return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
-}
-
-LF_AVX2 float avx2_dot2_q8_0(const void *w, const void *xq, const void *xr, int64_t n) {
-    const block_q8_0 *b = w;
-    const block_q8_0 *q = xq, *r = xr;
-    __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) signed2_step(load256(b[i].qs), b[i].d, &q[i], &r[i], &acc_q, &acc_r);
-    return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));
-}
+/* Signed-weight types: QUANTS(block) unpacks a block's signed quants (Q8_0's are its bytes). */
+#define SIGNED_DOT2(NAME, BLOCK, QUANTS)                                                                     \
+    LF_AVX2 float NAME(const void *w, const void *xq, const void *xr, int64_t n) {                           \
+        const BLOCK *b = w;                                                                                  \
+        const block_q8_0 *q = xq, *r = xr;                                                                   \
+        __m256 acc_q = _mm256_setzero_ps(), acc_r = _mm256_setzero_ps();                                     \
+        for (int64_t i = 0; i < n / QK; i++) signed2_step(QUANTS(&b[i]), b[i].d, &q[i], &r[i], &acc_q, &acc_r); \
+        return hsum_f32x8(_mm256_add_ps(acc_q, acc_r));                                                      \
+    }
+#define Q8_0_BYTES(b) load256((b)->qs)
+SIGNED_DOT2(avx2_dot2_q4_0, block_q4_0, q4_0_quants)
+SIGNED_DOT2(avx2_dot2_q5_0, block_q5_0, q5_0_quants)
+SIGNED_DOT2(avx2_dot2_q8_0, block_q8_0, Q8_0_BYTES)
+SIGNED_DOT2(avx2_dot2_iq4_nl, block_iq4_nl, iq4_nl_quants)
+#undef Q8_0_BYTES
+#undef SIGNED_DOT2
 
 /* Unsigned weights u with a minimum (Q4_1, Q5_1) against Q8_1 blocks: lane 0 of
  * (d, m) * (xd, xs) is the block scale, lane 1 the min term, which accumulates in mins. */

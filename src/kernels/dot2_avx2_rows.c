@@ -60,7 +60,7 @@ LF_AVX2 void LF_ROWS(rows2_q8_0)(const void *w, size_t rb, const void *xq, const
     hsum4(acc0, acc1, acc2, acc3, out);
 }
 
-/* Q4_0, Q4_1, Q5_0, Q5_1 (see nib_layout): two blocks per row and step over the expanded
+/* Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL (see nib_layout): two blocks per row and step over the expanded
  * activation and residual (nib_act each), as nib_rows in dot_avx2_rows.c; per row
  * t = dq * u·q + dr * u·r, and the min terms meet both activations' sums. */
 static inline __attribute__((always_inline)) LF_AVX2 void nib_rows2(const char *w, size_t rb, nib_layout L,
@@ -71,12 +71,13 @@ static inline __attribute__((always_inline)) LF_AVX2 void nib_rows2(const char *
     for (int64_t p = 0; p < pairs; p++) {
         const char *b = w + (size_t)(2 * p) * L.bytes;
         __m256 m, d = nib_scales(b, rb, L, &m);
-        mins = _mm256_fmadd_ps(m, _mm256_add_ps(eq[p].s, er[p].s), mins);
+        __m256i off_q = nib_level_offset(L, &eq[p]), off_r = nib_level_offset(L, &er[p]);
+        if (nib_has_min_term(L)) mins = _mm256_fmadd_ps(m, _mm256_add_ps(eq[p].s, er[p].s), mins);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
             __m256i hi, lo = nib_quants(b + (size_t)k * rb, L, &hi);
             prefetch_next_group(b + (size_t)k * rb, rb);
-            __m256 pq = _mm256_cvtepi32_ps(dot_pair(lo, hi, eq[p].lo, eq[p].hi));
-            __m256 pr = _mm256_cvtepi32_ps(dot_pair(lo, hi, er[p].lo, er[p].hi));
+            __m256 pq = _mm256_cvtepi32_ps(nib_dot(L, lo, hi, eq[p].lo, eq[p].hi, off_q));
+            __m256 pr = _mm256_cvtepi32_ps(nib_dot(L, lo, hi, er[p].lo, er[p].hi, off_r));
             acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_fmadd_ps(er[p].d, pr, _mm256_mul_ps(eq[p].d, pq)), acc[k]);
         }
     }
@@ -118,6 +119,7 @@ NIB_DECODE2(LF_ROWS(decode2_q4_0), LF_TYPE_Q4_0, avx2_dot2_q4_0)
 NIB_DECODE2(LF_ROWS(decode2_q4_1), LF_TYPE_Q4_1, avx2_dot2_q4_1)
 NIB_DECODE2(LF_ROWS(decode2_q5_0), LF_TYPE_Q5_0, avx2_dot2_q5_0)
 NIB_DECODE2(LF_ROWS(decode2_q5_1), LF_TYPE_Q5_1, avx2_dot2_q5_1)
+NIB_DECODE2(LF_ROWS(decode2_iq4_nl), LF_TYPE_IQ4_NL, avx2_dot2_iq4_nl)
 #undef NIB_DECODE2
 
 /* ------------------------------------------------------------------ K-quants */

@@ -6,19 +6,25 @@
 #include "kernels/blocks_internal.h"
 #include "kernels/unpack_avx2_internal.h"
 
-/* Signed weights q (Q4_0, Q5_0, Q8_0) with scale dw against one Q8_0 block. */
+/* Signed weights q (Q4_0, Q5_0, Q8_0, IQ4_NL) with scale dw against one Q8_0 block. */
 static inline LF_AVX2 __m256 signed_step(__m256i q, uint16_t dw, const block_q8_0 *x, __m256 acc) {
     __m256 p = _mm256_cvtepi32_ps(dot_i8_i8(q, load256(x->qs)));
     return _mm256_fmadd_ps(_mm256_set1_ps(f16(dw) * f16(x->d)), p, acc);
 }
 
-static LF_AVX2 float dot_q4_0(const void *w, const void *xq, int64_t n) {
-    const block_q4_0 *b = w;
-    const block_q8_0 *x = xq;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) acc = signed_step(q4_0_quants(&b[i]), b[i].d, &x[i], acc);
-    return hsum_f32x8(acc);
-}
+/* Signed-weight types (Q4_0, Q5_0, IQ4_NL): QUANTS(block) unpacks a block's signed quants. */
+#define SIGNED_DOT(NAME, BLOCK, QUANTS)                                                            \
+    static LF_AVX2 float NAME(const void *w, const void *xq, int64_t n) {                          \
+        const BLOCK *b = w;                                                                        \
+        const block_q8_0 *x = xq;                                                                  \
+        __m256 acc = _mm256_setzero_ps();                                                          \
+        for (int64_t i = 0; i < n / QK; i++) acc = signed_step(QUANTS(&b[i]), b[i].d, &x[i], acc); \
+        return hsum_f32x8(acc);                                                                    \
+    }
+SIGNED_DOT(dot_q4_0, block_q4_0, q4_0_quants)
+SIGNED_DOT(dot_q5_0, block_q5_0, q5_0_quants)
+SIGNED_DOT(dot_iq4_nl, block_iq4_nl, iq4_nl_quants)
+#undef SIGNED_DOT
 
 /* Two blocks per iteration with separate accumulators (the loop is otherwise bound by
  * the FMA latency). d and m convert together; lane 0 of d,m * xd,xs is the block scale
@@ -40,14 +46,6 @@ static LF_AVX2 float dot_q4_1(const void *w, const void *xq, int64_t n) {
     }
     for (; i < nb; i++) unsigned_step(legacy_nibbles(b[i].qs), q4_1_dm(&b[i]), &x[i], &acc0, &mins);
     return unsigned_result(_mm256_add_ps(acc0, acc1), mins);
-}
-
-static LF_AVX2 float dot_q5_0(const void *w, const void *xq, int64_t n) {
-    const block_q5_0 *b = w;
-    const block_q8_0 *x = xq;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) acc = signed_step(q5_0_quants(&b[i]), b[i].d, &x[i], acc);
-    return hsum_f32x8(acc);
 }
 
 static LF_AVX2 float dot_q5_1(const void *w, const void *xq, int64_t n) {
@@ -143,6 +141,7 @@ void lf_kernels_fill_avx2_dot(lf_kernel_table *t) {
     t->dot[LF_TYPE_Q5_0] = dot_q5_0;
     t->dot[LF_TYPE_Q5_1] = dot_q5_1;
     t->dot[LF_TYPE_Q8_0] = dot_q8_0;
+    t->dot[LF_TYPE_IQ4_NL] = dot_iq4_nl;
     t->dot_f32 = dot_f32;
     t->axpy_f32 = axpy_f32;
     lf_kernels_fill_avx2_kquants(t);

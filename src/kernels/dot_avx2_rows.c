@@ -18,7 +18,7 @@
 
 /* ------------------------------------------------------------------ legacy blocks */
 
-/* Q4_0, Q4_1, Q5_0, Q5_1 (see nib_layout): the eight (d, m) of a step (four rows, two
+/* Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL (see nib_layout): the eight (d, m) of a step (four rows, two
  * blocks) convert together; d scales each row's integer products, and the min terms
  * m * s of all four rows accumulate in one vector (lanes k and k+4 = row k). Inlined into
  * one decode function per type, so the layout is constant. */
@@ -29,12 +29,13 @@ static inline __attribute__((always_inline)) LF_AVX2 void nib_rows(const char *w
     for (int64_t p = 0; p < pairs; p++) {
         const char *b = w + (size_t)(2 * p) * L.bytes;
         __m256 m, d = nib_scales(b, rb, L, &m);
-        mins = _mm256_fmadd_ps(m, e[p].s, mins);
+        __m256i offset = nib_level_offset(L, &e[p]);
+        if (nib_has_min_term(L)) mins = _mm256_fmadd_ps(m, e[p].s, mins);
         d = _mm256_mul_ps(d, e[p].d);
         _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
             __m256i hi, lo = nib_quants(b + (size_t)k * rb, L, &hi);
             prefetch_next_group(b + (size_t)k * rb, rb);
-            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_cvtepi32_ps(dot_pair(lo, hi, e[p].lo, e[p].hi)), acc[k]);
+            acc[k] = _mm256_fmadd_ps(lane4(d, k), _mm256_cvtepi32_ps(nib_dot(L, lo, hi, e[p].lo, e[p].hi, offset)), acc[k]);
         }
     }
     hsum4(acc[0], acc[1], acc[2], acc[3], out);
@@ -74,6 +75,7 @@ NIB_DECODE(LF_ROWS(decode_q4_0), LF_TYPE_Q4_0)
 NIB_DECODE(LF_ROWS(decode_q4_1), LF_TYPE_Q4_1)
 NIB_DECODE(LF_ROWS(decode_q5_0), LF_TYPE_Q5_0)
 NIB_DECODE(LF_ROWS(decode_q5_1), LF_TYPE_Q5_1)
+NIB_DECODE(LF_ROWS(decode_iq4_nl), LF_TYPE_IQ4_NL)
 #undef NIB_DECODE
 
 /* Signed int8 weights: |q| carries the product, q's sign moves onto the activation (|q|

@@ -10,7 +10,7 @@ static int32_t isum(const int8_t *a, const int8_t *b, int n) {
     return s;
 }
 
-/* Legacy blocks: unpacked signed quants q (Q4_0, Q5_0, Q8_0) with scale d against a Q8_0
+/* Legacy blocks: unpacked signed quants q (Q4_0, Q5_0, Q8_0, IQ4_NL) with scale d against a Q8_0
  * block, and unsigned ones (Q4_1, Q5_1) with scale d and min m against a Q8_1 block,
  * whose s = xd * sum(xq) carries the min term. */
 static inline float signed_block(uint16_t d, const int8_t *q, const block_q8_0 *x) {
@@ -28,6 +28,18 @@ static float dot_q4_0(const void *w, const void *xq, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK; i++) {
         unpack_nibbles32(b[i].qs, 8, q);
+        sum += signed_block(b[i].d, q, &x[i]);
+    }
+    return sum;
+}
+
+static float dot_iq4_nl(const void *w, const void *xq, int64_t n) {
+    const block_iq4_nl *b = w;
+    const block_q8_0 *x = xq;
+    int8_t q[QK];
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / QK; i++) {
+        unpack_iq4_nl(b[i].qs, q);
         sum += signed_block(b[i].d, q, &x[i]);
     }
     return sum;
@@ -199,6 +211,7 @@ void lf_kernels_fill_scalar_dot(lf_kernel_table *t) {
     t->dot[LF_TYPE_Q5_0] = dot_q5_0;
     t->dot[LF_TYPE_Q5_1] = dot_q5_1;
     t->dot[LF_TYPE_Q8_0] = dot_q8_0;
+    t->dot[LF_TYPE_IQ4_NL] = dot_iq4_nl;
     t->dot[LF_TYPE_Q2_K] = dot_q2_K;
     t->dot[LF_TYPE_Q3_K] = dot_q3_K;
     t->dot[LF_TYPE_Q4_K] = dot_q4_K;

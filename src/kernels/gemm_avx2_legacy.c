@@ -42,7 +42,8 @@ typedef struct lane_block {
 _Static_assert(sizeof(lane_block) == 320, "lane block is five cache lines");
 
 /* Up to TILE_ROWS rows x KC_BLOCKS blocks of weights as plain bytes: unsigned quants
- * (gemm_unsigned_block) in q; Q8_0 values in q and their magnitudes in a. */
+ * (gemm_unsigned_block) in q; signed ones (Q8_0, IQ4_NL: too large for 16-bit pair sums
+ * as unsigned) in q and their magnitudes in a. */
 typedef struct weight_tile {
     _Alignas(32) uint8_t q[KC_BLOCKS][TILE_ROWS][32];
     _Alignas(32) uint8_t a[KC_BLOCKS][TILE_ROWS][32];
@@ -98,7 +99,7 @@ static LF_AVX2 void pack_lanes(const char *const src[LANES], lf_type act, int64_
         acc = _mm256_fmadd_ps(_mm256_set1_ps(t->m[i][r]), dsum, acc);                                    \
     } while (0)
 
-/* Q8_0: signed weights, so each run's sign moves onto the activation (|w| x +-x); the
+/* Q8_0 and IQ4_NL: signed weights, so each run's sign moves onto the activation (|w| x +-x); the
  * products widen to int32 per run. */
 #define Q8_0_RUN(k) \
     _mm256_madd_epi16(_mm256_maddubs_epi16(gemm_bcast4(wa + 4 * (k)), _mm256_sign_epi8(x##k, gemm_bcast4(wq + 4 * (k)))), ones)
@@ -165,17 +166,16 @@ static LF_AVX2 void pack_tile(lf_type type, const char *w, size_t row_bytes, int
             continue;
         }
         const char *row = w + (size_t)(r + j) * row_bytes;
-        if (type != LF_TYPE_Q8_0) {
+        if (type != LF_TYPE_Q8_0 && type != LF_TYPE_IQ4_NL) {
             for (int64_t i = 0; i < nb; i++)
                 _mm256_store_si256((__m256i *)t->q[i][j],
                                    gemm_unsigned_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]));
-        } else {
-            const block_q8_0 *b = (const block_q8_0 *)row + b0;
+        } else { /* signed: the bytes back from their + 128 */
             for (int64_t i = 0; i < nb; i++) {
-                __m256i q = load256(b[i].qs);
+                __m256i q = _mm256_xor_si256(gemm_unsigned_block(type, row, b0 + i, &t->d[i][j], &t->m[i][j]),
+                                             _mm256_set1_epi8((char)0x80));
                 _mm256_store_si256((__m256i *)t->q[i][j], q);
                 _mm256_store_si256((__m256i *)t->a[i][j], _mm256_sign_epi8(q, q));
-                t->d[i][j] = f16(b[i].d);
             }
         }
     }
@@ -196,7 +196,8 @@ static LF_AVX2 void run_tile(lf_type type, const void *tile, const void *x, int6
     case LF_TYPE_Q4_0: tile_q4_0(tile, x, kb, acc); break;
     case LF_TYPE_Q5_0: tile_q5_0(tile, x, kb, acc); break;
     case LF_TYPE_Q5_1: tile_five_bit_min(tile, x, kb, acc); break;
-    case LF_TYPE_Q8_0: tile_q8_0(tile, x, kb, acc); break;
+    case LF_TYPE_Q8_0:
+    case LF_TYPE_IQ4_NL: tile_q8_0(tile, x, kb, acc); break;
     default: tile_nibble_min(tile, x, kb, acc); /* Q4_1, Q4_K */
     }
     gemm_store_tile_pairs(acc, resid, g, n_batch, nr, add, y, y_stride);

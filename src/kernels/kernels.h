@@ -24,6 +24,7 @@ typedef enum lf_type {
     LF_TYPE_Q5_K = 13,
     LF_TYPE_Q6_K = 14,
     LF_TYPE_Q8_K = 15,
+    LF_TYPE_IQ4_NL = 20, /* Q4_0's layout, nibbles index a 16-value non-linear int8 table */
     LF_TYPE_BF16 = 30,
     LF_TYPE_COUNT = 40
 } lf_type;

@@ -13,6 +13,7 @@ float avx2_dot2_q4_1(const void *w, const void *xq, const void *xr, int64_t n);
 float avx2_dot2_q5_0(const void *w, const void *xq, const void *xr, int64_t n);
 float avx2_dot2_q5_1(const void *w, const void *xq, const void *xr, int64_t n);
 float avx2_dot2_q8_0(const void *w, const void *xq, const void *xr, int64_t n);
+float avx2_dot2_iq4_nl(const void *w, const void *xq, const void *xr, int64_t n);
 float avx2_dot2_q2_K(const void *w, const void *xq, const void *xr, int64_t n);
 float avx2_dot2_q3_K(const void *w, const void *xq, const void *xr, int64_t n);
 float avx2_dot2_q4_K(const void *w, const void *xq, const void *xr, int64_t n);
@@ -36,6 +37,7 @@ void avx2_dot2_x4_q5_1(const void *w, const void *xq, const void *xr, size_t str
     bool P##decode_q4_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
     bool P##decode_q5_0(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
     bool P##decode_q5_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
+    bool P##decode_iq4_nl(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y); \
     bool P##decode_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
     bool P##decode_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, float *y);  \
     void P##rows_q8_0(const void *w, size_t rb, const void *xq, int64_t n, float out[4]);                        \
@@ -52,6 +54,8 @@ void avx2_dot2_x4_q5_1(const void *w, const void *xq, const void *xr, size_t str
                          const void *xr, float *y);                                                              \
     bool P##decode2_q5_1(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
                          const void *xr, float *y);                                                              \
+    bool P##decode2_iq4_nl(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,         \
+                           const void *xr, float *y);                                                            \
     bool P##decode2_q4_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
                          const void *xr, float *y);                                                              \
     bool P##decode2_q5_K(const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,           \
@@ -78,6 +82,8 @@ LF_ROWS_DECLARE(vnni_)
         [LF_TYPE_Q5_1] = {.dot2 = avx2_dot2_q5_1, .decode = P##decode_q5_1, .decode2 = P##decode2_q5_1,        \
                           .x4_2 = avx2_dot2_x4_q5_1},                                                          \
         [LF_TYPE_Q8_0] = {.dot2 = avx2_dot2_q8_0, .rows = P##rows_q8_0, .rows2 = P##rows2_q8_0},               \
+        [LF_TYPE_IQ4_NL] = {.dot2 = avx2_dot2_iq4_nl, .decode = P##decode_iq4_nl,                              \
+                            .decode2 = P##decode2_iq4_nl},                                                     \
         [LF_TYPE_Q2_K] = {.dot2 = avx2_dot2_q2_K, .rows = P##rows_q2_K, .rows2 = P##rows2_q2_K},               \
         [LF_TYPE_Q3_K] = {.dot2 = avx2_dot2_q3_K, .rows = P##rows_q3_K, .rows2 = P##rows2_q3_K},               \
         [LF_TYPE_Q4_K] = {.dot2 = avx2_dot2_q4_K, .decode = P##decode_q4_K, .decode2 = P##decode2_q4_K},       \
@@ -109,7 +115,7 @@ extern const gemm_float_kernels avx512_gemm_bf16;
  * the f32 FMA one, which is also their precise entry (activations never rounded). */
 static inline void lf_x86_set_gemms(lf_kernel_table *t, lf_gemm_fn int8, lf_gemm_fn kquants, lf_gemm_fn f32) {
     t->gemm[LF_TYPE_Q4_0] = t->gemm[LF_TYPE_Q4_1] = t->gemm[LF_TYPE_Q5_0] = int8;
-    t->gemm[LF_TYPE_Q5_1] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = int8;
+    t->gemm[LF_TYPE_Q5_1] = t->gemm[LF_TYPE_Q8_0] = t->gemm[LF_TYPE_Q4_K] = t->gemm[LF_TYPE_IQ4_NL] = int8;
     t->gemm[LF_TYPE_Q2_K] = t->gemm[LF_TYPE_Q3_K] = t->gemm[LF_TYPE_Q5_K] = t->gemm[LF_TYPE_Q6_K] = kquants;
     t->gemm[LF_TYPE_F16] = t->gemm[LF_TYPE_BF16] = t->gemm[LF_TYPE_F32] = f32;
     for (int i = 0; i < LF_TYPE_COUNT; i++) t->gemm_precise[i] = t->gemm[i];

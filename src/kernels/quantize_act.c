@@ -89,7 +89,8 @@ lf_type lf_act_type(lf_type weight_type) {
     switch (weight_type) {
     case LF_TYPE_Q4_0:
     case LF_TYPE_Q5_0:
-    case LF_TYPE_Q8_0: return LF_TYPE_Q8_0;
+    case LF_TYPE_Q8_0:
+    case LF_TYPE_IQ4_NL: return LF_TYPE_Q8_0;
     case LF_TYPE_Q4_1:
     case LF_TYPE_Q5_1: return LF_TYPE_Q8_1;
     case LF_TYPE_Q2_K:

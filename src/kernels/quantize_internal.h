@@ -1,5 +1,5 @@
 /* What the reference quantizers (quantize_ref.c, quantize_kquants.c) and the
- * importance-weighted ones (quantize_weighted*.c) share: ggml's rounding, the group-scale
+ * importance-weighted ones (quantize_weighted*.c, quantize_iq4_nl.c) share: ggml's rounding, the group-scale
  * searches and the block packers. */
 #ifndef LF_KERNELS_QUANTIZE_INTERNAL_H
 #define LF_KERNELS_QUANTIZE_INTERNAL_H
@@ -65,6 +65,10 @@ void lf_quant_q3_K_pack_scales(uint8_t scales[12], const int ls[QK_K / 16]);
 /* Q4_K/Q5_K's 8 six-bit scales and mins into their 12 bytes (no clamping: values above
  * 63 spill into neighbouring bits exactly as in ggml). */
 void lf_quant_k_pack_scales(uint8_t packed[12], const uint8_t ls[8], const uint8_t lm[8]);
+
+/* IQ4_NL blocks as llama-quantize writes them; weights: nb*32 importances (an imatrix's
+ * entries for these columns) or NULL for none. */
+void lf_quantize_iq4_nl(const float *x, int64_t nb, const float *weights, block_iq4_nl *y);
 
 void lf_quantize_q2_K_ref(const float *x, int64_t nb, block_q2_K *y);
 void lf_quantize_q3_K_ref(const float *x, int64_t nb, block_q3_K *y);

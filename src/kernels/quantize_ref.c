@@ -117,6 +117,7 @@ bool lf_quantize_row(lf_type type, const float *x, int64_t n, void *out) {
     case LF_TYPE_Q5_0:
     case LF_TYPE_Q5_1: quant_legacy(type, x, n / QK, out); return true;
     case LF_TYPE_Q8_0: quant_q8_0(x, n / QK, out); return true;
+    case LF_TYPE_IQ4_NL: lf_quantize_iq4_nl(x, n / QK, NULL, out); return true;
     case LF_TYPE_Q2_K: lf_quantize_q2_K_ref(x, n / QK_K, out); return true;
     case LF_TYPE_Q3_K: lf_quantize_q3_K_ref(x, n / QK_K, out); return true;
     case LF_TYPE_Q4_K: lf_quantize_q4_K_ref(x, n / QK_K, out); return true;

@@ -199,6 +199,7 @@ bool lf_quantize_row_weighted(lf_type type, const float *x, int64_t n, const flo
         }
         return true;
     case LF_TYPE_Q6_K: lf_quantize_q6_K(x, nb, importance, out); return true;
+    case LF_TYPE_IQ4_NL: lf_quantize_iq4_nl(x, n / 32, importance, out); return true;
     default: return lf_quantize_row(type, x, n, out); /* Q8_0, F16, BF16, F32: no weights in ggml */
     }
 }

@@ -106,20 +106,34 @@ static inline LF_AVX2 __m256i act_pair(const int8_t *x0, const int8_t *x1, __m25
  * two blocks per row and step (lanes 0-3 block i, 4-7 block i+1) against an activation
  * expanded once per product (nib_act). */
 
+/* The bias nib_quants puts on IQ4_NL levels: 128 for VNNI's unsigned x signed products,
+ * none on AVX2, which multiplies them signed. */
+#ifdef LF_VNNI
+#define LEVEL_BIAS ((char)0x80)
+#else
+#define LEVEL_BIAS 0
+#endif
+
 /* Where a block keeps its fields. */
 typedef struct nib_layout {
     size_t bytes, qs; /* block size; offset of the 16 nibble bytes */
     int qh;           /* offset of the 32 fifth bits, -1 for none */
     bool has_min;     /* an fp16 m follows d; otherwise m = -zero * d */
     float zero;
+    bool levels;      /* IQ4_NL: a nibble indexes iq4nl_values (signed, zero point 0) */
 } nib_layout;
+
+/* Whether the layout has a min term m * s at all (IQ4_NL's levels have neither a minimum
+ * nor a zero point). */
+static inline bool nib_has_min_term(nib_layout L) { return L.has_min || L.zero != 0.0f; }
 
 static inline nib_layout nib_layout_of(lf_type t) {
     switch (t) {
-    case LF_TYPE_Q4_1: return (nib_layout){sizeof(block_q4_1), 4, -1, true, 0.0f};
-    case LF_TYPE_Q5_0: return (nib_layout){sizeof(block_q5_0), 6, 2, false, 16.0f};
-    case LF_TYPE_Q5_1: return (nib_layout){sizeof(block_q5_1), 8, 4, true, 0.0f};
-    default: return (nib_layout){sizeof(block_q4_0), 2, -1, false, 8.0f};
+    case LF_TYPE_Q4_1: return (nib_layout){sizeof(block_q4_1), 4, -1, true, 0.0f, false};
+    case LF_TYPE_Q5_0: return (nib_layout){sizeof(block_q5_0), 6, 2, false, 16.0f, false};
+    case LF_TYPE_Q5_1: return (nib_layout){sizeof(block_q5_1), 8, 4, true, 0.0f, false};
+    case LF_TYPE_IQ4_NL: return (nib_layout){sizeof(block_iq4_nl), 2, -1, false, 0.0f, true};
+    default: return (nib_layout){sizeof(block_q4_0), 2, -1, false, 8.0f, false};
     }
 }
 
@@ -149,7 +163,9 @@ static inline LF_AVX2 void nib_expand(lf_type weight_type, const void *x, int64_
             float da = f16(a->d), db = f16(b->d);
             e[p].lo = act_pair(a->qs, b->qs, &e[p].hi);
             e[p].d = f32_pair(da, db);
-            e[p].s = f32_pair(-L.zero * da * (float)block_sum_i8(a->qs), -L.zero * db * (float)block_sum_i8(b->qs));
+            e[p].s = !nib_has_min_term(L) ? _mm256_setzero_ps()
+                                    : f32_pair(-L.zero * da * (float)block_sum_i8(a->qs),
+                                               -L.zero * db * (float)block_sum_i8(b->qs));
         }
     }
 }
@@ -165,6 +181,11 @@ static inline LF_AVX2 __m256i nib_quants(const char *b, nib_layout L, __m256i *h
         const __m256i sixteen = _mm256_set1_epi8(0x10);
         lo = _mm256_or_si256(lo, _mm256_and_si256(bits_to_bytes((const uint8_t *)&bits_lo), sixteen));
         *hi = _mm256_or_si256(*hi, _mm256_and_si256(bits_to_bytes((const uint8_t *)&bits_hi), sixteen));
+    }
+    if (L.levels) { /* VNNI: unsigned level + 128, see nib_dot (the biased table is loop-invariant) */
+        __m256i table = _mm256_xor_si256(iq4_nl_table(), _mm256_set1_epi8(LEVEL_BIAS));
+        *hi = _mm256_shuffle_epi8(table, *hi);
+        lo = _mm256_shuffle_epi8(table, lo);
     }
     return lo;
 }
@@ -187,6 +208,34 @@ static inline LF_AVX2 __m256i dot_pair(__m256i ulo, __m256i uhi, __m256i xlo, __
     __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(ulo, xlo), _mm256_maddubs_epi16(uhi, xhi));
     return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
 #endif
+}
+
+/* dot_pair for any nib_layout, the IQ4_NL levels exact in int32 as well: with VNNI they
+ * are biased to unsigned (level + 128) and the sums start from -128 * x summed over the
+ * same bytes (start, from nib_level_offset once per activation block pair); on AVX2 the
+ * level's sign moves onto x (|level| * +-x), and each half widens on its own (one pair
+ * sum reaches 2 * 127 * 127, two would overflow int16). */
+static inline LF_AVX2 __m256i nib_dot(nib_layout L, __m256i lo, __m256i hi, __m256i xlo, __m256i xhi, __m256i start) {
+    if (!L.levels) return dot_pair(lo, hi, xlo, xhi);
+#ifdef LF_VNNI
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(start, lo, xlo), hi, xhi);
+#else
+    (void)start;
+    return _mm256_add_epi32(dot_u8_i8(_mm256_sign_epi8(lo, lo), _mm256_sign_epi8(xlo, lo)),
+                            dot_u8_i8(_mm256_sign_epi8(hi, hi), _mm256_sign_epi8(xhi, hi)));
+#endif
+}
+
+/* The start nib_dot takes for activation block pair e (zero unless VNNI meets levels). */
+static inline LF_AVX2 __m256i nib_level_offset(nib_layout L, const nib_act *e) {
+#ifdef LF_VNNI
+    if (L.levels) {
+        const __m256i bias = _mm256_set1_epi8(LEVEL_BIAS);
+        return _mm256_sub_epi32(_mm256_setzero_si256(), dot_pair(bias, bias, e->lo, e->hi));
+    }
+#endif
+    (void)L, (void)e;
+    return _mm256_setzero_si256();
 }
 
 /* Lane k of each 128-bit half of s in all four lanes of that half: row k's scale of

@@ -18,6 +18,7 @@ static const lf_type_traits type_table[LF_TYPE_COUNT] = {
     [LF_TYPE_Q5_K] = {"Q5_K", QK_K, sizeof(block_q5_K), true},
     [LF_TYPE_Q6_K] = {"Q6_K", QK_K, sizeof(block_q6_K), true},
     [LF_TYPE_Q8_K] = {"Q8_K", QK_K, sizeof(block_q8_K), false},
+    [LF_TYPE_IQ4_NL] = {"IQ4_NL", QK, sizeof(block_iq4_nl), true},
 };
 
 const lf_type_traits *lf_type_get(uint32_t type) {

@@ -25,6 +25,16 @@ static inline LF_AVX2 __m256i q4_0_quants(const block_q4_0 *b) {
     return _mm256_sub_epi8(legacy_nibbles(b->qs), _mm256_set1_epi8(8));
 }
 
+/* IQ4_NL: each nibble picks its level from the 16-byte table by one byte shuffle
+ * (iq4nl_values in both 128-bit halves). */
+static inline LF_AVX2 __m256i iq4_nl_table(void) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)iq4nl_values));
+}
+
+static inline LF_AVX2 __m256i iq4_nl_levels(__m256i nibbles) { return _mm256_shuffle_epi8(iq4_nl_table(), nibbles); }
+
+static inline LF_AVX2 __m256i iq4_nl_quants(const block_iq4_nl *b) { return iq4_nl_levels(legacy_nibbles(b->qs)); }
+
 /* Q5_0: q = nibble | bit<<4, minus 16; where the fifth bit is clear, OR-ing 0xF0 into the
  * nibble gives exactly nibble - 16 as a signed byte. */
 static inline LF_AVX2 __m256i q5_0_quants(const block_q5_0 *b) {

@@ -1,7 +1,7 @@
 /* Unpacking one block into its integer quant values, in element order. Shared by the
  * scalar dequantization and the scalar dot products so the bit layouts live in one place.
  * Returned values are the signed integers the scale multiplies:
- *   Q4_0 -8..7, Q4_1 0..15, Q5_0 -16..15, Q5_1 0..31,
+ *   Q4_0 -8..7, IQ4_NL the table iq4nl_values (-127..113), Q4_1 0..15, Q5_0 -16..15, Q5_1 0..31,
  *   Q2_K 0..3, Q3_K -4..3, Q4_K 0..15, Q5_K 0..31, Q6_K -32..31. */
 #ifndef LF_KERNELS_UNPACK_INTERNAL_H
 #define LF_KERNELS_UNPACK_INTERNAL_H
@@ -13,6 +13,14 @@ static inline void unpack_nibbles32(const uint8_t qs[QK / 2], int offset, int8_t
     for (int j = 0; j < QK / 2; j++) {
         q[j] = (int8_t)((qs[j] & 0x0F) - offset);
         q[j + QK / 2] = (int8_t)((qs[j] >> 4) - offset);
+    }
+}
+
+/* IQ4_NL: the nibbles of unpack_nibbles32, each an index into iq4nl_values. */
+static inline void unpack_iq4_nl(const uint8_t qs[QK / 2], int8_t q[QK]) {
+    for (int j = 0; j < QK / 2; j++) {
+        q[j] = iq4nl_values[qs[j] & 0x0F];
+        q[j + QK / 2] = iq4nl_values[qs[j] >> 4];
     }
 }
 
