@@ -15,5 +15,6 @@ int cmd_list(int argc, char **argv);
 int cmd_download(int argc, char **argv);
 int cmd_where(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 #endif

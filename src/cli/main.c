@@ -17,6 +17,7 @@ static const command commands[] = {
     {"chat", cmd_chat, "talk with a model, turn by turn"},
     {"bench", cmd_bench, "measure prompt-processing and generation speed"},
     {"info", cmd_info, "describe a model file: architecture, sizes, tensors, tokenizer"},
+    {"quantize", cmd_quantize, "write a model as a GGUF of another type (Q4_K_M, Q8_0, F16, ...)"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"template", cmd_template, "print the prompt a conversation becomes under the chat template"},
     {"server", cmd_server, "serve the model over HTTP with the OpenAI API"},

@@ -276,7 +276,7 @@ static void warn_simd_env(void) {
     lf_log(LF_LOG_WARN, "LLAMA_FAST_SIMD=%s names no kernel set (%s); using %s", cap, names, used);
 }
 
-int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
+static int load(const char *path, const lf_model_params *params, bool lazy, lf_model **out, lf_error *err) {
     *out = NULL;
     if (!path) return lf_fail(err, LF_ERR_ARG, "model path is NULL");
     lf_model_params defaults = lf_model_default_params();
@@ -285,6 +285,7 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     warn_simd_env();
     lf_model *m = calloc(1, sizeof *m);
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    m->lazy_weights = lazy;
     int rc = lf_model_is_torch_path(path) ? lf_model_load_torch(m, path, params, err)
              : lf_model_is_hf_path(path)  ? lf_model_load_hf(m, path, err)
              : is_gguf_file(path)         ? load_gguf(m, path, err)
@@ -307,6 +308,14 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     summarize_weights(m);
     *out = m;
     return LF_OK;
+}
+
+int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
+    return load(path, params, false, out, err);
+}
+
+int lf_model_load_lazy(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
+    return load(path, params, true, out, err);
 }
 
 void lf_model_free(lf_model *m) {
