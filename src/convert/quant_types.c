@@ -65,7 +65,7 @@ static void list_names(char *buf, size_t cap) {
         snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? ", " : "", table[i].name);
 }
 
-bool quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_error *err) {
+int quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_error *err) {
     char *end;
     long number = name && *name ? strtol(name, &end, 10) : -1;
     bool numeric = name && *name && !*end;
@@ -73,18 +73,11 @@ bool quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_e
         if (numeric ? number == table[i].file_type : strcasecmp(name, table[i].name) == 0) {
             *ftype = (quant_ftype)table[i].file_type;
             *base = base_type(*ftype);
-            return true;
+            return LF_OK;
         }
     char names[400];
     list_names(names, sizeof names);
-    lf_fail(err, LF_ERR_ARG, "unknown quantization type '%s' (valid: %s)", name ? name : "(null)", names);
-    return false;
-}
-
-const char *quant_ftype_name(quant_ftype ftype) {
-    for (int i = 0; i < N_TABLE; i++)
-        if (table[i].file_type == (int)ftype && !table[i].alias_of) return table[i].name;
-    return "?";
+    return lf_fail(err, LF_ERR_ARG, "unknown quantization type '%s' (valid: %s)", name ? name : "(null)", names);
 }
 
 bool quant_type_is_float(lf_type t) { return t == LF_TYPE_F32 || t == LF_TYPE_F16 || t == LF_TYPE_BF16; }

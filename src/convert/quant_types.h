@@ -13,11 +13,9 @@ typedef enum quant_ftype {
     FTYPE_Q4_K_M = 15, FTYPE_Q5_K_S = 16, FTYPE_Q5_K_M = 17, FTYPE_Q6_K = 18, FTYPE_Q2_K_S = 21, FTYPE_BF16 = 32
 } quant_ftype;
 
-/* The file type named name (a table name, case-insensitive, or its number); false with a
- * message listing the names when there is none. */
-bool quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_error *err);
-/* The canonical name of a file type. */
-const char *quant_ftype_name(quant_ftype ftype);
+/* The file type named name (a table name, case-insensitive, or its number) and its
+ * base tensor type; LF_ERR_ARG with a message listing the names when there is none. */
+int quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_error *err);
 /* A tensor type an override may name (F32, F16, BF16 and what lf_quantize_row writes);
  * what names the option in messages. */
 int quant_tensor_type_parse(const char *name, const char *what, lf_type *type, lf_error *err);

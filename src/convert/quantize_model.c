@@ -39,9 +39,8 @@ static int check_paths(const char *src, const char *out, lf_error *err) {
 /* The options' names, checked before a model is loaded. */
 static int mix_options(const lf_quantize_params *p, quant_mix_options *o, lf_error *err) {
     *o = (quant_mix_options){.pure = p->pure, .output_type = LF_TYPE_COUNT, .token_embd_type = LF_TYPE_COUNT};
-    if (!quant_ftype_parse(p->type, &o->ftype, &o->base, err)) return err ? err->code : LF_ERR_ARG;
-    int rc = LF_OK;
-    if (p->output_tensor_type)
+    int rc = quant_ftype_parse(p->type, &o->ftype, &o->base, err);
+    if (!rc && p->output_tensor_type)
         rc = quant_tensor_type_parse(p->output_tensor_type, "output tensor type", &o->output_type, err);
     if (!rc && p->token_embedding_type)
         rc = quant_tensor_type_parse(p->token_embedding_type, "token embedding type", &o->token_embd_type, err);
