@@ -1,9 +1,10 @@
 /* A Hugging Face checkpoint read lazily, tensor by tensor (lf_model_load_lazy and
  * lf_model_tensor_read_rows, what quantize uses), gives every tensor's rows exactly as
  * the runtime's eager load converts them (Q/K rows out of rotate-half order), from any
- * row offset, and still after its pages were released. A synthetic directory: a
- * config.json and a hand-written model.safetensors of random F16 weights, 4 query and 2
- * key/value heads. */
+ * row offset, and still after its pages were released; with its data aligned (Q/K are
+ * reordered as read) and misaligned (copied at load, as for the runtime). A synthetic
+ * directory: a config.json and a hand-written model.safetensors of random F16 weights,
+ * 4 query and 2 key/value heads. */
 #include <stdint.h>
 #include <unistd.h>
 
@@ -35,7 +36,8 @@ static const spec specs[] = {
 };
 #define N_SPECS (sizeof specs / sizeof specs[0])
 
-static bool write_dir(void) {
+/* misalign: the data section starts at an odd offset */
+static bool write_dir(bool misalign) {
     char path[256], header[4096] = "{";
     snprintf(path, sizeof path, "%s/config.json", dir);
     FILE *f = fopen(path, "w");
@@ -57,6 +59,7 @@ static bool write_dir(void) {
         offset += n;
     }
     strcat(header, "}");
+    while ((8 + strlen(header)) % 8 != (misalign ? 1 : 0)) strcat(header, " ");
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if (!(f = fopen(path, "wb"))) return false;
     uint64_t len = strlen(header);
@@ -92,10 +95,10 @@ static void compare(const lf_model *eager, const lf_model *lazy) {
     }
 }
 
-int main(void) {
-    if (!mkdtemp(dir) || !write_dir()) {
-        fprintf(stderr, "cannot write the test model in %s\n", dir);
-        return 1;
+static void check_checkpoint(bool misalign) {
+    if (!write_dir(misalign)) {
+        CHECK_MSG(false, "cannot write the test model in %s", dir);
+        return;
     }
     lf_model *eager = NULL, *lazy = NULL;
     lf_error err = {0};
@@ -103,13 +106,22 @@ int main(void) {
     CHECK_MSG(lf_model_load_lazy(dir, NULL, &lazy, &err) == LF_OK, "%s", err.message);
     if (eager && lazy) {
         compare(eager, lazy);
-        /* the lazy model holds no reordered copies: its Q view is the mapped HF order */
+        /* aligned, the lazy model holds no reordered copy: its Q view is the mapped HF order */
         int q = 3;
         CHECK(strcmp(lazy->tensors[q].name, "blk.0.attn_q.weight") == 0 &&
-              memcmp(lazy->tensors[q].data, eager->tensors[q].data, lazy->tensors[q].nbytes) != 0);
+              (memcmp(lazy->tensors[q].data, eager->tensors[q].data, lazy->tensors[q].nbytes) != 0) == !misalign);
     }
     lf_model_free(eager);
     lf_model_free(lazy);
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot make %s\n", dir);
+        return 1;
+    }
+    check_checkpoint(false);
+    check_checkpoint(true);
     char path[256];
     snprintf(path, sizeof path, "%s/config.json", dir);
     unlink(path);

@@ -50,10 +50,10 @@ static int convert(struct lf_hf_weights *w, const lf_model_config *c, const safe
     v->data = t->data;
     v->nbytes = t->nbytes;
     /* A lazy reader copies rows out (lf_model_tensor_read_rows), reordering them there:
-     * converting a whole 7B model's Q/K up front would hold gigabytes on the heap. */
-    if (w->unpermute_heads && conv != NORM_F32) {
-        if (conv == UNPERMUTE_Q || conv == UNPERMUTE_K)
-            w->unpermute_heads[v - w->views] = conv == UNPERMUTE_Q ? c->n_heads : c->n_kv_heads;
+     * converting a whole 7B model's Q/K up front would hold gigabytes on the heap. (The
+     * binder still needs aligned views: misaligned data is copied as for the runtime.) */
+    if (w->unpermute_heads && (conv == UNPERMUTE_Q || conv == UNPERMUTE_K) && (uintptr_t)t->data % align == 0) {
+        w->unpermute_heads[v - w->views] = conv == UNPERMUTE_Q ? c->n_heads : c->n_kv_heads;
         return LF_OK;
     }
     if (conv == NORM_F32 && t->type != LF_TYPE_F32) {
