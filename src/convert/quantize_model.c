@@ -14,7 +14,7 @@
 
 /* Output bytes converted per thread-pool run: small enough that a slab's source pages
  * and output stay a few MiB, large enough that threads have many rows each. */
-#define SLAB_BYTES (8u << 20)
+#define SLAB_BYTES (32u << 20)
 #define GGML_QNT_VERSION 2
 
 lf_quantize_params lf_quantize_default_params(void) {

@@ -63,6 +63,21 @@ static bool all_finite(const float *x, int64_t n) {
     return true;
 }
 
+/* The largest magnitude of x, or inf when a value is not finite. */
+static float max_abs(const float *x, int64_t n) {
+    float m = 0;
+    for (int64_t k = 0; k < n; k++) {
+        if (!isfinite(x[k])) return INFINITY;
+        m = fabsf(x[k]) > m ? fabsf(x[k]) : m;
+    }
+    return m;
+}
+
+/* Below this no block type can overflow: F16 holds 65504, and every block scale or
+ * minimum is a fraction of the block's range (Q8_0 amax/127, Q4_1 (max-min)/15, the
+ * K-quants' super-block scales over sub-block scales, ...). */
+#define NO_OVERFLOW_BELOW 60000.0f
+
 static void note_bad(job *j, int64_t row, bad_kind kind) {
     long long code = (long long)row * 4 + kind, seen = atomic_load(&j->bad);
     while (code < seen && !atomic_compare_exchange_weak(&j->bad, &seen, code)) {}
@@ -79,8 +94,9 @@ static bad_kind convert_row(job *j, int64_t row, unsigned char *dst, int thread)
         return all_finite(f, j->cols) ? BAD_NONE : BAD_NONFINITE;
     }
     lf_dequantize_row(j->from, src, f, j->cols);
-    if (!all_finite(f, j->cols) || !lf_quantize_row(j->to, f, j->cols, dst)) return BAD_NONFINITE;
-    if (j->to == LF_TYPE_F32) return BAD_NONE;
+    float amax = max_abs(f, j->cols);
+    if (isinf(amax) || !lf_quantize_row(j->to, f, j->cols, dst)) return BAD_NONFINITE;
+    if (j->to == LF_TYPE_F32 || amax < NO_OVERFLOW_BELOW) return BAD_NONE;
     /* an fp16 scale (or an F16 value) that overflowed decodes to inf or nan */
     lf_dequantize_row(j->to, dst, f, j->cols);
     return all_finite(f, j->cols) ? BAD_NONE : BAD_OVERFLOW;
@@ -108,8 +124,9 @@ int quantize_rows(const lf_model *m, int i, lf_type to, int64_t row0, int64_t n,
              .to_row_bytes = (size_t)to_row_bytes, .out = out, .s = s};
     atomic_init(&j.bad, INT64_MAX);
     int threads = lf_threadpool_size(pool);
-    /* a few tasks per thread, so a thread slowed by another process does not hold the rest up */
-    j.rows_per_task = (n + 4 * threads - 1) / (4 * threads);
+    /* many small tasks per thread, so a thread slowed by another process does not hold
+     * the rest up at the end of the slab */
+    j.rows_per_task = (n + 16 * threads - 1) / (16 * threads);
     if (j.rows_per_task < 1) j.rows_per_task = 1;
     lf_threadpool_run(pool, (int)((n + j.rows_per_task - 1) / j.rows_per_task), run_task, &j);
     long long code = atomic_load(&j.bad), bad = code / 4;
