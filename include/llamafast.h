@@ -449,6 +449,57 @@ const float *lf_imatrix_importance(const lf_imatrix *im, const char *tensor_name
  * quantize.imatrix.dataset. */
 int lf_imatrix_chunk_count(const lf_imatrix *im);
 const char *lf_imatrix_dataset(const lf_imatrix *im);
+/* ----------------------------------------------------------------- quantize */
+/* Progress of lf_quantize_model, reported after each slab of rows is written. */
+typedef struct lf_quantize_progress {
+    int tensor_index, n_tensors;  /* 0-based index of the tensor being written */
+    const char *tensor_name;
+    const char *type_name;        /* its type in the output */
+    uint64_t bytes_read, bytes_to_read; /* source tensor bytes done so far / in all */
+    uint64_t bytes_written;       /* output tensor bytes so far */
+    double elapsed_ms;
+    bool tensor_done;             /* this report ends the tensor */
+} lf_quantize_progress;
+
+typedef struct lf_quantize_params {
+    /* A file type as llama-quantize names it (case-insensitive): F32, F16, BF16, Q8_0,
+     * Q4_0, Q4_1, Q5_0, Q5_1, the K-quant mixes Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M,
+     * Q6_K and the aliases Q3_K, Q4_K, Q5_K (= *_M), or llama.cpp's file-type number. */
+    const char *type;
+    /* Every quantizable matrix gets the file type's base type (no per-tensor mix), as
+     * llama-quantize --pure. */
+    bool pure;
+    /* Tensor types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K … Q6_K) for
+     * output.weight and token_embd.weight; NULL = as the mix says. With pure these name
+     * a scheme by role: matrices, embedding, output. */
+    const char *output_tensor_type, *token_embedding_type;
+    int n_threads;                /* 0 = lf_default_thread_count() */
+    void (*progress)(const lf_quantize_progress *p, void *user);
+    void *progress_user;
+} lf_quantize_params;
+lf_quantize_params lf_quantize_default_params(void);
+
+/* Writes the model at src (anything lf_model_load reads, with load's options; NULL for
+ * none) to out_path as a GGUF of the given type, choosing each tensor's type as
+ * llama.cpp's llama-quantize does and quantizing each block byte for byte as ggml's
+ * reference quantizers. One tensor at a time: memory stays near one tensor's rows
+ * whatever the model's size. The file is written as out_path + ".part" and renamed when
+ * complete; on any failure nothing is left under either name. A quantized source is
+ * requantized through f32 (LF_LOG_WARN). Non-finite weights, and weights whose block
+ * scales would overflow fp16, are refused naming the tensor and row. */
+int lf_quantize_model(const char *src, const lf_model_params *load, const char *out_path, const lf_quantize_params *p,
+                      lf_error *err);
+
+/* The file types lf_quantize_params.type accepts, for help and error texts. */
+typedef struct lf_quantize_type_info {
+    const char *name;          /* "Q4_K_M" */
+    const char *alias_of;      /* "Q4_K" names "Q4_K_M"; NULL for the canonical names */
+    int file_type;             /* general.file_type (llama_ftype) */
+    double bits_per_weight;    /* of the base tensor type */
+    const char *description;
+} lf_quantize_type_info;
+/* Sets *types to the table and returns its length. */
+int lf_quantize_types(const lf_quantize_type_info **types);
 
 /* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
 double lf_time_ms(void);

@@ -6,7 +6,7 @@
  * (duplicate keys/tensors, bad alignment, rows not a multiple of the block, too much or
  * too little data, keys after data) and a write error in the middle of the data
  * (RLIMIT_FSIZE): each must return an error naming the file and leave neither PATH nor
- * PATH.tmp behind, and an existing PATH must survive a failed rewrite untouched. */
+ * PATH.part behind, and an existing PATH must survive a failed rewrite untouched. */
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -26,7 +26,7 @@ static bool exists(const char *path) {
 
 static bool tmp_exists(const char *path) {
     char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.part", path);
     return exists(tmp);
 }
 
@@ -254,7 +254,7 @@ static void expect_fail(int rc, const lf_error *err, int want_code, const char *
     CHECK_MSG(strstr(err->message, want_in_msg) != NULL, "%s: message '%s' does not name %s", what, err->message,
               want_in_msg);
     CHECK_MSG(!exists(path), "%s: %s exists", what, path);
-    CHECK_MSG(!tmp_exists(path), "%s: %s.tmp exists", what, path);
+    CHECK_MSG(!tmp_exists(path), "%s: %s.part exists", what, path);
 }
 
 static void test_open_errors(void) {

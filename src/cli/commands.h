@@ -17,5 +17,6 @@ int cmd_download(int argc, char **argv);
 int cmd_where(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"bench", cmd_bench, "measure prompt-processing and generation speed"},
     {"info", cmd_info, "describe a model file: architecture, sizes, tensors, tokenizer"},
     {"export", cmd_export, "write a model as a llama2.c .bin or a self-contained executable"},
+    {"quantize", cmd_quantize, "write a model as a GGUF of another type (Q4_K_M, Q8_0, F16, ...)"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"imatrix", cmd_imatrix, "compute an importance matrix over a text, for calibrated quantization"},
     {"template", cmd_template, "print the prompt a conversation becomes under the chat template"},

@@ -64,7 +64,7 @@ static int copy_status(const gguf_writer *w, lf_error *err) {
     return lf_fail(err, w->status, "%s", w->message);
 }
 
-/* Records the first failure; the partial PATH.tmp is removed at once. */
+/* Records the first failure; the partial PATH.part is removed at once. */
 __attribute__((format(printf, 4, 5))) static int fail(gguf_writer *w, lf_error *err, int code, const char *fmt,
                                                       ...) {
     if (!w->status) {
@@ -118,7 +118,7 @@ int gguf_writer_open(const char *path, gguf_writer **out, lf_error *err) {
     if (w) {
         w->fd = -1;
         w->path = malloc(len + 1);
-        w->tmp_path = malloc(len + 5);
+        w->tmp_path = malloc(len + 6);
         w->out = malloc(GW_OUT_BUF);
     }
     if (!w || !w->path || !w->tmp_path || !w->out) {
@@ -127,7 +127,7 @@ int gguf_writer_open(const char *path, gguf_writer **out, lf_error *err) {
     }
     memcpy(w->path, path, len + 1);
     memcpy(w->tmp_path, path, len);
-    memcpy(w->tmp_path + len, ".tmp", 5);
+    memcpy(w->tmp_path + len, ".part", 6);
     w->alignment = 32;
     w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {

@@ -7,10 +7,10 @@
  *      tensors); the header is written before the first byte of data and the padding
  *      between tensors is inserted automatically, so a 7 GB model never sits in memory;
  *   3. gguf_writer_finish: checks every declared byte was written, flushes, fsyncs and
- *      renames PATH.tmp to PATH (so PATH is either the old file or the complete new one).
+ *      renames PATH.part to PATH (so PATH is either the old file or the complete new one).
  *
- * Everything goes to PATH.tmp, created by gguf_writer_open. gguf_writer_free without a
- * successful finish removes PATH.tmp. Errors are sticky: after the first failure every
+ * Everything goes to PATH.part, created by gguf_writer_open. gguf_writer_free without a
+ * successful finish removes PATH.part. Errors are sticky: after the first failure every
  * call returns the same status, and err (when non-NULL) receives a message naming the
  * file. Data offsets are aligned to 32 bytes unless gguf_writer_set_alignment says
  * otherwise (which also writes general.alignment). */
@@ -27,9 +27,9 @@
 
 typedef struct gguf_writer gguf_writer;
 
-/* Creates PATH.tmp (truncating a stale one). */
+/* Creates PATH.part (truncating a stale one). */
 int gguf_writer_open(const char *path, gguf_writer **out, lf_error *err);
-/* Removes PATH.tmp unless gguf_writer_finish succeeded; NULL is fine. */
+/* Removes PATH.part unless gguf_writer_finish succeeded; NULL is fine. */
 void gguf_writer_free(gguf_writer *w);
 
 /* A power of two (8 … 1 MiB); only before the first tensor is added. */
@@ -81,7 +81,7 @@ uint64_t gguf_writer_written_bytes(const gguf_writer *w);
 /* Final file size once the header is fixed (header + metadata + infos + aligned data). */
 uint64_t gguf_writer_file_size(const gguf_writer *w);
 
-/* Flushes, fsyncs, renames PATH.tmp to PATH and fsyncs the directory. */
+/* Flushes, fsyncs, renames PATH.part to PATH and fsyncs the directory. */
 int gguf_writer_finish(gguf_writer *w, lf_error *err);
 
 #endif

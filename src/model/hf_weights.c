@@ -49,6 +49,13 @@ static int convert(struct lf_hf_weights *w, const lf_model_config *c, const safe
     v->type = (uint32_t)t->type;
     v->data = t->data;
     v->nbytes = t->nbytes;
+    /* A lazy reader copies rows out (lf_model_tensor_read_rows), reordering them there:
+     * converting a whole 7B model's Q/K up front would hold gigabytes on the heap. (The
+     * binder still needs aligned views: misaligned data is copied as for the runtime.) */
+    if (w->unpermute_heads && (conv == UNPERMUTE_Q || conv == UNPERMUTE_K) && (uintptr_t)t->data % align == 0) {
+        w->unpermute_heads[v - w->views] = conv == UNPERMUTE_Q ? c->n_heads : c->n_kv_heads;
+        return LF_OK;
+    }
     if (conv == NORM_F32 && t->type != LF_TYPE_F32) {
         size_t n = (size_t)t->shape[0];
         float *f = own(w, n * sizeof *f);
@@ -185,7 +192,8 @@ int hf_weights_map(lf_model *m, struct lf_hf_weights *w, bool tied, checkpoint_l
     size_t max_views = 3 + 9 * (size_t)c->n_layers;
     w->views = calloc(max_views, sizeof *w->views);
     const safetensors_tensor **used = calloc(max_views + 1, sizeof *used);
-    if (!w->views || !used) {
+    if (m->lazy_weights) w->unpermute_heads = calloc(max_views, sizeof *w->unpermute_heads);
+    if (!w->views || !used || (m->lazy_weights && !w->unpermute_heads)) {
         free(used);
         return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     }
@@ -224,6 +232,7 @@ void hf_weights_free(struct lf_hf_weights *w) {
     for (int i = 0; i < w->n_owned; i++) free(w->owned[i]);
     free(w->owned);
     free(w->views);
+    free(w->unpermute_heads);
     safetensors_set_close(&w->set);
     free(w->dir);
     free(w);

@@ -15,6 +15,9 @@ struct lf_hf_weights {
     int n_views;
     void **owned; /* buffers of converted tensors */
     int n_owned;
+    /* Lazy mode (lf_model_load_lazy): per view, the head count whose rotate-half Q/K row
+     * order is still to be undone when rows are read (0: rows are in GGUF order). */
+    int *unpermute_heads;
 };
 
 /* How a checkpoint names its tensors: Hugging Face (model.layers.N.self_attn.q_proj, Q/K

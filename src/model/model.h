@@ -55,7 +55,23 @@ struct lf_model {
     void **converted;         /* weights rewritten at load (--quantize, --dtype) */
     int n_converted;
     atomic_bool chatml_noted; /* the ChatML fallback was warned about (once per model) */
+    bool lazy_weights;        /* loaded by lf_model_load_lazy: read tensors through tensor_rows.c */
 };
+
+/* lf_model_load for a reader of each tensor once (quantize): a Hugging Face checkpoint's
+ * Q/K rows are reordered as they are read (lf_model_tensor_read_rows) instead of being
+ * converted into heap copies at load; such a model's weights are not for the runtime. */
+int lf_model_load_lazy(const char *path, const lf_model_params *params, lf_model **out, lf_error *err);
+
+/* tensor_rows.c: rows [row0, row0 + n) of m->tensors[i] (rows of ne[0] elements, in GGUF
+ * order) copied into dst. */
+void lf_model_tensor_read_rows(const lf_model *m, int i, int64_t row0, int64_t n, void *dst);
+/* Bytes of one row of m->tensors[i]; 0 when its type or shape has none. */
+size_t lf_model_tensor_row_bytes(const lf_model *m, int i);
+/* Drops from the process the file pages behind rows [row0, row0 + n) of m->tensors[i]
+ * (re-read from the file if touched again), so reading a model once costs one tensor's
+ * pages, not the model's; heap copies are left alone. */
+void lf_model_tensor_release_rows(const lf_model *m, int i, int64_t row0, int64_t n);
 
 /* True the first time it is called for m: lets a caveat about a shared, otherwise
  * immutable model be said once, not once per request. */

@@ -282,7 +282,7 @@ static void warn_simd_env(void) {
     lf_log(LF_LOG_WARN, "LLAMA_FAST_SIMD=%s names no kernel set (%s); using %s", cap, names, used);
 }
 
-int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
+static int load(const char *path, const lf_model_params *params, bool lazy, lf_model **out, lf_error *err) {
     *out = NULL;
     if (!path) return lf_fail(err, LF_ERR_ARG, "model path is NULL");
     lf_model_params defaults = lf_model_default_params();
@@ -296,6 +296,7 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     if (!m) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     /* a byte range of a file can only be a GGUF: the other formats are directories or
      * name their companions by path */
+    m->lazy_weights = lazy;
     bool ranged = params->file_offset || params->file_size;
     int rc = ranged                               ? load_gguf(m, path, params, err)
              : lf_model_is_torch_path(path)       ? lf_model_load_torch(m, path, params, err)
@@ -321,6 +322,14 @@ int lf_model_load(const char *path, const lf_model_params *params, lf_model **ou
     summarize_weights(m);
     *out = m;
     return LF_OK;
+}
+
+int lf_model_load(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
+    return load(path, params, false, out, err);
+}
+
+int lf_model_load_lazy(const char *path, const lf_model_params *params, lf_model **out, lf_error *err) {
+    return load(path, params, true, out, err);
 }
 
 void lf_model_free(lf_model *m) {

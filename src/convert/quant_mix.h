@@ -1,0 +1,22 @@
+/* Which type each tensor gets: llama.cpp's llama_tensor_get_type for the llama
+ * architecture (the file type's mix, --pure, the output / token-embedding overrides, and
+ * the fallback for rows a K-quant's 256-element blocks do not divide). */
+#ifndef LF_CONVERT_QUANT_MIX_H
+#define LF_CONVERT_QUANT_MIX_H
+
+#include "convert/quant_types.h"
+#include "model/tensor_view.h"
+
+typedef struct quant_mix_options {
+    quant_ftype ftype;
+    lf_type base; /* the file type's default tensor type */
+    bool pure;
+    lf_type output_type, token_embd_type; /* LF_TYPE_COUNT: as the mix says */
+    int n_layers, n_heads, n_kv_heads;
+} quant_mix_options;
+
+/* types[i] for tensors[i], i < n. Fails for a mix that needs an importance matrix, and
+ * for an override whose blocks the tensor's rows cannot hold, naming the tensor. */
+int quant_mix_plan(const quant_mix_options *o, const lf_tensor_view *tensors, int n, lf_type *types, lf_error *err);
+
+#endif
