@@ -26,6 +26,8 @@ if [ ! -f "$MODEL" ]; then
     finish
 fi
 BIN=$ROOT/$BIN
+# the steps below run from a temporary directory
+LF_TEST_DATA=$(cd "${LF_TEST_DATA:-$ROOT/../shared/data}" && pwd)
 mkdir "$tmp/src" "$tmp/run"
 cp "$MODEL" "$tmp/src/model.gguf"
 "$BIN" export "$tmp/src/model.gguf" --output-exe-path "$tmp/run/smol" 2>"$tmp/export.log"
