@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/quant_scheme.h"
 
 typedef enum role {
     ROLE_TOKEN_EMBD, ROLE_OUTPUT, ROLE_ATTN_QKV, ROLE_ATTN_V, ROLE_ATTN_K, ROLE_ATTN_Q, ROLE_ATTN_OUTPUT,
@@ -49,16 +50,11 @@ static int64_t block_of(lf_type t) { return lf_type_get(t)->block_elems; }
  * Q2_K and Q3_K (not IQ4_NL, which it keeps for the IQ types' fallback). */
 static lf_type row_length_fallback(const lf_tensor_view *t, lf_type target, int *n_fallback) {
     int64_t cols = t->ne[0];
-    if (cols % block_of(target) == 0) return target;
-    lf_type to = target;
-    switch (target) {
-    case LF_TYPE_Q2_K: case LF_TYPE_Q3_K: to = LF_TYPE_Q4_0; break;
-    case LF_TYPE_Q4_K: to = LF_TYPE_Q5_0; break;
-    case LF_TYPE_Q5_K: to = LF_TYPE_Q5_1; break;
-    case LF_TYPE_Q6_K: to = LF_TYPE_Q8_0; break;
-    default: break; /* a 32-element block type: only F16 is left */
-    }
-    if (cols % block_of(to) != 0) to = LF_TYPE_F16;
+    lf_type to;
+    /* lf_quant_row_type has llama.cpp's K-quant fallbacks; a 32-element block type has
+     * no smaller block to go to, and llama.cpp writes those rows F16 */
+    if (!lf_quant_row_type(target, cols, &to)) to = LF_TYPE_F16;
+    if (to == target) return target;
     lf_log(LF_LOG_WARN, "%s: rows of %lld are not a multiple of %s's %lld-element blocks; using %s", t->name,
            (long long)cols, lf_type_get(target)->name, (long long)block_of(target), lf_type_get(to)->name);
     (*n_fallback)++;

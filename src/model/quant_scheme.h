@@ -43,10 +43,10 @@ bool lf_quant_scheme_active(const lf_quant_scheme *s);
  * nothing applies). */
 lf_type lf_quant_scheme_target(const lf_quant_scheme *s, lf_weight_role role, lf_type current);
 /* The type a row of cols values can take for want: want itself, or, when cols is not a
- * multiple of a K-quant's 256, llama.cpp's fallback (Q2_K/Q3_K -> Q4_0 where llama.cpp now
- * takes IQ4_NL, which this program lacks; Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; F16
- * when that does not fit either). False for the other block types, as llama.cpp refuses
- * them on such rows. */
+ * multiple of a K-quant's 256, llama.cpp's fallback (Q2_K/Q3_K -> Q4_0; Q4_K -> Q5_0,
+ * Q5_K -> Q5_1, Q6_K -> Q8_0; F16 when that does not fit either). False for a 32-element
+ * block type on rows it cannot take: llama-quantize writes those F16 (quantize follows it),
+ * conversion at load refuses them. */
 bool lf_quant_row_type(lf_type want, int64_t cols, lf_type *out);
 
 #endif
