@@ -20,10 +20,17 @@ static int trunc_clamp(float v, int hi) {
 }
 
 /* roundf (halves away from zero) clamped to [-hi, hi]; NaN gives 0. |v| <= hi up to
- * rounding except when a scale's reciprocal overflowed. */
+ * rounding except when a scale's reciprocal overflowed. Written out because the library
+ * is built for baseline x86-64, where roundf, fminf and fmaxf are calls into libm (most
+ * of the time of a Q8_0 row): below hi, v minus its truncation is exact, so comparing it
+ * with one half rounds as roundf does. */
 static int round_clamp(float v, int hi) {
     if (!(v == v)) return 0;
-    return (int)roundf(fmaxf(-(float)hi, fminf((float)hi, v)));
+    if (v >= (float)hi) return hi;
+    if (v <= -(float)hi) return -hi;
+    int i = (int)v;
+    float frac = v - (float)i;
+    return i + (frac >= 0.5f) - (frac <= -0.5f);
 }
 
 /* Legacy blocks of 32: the 4- or 5-bit codes, the scale and (for the _1 types) the
@@ -90,7 +97,7 @@ static void quant_legacy(lf_type type, const float *x, int64_t nb, uint8_t *out)
 static void quant_q8_0(const float *x, int64_t nb, block_q8_0 *y) {
     for (int64_t i = 0; i < nb; i++, x += QK) {
         float amax = 0.0f;
-        for (int j = 0; j < QK; j++) amax = fmaxf(amax, fabsf(x[j]));
+        for (int j = 0; j < QK; j++) amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax; /* x is finite */
         float d = amax / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = lf_f32_to_f16(d);
