@@ -48,8 +48,8 @@ const char *lf_quantize_scheme_table(void) {
            "projection too (linear:int8's \"node_type\": \"!output\" leaves it, \"output\" takes\n"
            "only it). Keys apply in order: a matrix an earlier key took stays with it.\n"
            "K-quants on rows not a multiple of 256 fall back as llama.cpp does (Q2_K, Q3_K ->\n"
-           "Q4_0; Q4_K -> Q5_0; Q5_K -> Q5_1; Q6_K -> Q8_0), with a warning; the 32-blocks on\n"
-           "rows not a multiple of 32 are refused, as llama.cpp refuses them.\n";
+           "Q4_0; Q4_K -> Q5_0; Q5_K -> Q5_1; Q6_K -> Q8_0), with a warning; a 32-block type on\n"
+           "rows not a multiple of 32 is refused (llama-quantize would write those rows F16).\n";
 }
 
 void lf_quant_scheme_init(lf_quant_scheme *s) {
