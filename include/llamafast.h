@@ -430,7 +430,7 @@ int lf_imatrix_compute(const lf_model *model, const char *text, size_t len, cons
 /* Reads either format (GGUF by its magic, else .dat); a malformed file is
  * LF_ERR_FORMAT naming the file and the entry. */
 int lf_imatrix_load(const char *path, lf_imatrix **out, lf_error *err);
-/* Writes path.tmp and renames it to path when complete. An imatrix loaded from a .dat
+/* Writes path.part and renames it to path when complete. An imatrix loaded from a .dat
  * file can only be saved as .dat (it no longer has the raw sums). */
 int lf_imatrix_save(const lf_imatrix *im, const char *path, lf_imatrix_format format, lf_error *err);
 void lf_imatrix_free(lf_imatrix *im);

@@ -166,7 +166,7 @@ def check_collection(lf, bins, model, tmp, ref):
     """Our imatrix against llama-imatrix's of the same text, context and chunks."""
     ours = os.path.join(tmp, "ours.imatrix.gguf")
     rc, err = run_ours(lf, [model, "--text", TEXT, "--ctx", str(CTX), "--chunks", str(CHUNKS), "-t", "2", "-o", ours])
-    check(rc == 0 and os.path.exists(ours) and not os.path.exists(ours + ".tmp"), f"llama-fast imatrix: {err[-300:]}")
+    check(rc == 0 and os.path.exists(ours) and not os.path.exists(ours + ".part"), f"llama-fast imatrix: {err[-300:]}")
     if rc != 0:
         return
     b, mb = read_imatrix_gguf(ours)
@@ -267,7 +267,7 @@ def check_bad_files(lf, tmp):
         open(path, "wb").write(data)
         out = os.path.join(tmp, name + ".out")
         rc, err = run_ours(lf, ["--in-file", path, "-o", out])
-        check(rc == 1 and name in err and not os.path.exists(out) and not os.path.exists(out + ".tmp"),
+        check(rc == 1 and name in err and not os.path.exists(out) and not os.path.exists(out + ".part"),
               f"{name}: rc={rc} {err[-200:]}")
     rc, err = run_ours(lf, ["--in-file", os.path.join(tmp, "missing.gguf"), "-o", os.path.join(tmp, "x")])
     check(rc == 1 and "missing.gguf" in err, f"missing file: rc={rc} {err[-200:]}")

@@ -3,7 +3,7 @@
 # (both formats); a text too short for the context, an unreadable text, a bad format, an
 # output directory that does not exist and a hostile --in-file each exit non-zero with
 # "error:" and the cause on stderr, and leave nothing under the output name (nor its
-# .tmp). Prints "N passed, M failed". Environment: BUILD, MODEL.
+# .part). Prints "N passed, M failed". Environment: BUILD, MODEL.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${BUILD:-build}/llama-fast
@@ -23,7 +23,7 @@ expect_error() {
     "$BIN" imatrix "$@" >"$tmp/stdout" 2>"$tmp/err" </dev/null
     local rc=$?
     if [ "$rc" -eq "$want" ] && grep -q 'error:' "$tmp/err" && grep -qF -- "$needle" "$tmp/err" &&
-        [ ! -e "$out" ] && [ ! -e "$out.tmp" ]; then
+        [ ! -e "$out" ] && [ ! -e "$out.part" ]; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))

@@ -23,7 +23,7 @@ static void usage(FILE *out) {
             "  the mean square of each input column (llama.cpp's imatrix, for quantize\n"
             "  --imatrix here or in llama-quantize). --in-file rewrites a file instead.\n"
             "  --text FILE             calibration text (at least 2 x ctx tokens)\n"
-            "  -o, --output OUT        the imatrix file (written as OUT.tmp, then renamed)\n"
+            "  -o, --output OUT        the imatrix file (written as OUT.part, then renamed)\n"
             "  --ctx N                 tokens per chunk (default 512)\n"
             "  --chunks K              at most K chunks (default: all of the text)\n"
             "  --output-format F       gguf (default, llama-imatrix's) or dat (the legacy format)\n"

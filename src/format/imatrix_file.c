@@ -368,7 +368,7 @@ static bool write_dat_entries(const lf_imatrix *im, FILE *f) {
 
 static int write_dat(const lf_imatrix *im, const char *path, lf_error *err) {
     char *part;
-    if (asprintf(&part, "%s.tmp", path) < 0) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    if (asprintf(&part, "%s.part", path) < 0) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     FILE *f = fopen(part, "wb");
     int rc = LF_OK;
     if (!f) {

@@ -38,7 +38,7 @@ struct lf_imatrix {
 int lf_imatrix_file_read(const char *path, lf_imatrix **out, lf_error *err);
 int lf_imatrix_file_parse(const void *data, size_t size, const char *name, lf_imatrix **out, lf_error *err);
 
-/* Writes PATH (through PATH.tmp, renamed when complete, as the GGUF writer does) in GGUF
+/* Writes PATH (through PATH.part, renamed when complete, as the GGUF writer does) in GGUF
  * or legacy .dat form,
  * entries in name order as llama-imatrix writes them. An imatrix read from a .dat
  * file lacks the raw sums and counts: it can only be written as .dat again. */
