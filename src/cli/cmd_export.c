@@ -38,13 +38,15 @@ static void export_usage(FILE *out) {
             "                          conversion at load types them (neither: as SRC has them)\n"
             "  --quantize, --dtype     (below) apply to the GGUF and executable outputs; a .bin\n"
             "                          is fp32 (v0, v1) or its own int8 groups (v2): --dtype f32\n"
-            "                          only\n" CLI_MODEL_SOURCE_USAGE
+            "                          only\n"
+            "  -t, --threads N         threads writing a GGUF (default: the CPU cores)\n" CLI_MODEL_SOURCE_USAGE
             "  -h, --help              this help\n");
 }
 
 typedef struct export_options {
     const char *src, *bin_path, *exe_path, *gguf_path;
     cli_model_source source; /* its quantize and dtype: the GGUF's and executable's weights */
+    int n_threads;           /* writing a GGUF; 0 = the CPU cores */
     lf_llama2c_export_params bin;
 } export_options;
 
@@ -71,7 +73,8 @@ static int parse_export_options(int argc, char **argv, export_options *o) {
                             : !strcmp(a, "--output-exe-path")  ? &o->exe_path
                             : !strcmp(a, "--output-gguf-path") ? &o->gguf_path
                                                                : NULL;
-        bool numeric = !strcmp(a, "--bin-version") || !strcmp(a, "--group-size");
+        bool numeric = !strcmp(a, "--bin-version") || !strcmp(a, "--group-size") || !strcmp(a, "-t") ||
+                       !strcmp(a, "--threads");
         if (!slot && !numeric) {
             print_escaped(stderr, "error: export: unknown option %s (see --help)\n", a);
             return 2;
@@ -79,7 +82,8 @@ static int parse_export_options(int argc, char **argv, export_options *o) {
         if (!(v = cli_value(argc, argv, &i))) return 2;
         if (slot) *slot = v;
         else if (!strcmp(a, "--bin-version") ? !cli_int(a, v, 0, 2, &o->bin.version)
-                                               : !cli_int(a, v, 1, 1 << 20, &o->bin.group_size))
+                 : !strcmp(a, "--group-size") ? !cli_int(a, v, 1, 1 << 20, &o->bin.group_size)
+                                              : !cli_int(a, v, 1, 1024, &o->n_threads))
             return 2;
     }
     if (!o->src && !(o->src = cli_default_model())) {
@@ -218,6 +222,7 @@ static int export_gguf(const export_options *o, const char *src, const char *out
     lf_quantize_params qp = lf_quantize_default_params();
     qp.quantize = o->source.quantize;
     qp.dtype = o->source.dtype;
+    qp.n_threads = o->n_threads;
     qp.progress = show_quantize_progress;
     qp.progress_user = (void *)"GGUF";
     lf_error err = {0};
