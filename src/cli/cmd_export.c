@@ -230,6 +230,7 @@ static int export_gguf(const export_options *o, const char *src, const char *out
         print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }
+    if (out == temp_model) return 0;
     char what[256] = "tensors as the source has them";
     if (qp.quantize || qp.dtype) lf_quantize_scheme_describe(qp.quantize, qp.dtype, what, sizeof what, NULL);
     print_escaped(stderr, "wrote %s (%s)\n", out, what);
