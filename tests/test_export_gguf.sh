@@ -5,7 +5,7 @@
 # quantizers' bytes for the source dequantized; the file gives the same logits (bit for
 # bit) and greedy text as the source converted at load with the same scheme; --dtype bf16
 # gives BF16 matrices; quantize COPY keeps every tensor's bytes; an executable from a
-# scheme runs with no temporary file left. Bad input: a type and a scheme together, an
+# scheme runs with no temporary file left, also when interrupted. Bad input: a type and a scheme together, an
 # unknown scheme key, a scheme for a .bin, each a non-zero exit and no file.
 # Prints "N passed, M failed". Environment: BUILD, MODEL, PYTHON, LF_SANITIZED.
 cd "$(dirname "$0")/.."
@@ -113,6 +113,20 @@ timeout $((120 * SLOW)) "$BIN" export "$MODEL" --output-exe-path "$tmp/run/smol"
 c=$(cd "$tmp/run" && timeout $((120 * SLOW)) ./smol generate --prompt "The capital of France is" --max-new-tokens 12 \
     --temperature 0 -t 1 2>/dev/null)
 [ -n "$c" ] && [ "$c" = "$b" ] && ok || bad "exe greedy text '$c' vs load '$b'"
+
+# interrupted while the temporary GGUF is written: nothing is left beside the output
+mkdir "$tmp/int"
+"$BIN" export "$MODEL" --output-exe-path "$tmp/int/smol" --quantize "$SCHEME" -t 1 2>/dev/null &
+pid=$!
+for _ in $(seq 2000); do [ -e "$tmp/int/smol.model.part.part" ] && break; sleep 0.005; done
+if [ -e "$tmp/int/smol.model.part.part" ]; then
+    kill -INT $pid
+    wait $pid
+    [ -z "$(ls "$tmp/int")" ] && ok || bad "interrupted export left $(ls "$tmp/int")"
+else
+    wait $pid
+    echo "note: the export finished before it could be interrupted"
+fi
 
 # bad input: non-zero exit, a message naming the problem, no file
 expect_refused() { # needle out-file args...
