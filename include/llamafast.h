@@ -464,8 +464,20 @@ typedef struct lf_quantize_progress {
 typedef struct lf_quantize_params {
     /* A file type as llama-quantize names it (case-insensitive): F32, F16, BF16, Q8_0,
      * Q4_0, Q4_1, Q5_0, Q5_1, the K-quant mixes Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M,
-     * Q6_K and the aliases Q3_K, Q4_K, Q5_K (= *_M), or llama.cpp's file-type number. */
+     * Q6_K and the aliases Q3_K, Q4_K, Q5_K (= *_M), COPY, or llama.cpp's file-type
+     * number. NULL (the default): as quantize and dtype say, or COPY. */
     const char *type;
+    /* Instead of type: a torchchat scheme and dtype, as lf_model_params.quantize and
+     * .dtype (JSON text or a file), each tensor typed as conversion at load types it:
+     * attention and feed-forward matrices the scheme's linear type, output.weight its
+     * output type, token_embd.weight its embedding type, other float matrices dtype,
+     * norms as they are; rows a type cannot take fall back as the mixes do. Tied
+     * embeddings whose two roles get different types are written as token_embd.weight
+     * and a separate output.weight. general.file_type is the most frequent matrix
+     * type's. type and either of these: LF_ERR_ARG. type NULL (or "COPY") and neither:
+     * every tensor keeps its type (llama-quantize's COPY). The load parameters'
+     * quantize and dtype are not used. */
+    const char *quantize, *dtype;
     /* Every quantizable matrix gets the file type's base type (no per-tensor mix), as
      * llama-quantize --pure. */
     bool pure;

@@ -312,12 +312,13 @@ def check_tokenizer(work):
 def check_bad_options(work):
     src = os.path.join(DATA, "models", "stories260K.bin")
     if not os.path.exists(src):
-        skip(5, f"{src} is missing")
+        skip(6, f"{src} is missing")
         return
     out = os.path.join(work, "bad.bin")
     for args, needle in [(["--bin-version", "2", "--group-size", "48"], "group size 48"),
                          (["--bin-version", "3"], "--bin-version"),
-                         (["--output-gguf-path", os.path.join(work, "x.gguf")], "not available yet")]:
+                         (["--quantize", '{"linear:int8": {}}'], "--bin-version 2 --group-size N"),
+                         (["--dtype", "f16"], "fp32 weights")]:
         r = run("export", src, "--output-bin-path", out, *args)
         check(r.returncode != 0 and needle in r.stderr and not os.path.exists(out) and
               not os.path.exists(out + ".part"), f"export {args}: exit {r.returncode}, {r.stderr.strip()}")

@@ -29,18 +29,24 @@ static void export_usage(FILE *out) {
             "  --group-size N          version 2: weights per scale (default 64); must divide\n"
             "                          the model width (runq.c also needs it to divide the\n"
             "                          feed-forward width)\n"
-            "  --output-exe-path F     one executable: this program with the GGUF SRC inside,\n"
-            "                          memory-mapped from it at run time; `F chat`, `F generate\n"
-            "                          --prompt ...`, `F server`, `F info` need no other file\n"
-            "  --output-gguf-path F    GGUF file (not yet available)\n"
-            "  --quantize JSON|FILE    torchchat quantization scheme (not yet available)\n"
-            "  --dtype f32|f16|bf16    weight type of the output (not yet available)\n" CLI_MODEL_SOURCE_USAGE
+            "  --output-exe-path F     one executable: this program with the model inside (a\n"
+            "                          GGUF: SRC itself, or SRC converted as --output-gguf-path\n"
+            "                          writes it), memory-mapped from it at run time; `F chat`,\n"
+            "                          `F generate --prompt ...`, `F server`, `F info` need no\n"
+            "                          other file\n"
+            "  --output-gguf-path F    GGUF file, its tensors typed by --quantize / --dtype as\n"
+            "                          conversion at load types them (neither: as SRC has them)\n"
+            "  --quantize, --dtype     (below) apply to the GGUF and executable outputs; a .bin\n"
+            "                          is fp32 (v0, v1) or its own int8 groups (v2): --dtype f32\n"
+            "                          only\n"
+            "  -t, --threads N         threads writing a GGUF (default: the CPU cores)\n" CLI_MODEL_SOURCE_USAGE
             "  -h, --help              this help\n");
 }
 
 typedef struct export_options {
-    const char *src, *bin_path, *exe_path, *gguf_path, *quantize, *dtype;
-    cli_model_source source;
+    const char *src, *bin_path, *exe_path, *gguf_path;
+    cli_model_source source; /* its quantize and dtype: the GGUF's and executable's weights */
+    int n_threads;           /* writing a GGUF; 0 = the CPU cores */
     lf_llama2c_export_params bin;
 } export_options;
 
@@ -66,10 +72,9 @@ static int parse_export_options(int argc, char **argv, export_options *o) {
         const char **slot = !strcmp(a, "--output-bin-path")    ? &o->bin_path
                             : !strcmp(a, "--output-exe-path")  ? &o->exe_path
                             : !strcmp(a, "--output-gguf-path") ? &o->gguf_path
-                            : !strcmp(a, "--quantize")         ? &o->quantize
-                            : !strcmp(a, "--dtype")            ? &o->dtype
                                                                : NULL;
-        bool numeric = !strcmp(a, "--bin-version") || !strcmp(a, "--group-size");
+        bool numeric = !strcmp(a, "--bin-version") || !strcmp(a, "--group-size") || !strcmp(a, "-t") ||
+                       !strcmp(a, "--threads");
         if (!slot && !numeric) {
             print_escaped(stderr, "error: export: unknown option %s (see --help)\n", a);
             return 2;
@@ -77,7 +82,8 @@ static int parse_export_options(int argc, char **argv, export_options *o) {
         if (!(v = cli_value(argc, argv, &i))) return 2;
         if (slot) *slot = v;
         else if (!strcmp(a, "--bin-version") ? !cli_int(a, v, 0, 2, &o->bin.version)
-                                               : !cli_int(a, v, 1, 1 << 20, &o->bin.group_size))
+                 : !strcmp(a, "--group-size") ? !cli_int(a, v, 1, 1 << 20, &o->bin.group_size)
+                                              : !cli_int(a, v, 1, 1024, &o->n_threads))
             return 2;
     }
     if (!o->src && !(o->src = cli_default_model())) {
@@ -91,21 +97,25 @@ static int parse_export_options(int argc, char **argv, export_options *o) {
     return -1;
 }
 
-/* NOT YET (issue 11): the GGUF writer (lf_quantize_model) and torchchat's load-time
- * schemes (--quantize, --dtype) are being built apart from this command; the lead wires
- * them in here. An executable embeds a GGUF file as it is, so a source that is not one,
- * or a request to change its weights, must go through that writer first. Returns the
- * exit status, or -1 to go on. */
-static int export_not_yet(const export_options *o, const lf_model_info *src) {
-    const char *missing = o->gguf_path ? "--output-gguf-path"
-                          : o->quantize ? "--quantize"
-                          : o->dtype    ? "--dtype"
-                          : o->exe_path && strncmp(src->format, "gguf", 4) != 0
-                              ? "--output-exe-path from a source that is not a GGUF file"
-                              : NULL;
-    if (!missing) return -1;
-    print_escaped(stderr, "error: export: %s is not available yet\n", missing);
-    return 1;
+/* A .bin carries fp32 (v0, v1) or int8 groups of its own (v2): a scheme cannot shape it.
+ * Returns the exit status, or -1 to go on. */
+static int check_bin_weights(const export_options *o) {
+    char scheme[256];
+    lf_error err = {0};
+    const char *refused = o->source.quantize ? "--quantize" : NULL;
+    if (!refused && o->source.dtype) {
+        if (lf_quantize_scheme_describe(NULL, o->source.dtype, scheme, sizeof scheme, &err) != LF_OK) {
+            print_escaped(stderr, "error: export: %s\n", err.message);
+            return 2;
+        }
+        size_t n = strlen(scheme);
+        refused = n < 3 || strcmp(scheme + n - 3, "F32") != 0 ? "--dtype" : NULL;
+    }
+    if (!refused) return -1;
+    print_escaped(stderr, "error: export: %s does not apply to --output-bin-path %s: llama2.c's .bin carries fp32 "
+                  "weights (--bin-version 0 or 1) or its own int8 groups (--bin-version 2 --group-size N); "
+                  "write the .bin in its own export run, or give --dtype f32 only\n", refused, o->bin_path);
+    return 2;
 }
 
 /* tokenizer.bin in the directory of path; false when it does not fit. */
@@ -115,22 +125,29 @@ static bool tokenizer_path(const char *path, char *out, size_t cap) {
     return n >= 0 && (size_t)n < cap;
 }
 
+/* The GGUF an executable embeds when SRC must be converted first, beside the output. */
+static char temp_model[4096];
+
 /* Ctrl-C or a kill during an export removes the outputs' part files (the library writes
- * OUT.part and renames it when complete), so an interrupted export leaves nothing. */
-static char part_paths[3][4096];
+ * OUT.part and renames it when complete) and the temporary model, so an interrupted
+ * export leaves nothing. */
+enum { N_PARTS = 6 };
+static char part_paths[N_PARTS][4096];
 
 static void remove_parts(int sig) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_PARTS; i++)
         if (part_paths[i][0]) unlink(part_paths[i]);
     _exit(128 + sig);
 }
 
 static void remove_parts_on_signals(const export_options *o) {
-    const char *outs[3] = {o->bin_path, o->exe_path, NULL};
     char tok[4096];
-    if (o->bin_path && tokenizer_path(o->bin_path, tok, sizeof tok)) outs[2] = tok;
-    for (int i = 0; i < 3; i++)
+    const char *outs[N_PARTS] = {o->bin_path, o->exe_path, o->gguf_path, NULL, NULL, NULL};
+    if (o->bin_path && tokenizer_path(o->bin_path, tok, sizeof tok)) outs[3] = tok;
+    if (temp_model[0]) outs[4] = temp_model;
+    for (int i = 0; i < 5; i++)
         if (outs[i]) snprintf(part_paths[i], sizeof part_paths[i], "%s.part", outs[i]);
+    if (temp_model[0]) snprintf(part_paths[5], sizeof part_paths[5], "%s", temp_model);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = remove_parts;
@@ -193,16 +210,46 @@ static int export_bin(const export_options *o, const lf_model *model) {
     return tokenizer_beside(model, o->bin_path);
 }
 
-static int export_exe(const export_options *o) {
-    char buf[4096];
-    const char *src = cli_resolve_model(o->src, buf, sizeof buf);
-    lf_embedded_model inside;
-    if (cli_embedded_model(src, &inside) != 0) {
-        fprintf(stderr, "error: export: give the GGUF file to embed (this program's own model cannot be re-embedded yet)\n");
+/* The quantize progress as a line on a terminal. */
+static void show_quantize_progress(const lf_quantize_progress *p, void *user) {
+    show_progress(p->bytes_read, p->bytes_to_read, user);
+}
+
+/* SRC as a GGUF at out, typed by --quantize / --dtype (neither: as SRC has them). */
+static int export_gguf(const export_options *o, const char *src, const char *out) {
+    lf_model_params mp;
+    if (cli_model_params(src, &o->source, false, &mp) < 0) return 1;
+    lf_quantize_params qp = lf_quantize_default_params();
+    qp.quantize = o->source.quantize;
+    qp.dtype = o->source.dtype;
+    qp.n_threads = o->n_threads;
+    qp.progress = show_quantize_progress;
+    qp.progress_user = (void *)"GGUF";
+    lf_error err = {0};
+    if (lf_quantize_model(src, &mp, out, &qp, &err) != LF_OK) {
+        print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }
+    if (out == temp_model) return 0;
+    char what[256] = "tensors as the source has them";
+    if (qp.quantize || qp.dtype) lf_quantize_scheme_describe(qp.quantize, qp.dtype, what, sizeof what, NULL);
+    print_escaped(stderr, "wrote %s (%s)\n", out, what);
+    return 0;
+}
+
+/* A GGUF file itself (not an executable carrying one, not another format). */
+static bool is_gguf_file(const char *path) {
+    char magic[4] = {0};
+    FILE *f = fopen(path, "rb");
+    bool yes = f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "GGUF", 4) == 0;
+    if (f) fclose(f);
+    return yes;
+}
+
+/* The executable embeds model, a GGUF file. */
+static int export_exe(const export_options *o, const char *model) {
     lf_error err = {0};
-    if (lf_export_executable(CLI_SELF_EXE, src, o->exe_path, show_progress, (void *)"executable", &err) != LF_OK) {
+    if (lf_export_executable(CLI_SELF_EXE, model, o->exe_path, show_progress, (void *)"executable", &err) != LF_OK) {
         print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }
@@ -211,18 +258,39 @@ static int export_exe(const export_options *o) {
     return 0;
 }
 
+/* The executable from SRC: SRC itself when it is a GGUF to keep as it is, else the GGUF
+ * output of this run, else a temporary GGUF beside the executable. */
+static int export_exe_from(const export_options *o, const char *src) {
+    bool convert = o->source.quantize || o->source.dtype || !is_gguf_file(src);
+    if (!convert) return export_exe(o, src);
+    if (o->gguf_path) return export_exe(o, o->gguf_path);
+    int status = export_gguf(o, src, temp_model);
+    if (!status) status = export_exe(o, temp_model);
+    unlink(temp_model);
+    return status;
+}
+
 int cmd_export(int argc, char **argv) {
     export_options o;
     int status = parse_export_options(argc, argv, &o);
     if (status >= 0) return status;
-    lf_model *model = cli_load_model(o.src, &o.source);
-    if (!model) return 1;
-    lf_model_info info;
-    lf_model_get_info(model, &info);
-    status = export_not_yet(&o, &info);
+    if (o.bin_path && (status = check_bin_weights(&o)) >= 0) return status;
+    char buf[4096];
+    const char *src = cli_resolve_model(o.src, buf, sizeof buf);
+    if (o.exe_path && snprintf(temp_model, sizeof temp_model, "%s.model.part", o.exe_path) >= (int)sizeof temp_model) {
+        print_escaped(stderr, "error: export: %s: path too long\n", o.exe_path);
+        return 2;
+    }
     remove_parts_on_signals(&o);
-    if (status < 0) status = o.bin_path ? export_bin(&o, model) : 0;
-    if (!status && o.exe_path) status = export_exe(&o);
-    lf_model_free(model);
+    status = 0;
+    if (o.bin_path) {
+        cli_model_source fp32 = o.source; /* the .bin is written from the weights as they are */
+        fp32.quantize = fp32.dtype = NULL;
+        lf_model *model = cli_load_model(o.src, &fp32);
+        status = model ? export_bin(&o, model) : 1;
+        lf_model_free(model);
+    }
+    if (!status && o.gguf_path) status = export_gguf(&o, src, o.gguf_path);
+    if (!status && o.exe_path) status = export_exe_from(&o, src);
     return status;
 }

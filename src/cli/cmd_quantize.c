@@ -21,6 +21,9 @@ static void quantize_usage(FILE *out) {
             "and each block byte for byte what its quantizers write. OUT.gguf.part is written and\n"
             "renamed when complete; a failed or interrupted run leaves nothing.\n"
             "  --type TYPE             file type (below)\n"
+            "                          (or --quantize SCHEME / --dtype D, below: each matrix\n"
+            "                          typed as conversion at load types it; TYPE COPY keeps\n"
+            "                          every tensor as it is)\n"
             "  --pure                  one type for every matrix: no per-tensor mix\n"
             "  --output-tensor-type T  type of output.weight (F32, F16, BF16, Q8_0, Q4_0, Q4_1,\n"
             "                          Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)\n"
@@ -107,13 +110,17 @@ static int parse_args(int argc, char **argv, quantize_args *a) {
         }
     }
     /* llama-quantize's positional TYPE [NTHREADS] when --type is not given */
-    int needed = a->params.type ? 2 : 3;
-    if (a->n_positional < needed || a->n_positional > needed + (a->params.type ? 0 : 1)) {
-        fprintf(stderr, "error: expected SRC OUT%s\n", a->params.type ? "" : " and --type TYPE (or SRC OUT TYPE)");
+    bool scheme = a->source.quantize || a->source.dtype;
+    int least = a->params.type || scheme ? 2 : 3, most = a->params.type ? 2 : 4;
+    if (a->n_positional < least || a->n_positional > most) {
+        fprintf(stderr, "error: expected SRC OUT%s\n",
+                a->params.type || scheme ? "" : " and --type TYPE, --quantize SCHEME or --dtype D (or SRC OUT TYPE)");
         quantize_usage(stderr);
         return 2;
     }
-    if (!a->params.type) a->params.type = a->positional[2];
+    if (!a->params.type && a->n_positional >= 3) a->params.type = a->positional[2];
+    a->params.quantize = a->source.quantize;
+    a->params.dtype = a->source.dtype;
     if (a->n_positional == 4 && !cli_int("NTHREADS", a->positional[3], 1, 1024, &a->params.n_threads)) return 2;
     return -1;
 }
@@ -137,10 +144,8 @@ int cmd_quantize(int argc, char **argv) {
     signal(SIGHUP, on_signal);
     /* past a file-size limit, write() must fail with EFBIG (and be reported), not kill us */
     signal(SIGXFSZ, SIG_IGN);
-    lf_model_params mp = lf_model_default_params();
-    mp.tokenizer_path = a.source.tokenizer_path;
-    mp.params_path = a.source.params_path;
-    mp.params_table = a.source.params_table;
+    lf_model_params mp;
+    if (cli_model_params(src, &a.source, false, &mp) < 0) return 1;
     lf_error err = {0};
     double t0 = lf_time_ms();
     int rc = lf_quantize_model(src, &mp, out, &a.params, &err);
@@ -149,6 +154,10 @@ int cmd_quantize(int argc, char **argv) {
         print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }
-    print_escaped(stderr, "wrote %s (%s) in %.1f s\n", out, a.params.type, (lf_time_ms() - t0) / 1e3);
+    char what[256] = "COPY";
+    if (a.params.type) snprintf(what, sizeof what, "%s", a.params.type);
+    else if (a.params.quantize || a.params.dtype)
+        lf_quantize_scheme_describe(a.params.quantize, a.params.dtype, what, sizeof what, NULL);
+    print_escaped(stderr, "wrote %s (%s) in %.1f s\n", out, what, (lf_time_ms() - t0) / 1e3);
     return 0;
 }

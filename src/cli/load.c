@@ -43,28 +43,34 @@ static bool draw_bar(uint64_t done, uint64_t total, void *user) {
     return true;
 }
 
-lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) {
-    char buf[4096];
-    const char *path = cli_resolve_model(name_or_path, buf, sizeof buf);
-    lf_model_params mp = lf_model_default_params();
-    load_bar bar = {.start = lf_time_ms()};
+int cli_model_params(const char *path, const cli_model_source *src, bool weights, lf_model_params *mp) {
+    *mp = lf_model_default_params();
     if (src) {
-        mp.tokenizer_path = src->tokenizer_path;
-        mp.params_path = src->params_path;
-        mp.params_table = src->params_table;
-        mp.quantize = src->quantize;
-        mp.dtype = src->dtype;
-    }
-    if (isatty(STDERR_FILENO)) {
-        mp.progress = draw_bar;
-        mp.progress_user = &bar;
+        mp->tokenizer_path = src->tokenizer_path;
+        mp->params_path = src->params_path;
+        mp->params_table = src->params_table;
+        mp->quantize = weights ? src->quantize : NULL;
+        mp->dtype = weights ? src->dtype : NULL;
     }
     lf_embedded_model where;
     int embedded = cli_embedded_model(path, &where);
-    if (embedded < 0) return NULL;
+    if (embedded < 0) return -1;
     if (embedded) {
-        mp.file_offset = where.offset;
-        mp.file_size = where.size;
+        mp->file_offset = where.offset;
+        mp->file_size = where.size;
+    }
+    return 0;
+}
+
+lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) {
+    char buf[4096];
+    const char *path = cli_resolve_model(name_or_path, buf, sizeof buf);
+    lf_model_params mp;
+    if (cli_model_params(path, src, true, &mp) < 0) return NULL;
+    load_bar bar = {.start = lf_time_ms()};
+    if (isatty(STDERR_FILENO)) {
+        mp.progress = draw_bar;
+        mp.progress_user = &bar;
     }
     lf_model *model = NULL;
     lf_error err = {0};

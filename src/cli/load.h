@@ -36,6 +36,11 @@ int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s);
     "                          Meta-Llama-3-8B, Meta-Llama-3.1-8B, Meta-Llama-3.2-1B/3B\n"     \
     CLI_WEIGHT_USAGE
 
+/* The load parameters of the model file path (resolved): src's parts (src may be NULL;
+ * its quantize and dtype too when weights is true) and, for an executable carrying a
+ * model, where that lies. 0, or -1 after printing why the embedded model is damaged. */
+int cli_model_params(const char *path, const cli_model_source *src, bool weights, lf_model_params *mp);
+
 /* Loads MODEL (path or alias); prints the error and returns NULL on failure. src may be
  * NULL. */
 lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src);

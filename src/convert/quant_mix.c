@@ -183,3 +183,31 @@ int quant_mix_plan(const quant_mix_options *o, const lf_tensor_view *tensors, in
         lf_log(LF_LOG_WARN, "%d of %d tensors took a fallback type for their row length", n_fallback, n);
     return rc;
 }
+
+/* The type a tensor of role r becomes under s, fallen back for its row length. */
+static lf_type scheme_type(const lf_quant_scheme *s, const lf_tensor_view *t, role r, int *n_fallback) {
+    lf_type cur = (lf_type)t->type, want = r == ROLE_OUTPUT      ? lf_quant_scheme_target(s, LF_ROLE_OUTPUT, cur)
+                                          : r == ROLE_TOKEN_EMBD ? lf_quant_scheme_target(s, LF_ROLE_EMBEDDING, cur)
+                                          : r != ROLE_OTHER      ? lf_quant_scheme_target(s, LF_ROLE_LINEAR, cur)
+                                          : quant_type_is_float(cur) && s->dtype != LF_TYPE_KEEP ? (lf_type)s->dtype
+                                                                                                 : cur;
+    return want == cur ? cur : row_length_fallback(t, want, n_fallback);
+}
+
+lf_type quant_scheme_plan(const lf_quant_scheme *s, const lf_tensor_view *tensors, int n, lf_type *types) {
+    int n_fallback = 0, embd = -1;
+    bool tied = true;
+    for (int i = 0; i < n; i++) {
+        role r = role_of(tensors[i].name);
+        types[i] = s && quantizable(&tensors[i]) ? scheme_type(s, &tensors[i], r, &n_fallback) : (lf_type)tensors[i].type;
+        if (r == ROLE_TOKEN_EMBD) embd = i;
+        if (r == ROLE_OUTPUT) tied = false;
+    }
+    lf_type output = LF_TYPE_COUNT;
+    if (s && tied && embd >= 0 && quantizable(&tensors[embd])) {
+        output = scheme_type(s, &tensors[embd], ROLE_OUTPUT, &n_fallback);
+        if (output == types[embd]) output = LF_TYPE_COUNT;
+    }
+    if (n_fallback) lf_log(LF_LOG_WARN, "%d tensors took a fallback type for their row length", n_fallback);
+    return output;
+}

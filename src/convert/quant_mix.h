@@ -5,6 +5,7 @@
 #define LF_CONVERT_QUANT_MIX_H
 
 #include "convert/quant_types.h"
+#include "model/quant_scheme.h"
 #include "model/tensor_view.h"
 
 typedef struct quant_mix_options {
@@ -18,5 +19,15 @@ typedef struct quant_mix_options {
 /* types[i] for tensors[i], i < n. Fails for a mix that needs an importance matrix, and
  * for an override whose blocks the tensor's rows cannot hold, naming the tensor. */
 int quant_mix_plan(const quant_mix_options *o, const lf_tensor_view *tensors, int n, lf_type *types, lf_error *err);
+
+/* types[i] for tensors[i] under a torchchat scheme, as conversion at load types them:
+ * attention and feed-forward matrices take its linear type, output.weight its output
+ * type, token_embd.weight its embedding type, other float matrices its dtype; norms and
+ * vectors keep their type; rows a type cannot take fall back as the mixes do. s NULL:
+ * every tensor keeps its type (llama-quantize's COPY). Returns the type a separate
+ * output.weight must have when the tensors tie it to token_embd.weight and the scheme
+ * gives the two roles different types (llama.cpp loads output.weight when there is
+ * one), else LF_TYPE_COUNT. */
+lf_type quant_scheme_plan(const lf_quant_scheme *s, const lf_tensor_view *tensors, int n, lf_type *types);
 
 #endif

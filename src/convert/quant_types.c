@@ -31,6 +31,8 @@ static const lf_quantize_type_info table[] = {
     {"Q5_K_M", NULL, FTYPE_Q5_K_M, 5.5, "Q5_K; half of attn_v and ffn_down Q6_K"},
     {"Q5_K", "Q5_K_M", FTYPE_Q5_K_M, 5.5, "alias for Q5_K_M"},
     {"Q6_K", NULL, FTYPE_Q6_K, 6.5625, "6-bit K-quant"},
+    /* after F32, whose number it shares, as in llama-quantize's list */
+    {"COPY", NULL, FTYPE_ALL_F32, 0, "every tensor as the source has it (no quantizing)"},
 };
 #define N_TABLE ((int)(sizeof table / sizeof table[0]))
 
@@ -78,6 +80,16 @@ int quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_er
     char names[400];
     list_names(names, sizeof names);
     return lf_fail(err, LF_ERR_ARG, "unknown quantization type '%s' (valid: %s)", name ? name : "(null)", names);
+}
+
+bool quant_is_copy(const char *name) { return name && strcasecmp(name, "COPY") == 0; }
+
+quant_ftype quant_ftype_of_type(lf_type t) {
+    /* the table's names are the tensor types' (Q4_K names Q4_K_M, as llama.cpp guesses) */
+    for (int i = 0; i < N_TABLE; i++)
+        if (!quant_is_copy(table[i].name) && strcasecmp(lf_type_get(t)->name, table[i].name) == 0)
+            return (quant_ftype)table[i].file_type;
+    return FTYPE_ALL_F32;
 }
 
 bool quant_type_is_float(lf_type t) { return t == LF_TYPE_F32 || t == LF_TYPE_F16 || t == LF_TYPE_BF16; }

@@ -19,6 +19,11 @@ int quant_ftype_parse(const char *name, quant_ftype *ftype, lf_type *base, lf_er
 /* A tensor type an override may name (F32, F16, BF16 and what lf_quantize_row writes);
  * what names the option in messages. */
 int quant_tensor_type_parse(const char *name, const char *what, lf_type *type, lf_error *err);
+/* llama-quantize's COPY (case-insensitive): every tensor keeps its type. */
+bool quant_is_copy(const char *name);
+/* The file type llama.cpp's loader guesses for a file whose most frequent tensor type is
+ * t (Q3_K, Q4_K, Q5_K: their _M mixes); ALL_F32 for a type it has none for here. */
+quant_ftype quant_ftype_of_type(lf_type t);
 /* Stored as-is rather than quantized: F32, F16, BF16. */
 bool quant_type_is_float(lf_type t);
 
