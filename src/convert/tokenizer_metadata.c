@@ -156,7 +156,7 @@ static int write_special_ids(const lf_tokenizer *t, gguf_writer *w, lf_error *er
 int convert_write_tokenizer(const lf_tokenizer *t, int32_t n_vocab, const char *source, gguf_writer *w,
                             lf_error *err) {
     if (!t) {
-        lf_log(LF_LOG_WARN, "%s: no tokenizer; the output takes and gives token ids only (give one with --tokenizer)",
+        lf_log(LF_LOG_WARN, "%s: no tokenizer; the output takes and gives token ids only (give one with --tokenizer-path)",
                source);
         return gguf_writer_add_str(w, "tokenizer.ggml.model", "none", err);
     }
