@@ -7,11 +7,5 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-if ! PY=$(scripts/torch-venv.sh "$BUILD/venv-torch"); then
-    echo "scripts/torch-venv.sh failed (it needs: apt-get install python3-torch python3-venv)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$PY" tests/check_load_quantize.py "$BUILD" "$work"
+. tests/torch_check.sh
+torch_check tests/check_load_quantize.py "$BUILD" WORK

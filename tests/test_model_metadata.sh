@@ -8,13 +8,6 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-DATA=${LF_TEST_DATA:-../shared/data}
-MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
-if ! PY=$(scripts/torch-venv.sh "$BUILD/venv-torch"); then
-    echo "scripts/torch-venv.sh failed (it needs: apt-get install python3-torch python3-venv)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$PY" tests/check_model_metadata.py "$BUILD" "$DATA" "$work" "$MODEL"
+. tests/torch_check.sh
+torch_check tests/check_model_metadata.py "$BUILD" "${LF_TEST_DATA:-../shared/data}" WORK \
+    "${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}"
