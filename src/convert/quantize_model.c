@@ -7,6 +7,7 @@
 
 #include "convert/gguf_metadata_copy.h"
 #include "convert/model_metadata.h"
+#include "convert/quant_imatrix.h"
 #include "convert/quant_mix.h"
 #include "convert/quantize_rows.h"
 #include "core/error.h"
@@ -47,11 +48,26 @@ static int mix_options(const lf_quantize_params *p, quant_mix_options *o, lf_err
     return rc;
 }
 
-static int write_metadata(const lf_model *m, quant_ftype ftype, gguf_writer *w, lf_error *err) {
+/* llama-quantize's quantize.imatrix.* keys: strings cut to 127 bytes as its key-value
+ * overrides hold them, counts as u32. */
+static int write_imatrix_metadata(const lf_imatrix *im, const char *path, gguf_writer *w, lf_error *err) {
+    const char *dataset = lf_imatrix_dataset(im);
+    int rc = gguf_writer_add_str_n(w, "quantize.imatrix.file", path, strnlen(path, 127), err);
+    if (!rc && dataset) rc = gguf_writer_add_str_n(w, "quantize.imatrix.dataset", dataset, strnlen(dataset, 127), err);
+    if (!rc) rc = gguf_writer_add_u32(w, "quantize.imatrix.entries_count", (uint32_t)lf_imatrix_n_entries(im), err);
+    if (!rc && lf_imatrix_chunk_count(im) > 0)
+        rc = gguf_writer_add_u32(w, "quantize.imatrix.chunks_count", (uint32_t)lf_imatrix_chunk_count(im), err);
+    return rc;
+}
+
+static int write_metadata(const lf_model *m, quant_ftype ftype, const lf_imatrix *im, const char *im_path,
+                          gguf_writer *w, lf_error *err) {
     int rc;
+    quant_imatrix_kv restated = {.n = 0};
+    if (im) restated = quant_imatrix_keys(im);
     if (m->gguf) {
         uint32_t alignment;
-        rc = convert_copy_gguf_metadata(m->gguf, w, err);
+        rc = convert_copy_gguf_metadata(m->gguf, restated.keys, restated.n, w, err);
         if (!rc && gguf_get_u32(m->gguf, "general.alignment", &alignment))
             rc = gguf_writer_set_alignment(w, alignment, err);
     } else {
@@ -59,6 +75,7 @@ static int write_metadata(const lf_model *m, quant_ftype ftype, gguf_writer *w, 
     }
     if (!rc) rc = gguf_writer_add_u32(w, "general.quantization_version", GGML_QNT_VERSION, err);
     if (!rc) rc = gguf_writer_add_u32(w, "general.file_type", (uint32_t)ftype, err);
+    if (!rc && im) rc = write_imatrix_metadata(im, im_path, w, err);
     return rc;
 }
 
@@ -76,6 +93,7 @@ static void warn_requantize(const lf_model *m, const lf_type *types) {
 typedef struct stream {
     const lf_model *m;
     const lf_type *types;
+    const float **importance; /* per tensor, NULL for none */
     const lf_quantize_params *p;
     gguf_writer *w;
     lf_threadpool *pool;
@@ -98,7 +116,7 @@ static int stream_tensor(stream *s, int i, lf_error *err) {
     s->progress.type_name = lf_type_get(s->types[i])->name;
     for (int64_t r = 0; r < rows; r += per_slab) {
         int64_t n = rows - r < per_slab ? rows - r : per_slab;
-        int rc = quantize_rows(s->m, i, s->types[i], r, n, s->slab, s->pool, s->scratch, err);
+        int rc = quantize_rows(s->m, i, s->types[i], s->importance[i], r, n, s->slab, s->pool, s->scratch, err);
         if (!rc) rc = gguf_writer_write(s->w, s->slab, (size_t)(n * (int64_t)out_row), err);
         lf_model_tensor_release_rows(s->m, i, r, n);
         if (rc) return rc;
@@ -141,6 +159,31 @@ static int write_tensors(stream *s, lf_error *err) {
     return LF_OK;
 }
 
+/* Each converted tensor's importance (and the check that a Q2_K_S file has one where
+ * llama.cpp needs it, which it makes for copied tensors too when there is no imatrix). */
+static int plan_importance(const lf_model *m, const lf_type *types, quant_ftype ftype, const lf_imatrix *im,
+                           const char *im_path, const float **importance, lf_error *err) {
+    for (int i = 0; i < m->n_tensors; i++) {
+        bool converted = types[i] != (lf_type)m->tensors[i].type;
+        int rc = converted || !im ? quant_imatrix_for(im, im_path, &m->tensors[i], types[i], ftype, &importance[i], err)
+                                  : LF_OK;
+        if (rc) return rc;
+    }
+    return LF_OK;
+}
+
+/* The plan: every tensor's type and importance. */
+static int plan(const lf_model *m, quant_mix_options *o, const lf_imatrix *im, const char *im_path, lf_type *types,
+                const float **importance, lf_error *err) {
+    o->n_layers = m->cfg.n_layers;
+    o->n_heads = m->cfg.n_heads;
+    o->n_kv_heads = m->cfg.n_kv_heads;
+    o->has_imatrix = im != NULL;
+    int rc = quant_mix_plan(o, m->tensors, m->n_tensors, types, err);
+    if (!rc) rc = plan_importance(m, types, o->ftype, im, im_path, importance, err);
+    return rc;
+}
+
 int lf_quantize_model(const char *src, const lf_model_params *load, const char *out_path, const lf_quantize_params *p,
                       lf_error *err) {
     if (!src || !out_path || !p) return lf_fail(err, LF_ERR_ARG, "lf_quantize_model: NULL argument");
@@ -149,23 +192,30 @@ int lf_quantize_model(const char *src, const lf_model_params *load, const char *
     if (!rc) rc = mix_options(p, &o, err);
     if (rc) return rc;
     stream s = {.p = p, .t0 = lf_time_ms()};
+    lf_imatrix *im = NULL;
     lf_model *m = NULL;
-    if ((rc = lf_model_load_lazy(src, load, &m, err))) return rc;
+    /* the imatrix first, as llama-quantize: a bad file fails before the model loads */
+    if (p->imatrix_path && (rc = lf_imatrix_load(p->imatrix_path, &im, err))) return rc;
+    if ((rc = lf_model_load_lazy(src, load, &m, err))) {
+        lf_imatrix_free(im);
+        return rc;
+    }
     s.m = m;
-    o.n_layers = m->cfg.n_layers;
-    o.n_heads = m->cfg.n_heads;
-    o.n_kv_heads = m->cfg.n_kv_heads;
-    lf_type *types = calloc((size_t)(m->n_tensors ? m->n_tensors : 1), sizeof *types);
-    rc = types ? quant_mix_plan(&o, m->tensors, m->n_tensors, types, err) : lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    size_t n = (size_t)(m->n_tensors ? m->n_tensors : 1);
+    lf_type *types = calloc(n, sizeof *types);
+    const float **importance = calloc(n, sizeof *importance);
+    rc = types && importance ? plan(m, &o, im, p->imatrix_path, types, importance, err)
+                             : lf_fail(err, LF_ERR_NOMEM, "out of memory");
     if (!rc) {
         warn_requantize(m, types);
         s.types = types;
+        s.importance = importance;
         int threads = p->n_threads > 0 ? p->n_threads : lf_default_thread_count();
         s.pool = lf_threadpool_create(threads);
         rc = s.pool ? gguf_writer_open(out_path, &s.w, err)
                     : lf_fail(err, LF_ERR_NOMEM, "cannot start %d threads", threads);
     }
-    if (!rc) rc = write_metadata(m, o.ftype, s.w, err);
+    if (!rc) rc = write_metadata(m, o.ftype, im, p->imatrix_path, s.w, err);
     if (!rc) rc = write_tensors(&s, err);
     if (!rc) rc = gguf_writer_finish(s.w, err);
     gguf_writer_free(s.w); /* removes OUT.part unless finished */
@@ -173,6 +223,8 @@ int lf_quantize_model(const char *src, const lf_model_params *load, const char *
     quantize_rows_scratch_free(s.scratch);
     lf_threadpool_free(s.pool);
     free(types);
+    free(importance);
     lf_model_free(m);
+    lf_imatrix_free(im);
     return rc;
 }
