@@ -161,16 +161,20 @@ expect_error "$tmp/other.imatrix: imatrix size 2048 is different from tensor siz
 dat "$tmp/one.imatrix" 576
 expect_error "which Q2_K_S quantizes to Q2_K" "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" Q2_K_S --imatrix "$tmp/one.imatrix"
 expect_error "needs an importance matrix (--imatrix FILE" "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" Q2_K_S
-# ... and a good one (ours, in the --type form) is used and recorded
-"$BIN" imatrix "$MODEL" --text /usr/share/common-licenses/GPL-3 --ctx 64 --chunks 1 -t 2 -o "$tmp/good.imatrix" >/dev/null 2>&1 ||
+# ... and a good one (ours, in the --type form) is used and recorded, its path cut to
+# 127 bytes as llama-quantize records it
+good="$tmp/$(printf 'long-directory-name-%.0s' 1 2 3 4 5 6 7)/good.imatrix"
+mkdir -p "$(dirname "$good")"
+"$BIN" imatrix "$MODEL" --text /usr/share/common-licenses/GPL-3 --ctx 64 --chunks 1 -t 2 -o "$good" >/dev/null 2>&1 ||
     bad "llama-fast imatrix failed"
-"$BIN" quantize "$MODEL" "$tmp/i.gguf" --type Q4_0 --imatrix "$tmp/good.imatrix" -t 2 >/dev/null 2>"$tmp/err"
+"$BIN" quantize "$MODEL" "$tmp/i.gguf" --type Q4_0 --imatrix "$good" -t 2 >/dev/null 2>"$tmp/err"
 rc=$?
-[ $rc -eq 0 ] && "$PYTHON" - "$tmp/i.gguf" "$tmp/good.imatrix" <<'PY' && ok || bad "Q4_0 --imatrix: exit $rc $(tail -3 "$tmp/err")"
+[ $rc -eq 0 ] && "$PYTHON" - "$tmp/i.gguf" "$good" <<'PY' && ok || bad "Q4_0 --imatrix: exit $rc $(tail -3 "$tmp/err")"
 import sys, gguf
 r = gguf.GGUFReader(sys.argv[1])
 f = r.fields
-assert f["quantize.imatrix.file"].contents() == sys.argv[2]
+assert len(sys.argv[2]) > 127 and f["quantize.imatrix.file"].contents() == sys.argv[2][:127]
+assert f["quantize.imatrix.dataset"].contents() == "/usr/share/common-licenses/GPL-3"
 assert f["quantize.imatrix.chunks_count"].contents() == 1
 assert f["quantize.imatrix.entries_count"].contents() == 210
 assert {t.name: t.tensor_type.name for t in r.tensors}["blk.0.ffn_down.weight"] == "Q4_1"

@@ -14,7 +14,8 @@
 static void quantize_usage(FILE *out) {
     fprintf(out,
             "usage: llama-fast quantize SRC OUT.gguf --type TYPE [options]\n"
-            "       llama-fast quantize [--pure] SRC OUT.gguf TYPE [NTHREADS]   (llama-quantize's form)\n"
+            "       llama-fast quantize [--pure] [--imatrix FILE] SRC OUT.gguf TYPE [NTHREADS]\n"
+            "                                                     (llama-quantize's form)\n"
             "\n"
             "Writes SRC (a GGUF of any type, a Hugging Face directory, a PyTorch checkpoint, a\n"
             "llama2.c .bin) as OUT.gguf, each tensor typed as llama.cpp's llama-quantize types it\n"

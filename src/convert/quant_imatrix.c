@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "format/gguf_write.h"
 
 quant_imatrix_kv quant_imatrix_keys(const lf_imatrix *im) {
     quant_imatrix_kv kv = {.keys = {"quantize.imatrix.file"}, .n = 1};
@@ -12,8 +13,20 @@ quant_imatrix_kv quant_imatrix_keys(const lf_imatrix *im) {
     return kv;
 }
 
-/* tensor_name_match_token_embd: an imatrix never matches it (llama-imatrix sees it only
- * as a row lookup), so a size mismatch there is not an error */
+/* strings cut to 127 bytes as llama-quantize's key-value overrides hold them, counts
+ * as u32 (gguf_set_val_u32 of an INT override); the keys quant_imatrix_keys lists */
+int quant_imatrix_write_metadata(const lf_imatrix *im, const char *path, gguf_writer *w, lf_error *err) {
+    const char *dataset = lf_imatrix_dataset(im);
+    int rc = gguf_writer_add_str_n(w, "quantize.imatrix.file", path, strnlen(path, 127), err);
+    if (!rc && dataset) rc = gguf_writer_add_str_n(w, "quantize.imatrix.dataset", dataset, strnlen(dataset, 127), err);
+    if (!rc) rc = gguf_writer_add_u32(w, "quantize.imatrix.entries_count", (uint32_t)lf_imatrix_n_entries(im), err);
+    if (!rc && lf_imatrix_chunk_count(im) > 0)
+        rc = gguf_writer_add_u32(w, "quantize.imatrix.chunks_count", (uint32_t)lf_imatrix_chunk_count(im), err);
+    return rc;
+}
+
+/* tensor_name_match_token_embd: llama.cpp ignores an imatrix size mismatch there (its
+ * comment: the embedding always causes one) */
 static bool is_token_embd(const char *name) {
     return strcmp(name, "token_embd.weight") == 0 || strcmp(name, "per_layer_token_embd.weight") == 0;
 }

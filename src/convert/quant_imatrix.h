@@ -6,6 +6,7 @@
 #define LF_CONVERT_QUANT_IMATRIX_H
 
 #include "convert/quant_types.h"
+#include "format/gguf_write.h"
 #include "model/tensor_view.h"
 
 /* The quantize.imatrix.* keys as llama-quantize states them, keys[0..n) (at most 4). */
@@ -14,6 +15,8 @@ typedef struct quant_imatrix_kv {
     int n;
 } quant_imatrix_kv;
 quant_imatrix_kv quant_imatrix_keys(const lf_imatrix *im);
+/* Adds those keys to w; path is the imatrix file as the user named it. */
+int quant_imatrix_write_metadata(const lf_imatrix *im, const char *path, gguf_writer *w, lf_error *err);
 
 /* The importance (ne[0] values per expert) tensor t goes to type `to` with, NULL for
  * none; im may be NULL. Called only for tensors that are converted (a tensor already of

@@ -48,18 +48,6 @@ static int mix_options(const lf_quantize_params *p, quant_mix_options *o, lf_err
     return rc;
 }
 
-/* llama-quantize's quantize.imatrix.* keys: strings cut to 127 bytes as its key-value
- * overrides hold them, counts as u32. */
-static int write_imatrix_metadata(const lf_imatrix *im, const char *path, gguf_writer *w, lf_error *err) {
-    const char *dataset = lf_imatrix_dataset(im);
-    int rc = gguf_writer_add_str_n(w, "quantize.imatrix.file", path, strnlen(path, 127), err);
-    if (!rc && dataset) rc = gguf_writer_add_str_n(w, "quantize.imatrix.dataset", dataset, strnlen(dataset, 127), err);
-    if (!rc) rc = gguf_writer_add_u32(w, "quantize.imatrix.entries_count", (uint32_t)lf_imatrix_n_entries(im), err);
-    if (!rc && lf_imatrix_chunk_count(im) > 0)
-        rc = gguf_writer_add_u32(w, "quantize.imatrix.chunks_count", (uint32_t)lf_imatrix_chunk_count(im), err);
-    return rc;
-}
-
 static int write_metadata(const lf_model *m, quant_ftype ftype, const lf_imatrix *im, const char *im_path,
                           gguf_writer *w, lf_error *err) {
     int rc;
@@ -75,7 +63,7 @@ static int write_metadata(const lf_model *m, quant_ftype ftype, const lf_imatrix
     }
     if (!rc) rc = gguf_writer_add_u32(w, "general.quantization_version", GGML_QNT_VERSION, err);
     if (!rc) rc = gguf_writer_add_u32(w, "general.file_type", (uint32_t)ftype, err);
-    if (!rc && im) rc = write_imatrix_metadata(im, im_path, w, err);
+    if (!rc && im) rc = quant_imatrix_write_metadata(im, im_path, w, err);
     return rc;
 }
 
