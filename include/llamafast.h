@@ -485,6 +485,12 @@ typedef struct lf_quantize_params {
      * output.weight and token_embd.weight; NULL = as the mix says. With pure these name
      * a scheme by role: matrices, embedding, output. */
     const char *output_tensor_type, *token_embedding_type;
+    /* An importance matrix file (lf_imatrix_load's formats), as llama-quantize --imatrix:
+     * each converted matrix is quantized with its entry's importance (an entry of another
+     * size is an error naming the file and tensor, the token embedding excepted); Q4_0
+     * and Q5_0 then write the first eighth of ffn_down as Q4_1/Q5_1, Q2_K_S becomes
+     * possible, and the output records quantize.imatrix.*. NULL = none. */
+    const char *imatrix_path;
     int n_threads;                /* 0 = lf_default_thread_count() */
     void (*progress)(const lf_quantize_progress *p, void *user);
     void *progress_user;

@@ -88,7 +88,8 @@ def main():
         for p in (ours, theirs):
             if os.path.exists(p):
                 os.remove(p)
-    # Q2_K_S needs an importance matrix: both refuse without one
+    # Q2_K_S needs an importance matrix: both refuse without one (with one:
+    # check_quantize_imatrix.py)
     r1 = run([LF, "quantize", f32, os.path.join(work, "q2ks.gguf"), "Q2_K_S"])
     r2 = run([QUANTIZE, f32, os.path.join(work, "q2ks_l.gguf"), "Q2_K_S"])
     check(r1.returncode != 0 and "importance matrix" in r1.stderr and r2.returncode != 0,

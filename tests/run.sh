@@ -55,6 +55,8 @@ run check_dequant.py "$PYTHON" tests/check_dequant.py "$BUILD"
 run check_quantize.py "$PYTHON" tests/check_quantize.py "$BUILD"
 run check_imatrix.py "$PYTHON" tests/check_imatrix.py "$BUILD" "$MODEL"
 run check_quantize_model.py "$PYTHON" tests/check_quantize_model.py "$BUILD" "$MODEL"
+run check_quantize_imatrix.py "$PYTHON" tests/check_quantize_imatrix.py "$BUILD" "$MODEL"
+run check_quantize_imatrix_kl.py "$PYTHON" tests/check_quantize_imatrix_kl.py "$BUILD" "$MODEL"
 [ -f tests/check_tokenizer_spm.py ] && run check_tokenizer_spm.py "$PYTHON" tests/check_tokenizer_spm.py
 run check_forward.py "$PYTHON" tests/check_forward.py "$BUILD" "$MODEL" "$LF_TEST_DATA"
 run check_kv_types.py "$PYTHON" tests/check_kv_types.py "$BUILD" "$MODEL" "$LF_TEST_DATA"

@@ -2,7 +2,7 @@
 # llama-fast quantize from the command line: bad input (an unknown type, a missing
 # source, the source as the output, also through a symlink, an output directory that
 # cannot be written, a full disk through ulimit -f, non-finite and fp16-overflowing
-# weights), OUT.part handling (never left behind, an existing OUT survives a failure, an
+# weights, bad --imatrix files), OUT.part handling (never left behind, an existing OUT survives a failure, an
 # interrupted run leaves nothing), the tensor types the Q4_K_M mix chooses, and that the
 # output loads and generates. Prints "N passed, M failed".
 # Environment: BUILD, MODEL (SmolLM2 GGUF), PYTHON, LF_SANITIZED.
@@ -140,6 +140,45 @@ expect_error "blk.1.attn_q.weight: row 7 holds a non-finite value" "$tmp/n.gguf"
 poke 1e30
 expect_error "blk.1.attn_q.weight: row 7 has values too large for Q4_0" "$tmp/n.gguf" "$tmp/f32.gguf" "$tmp/n.gguf" --type Q4_0
 expect_error "blk.1.attn_q.weight: row 7 has values too large for F16" "$tmp/n.gguf" "$tmp/f32.gguf" "$tmp/n.gguf" --type F16
+
+# --imatrix: a missing file, garbage, an imatrix of another model (an entry of another
+# size), one without the entries Q2_K_S needs: each an error naming the file, no OUT
+grep -q -- "--imatrix FILE" "$tmp/help" && ok || bad "--help does not give --imatrix"
+expect_error "$tmp/none.imatrix" "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" --type Q4_0 --imatrix "$tmp/none.imatrix"
+head -c 3000 /dev/urandom >"$tmp/garbage.imatrix"
+expect_error "$tmp/garbage.imatrix" "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" --type Q4_0 --imatrix "$tmp/garbage.imatrix"
+dat() { # dat FILE COLUMNS: a legacy .dat imatrix with one entry, blk.0.attn_q.weight
+    "$PYTHON" - "$1" "$2" <<'PY'
+import struct, sys
+n = int(sys.argv[2]); name = b"blk.0.attn_q.weight"; ds = b"other.txt"
+open(sys.argv[1], "wb").write(struct.pack("<ii", 1, len(name)) + name + struct.pack("<ii", 1, n) +
+                              struct.pack(f"<{n}f", *([1.0] * n)) + struct.pack("<ii", 1, len(ds)) + ds)
+PY
+}
+dat "$tmp/other.imatrix" 2048
+expect_error "$tmp/other.imatrix: imatrix size 2048 is different from tensor size 576 for blk.0.attn_q.weight" \
+    "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" --type Q4_K_M --imatrix "$tmp/other.imatrix"
+dat "$tmp/one.imatrix" 576
+expect_error "which Q2_K_S quantizes to Q2_K" "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" Q2_K_S --imatrix "$tmp/one.imatrix"
+expect_error "needs an importance matrix (--imatrix FILE" "$tmp/i.gguf" "$MODEL" "$tmp/i.gguf" Q2_K_S
+# ... and a good one (ours, in the --type form) is used and recorded, its path cut to
+# 127 bytes as llama-quantize records it
+good="$tmp/$(printf 'long-directory-name-%.0s' 1 2 3 4 5 6 7)/good.imatrix"
+mkdir -p "$(dirname "$good")"
+"$BIN" imatrix "$MODEL" --text /usr/share/common-licenses/GPL-3 --ctx 64 --chunks 1 -t 2 -o "$good" >/dev/null 2>&1 ||
+    bad "llama-fast imatrix failed"
+"$BIN" quantize "$MODEL" "$tmp/i.gguf" --type Q4_0 --imatrix "$good" -t 2 >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && "$PYTHON" - "$tmp/i.gguf" "$good" <<'PY' && ok || bad "Q4_0 --imatrix: exit $rc $(tail -3 "$tmp/err")"
+import sys, gguf
+r = gguf.GGUFReader(sys.argv[1])
+f = r.fields
+assert len(sys.argv[2]) > 127 and f["quantize.imatrix.file"].contents() == sys.argv[2][:127]
+assert f["quantize.imatrix.dataset"].contents() == "/usr/share/common-licenses/GPL-3"
+assert f["quantize.imatrix.chunks_count"].contents() == 1
+assert f["quantize.imatrix.entries_count"].contents() == 210
+assert {t.name: t.tensor_type.name for t in r.tensors}["blk.0.ffn_down.weight"] == "Q4_1"
+PY
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -14,7 +14,8 @@
 static void quantize_usage(FILE *out) {
     fprintf(out,
             "usage: llama-fast quantize SRC OUT.gguf --type TYPE [options]\n"
-            "       llama-fast quantize [--pure] SRC OUT.gguf TYPE [NTHREADS]   (llama-quantize's form)\n"
+            "       llama-fast quantize [--pure] [--imatrix FILE] SRC OUT.gguf TYPE [NTHREADS]\n"
+            "                                                     (llama-quantize's form)\n"
             "\n"
             "Writes SRC (a GGUF of any type, a Hugging Face directory, a PyTorch checkpoint, a\n"
             "llama2.c .bin) as OUT.gguf, each tensor typed as llama.cpp's llama-quantize types it\n"
@@ -28,6 +29,8 @@ static void quantize_usage(FILE *out) {
             "  --output-tensor-type T  type of output.weight (F32, F16, BF16, Q8_0, Q4_0, Q4_1,\n"
             "                          Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)\n"
             "  --token-embedding-type T  type of token_embd.weight (same names)\n"
+            "  --imatrix FILE          importance matrix (llama-imatrix's or `llama-fast imatrix`'s,\n"
+            "                          GGUF or .dat): calibrated K-quants and Q4_0..Q5_1; needed by Q2_K_S\n"
             "  -t, --threads N         threads (default: the CPU cores)\n" CLI_MODEL_SOURCE_USAGE
             "\ntypes (bits per weight of the main type):\n");
     const lf_quantize_type_info *types;
@@ -93,6 +96,8 @@ static int parse_args(int argc, char **argv, quantize_args *a) {
             if (!(a->params.type = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(arg, "--output-tensor-type")) {
             if (!(a->params.output_tensor_type = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(arg, "--imatrix")) {
+            if (!(a->params.imatrix_path = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(arg, "--token-embedding-type")) {
             if (!(a->params.token_embedding_type = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(arg, "-t") || !strcmp(arg, "--threads")) {

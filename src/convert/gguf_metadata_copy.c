@@ -5,7 +5,9 @@
 
 #include "core/error.h"
 
-static bool restated(const char *key) {
+static bool restated(const char *key, const char *const *also, int n_also) {
+    for (int i = 0; i < n_also; i++)
+        if (strcmp(key, also[i]) == 0) return true;
     return strcmp(key, "general.file_type") == 0 || strcmp(key, "general.quantization_version") == 0 ||
            strcmp(key, "general.alignment") == 0 || strncmp(key, "split.", 6) == 0;
 }
@@ -47,7 +49,8 @@ static int copy_kv(const gguf_kv *kv, const char *key, gguf_writer *w, lf_error 
     return lf_fail(err, LF_ERR_FORMAT, "metadata '%s' has an unknown type", key);
 }
 
-int convert_copy_gguf_metadata(const gguf_file *f, gguf_writer *w, lf_error *err) {
+int convert_copy_gguf_metadata(const gguf_file *f, const char *const *also_restated, int n_also, gguf_writer *w,
+                               lf_error *err) {
     for (uint64_t i = 0; i < f->n_kv; i++) {
         const gguf_kv *kv = &f->kvs[i];
         char *key = malloc(kv->key.len + 1);
@@ -55,7 +58,7 @@ int convert_copy_gguf_metadata(const gguf_file *f, gguf_writer *w, lf_error *err
         memcpy(key, kv->key.data, kv->key.len);
         key[kv->key.len] = 0;
         int rc = strlen(key) != kv->key.len ? lf_fail(err, LF_ERR_FORMAT, "%s: a metadata key holds a NUL byte", f->name)
-                 : restated(key)            ? LF_OK
+                 : restated(key, also_restated, n_also) ? LF_OK
                                             : copy_kv(kv, key, w, err);
         free(key);
         if (rc) return rc;

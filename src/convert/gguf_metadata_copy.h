@@ -7,7 +7,10 @@
 #include "format/gguf_write.h"
 
 /* Copies f's key-values to w except general.file_type, general.quantization_version,
- * general.alignment (the writer states its own) and the split.* keys of a shard. */
-int convert_copy_gguf_metadata(const gguf_file *f, gguf_writer *w, lf_error *err);
+ * general.alignment (the writer states its own), the split.* keys of a shard and the
+ * n_restated keys the caller writes after them (llama.cpp's gguf_set_val moves a key it
+ * sets to the end). */
+int convert_copy_gguf_metadata(const gguf_file *f, const char *const *restated, int n_restated, gguf_writer *w,
+                               lf_error *err);
 
 #endif

@@ -69,8 +69,8 @@ typedef struct mix_state {
 /* use_more_bits: the first and last eighth of the layers and every third in between */
 static bool more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
-/* llama_tensor_get_type_impl for the llama architecture, no experts, no imatrix. The
- * counters advance in llama.cpp's tensor order (see plan_order). */
+/* llama_tensor_get_type_impl for the llama architecture, no experts. The counters
+ * advance in llama.cpp's tensor order (see plan_order). */
 static lf_type mix_type(const quant_mix_options *o, mix_state *s, const lf_tensor_view *t, role r) {
     quant_ftype f = o->ftype;
     lf_type type = o->base;
@@ -104,6 +104,11 @@ static lf_type mix_type(const quant_mix_options *o, mix_state *s, const lf_tenso
             if (more_bits(i, n)) type = LF_TYPE_Q6_K;
         } else if (f == FTYPE_Q5_K_M && more_bits(i, n)) type = LF_TYPE_Q6_K;
         else if (f == FTYPE_Q4_K_S && i < n / 8) type = LF_TYPE_Q5_K;
+        /* llama.cpp guards the first ffn_down layers of Q4_0/Q5_0 with the min-term types,
+         * only with an imatrix (without one Q4_1/Q5_1 do worse there, and a file made
+         * without one stays what it always was) */
+        else if ((f == FTYPE_Q4_0 || f == FTYPE_Q5_0) && o->has_imatrix && i < n / 8)
+            type = f == FTYPE_Q4_0 ? LF_TYPE_Q4_1 : LF_TYPE_Q5_1;
         s->i_ffn_down++;
     } else if (r == ROLE_ATTN_OUTPUT) {
         if (f == FTYPE_Q2_K) type = LF_TYPE_Q3_K;
@@ -151,15 +156,10 @@ static ordered *plan_order(const lf_tensor_view *tensors, int n) {
     return order;
 }
 
-static int check_plan(const quant_mix_options *o, const lf_tensor_view *t, lf_type type, lf_error *err) {
+static int check_plan(const lf_tensor_view *t, lf_type type, lf_error *err) {
     if (t->ne[0] % block_of(type) != 0)
         return lf_fail(err, LF_ERR_ARG, "%s: rows of %lld elements are not a multiple of %s's %lld-element blocks",
                        t->name, (long long)t->ne[0], lf_type_get(type)->name, (long long)block_of(type));
-    role r = role_of(t->name);
-    if (o->ftype == FTYPE_Q2_K_S && type == LF_TYPE_Q2_K && r != ROLE_TOKEN_EMBD && r != ROLE_OUTPUT)
-        return lf_fail(err, LF_ERR_UNSUPPORTED,
-                       "%s: Q2_K_S quantizes it to Q2_K, which needs an importance matrix (as llama-quantize "
-                       "requires); use Q2_K or Q3_K_S", t->name);
     return LF_OK;
 }
 
@@ -176,7 +176,7 @@ int quant_mix_plan(const quant_mix_options *o, const lf_tensor_view *tensors, in
     for (int k = 0; k < n && !rc; k++) {
         int i = order[k].index;
         types[i] = tensor_type(o, &s, &tensors[i], &n_fallback);
-        if (types[i] != (lf_type)tensors[i].type) rc = check_plan(o, &tensors[i], types[i], err);
+        if (types[i] != (lf_type)tensors[i].type) rc = check_plan(&tensors[i], types[i], err);
     }
     free(order);
     if (!rc && n_fallback)

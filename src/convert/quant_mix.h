@@ -14,10 +14,11 @@ typedef struct quant_mix_options {
     bool pure;
     lf_type output_type, token_embd_type; /* LF_TYPE_COUNT: as the mix says */
     int n_layers, n_heads, n_kv_heads;
+    bool has_imatrix; /* Q4_0/Q5_0 then take Q4_1/Q5_1 for the first ffn_down layers */
 } quant_mix_options;
 
-/* types[i] for tensors[i], i < n. Fails for a mix that needs an importance matrix, and
- * for an override whose blocks the tensor's rows cannot hold, naming the tensor. */
+/* types[i] for tensors[i], i < n. Fails for an override whose blocks the tensor's rows
+ * cannot hold, naming the tensor. */
 int quant_mix_plan(const quant_mix_options *o, const lf_tensor_view *tensors, int n, lf_type *types, lf_error *err);
 
 /* types[i] for tensors[i] under a torchchat scheme, as conversion at load types them:

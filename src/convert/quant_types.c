@@ -19,7 +19,7 @@ static const lf_quantize_type_info table[] = {
     {"Q5_0", NULL, FTYPE_Q5_0, 5.5, "5-bit, blocks of 32 with a scale"},
     {"Q5_1", NULL, FTYPE_Q5_1, 6, "5-bit, blocks of 32 with a scale and minimum"},
     {"Q2_K", NULL, FTYPE_Q2_K, 2.625, "Q2_K; attn_v, attn_output, ffn_down Q3_K/Q4_K"},
-    {"Q2_K_S", NULL, FTYPE_Q2_K_S, 2.625, "Q2_K; needs an importance matrix (not yet supported)"},
+    {"Q2_K_S", NULL, FTYPE_Q2_K_S, 2.625, "Q2_K, ffn_down of the first layers Q4_K; needs --imatrix"},
     {"Q3_K_S", NULL, FTYPE_Q3_K_S, 3.4375, "Q3_K everywhere but the output (Q6_K)"},
     {"Q3_K_M", NULL, FTYPE_Q3_K_M, 3.4375, "Q3_K; attn_v, attn_output, ffn_down Q4_K/Q5_K"},
     {"Q3_K", "Q3_K_M", FTYPE_Q3_K_M, 3.4375, "alias for Q3_K_M"},

@@ -7,6 +7,7 @@
 
 #include "convert/gguf_metadata_copy.h"
 #include "convert/model_metadata.h"
+#include "convert/quant_imatrix.h"
 #include "convert/quant_mix.h"
 #include "convert/quantize_rows.h"
 #include "core/error.h"
@@ -67,11 +68,14 @@ static int choose_types(const lf_quantize_params *p, type_choice *c, lf_error *e
     return rc;
 }
 
-static int write_metadata(const lf_model *m, quant_ftype ftype, gguf_writer *w, lf_error *err) {
+static int write_metadata(const lf_model *m, quant_ftype ftype, const lf_imatrix *im, const char *im_path,
+                          gguf_writer *w, lf_error *err) {
     int rc;
+    quant_imatrix_kv restated = {.n = 0};
+    if (im) restated = quant_imatrix_keys(im);
     if (m->gguf) {
         uint32_t alignment;
-        rc = convert_copy_gguf_metadata(m->gguf, w, err);
+        rc = convert_copy_gguf_metadata(m->gguf, restated.keys, restated.n, w, err);
         if (!rc && gguf_get_u32(m->gguf, "general.alignment", &alignment))
             rc = gguf_writer_set_alignment(w, alignment, err);
     } else {
@@ -79,6 +83,7 @@ static int write_metadata(const lf_model *m, quant_ftype ftype, gguf_writer *w, 
     }
     if (!rc) rc = gguf_writer_add_u32(w, "general.quantization_version", GGML_QNT_VERSION, err);
     if (!rc) rc = gguf_writer_add_u32(w, "general.file_type", (uint32_t)ftype, err);
+    if (!rc && im) rc = quant_imatrix_write_metadata(im, im_path, w, err);
     return rc;
 }
 
@@ -98,6 +103,7 @@ typedef struct stream {
     const lf_type *types;
     int n_out;       /* tensors written: the source's, and a separate output.weight */
     int tied_source; /* the source of that output.weight: token_embd.weight */
+    const float **importance; /* per output tensor, NULL for none */
     const lf_quantize_params *p;
     gguf_writer *w;
     lf_threadpool *pool;
@@ -143,7 +149,7 @@ static int stream_tensor(stream *s, int k, lf_error *err) {
     s->progress.type_name = lf_type_get(s->types[k])->name;
     for (int64_t r = 0; r < rows; r += per_slab) {
         int64_t n = rows - r < per_slab ? rows - r : per_slab;
-        int rc = quantize_rows(s->m, i, s->types[k], r, n, s->slab, s->pool, s->scratch, err);
+        int rc = quantize_rows(s->m, i, s->types[k], s->importance[k], r, n, s->slab, s->pool, s->scratch, err);
         if (!rc) rc = gguf_writer_write(s->w, s->slab, (size_t)(n * (int64_t)out_row), err);
         lf_model_tensor_release_rows(s->m, i, r, n);
         if (rc) return rc;
@@ -188,15 +194,33 @@ static int write_tensors(stream *s, lf_error *err) {
     return LF_OK;
 }
 
-/* types[0, *n_out): the source's tensors, then a separate output.weight when a scheme
+/* Each converted tensor's importance (and the check that a Q2_K_S file has one where
+ * llama.cpp needs it, which it makes for copied tensors too when there is no imatrix). A
+ * separate output.weight (a scheme untying the embeddings) has none. */
+static int plan_importance(const stream *s, quant_ftype ftype, const lf_imatrix *im, const char *im_path,
+                           const float **importance, lf_error *err) {
+    const lf_model *m = s->m;
+    for (int i = 0; i < m->n_tensors; i++) {
+        bool converted = s->types[i] != (lf_type)m->tensors[i].type;
+        int rc = converted || !im
+                     ? quant_imatrix_for(im, im_path, &m->tensors[i], s->types[i], ftype, &importance[i], err)
+                     : LF_OK;
+        if (rc) return rc;
+    }
+    return LF_OK;
+}
+
+/* types[0, s->n_out): the source's tensors, then a separate output.weight when a scheme
  * unties the embeddings; *ftype is general.file_type. */
-static int plan_types(const lf_model *m, type_choice *c, bool copy, lf_type *types, stream *s, quant_ftype *ftype,
-                      lf_error *err) {
+static int plan_types(const lf_model *m, type_choice *c, bool copy, bool has_imatrix, lf_type *types, stream *s,
+                      quant_ftype *ftype, lf_error *err) {
     s->n_out = m->n_tensors;
+    s->types = types;
     if (c->use_mix) {
         c->mix.n_layers = m->cfg.n_layers;
         c->mix.n_heads = m->cfg.n_heads;
         c->mix.n_kv_heads = m->cfg.n_kv_heads;
+        c->mix.has_imatrix = has_imatrix;
         *ftype = c->mix.ftype;
         return quant_mix_plan(&c->mix, m->tensors, m->n_tensors, types, err);
     }
@@ -208,7 +232,6 @@ static int plan_types(const lf_model *m, type_choice *c, bool copy, lf_type *typ
         lf_log(LF_LOG_INFO, "token_embd.weight becomes %s and the output %s: output.weight is written apart",
                lf_type_get(types[s->tied_source])->name, lf_type_get(output)->name);
     }
-    s->types = types;
     *ftype = guessed_file_type(s, copy);
     return LF_OK;
 }
@@ -226,22 +249,31 @@ int lf_quantize_model(const char *src, const lf_model_params *load, const char *
     lf_model_params lazy = load ? *load : lf_model_default_params();
     lazy.quantize = lazy.dtype = NULL;
     stream s = {.p = p, .t0 = lf_time_ms()};
+    lf_imatrix *im = NULL;
     lf_model *m = NULL;
-    if ((rc = lf_model_load_lazy(src, &lazy, &m, err))) return rc;
+    /* the imatrix first, as llama-quantize: a bad file fails before the model loads */
+    if (p->imatrix_path && (rc = lf_imatrix_load(p->imatrix_path, &im, err))) return rc;
+    if ((rc = lf_model_load_lazy(src, &lazy, &m, err))) {
+        lf_imatrix_free(im);
+        return rc;
+    }
     s.m = m;
     quant_ftype ftype = FTYPE_ALL_F32;
-    lf_type *types = calloc((size_t)m->n_tensors + 1, sizeof *types);
-    rc = types ? plan_types(m, &c, !c.use_mix && !c.use_scheme, types, &s, &ftype, err)
-               : lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    size_t n = (size_t)m->n_tensors + 1;
+    lf_type *types = calloc(n, sizeof *types);
+    const float **importance = calloc(n, sizeof *importance);
+    rc = types && importance ? plan_types(m, &c, !c.use_mix && !c.use_scheme, im != NULL, types, &s, &ftype, err)
+                             : lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    if (!rc) rc = plan_importance(&s, ftype, im, p->imatrix_path, importance, err);
     if (!rc) {
         warn_requantize(m, types);
-        s.types = types;
+        s.importance = importance;
         int threads = p->n_threads > 0 ? p->n_threads : lf_default_thread_count();
         s.pool = lf_threadpool_create(threads);
         rc = s.pool ? gguf_writer_open(out_path, &s.w, err)
                     : lf_fail(err, LF_ERR_NOMEM, "cannot start %d threads", threads);
     }
-    if (!rc) rc = write_metadata(m, ftype, s.w, err);
+    if (!rc) rc = write_metadata(m, ftype, im, p->imatrix_path, s.w, err);
     if (!rc) rc = write_tensors(&s, err);
     if (!rc) rc = gguf_writer_finish(s.w, err);
     gguf_writer_free(s.w); /* removes OUT.part unless finished */
@@ -249,6 +281,8 @@ int lf_quantize_model(const char *src, const lf_model_params *load, const char *
     quantize_rows_scratch_free(s.scratch);
     lf_threadpool_free(s.pool);
     free(types);
+    free(importance);
     lf_model_free(m);
+    lf_imatrix_free(im);
     return rc;
 }

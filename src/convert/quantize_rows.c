@@ -50,7 +50,8 @@ typedef struct job {
     const lf_model *m;
     int index;
     lf_type from, to;
-    int64_t cols, row0, n, rows_per_task;
+    const float *importance; /* ne[0] values per expert, or NULL */
+    int64_t cols, rows_per_expert, row0, n, rows_per_task;
     size_t to_row_bytes;
     unsigned char *out;
     quantize_rows_scratch *s;
@@ -95,7 +96,8 @@ static bad_kind convert_row(job *j, int64_t row, unsigned char *dst, int thread)
     }
     lf_dequantize_row(j->from, src, f, j->cols);
     float amax = max_abs(f, j->cols);
-    if (isinf(amax) || !lf_quantize_row(j->to, f, j->cols, dst)) return BAD_NONFINITE;
+    const float *imp = j->importance ? j->importance + row / j->rows_per_expert * j->cols : NULL;
+    if (isinf(amax) || !lf_quantize_row_weighted(j->to, f, j->cols, imp, dst)) return BAD_NONFINITE;
     if (j->to == LF_TYPE_F32 || amax < NO_OVERFLOW_BELOW) return BAD_NONE;
     /* an fp16 scale (or an F16 value) that overflowed decodes to inf or nan */
     lf_dequantize_row(j->to, dst, f, j->cols);
@@ -115,12 +117,13 @@ static void run_task(void *arg, int task, int thread) {
     }
 }
 
-int quantize_rows(const lf_model *m, int i, lf_type to, int64_t row0, int64_t n, void *out, lf_threadpool *pool,
-                  quantize_rows_scratch *s, lf_error *err) {
+int quantize_rows(const lf_model *m, int i, lf_type to, const float *importance, int64_t row0, int64_t n, void *out,
+                  lf_threadpool *pool, quantize_rows_scratch *s, lf_error *err) {
     const lf_tensor_view *v = &m->tensors[i];
     uint64_t to_row_bytes = 0;
     lf_type_row_bytes(to, (uint64_t)v->ne[0], &to_row_bytes);
-    job j = {.m = m, .index = i, .from = (lf_type)v->type, .to = to, .cols = v->ne[0], .row0 = row0, .n = n,
+    job j = {.m = m, .index = i, .from = (lf_type)v->type, .to = to, .importance = importance, .cols = v->ne[0],
+             .rows_per_expert = v->ne[1] > 0 ? v->ne[1] : 1, .row0 = row0, .n = n,
              .to_row_bytes = (size_t)to_row_bytes, .out = out, .s = s};
     atomic_init(&j.bad, INT64_MAX);
     int threads = lf_threadpool_size(pool);

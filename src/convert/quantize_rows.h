@@ -14,9 +14,10 @@ void quantize_rows_scratch_free(quantize_rows_scratch *s);
 
 /* Rows [row0, row0 + n) of m->tensors[i] as type `to` into out (n rows of to's row
  * size). A row of the same type is copied (float rows are checked finite); others go
- * through f32. Refuses (LF_ERR_FORMAT, naming tensor and row) a non-finite value, or a
+ * through f32, whole rows to lf_quantize_row_weighted with importance (ne[0] values per
+ * expert, ne[1] rows each; NULL for none). Refuses (LF_ERR_FORMAT, naming tensor and row) a non-finite value, or a
  * row whose quantized blocks decode to non-finite values (a scale beyond fp16's range). */
-int quantize_rows(const lf_model *m, int i, lf_type to, int64_t row0, int64_t n, void *out, lf_threadpool *pool,
-                  quantize_rows_scratch *s, lf_error *err);
+int quantize_rows(const lf_model *m, int i, lf_type to, const float *importance, int64_t row0, int64_t n, void *out,
+                  lf_threadpool *pool, quantize_rows_scratch *s, lf_error *err);
 
 #endif
