@@ -243,8 +243,7 @@ int lf_quantize_model(const char *src, const lf_model_params *load, const char *
     int rc = check_paths(src, out_path, err);
     if (!rc) rc = choose_types(p, &c, err);
     if (rc) return rc;
-    if (c.use_scheme && c.scheme.idle_key)
-        lf_log(LF_LOG_WARN, "quantize scheme: \"%s\" applies to no weights: keys before it took them", c.scheme.idle_key);
+    if (c.use_scheme) lf_quant_scheme_warn_idle(&c.scheme);
     /* the scheme is applied here, as the file is written, not at load */
     lf_model_params lazy = load ? *load : lf_model_default_params();
     lazy.quantize = lazy.dtype = NULL;

@@ -63,6 +63,10 @@ bool lf_quant_scheme_active(const lf_quant_scheme *s) {
     return any;
 }
 
+void lf_quant_scheme_warn_idle(const lf_quant_scheme *s) {
+    if (s->idle_key) lf_log(LF_LOG_WARN, "quantize scheme: \"%s\" applies to no weights: keys before it took them", s->idle_key);
+}
+
 int lf_dtype_parse(const char *name, const char *what, lf_type *out, lf_error *err) {
     static const struct { const char *name; lf_type type; } names[] = {
         {"f32", LF_TYPE_F32}, {"fp32", LF_TYPE_F32},   {"float32", LF_TYPE_F32},   {"float", LF_TYPE_F32},

@@ -38,6 +38,8 @@ int lf_dtype_parse(const char *name, const char *what, lf_type *out, lf_error *e
 int lf_quant_scheme_from_params(const char *quantize, const char *dtype, lf_quant_scheme *s, lf_error *err);
 /* Whether s changes anything. */
 bool lf_quant_scheme_active(const lf_quant_scheme *s);
+/* Warns (lf_log) when a key of s took no weights because earlier keys took them all. */
+void lf_quant_scheme_warn_idle(const lf_quant_scheme *s);
 
 /* The type a matrix of role now of type `current` becomes under s (current itself when
  * nothing applies). */

@@ -215,7 +215,7 @@ static int plan(const lf_model *m, const lf_quant_scheme *s, item *items, int n,
 
 int lf_model_convert_weights(lf_model *m, const lf_quant_scheme *s, const lf_model_params *p, lf_error *err) {
     if (!lf_quant_scheme_active(s)) return LF_OK;
-    if (s->idle_key) lf_log(LF_LOG_WARN, "quantize scheme: \"%s\" applies to no weights: keys before it took them", s->idle_key);
+    lf_quant_scheme_warn_idle(s);
     int rc, n = 0;
     item *items = collect(m, &n);
     if (!items) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
