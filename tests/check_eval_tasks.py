@@ -352,6 +352,14 @@ def main():
     docs = [doc_piqa(dict(r, label=l)) for r, l in zip(pq, labels)]
     want = reference(ref, docs)
     compare("piqa with --labels", *ours(model_dir, "piqa", pq_file, "--labels", lab_file), want)
+    train = piqa_rows(4)
+    train_labels = [int(rng.integers(0, 2)) for _ in train]
+    train_lab = os.path.join(WORK, "train-labels.lst")
+    open(train_lab, "w").write("".join(f"{x}\n" for x in train_labels))
+    compare("piqa 2-shot from train.jsonl with train-labels.lst",
+            *ours(model_dir, "piqa", pq_file, "--labels", lab_file, "--num-fewshot", "2", "--fewshot-data",
+                  write_jsonl("train.jsonl", train), "--fewshot-labels", train_lab),
+            reference(ref, docs, k=2, pool=[doc_piqa(dict(r, label=l)) for r, l in zip(train, train_labels)]))
     compare("piqa HF rows", *ours(model_dir, "piqa", write_jsonl("piqa_hf.jsonl",
                                                                    [dict(r, label=l) for r, l in zip(pq, labels)])), want)
 
