@@ -70,6 +70,7 @@ bad_data mmlu ':2: unterminated quoted field' 'q,a,b,c,d,A\n"q\n,a,b,c,d,A\n'
 bad_data mmlu ':1: text after a closing quote' '"q"x,a,b,c,d,A\n'
 bad_data mmlu ':4: invalid UTF-8' 'q,a,b,c,d,A\n"multi\nline",a,b,c,d,B\nq\377,a,b,c,d,A\n'
 bad_data mmlu ': file is empty' ''
+bad_data mmlu ':2: record longer than 1 MiB' "q,a,b,c,d,A\n\"$(head -c 1100000 /dev/zero | tr '\0' a)\",a,b,c,d,A\n"
 mkdir -p "$tmp/emptydir"
 expect_error 1 "$tmp/emptydir: no .csv files" "$MODEL" --task mmlu --data "$tmp/emptydir"
 expect_error 1 "$tmp/none.jsonl: no such file" "$MODEL" --task hellaswag --data "$tmp/none.jsonl"

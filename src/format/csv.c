@@ -94,6 +94,7 @@ int lf_csv_next(lf_csv_reader *r, const char **fields, int *n_fields, int *line,
         size_t u = lf_utf8_char_length(d + r->pos, r->size - r->pos);
         if (!u) return bad(r, r->line, "invalid UTF-8", err);
         if (c == '\n') r->line++;
+        if (out + u > LF_CSV_MAX_RECORD) return bad(r, *line, "record longer than 1 MiB", err);
         if ((rc = reserve(r, out + u + 8, err))) return rc;
         memcpy(r->buf + out, d + r->pos, u);
         out += u;

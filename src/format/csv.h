@@ -9,6 +9,7 @@
 #include "llamafast.h"
 
 #define LF_CSV_MAX_FIELDS 64
+#define LF_CSV_MAX_RECORD (1 << 20) /* bytes of one record's text */
 
 typedef struct lf_csv_reader {
     const char *data, *name; /* name: for messages */
@@ -23,7 +24,7 @@ void lf_csv_init(lf_csv_reader *r, const void *data, size_t size, const char *na
  * NUL-terminated string valid until the next call, and *line the line it starts on.
  * Returns 1 for a record, 0 at the end, or an lf_status naming the name and line (an
  * unterminated quote, text after a closing quote, a NUL byte, invalid UTF-8, too many
- * fields). Blank lines are skipped. */
+ * fields, a record longer than LF_CSV_MAX_RECORD). Blank lines are skipped. */
 int lf_csv_next(lf_csv_reader *r, const char **fields, int *n_fields, int *line, lf_error *err);
 void lf_csv_free(lf_csv_reader *r);
 
