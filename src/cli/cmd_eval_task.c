@@ -172,7 +172,7 @@ static int run(options *o, lf_eval_task_kind kind) {
             json_t *j = result_json(o, kind, r, secs);
             char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
             if (text) puts(text);
-            else fprintf(stderr, "error: eval: out of memory\n");
+            else fprintf(stderr, "error: eval: cannot write the result as JSON (a path that is not UTF-8?)\n");
             free(text);
             json_decref(j);
             status = text ? 0 : 1;

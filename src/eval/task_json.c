@@ -54,8 +54,8 @@ static int str_array(const json_t *arr, const char *key, const char *where, int 
     if (!json_is_array(arr)) return lf_fail(err, LF_ERR_FORMAT, "%s: \"%s\" is not an array", where, key);
     int n = (int)(json_array_size(arr) < 1000 ? json_array_size(arr) : 1000);
     if (n < lo || n > hi)
-        return lf_fail(err, LF_ERR_FORMAT, "%s: \"%s\" has %d entries, not %s%d", where, key, n,
-                       lo == hi ? "" : "3 to ", hi);
+        return lo == hi ? lf_fail(err, LF_ERR_FORMAT, "%s: \"%s\" has %d entries, not %d", where, key, n, lo)
+                        : lf_fail(err, LF_ERR_FORMAT, "%s: \"%s\" has %d entries, not %d to %d", where, key, n, lo, hi);
     for (int i = 0; i < n; i++) {
         const json_t *v = json_array_get(arr, (size_t)i);
         if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
