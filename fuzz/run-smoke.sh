@@ -38,7 +38,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (v
 newest_header=$(ls -t include/*.h src/*/*.h 2>/dev/null | head -n 1)
 lib_objs=()
 to_build=()
-for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c src/chat/*.c src/convert/*.c; do
+for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c; do
     [ -f "$src" ] || continue
     obj="$OUT/obj/${src//\//_}.o"
     lib_objs+=("$obj")
@@ -167,6 +167,31 @@ w.add_tensor("blk.0.ffn_up_exps.weight.counts", np.array([[3], [0]], np.float32)
 w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
 PYEOF
 seed fuzz_jinja tests/chat_templates/*.jinja
+# multiple-choice task data: the selector byte (task; 6 = mmlu CSV; piqa + 128 = rows,
+# NUL, labels), then rows in each published shape and in Hugging Face's
+mkdir -p "$OUT/seeds/fuzz_eval_task"
+python3 - "$OUT/seeds/fuzz_eval_task" <<'PYEOF' || echo "warning: no python3; fuzz_eval_task starts unseeded" >&2
+import json, sys
+out = sys.argv[1]
+def seed(name, sel, body):
+    open(f"{out}/{name}", "wb").write(bytes([sel]) + body)
+def jl(*rows):
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()
+hs = {"ind": 1, "activity_label": "Baking [title] x", "ctx_a": "A chef  cooks.", "ctx_b": "the PANS", "ctx": "",
+      "endings": ["are [step] hot.", "b", "c", "d"], "label": 3}
+seed("hellaswag", 0, jl(hs, dict(hs, label="1")))
+seed("winogrande", 1, jl({"sentence": "The cup fell because _ was loose.", "option1": "it", "option2": "he", "answer": "2"}))
+arc = {"id": "1", "question": {"stem": "Why?", "choices": [{"text": "a", "label": "A"}, {"text": "b", "label": "B"},
+       {"text": "c", "label": "C"}]}, "answerKey": "B"}
+seed("arc-ai2", 2, jl(arc))
+seed("arc-hf", 3, jl({"question": "Why?", "choices": {"text": ["a", "b", "c", "d"], "label": ["1", "2", "3", "4"]},
+                      "answerKey": "4"}))
+pq = {"goal": "To open a jar,", "sol1": "twist the lid.", "sol2": "sing to it."}
+seed("piqa-hf", 4, jl(dict(pq, label=0), dict(pq, label="1")))
+seed("piqa-labels", 4 + 128, jl(pq, pq) + b"\x000\n1\n")
+seed("mmlu-hf", 5, jl({"question": "2+2?", "subject": "math", "choices": ["1", "2", "3", "4"], "answer": 3}))
+seed("mmlu-csv", 6, b'What is 2+2?,3,4,5,6,B\n"Quoted, with ""quotes""\nand a newline",a,b,c,d,A\r\n')
+PYEOF
 # executable trailers: the file size, then a valid trailer (program 4 KiB, a 1 MiB model
 # at 64 KiB) and the same with a bad checksum
 mkdir -p "$OUT/seeds/fuzz_exe_trailer"

@@ -519,6 +519,88 @@ typedef struct lf_quantize_type_info {
 /* Sets *types to the table and returns its length. */
 int lf_quantize_types(const lf_quantize_type_info **types);
 
+/* ------------------------------------------------- multiple-choice benchmarks */
+/* The tasks of lm-evaluation-harness that score each answer by its log-likelihood:
+ * hellaswag, winogrande, arc_easy, arc_challenge, piqa and mmlu, read from the files
+ * the data sets publish (and from Hugging Face `datasets` rows saved as JSON Lines). */
+typedef enum lf_eval_task_kind {
+    LF_TASK_HELLASWAG, LF_TASK_WINOGRANDE, LF_TASK_ARC_EASY, LF_TASK_ARC_CHALLENGE, LF_TASK_PIQA, LF_TASK_MMLU
+} lf_eval_task_kind;
+/* "hellaswag", "winogrande", "arc-easy", "arc-challenge", "piqa", "mmlu" (lm-eval's
+ * arc_easy and arc_challenge spellings are accepted too). */
+bool lf_eval_task_from_name(const char *name, lf_eval_task_kind *out);
+const char *lf_eval_task_name(lf_eval_task_kind kind);
+
+typedef struct lf_eval_task lf_eval_task; /* the items of one data file (or directory) */
+/* Reads path: JSON Lines for every task but mmlu, whose path is one of Hendrycks'
+ * SUBJECT_{dev,val,test}.csv files, a directory of them, or JSON Lines of Hugging Face
+ * rows. labels_path: piqa's separate labels file (one 0/1 per line); NULL when the rows
+ * carry "label". A row of the wrong shape is an error naming the file, line and field. */
+int lf_eval_task_load(lf_eval_task_kind kind, const char *path, const char *labels_path, lf_eval_task **out,
+                      lf_error *err);
+/* The same from bytes (name is for messages); labels may be NULL. For fuzzing and tests. */
+int lf_eval_task_load_buffer(lf_eval_task_kind kind, const void *data, size_t size, const char *name,
+                             const void *labels, size_t labels_size, lf_eval_task **out, lf_error *err);
+void lf_eval_task_free(lf_eval_task *task);
+int lf_eval_task_size(const lf_eval_task *task);
+lf_eval_task_kind lf_eval_task_get_kind(const lf_eval_task *task);
+
+typedef struct lf_eval_task_progress {
+    int done, total;  /* items */
+    int correct;      /* by acc, so far */
+    uint64_t tokens;  /* decoded so far */
+} lf_eval_task_progress;
+
+typedef struct lf_eval_task_params {
+    int limit;        /* the first limit items; 0 = all */
+    int num_fewshot;  /* solved examples before each question */
+    /* Where the examples come from (the train/dev split); NULL = the evaluated task,
+     * never the item itself. mmlu takes the first num_fewshot of the item's subject (as
+     * lm-eval's first_n sampler); the other tasks num_fewshot drawn without replacement
+     * by a partial Fisher-Yates shuffle of the pool driven by splitmix64 seeded with
+     * seed + 0x9E3779B97F4A7C15 * (item index + 1) (README: not Python's random). */
+    const lf_eval_task *fewshot;
+    uint64_t seed;    /* default 1234, as lm-eval */
+    /* Called after every item; returning false stops there (the result is marked
+     * interrupted and holds the items done). NULL: none. */
+    bool (*progress)(const lf_eval_task_progress *p, void *user);
+    void *progress_user;
+} lf_eval_task_params;
+lf_eval_task_params lf_eval_task_default_params(void);
+
+typedef struct lf_eval_item_result {
+    int index, label, pred, pred_norm, n_choices;
+    double *loglik;   /* n_choices sums of log-probabilities of each continuation */
+    int *lengths;     /* each choice's length in characters (acc_norm's divisor) */
+    int subject;      /* index into subjects, -1 outside mmlu */
+} lf_eval_item_result;
+
+typedef struct lf_eval_subject_result {
+    const char *name; /* "abstract_algebra" */
+    int n;
+    double acc, acc_stderr;
+} lf_eval_subject_result;
+
+typedef struct lf_eval_task_result {
+    int n;                                /* items scored */
+    double acc, acc_stderr;               /* stderr: sample std / sqrt(n) (0 when n < 2) */
+    bool has_acc_norm;                    /* hellaswag, arc, piqa */
+    double acc_norm, acc_norm_stderr;
+    bool interrupted;
+    uint64_t tokens;                      /* tokens decoded */
+    lf_eval_item_result *items;
+    int n_subjects;                       /* mmlu: per subject; the overall stderr pools them */
+    lf_eval_subject_result *subjects;
+} lf_eval_task_result;
+
+/* Scores the task's items on ctx's model: for each choice the log-likelihood of its
+ * continuation given its context, tokenized as lm-eval's _encode_pair with the model's
+ * BOS first when its tokenizer adds one. The shared context is decoded once per item
+ * (the KV cache is reused), each choice's tokens in one batch. ctx is cleared first. */
+int lf_eval_task_run(lf_context *ctx, const lf_eval_task *task, const lf_eval_task_params *params,
+                     lf_eval_task_result **out, lf_error *err);
+void lf_eval_task_result_free(lf_eval_task_result *result);
+
 /* Wall-clock milliseconds from a monotonic clock (for frontends' timing). */
 double lf_time_ms(void);
 

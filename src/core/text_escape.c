@@ -9,6 +9,8 @@
 
 #include "llamafast.h"
 
+#include "core/utf8_char.h"
+
 /* Output cut only between whole units (a character or an escape), so a cut message is
  * still valid UTF-8 and escaping it again changes nothing. len counts what the whole
  * output needs, as snprintf does. */
@@ -28,9 +30,7 @@ static void put(out_text *o, const char *s, size_t n) {
     o->len += n;
 }
 
-/* Length of the well-formed UTF-8 character at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when s does not start one. */
-static size_t utf8_length(const unsigned char *s, size_t n) {
+size_t lf_utf8_char_length(const unsigned char *s, size_t n) {
     unsigned char c = s[0], lo = 0x80, hi = 0xBF;
     size_t len;
     if (c < 0x80) return 1;
@@ -69,7 +69,7 @@ static void put_hex_escapes(out_text *o, const unsigned char *s, size_t n) {
 static void put_escaped(out_text *o, const char *text, size_t n) {
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < n;) {
-        size_t u = utf8_length(s + i, n - i);
+        size_t u = lf_utf8_char_length(s + i, n - i);
         bool c0 = u == 1 && (s[i] < 0x20 || s[i] == 0x7F);
         bool c1 = u == 2 && s[i] == 0xC2 && s[i + 1] < 0xA0;
         if (u == 0 || c0 || c1) {
@@ -96,7 +96,7 @@ size_t lf_escape_text(char *dst, size_t cap, const char *src, size_t len) {
 /* The format is the program's own text: copied whole characters at a time, unescaped. */
 static void put_literal(out_text *o, const char *text, size_t n) {
     for (size_t i = 0; i < n;) {
-        size_t u = utf8_length((const unsigned char *)text + i, n - i);
+        size_t u = lf_utf8_char_length((const unsigned char *)text + i, n - i);
         if (u == 0) u = 1;
         put(o, text + i, u);
         i += u;
