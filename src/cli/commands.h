@@ -18,5 +18,8 @@ int cmd_where(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+/* eval --task NAME (a task other than wikitext): the multiple-choice tasks. */
+int cmd_eval_task(int argc, char **argv);
 
 #endif
