@@ -487,6 +487,7 @@ typedef struct lf_perplexity_params {
     int n_chunks;             /* at most this many chunks; 0 = every whole chunk of the text */
     int n_threads;            /* 0 = lf_default_thread_count() */
     bool precise_activations; /* as lf_context_params' (both models) */
+    lf_kv_type type_k, type_v; /* KV cache types (both models; default F16) */
     const char *name;         /* the text's name in messages (its file name) */
     lf_perplexity_progress_fn progress;
     void *user;

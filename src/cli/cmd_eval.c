@@ -216,6 +216,8 @@ static int run(eval_args *a) {
         a->p.name = a->text;
         a->p.n_threads = a->common.threads;
         a->p.precise_activations = a->common.precise_activations;
+        a->p.type_k = a->common.type_k;
+        a->p.type_v = a->common.type_v;
         a->p.progress = on_chunk;
         a->p.user = &pr;
         chat_interrupt_install();

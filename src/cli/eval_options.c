@@ -11,6 +11,8 @@ int cli_eval_option(int argc, char **argv, int *i, cli_eval_options *o) {
         return 1;
     }
     if (cli_precision_option(a, &o->precise_activations)) return 1;
+    int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
+    if (kv) return kv;
     int src = cli_model_source_option(argc, argv, i, &o->source);
     if (src) return src;
     if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {

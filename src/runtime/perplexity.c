@@ -165,6 +165,8 @@ int lf_perplexity(const lf_model *model, const lf_model *base, const char *text,
     cp.max_seq_len = p.n_ctx;
     cp.n_threads = p.n_threads;
     cp.precise_activations = p.precise_activations;
+    cp.type_k = p.type_k;
+    cp.type_v = p.type_v;
     run_state st = {0};
     int n_scored = p.n_ctx - 1 - p.n_ctx / 2;
     if (!(rc = lf_context_create(model, &cp, &st.ctx, err)) && !(rc = base ? lf_context_create(base, &cp, &st.base_ctx, err) : 0) &&
