@@ -6,9 +6,11 @@
 # timestamps (tokenization done to "Final estimate", which includes its logit processing as
 # ours does). Prints a markdown table of medians with both perplexities and the ratio.
 #
-# usage: bench/perplexity.sh [MODELS] [TEXT] [CTX] [THREADS] [ROUNDS]
+# usage: bench/perplexity.sh [MODELS] [TEXT] [CTX] [THREADS] [ROUNDS] [CHUNKS]
 #   defaults: models/SmolLM2-135M-Instruct.Q4_1.gguf,models/bench/llama3.2-1b-Q4_0.gguf
-#             /usr/share/common-licenses/GPL-3  512  2  3
+#             /usr/share/common-licenses/GPL-3  512  2  3  8
+#   (CHUNKS: at most that many chunks per run; the synthetic 1B's filler vocabulary makes
+#   GPL-3 68 chunks, ten minutes a run for llama-perplexity on two threads)
 # Environment: LLAMA_PERPLEXITY (default third_party/llama.cpp-newest/bin/llama-perplexity),
 #   LLAMA_FAST (default build/llama-fast).
 set -euo pipefail
@@ -18,6 +20,7 @@ TEXT=${2:-/usr/share/common-licenses/GPL-3}
 CTX=${3:-512}
 THREADS=${4:-2}
 ROUNDS=${5:-3}
+CHUNKS=${6:-8}
 LP=${LLAMA_PERPLEXITY:-$ROOT/third_party/llama.cpp-newest/bin/llama-perplexity}
 LF=${LLAMA_FAST:-$ROOT/build/llama-fast}
 for f in "$TEXT" "$LP" "$LF"; do
@@ -28,13 +31,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ours MODEL -> "tokens_per_second ppl"
 ours() {
-    "$LF" eval "$1" --perplexity "$TEXT" --ctx "$CTX" -t "$THREADS" --json 2>/dev/null |
+    "$LF" eval "$1" --perplexity "$TEXT" --ctx "$CTX" --chunks "$CHUNKS" -t "$THREADS" --json 2>/dev/null |
         python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["chunks"]*j["ctx"]/j["seconds"], j["ppl"])'
 }
 
 # theirs MODEL -> "tokens_per_second ppl": log lines start with a timestamp M.SS.mmm.uuu
 theirs() {
-    "$LP" -m "$1" -f "$TEXT" -c "$CTX" -t "$THREADS" >"$tmp/log" 2>&1
+    "$LP" -m "$1" -f "$TEXT" -c "$CTX" --chunks "$CHUNKS" -t "$THREADS" >"$tmp/log" 2>&1
     awk -v ctx="$CTX" '
         function t(s,  a) { split(s, a, "."); return a[1] * 60 + a[2] + a[3] / 1e3 + a[4] / 1e6 }
         /tokenization took/ { t0 = t($1) }
@@ -45,7 +48,7 @@ theirs() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "text: $TEXT, ctx $CTX, $THREADS threads, $ROUNDS alternated rounds, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "text: $TEXT, ctx $CTX, at most $CHUNKS chunks, $THREADS threads, $ROUNDS alternated rounds, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo
 echo "| model | llama-fast tok/s | llama-perplexity tok/s | ratio | llama-fast PPL | llama-perplexity PPL |"
 echo "|---|---:|---:|---:|---:|---:|"
