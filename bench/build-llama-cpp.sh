@@ -32,8 +32,9 @@
 # (LLAMA_FAST_SIMD=avx2) it stands in for an AVX2-only machine on a CPU that has AVX-512
 # (bench/run-all.sh's avx2 table). It is not part of `all`.
 #
-# `tools` builds only what the tests compare against (llama-quantize, llama-imatrix and
-# llama-simple of the newest, in the newest's build directory): .ci/run uses it.
+# `tools` builds only what the tests compare against (llama-quantize, llama-imatrix,
+# llama-simple and llama-perplexity of the newest, in the newest's build directory): .ci/run
+# uses it.
 #
 # Usage: bench/build-llama-cpp.sh [newest|tools|b4875|avx2|all] [--force]     (default: newest)
 # Environment: JOBS (parallel compile jobs; default: the CPU count)
@@ -65,7 +66,7 @@ pin() {
             TAG=b11312
             TARGETS="llama-bench llama-quantize llama-imatrix llama-simple llama-perplexity llama-server"
             if [ "$1" = tools ]; then
-                TARGETS="llama-quantize llama-imatrix llama-simple"
+                TARGETS="llama-quantize llama-imatrix llama-simple llama-perplexity"
             fi
             if [ "$1" = avx2 ]; then
                 TARGETS="llama-bench"

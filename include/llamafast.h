@@ -449,6 +449,63 @@ const float *lf_imatrix_importance(const lf_imatrix *im, const char *tensor_name
  * quantize.imatrix.dataset. */
 int lf_imatrix_chunk_count(const lf_imatrix *im);
 const char *lf_imatrix_dataset(const lf_imatrix *im);
+/* --------------------------------------------------------------- perplexity */
+/* How well a model predicts a text, and how far a model (a quantization, say) strays
+ * from a base model on it, computed as llama.cpp's llama-perplexity does. */
+
+/* A per-token quantity's mean (with its standard error) and spread over the scored
+ * tokens: percentiles interpolate linearly between sorted values (p99_9 is the 99.9th). */
+typedef struct lf_distribution {
+    double mean, mean_stderr;
+    double max, p99_9, p99, p95, p90, p75, median, p25, p10, p5, p1, p0_1, min;
+} lf_distribution;
+
+typedef struct lf_perplexity_result {
+    int n_ctx;
+    int n_chunks, n_chunks_total; /* chunks done, and chunks the text (and n_chunks) allow */
+    int64_t n_tokens;             /* the text's tokens */
+    int64_t n_scored;             /* tokens whose probability counted */
+    double ppl, ppl_stderr;       /* exp(mean negative log-likelihood), +/- its standard error */
+    double seconds;               /* running the chunks (tokenizing and loading excluded) */
+    bool interrupted;             /* the progress callback stopped the run: figures so far */
+    /* With a base model (else zero). KL(base || model) per token in nats; delta_p is the
+     * model's probability of the right token minus the base's. The correlation is that of
+     * the two models' per-token log-likelihoods. Percentiles only in the final result. */
+    double base_ppl, base_ppl_stderr;
+    double ln_ppl_ratio, ln_ppl_ratio_stderr, ppl_ratio, ppl_ratio_stderr, delta_ppl, delta_ppl_stderr;
+    double ln_ppl_correlation;
+    lf_distribution kl, delta_p;
+    double delta_p_rms, delta_p_rms_stderr;
+    double top1_agreement, top1_agreement_stderr; /* fraction of tokens both rank first alike */
+} lf_perplexity_result;
+
+/* Called after each chunk with the figures so far; return false to stop after it. */
+typedef bool (*lf_perplexity_progress_fn)(const lf_perplexity_result *so_far, void *user);
+
+typedef struct lf_perplexity_params {
+    int n_ctx;                /* tokens per chunk (default 512, as llama-perplexity); >= 4 */
+    int n_chunks;             /* at most this many chunks; 0 = every whole chunk of the text */
+    int n_threads;            /* 0 = lf_default_thread_count() */
+    bool precise_activations; /* as lf_context_params' (both models) */
+    lf_kv_type type_k, type_v; /* KV cache types (both models; default F16) */
+    const char *name;         /* the text's name in messages (its file name) */
+    lf_perplexity_progress_fn progress;
+    void *user;
+} lf_perplexity_params;
+lf_perplexity_params lf_perplexity_default_params(void);
+
+/* Tokenizes text (BOS first when the tokenizer adds one), cuts it into
+ * n_chunks_total = min(tokens / n_ctx, n_chunks) chunks and runs each from an empty
+ * cache, its first token replaced by BOS when the tokenizer adds one; the tokens of the
+ * second half of each chunk (positions n_ctx/2 + 1 .. n_ctx - 1) are scored by the
+ * logits of the position before. The text must hold at least 2 * n_ctx tokens.
+ * With base (NULL: none), each chunk also runs through base and every scored position
+ * compares the two distributions, as llama-perplexity --kl-divergence (but over the
+ * exact base distribution, not its 16-bit log-probability file). base must have the
+ * same vocabulary and tokenize the text alike (else LF_ERR_ARG naming both models).
+ * Memory: the two models and one chunk's scored logits for each. */
+int lf_perplexity(const lf_model *model, const lf_model *base, const char *text, size_t len,
+                  const lf_perplexity_params *params, lf_perplexity_result *result, lf_error *err);
 /* ----------------------------------------------------------------- quantize */
 /* Progress of lf_quantize_model, reported after each slab of rows is written. */
 typedef struct lf_quantize_progress {

@@ -78,3 +78,22 @@ bool cli_precision_option(const char *arg, bool *precise) {
     *precise = on;
     return true;
 }
+
+char **cli_split_equals(int argc, char **argv, int *out_argc) {
+    char **out = malloc((2 * (size_t)argc + 1) * sizeof *out);
+    if (!out) return NULL;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        char *eq = strncmp(argv[i], "--", 2) ? NULL : strchr(argv[i], '=');
+        if (eq && i > 0) {
+            *eq = '\0'; /* the option's name ends where its value starts */
+            out[n++] = argv[i];
+            out[n++] = eq + 1;
+        } else {
+            out[n++] = argv[i];
+        }
+    }
+    out[n] = NULL;
+    *out_argc = n;
+    return out;
+}

@@ -13,6 +13,9 @@ bool cli_u64(const char *flag, const char *text, unsigned long long *out);
 /* Parses "1,2,3" into at most cap ints in [lo, hi]; returns the count or -1. */
 int cli_int_list(const char *flag, const char *text, long lo, long hi, int *out, int cap);
 bool cli_is_help(const char *arg);
+/* argv with each "--name=value" split into "--name" "value" (the strings stay argv's):
+ * a malloc'd array of *out_argc entries and a NULL, or NULL when out of memory. */
+char **cli_split_equals(int argc, char **argv, int *out_argc);
 /* The activation precision flags of every command that runs a model, the last one
  * winning: --precise-activations adds each activation's int8 rounding residual,
  * --int8-activations (the default) leaves it out. True when arg is one of them. */

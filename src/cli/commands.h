@@ -19,7 +19,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
-/* eval's multiple-choice tasks (--task hellaswag, ...), called by cmd_eval. */
+/* eval --task NAME (a task other than wikitext): the multiple-choice tasks. */
 int cmd_eval_task(int argc, char **argv);
 
 #endif

@@ -21,7 +21,7 @@ static const command commands[] = {
     {"export", cmd_export, "write a model as a llama2.c .bin or a self-contained executable"},
     {"quantize", cmd_quantize, "write a model as a GGUF of another type (Q4_K_M, Q8_0, F16, ...)"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
-    {"eval", cmd_eval, "measure a model: multiple-choice benchmarks (hellaswag, mmlu, ...)"},
+    {"eval", cmd_eval, "measure a model: perplexity, KL divergence from a base model, benchmarks (hellaswag, mmlu, ...)"},
     {"imatrix", cmd_imatrix, "compute an importance matrix over a text, for calibrated quantization"},
     {"template", cmd_template, "print the prompt a conversation becomes under the chat template"},
     {"server", cmd_server, "serve the model over HTTP with the OpenAI API"},

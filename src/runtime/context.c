@@ -145,7 +145,7 @@ void lf_context_free(lf_context *ctx) {
     free(ctx);
 }
 
-/* Makes room for the logits of n tokens (only with logits_all). */
+/* Makes room for the logits of n tokens. */
 static int reserve_logits(lf_context *ctx, int n, lf_error *err) {
     if (n <= ctx->logits_cap) return LF_OK;
     float *p = realloc(ctx->logits, (size_t)n * ctx->model->cfg.vocab_size * sizeof(float));
@@ -155,8 +155,9 @@ static int reserve_logits(lf_context *ctx, int n, lf_error *err) {
     return LF_OK;
 }
 
-int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err) {
+int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err) {
     if (n <= 0 || !tokens) return lf_fail(err, LF_ERR_ARG, "lf_decode needs at least one token");
+    if (first < 0 || first >= n) return lf_fail(err, LF_ERR_ARG, "logits from token %d of %d: out of range", first, n);
     if (n > ctx->n_ctx - ctx->pos)
         return lf_fail(err, LF_ERR_CONTEXT_FULL, "%d tokens do not fit: %d of the context's %d positions are used", n,
                        ctx->pos, ctx->n_ctx);
@@ -165,16 +166,21 @@ int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err) {
         if (tokens[i] < 0 || tokens[i] >= vocab)
             return lf_fail(err, LF_ERR_ARG, "token id %d at index %d is outside the vocabulary [0, %d)", tokens[i], i,
                            vocab);
-    int rc = reserve_logits(ctx, ctx->logits_all ? n : 1, err);
+    int rc = reserve_logits(ctx, n - first, err);
     if (rc) return rc;
     ctx->n_logits = 0;
     for (int done = 0; done < n;) {
         int step = n - done < LF_MAX_BATCH ? n - done : LF_MAX_BATCH, at = ctx->pos;
-        if ((rc = lf_forward_batch(ctx, tokens + done, step, ctx->logits_all || done + step == n, err))) return rc;
+        int from = first - done < 0 ? 0 : first - done > step ? step : first - done;
+        if ((rc = lf_forward_batch(ctx, tokens + done, step, from, err))) return rc;
         memcpy(ctx->tokens + at, tokens + done, (size_t)step * sizeof *tokens);
         done += step;
     }
     return LF_OK;
+}
+
+int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err) {
+    return lf_decode_logits_from(ctx, tokens, n, ctx->logits_all || n <= 0 ? 0 : n - 1, err);
 }
 
 const float *lf_context_logits(const lf_context *ctx) {

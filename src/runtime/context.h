@@ -47,8 +47,13 @@ struct lf_context {
 /* The kernel row type of a KV cache type (a valid lf_kv_type). */
 lf_type lf_kv_row_type(lf_kv_type type);
 
-/* One forward step over n <= LF_MAX_BATCH tokens at ctx->pos; advances pos. With
- * want_logits, appends the logits of the last token (of every token with logits_all). */
-int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, bool want_logits, lf_error *err);
+/* One forward step over n <= LF_MAX_BATCH tokens at ctx->pos; advances pos. Appends the
+ * logits of tokens [logits_from, n) to ctx->logits (none when logits_from >= n). */
+int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, int logits_from, lf_error *err);
+
+/* lf_decode that keeps the logits of tokens [first, n) only, as rows 0 .. n - first - 1
+ * of ctx->logits (lf_decode keeps the last token's, or all with logits_all): a scorer
+ * that needs part of a batch skips the output projection of the rest. */
+int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err);
 
 #endif

@@ -193,10 +193,10 @@ static void ffn_block(lf_context *ctx, int l, int n) {
     for (size_t i = 0; i < (size_t)n * dim; i++) ctx->x[i] += ctx->xb[i];
 }
 
-/* Logits for the last token, or for all n with logits_all, appended to ctx->logits. */
-static void output_logits(lf_context *ctx, int n) {
+/* Logits of tokens [first, n) of the batch, appended to ctx->logits. */
+static void output_logits(lf_context *ctx, int n, int first) {
     const lf_model *m = ctx->model;
-    int dim = m->cfg.dim, first = ctx->logits_all ? 0 : n - 1, count = n - first;
+    int dim = m->cfg.dim, count = n - first;
     for (int t = first; t < n; t++)
         lf_rmsnorm_f32(ctx->xb + (size_t)(t - first) * dim, ctx->x + (size_t)t * dim, m->output_norm, dim,
                        m->cfg.norm_eps);
@@ -206,9 +206,9 @@ static void output_logits(lf_context *ctx, int n) {
     ctx->n_logits += count;
 }
 
-int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, bool want_logits, lf_error *err) {
+int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, int logits_from, lf_error *err) {
     const lf_model *m = ctx->model;
-    if (n < 1 || n > LF_MAX_BATCH || ctx->pos + n > ctx->n_ctx)
+    if (n < 1 || n > LF_MAX_BATCH || ctx->pos + n > ctx->n_ctx || logits_from < 0)
         return lf_fail(err, LF_ERR_ARG, "forward step of %d tokens at position %d does not fit", n, ctx->pos);
     int dim = m->cfg.dim;
     for (int t = 0; t < n; t++)
@@ -218,7 +218,7 @@ int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, bool want_lo
         attention_block(ctx, l, n);
         ffn_block(ctx, l, n);
     }
-    if (want_logits) output_logits(ctx, n);
+    if (logits_from < n) output_logits(ctx, n, logits_from);
     ctx->pos += n;
     return LF_OK;
 }

@@ -74,7 +74,7 @@ static int run_chunks(lf_context *ctx, const int32_t *ids, int n_chunks, int n_c
         ctx->pos = 0;
         for (int done = 0; !rc && done < n_ctx; done += LF_MAX_BATCH) {
             int step = n_ctx - done < LF_MAX_BATCH ? n_ctx - done : LF_MAX_BATCH;
-            rc = lf_forward_batch(ctx, chunk + done, step, false, err);
+            rc = lf_forward_batch(ctx, chunk + done, step, step, err);
         }
         if (!rc && p->progress && !p->progress(c + 1, n_chunks, p->user))
             rc = lf_fail(err, LF_ERR_CANCELLED, "imatrix: cancelled after %d of %d chunks", c + 1, n_chunks);
