@@ -39,6 +39,7 @@ static void usage(FILE *out) {
 typedef struct eval_args {
     cli_eval_options common;
     const char *text, *base, *task;
+    bool data_option; /* the text came as --data, which only --task wikitext takes */
     lf_perplexity_params p;
 } eval_args;
 
@@ -51,6 +52,9 @@ static int parse(int argc, char **argv, eval_args *a) {
         if (rc) continue;
         if (cli_is_help(o)) {
             usage(stdout);
+            char *task_help[] = {"eval", "--help", NULL};
+            putchar('\n');
+            cmd_eval_task(2, task_help);
             return -1;
         }
         static const char *const texts[] = {"--perplexity", "-f", "--data"};
@@ -66,6 +70,7 @@ static int parse(int argc, char **argv, eval_args *a) {
                 return 2;
             }
             if (is_text) a->text = v;
+            if (!strcmp(o, "--data")) a->data_option = true;
             else if (is_ctx && !cli_int(o, v, 4, 1 << 24, &a->p.n_ctx)) return 2;
             else if (!strcmp(o, "--chunks") && !cli_int(o, v, 1, 1 << 30, &a->p.n_chunks)) return 2;
             else if (!strcmp(o, "--base")) a->base = v;
@@ -78,6 +83,11 @@ static int parse(int argc, char **argv, eval_args *a) {
     }
     if (a->p.n_ctx % 2) {
         print_escaped(stderr, "error: eval: --ctx %d is odd: half of each chunk is context, half is scored\n", a->p.n_ctx);
+        return 2;
+    }
+    if (a->data_option && !a->task) {
+        fprintf(stderr, "error: eval: --data FILE: --task is required (hellaswag, winogrande, arc-easy, "
+                        "arc-challenge, piqa, mmlu, or wikitext for the perplexity of FILE)\n");
         return 2;
     }
     if (!a->common.model || !a->text) {

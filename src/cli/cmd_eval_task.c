@@ -3,16 +3,15 @@
  *                  [--fewshot-data FILE] [--fewshot-labels FILE] [--seed N] [--json]
  * Multiple-choice benchmarks scored as lm-evaluation-harness scores them. */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/chat_interrupt.h"
 #include "cli/commands.h"
-#include "cli/kv_type_option.h"
-#include "cli/load.h"
+#include "cli/eval_options.h"
 #include "frontend/print_escaped.h"
 #include "llamafast.h"
 
@@ -36,17 +35,10 @@ static void usage(FILE *out) {
             "                          CSV or directory); default: --data without the item\n"
             "  --fewshot-labels FILE   piqa's labels of --fewshot-data (train-labels.lst)\n"
             "  --seed N                few-shot sampling seed (default 1234)\n"
-            "  --json                  print one JSON object with every item's scores\n"
-            "  -t, --threads N         threads (default: the physical cores)\n"
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
-            CLI_MODEL_SOURCE_USAGE CLI_PRECISION_USAGE CLI_KV_TYPE_USAGE
+            CLI_EVAL_USAGE
+            "  (--json: one JSON object with every item's scores)\n"
             "Ctrl-C stops after the current item and prints the result so far (exit 130).\n");
-}
-
-static volatile sig_atomic_t interrupted;
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
 }
 
 typedef struct progress {
@@ -62,18 +54,15 @@ static bool show_progress(const lf_eval_task_progress *p, void *user) {
         fprintf(stderr, "\r%s: %d/%d items, acc %.4f, %.0f tokens/s, ETA %.0f s   ", pr->task, p->done, p->total,
                 (double)p->correct / p->done, s > 0 ? (double)p->tokens / s : 0.0,
                 s / p->done * (p->total - p->done));
-        if (p->done == p->total || interrupted) fputc('\n', stderr);
+        if (p->done == p->total || chat_interrupt_pending()) fputc('\n', stderr);
     }
-    return !interrupted;
+    return !chat_interrupt_pending();
 }
 
 typedef struct options {
-    const char *model, *task, *data, *labels, *fewshot_data, *fewshot_labels;
-    bool json;
-    int threads, max_seq_len;
-    bool precise;
-    lf_kv_type type_k, type_v;
-    cli_model_source source;
+    cli_eval_options e; /* the model, how it loads, threads, precision, KV type, --json */
+    const char *task, *data, *labels, *fewshot_data, *fewshot_labels;
+    int max_seq_len;
     lf_eval_task_params p;
 } options;
 
@@ -98,7 +87,7 @@ static void print_table(const options *o, lf_eval_task_kind kind, const lf_eval_
 }
 
 static json_t *result_json(const options *o, lf_eval_task_kind kind, const lf_eval_task_result *r, double secs) {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:o, s:o, s:f, s:b, s:I}", "model", o->model, "task",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:o, s:o, s:f, s:b, s:I}", "model", o->e.model, "task",
                           lf_eval_task_name(kind), "data", o->data, "n", r->n, "num_fewshot", o->p.num_fewshot, "acc",
                           r->acc, "acc_stderr", r->acc_stderr, "acc_norm",
                           r->has_acc_norm ? json_real(r->acc_norm) : json_null(), "acc_norm_stderr",
@@ -146,13 +135,13 @@ static int run(options *o, lf_eval_task_kind kind) {
     int status = 1;
     lf_context *ctx = NULL;
     lf_eval_task_result *r = NULL;
-    lf_model *model = cli_load_model(o->model, &o->source);
+    lf_model *model = cli_load_model(o->e.model, &o->e.source);
     lf_context_params cp = lf_context_default_params();
-    cp.n_threads = o->threads;
+    cp.n_threads = o->e.threads;
     cp.max_seq_len = o->max_seq_len;
-    cp.precise_activations = o->precise;
-    cp.type_k = o->type_k;
-    cp.type_v = o->type_v;
+    cp.precise_activations = o->e.precise_activations;
+    cp.type_k = o->e.type_k;
+    cp.type_v = o->e.type_v;
     lf_error err;
     if (model && lf_context_create(model, &cp, &ctx, &err)) print_escaped(stderr, "error: eval: %s\n", err.message);
     if (ctx) {
@@ -160,15 +149,12 @@ static int run(options *o, lf_eval_task_kind kind) {
         o->p.fewshot = fewshot;
         o->p.progress = show_progress;
         o->p.progress_user = &pr;
-        struct sigaction sa = {.sa_handler = on_sigint}, old;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old);
+        chat_interrupt_install();
         int rc = lf_eval_task_run(ctx, task, &o->p, &r, &err);
-        sigaction(SIGINT, &old, NULL);
         double secs = (lf_time_ms() - pr.t0) / 1000.0;
         if (rc) {
             print_escaped(stderr, "error: eval: %s: %s\n", o->data, err.message);
-        } else if (o->json) {
+        } else if (o->e.json) {
             json_t *j = result_json(o, kind, r, secs);
             char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
             if (text) puts(text);
@@ -203,7 +189,6 @@ static int task_option(int argc, char **argv, int *i, options *o) {
                                                                       : NULL;
     int *num = !strcmp(a, "--limit")                         ? &o->p.limit
                : !strcmp(a, "--num-fewshot")                 ? &o->p.num_fewshot
-               : !strcmp(a, "-t") || !strcmp(a, "--threads") ? &o->threads
                : !strcmp(a, "-c") || !strcmp(a, "--max-seq-len") ? &o->max_seq_len
                                                              : NULL;
     if (!str && !num && strcmp(a, "--seed")) return 0;
@@ -218,7 +203,7 @@ static int task_option(int argc, char **argv, int *i, options *o) {
         o->p.seed = seed;
         return 1;
     }
-    long lo = num == &o->p.num_fewshot ? 0 : 1, hi = num == &o->p.num_fewshot ? 1024 : num == &o->threads ? 512 : 1 << 24;
+    long lo = num == &o->p.num_fewshot ? 0 : 1, hi = num == &o->p.num_fewshot ? 1024 : 1 << 24;
     return cli_int(a, v, lo, hi, num) ? 1 : -1;
 }
 
@@ -230,14 +215,8 @@ int cmd_eval_task(int argc, char **argv) {
         if (cli_is_help(a)) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--json")) {
-            o.json = true;
-        } else if (cli_precision_option(a, &o.precise)) {
-        } else if ((r = task_option(argc, argv, &i, &o)) || (r = cli_model_source_option(argc, argv, &i, &o.source)) ||
-                   (r = cli_kv_type_option(argc, argv, &i, &o.type_k, &o.type_v))) {
+        } else if ((r = task_option(argc, argv, &i, &o)) || (r = cli_eval_option(argc, argv, &i, &o.e))) {
             if (r < 0) return 2;
-        } else if (a[0] != '-' && !o.model) {
-            o.model = a;
         } else {
             print_escaped(stderr, "error: eval: unexpected argument '%s'\n", a);
             usage(stderr);
@@ -260,7 +239,7 @@ int cmd_eval_task(int argc, char **argv) {
         print_escaped(stderr, "error: eval: --task %s needs --data FILE (the data set's file; see --help)\n", o.task);
         return 2;
     }
-    if (!o.model) {
+    if (!o.e.model) {
         fprintf(stderr, "error: eval: no MODEL given\n");
         usage(stderr);
         return 2;
