@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "eval/task_prompt.h"
 #include "runtime/context.h"
+#include "runtime/logprob.h"
 
 lf_eval_task_params lf_eval_task_default_params(void) {
     return (lf_eval_task_params){.seed = 1234};
@@ -34,25 +35,16 @@ static int tokenize(const lf_tokenizer *tok, const char *s, size_t len, ids *out
 typedef struct scorer {
     lf_context *ctx;
     const lf_tokenizer *tok;
-    int vocab;
+    int32_t vocab;  /* the model's: the row length of the logits */
+    float *scratch; /* vocab floats for lf_row_normalize */
     ids context, whole;
     uint64_t tokens;
 } scorer;
 
-static double log_prob(const float *logits, int vocab, int32_t id) {
-    double max = logits[0], sum = 0;
-    for (int i = 1; i < vocab; i++)
-        if (logits[i] > max) max = logits[i];
-    for (int i = 0; i < vocab; i++) sum += exp((double)logits[i] - max);
-    return (double)logits[id] - max - log(sum);
-}
-
-/* With all, every position's logits, whatever the context was created with (the run
- * restores its setting at the end). */
-static int decode(scorer *s, const int32_t *t, int n, bool all, lf_error *err) {
-    s->ctx->logits_all = all;
+/* Decodes n tokens, keeping the logits of tokens [first, n) as the rows of ctx->logits. */
+static int decode(scorer *s, const int32_t *t, int n, int first, lf_error *err) {
     s->tokens += (uint64_t)n;
-    return lf_decode(s->ctx, t, n, err);
+    return lf_decode_logits_from(s->ctx, t, n, first, err);
 }
 
 /* lm-eval's _encode_pair: the context's trailing whitespace moves to the continuation;
@@ -88,9 +80,14 @@ static int loglikelihood(scorer *s, const char *context, const char *continuatio
     }
     memcpy(s->context.v + nc, s->whole.v + nc, (m - 1) * sizeof(int32_t));
     int keep = lf_context_keep_prefix(s->ctx, s->context.v, (int)nc);
-    if ((size_t)keep < nc - 1 && (rc = decode(s, s->context.v + keep, (int)nc - 1 - keep, false, err))) return rc;
-    if ((rc = decode(s, s->context.v + nc - 1, (int)m, true, err))) return rc;
-    for (size_t i = 0; i < m; i++) *ll += log_prob(lf_context_logits_at(s->ctx, (int)i), s->vocab, s->whole.v[nc + i]);
+    int n_rest = (int)nc - 1 - keep;
+    if (n_rest > 0 && (rc = decode(s, s->context.v + keep, n_rest, n_rest - 1, err))) return rc;
+    if ((rc = decode(s, s->context.v + nc - 1, (int)m, 0, err))) return rc;
+    for (size_t i = 0; i < m; i++) {
+        const float *row = s->ctx->logits + i * (size_t)s->vocab;
+        double sum_exp;
+        *ll += (double)row[s->whole.v[nc + i]] - lf_row_normalize(row, s->vocab, s->scratch, &sum_exp).log_z;
+    }
     return LF_OK;
 }
 
@@ -206,16 +203,13 @@ int lf_eval_task_run(lf_context *ctx, const lf_eval_task *task, const lf_eval_ta
         return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     }
     scorer s = {.ctx = ctx, .tok = lf_model_tokenizer(ctx->model)};
-    s.vocab = lf_tokenizer_vocab_size(s.tok);
-    lf_model_info info;
-    lf_model_get_info(ctx->model, &info);
-    if (info.vocab_size < s.vocab) s.vocab = info.vocab_size;
+    s.vocab = ctx->model->cfg.vocab_size;
     lf_context_truncate(ctx, 0);
-    bool logits_all = ctx->logits_all;
     s.context.cap = s.whole.cap = 256;
     s.context.v = malloc(s.context.cap * sizeof(int32_t));
     s.whole.v = malloc(s.whole.cap * sizeof(int32_t));
-    int rc = s.context.v && s.whole.v ? LF_OK : lf_fail(err, LF_ERR_NOMEM, "out of memory"), correct = 0;
+    s.scratch = malloc((size_t)s.vocab * sizeof *s.scratch);
+    int rc = s.context.v && s.whole.v && s.scratch ? LF_OK : lf_fail(err, LF_ERR_NOMEM, "out of memory"), correct = 0;
     for (int i = 0; i < total && !rc; i++) {
         rc = score_item(&s, task, i, &p, &res->items[i], err);
         res->n = i + 1;
@@ -234,7 +228,7 @@ int lf_eval_task_run(lf_context *ctx, const lf_eval_task *task, const lf_eval_ta
             break;
         }
     }
-    ctx->logits_all = logits_all;
+    free(s.scratch);
     free(s.context.v);
     free(s.whole.v);
     res->tokens = s.tokens;

@@ -14,7 +14,7 @@
 
 lf_perplexity_params lf_perplexity_default_params(void) { return (lf_perplexity_params){.n_ctx = 512}; }
 
-/* One chunk's scoring, shared with the tasks. */
+/* One chunk's scoring: each scored position's log-likelihood, and with a base model its divergence. */
 typedef struct score_job {
     const float *logits, *base_logits; /* row i: position first + i */
     const int32_t *targets;            /* row i's right token */
