@@ -46,9 +46,9 @@ theirs() {
         END { if (!t1 || !chunks) exit 1; printf "%.3f %s\n", chunks * ctx / (t1 - t0), ppl }' "$tmp/log"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$ROOT/bench/lib.sh"
 
-echo "text: $TEXT, ctx $CTX, at most $CHUNKS chunks, $THREADS threads, $ROUNDS alternated rounds, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "text: $TEXT, ctx $CTX, at most $CHUNKS chunks, $THREADS threads, $ROUNDS alternated rounds, $(cpu_name)"
 echo
 echo "| model | llama-fast tok/s | llama-perplexity tok/s | ratio | llama-fast PPL | llama-perplexity PPL |"
 echo "|---|---:|---:|---:|---:|---:|"

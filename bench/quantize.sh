@@ -38,9 +38,9 @@ run() {
     rm -f "$out"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$ROOT/bench/lib.sh"
 
-echo "source: $SRC ($src_mb MB), $THREADS threads, $ROUNDS alternated rounds, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "source: $SRC ($src_mb MB), $THREADS threads, $ROUNDS alternated rounds, $(cpu_name)"
 echo
 echo "| type | llama-fast MB/s | llama-quantize MB/s | speed ratio | llama-fast peak RSS MiB | llama-quantize peak RSS MiB | RSS ratio | output MB |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
