@@ -81,7 +81,7 @@ static int loglikelihood(scorer *s, const char *context, const char *continuatio
     memcpy(s->context.v + nc, s->whole.v + nc, (m - 1) * sizeof(int32_t));
     int keep = lf_context_keep_prefix(s->ctx, s->context.v, (int)nc);
     int n_rest = (int)nc - 1 - keep;
-    if (n_rest > 0 && (rc = decode(s, s->context.v + keep, n_rest, n_rest - 1, err))) return rc;
+    if (n_rest > 0 && (rc = decode(s, s->context.v + keep, n_rest, n_rest, err))) return rc;
     if ((rc = decode(s, s->context.v + nc - 1, (int)m, 0, err))) return rc;
     for (size_t i = 0; i < m; i++) {
         const float *row = s->ctx->logits + i * (size_t)s->vocab;

@@ -157,7 +157,7 @@ static int reserve_logits(lf_context *ctx, int n, lf_error *err) {
 
 int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err) {
     if (n <= 0 || !tokens) return lf_fail(err, LF_ERR_ARG, "lf_decode needs at least one token");
-    if (first < 0 || first >= n) return lf_fail(err, LF_ERR_ARG, "logits from token %d of %d: out of range", first, n);
+    if (first < 0 || first > n) return lf_fail(err, LF_ERR_ARG, "logits from token %d of %d: out of range", first, n);
     if (n > ctx->n_ctx - ctx->pos)
         return lf_fail(err, LF_ERR_CONTEXT_FULL, "%d tokens do not fit: %d of the context's %d positions are used", n,
                        ctx->pos, ctx->n_ctx);
