@@ -1,4 +1,4 @@
-# Sourced by the bench scripts that report medians of alternated runs.
+# Sourced by the bench scripts: medians of alternated runs and the machine's name.
 
 # median: the median of the numbers on stdin, one per line
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

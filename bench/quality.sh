@@ -16,6 +16,7 @@
 #   bench/results/DATE/quality.md), OUT_DIR (scratch; default a temporary directory).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 MODEL=${1:-$ROOT/models/SmolLM2-135M-Instruct.Q4_1.gguf}
 TYPES=${2:-F16,BF16,Q8_0,Q6_K,Q5_K_M,Q5_K_S,Q5_1,Q5_0,Q4_K_M,Q4_K_S,Q4_1,Q4_0,Q3_K_L,Q3_K_M,Q3_K_S,Q2_K}
 THREADS=${3:-2}
@@ -71,14 +72,13 @@ for t in "${types[@]}"; do
 done
 
 mkdir -p "$(dirname "$OUT")"
-python3 - "$rows" "$MODEL" "$TEXT" "$CALIB" "$CTX" "$THREADS" > "$OUT" <<'EOF'
-import json, subprocess, sys
-rows_path, model, text, calib, ctx, threads = sys.argv[1:]
+python3 - "$rows" "$MODEL" "$TEXT" "$CALIB" "$CTX" "$THREADS" "$(cpu_name)" > "$OUT" <<'EOF'
+import json, sys
+rows_path, model, text, calib, ctx, threads, cpu = sys.argv[1:]
 rows = [json.loads(l) for l in open(rows_path)]
 plain = [r for r in rows if not r["imatrix"]]
 weighted = {r["type"]: r for r in rows if r["imatrix"]}
 base_ppl = plain[0]["ppl"]
-cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
 
 def stats(r):
     kl = r["kl"]

@@ -99,7 +99,7 @@ static int parse(int argc, char **argv, eval_args *a) {
 }
 
 typedef struct progress {
-    bool tty, stop;
+    bool tty;
     double t0;
 } progress;
 
