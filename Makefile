@@ -3,7 +3,9 @@
 BUILD ?= build
 OPT ?= -O2 -g
 SAN ?=
-CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc -pthread $(OPT) $(SAN) $(CFLAGS)
+# -fPIC: the same objects make the static and the shared library (x86-64 and AArch64 pay
+# nothing for it where the linker can bind a call locally, which the version script allows).
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc -pthread -fPIC $(OPT) $(SAN) $(CFLAGS)
 LDLIBS_ALL = -pthread -lz -ljansson -lm $(LDLIBS)
 # The program (not the library) also links JSON, HTTP server, line-editing and HTTP client libraries.
 CLI_LDLIBS = -ljansson -ledit -lcurl
@@ -19,6 +21,12 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 LIB := $(BUILD)/libllamafast.a
+# The version is written once, in the header (LF_VERSION_MAJOR/MINOR/PATCH).
+version_part = $(shell sed -n 's/^\#define LF_VERSION_$(1) *\([0-9][0-9]*\).*/\1/p' include/llamafast.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SONAME := libllamafast.so.$(VERSION_MAJOR)
+SHLIB := $(BUILD)/libllamafast.so.$(VERSION)
 # The same objects unprelinked, for the tests and tools that check the library's insides.
 LIB_INTERNAL := $(BUILD)/libllamafast-internal.a
 BIN := $(BUILD)/llama-fast
@@ -28,9 +36,18 @@ HOST_CC ?= $(CC)
 MODEL_DIR ?= models
 DEFAULT_MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: all deps run test test-deps test-san fuzz-smoke model clean
+# make install PREFIX=/opt/llama-fast DESTDIR=/tmp/stage: the GNU variables, PREFIX for short.
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+bindir ?= $(prefix)/bin
+includedir ?= $(prefix)/include
+libdir ?= $(prefix)/lib
+pkgconfigdir ?= $(libdir)/pkgconfig
+INSTALL ?= install
+
+.PHONY: all deps run test test-deps test-san fuzz-smoke model clean install uninstall check-exports
 PYTHON ?= python3
-all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
+all: $(BIN) $(SHLIB) $(TEST_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,6 +60,38 @@ $(LIB): $(LIB_OBJ)
 	objcopy --wildcard --keep-global-symbol='lf_*' $(BUILD)/libllamafast-all.o $(BUILD)/libllamafast.o
 	@rm -f $@
 	$(AR) rcs $@ $(BUILD)/libllamafast.o
+
+# The shared library exports exactly the functions include/llamafast.h declares (a version
+# script made from it) and binds its own calls to them locally (-Bsymbolic-functions).
+# --no-undefined checks LDLIBS_ALL is complete; a sanitizer runtime comes from the program.
+$(BUILD)/libllamafast.map: include/llamafast.h
+	@mkdir -p $(dir $@)
+	{ echo '{ global:'; grep -o '\blf_[a-z0-9_]*[[:space:]]*(' $< | sed 's/[[:space:]]*($$/;/' | sort -u; \
+	  echo 'local: *; };'; } >$@
+
+$(SHLIB): $(LIB_OBJ) $(BUILD)/libllamafast.map
+	$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(BUILD)/libllamafast.map \
+	    -Wl,-Bsymbolic-functions $(if $(SAN),,-Wl,--no-undefined) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
+
+# Fails naming every global symbol of the libraries that lacks the lf_ prefix.
+check-exports: $(LIB) $(SHLIB)
+	scripts/check-exports.sh $(LIB) $(SHLIB)
+
+install: $(BIN) $(LIB) $(SHLIB)
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(includedir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir)
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(bindir)/llama-fast
+	$(INSTALL) -m 644 include/llamafast.h $(DESTDIR)$(includedir)/llamafast.h
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(libdir)/libllamafast.a
+	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(libdir)/libllamafast.so.$(VERSION)
+	ln -sf libllamafast.so.$(VERSION) $(DESTDIR)$(libdir)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(libdir)/libllamafast.so
+	sed -e 's|@prefix@|$(prefix)|; s|@libdir@|$(libdir)|; s|@includedir@|$(includedir)|; s|@version@|$(VERSION)|' \
+	    llamafast.pc.in >$(DESTDIR)$(pkgconfigdir)/llamafast.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/llama-fast $(DESTDIR)$(includedir)/llamafast.h \
+	      $(DESTDIR)$(libdir)/libllamafast.a $(DESTDIR)$(libdir)/libllamafast.so.$(VERSION) \
+	      $(DESTDIR)$(libdir)/$(SONAME) $(DESTDIR)$(libdir)/libllamafast.so $(DESTDIR)$(pkgconfigdir)/llamafast.pc
 
 $(LIB_INTERNAL): $(LIB_OBJ)
 	@rm -f $@

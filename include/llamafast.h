@@ -18,6 +18,15 @@
 extern "C" {
 #endif
 
+/* The library's version, MAJOR.MINOR.PATCH: a program built against MAJOR runs with any
+ * libllamafast.so.MAJOR of at least its MINOR. This is the one place it is written: the
+ * Makefile reads it for the shared library's name and the pkg-config file. */
+#define LF_VERSION_MAJOR 0
+#define LF_VERSION_MINOR 1
+#define LF_VERSION_PATCH 0
+/* "MAJOR.MINOR.PATCH" of the library linked at run time (the header's may be older). */
+const char *lf_version(void);
+
 typedef enum lf_status {
     LF_OK = 0,
     LF_ERR_IO = -1,          /* file missing, unreadable, mmap failed */

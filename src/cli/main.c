@@ -6,6 +6,7 @@
 #include "cli/model_path.h"
 #include "cli/warnings.h"
 #include "frontend/print_escaped.h"
+#include "llamafast.h"
 
 typedef struct command {
     const char *name;
@@ -33,7 +34,8 @@ static const command commands[] = {
 };
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: llama-fast COMMAND [options]   (llama-fast COMMAND --help for details)\n\ncommands:\n");
+    fprintf(out, "usage: llama-fast COMMAND [options]   (llama-fast COMMAND --help for details)\n"
+                 "       llama-fast --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or a name from 'llama-fast list' once downloaded.\n");
@@ -48,6 +50,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("llama-fast %s\n", lf_version());
         return 0;
     }
     /* Every command shows what the library warns about (an unknown pre-tokenizer, say):
