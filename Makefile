@@ -44,6 +44,8 @@ includedir ?= $(prefix)/include
 libdir ?= $(prefix)/lib
 pkgconfigdir ?= $(libdir)/pkgconfig
 INSTALL ?= install
+# A directory below prefix as ${prefix}/..., so that pkg-config --define-prefix can move it.
+under_prefix = $(patsubst $(prefix)/%,$${prefix}/%,$(1))
 
 .PHONY: all deps run test test-deps test-san fuzz-smoke model clean install uninstall check-exports
 PYTHON ?= python3
@@ -85,7 +87,8 @@ install: $(BIN) $(LIB) $(SHLIB)
 	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(libdir)/libllamafast.so.$(VERSION)
 	ln -sf libllamafast.so.$(VERSION) $(DESTDIR)$(libdir)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(libdir)/libllamafast.so
-	sed -e 's|@prefix@|$(prefix)|; s|@libdir@|$(libdir)|; s|@includedir@|$(includedir)|; s|@version@|$(VERSION)|' \
+	sed -e 's|@prefix@|$(prefix)|; s|@libdir@|$(call under_prefix,$(libdir))|' \
+	    -e 's|@includedir@|$(call under_prefix,$(includedir))|; s|@version@|$(VERSION)|' \
 	    llamafast.pc.in >$(DESTDIR)$(pkgconfigdir)/llamafast.pc
 
 uninstall:

@@ -2,7 +2,8 @@
 # Installs the Debian packages llama-fast builds against when any is missing: jansson
 # (JSON), libedit (chat line editing), libcurl (downloads),
 # zlib (zip archives). With TEST=1 also
-# what the tests drive: chromium + chromium-driver (browser UI test). Quiet when all are there.
+# what the tests drive: chromium + chromium-driver (browser UI test), pkg-config (install
+# test). Quiet when all are there.
 set -eu
 need=""
 have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
@@ -16,6 +17,8 @@ if [ "${TEST:-0}" = 1 ]; then
     # the reference for Hugging Face models (scripts/torch-venv.sh)
     dpkg -s python3-torch >/dev/null 2>&1 || need="$need python3-torch"
     dpkg -s python3-venv >/dev/null 2>&1 || need="$need python3-venv"
+    # what tests/test_install.sh builds a program against the installed library with
+    command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 fi
 [ -z "$need" ] && exit 0
 SUDO=""
