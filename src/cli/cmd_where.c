@@ -42,12 +42,12 @@ int cmd_where(int argc, char **argv) {
         print_escaped(stderr, "error: where: %s\n", err.message);
         return 1;
     }
-    const char *path = cli_resolve_model(name, buf, sizeof buf);
-    if (path == name) {
+    /* the store only, as download and remove: not a file of that name in this directory */
+    if (!cli_downloaded_model(name, buf, sizeof buf)) {
         print_escaped(stderr, "error: where: %s is not downloaded (llama-fast download %s)\n", name, name);
         return 1;
     }
-    print_escaped(stdout, "%s\n", path);
+    print_escaped(stdout, "%s\n", buf);
     return 0;
 }
 

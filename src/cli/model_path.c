@@ -17,14 +17,15 @@ bool cli_downloaded_model(const char *name, char *buf, size_t cap) {
 }
 
 const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap) {
+    if (cli_downloaded_model(name_or_path, buf, cap)) return buf;
     if (access(name_or_path, F_OK) == 0) return name_or_path;
+    /* the default model where `make run` fetches it, in a checkout (README: Models) */
     const known_model *m = known_model_find(name_or_path);
-    /* the default model as `make model` fetches it, next to a checkout */
     if (m && !strcmp(m->alias, "smollm2")) {
         int n = snprintf(buf, cap, "models/%s", m->model_file);
         if (n >= 0 && (size_t)n < cap && access(buf, R_OK) == 0) return buf;
     }
-    return cli_downloaded_model(name_or_path, buf, cap) ? buf : name_or_path;
+    return name_or_path;
 }
 
 /* Looked up once: the executable does not change while it runs. */

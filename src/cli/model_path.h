@@ -12,11 +12,12 @@
  * path into buf; false when name is not a valid name or not (completely) downloaded. */
 bool cli_downloaded_model(const char *name, char *buf, size_t cap);
 
-/* Returns name_or_path itself when it is an existing file or directory. Otherwise, for
- * the alias "smollm2" first models/SmolLM2-135M-Instruct.Q4_1.gguf (relative to the
- * working directory), then for any alias or repository id the downloaded model
- * (cli_downloaded_model), written into buf. Otherwise returns name_or_path unchanged, so
- * the loader reports the missing file by the name the user gave. */
+/* What MODEL names, in this order: the downloaded model of that name in the store
+ * (cli_downloaded_model), so that a name means the same model from every directory; an
+ * existing file or directory at that path (returned itself); for the alias "smollm2",
+ * models/SmolLM2-135M-Instruct.Q4_1.gguf under the working directory, where `make run`
+ * puts it in a checkout. Otherwise returns name_or_path unchanged, so the loader reports
+ * the missing file by the name the user gave. Paths are written into buf. */
 const char *cli_resolve_model(const char *name_or_path, char *buf, size_t cap);
 
 /* This program's own file (for `export --output-exe-path` to copy). */
