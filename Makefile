@@ -1,5 +1,6 @@
 # llama-fast — `make` builds, `make run` fetches the default model and generates,
-# `make test` runs every test. See README.md.
+# `make test` runs every test, `make install` installs the program and the library
+# (PREFIX, DESTDIR; `make uninstall`). See README.md.
 BUILD ?= build
 OPT ?= -O2 -g
 SAN ?=
