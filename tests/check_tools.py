@@ -96,6 +96,17 @@ def check_bad_requests(client):
             check(False, "accepted: %r" % extra)
         except openai.BadRequestError as e:
             check(e.status_code == 400 and e.body.get("param") == param, "%r: %r" % (extra, e.body))
+    # a field the server does not take is refused, never ignored
+    try:
+        client.chat.completions.create(model="m", messages=ASK, max_tokens=4, extra_body={"colour": "red"})
+        check(False, "unknown field accepted")
+    except openai.BadRequestError as e:
+        check(e.body.get("param") == "colour" and "colour" in e.body.get("message", ""), "unknown field: %r" % e.body)
+    try:
+        client.completions.create(model="m", prompt="Hi", max_tokens=4, extra_body={"tools": TOOLS})
+        check(False, "tools accepted on /v1/completions")
+    except openai.BadRequestError as e:
+        check(e.body.get("param") == "tools", "tools on completions: %r" % e.body)
     try:
         client.chat.completions.create(model="m", max_tokens=4, messages=[
             {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function",

@@ -1,5 +1,7 @@
 #include "server/request.h"
 
+#include "server/request_fields.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +165,7 @@ static int parse_seed(json_t *root, completion_request *r, api_error *err) {
 
 static int parse_fields(json_t *root, bool chat, completion_request *r, api_error *err) {
     if (!json_is_object(root)) return api_fail(err, 400, NULL, NULL, "the request body must be a JSON object");
+    if (request_check_fields(root, chat, err)) return -1;
     json_t *model = field(root, "model"), *opts = field(root, "stream_options");
     if (model && !json_is_string(model)) return bad(err, "model", "a string");
     if (model && !(r->model = dup_or_fail(json_string_value(model), json_string_length(model), err))) return -1;
