@@ -158,3 +158,31 @@ void tool_request_free(tool_request *t) {
     free(t->choice_name);
     *t = (tool_request){0};
 }
+
+/* {"type": "object", "properties": {"name": {"const": NAME}, "arguments": PARAMETERS},
+ * "required": [...], "additionalProperties": false} for one tool. */
+static json_t *call_schema(json_t *fn) {
+    json_t *params = json_object_get(fn, "parameters");
+    json_t *args = params ? json_incref(params) : json_pack("{s:s}", "type", "object");
+    return json_pack("{s:s, s:{s:{s:O}, s:o}, s:[s,s], s:b}", "type", "object", "properties", "name", "const",
+                     json_object_get(fn, "name"), "arguments", args, "required", "name", "arguments",
+                     "additionalProperties", 0);
+}
+
+char *tool_call_schema(const tool_request *t) {
+    if (t->choice != TOOL_CHOICE_REQUIRED && t->choice != TOOL_CHOICE_NAMED) return NULL;
+    json_t *tools = json_loads(t->tools_json, 0, NULL), *tool, *any = json_array();
+    size_t i;
+    json_array_foreach(tools, i, tool) {
+        json_t *fn = json_object_get(tool, "function");
+        if (t->choice == TOOL_CHOICE_NAMED && strcmp(json_string_value(json_object_get(fn, "name")), t->choice_name))
+            continue;
+        json_array_append_new(any, call_schema(fn));
+    }
+    json_t *schema = json_array_size(any) == 1 ? json_incref(json_array_get(any, 0)) : json_pack("{s:O}", "anyOf", any);
+    char *text = schema ? json_dumps(schema, JSON_COMPACT) : NULL;
+    json_decref(schema);
+    json_decref(any);
+    json_decref(tools);
+    return text;
+}

@@ -25,5 +25,9 @@ int tool_request_parse(json_t *root, tool_request *t, api_error *err);
  * text), tool_call_id and name. Returns as above. */
 int tool_message_parse(json_t *m, size_t i, lf_chat_message *msg, api_error *err);
 void tool_request_free(tool_request *t);
+/* For tool_choice "required" or a named function: the JSON Schema (malloc'd text) of the
+ * one call object the answer must be, {"name": ..., "arguments": {...}} with the
+ * arguments of the function's parameters schema; NULL otherwise (or out of memory). */
+char *tool_call_schema(const tool_request *t);
 
 #endif
