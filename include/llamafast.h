@@ -311,8 +311,14 @@ int lf_speculative_step(lf_context *ctx, lf_sampler *sampler, const lf_speculati
 
 /* --------------------------------------------------------------------- chat */
 typedef struct lf_chat_message {
-    const char *role;    /* "system", "user", "assistant", ... */
+    const char *role;    /* "system", "user", "assistant", "tool", ... */
     const char *content; /* UTF-8; NULL is None (an assistant message with only tool calls) */
+    /* Optional, NULL when absent. An assistant's calls as OpenAI writes them: a JSON array
+     * [{"id", "type": "function", "function": {"name", "arguments"}}]; "arguments" that is
+     * a string holding a JSON object reaches the template as that object. */
+    const char *tool_calls;
+    const char *tool_call_id; /* a "tool" message: the id of the call it answers */
+    const char *name;         /* a "tool" message: the function's name */
 } lf_chat_message;
 
 /* Renders messages with a Jinja chat template exactly as Hugging Face transformers'
@@ -356,6 +362,42 @@ int lf_chat_tokenize(const lf_model *model, const char *tmpl, const lf_chat_mess
  * come from tok. */
 int lf_chat_template_tokenize(const lf_tokenizer *tok, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
                               bool add_generation_prompt, int32_t *ids, size_t cap, size_t *n_ids, lf_error *err);
+
+/* Tools (function calling). tools_json is OpenAI's "tools" array as JSON text:
+ * [{"type": "function", "function": {"name", "description", "parameters"}}, ...]. The
+ * _tools variants render like the plain ones (which are these with tools_json NULL) with
+ * the template seeing `tools` as that parsed array (None when NULL). A template that never
+ * mentions tools is told of them another way: a system text listing them and asking for
+ * Hermes-style answers, <tool_call>{"name": ..., "arguments": {...}}</tool_call> (appended
+ * to the first system message, or a system message of its own before the others);
+ * assistant tool calls become such <tool_call> text and "tool" messages user messages in
+ * <tool_response> tags. A tools_json or tool_calls that is not valid JSON of those shapes
+ * gives LF_ERR_ARG naming it. In lf_chat_tokenize_tools every string of tools and tool
+ * calls is client text, tokenized as text like the messages' contents. */
+int lf_chat_template_render_tools(const char *tmpl, const lf_chat_message *msgs, size_t n_msgs, const char *tools_json,
+                                  bool add_generation_prompt, const char *bos_token, const char *eos_token,
+                                  char **out, lf_error *err);
+int lf_chat_apply_template_tools(const lf_model *model, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                                 const char *tools_json, bool add_generation_prompt, char **out, lf_error *err);
+int lf_chat_tokenize_tools(const lf_model *model, const char *tmpl, const lf_chat_message *msgs, size_t n_msgs,
+                           const char *tools_json, bool add_generation_prompt, int32_t *ids, size_t cap,
+                           size_t *n_ids, lf_error *err);
+
+/* How a model's answers write tool calls, told by its chat template (NULL: the model
+ * has none): Hermes/Qwen <tool_call>{...}</tool_call> (also what templates that never
+ * mention tools are asked for), Llama 3.1/3.2 a bare {"name", "parameters"} object
+ * (optionally after <|python_tag|>), Mistral [TOOL_CALLS][{"name", "arguments"}, ...]. */
+typedef enum lf_tool_format { LF_TOOL_FORMAT_HERMES, LF_TOOL_FORMAT_LLAMA3, LF_TOOL_FORMAT_MISTRAL } lf_tool_format;
+lf_tool_format lf_chat_tool_format(const char *tmpl);
+/* Splits a model's answer into its text and its tool calls. *content (malloc'd) is the
+ * text outside the calls; *calls (malloc'd) is a JSON array [{"name": "...", "arguments":
+ * "<JSON object text>"}, ...], or NULL when the answer makes no call. Every format's
+ * calls are also seen as a bare JSON object {"name", "arguments"|"parameters"} making up
+ * the whole answer. When tools_json is not NULL a call must name one of its functions;
+ * an answer with a call that does not parse or names no such function is all content.
+ * Returns LF_OK, or LF_ERR_NOMEM / LF_ERR_ARG (NULL text or outputs). */
+int lf_chat_parse_tool_calls(lf_tool_format format, const char *tools_json, const char *text, char **content,
+                             char **calls, lf_error *err);
 
 /* ------------------------------------------------------------------- export */
 /* Called as an export proceeds: done of total units (weights, or bytes) written. */

@@ -74,6 +74,46 @@ CONVERSATIONS = {
 }
 
 
+# Function calling: OpenAI's tools array, an assistant turn that calls one, and the
+# tool's answer. transformers hands both to the template as they are; the calls'
+# arguments are objects, as chat templates are written for (tojson on them).
+TOOLS = [
+    {"type": "function", "function": {
+        "name": "get_weather", "description": "The weather in a city, now.",
+        "parameters": {"type": "object", "properties": {
+            "city": {"type": "string", "description": "City name"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city"]}}},
+    {"type": "function", "function": {
+        "name": "add", "description": "Adds two integers.",
+        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                       "required": ["a", "b"]}}},
+]
+TOOL_CALL = {"id": "call_9f3Ab2", "type": "function",
+             "function": {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}}
+TOOL_CONVERSATIONS = {
+    "tools, question": [SYSTEM, {"role": "user", "content": "What is the weather in Paris?"}],
+    "tools, call and result": [
+        {"role": "user", "content": "What is the weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
+        {"role": "tool", "tool_call_id": "call_9f3Ab2", "name": "get_weather",
+         "content": "{\"temperature\": 21, \"sky\": \"clear\"}"},
+    ],
+}
+
+
+def with_string_arguments(messages):
+    """The same conversation as OpenAI clients send it: arguments as JSON text."""
+    out = []
+    for m in messages:
+        m = dict(m)
+        if "tool_calls" in m:
+            m["tool_calls"] = [dict(c, function=dict(c["function"], arguments=json.dumps(c["function"]["arguments"])))
+                               for c in m["tool_calls"]]
+        out.append(m)
+    return out
+
+
 # Under the sanitizers (LF_SANITIZED=1) each run is several times slower: a subset of the
 # conversations still covers system prompts, multi-turn, unicode and whitespace.
 if os.environ.get("LF_SANITIZED") == "1":
@@ -87,18 +127,18 @@ def make_tokenizer(bos, eos):
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=bos, eos_token=eos)
 
 
-def reference(tokenizer, template, messages, add_generation_prompt):
+def reference(tokenizer, template, messages, add_generation_prompt, tools=None):
     """(text, None) from transformers, or (None, error) when the template raises."""
     try:
-        return tokenizer.apply_chat_template(messages, tokenize=False, chat_template=template,
+        return tokenizer.apply_chat_template(messages, tokenize=False, chat_template=template, tools=tools,
                                              add_generation_prompt=add_generation_prompt), None
     except Exception as e:  # the template raised, or jinja2 refused it
         return None, "%s: %s" % (type(e).__name__, e)
 
 
-def run_llama_fast(binary, model, messages, add_generation_prompt, extra_args):
+def run_llama_fast(binary, model, messages, add_generation_prompt, extra_args, tools=None):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
-        json.dump(messages, f, ensure_ascii=False)
+        json.dump({"messages": messages, "tools": tools} if tools else messages, f, ensure_ascii=False)
         path = f.name
     try:
         args = [binary, "template", model, "--messages", path] + extra_args
@@ -132,6 +172,27 @@ def compare(results, name, expected, error, proc):
         ok = 0 < proc.returncode < 128 and proc.stderr.strip() != b"" and proc.stdout == b""
         results.check(ok, "%s: transformers raised (%s) but llama-fast exited %d, stdout %r, stderr %r" % (
             name, error, proc.returncode, proc.stdout[:200], proc.stderr[:200]))
+
+
+def check_tools(results, binary, model, name, template, path, tokenizer, bos, eos):
+    """A template that reads tools renders them as transformers does, with the calls'
+    arguments as objects or as JSON text; one that never mentions them is told of them in
+    a system text (a difference from transformers, which drops them)."""
+    args = ["--template", path, "--bos", bos, "--eos", eos]
+    for conv_name, messages in TOOL_CONVERSATIONS.items():
+        proc = run_llama_fast(binary, model, with_string_arguments(messages), True, args, TOOLS)
+        what = "%s / %s" % (name, conv_name)
+        if "tools" in template:
+            expected, error = reference(tokenizer, template, messages, True, TOOLS)
+            compare(results, what, expected, error, proc)
+            continue
+        text = proc.stdout.decode("utf-8", "replace")
+        ok = proc.returncode == 0 and "<tools>" in text and '"name":"add"' in text
+        if ok and "tool_calls" in conv_name:
+            ok = '<tool_call>\n{"name":"get_weather","arguments":{"city":"Paris","unit":"celsius"}}' in text
+            ok = ok and "<tool_response>\n{\"temperature\": 21" in text
+        results.check(ok or (proc.returncode != 0 and proc.stderr.strip() != b""),
+                      "%s: tools not in the prompt: exit %d %r %r" % (what, proc.returncode, text[-400:], proc.stderr[:300]))
 
 
 def gguf_template_and_tokens(model):
@@ -171,6 +232,7 @@ def main():
                                       ["--template", path, "--bos", bos, "--eos", eos])
                 compare(results, "%s / %s / generation prompt %s" % (name, conv_name, agp),
                         expected, error, proc)
+        check_tools(results, binary, model, name, template, path, tokenizer, bos, eos)
     # The Gemma templates refuse a system message: that path must have been exercised.
     results.check(raised > 0, "no template raised: the error path was not tested")
 

@@ -21,7 +21,12 @@ static void make_utf8(char *s) {
 
 int api_fail(api_error *e, int status, const char *param, const char *code, const char *fmt, ...) {
     e->status = status;
-    e->param = param;
+    e->param = NULL;
+    if (param) {
+        snprintf(e->param_text, sizeof e->param_text, "%s", param);
+        make_utf8(e->param_text);
+        e->param = e->param_text;
+    }
     e->code = code;
     va_list ap;
     va_start(ap, fmt);

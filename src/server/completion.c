@@ -9,14 +9,21 @@
 #include "server/response.h"
 #include "server/stream.h"
 #include "server/text_buffer.h"
+#include "server/tool_answer.h"
 
 /* How often a request that waits for its whole answer checks that its client is there. */
 #define CLIENT_CHECK_MS 500
 
-char *completion_render_chat(const server_state *st, const lf_chat_message *msgs, size_t n, api_error *e) {
+/* The tools the model is told of: none when tool_choice is "none". */
+static const char *rendered_tools(const completion_request *r) {
+    return r->tools.choice == TOOL_CHOICE_NONE ? NULL : r->tools.tools_json;
+}
+
+char *completion_render_chat(const server_state *st, const completion_request *r, api_error *e) {
     char *prompt = NULL;
     lf_error err = {0};
-    if (lf_chat_apply_template(st->model, NULL, msgs, n, true, &prompt, &err) != LF_OK) {
+    if (lf_chat_apply_template_tools(st->model, NULL, r->messages, r->n_messages, rendered_tools(r), true, &prompt,
+                                     &err) != LF_OK) {
         api_fail(e, err.code == LF_ERR_NOMEM ? 500 : 400, "messages", NULL, "chat template: %s", err.message);
         return NULL;
     }
@@ -35,7 +42,8 @@ static int tokenize_prompt(const server_state *st, const completion_request *r, 
     lf_error err = {0};
     *ids = malloc((size_t)n_ctx * sizeof **ids);
     if (!*ids) return api_fail(e, 500, NULL, NULL, "out of memory");
-    int rc = r->chat ? lf_chat_tokenize(st->model, NULL, r->messages, r->n_messages, true, *ids, (size_t)n_ctx, &n, &err)
+    int rc = r->chat ? lf_chat_tokenize_tools(st->model, NULL, r->messages, r->n_messages, rendered_tools(r), true, *ids,
+                                              (size_t)n_ctx, &n, &err)
                      : lf_tokenize(lf_model_tokenizer(st->model), r->prompts[p], strlen(r->prompts[p]),
                                    LF_TOKENIZE_PARSE_SPECIAL, *ids, (size_t)n_ctx, &n, &err);
     if (rc != LF_OK) return api_fail(e, err.code == LF_ERR_NOMEM ? 500 : 400, param, NULL, "%s", err.message);
@@ -74,8 +82,8 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
 
 /* Waits for every choice, then answers with the whole completion. A client that hangs
  * up meanwhile cancels the job (-1 then closes the connection). */
-static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_choices,
-                                    int prompt_tokens) {
+static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
+                        const tool_parse *tools) {
     text_buffer texts[REQUEST_MAX_CHOICES] = {0};
     job_progress p = {0};
     bool oom = false, gone = false;
@@ -106,8 +114,12 @@ static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_c
         if (p.finish[i] == FINISH_ERROR) api_fail(&err, 500, NULL, NULL, "generation failed: %s", p.error);
     }
     if (oom) api_fail(&err, 500, NULL, NULL, "out of memory");
-    int rc = err.status ? http_send_error(c, &err, NULL)
-                        : http_send_json(c, 200, response_final(meta, strings, p.finish, n_choices, usage));
+    json_t *answer = err.status ? NULL : response_final(meta, strings, p.finish, n_choices, usage);
+    for (int i = 0; answer && tools && i < n_choices; i++)
+        if (tool_parse_set_message(tools, json_array_get(json_object_get(answer, "choices"), (size_t)i), strings[i]))
+            api_fail(&err, 500, NULL, NULL, "out of memory");
+    if (err.status) json_decref(answer);
+    int rc = err.status ? http_send_error(c, &err, NULL) : http_send_json(c, 200, answer);
     for (int i = 0; i < n_choices; i++) text_free(&texts[i]);
     return rc;
 }
@@ -128,11 +140,13 @@ int completion_handle(server_state *st, http_conn *c, const char *body, size_t l
     server_new_id(st, chat ? "chatcmpl" : "cmpl", meta.id, sizeof meta.id);
     int n_choices = (chat ? 1 : r.n_prompts) * r.n;
     int rc;
+    tool_parse tools;
+    const tool_parse *reads_tools = tool_parse_init(&tools, st, &r) ? &tools : NULL;
     job_attach_client(j, c->fd);
     if (r.stream) {
-        rc = stream_start(c, j, &meta, n_choices, prompt_tokens, r.include_usage);
+        rc = stream_start(c, j, &meta, n_choices, prompt_tokens, r.include_usage, reads_tools);
     } else {
-        rc = answer_whole(c, j, &meta, n_choices, prompt_tokens);
+        rc = answer_whole(c, j, &meta, n_choices, prompt_tokens, reads_tools);
         job_detach_client(j);
         job_release(j);
     }

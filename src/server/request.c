@@ -1,5 +1,7 @@
 #include "server/request.h"
 
+#include "server/request_fields.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +112,7 @@ static int parse_messages(json_t *root, completion_request *r, api_error *err) {
         r->messages[i].role = dup_or_fail(json_string_value(role), json_string_length(role), err);
         r->messages[i].content = message_content(json_object_get(m, "content"), err);
         if (!r->messages[i].role || !r->messages[i].content) return -1;
+        if (tool_message_parse(m, i, &r->messages[i], err)) return -1;
     }
     return 0;
 }
@@ -162,12 +165,14 @@ static int parse_seed(json_t *root, completion_request *r, api_error *err) {
 
 static int parse_fields(json_t *root, bool chat, completion_request *r, api_error *err) {
     if (!json_is_object(root)) return api_fail(err, 400, NULL, NULL, "the request body must be a JSON object");
+    if (request_check_fields(root, chat, err)) return -1;
     json_t *model = field(root, "model"), *opts = field(root, "stream_options");
     if (model && !json_is_string(model)) return bad(err, "model", "a string");
     if (model && !(r->model = dup_or_fail(json_string_value(model), json_string_length(model), err))) return -1;
     if (opts && !json_is_object(opts)) return bad(err, "stream_options", "an object");
     int max_completion = 0;
-    if ((chat ? parse_messages(root, r, err) : parse_prompts(root, r, err)) ||
+    if ((chat ? parse_messages(root, r, err) || tool_request_parse(root, &r->tools, err)
+              : parse_prompts(root, r, err)) ||
         get_number(root, "temperature", 0, 2, &r->temperature, err) ||
         get_number(root, "top_p", 0, 1, &r->top_p, err) ||
         get_int(root, "max_tokens", 1, MAX_TOKENS_LIMIT, &r->max_tokens, err) ||
@@ -203,11 +208,15 @@ void request_free(completion_request *r) {
     for (size_t i = 0; i < r->n_messages; i++) {
         free((char *)r->messages[i].role);
         free((char *)r->messages[i].content);
+        free((char *)r->messages[i].tool_calls);
+        free((char *)r->messages[i].tool_call_id);
+        free((char *)r->messages[i].name);
     }
     free(r->messages);
     for (int i = 0; i < r->n_prompts; i++) free(r->prompts[i]);
     free(r->prompts);
     for (int i = 0; i < r->n_stops; i++) free(r->stops[i]);
     free(r->model);
+    tool_request_free(&r->tools);
     *r = (completion_request){0};
 }

@@ -9,6 +9,7 @@
 
 #include "llamafast.h"
 #include "server/api_error.h"
+#include "server/tool_request.h"
 
 #define REQUEST_MAX_STOPS 4
 #define REQUEST_MAX_CHOICES 16 /* n times the number of prompts */
@@ -32,6 +33,7 @@ typedef struct completion_request {
     char *stops[REQUEST_MAX_STOPS];
     int n_stops;
     char *model;               /* as the client named it, or NULL */
+    tool_request tools;        /* chat: function calling */
 } completion_request;
 
 /* Parses a /v1/chat/completions (chat) or /v1/completions body. On failure returns -1

@@ -39,7 +39,7 @@ static int apply_template(server_state *st, http_conn *c, const char *body, size
     completion_request r;
     api_error e = {0};
     if (request_parse(body, len, true, &r, &e)) return http_send_error(c, &e, NULL);
-    char *prompt = completion_render_chat(st, r.messages, r.n_messages, &e);
+    char *prompt = completion_render_chat(st, &r, &e);
     request_free(&r);
     if (!prompt) return http_send_error(c, &e, NULL);
     int rc = http_send_json(c, 200, json_pack("{s:s}", "prompt", prompt));

@@ -5,6 +5,7 @@
 
 #include "server/http.h"
 #include "server/text_buffer.h"
+#include "server/tool_answer.h"
 
 /* Without news for this long, a comment line goes out: a client that left makes the
  * write fail, which cancels its generation even while it waits for a slot. */
@@ -20,6 +21,8 @@ typedef struct sse_stream {
     int n_reported, completion_tokens;
     text_buffer out;  /* events not yet sent */
     bool ended;       /* "[DONE]" (or an error) is in out */
+    const tool_parse *tools; /* NULL: answers are not read for tool calls */
+    tool_stream tool_streams[REQUEST_MAX_CHOICES];
 } sse_stream;
 
 /* Appends "data: JSON\n\n" (and drops the reference); -1 when out of memory. */
@@ -31,6 +34,35 @@ static int put_event(sse_stream *s, json_t *obj) {
                  ? 0
                  : -1;
     free(text);
+    return rc;
+}
+
+/* Streams text of choice i as content, passing it through the tool-call watch when
+ * there is one. */
+static int put_text(sse_stream *s, int i, const char *text, size_t len) {
+    if (!s->tools) return put_event(s, response_chunk(&s->meta, i, text, false, NULL, s->include_usage));
+    text_buffer emit = {0};
+    int rc = tool_stream_push(&s->tool_streams[i], s->tools, text, len, &emit);
+    if (!rc && emit.len) rc = put_event(s, response_chunk(&s->meta, i, emit.data, false, NULL, s->include_usage));
+    text_free(&emit);
+    return rc;
+}
+
+/* Choice i ended: what the tool-call watch still holds goes out, as content or as a
+ * delta with the calls (then the finish reason is "tool_calls"). */
+static int put_tool_calls(sse_stream *s, int i, const char **finish) {
+    text_buffer emit = {0};
+    json_t *calls = NULL;
+    int rc = tool_stream_finish(&s->tool_streams[i], s->tools, &emit, &calls);
+    if (!rc && emit.len) rc = put_event(s, response_chunk(&s->meta, i, emit.data, false, NULL, s->include_usage));
+    text_free(&emit);
+    if (!rc && calls) {
+        json_t *chunk = response_chunk(&s->meta, i, NULL, false, NULL, s->include_usage);
+        json_t *delta = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
+        rc = json_object_set(delta, "tool_calls", calls) ? -1 : put_event(s, chunk);
+        if (*finish && !strcmp(*finish, "stop")) *finish = "tool_calls";
+    }
+    json_decref(calls);
     return rc;
 }
 
@@ -48,8 +80,9 @@ static int put_finished(sse_stream *s) {
             return put_event(s, json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message", p->error, "type",
                                           "server_error", "param", "code"));
         }
-        if (put_event(s, response_chunk(&s->meta, i, s->meta.chat ? NULL : "", false,
-                                        finish_reason_name(p->finish[i]), s->include_usage)))
+        const char *finish = finish_reason_name(p->finish[i]);
+        if (s->tools && put_tool_calls(s, i, &finish)) return -1;
+        if (put_event(s, response_chunk(&s->meta, i, s->meta.chat ? NULL : "", false, finish, s->include_usage)))
             return -1;
     }
     if (s->n_reported < s->n_choices) return 0;
@@ -64,7 +97,7 @@ static int fill(sse_stream *s) {
     int before = s->progress.n_finished;
     job_event *e = job_next(s->job, KEEPALIVE_MS, &s->progress);
     if (e) {
-        int rc = put_event(s, response_chunk(&s->meta, e->choice, e->text, false, NULL, s->include_usage));
+        int rc = put_text(s, e->choice, e->text, e->len);
         free(e);
         return rc;
     }
@@ -80,9 +113,9 @@ static int flush(http_conn *c, sse_stream *s) {
 }
 
 int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
-                 bool include_usage) {
+                 bool include_usage, const tool_parse *tools) {
     sse_stream s = {.job = j, .meta = *meta, .n_choices = n_choices, .prompt_tokens = prompt_tokens,
-                    .include_usage = include_usage};
+                    .include_usage = include_usage, .tools = tools};
     int rc = http_conn_stream_begin(c, 200, "text/event-stream", "Cache-Control: no-cache\r\n");
     /* chat streams open each choice with the assistant role, as OpenAI does */
     for (int i = 0; !rc && meta->chat && i < n_choices; i++)
@@ -94,6 +127,7 @@ int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices,
     job_cancel(j);
     job_release(j);
     text_free(&s.out);
+    for (int i = 0; i < n_choices; i++) tool_stream_free(&s.tool_streams[i]);
     if (rc) c->must_close = true;
     return rc;
 }

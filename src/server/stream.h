@@ -5,11 +5,13 @@
 #include "server/http_conn.h"
 #include "server/job.h"
 #include "server/response.h"
+#include "server/tool_answer.h"
 
 /* Answers with a text/event-stream body for j (its reference is taken over): chunks as
- * the text comes, a usage chunk when asked, then "data: [DONE]". Returns when the job
+ * the text comes (read for tool calls when tools is not NULL), a usage chunk when asked,
+ * then "data: [DONE]". Returns when the job
  * is done or the client has gone (which cancels the job): 0, or -1 in the latter case. */
 int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
-                 bool include_usage);
+                 bool include_usage, const tool_parse *tools);
 
 #endif

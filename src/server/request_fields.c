@@ -1,0 +1,41 @@
+#include "server/request_fields.h"
+
+#include <string.h>
+
+enum { FOR_CHAT = 1, FOR_COMPLETION = 2, FOR_BOTH = 3 };
+
+typedef struct field_rule {
+    const char *name;
+    int endpoints;
+} field_rule;
+
+/* OpenAI's fields we honour, llama.cpp's extensions we honour, and "user" (an end-user id
+ * OpenAI keeps for abuse monitoring; it changes no answer, so honouring it is accepting it). */
+static const field_rule rules[] = {
+    {"model", FOR_BOTH},           {"messages", FOR_CHAT},         {"prompt", FOR_COMPLETION},
+    {"max_tokens", FOR_BOTH},      {"max_completion_tokens", FOR_CHAT}, {"n", FOR_BOTH},
+    {"stream", FOR_BOTH},          {"stream_options", FOR_BOTH},   {"stop", FOR_BOTH},
+    {"seed", FOR_BOTH},            {"temperature", FOR_BOTH},      {"top_p", FOR_BOTH},
+    {"top_k", FOR_BOTH},           {"min_p", FOR_BOTH},            {"typical_p", FOR_BOTH},
+    {"repeat_penalty", FOR_BOTH},  {"repeat_last_n", FOR_BOTH},    {"presence_penalty", FOR_BOTH},
+    {"frequency_penalty", FOR_BOTH}, {"logit_bias", FOR_BOTH},     {"logprobs", FOR_BOTH},
+    {"top_logprobs", FOR_CHAT},    {"echo", FOR_COMPLETION},       {"response_format", FOR_BOTH},
+    {"grammar", FOR_BOTH},         {"tools", FOR_CHAT},            {"tool_choice", FOR_CHAT},
+    {"parallel_tool_calls", FOR_CHAT}, {"cache_prompt", FOR_BOTH}, {"user", FOR_BOTH},
+};
+
+int request_check_fields(json_t *root, bool chat, api_error *err) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        size_t i = 0, n = sizeof rules / sizeof *rules;
+        while (i < n && strcmp(rules[i].name, key)) i++;
+        if (i < n && (rules[i].endpoints & (chat ? FOR_CHAT : FOR_COMPLETION))) continue;
+        /* the key is the client's: quoted with its control bytes escaped by the JSON error body */
+        if (i < n)
+            return api_fail(err, 400, key, "unsupported_parameter", "'%s' is not a field of %s", key,
+                            chat ? "/v1/chat/completions" : "/v1/completions");
+        return api_fail(err, 400, key, "unsupported_parameter", "unknown field '%.200s'", key);
+    }
+    return 0;
+}

@@ -1,0 +1,15 @@
+/* Which fields a completion request may carry: every other one is refused (400 naming
+ * it) rather than ignored, so a client never believes a setting took effect that did not. */
+#ifndef LF_SERVER_REQUEST_FIELDS_H
+#define LF_SERVER_REQUEST_FIELDS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "server/api_error.h"
+
+/* 0, or -1 with err set to a 400 naming the first field of root (an object) that a chat
+ * (or plain completion) request does not take. */
+int request_check_fields(json_t *root, bool chat, api_error *err);
+
+#endif
