@@ -15,9 +15,9 @@
 #include "test.h"
 
 static const lf_chat_message messages[] = {
-    {"system", " Sys "},
-    {"user", "Hi \360\237\230\200"},
-    {"assistant", "Yo\n"},
+    {.role = "system", .content = " Sys "},
+    {.role = "user", .content = "Hi \360\237\230\200"},
+    {.role = "assistant", .content = "Yo\n"},
 };
 #define N_MESSAGES (sizeof messages / sizeof messages[0])
 
@@ -261,7 +261,7 @@ static void check_api(void) {
           out == NULL);
     CHECK(lf_chat_template_render("x", NULL, 1, false, NULL, NULL, &out, &err) == LF_ERR_ARG);
     CHECK(lf_chat_template_render("x", messages, N_MESSAGES, false, NULL, NULL, NULL, &err) == LF_ERR_ARG);
-    lf_chat_message no_role = {NULL, "x"};
+    lf_chat_message no_role = {.role = NULL, .content = "x"};
     CHECK(lf_chat_template_render("x", &no_role, 1, false, NULL, NULL, &out, &err) == LF_ERR_ARG &&
           strstr(err.message, "no role"));
     /* No messages, no BOS/EOS (undefined: empty and not defined), NULL content is None. */
@@ -269,7 +269,7 @@ static void check_api(void) {
                                   false, NULL, NULL, &out, &err) == LF_OK &&
           strcmp(out, "[0False]") == 0);
     free(out);
-    lf_chat_message tool_call = {"assistant", NULL};
+    lf_chat_message tool_call = {.role = "assistant", .content = NULL};
     CHECK(lf_chat_template_render("{{ messages[0].content is none }}", &tool_call, 1, false, NULL, NULL, &out,
                                   &err) == LF_OK &&
           strcmp(out, "True") == 0);
@@ -297,7 +297,7 @@ static lf_model *load(const char *path) {
 }
 
 static void check_models(void) {
-    static const lf_chat_message chat[] = {{"user", "What is 2+2?"}};
+    static const lf_chat_message chat[] = {{.role = "user", .content = "What is 2+2?"}};
     const char *path = getenv("MODEL") ? getenv("MODEL") : "models/SmolLM2-135M-Instruct.Q4_1.gguf";
     lf_model *smol = load(path);
     CHECK_MSG(smol != NULL, "cannot load %s (env MODEL)", path);
@@ -346,7 +346,7 @@ static void check_case_filters_on_bad_utf8(void) {
                               {"\xF4\x90\x80\x80" "Y", "\xF4\x90\x80\x80" "y"},
                               {"\xC3\x89" "T\xC3\xA9", "\xC3\xA9" "t\xC3\xA9"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        lf_chat_message m = {"user", cases[i][0]};
+        lf_chat_message m = {.role = "user", .content = cases[i][0]};
         char *out = NULL;
         lf_error err = {0};
         int rc = lf_chat_template_render("{{ messages[0].content | lower }}", &m, 1, false, NULL, NULL, &out, &err);
