@@ -1,13 +1,15 @@
 /* libFuzzer target for the server's request validation (src/server/request.c): any body
  * must give a request within the documented ranges, or a 400/500 with a message -- for
  * chat and plain completions alike. The server objects are not part of the library that
- * fuzz/run-smoke.sh links, so the two sources are compiled in here. */
+ * fuzz/run-smoke.sh links, so their sources are compiled in here. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/api_error.c"
 #include "server/request.c"
+#include "server/request_fields.c"
+#include "server/tool_request.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,6 +22,14 @@ static void check_request(const completion_request *r) {
     for (size_t i = 0; i < r->n_messages; i++)
         if (!r->messages[i].role[0] || strlen(r->messages[i].content) > SIZE_MAX / 2) abort();
     for (int i = 0; i < r->n_prompts; i++) (void)strlen(r->prompts[i]);
+    /* tools and calls are kept as JSON text that parses, and a forced call has a schema */
+    json_t *tools = r->tools.tools_json ? json_loads(r->tools.tools_json, 0, NULL) : NULL;
+    if (r->tools.tools_json && !json_is_array(tools)) abort();
+    json_decref(tools);
+    char *schema = tool_call_schema(&r->tools);
+    if (r->tools.tools_json && (r->tools.choice == TOOL_CHOICE_REQUIRED || r->tools.choice == TOOL_CHOICE_NAMED) && !schema)
+        abort();
+    free(schema);
     for (int i = 0; i < r->n_stops; i++)
         if (!r->stops[i][0]) abort(); /* empty stop strings are dropped */
 }
