@@ -313,13 +313,19 @@ def check_console(page):
     check("no errors in the console", logs == [], json.dumps(logs)[:600])
 
 
-def main():
+def session_args(script):
+    """BASE_URL (ending in /) and ARTIFACT_DIR (made) from the command line; a timeout's
+    SIGTERM then still runs the caller's `finally`, which closes Chromium."""
     base, artifacts = sys.argv[1], sys.argv[2]
     if not base.endswith("/"):
         base += "/"
     os.makedirs(artifacts, exist_ok=True)
-    # A timeout's SIGTERM still runs the `finally` below, which closes Chromium.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("check_browser.py: terminated"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{script}: terminated"))
+    return base, artifacts
+
+
+def main():
+    base, artifacts = session_args("check_browser.py")
     driver = start_browser()
     try:
         page = Page(driver, base)

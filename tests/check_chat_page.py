@@ -14,7 +14,6 @@ Prints "N passed, M failed".
 """
 import json
 import os
-import signal
 import sys
 import time
 
@@ -23,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from check_browser import reference_answer, start_browser
+from check_browser import reference_answer, session_args, start_browser
 from checks import check, finish
 
 SANITIZED = os.environ.get("LF_SANITIZED") == "1"
@@ -308,11 +307,7 @@ def check_layouts(page, artifacts):
 
 
 def main():
-    base, artifacts = sys.argv[1], sys.argv[2]
-    if not base.endswith("/"):
-        base += "/"
-    os.makedirs(artifacts, exist_ok=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("check_chat_page.py: terminated"))
+    base, artifacts = session_args("check_chat_page.py")
     driver = start_browser()
     try:
         page = Page(driver, base)

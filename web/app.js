@@ -99,13 +99,29 @@ function actionButton(label, cls, onClick) {
   return b;
 }
 
+// Copies by selecting the text in a hidden box: for a page not served from loopback or
+// https, which the browser gives no clipboard API.
+function copyBySelection(text) {
+  const box = document.createElement('textarea');
+  box.value = text;
+  box.style.position = 'fixed';
+  box.style.opacity = '0';
+  document.body.appendChild(box);
+  box.select();
+  const ok = document.execCommand('copy');
+  box.remove();
+  return ok;
+}
+
 async function copy(text, button) {
+  let ok = false;
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = 'Copied';
+    ok = true;
   } catch (_) {
-    button.textContent = 'Copy failed';
+    ok = copyBySelection(text);
   }
+  button.textContent = ok ? 'Copied' : 'Copy failed';
   setTimeout(() => { button.textContent = 'Copy'; }, 1500);
 }
 
@@ -183,11 +199,15 @@ async function answer(history, body, onFailure) {
   if (turn.stopped) reply.stopped = true;
   conv.messages = history.concat([reply]);
   if (!conv.title) conv.title = history[0].content.trim().replace(/\s+/g, ' ').slice(0, 48);
-  store.save(conv);
-  store.setCurrentId(conv.id);
   renderMessages(conv.messages);
-  renderList();
   ui.status.textContent = turn.stopped ? 'Stopped.' : summary(result, pieces, (performance.now() - started) / 1000);
+  try {
+    store.save(conv);
+    store.setCurrentId(conv.id);
+  } catch (e) {
+    showError(`This conversation could not be saved in the browser (${e.message}): delete some old ones.`);
+  }
+  renderList();
 }
 
 function send() {
