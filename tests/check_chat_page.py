@@ -47,7 +47,8 @@ window.fetch = async (url, opts) => {
 
 CODE_ANSWER = ("Here is the program:\n\n```python\ndef main():\n    print(\"Hello, world!\")  # greet\n"
                "    return [x * 2 for x in range(10)]  # a long line that must scroll inside its own box\n```\n\n"
-               "Run it with `python3 hello.py`.")
+               "Run it with `python3 hello.py`. In C:\n\n```\n#include <stdio.h>\n"
+               "int main(void) { printf(\"hi\\n\"); return 0; }\n```\n")
 XSS_ANSWER = ("Careful: <img src=x onerror=\"window.pwned='img'\"> <script>window.pwned='script'</script>\n\n"
               "[click](javascript:window.pwned='link') <iframe src=\"javascript:window.pwned='frame'\"></iframe>\n\n"
               "![pic](x\" onerror=\"window.pwned='alt')")
@@ -116,6 +117,9 @@ def check_rendering(page):
     kinds = set(page.js("return [...arguments[0].querySelectorAll('span')].map(s => s.className)", code))
     check({"hljs-keyword", "hljs-string", "hljs-comment"} <= kinds, f"Python keywords, strings, comments marked: {kinds}")
     check(page.find("#messages .assistant p code").text == "python3 hello.py", "inline code rendered")
+    guessed = page.d.find_elements(By.CSS_SELECTOR, "#messages .assistant pre > code")[1]
+    check("hljs-keyword" in page.js("return arguments[0].innerHTML", guessed),
+          "a code block without a language highlighted by guessing")
     check(page.messages()[1] == ("assistant", CODE_ANSWER), "the Markdown source kept as the message")
     # A streamed answer is rendered as it comes: the same Markdown through the stand-in server.
     page.answer_with(["Sure:\n\n```c\nint main(void) {\n", "    return 0;\n}\n```\n"],

@@ -368,6 +368,7 @@ ui.input.addEventListener('keydown', (e) => {
   }
 });
 ui.input.addEventListener('input', resizeInput);
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && current) stop(); });
 ui.stop.addEventListener('click', stop);
 ui.newChat.addEventListener('click', () => show(store.fresh()));
 el('toggle-sidebar').addEventListener('click', () => document.body.classList.toggle('sidebar-open'));

@@ -9,6 +9,13 @@ const markdown = (() => {
   const renderer = new marked.Renderer();
   renderer.html = (html) => escapeHtml(html);
   marked.setOptions({ renderer, gfm: true, breaks: false, headerIds: false, mangle: false });
+  // Debian's highlight.js 9 logs that upstream no longer supports it; Debian maintains it.
+  hljs.configure({ hideUpgradeWarningAcceptNoSupportOrSecurityUpdates: true });
+  // The languages an unnamed code block is guessed among (all ~190 would be slow and
+  // guess exotic ones).
+  const guessable = ['bash', 'c', 'cpp', 'csharp', 'css', 'go', 'java', 'javascript', 'json', 'kotlin',
+    'makefile', 'markdown', 'php', 'python', 'ruby', 'rust', 'sql', 'swift', 'typescript', 'xml', 'yaml']
+    .filter((l) => hljs.getLanguage(l));
 
   // tag -> the attributes it keeps
   const allowed = {
@@ -49,7 +56,7 @@ const markdown = (() => {
       const text = code.textContent;
       let html = null;
       if (lang && hljs.getLanguage(lang)) html = hljs.highlight(lang, text, true).value;
-      else if (final) html = hljs.highlightAuto(text).value;
+      else if (final) html = hljs.highlightAuto(text, guessable).value;
       if (html === null) continue;
       const t = document.createElement('template');
       t.innerHTML = html;
