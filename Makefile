@@ -105,14 +105,40 @@ $(BIN): $(CLI_OBJ) $(WEB_OBJ) $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(LIB) $(CLI_LDLIBS) $(LDLIBS_ALL)
 
 # The browser page is compiled into the program: scripts/embed_asset.c, built with the
-# host compiler, turns web/index.html into C (no xxd or Python needed to build).
+# host compiler, turns web/ and the Markdown and syntax-highlighting libraries of the
+# Debian packages libjs-marked and libjs-highlight.js (`make deps` installs them) into C
+# (no xxd or Python needed to build, no CDN or network at run time).
+JS_DIR ?= /usr/share/javascript
+MARKED_JS := $(JS_DIR)/marked/marked.min.js
+HIGHLIGHT_JS := $(JS_DIR)/highlight.js/highlight.min.js
+HIGHLIGHT_CSS := $(JS_DIR)/highlight.js/styles
+# URL path, content type, file: what the server answers GET with.
+WEB_ASSETS := \
+	/ "text/html; charset=utf-8" web/index.html \
+	/index.html "text/html; charset=utf-8" web/index.html \
+	/style.css "text/css; charset=utf-8" web/style.css \
+	/api.js "text/javascript; charset=utf-8" web/api.js \
+	/markdown.js "text/javascript; charset=utf-8" web/markdown.js \
+	/store.js "text/javascript; charset=utf-8" web/store.js \
+	/app.js "text/javascript; charset=utf-8" web/app.js \
+	/vendor/marked.js "text/javascript; charset=utf-8" $(MARKED_JS) \
+	/vendor/highlight.js "text/javascript; charset=utf-8" $(HIGHLIGHT_JS) \
+	/vendor/highlight-light.css "text/css; charset=utf-8" $(HIGHLIGHT_CSS)/github.css \
+	/vendor/highlight-dark.css "text/css; charset=utf-8" $(HIGHLIGHT_CSS)/atom-one-dark.css
+WEB_FILES := $(sort $(filter web/% $(JS_DIR)/%,$(WEB_ASSETS)))
+
 $(BUILD)/host/embed_asset: scripts/embed_asset.c
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -std=c11 -Wall -Wextra -Werror -O2 -o $@ $<
 
-$(BUILD)/gen/web_assets.c: web/index.html $(BUILD)/host/embed_asset
+$(BUILD)/gen/web_assets.c: $(WEB_FILES) $(BUILD)/host/embed_asset
 	@mkdir -p $(dir $@)
-	$(BUILD)/host/embed_asset web_asset_index_html server/web_assets.h $< $@
+	$(BUILD)/host/embed_asset $@ server/web_assets.h $(WEB_ASSETS)
+
+# A missing library file means its Debian package is missing: say which.
+$(JS_DIR)/%:
+	@echo "error: $@ is missing: the chat page embeds it from the Debian packages" \
+	      "libjs-marked and libjs-highlight.js; install them with 'make deps'" >&2; exit 1
 
 $(WEB_OBJ): $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@

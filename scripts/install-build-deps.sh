@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages llama-fast builds against when any is missing: jansson
 # (JSON), libedit (chat line editing), libcurl (downloads),
-# zlib (zip archives). With TEST=1 also
+# zlib (zip archives), marked + highlight.js (Markdown and code highlighting, embedded in
+# the chat page by the build). With TEST=1 also
 # what the tests drive: chromium + chromium-driver (browser UI test), pkg-config (install
 # test). Quiet when all are there.
 set -eu
@@ -11,6 +12,8 @@ have_header jansson.h || need="$need libjansson-dev"
 have_header editline/readline.h || need="$need libedit-dev"
 have_header curl/curl.h || need="$need libcurl4-openssl-dev"
 have_header zlib.h || need="$need zlib1g-dev"
+[ -f /usr/share/javascript/marked/marked.min.js ] || need="$need libjs-marked"
+[ -f /usr/share/javascript/highlight.js/highlight.min.js ] || need="$need libjs-highlight.js"
 if [ "${TEST:-0}" = 1 ]; then
     command -v chromium >/dev/null 2>&1 || need="$need chromium"
     command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"

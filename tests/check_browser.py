@@ -87,19 +87,20 @@ class Page:
         return self.js("return document.body.dataset.busy") == "true"
 
     def messages(self):
-        """[(role, text, classes)] of the message list, text exactly as the DOM holds it."""
+        """[(role, text, classes)] of the message list, the text as the conversation holds it
+        (an answer's Markdown source, which the page renders)."""
         return self.js("""return [...document.querySelectorAll('#messages .message')].map(m =>
             [m.classList.contains('user') ? 'user' : 'assistant',
-             m.querySelector('.content').textContent, m.className]);""")
+             m.dataset.text, m.className]);""")
 
     def watch_answers(self):
         """Records the text of the newest assistant message at each change of the list."""
         self.js("""window.seen = [];
             new MutationObserver(() => {
-              const a = document.querySelectorAll('#messages .message.assistant .content');
-              if (a.length) window.seen.push(a[a.length - 1].textContent);
+              const a = document.querySelectorAll('#messages .message.assistant');
+              if (a.length) window.seen.push(a[a.length - 1].dataset.text);
             }).observe(document.getElementById('messages'),
-                       {childList: true, subtree: true, characterData: true});""")
+                       {childList: true, subtree: true, attributes: true, attributeFilter: ['data-text']});""")
 
     def wait(self, what, cond, timeout):
         try:
@@ -222,14 +223,14 @@ def check_stop(page):
     # a fast machine cannot finish the answer first).
     page.js("""const list = document.getElementById('messages');
         const watcher = new MutationObserver(() => {
-          const a = list.querySelectorAll('.message.assistant .content');
-          if (a.length && a[a.length - 1].textContent.length >= 20) {
+          const a = list.querySelectorAll('.message.assistant');
+          if (a.length && a[a.length - 1].dataset.text.length >= 20) {
             watcher.disconnect();
             window.stopShown = !document.getElementById('stop').hidden;
             document.getElementById('stop').click();
           }
         });
-        watcher.observe(list, {childList: true, subtree: true, characterData: true});""")
+        watcher.observe(list, {childList: true, subtree: true, attributes: true, attributeFilter: ['data-text']});""")
     box = page.find("#input")
     box.send_keys("Write a very long story about a dragon who learns to cook.")
     box.send_keys(Keys.ENTER)
@@ -312,13 +313,19 @@ def check_console(page):
     check("no errors in the console", logs == [], json.dumps(logs)[:600])
 
 
-def main():
+def session_args(script):
+    """BASE_URL (ending in /) and ARTIFACT_DIR (made) from the command line; a timeout's
+    SIGTERM then still runs the caller's `finally`, which closes Chromium."""
     base, artifacts = sys.argv[1], sys.argv[2]
     if not base.endswith("/"):
         base += "/"
     os.makedirs(artifacts, exist_ok=True)
-    # A timeout's SIGTERM still runs the `finally` below, which closes Chromium.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("check_browser.py: terminated"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{script}: terminated"))
+    return base, artifacts
+
+
+def main():
+    base, artifacts = session_args("check_browser.py")
     driver = start_browser()
     try:
         page = Page(driver, base)

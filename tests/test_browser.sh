@@ -1,8 +1,8 @@
 #!/bin/bash
 # `llama-fast browser` end to end on the real SmolLM2-135M-Instruct model: options and
-# refusals, the URL it prints (and hands to xdg-open with --open), the page it serves
-# being web/index.html byte for byte, then a chat session in headless Chromium
-# (tests/check_browser.py). Prints "N passed, M failed".
+# refusals, the URL it prints (and hands to xdg-open with --open), the page's files it
+# serves being web/ and the Debian libraries byte for byte, then a chat session and the
+# page's features in headless Chromium (tests/check_browser.py, tests/check_chat_page.py). Prints "N passed, M failed".
 # Environment: BUILD, MODEL, PYTHON, LF_SANITIZED (slow build: longer timeouts).
 set -u
 cd "$(dirname "$0")/.."
@@ -66,26 +66,49 @@ contains "URL printed" "$url" "$tmp/server.out"
 for _ in $(seq 50); do [ -s "$tmp/opened" ] && break; sleep 0.1; done
 if [ "$(cat "$tmp/opened" 2>/dev/null)" = "$url" ]; then ok; else bad "--open ran xdg-open with '$(cat "$tmp/opened" 2>/dev/null)'"; fi
 
-# The page is the repository's web/index.html, as HTML, at / and /index.html.
-for path in "" index.html; do
+# The page is the repository's web/ files, at / and /index.html and under their own
+# names, and the Debian packages' marked and highlight.js under vendor/, each with its type.
+JS=/usr/share/javascript
+while read -r path file type; do
+    path=${path#/}
     curl -s -D "$tmp/headers" -o "$tmp/page" "$url$path"
-    if cmp -s "$tmp/page" web/index.html; then ok; else bad "GET /$path is not web/index.html ($(wc -c <"$tmp/page") bytes)"; fi
-    if grep -qi '^content-type: text/html' "$tmp/headers"; then ok; else bad "GET /$path: $(grep -i '^content-type' "$tmp/headers")"; fi
-done
+    if cmp -s "$tmp/page" "$file"; then ok; else bad "GET /$path is not $file ($(wc -c <"$tmp/page") bytes)"; fi
+    if grep -qi "^content-type: $type" "$tmp/headers"; then ok; else bad "GET /$path: $(grep -i '^content-type' "$tmp/headers")"; fi
+done <<EOF
+/ web/index.html text/html
+index.html web/index.html text/html
+style.css web/style.css text/css
+api.js web/api.js text/javascript
+markdown.js web/markdown.js text/javascript
+store.js web/store.js text/javascript
+app.js web/app.js text/javascript
+vendor/marked.js $JS/marked/marked.min.js text/javascript
+vendor/highlight.js $JS/highlight.js/highlight.min.js text/javascript
+vendor/highlight-light.css $JS/highlight.js/styles/github.css text/css
+vendor/highlight-dark.css $JS/highlight.js/styles/atom-one-dark.css text/css
+EOF
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "${url}app.js")
+if [ "$code" = 405 ]; then ok; else bad "POST /app.js: HTTP $code, expected 405"; fi
 
-# A chat session in Chromium; its own checks join this test's count.
+# Sessions in Chromium; their own checks join this test's count. check_browser.py: a
+# user's chat with the real model; check_chat_page.py: the page's features.
 mkdir -p "$BUILD/test-artifacts"
-timeout "$SESSION_TIMEOUT" "$PYTHON" tests/check_browser.py "$url" "$BUILD/test-artifacts" >"$tmp/session" 2>&1
-rc=$?
-grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/session" >&2
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/session" | tail -n 1)
-if [ -n "$line" ]; then
-    p=${line%% passed*} f=${line#*, }
-    pass=$((pass + p)) fail=$((fail + ${f%% failed}))
-    [ $rc -ne 0 ] && [ "${f%% failed}" = 0 ] && bad "check_browser.py exit $rc"
-else
-    bad "check_browser.py gave no result (exit $rc)"
-fi
+run_check() {
+    timeout "$SESSION_TIMEOUT" "$PYTHON" "tests/$1" "$url" "$BUILD/test-artifacts" >"$tmp/session" 2>&1
+    local rc=$? line p f
+    grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/session" >&2
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/session" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=${line%% passed*} f=${line#*, }
+        f=${f%% failed}
+        pass=$((pass + p)) fail=$((fail + f))
+        [ $rc -ne 0 ] && [ "$f" = 0 ] && bad "$1 exit $rc"
+    else
+        bad "$1 gave no result (exit $rc)"
+    fi
+}
+run_check check_browser.py
+run_check check_chat_page.py
 
 # The server lived through the session, and a signal ends it promptly.
 if curl -sf "${url}health" >/dev/null; then ok; else bad "server down after the session: $(tail -n 5 "$tmp/server.err")"; fi

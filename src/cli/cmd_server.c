@@ -18,7 +18,7 @@ static void server_usage(FILE *out) {
             "GET /health, POST /apply-template, and the chat page at /.\n"
             "Stops cleanly on Ctrl-C / SIGTERM.\n"
             "\n"
-            "  --api-key KEY           require 'Authorization: Bearer KEY' (except /health, /)\n");
+            "  --api-key KEY           require 'Authorization: Bearer KEY' (not for /health, the page)\n");
     cli_server_options_usage(out);
     fprintf(out, "  -h, --help              this help\n");
 }

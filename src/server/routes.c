@@ -55,21 +55,12 @@ static int completions(server_state *st, http_conn *c, const char *body, size_t 
     return completion_handle(st, c, body, len, false);
 }
 
-static int index_page(server_state *st, http_conn *c, const char *body, size_t len) {
-    (void)st, (void)body, (void)len;
-    size_t n = 0;
-    const char *page = web_asset_index_html(&n);
-    return http_send(c, 200, "text/html; charset=utf-8", page, n);
-}
-
 static const route routes[] = {
     {"GET", "/health", health, true},
     {"GET", "/v1/models", models, false},
     {"POST", "/v1/chat/completions", chat_completions, false},
     {"POST", "/v1/completions", completions, false},
     {"POST", "/apply-template", apply_template, false},
-    {"GET", "/", index_page, true},
-    {"GET", "/index.html", index_page, true},
 };
 
 /* The path of a request target, without its query. */
@@ -90,12 +81,14 @@ static const route *find_route(const char *method, const char *path, api_error *
         path_match = &routes[i];
         if (!strcmp(as, routes[i].method)) return &routes[i];
     }
-    if (!path_match) {
+    /* the page's files are routes too (GET only) */
+    const char *allowed = path_match ? path_match->method : web_asset_find(path) ? "GET" : NULL;
+    if (!allowed) {
         api_fail(e, 404, NULL, "not_found", "no route %s %.300s", method, path);
         return NULL;
     }
-    api_fail(e, 405, NULL, "method_not_allowed", "%s needs %s, not %.40s", path, path_match->method, method);
-    snprintf(allow, cap, "Allow: %s\r\n", path_match->method);
+    api_fail(e, 405, NULL, "method_not_allowed", "%s needs %s, not %.40s", path, allowed, method);
+    snprintf(allow, cap, "Allow: %s\r\n", allowed);
     return NULL;
 }
 
@@ -111,6 +104,12 @@ void routes_handle(void *user, http_conn *c) {
     }
     if (!strcmp(method, "OPTIONS")) {
         if (access_preflight(&st->access, c, &e)) http_send_error(c, &e, NULL);
+        return;
+    }
+    /* The chat page's files are open to all, like the page itself (no key in a browser). */
+    const web_asset *asset = web_asset_find(path);
+    if (asset && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+        http_send(c, 200, asset->content_type, asset->bytes, asset->len);
         return;
     }
     const route *r = find_route(method, path, &e, allow, sizeof allow);
