@@ -264,6 +264,34 @@ static int run_download(plan *p, const http_options *opt, lf_error *err) {
     return store_mark_complete(p->dir, locals, p->n, err);
 }
 
+/* What the one download of a run fetches where; large, so kept off the stack. */
+static plan current;
+
+/* Downloads name (the files wanted, or all) into the store; current then tells what was
+ * fetched where. Returns 0, or a command's exit status after saying why. */
+static int download(const char *name, const char *const *wanted, size_t n_wanted, int retries) {
+    plan *p = &current;
+    if (!http_init()) {
+        fprintf(stderr, "error: download: libcurl failed to initialise\n");
+        return 1;
+    }
+    const char *token = getenv("HF_TOKEN");
+    http_options opt = {token && *token ? token : NULL, retries, name};
+    memset(p, 0, sizeof *p);
+    lf_error err = {0};
+    int rc = make_plan(p, name, wanted, n_wanted, &opt, &err);
+    if (rc == LF_OK) rc = run_download(p, &opt, &err);
+    hub_listing_free(&p->listing);
+    http_cleanup();
+    if (rc != LF_OK) {
+        print_escaped(stderr, "error: download: %s\n", err.message);
+        return rc == LF_ERR_CANCELLED ? 130 : 1;
+    }
+    return 0;
+}
+
+int cli_download(const char *name) { return download(name, NULL, 0, 4); }
+
 int cmd_download(int argc, char **argv) {
     const char *name = NULL;
     const char *wanted[MAX_FILES];
@@ -293,24 +321,9 @@ int cmd_download(int argc, char **argv) {
         download_usage(stderr);
         return 2;
     }
-    if (!http_init()) {
-        fprintf(stderr, "error: download: libcurl failed to initialise\n");
-        return 1;
-    }
-    const char *token = getenv("HF_TOKEN");
-    http_options opt = {token && *token ? token : NULL, retries, name};
-    static plan p; /* large: keep it off the stack */
-    memset(&p, 0, sizeof p);
-    lf_error err = {0};
-    int rc = make_plan(&p, name, wanted, n_wanted, &opt, &err);
-    if (rc == LF_OK) rc = run_download(&p, &opt, &err);
-    hub_listing_free(&p.listing);
-    http_cleanup();
-    if (rc != LF_OK) {
-        print_escaped(stderr, "error: download: %s\n", err.message);
-        return rc == LF_ERR_CANCELLED ? 130 : 1;
-    }
-    const char *model_file = p.known && !n_wanted ? p.known->model_file : NULL;
-    print_escaped(stdout, "%s%s%s\n", p.dir, model_file ? "/" : "", model_file ? model_file : "");
+    int rc = download(name, wanted, n_wanted, retries);
+    if (rc) return rc;
+    const char *model_file = current.known && !n_wanted ? current.known->model_file : NULL;
+    print_escaped(stdout, "%s%s%s\n", current.dir, model_file ? "/" : "", model_file ? model_file : "");
     return 0;
 }

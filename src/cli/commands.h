@@ -14,6 +14,9 @@ int cmd_server(int argc, char **argv);
 int cmd_browser(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_download(int argc, char **argv);
+/* `llama-fast download NAME` without printing the path: 0, or an exit status after an
+ * error message. */
+int cli_download(const char *name);
 int cmd_where(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/known_models.h"
 #include "cli/model_path.h"
 #include "frontend/print_escaped.h"
 
@@ -62,9 +64,37 @@ int cli_model_params(const char *path, const cli_model_source *src, bool weights
     return 0;
 }
 
+static bool downloads_refused;
+
+void cli_refuse_downloads(bool refuse) { downloads_refused = refuse; }
+
+/* The path of MODEL: a known model that is not in the store yet is downloaded first
+ * (unless refused); a name that is neither a file nor a known model is said to be so.
+ * NULL after saying why there is none. */
+static const char *model_path(const char *name_or_path, char *buf, size_t cap) {
+    const char *path = cli_resolve_model(name_or_path, buf, cap);
+    if (path != name_or_path || access(path, F_OK) == 0) return path;
+    const known_model *known = known_model_find(name_or_path);
+    if (!known) {
+        print_escaped(stderr, "error: '%s' is neither a file nor a known model name; see `llama-fast list`\n",
+                      name_or_path);
+        return NULL;
+    }
+    if (downloads_refused) {
+        print_escaped(stderr, "error: %s is not downloaded; `llama-fast download %s` fetches it\n", name_or_path,
+                      name_or_path);
+        return NULL;
+    }
+    print_escaped(stderr, "%s is not downloaded yet: downloading it now (--no-download refuses)\n", name_or_path);
+    if (cli_download(name_or_path) != 0) return NULL;
+    path = cli_resolve_model(name_or_path, buf, cap);
+    return path != name_or_path ? path : NULL;
+}
+
 lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) {
     char buf[4096];
-    const char *path = cli_resolve_model(name_or_path, buf, sizeof buf);
+    const char *path = model_path(name_or_path, buf, sizeof buf);
+    if (!path) return NULL;
     lf_model_params mp;
     if (cli_model_params(path, src, true, &mp) < 0) return NULL;
     load_bar bar = {.start = lf_time_ms()};

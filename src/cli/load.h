@@ -41,8 +41,11 @@ int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s);
  * model, where that lies. 0, or -1 after printing why the embedded model is damaged. */
 int cli_model_params(const char *path, const cli_model_source *src, bool weights, lf_model_params *mp);
 
-/* Loads MODEL (path or alias); prints the error and returns NULL on failure. src may be
+/* Loads MODEL (path or alias; a known model not in the store yet is downloaded first
+ * unless cli_refuse_downloads); prints the error and returns NULL on failure. src may be
  * NULL. */
 lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src);
+/* --no-download: a known model that is not in the store is an error, not a download. */
+void cli_refuse_downloads(bool refuse);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -262,6 +263,13 @@ static bool is_gguf_file(const char *path) {
     return n == 4 && memcmp(magic, "GGUF", 4) == 0;
 }
 
+/* A file whose name says GGUF: not being one is the error to report, rather than what
+ * the llama2.c reader, tried for everything else, would make of it. */
+static bool named_gguf(const char *path) {
+    size_t n = strlen(path);
+    return n >= 5 && !strcasecmp(path + n - 5, ".gguf");
+}
+
 /* LLAMA_FAST_SIMD is read by the kernels, which cannot report; a value that names no
  * kernel set, or one this CPU lacks, is said here rather than silently ignored. */
 static void warn_simd_env(void) {
@@ -302,6 +310,8 @@ static int load(const char *path, const lf_model_params *params, bool lazy, lf_m
              : lf_model_is_torch_path(path)       ? lf_model_load_torch(m, path, params, err)
              : lf_model_is_hf_path(path)          ? lf_model_load_hf(m, path, err)
              : is_gguf_file(path)                 ? load_gguf(m, path, params, err)
+             : named_gguf(path)                   ? lf_fail(err, LF_ERR_FORMAT, "%s: not a GGUF file (it does not "
+                                                            "start with the bytes GGUF)", path)
                                                   : load_llama2c(m, path, err);
     if (!rc) rc = check_config(&m->cfg, path, err);
     if (!rc) {
