@@ -228,7 +228,8 @@ int lf_context_keep_prefix(lf_context *ctx, const int32_t *tokens, int n);
  * (renormalized), before temperature; temperature scales what survives, and the draw
  * picks from its softmax. Temperature 0 is greedy: the most likely token that survives
  * the chain (so logit_bias and the penalties still apply). A stage at its "off" value
- * changes nothing. The penalties follow llama.cpp: for each token seen n > 0 times in
+ * changes nothing; so do the zeros of a params struct written field by field (typical_p
+ * and repeat_penalty 0 are off). The penalties follow llama.cpp: for each token seen n > 0 times in
  * the window, a logit l becomes l / repeat_penalty when l > 0 and l * repeat_penalty
  * otherwise, minus n * frequency_penalty + presence_penalty. */
 typedef struct lf_sampler lf_sampler;
@@ -243,8 +244,8 @@ typedef struct lf_sampler_params {
     int top_k;               /* 0 = off */
     float top_p;             /* 1 = off */
     float min_p;             /* keep tokens with p >= min_p * p(most likely); 0 = off */
-    float typical_p;         /* locally typical sampling mass; 1 = off */
-    float repeat_penalty;    /* 1 = off */
+    float typical_p;         /* locally typical sampling mass; 1 (or 0) = off */
+    float repeat_penalty;    /* 1 (or 0) = off */
     int repeat_last_n;       /* window of the penalties: 0 = off, -1 = every token accepted */
     float presence_penalty;  /* 0 = off */
     float frequency_penalty; /* 0 = off */

@@ -144,7 +144,7 @@ try:
     check(got == greedy_text, f"a request overrides the defaults: {got!r} vs {greedy_text!r}")
 
     # bad values: 400 naming the field, on both routes
-    bad = [("top_k", -1), ("top_k", "3"), ("min_p", 1.5), ("typical_p", -0.5), ("repeat_penalty", 0),
+    bad = [("top_k", -1), ("top_k", "3"), ("min_p", 1.5), ("typical_p", -0.5), ("repeat_penalty", -1),
            ("repeat_last_n", -2), ("presence_penalty", 3), ("frequency_penalty", "x"), ("logit_bias", [1, 2]),
            ("logit_bias", {"abc": 1}), ("logit_bias", {"5": 200}), ("logit_bias", {"5": "x"}),
            ("logit_bias", {"99999999": 1}), ("logit_bias", {"-5": 1}), ("seed", "x"), ("temperature", 3),

@@ -46,7 +46,7 @@ done
 
 # Bad values: exit 2 and the flag named, on every command (before any model loads).
 for cmd in generate chat server browser; do
-    for bad_flag in "--min-p 1.5" "--top-k -1" "--top-p 0" "--typical-p=2" "--repeat-penalty 0" "--repeat-last-n -2" \
+    for bad_flag in "--min-p 1.5" "--top-k -1" "--top-p 0" "--typical-p=2" "--repeat-penalty -1" "--repeat-last-n -2" \
         "--presence-penalty x" "--frequency-penalty=" "--logit-bias 15043" "--logit-bias 15043+inf" \
         "--logit-bias=abc+1" "--logit-bias -3+1" "--seed -1" "-s x" "--temperature=-1"; do
         # shellcheck disable=SC2086

@@ -49,7 +49,8 @@ static void ref_chain(const lf_sampler_params *p, const int32_t *hist, int n_his
         int count = 0;
         for (int h = from; p->repeat_last_n != 0 && h < n_hist; h++) count += hist[h] == i;
         if (count) {
-            l[i] = l[i] > 0 ? l[i] / p->repeat_penalty : l[i] * p->repeat_penalty;
+            double rp = p->repeat_penalty == 0 ? 1 : p->repeat_penalty; /* 0 is off */
+            l[i] = l[i] > 0 ? l[i] / rp : l[i] * rp;
             l[i] -= count * p->frequency_penalty + p->presence_penalty;
         }
         alive[i] = l[i] != -INFINITY;
@@ -59,7 +60,7 @@ static void ref_chain(const lf_sampler_params *p, const int32_t *hist, int n_his
         for (int i = 0; i < V; i++) keep[i] = alive[i] && ref_rank(l, alive, i) < p->top_k;
         memcpy(alive, keep, sizeof keep);
     }
-    if (p->typical_p < 1) {
+    if (p->typical_p > 0 && p->typical_p < 1) { /* 0 is off */
         ref_softmax(l, alive, prob);
         double h = 0, closeness[V], mass = 0;
         for (int i = 0; i < V; i++)
@@ -311,8 +312,12 @@ static void test_refusals(void) {
     CHECK(refused(&p, "min_p"));
     p = off(), p.typical_p = -0.1f;
     CHECK(refused(&p, "typical_p"));
-    p = off(), p.repeat_penalty = 0;
+    p = off(), p.repeat_penalty = -1;
     CHECK(refused(&p, "repeat_penalty"));
+    /* zeros are off: a struct with only some fields set samples as the reference does */
+    lf_sampler_params zeros = {.temperature = 1, .top_p = 1, .repeat_last_n = 64, .presence_penalty = 1, .seed = 1};
+    int32_t seen[] = {4};
+    check_chain("zero typical_p and repeat_penalty", &zeros, seen, 1, 20000);
     p = off(), p.repeat_last_n = -2;
     CHECK(refused(&p, "repeat_last_n"));
     p = off(), p.frequency_penalty = NAN;

@@ -73,7 +73,7 @@ int cli_sampling_option(int argc, char **argv, int *i, cli_sampling *o) {
     else if (!strcmp(a, "--top-p")) ok = cli_float(a, v, 1e-6, 1, &p->top_p);
     else if (!strcmp(a, "--min-p")) ok = cli_float(a, v, 0, 1, &p->min_p);
     else if (!strcmp(a, "--typical-p")) ok = cli_float(a, v, 0, 1, &p->typical_p);
-    else if (!strcmp(a, "--repeat-penalty")) ok = cli_float(a, v, 1e-3, 100, &p->repeat_penalty);
+    else if (!strcmp(a, "--repeat-penalty")) ok = cli_float(a, v, 0, 100, &p->repeat_penalty);
     else if (!strcmp(a, "--repeat-last-n")) ok = cli_int(a, v, -1, 1 << 24, &p->repeat_last_n);
     else if (!strcmp(a, "--presence-penalty")) ok = cli_float(a, v, -100, 100, &p->presence_penalty);
     else if (!strcmp(a, "--frequency-penalty")) ok = cli_float(a, v, -100, 100, &p->frequency_penalty);
@@ -95,13 +95,13 @@ void cli_sampling_usage(FILE *out, const cli_sampling *o, const char *seed_defau
             "  --logit-bias TOKEN+B    add B to the logit of token id TOKEN (TOKEN-B subtracts;\n"
             "                          TOKEN-inf bans it); repeat for more tokens\n"
             "  --repeat-penalty F      divide a positive logit (multiply a negative one) of the\n"
-            "                          tokens seen in the last N by F (default %g = off)\n"
+            "                          tokens seen in the last N by F (default %g; 0, 1 = off)\n"
             "  --repeat-last-n N       window of the penalties, prompt included (default %d;\n"
             "                          0 = off, -1 = everything)\n"
             "  --presence-penalty F    subtract F from the logit of tokens seen (default %g)\n"
             "  --frequency-penalty F   subtract F times their count (default %g)\n"
             "  --top-k K               keep the K most likely tokens (default %d, 0 = off)\n"
-            "  --typical-p P           locally typical sampling mass (default %g = off)\n"
+            "  --typical-p P           locally typical sampling mass (default %g; 0, 1 = off)\n"
             "  --top-p P               nucleus sampling mass (default %g = off)\n"
             "  --min-p P               keep tokens at least P times as likely as the most\n"
             "                          likely one (default %g = off)\n"

@@ -45,10 +45,10 @@ static int check_params(const lf_sampler_params *p, int vocab, lf_error *err) {
     if (p->top_k < 0) return lf_fail(err, LF_ERR_ARG, "sampler: top_k %d must be >= 0", p->top_k);
     if (!(p->top_p > 0 && p->top_p <= 1)) return lf_fail(err, LF_ERR_ARG, "sampler: top_p %g must be in (0, 1]", p->top_p);
     if (!(p->min_p >= 0 && p->min_p <= 1)) return lf_fail(err, LF_ERR_ARG, "sampler: min_p %g must be in [0, 1]", p->min_p);
-    if (!(p->typical_p > 0 && p->typical_p <= 1))
-        return lf_fail(err, LF_ERR_ARG, "sampler: typical_p %g must be in (0, 1]", p->typical_p);
-    if (!(p->repeat_penalty > 0 && p->repeat_penalty < INFINITY))
-        return lf_fail(err, LF_ERR_ARG, "sampler: repeat_penalty %g must be > 0 (1 = off)", p->repeat_penalty);
+    if (!(p->typical_p >= 0 && p->typical_p <= 1))
+        return lf_fail(err, LF_ERR_ARG, "sampler: typical_p %g must be in [0, 1]", p->typical_p);
+    if (!(p->repeat_penalty >= 0 && p->repeat_penalty < INFINITY))
+        return lf_fail(err, LF_ERR_ARG, "sampler: repeat_penalty %g must be >= 0 (0 and 1 = off)", p->repeat_penalty);
     if (p->repeat_last_n < -1)
         return lf_fail(err, LF_ERR_ARG, "sampler: repeat_last_n %d must be >= -1", p->repeat_last_n);
     if (!isfinite(p->presence_penalty) || !isfinite(p->frequency_penalty))
@@ -98,6 +98,9 @@ int lf_sampler_create(const lf_sampler_params *params, int vocab_size, lf_sample
         return lf_fail(err, LF_ERR_ARG, "sampler: logit_bias bans every token of the vocabulary");
     }
     s->p = *params;
+    /* 0 is off too, so that params written field by field leave the stages out */
+    if (s->p.typical_p == 0) s->p.typical_p = 1;
+    if (s->p.repeat_penalty == 0) s->p.repeat_penalty = 1;
     if (params->n_logit_bias) memcpy(s->bias, params->logit_bias, (size_t)params->n_logit_bias * sizeof *s->bias);
     s->p.logit_bias = s->bias;
     s->vocab = vocab_size;

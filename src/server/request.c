@@ -196,7 +196,7 @@ static int parse_sampling(json_t *root, completion_request *r, api_error *err) {
     return get_number(root, "temperature", 0, 2, &p->temperature, err) ||
            get_number(root, "top_p", 0, 1, &p->top_p, err) || get_int(root, "top_k", 0, 1 << 24, &p->top_k, err) ||
            get_number(root, "min_p", 0, 1, &p->min_p, err) || get_number(root, "typical_p", 0, 1, &p->typical_p, err) ||
-           get_number(root, "repeat_penalty", 0.001, 100, &p->repeat_penalty, err) ||
+           get_number(root, "repeat_penalty", 0, 100, &p->repeat_penalty, err) ||
            get_int(root, "repeat_last_n", -1, 1 << 24, &p->repeat_last_n, err) ||
            get_number(root, "presence_penalty", -2, 2, &p->presence_penalty, err) ||
            get_number(root, "frequency_penalty", -2, 2, &p->frequency_penalty, err) ||
