@@ -17,7 +17,13 @@ static void check_request(const completion_request *r) {
     int n_prompts = r->chat ? 1 : r->n_prompts;
     if (r->chat ? r->n_messages == 0 : r->n_prompts == 0) abort();
     if (r->n < 1 || n_prompts * r->n > REQUEST_MAX_CHOICES) abort();
-    if (!(r->temperature >= 0 && r->temperature <= 2) || !(r->top_p >= 0 && r->top_p <= 1)) abort();
+    const lf_sampler_params *p = &r->sampling;
+    if (!(p->temperature >= 0 && p->temperature <= 2) || !(p->top_p >= 0 && p->top_p <= 1) || p->top_k < 0 ||
+        !(p->min_p >= 0 && p->min_p <= 1) || !(p->typical_p >= 0 && p->typical_p <= 1) || !(p->repeat_penalty > 0) ||
+        p->repeat_last_n < -1 || p->n_logit_bias < 0)
+        abort();
+    for (int i = 0; i < p->n_logit_bias; i++)
+        if (p->logit_bias[i].token < 0 || !(p->logit_bias[i].bias <= 100)) abort();
     if (r->max_tokens < 0 || r->n_stops < 0 || r->n_stops > REQUEST_MAX_STOPS) abort();
     for (size_t i = 0; i < r->n_messages; i++)
         if (!r->messages[i].role[0] || strlen(r->messages[i].content) > SIZE_MAX / 2) abort();
@@ -38,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int chat = 0; chat < 2; chat++) {
         completion_request r;
         api_error e = {0};
-        if (request_parse((const char *)data, size, chat, &r, &e) == 0) {
+        if (request_parse((const char *)data, size, chat, NULL, &r, &e) == 0) {
             check_request(&r);
         } else if ((e.status != 400 && e.status != 500) || !e.message[0] || strlen(e.message) >= sizeof e.message) {
             abort();

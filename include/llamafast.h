@@ -229,19 +229,60 @@ const int32_t *lf_context_tokens(const lf_context *ctx);
 int lf_context_keep_prefix(lf_context *ctx, const int32_t *tokens, int n);
 
 /* ------------------------------------------------------------------ sampler */
+/* A sampler turns logits into a token through a chain of stages, in llama.cpp's default
+ * order:
+ *   logit_bias -> penalties (repeat, presence, frequency over the last repeat_last_n
+ *   tokens accepted) -> top_k -> typical_p -> top_p -> min_p -> temperature -> draw.
+ * Each truncating stage works on the softmax of the candidates the previous stages kept
+ * (renormalized), before temperature; temperature scales what survives, and the draw
+ * picks from its softmax. Temperature 0 is greedy: the most likely token that survives
+ * the chain (so logit_bias and the penalties still apply). A stage at its "off" value
+ * changes nothing; so do the zeros of a params struct written field by field (typical_p
+ * and repeat_penalty 0 are off). The penalties follow llama.cpp: for each token seen n > 0 times in
+ * the window, a logit l becomes l / repeat_penalty when l > 0 and l * repeat_penalty
+ * otherwise, minus n * frequency_penalty + presence_penalty. */
 typedef struct lf_sampler lf_sampler;
 
+typedef struct lf_logit_bias {
+    int32_t token;
+    float bias; /* added to the token's logit; -INFINITY bans the token */
+} lf_logit_bias;
+
 typedef struct lf_sampler_params {
-    float temperature; /* 0 = greedy */
-    int top_k;         /* 0 = off */
-    float top_p;       /* 1 = off */
+    float temperature;       /* 0 = greedy */
+    int top_k;               /* 0 = off */
+    float top_p;             /* 1 = off */
+    float min_p;             /* keep tokens with p >= min_p * p(most likely); 0 = off */
+    float typical_p;         /* locally typical sampling mass; 1 (or 0) = off */
+    float repeat_penalty;    /* 1 (or 0) = off */
+    int repeat_last_n;       /* window of the penalties: 0 = off, -1 = every token accepted */
+    float presence_penalty;  /* 0 = off */
+    float frequency_penalty; /* 0 = off */
+    const lf_logit_bias *logit_bias; /* n_logit_bias entries (copied by lf_sampler_create) */
+    int n_logit_bias;
     uint64_t seed;
 } lf_sampler_params;
+/* temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, typical_p 1, repeat_penalty 1,
+ * repeat_last_n 64, presence and frequency penalties 0, no logit bias, seed 42
+ * (llama.cpp's defaults). */
 lf_sampler_params lf_sampler_default_params(void);
+/* LF_ERR_ARG naming the parameter when one is out of range, or a logit_bias token is
+ * outside [0, vocab_size), its bias is NaN or +infinity, or it bans every token. */
 int lf_sampler_create(const lf_sampler_params *params, int vocab_size, lf_sampler **out,
                       lf_error *err);
 void lf_sampler_free(lf_sampler *s);
+/* Draws a token from logits (vocab_size floats). Does not record it: see accept. */
 int32_t lf_sampler_sample(lf_sampler *s, const float *logits);
+/* Records a token (of the prompt or generated) for the penalties. lf_generate and
+ * lf_generate_speculative do it themselves: when generation starts they reset the
+ * sampler and accept every token the context holds (the prompt, and earlier turns kept
+ * in the cache, as llama.cpp counts prompt tokens), then each token generated;
+ * lf_speculative_step accepts each token it returns. A caller with its own loop accepts
+ * its prompt and the tokens lf_sampler_sample gives it. Ids outside the vocabulary are
+ * ignored. */
+void lf_sampler_accept(lf_sampler *s, int32_t token);
+/* Forgets the tokens accepted (the random stream goes on). */
+void lf_sampler_reset(lf_sampler *s);
 
 /* --------------------------------------------------------------- generation */
 /* Called for every generated token with the text it completes (may be ""), and once more
@@ -303,7 +344,8 @@ int lf_generate_speculative(lf_context *ctx, lf_sampler *sampler, const lf_specu
  * count (>= 1) or a negative lf_status. The cache then holds last and the kept guesses,
  * not the final token: pass that as the next step's last. A caller that uses only the
  * first j tokens may truncate the cache to (position before the step) + j. Adds to
- * stats->n_drafted and n_accepted when stats is not NULL. spec should have passed
+ * stats->n_drafted and n_accepted when stats is not NULL. The sampler accepts each token
+ * returned, in order (its penalties for a position see the tokens kept before it). spec should have passed
  * lf_speculative_check (a step checks only the vocabulary size). */
 int lf_speculative_step(lf_context *ctx, lf_sampler *sampler, const lf_speculative_params *spec,
                         int32_t last, int32_t *out, int max_out, lf_generate_stats *stats,

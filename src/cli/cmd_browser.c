@@ -16,7 +16,7 @@
 #include "frontend/print_escaped.h"
 #include "server/server.h"
 
-static void browser_usage(FILE *out) {
+static void browser_usage(FILE *out, const cli_server_args *a) {
     fprintf(out,
             "usage: llama-fast browser MODEL [options]\n"
             "\n"
@@ -26,7 +26,7 @@ static void browser_usage(FILE *out) {
             "Stops cleanly on Ctrl-C / SIGTERM.\n"
             "\n"
             "  --open                  also open the page with xdg-open\n");
-    cli_server_options_usage(out);
+    cli_server_options_usage(out, a);
     fprintf(out, "  -h, --help              this help\n");
 }
 
@@ -75,15 +75,14 @@ static void announce(const char *server_url, void *user) {
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_browser_options(int argc, char **argv, const char **model, bool *open, lf_server_options *o) {
-    *o = lf_server_default_options();
+static int parse_browser_options(int argc, char **argv, const char **model, bool *open, cli_server_args *o) {
     *model = NULL;
     *open = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
         if (cli_is_help(a)) {
-            browser_usage(stdout);
+            browser_usage(stdout, o);
             return 0;
         } else if (!strcmp(a, "--open")) {
             *open = true;
@@ -101,7 +100,7 @@ static int parse_browser_options(int argc, char **argv, const char **model, bool
     }
     if (!*model && !(*model = cli_default_model())) {
         fprintf(stderr, "error: browser: MODEL is missing\n");
-        browser_usage(stderr);
+        browser_usage(stderr, o);
         return 2;
     }
     return -1;
@@ -110,10 +109,10 @@ static int parse_browser_options(int argc, char **argv, const char **model, bool
 int cmd_browser(int argc, char **argv) {
     const char *model;
     bool open;
-    lf_server_options o;
-    int status = parse_browser_options(argc, argv, &model, &open, &o);
-    if (status >= 0) return status;
-    o.on_listening = announce;
-    o.user = &open;
-    return server_run(model, &o);
+    cli_server_args a;
+    cli_server_args_init(&a);
+    int status = parse_browser_options(argc, argv, &model, &open, &a);
+    a.opt.on_listening = announce;
+    a.opt.user = &open;
+    return cli_server_args_run(model, &a, status);
 }

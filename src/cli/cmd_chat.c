@@ -21,7 +21,7 @@
 
 #define CHAT_DEFAULT_MAX_NEW 512
 
-static void chat_usage(FILE *out) {
+static void chat_usage(FILE *out, const cli_run_options *run) {
     fprintf(out,
             "usage: llama-fast chat MODEL [options]\n"
             "\n"
@@ -39,7 +39,7 @@ static void chat_usage(FILE *out) {
             "  --verbose               per-turn statistics on stderr: prompt tokens reused from\n"
             "                          the cache and new, answer tokens and speed, guesses\n"
             "                          accepted\n");
-    cli_run_options_usage(out, CHAT_DEFAULT_MAX_NEW);
+    cli_run_options_usage(out, run);
     fprintf(out,
             "  (--max-new-tokens N: room for min(N, context / 2) answer tokens is kept free)\n"
             CLI_SPEC_USAGE
@@ -65,7 +65,7 @@ static int parse_chat_options(int argc, char **argv, chat_options *o) {
         if (r < 0) return 2;
         if (r > 0) continue;
         if (cli_is_help(a)) {
-            chat_usage(stdout);
+            chat_usage(stdout, &o->run);
             return 0;
         } else if (!strcmp(a, "--verbose")) {
             o->verbose = true;
@@ -84,7 +84,7 @@ static int parse_chat_options(int argc, char **argv, chat_options *o) {
         }
     }
     if (!o->model && !(o->model = cli_default_model())) {
-        chat_usage(stderr);
+        chat_usage(stderr, &o->run);
         return 2;
     }
     if (o->run.max_new_tokens < 1) {
@@ -272,7 +272,7 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
     bool spec_ok = rc || cli_spec_open(&o->spec, s->ctx, &cp, o->run.source.tokenizer_path, &s->spec);
     chat_interrupt_block(false);
     if (!spec_ok) return 1;
-    if (!rc) rc = lf_sampler_create(&o->run.sampling, info.vocab_size, &s->sampler, &err);
+    if (!rc) rc = lf_sampler_create(&o->run.sampling.params, info.vocab_size, &s->sampler, &err);
     if (rc) {
         print_escaped(stderr, "error: %s\n", err.message);
         return 1;
@@ -314,9 +314,11 @@ static void close_session(chat_session *s) {
 int cmd_chat(int argc, char **argv) {
     chat_options o;
     int status = parse_chat_options(argc, argv, &o);
-    if (status >= 0) return status;
-    lf_model *model = cli_load_model(o.model, &o.run.source);
-    if (!model) return 1;
+    lf_model *model = status < 0 ? cli_load_model(o.model, &o.run.source) : NULL;
+    if (!model) {
+        cli_run_options_free(&o.run);
+        return status < 0 ? 1 : status;
+    }
     chat_session s;
     status = open_session(&s, &o, model);
     /* From here on Ctrl-C belongs to the conversation; before, it ends the program. */
@@ -327,5 +329,6 @@ int cmd_chat(int argc, char **argv) {
     if (!status) chat_loop(&s);
     close_session(&s);
     lf_model_free(model);
+    cli_run_options_free(&o.run);
     return status;
 }

@@ -248,13 +248,7 @@ static int run(eval_args *a) {
     return status;
 }
 
-int cmd_eval(int argc, char **argv) {
-    int n;
-    char **args = cli_split_equals(argc, argv, &n);
-    if (!args) {
-        fprintf(stderr, "error: eval: out of memory\n");
-        return 1;
-    }
+int cmd_eval(int n, char **args) {
     const char *task = cli_eval_task_name(n, args);
     eval_args a = {.p = lf_perplexity_default_params()};
     int status;
@@ -272,6 +266,5 @@ int cmd_eval(int argc, char **argv) {
         status = parse(n, args, &a);
         status = status < 0 ? 0 : status ? status : run(&a);
     }
-    free(args);
     return status;
 }

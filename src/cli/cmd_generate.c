@@ -2,19 +2,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/model_path.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
+#include "cli/run_options.h"
 #include "cli/speculative_options.h"
 #include "frontend/print_escaped.h"
 
 #define MAX_PROMPT_IDS 65536
 
-static void generate_usage(FILE *out) {
+static void generate_usage(FILE *out, const cli_run_options *run) {
     fprintf(out,
             "usage: llama-fast generate MODEL [options]\n"
             "\n"
@@ -28,75 +28,41 @@ static void generate_usage(FILE *out) {
             "                          (for prompts from someone else)\n"
             "  --prompt-tokens IDS     prompt as comma-separated token ids instead of text\n"
             "  --no-bos                do not prepend the BOS token\n"
-            CLI_MODEL_SOURCE_USAGE
-            "  --max-new-tokens N      tokens to generate (default 200)\n"
-            "  --temperature T         0 = greedy (default 0.8)\n"
-            "  --top-k K               sample among the K most likely tokens (default 200, 0 = off)\n"
-            "  --top-p P               nucleus sampling mass (default 1 = off)\n"
-            "  --seed N                random seed for reproducible sampling (default: clock)\n"
             "  --num-samples N         generate N independent samples (default 1)\n"
-            "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
-            "                          taskset or a cpuset leave them, one per physical core,\n"
-            "                          within a cgroup CPU quota)\n"
-            "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
-            CLI_PRECISION_USAGE
-            CLI_KV_TYPE_USAGE
-            CLI_SPEC_USAGE
-            "  --print-token-ids       print generated token ids instead of text\n"
-            "  -h, --help              this help\n");
+            "  --print-token-ids       print generated token ids instead of text\n");
+    cli_run_options_usage(out, run);
+    fprintf(out, CLI_SPEC_USAGE "  -h, --help              this help\n");
 }
 
 typedef struct generate_options {
     const char *model, *prompt, *prompt_ids;
-    cli_model_source source;
-    bool no_bos, no_parse_special, print_ids, precise_activations;
-    int max_new, num_samples, threads, max_seq_len;
-    lf_kv_type type_k, type_v;
-    lf_sampler_params sampling;
+    bool no_bos, no_parse_special, print_ids;
+    int num_samples;
+    cli_run_options run;
     cli_spec_options spec;
 } generate_options;
 
 static int parse_generate_options(int argc, char **argv, generate_options *o) {
-    *o = (generate_options){.prompt = "Hello, my name is", .max_new = 200, .num_samples = 1};
-    o->sampling = lf_sampler_default_params();
-    o->sampling.temperature = 0.8f;
-    o->sampling.top_k = 200;
-    o->sampling.top_p = 1.0f;
-    o->sampling.seed = (uint64_t)time(NULL);
+    *o = (generate_options){.prompt = "Hello, my name is", .num_samples = 1};
+    cli_run_options_init(&o->run, 200);
     cli_spec_options_init(&o->spec);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
+        int r = cli_run_option(argc, argv, &i, &o->run);
+        if (!r) r = cli_spec_option(argc, argv, &i, &o->spec);
+        if (r < 0) return 2;
+        if (r > 0) continue;
         bool ok = true;
-        int src = cli_model_source_option(argc, argv, &i, &o->source);
-        if (src < 0) return 2;
-        if (src) continue;
-        int spec = cli_spec_option(argc, argv, &i, &o->spec);
-        if (spec < 0) return 2;
-        if (spec) continue;
-        int kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v);
-        if (kv < 0) return 2;
-        if (kv) continue;
         if (cli_is_help(a)) {
-            generate_usage(stdout);
+            generate_usage(stdout, &o->run);
             return 0;
         } else if (!strcmp(a, "--no-bos")) o->no_bos = true;
         else if (!strcmp(a, "--no-parse-special")) o->no_parse_special = true;
         else if (!strcmp(a, "--print-token-ids")) o->print_ids = true;
-        else if (cli_precision_option(a, &o->precise_activations)) continue;
         else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
         else if (!strcmp(a, "--prompt")) o->prompt = v;
         else if (!strcmp(a, "--prompt-tokens")) o->prompt_ids = v;
-        else if (!strcmp(a, "--max-new-tokens")) ok = cli_int(a, v, 0, 1 << 24, &o->max_new);
-        else if (!strcmp(a, "--temperature")) ok = cli_float(a, v, 0, 100, &o->sampling.temperature);
-        else if (!strcmp(a, "--top-k")) ok = cli_int(a, v, 0, 1 << 24, &o->sampling.top_k);
-        else if (!strcmp(a, "--top-p")) ok = cli_float(a, v, 1e-6, 1, &o->sampling.top_p);
-        else if (!strcmp(a, "--seed")) {
-            unsigned long long s;
-            ok = cli_u64(a, v, &s);
-            o->sampling.seed = s;
-        } else if (!strcmp(a, "--num-samples")) ok = cli_int(a, v, 1, 100000, &o->num_samples);
-        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = cli_int(a, v, 1, 512, &o->threads);
-        else if (!strcmp(a, "--max-seq-len")) ok = cli_int(a, v, 1, 1 << 24, &o->max_seq_len);
+        else if (!strcmp(a, "--num-samples")) ok = cli_int(a, v, 1, 100000, &o->num_samples);
         else if (a[0] == '-') {
             print_escaped(stderr, "error: generate: unknown option %s (see --help)\n", a);
             return 2;
@@ -111,7 +77,7 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         if (!ok) return 2;
     }
     if (!o->model && !(o->model = cli_default_model())) {
-        generate_usage(stderr);
+        generate_usage(stderr, &o->run);
         return 2;
     }
     return -1;
@@ -159,12 +125,7 @@ static bool print_token(int32_t id, const char *text, void *user) {
 }
 
 static int run_samples(const generate_options *o, const lf_model *model, const int32_t *ids, int n_ids) {
-    lf_context_params cp = lf_context_default_params();
-    cp.n_threads = o->threads;
-    cp.max_seq_len = o->max_seq_len;
-    cp.precise_activations = o->precise_activations;
-    cp.type_k = o->type_k;
-    cp.type_v = o->type_v;
+    lf_context_params cp = cli_run_context_params(&o->run);
     lf_context *ctx = NULL;
     lf_sampler *sampler = NULL;
     lf_error err = {0};
@@ -172,8 +133,8 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     lf_model_get_info(model, &info);
     cli_spec spec = {0};
     int rc = lf_context_create(model, &cp, &ctx, &err);
-    if (!rc) rc = lf_sampler_create(&o->sampling, info.vocab_size, &sampler, &err);
-    if (!rc && !cli_spec_open(&o->spec, ctx, &cp, o->source.tokenizer_path, &spec)) {
+    if (!rc) rc = lf_sampler_create(&o->run.sampling.params, info.vocab_size, &sampler, &err);
+    if (!rc && !cli_spec_open(&o->spec, ctx, &cp, o->run.source.tokenizer_path, &spec)) {
         lf_sampler_free(sampler);
         lf_context_free(ctx);
         return 1;
@@ -181,7 +142,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     for (int s = 0; !rc && s < o->num_samples; s++) {
         lf_context_truncate(ctx, 0);
         lf_generate_stats st;
-        rc = lf_generate_speculative(ctx, sampler, &spec.params, ids, n_ids, o->max_new, print_token, (void *)o,
+        rc = lf_generate_speculative(ctx, sampler, &spec.params, ids, n_ids, o->run.max_new_tokens, print_token, (void *)o,
                                      &st, &err);
         if (rc) break;
         printf("\n");
@@ -210,14 +171,17 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
 int cmd_generate(int argc, char **argv) {
     generate_options o;
     int status = parse_generate_options(argc, argv, &o);
-    if (status >= 0) return status;
-    lf_model *model = cli_load_model(o.model, &o.source);
-    if (!model) return 1;
+    lf_model *model = status < 0 ? cli_load_model(o.model, &o.run.source) : NULL;
+    if (!model) {
+        cli_run_options_free(&o.run);
+        return status < 0 ? 1 : status;
+    }
     int32_t *ids = malloc(MAX_PROMPT_IDS * sizeof *ids);
     int n_ids = ids ? prompt_tokens(&o, model, ids, MAX_PROMPT_IDS) : -1;
     status = n_ids > 0 ? run_samples(&o, model, ids, n_ids) : 1;
     if (n_ids == 0) fprintf(stderr, "error: the prompt is empty\n");
     free(ids);
     lf_model_free(model);
+    cli_run_options_free(&o.run);
     return status;
 }

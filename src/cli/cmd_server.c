@@ -9,7 +9,7 @@
 #include "frontend/print_escaped.h"
 #include "server/server.h"
 
-static void server_usage(FILE *out) {
+static void server_usage(FILE *out, const cli_server_args *a) {
     fprintf(out,
             "usage: llama-fast server MODEL [options]\n"
             "\n"
@@ -19,21 +19,21 @@ static void server_usage(FILE *out) {
             "Stops cleanly on Ctrl-C / SIGTERM.\n"
             "\n"
             "  --api-key KEY           require 'Authorization: Bearer KEY' (not for /health, the page)\n");
-    cli_server_options_usage(out);
+    cli_server_options_usage(out, a);
     fprintf(out, "  -h, --help              this help\n");
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_server_options(int argc, char **argv, const char **model, lf_server_options *o) {
-    *o = lf_server_default_options();
+static int parse_server_options(int argc, char **argv, const char **model, cli_server_args *args) {
+    lf_server_options *o = &args->opt;
     *model = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int known = cli_server_option(argc, argv, &i, o);
+        int known = cli_server_option(argc, argv, &i, args);
         if (known < 0) return 2;
         if (known) continue;
         if (cli_is_help(a)) {
-            server_usage(stdout);
+            server_usage(stdout, args);
             return 0;
         } else if (!strcmp(a, "--api-key")) {
             if (!(o->api_key = cli_value(argc, argv, &i))) return 2;
@@ -52,7 +52,7 @@ static int parse_server_options(int argc, char **argv, const char **model, lf_se
         }
     }
     if (!*model && !(*model = cli_default_model())) {
-        server_usage(stderr);
+        server_usage(stderr, args);
         return 2;
     }
     return -1;
@@ -60,7 +60,8 @@ static int parse_server_options(int argc, char **argv, const char **model, lf_se
 
 int cmd_server(int argc, char **argv) {
     const char *model;
-    lf_server_options o;
-    int status = parse_server_options(argc, argv, &model, &o);
-    return status >= 0 ? status : server_run(model, &o);
+    cli_server_args a;
+    cli_server_args_init(&a);
+    int status = parse_server_options(argc, argv, &model, &a);
+    return cli_server_args_run(model, &a, status);
 }

@@ -1,7 +1,9 @@
 /* llama-fast: dispatches to one subcommand per file (see commands.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/model_path.h"
 #include "cli/warnings.h"
@@ -59,8 +61,19 @@ int main(int argc, char **argv) {
     /* Every command shows what the library warns about (an unknown pre-tokenizer, say):
      * a model that loads with a caveat must not load silently. */
     cli_show_warnings(true);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        /* every command takes --name=value for --name value */
+        int n;
+        char **args = cli_split_equals(argc - 1, argv + 1, &n);
+        if (!args) {
+            fprintf(stderr, "error: out of memory\n");
+            return 1;
+        }
+        int status = commands[i].run(n, args);
+        free(args);
+        return status;
+    }
     print_escaped(stderr, "error: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -8,12 +8,15 @@
 
 void cli_run_options_init(cli_run_options *o, int max_new_tokens) {
     *o = (cli_run_options){.max_new_tokens = max_new_tokens};
-    o->sampling = lf_sampler_default_params();
-    o->sampling.temperature = 0.8f;
-    o->sampling.top_k = 200;
-    o->sampling.top_p = 1.0f;
-    o->sampling.seed = (uint64_t)time(NULL);
+    lf_sampler_params p = lf_sampler_default_params();
+    p.top_k = 200;
+    p.top_p = 1;
+    p.min_p = 0;
+    p.seed = (uint64_t)time(NULL);
+    cli_sampling_init(&o->sampling, &p);
 }
+
+void cli_run_options_free(cli_run_options *o) { cli_sampling_free(&o->sampling); }
 
 int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     const char *a = argv[*i];
@@ -22,8 +25,9 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     if (src) return src;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
     if (kv) return kv;
-    static const char *const valued[] = {"--max-new-tokens", "--temperature", "--top-k", "--top-p",
-                                         "--seed", "-t", "--threads", "--max-seq-len", "-c"};
+    int sampling = cli_sampling_option(argc, argv, i, &o->sampling);
+    if (sampling) return sampling;
+    static const char *const valued[] = {"--max-new-tokens", "-t", "--threads", "--max-seq-len", "-c"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(a, valued[k]);
     if (!known) return 0;
@@ -31,33 +35,23 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     if (!v) return -1;
     bool ok = true;
     if (!strcmp(a, "--max-new-tokens")) ok = cli_int(a, v, 0, 1 << 24, &o->max_new_tokens);
-    else if (!strcmp(a, "--temperature")) ok = cli_float(a, v, 0, 100, &o->sampling.temperature);
-    else if (!strcmp(a, "--top-k")) ok = cli_int(a, v, 0, 1 << 24, &o->sampling.top_k);
-    else if (!strcmp(a, "--top-p")) ok = cli_float(a, v, 1e-6, 1, &o->sampling.top_p);
-    else if (!strcmp(a, "--seed")) {
-        unsigned long long s;
-        ok = cli_u64(a, v, &s);
-        o->sampling.seed = s;
-    } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = cli_int(a, v, 1, 512, &o->threads);
+    else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) ok = cli_int(a, v, 1, 512, &o->threads);
     else ok = cli_int(a, v, 1, 1 << 24, &o->max_seq_len); /* --max-seq-len, -c */
     return ok ? 1 : -1;
 }
 
-void cli_run_options_usage(FILE *out, int max_new_tokens) {
+void cli_run_options_usage(FILE *out, const cli_run_options *o) {
     fprintf(out,
             CLI_MODEL_SOURCE_USAGE
             "  --max-new-tokens N      most tokens to generate (default %d)\n"
-            "  --temperature T         0 = greedy (default 0.8)\n"
-            "  --top-k K               sample among the K most likely tokens (default 200, 0 = off)\n"
-            "  --top-p P               nucleus sampling mass (default 1 = off)\n"
-            "  --seed N                random seed for reproducible sampling (default: clock)\n"
             "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE,
-            max_new_tokens);
+            o->max_new_tokens);
+    cli_sampling_usage(out, &o->sampling, "clock");
 }
 
 lf_context_params cli_run_context_params(const cli_run_options *o) {

@@ -9,22 +9,25 @@
 #include "llamafast.h"
 
 #include "cli/load.h"
+#include "cli/sampling_options.h"
 
 typedef struct cli_run_options {
     cli_model_source source;
     int max_new_tokens, threads, max_seq_len;
     bool precise_activations;
     lf_kv_type type_k, type_v;
-    lf_sampler_params sampling;
+    cli_sampling sampling;
 } cli_run_options;
 
-/* Defaults: temperature 0.8, top-k 200, top-p off, seed from the clock. */
+/* Defaults: temperature 0.8, top-k 200, top-p, min-p and penalties off, seed from the
+ * clock. */
 void cli_run_options_init(cli_run_options *o, int max_new_tokens);
+void cli_run_options_free(cli_run_options *o);
 /* Parses argv[*i] when it is one of these options (advancing *i past its value).
  * Returns 1 when consumed, 0 when it is not one of them, -1 after printing an error. */
 int cli_run_option(int argc, char **argv, int *i, cli_run_options *o);
 /* The help lines of these options. */
-void cli_run_options_usage(FILE *out, int max_new_tokens);
+void cli_run_options_usage(FILE *out, const cli_run_options *o);
 lf_context_params cli_run_context_params(const cli_run_options *o);
 
 #endif

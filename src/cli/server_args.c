@@ -7,7 +7,23 @@
 #include "cli/load.h"
 #include "cli/speculative_options.h"
 
-int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
+void cli_server_args_init(cli_server_args *a) {
+    a->opt = lf_server_default_options();
+    cli_sampling_init(&a->sampling, &a->opt.sampling);
+}
+
+int cli_server_args_run(const char *model, cli_server_args *a, int status) {
+    a->opt.sampling = a->sampling.params;
+    a->opt.has_seed = a->sampling.seed_set;
+    if (status < 0) status = server_run(model, &a->opt);
+    cli_sampling_free(&a->sampling);
+    return status;
+}
+
+int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
+    lf_server_options *o = &args->opt;
+    int sampling = cli_sampling_option(argc, argv, i, &args->sampling);
+    if (sampling) return sampling;
     const char *a = argv[*i];
     if (cli_precision_option(a, &o->precise_activations)) return 1;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
@@ -51,7 +67,7 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     return ok ? 1 : -1;
 }
 
-void cli_server_options_usage(FILE *out) {
+void cli_server_options_usage(FILE *out, const cli_server_args *a) {
     fprintf(out,
             "  --host ADDR             address to listen on (default 127.0.0.1)\n"
             "  --port N                port (default 8080; 0 = any free port, printed)\n"
@@ -81,5 +97,7 @@ void cli_server_options_usage(FILE *out) {
             CLI_WEIGHT_USAGE
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
-            CLI_SPEC_USAGE);
+            CLI_SPEC_USAGE
+            "  the sampling flags set what a request's fields default to (OpenAI's values):\n");
+    cli_sampling_usage(out, &a->sampling, "the clock");
 }

@@ -6,12 +6,23 @@
 
 #include <stdio.h>
 
+#include "cli/sampling_options.h"
 #include "server/server.h"
 
-/* If argv[*i] is one of these options, stores it in o (advancing *i past its value) and
+/* The server's options, and the sampling flags that set the defaults of requests. */
+typedef struct cli_server_args {
+    lf_server_options opt;
+    cli_sampling sampling;
+} cli_server_args;
+
+void cli_server_args_init(cli_server_args *a);
+/* If argv[*i] is one of these options, stores it in a (advancing *i past its value) and
  * returns 1; returns 0 when it is not one of them, -1 after printing why its value is bad. */
-int cli_server_option(int argc, char **argv, int *i, lf_server_options *o);
+int cli_server_option(int argc, char **argv, int *i, cli_server_args *a);
 /* The usage lines of those options. */
-void cli_server_options_usage(FILE *out);
+void cli_server_options_usage(FILE *out, const cli_server_args *a);
+/* Runs the server with a's options (status >= 0: exits with it without serving), frees
+ * a, and returns the exit status. */
+int cli_server_args_run(const char *model, cli_server_args *a, int status);
 
 #endif

@@ -36,10 +36,16 @@ static bool emit(emitter *e, int32_t id) {
 }
 
 /* After the prefill: the last token emitted is never decoded, so a step that ends the
- * generation midway forgets the cache entries of the tokens after it. */
+ * generation midway forgets the cache entries of the tokens after it. The penalties see
+ * every token the context holds (the prompt, and earlier turns kept in the cache), as
+ * llama.cpp counts the prompt, then the tokens generated (the steps accept theirs). */
 static int decode_loop(lf_context *ctx, lf_sampler *s, const lf_speculative_params *spec, emitter *e, double t0,
                        double *t_first, lf_error *err) {
+    lf_sampler_reset(s);
+    const int32_t *held = lf_context_tokens(ctx);
+    for (int i = 0; i < lf_context_position(ctx); i++) lf_sampler_accept(s, held[i]);
     int32_t id = lf_sampler_sample(s, lf_context_logits(ctx)), out[LF_MAX_DRAFT + 1];
+    lf_sampler_accept(s, id);
     *t_first = lf_time_ms();
     e->st->ttft_ms = *t_first - t0;
     if (!emit(e, id)) return LF_OK;

@@ -6,7 +6,7 @@
 #include "llamafast.h"
 
 bool lf_sampler_is_greedy(const lf_sampler *s);
-/* The distribution lf_sampler_sample draws from (temperature, top-k and top-p applied) as
+/* The distribution lf_sampler_sample draws from (the whole chain applied) as
  * vocab_size probabilities summing to 1; greedy puts all of it on the argmax. */
 void lf_sampler_probs(lf_sampler *s, const float *logits, float *probs);
 /* Uniform in [0, 1). */

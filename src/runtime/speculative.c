@@ -109,6 +109,7 @@ int lf_speculative_step(lf_context *ctx, lf_sampler *sampler, const lf_speculati
         const float *logits = ctx->logits + (size_t)m * vocab;
         out[m] = lf_speculative_pick(sampler, logits, guessed, qm, q ? q + (size_t)k * vocab : NULL,
                                      q ? q + (size_t)(k + 1) * vocab : NULL, vocab, &kept);
+        lf_sampler_accept(sampler, out[m]); /* the penalties of the next position see it */
         if (!kept) break;
     }
     /* the cache keeps last and the kept guesses; the token of the model's own is not in it */

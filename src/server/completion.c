@@ -61,7 +61,15 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
     int n_prompts = r->chat ? 1 : r->n_prompts, n_choices = n_prompts * r->n, rc = 0;
     int32_t *ids[REQUEST_MAX_CHOICES] = {0};
     task_spec specs[REQUEST_MAX_CHOICES];
-    uint64_t seed = r->has_seed ? r->seed : (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull + atomic_fetch_add(&st->id_counter, 1);
+    uint64_t seed = r->has_seed  ? r->sampling.seed
+                    : st->has_seed ? st->sampling.seed
+                                   : (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull + atomic_fetch_add(&st->id_counter, 1);
+    lf_model_info info;
+    lf_model_get_info(st->model, &info);
+    for (int b = 0; b < r->sampling.n_logit_bias; b++)
+        if (r->sampling.logit_bias[b].token >= info.vocab_size)
+            return api_fail(e, 400, "logit_bias", NULL, "'logit_bias' token %d is outside the vocabulary [0, %d)",
+                            (int)r->sampling.logit_bias[b].token, info.vocab_size);
     *prompt_tokens = 0;
     for (int p = 0; !rc && p < n_prompts; p++) {
         int n_ids = 0;
@@ -70,9 +78,12 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
         for (int i = 0; !rc && i < r->n; i++) {
             task_spec *t = &specs[p * r->n + i];
             *t = (task_spec){.prompt = ids[p], .n_prompt = n_ids, .reuse_prefix = r->cache_prompt};
-            /* top_p 0 keeps only the most likely token: greedy */
-            t->sampling = (lf_sampler_params){.temperature = r->top_p > 0 ? r->temperature : 0, .top_k = 0,
-                                              .top_p = r->top_p > 0 ? r->top_p : 1, .seed = seed + (uint64_t)(p * r->n + i)};
+            t->sampling = r->sampling;
+            if (!(r->sampling.top_p > 0)) { /* top_p 0 keeps only the most likely token: greedy */
+                t->sampling.temperature = 0;
+                t->sampling.top_p = 1;
+            }
+            t->sampling.seed = seed + (uint64_t)(p * r->n + i);
         }
     }
     if (!rc) rc = scheduler_submit(st->sched, j, specs, n_choices, e);
@@ -127,7 +138,7 @@ static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_c
 int completion_handle(server_state *st, http_conn *c, const char *body, size_t len, bool chat) {
     completion_request r;
     api_error e = {0};
-    if (request_parse(body, len, chat, &r, &e)) return http_send_error(c, &e, NULL);
+    if (request_parse(body, len, chat, &st->sampling, &r, &e)) return http_send_error(c, &e, NULL);
     job *j = job_create(&r);
     int prompt_tokens = 0;
     if (!j) api_fail(&e, 500, NULL, NULL, "out of memory");

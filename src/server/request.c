@@ -3,6 +3,7 @@
 #include "server/request_fields.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,10 +160,54 @@ static int parse_seed(json_t *root, completion_request *r, api_error *err) {
     if (!seed) return 0;
     if (!json_is_integer(seed)) return bad(err, "seed", "an integer");
     r->has_seed = true;
-    r->seed = (uint64_t)json_integer_value(seed);
+    r->sampling.seed = (uint64_t)json_integer_value(seed);
     return 0;
 }
 
+/* OpenAI's shape: {"token id": bias in [-100, 100]}; -100 bans the token, as OpenAI's
+ * "should result in a ban". An empty object clears the server's default list. */
+static int parse_logit_bias(json_t *root, completion_request *r, api_error *err) {
+    json_t *map = field(root, "logit_bias"), *v;
+    if (!map) return 0;
+    if (!json_is_object(map)) return bad(err, "logit_bias", "an object mapping token ids to biases");
+    size_t n = json_object_size(map), i = 0;
+    r->logit_bias = malloc((n ? n : 1) * sizeof *r->logit_bias);
+    if (!r->logit_bias) return api_fail(err, 500, NULL, NULL, "out of memory");
+    const char *key;
+    json_object_foreach(map, key, v) {
+        char *end;
+        long id = strtol(key, &end, 10);
+        if (key[0] < '0' || key[0] > '9' || *end || id > INT32_MAX)
+            return api_fail(err, 400, "logit_bias", NULL, "'logit_bias' key '%.40s' is not a token id", key);
+        if (!json_is_number(v))
+            return api_fail(err, 400, "logit_bias", NULL, "'logit_bias' of token %ld must be a number", id);
+        double b = json_number_value(v);
+        if (!(b >= -100 && b <= 100))
+            return api_fail(err, 400, "logit_bias", NULL,
+                            "'logit_bias' of token %ld is %g; it must be between -100 and 100", id, b);
+        r->logit_bias[i++] = (lf_logit_bias){(int32_t)id, b <= -100 ? -INFINITY : (float)b};
+    }
+    r->sampling.logit_bias = r->logit_bias;
+    r->sampling.n_logit_bias = (int)n;
+    return 0;
+}
+
+/* The sampler's fields beyond OpenAI's temperature and top_p, as llama.cpp's server
+ * names them (presence and frequency penalties are OpenAI's too). */
+static int parse_sampling(json_t *root, completion_request *r, api_error *err) {
+    lf_sampler_params *p = &r->sampling;
+    return get_number(root, "temperature", 0, 2, &p->temperature, err) ||
+           get_number(root, "top_p", 0, 1, &p->top_p, err) || get_int(root, "top_k", 0, 1 << 24, &p->top_k, err) ||
+           get_number(root, "min_p", 0, 1, &p->min_p, err) || get_number(root, "typical_p", 0, 1, &p->typical_p, err) ||
+           get_number(root, "repeat_penalty", 0, 100, &p->repeat_penalty, err) ||
+           get_int(root, "repeat_last_n", -1, 1 << 24, &p->repeat_last_n, err) ||
+           get_number(root, "presence_penalty", -2, 2, &p->presence_penalty, err) ||
+           get_number(root, "frequency_penalty", -2, 2, &p->frequency_penalty, err) ||
+           parse_logit_bias(root, r, err) || parse_seed(root, r, err);
+}
+
+/* Fields of OpenAI's API this server does not implement: a request that sets them gets
+ * a 400 rather than an answer that silently ignores them. */
 static int parse_fields(json_t *root, bool chat, completion_request *r, api_error *err) {
     if (!json_is_object(root)) return api_fail(err, 400, NULL, NULL, "the request body must be a JSON object");
     if (request_check_fields(root, chat, err)) return -1;
@@ -173,11 +218,10 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
     int max_completion = 0;
     if ((chat ? parse_messages(root, r, err) || tool_request_parse(root, &r->tools, err)
               : parse_prompts(root, r, err)) ||
-        get_number(root, "temperature", 0, 2, &r->temperature, err) ||
-        get_number(root, "top_p", 0, 1, &r->top_p, err) ||
+        parse_sampling(root, r, err) ||
         get_int(root, "max_tokens", 1, MAX_TOKENS_LIMIT, &r->max_tokens, err) ||
         get_int(root, "max_completion_tokens", 1, MAX_TOKENS_LIMIT, &max_completion, err) ||
-        get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) || parse_seed(root, r, err) ||
+        get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) ||
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
         get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
         (opts && get_bool(opts, "include_usage", &r->include_usage, err)))
@@ -190,9 +234,14 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
     return 0;
 }
 
-int request_parse(const char *body, size_t len, bool chat, completion_request *out, api_error *err) {
-    /* OpenAI's defaults: temperature 1, top_p 1, one choice, no limit but the context. */
-    *out = (completion_request){.chat = chat, .temperature = 1.0f, .top_p = 1.0f, .n = 1,
+lf_sampler_params request_default_sampling(void) {
+    return (lf_sampler_params){.temperature = 1, .top_p = 1, .typical_p = 1, .repeat_penalty = 1, .repeat_last_n = 64};
+}
+
+int request_parse(const char *body, size_t len, bool chat, const lf_sampler_params *sampling,
+                  completion_request *out, api_error *err) {
+    /* OpenAI's defaults: one choice, no limit but the context. */
+    *out = (completion_request){.chat = chat, .sampling = sampling ? *sampling : request_default_sampling(), .n = 1,
                                 .cache_prompt = true};
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -218,5 +267,6 @@ void request_free(completion_request *r) {
     for (int i = 0; i < r->n_stops; i++) free(r->stops[i]);
     free(r->model);
     tool_request_free(&r->tools);
+    free(r->logit_bias);
     *r = (completion_request){0};
 }

@@ -20,9 +20,13 @@ typedef struct completion_request {
     size_t n_messages;
     char **prompts;            /* plain completions: one or more prompts */
     int n_prompts;
-    float temperature, top_p;
+    /* The server's defaults overridden by the fields temperature, top_p (0: greedy),
+     * top_k, min_p, typical_p, repeat_penalty, repeat_last_n, presence_penalty,
+     * frequency_penalty, logit_bias (-100 bans; token ids are checked against the
+     * vocabulary when the request is served) and seed (has_seed: it was given). */
+    lf_sampler_params sampling;
+    lf_logit_bias *logit_bias; /* the request's own list: sampling.logit_bias then points here */
     bool has_seed;
-    uint64_t seed;
     int max_tokens;            /* 0 = until the model ends or the context is full */
     int n;                     /* choices per prompt */
     bool stream, include_usage;
@@ -36,9 +40,13 @@ typedef struct completion_request {
     tool_request tools;        /* chat: function calling */
 } completion_request;
 
-/* Parses a /v1/chat/completions (chat) or /v1/completions body. On failure returns -1
- * with err set to a 400 naming the field; *out is then empty (request_free is safe). */
-int request_parse(const char *body, size_t len, bool chat, completion_request *out, api_error *err);
+/* OpenAI's: temperature 1, top_p 1, the other stages and the penalties off. */
+lf_sampler_params request_default_sampling(void);
+/* Parses a /v1/chat/completions (chat) or /v1/completions body; sampling holds the
+ * defaults of the fields left out (NULL: OpenAI's). On failure returns -1 with err set
+ * to a 400 naming the field; *out is then empty (request_free is safe). */
+int request_parse(const char *body, size_t len, bool chat, const lf_sampler_params *sampling,
+                  completion_request *out, api_error *err);
 void request_free(completion_request *r);
 
 #endif

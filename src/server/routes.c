@@ -38,7 +38,7 @@ static int models(server_state *st, http_conn *c, const char *body, size_t len) 
 static int apply_template(server_state *st, http_conn *c, const char *body, size_t len) {
     completion_request r;
     api_error e = {0};
-    if (request_parse(body, len, true, &r, &e)) return http_send_error(c, &e, NULL);
+    if (request_parse(body, len, true, NULL, &r, &e)) return http_send_error(c, &e, NULL);
     char *prompt = completion_render_chat(st, &r, &e);
     request_free(&r);
     if (!prompt) return http_send_error(c, &e, NULL);

@@ -111,6 +111,15 @@ static bool accept_step(scheduler *s, slot *sl, const int32_t *out, int n, int p
     return true;
 }
 
+/* The token after the prompt. The penalties count the prompt's tokens, as llama.cpp
+ * does; lf_speculative_step accepts the tokens after this one. */
+static int32_t first_token(task *t, const float *logits) {
+    for (int i = 0; i < t->n_prompt; i++) lf_sampler_accept(t->sampler, t->prompt[i]);
+    int32_t id = lf_sampler_sample(t->sampler, logits);
+    lf_sampler_accept(t->sampler, id);
+    return id;
+}
+
 /* One step of the slot's choice: a prompt chunk, then sampling the first token; or a
  * decoding step (speculative: maybe several tokens). */
 static void slot_step(scheduler *s, slot *sl) {
@@ -147,8 +156,7 @@ static void slot_step(scheduler *s, slot *sl) {
         return;
     }
     bool going = n_out ? accept_step(s, sl, out, n_out, pos0)
-                       : task_accept(s, t, lf_sampler_sample(t->sampler, lf_context_logits(sl->ctx)),
-                                     lf_context_position(sl->ctx));
+                       : task_accept(s, t, first_token(t, lf_context_logits(sl->ctx)), lf_context_position(sl->ctx));
     if (!going) sl->task = NULL;
 }
 

@@ -28,6 +28,12 @@ typedef struct lf_server_options {
     int max_per_client;         /* per client address (default 128) */
     const char *allowed_hosts;  /* comma-separated Host names served besides loopback ones */
     const char *cors_origins;   /* comma-separated origins whose pages may call the API */
+    /* What a request's sampling fields default to: OpenAI's (temperature 1, top_p 1, the
+     * other stages off) unless the command line says otherwise; its logit_bias list must
+     * outlive the server. has_seed: seed is the default of requests without one (else
+     * the clock's). */
+    lf_sampler_params sampling;
+    bool has_seed;
     /* Called once the server listens, with its URL (e.g. to open a browser). */
     void (*on_listening)(const char *url, void *user);
     void *user;

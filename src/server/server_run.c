@@ -13,6 +13,7 @@
 #include "frontend/print_escaped.h"
 #include "server/http_server.h"
 #include "server/routes.h"
+#include "server/request.h"
 #include "server/server_state.h"
 
 /* How long open connections may take to finish at shutdown. */
@@ -21,7 +22,8 @@
 lf_server_options lf_server_default_options(void) {
     return (lf_server_options){.host = "127.0.0.1", .port = 8080, .n_slots = 4, .queue_size = 64,
                                .max_body = 1 << 20, .timeout_s = 30, .max_connections = 1024,
-                               .max_per_client = 128, .max_draft = lf_speculative_default_params().max_draft};
+                               .max_per_client = 128, .max_draft = lf_speculative_default_params().max_draft,
+                               .sampling = request_default_sampling()};
 }
 
 void server_new_id(server_state *st, const char *prefix, char *out, size_t cap) {
@@ -108,7 +110,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
             else print_escaped(stderr, "error: %s\n", err.message);
         } else {
             server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
-                               .started = time(NULL)};
+                               .started = time(NULL), .sampling = opt->sampling, .has_seed = opt->has_seed};
             if (getrandom(&st.id_salt, sizeof st.id_salt, 0) != sizeof st.id_salt)
                 st.id_salt = (uint32_t)time(NULL) ^ (uint32_t)getpid();
             status = serve(&st, opt, &signals);

@@ -19,6 +19,8 @@ typedef struct server_state {
     time_t started;
     uint32_t id_salt;      /* random per process, so ids differ across restarts */
     atomic_uint id_counter;
+    lf_sampler_params sampling; /* defaults of the requests' sampling fields */
+    bool has_seed;
 } server_state;
 
 /* A new response id such as "chatcmpl-1f2e3d4c00000001", unique in this process. */
