@@ -148,12 +148,12 @@ try:
            ("repeat_last_n", -2), ("presence_penalty", 3), ("frequency_penalty", "x"), ("logit_bias", [1, 2]),
            ("logit_bias", {"abc": 1}), ("logit_bias", {"5": 200}), ("logit_bias", {"5": "x"}),
            ("logit_bias", {"99999999": 1}), ("logit_bias", {"-5": 1}), ("seed", "x"), ("temperature", 3),
-           ("top_p", -1), ("logprobs", True), ("echo", True), ("suffix", "x"), ("best_of", 2)]
+           ("top_p", -1), ("logprobs", True), ("suffix", "x"), ("best_of", 2)]
     for field, value in bad:
         refused(f"completions {field}={value!r}", lambda: complete(client, **{field: value}), field)
     for field, value in [("top_k", -1), ("logit_bias", {"5": -101}), ("min_p", "x"),
-                         ("response_format", {"type": "json_object"}),
-                         ("tools", [{"type": "function", "function": {"name": "f", "parameters": {}}}])]:
+                         ("response_format", {"type": "xml"}),
+                         ("tools", [{"type": "function", "function": {"name": "f", "parameters": "x"}}])]:
         refused(f"chat {field}={value!r}", lambda: chat(client, **{field: value}), field)
     # the defaults stay acceptable: off values of the refused fields pass
     check(complete(client, temperature=0, logprobs=None, echo=False, best_of=1) == greedy_text, "off values accepted")

@@ -208,6 +208,15 @@ static int parse_sampling(json_t *root, completion_request *r, api_error *err) {
 
 /* Fields of OpenAI's API this server does not implement: a request that sets them gets
  * a 400 rather than an answer that silently ignores them. */
+/* OpenAI's best_of ranks several answers by likelihood and returns n; only 1 (each answer
+ * is its own best) is served. */
+static int parse_best_of(json_t *root, api_error *err) {
+    json_t *v = field(root, "best_of");
+    if (v && !(json_is_integer(v) && json_integer_value(v) == 1))
+        return api_fail(err, 400, "best_of", NULL, "'best_of' must be 1: answers are not ranked by this server");
+    return 0;
+}
+
 static int parse_fields(json_t *root, bool chat, completion_request *r, api_error *err) {
     if (!json_is_object(root)) return api_fail(err, 400, NULL, NULL, "the request body must be a JSON object");
     if (request_check_fields(root, chat, err)) return -1;
@@ -221,7 +230,7 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         parse_sampling(root, r, err) ||
         get_int(root, "max_tokens", 1, MAX_TOKENS_LIMIT, &r->max_tokens, err) ||
         get_int(root, "max_completion_tokens", 1, MAX_TOKENS_LIMIT, &max_completion, err) ||
-        get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) ||
+        get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) || parse_best_of(root, err) ||
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
         get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
         (opts && get_bool(opts, "include_usage", &r->include_usage, err)))

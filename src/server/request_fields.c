@@ -22,6 +22,7 @@ static const field_rule rules[] = {
     {"top_logprobs", FOR_CHAT},    {"echo", FOR_COMPLETION},       {"response_format", FOR_BOTH},
     {"grammar", FOR_BOTH},         {"tools", FOR_CHAT},            {"tool_choice", FOR_CHAT},
     {"parallel_tool_calls", FOR_CHAT}, {"cache_prompt", FOR_BOTH}, {"user", FOR_BOTH},
+    {"best_of", FOR_COMPLETION},
 };
 
 int request_check_fields(json_t *root, bool chat, api_error *err) {
