@@ -196,6 +196,11 @@ typedef struct lf_context_params {
      * precise_activations keeps them f32 there too. */
     bool precise_activations;
     lf_kv_type type_k, type_v; /* KV cache types of keys and of values (default F16) */
+    int n_batch;      /* prompt tokens per forward step, 1..256; 0 = 256 */
+    /* When set, lf_decode calls it after each forward step of a batch that takes more than
+     * one (a long prompt): done of total tokens processed. */
+    void (*progress)(int done, int total, void *user);
+    void *progress_user;
 } lf_context_params;
 lf_context_params lf_context_default_params(void);
 /* The CPUs this process may run on (sched_getaffinity: taskset, cpusets), at most one per

@@ -2,7 +2,26 @@
 'use strict';
 
 // The message of an error response: OpenAI's {"error": {"message": ...}} or the raw text.
+// The API key of a server started with --api-key: `llama-fast browser` opens the page with
+// it in the address's fragment (#key=..., which never reaches the server or its logs); it
+// is kept for this tab only and taken out of the address bar.
+const apiKey = (() => {
+  const m = /(?:^#|&)key=([^&]*)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem('llama-fast.api-key', decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem('llama-fast.api-key');
+})();
+
+function apiHeaders(extra) {
+  return apiKey ? Object.assign({ Authorization: 'Bearer ' + apiKey }, extra) : extra;
+}
+
 async function errorText(response) {
+  if (response.status === 401)
+    return 'This server needs an API key: open the address `llama-fast browser` printed (it carries the key), ' +
+      'or add #key=YOUR_KEY to this page\'s address. (HTTP 401)';
   const text = await response.text();
   try {
     const e = JSON.parse(text).error;
@@ -47,7 +66,7 @@ async function streamAnswer(body, signal, onPiece) {
   try {
     response = await fetch('v1/chat/completions', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: apiHeaders({ 'Content-Type': 'application/json' }),
       body: JSON.stringify(body),
       signal,
     });

@@ -386,7 +386,7 @@ renderMessages(conv.messages);
 renderList();
 
 // The model's name (the server serves one model).
-fetch('v1/models').then((r) => (r.ok ? r.json() : null)).then((list) => {
+fetch('v1/models', { headers: apiHeaders({}) }).then((r) => (r.ok ? r.json() : null)).then((list) => {
   const m = list && list.data && list.data[0];
   if (m && m.id) {
     modelId = m.id;

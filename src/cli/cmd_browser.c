@@ -64,14 +64,24 @@ static void open_page(const char *url) {
     if (pthread_create(&reaper, NULL, reap_opener, (void *)(intptr_t)pid) == 0) pthread_detach(reaper);
 }
 
-/* Called by the server once it listens, so the address printed (or opened) is live. */
+/* What announce needs to show the page. */
+typedef struct browser_page {
+    bool open;
+    const char *api_key;
+} browser_page;
+
+/* Called by the server once it listens, so the address printed (or opened) is live; with
+ * --api-key the address carries the key for the page. */
 static void announce(const char *server_url, void *user) {
-    const bool *open = user;
-    char url[320];
-    snprintf(url, sizeof url, "%s/", server_url);
+    const browser_page *page = user;
+    char url[1024];
+    /* the key rides in the fragment, which browsers keep to themselves (see web/api.js) */
+    if (snprintf(url, sizeof url, "%s/%s%s", server_url, page->api_key ? "#key=" : "",
+                 page->api_key ? page->api_key : "") >= (int)sizeof url)
+        snprintf(url, sizeof url, "%s/", server_url);
     print_escaped(stdout, "llama-fast browser: chat page at %s (Ctrl-C stops the server)\n", url);
     fflush(stdout);
-    if (*open) open_page(url);
+    if (page->open) open_page(url);
 }
 
 /* Returns -1 to go on, else the exit status. */
@@ -112,7 +122,8 @@ int cmd_browser(int argc, char **argv) {
     cli_server_args a;
     cli_server_args_init(&a);
     int status = parse_browser_options(argc, argv, &model, &open, &a);
+    browser_page page = {.open = open, .api_key = a.opt.api_key};
     a.opt.on_listening = announce;
-    a.opt.user = &open;
+    a.opt.user = &page;
     return cli_server_args_run(model, &a, status);
 }

@@ -1,4 +1,5 @@
 /* llama-fast generate: stream a continuation of a prompt to stdout. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli/model_path.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
+#include "cli/read_file.h"
 #include "cli/run_options.h"
 #include "cli/speculative_options.h"
 #include "frontend/print_escaped.h"
@@ -22,8 +24,9 @@ static void generate_usage(FILE *out, const cli_run_options *run) {
             "time to first token, tokens per second, threads; with --lookup or --draft, the\n"
             "guesses accepted; the KV cache's type and size) goes to stderr.\n"
             "\n"
-            "  --prompt TEXT           prompt text (default \"Hello, my name is\"); text that spells\n"
+            "  -p, --prompt TEXT       prompt text (default \"Hello, my name is\"); text that spells\n"
             "                          a special token, such as <|im_start|>, becomes that token\n"
+            "  -f, --prompt-file FILE  the prompt is the text of FILE\n"
             "  --no-parse-special      tokenize the prompt as plain text: <|im_start|> stays text\n"
             "                          (for prompts from someone else)\n"
             "  --prompt-tokens IDS     prompt as comma-separated token ids instead of text\n"
@@ -35,7 +38,10 @@ static void generate_usage(FILE *out, const cli_run_options *run) {
 }
 
 typedef struct generate_options {
-    const char *model, *prompt, *prompt_ids;
+    const char *model, *prompt, *prompt_ids, *prompt_file;
+    bool prompt_given; /* --prompt or --prompt-file, not the default */
+    bool prompt_text;  /* --prompt */
+    char *file_text;   /* --prompt-file's contents */
     bool no_bos, no_parse_special, print_ids;
     int num_samples;
     cli_run_options run;
@@ -60,7 +66,8 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         else if (!strcmp(a, "--no-parse-special")) o->no_parse_special = true;
         else if (!strcmp(a, "--print-token-ids")) o->print_ids = true;
         else if (a[0] == '-' && !(v = cli_value(argc, argv, &i))) return 2;
-        else if (!strcmp(a, "--prompt")) o->prompt = v;
+        else if (!strcmp(a, "--prompt")) o->prompt = v, o->prompt_given = o->prompt_text = true;
+        else if (!strcmp(a, "--prompt-file")) o->prompt_file = v, o->prompt_given = true;
         else if (!strcmp(a, "--prompt-tokens")) o->prompt_ids = v;
         else if (!strcmp(a, "--num-samples")) ok = cli_int(a, v, 1, 100000, &o->num_samples);
         else if (a[0] == '-') {
@@ -80,6 +87,23 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         generate_usage(stderr, &o->run);
         return 2;
     }
+    if (o->prompt_file && o->prompt_text) {
+        fprintf(stderr, "error: generate: give --prompt or --prompt-file, not both\n");
+        return 2;
+    }
+    if (o->prompt_file) {
+        size_t len;
+        if (!(o->file_text = cli_read_file(o->prompt_file, &len))) {
+            print_escaped(stderr, "error: --prompt-file %s: %s\n", o->prompt_file, strerror(errno));
+            return 1;
+        }
+        o->file_text[len] = 0;
+        if (strlen(o->file_text) != len) {
+            print_escaped(stderr, "error: --prompt-file %s: contains a NUL byte\n", o->prompt_file);
+            return 1;
+        }
+        o->prompt = o->file_text;
+    }
     return -1;
 }
 
@@ -91,7 +115,13 @@ static int prompt_tokens(const generate_options *o, const lf_model *model, int32
         return n;
     }
     if (!tok) {
-        /* llama2.c models without a tokenizer start from BOS (id 1), as run.c does */
+        /* llama2.c models without a tokenizer start from BOS (id 1), as run.c does; a
+         * prompt given as text cannot be read without one */
+        if (o->prompt_given) {
+            fprintf(stderr, "error: this model has no tokenizer to read the prompt: give --tokenizer-path "
+                            "(tokenizer.model or tokenizer.bin), or the prompt as --prompt-tokens\n");
+            return -1;
+        }
         if (o->no_bos) {
             fprintf(stderr, "error: the model has no tokenizer: give --tokenizer-path or --prompt-tokens\n");
             return -1;
@@ -159,7 +189,12 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
         lf_context_kv_types(ctx, &tk, &tv);
         fprintf(stderr, ", KV cache %s %.1f MiB", cli_kv_types_label(tk, tv, kv, sizeof kv),
                 lf_context_kv_bytes(ctx) / 1048576.0);
+        bool context_full = !st.stopped_by_eog && st.n_generated < o->run.max_new_tokens &&
+                            lf_context_position(ctx) >= lf_context_size(ctx) - 1;
         fprintf(stderr, "%s\n", st.stopped_by_eog ? " (end of text)" : "");
+        if (context_full)
+            fprintf(stderr, "note: generation stopped at the context limit of %d tokens; -c / --max-seq-len "
+                            "raises it\n", lf_context_size(ctx));
     }
     if (rc) print_escaped(stderr, "error: %s\n", err.message);
     cli_spec_close(&spec);
@@ -174,6 +209,7 @@ int cmd_generate(int argc, char **argv) {
     lf_model *model = status < 0 ? cli_load_model(o.model, &o.run.source) : NULL;
     if (!model) {
         cli_run_options_free(&o.run);
+        free(o.file_text);
         return status < 0 ? 1 : status;
     }
     int32_t *ids = malloc(MAX_PROMPT_IDS * sizeof *ids);
@@ -183,5 +219,6 @@ int cmd_generate(int argc, char **argv) {
     free(ids);
     lf_model_free(model);
     cli_run_options_free(&o.run);
+    free(o.file_text);
     return status;
 }

@@ -17,15 +17,13 @@ static void server_usage(FILE *out, const cli_server_args *a) {
             "POST /v1/completions (both streaming with stream: true), GET /v1/models,\n"
             "GET /health, POST /apply-template, and the chat page at /.\n"
             "Stops cleanly on Ctrl-C / SIGTERM.\n"
-            "\n"
-            "  --api-key KEY           require 'Authorization: Bearer KEY' (not for /health, the page)\n");
+            "\n");
     cli_server_options_usage(out, a);
     fprintf(out, "  -h, --help              this help\n");
 }
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_server_options(int argc, char **argv, const char **model, cli_server_args *args) {
-    lf_server_options *o = &args->opt;
     *model = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -35,12 +33,6 @@ static int parse_server_options(int argc, char **argv, const char **model, cli_s
         if (cli_is_help(a)) {
             server_usage(stdout, args);
             return 0;
-        } else if (!strcmp(a, "--api-key")) {
-            if (!(o->api_key = cli_value(argc, argv, &i))) return 2;
-            if (!o->api_key[0]) {
-                fprintf(stderr, "error: server: --api-key is empty\n");
-                return 2;
-            }
         } else if (a[0] == '-') {
             print_escaped(stderr, "error: server: unknown option %s (see --help)\n", a);
             return 2;

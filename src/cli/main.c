@@ -5,6 +5,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/llama_cpp_flags.h"
+#include "cli/load.h"
 #include "cli/model_path.h"
 #include "cli/warnings.h"
 #include "frontend/print_escaped.h"
@@ -37,10 +39,12 @@ static const command commands[] = {
 
 static void usage(FILE *out) {
     fprintf(out, "usage: llama-fast COMMAND [options]   (llama-fast COMMAND --help for details)\n"
-                 "       llama-fast --version\n\ncommands:\n");
+                 "       llama-fast --version   (or: llama-fast version)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or a name from 'llama-fast list' once downloaded.\n");
+    fprintf(out, "\nMODEL is a .gguf or llama2.c .bin path, or a name from 'llama-fast list' (downloaded on\n"
+                 "first use; --no-download refuses). llama.cpp's -m -p -n -c -b -f -sys -np --ctx-size\n"
+                 "--n-predict --system-prompt work as there on generate, chat, server and browser.\n");
     if (cli_default_model())
         fprintf(out, "This program carries a model: MODEL may be left out ('info' describes it).\n");
 }
@@ -54,7 +58,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("llama-fast %s\n", lf_version());
         return 0;
     }
@@ -70,6 +74,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "error: out of memory\n");
             return 1;
         }
+        bool no_download;
+        cli_translate_llama_cpp_flags(commands[i].name, args, &n, &no_download);
+        cli_refuse_downloads(no_download);
         int status = commands[i].run(n, args);
         free(args);
         return status;

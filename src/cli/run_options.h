@@ -13,7 +13,7 @@
 
 typedef struct cli_run_options {
     cli_model_source source;
-    int max_new_tokens, threads, max_seq_len;
+    int max_new_tokens, threads, max_seq_len, batch_size;
     bool precise_activations;
     lf_kv_type type_k, type_v;
     cli_sampling sampling;
@@ -28,6 +28,12 @@ void cli_run_options_free(cli_run_options *o);
 int cli_run_option(int argc, char **argv, int *i, cli_run_options *o);
 /* The help lines of these options. */
 void cli_run_options_usage(FILE *out, const cli_run_options *o);
+/* The context parameters of o; on a terminal, prompts longer than a batch show progress
+ * (cli_prompt_progress) on stderr. */
 lf_context_params cli_run_context_params(const cli_run_options *o);
+/* "prompt: done / total tokens (pct%)" redrawn on stderr, erased when done. */
+void cli_prompt_progress(int done, int total, void *user);
+/* The largest -b the library takes (its LF_MAX_BATCH). */
+#define CLI_MAX_BATCH 256
 
 #endif

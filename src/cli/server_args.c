@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
+#include "cli/run_options.h"
 #include "cli/speculative_options.h"
 
 void cli_server_args_init(cli_server_args *a) {
@@ -41,7 +42,7 @@ int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
     static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
                                              "--max-body", "--tokenizer-path", "-t", "--threads", "--timeout",
                                              "--max-connections", "--max-connections-per-client",
-                                             "--allowed-hosts", "--cors-origin"};
+                                             "--allowed-hosts", "--cors-origin", "--api-key", "--batch-size"};
     size_t k = 0, n = sizeof with_value / sizeof with_value[0];
     while (k < n && strcmp(a, with_value[k])) k++;
     if (k == n) return 0;
@@ -63,12 +64,19 @@ int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
     else if (!strcmp(a, "--max-connections-per-client")) ok = cli_int(a, v, 1, 1 << 16, &o->max_per_client);
     else if (!strcmp(a, "--allowed-hosts")) o->allowed_hosts = v;
     else if (!strcmp(a, "--cors-origin")) o->cors_origins = v;
+    else if (!strcmp(a, "--batch-size")) ok = cli_int(a, v, 1, CLI_MAX_BATCH, &o->n_batch);
+    else if (!strcmp(a, "--api-key") && !*v) {
+        fprintf(stderr, "error: --api-key is empty\n");
+        ok = false;
+    } else if (!strcmp(a, "--api-key")) o->api_key = v;
     else ok = cli_int(a, v, 1, 512, &o->n_threads); /* -t, --threads */
     return ok ? 1 : -1;
 }
 
 void cli_server_options_usage(FILE *out, const cli_server_args *a) {
     fprintf(out,
+            "  --api-key KEY           require 'Authorization: Bearer KEY' (not for /health, the page;\n"
+            "                          browser opens the page with the key in its address)\n"
             "  --host ADDR             address to listen on (default 127.0.0.1)\n"
             "  --port N                port (default 8080; 0 = any free port, printed)\n"
             "  --parallel N            generations that run at once, each with its own KV\n"
@@ -77,6 +85,7 @@ void cli_server_options_usage(FILE *out, const cli_server_args *a) {
             "                          (default 64)\n"
             "  --max-seq-len N         KV cache length of each slot (default: model context,\n"
             "                          at most 4096)\n"
+            "  -b, --batch-size N      prompt tokens per forward step, 1..256 (default 256)\n"
             "  --max-body BYTES        largest request body (default 1048576)\n"
             "  --timeout SECONDS       a request (head and body) must arrive within this time\n"
             "                          of its first byte; idle connections close after it;\n"

@@ -51,6 +51,8 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     if (!params) params = &defaults;
     const lf_model_config *c = &model->cfg;
     if (params->max_seq_len < 0) return lf_fail(err, LF_ERR_ARG, "max_seq_len %d is negative", params->max_seq_len);
+    if (params->n_batch < 0 || params->n_batch > LF_MAX_BATCH)
+        return lf_fail(err, LF_ERR_ARG, "batch size %d is out of range [1, %d]", params->n_batch, LF_MAX_BATCH);
     if (params->n_threads < 0 || params->n_threads > 512)
         return lf_fail(err, LF_ERR_ARG, "thread count %d is out of range [0, 512]", params->n_threads);
     const lf_kv_type kv_types[2] = {params->type_k, params->type_v};
@@ -105,6 +107,9 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     ctx->ffn_up = xalloc(B * c->hidden_dim * f, &ok);
     ctx->act_row_bytes = max_act_row_bytes(model);
     ctx->precise_activations = params->precise_activations;
+    ctx->n_batch = params->n_batch ? params->n_batch : LF_MAX_BATCH;
+    ctx->progress = params->progress;
+    ctx->progress_user = params->progress_user;
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         ctx->act[i] = xalloc(B * ctx->act_row_bytes, &ok);
         if (ctx->precise_activations) ctx->act_resid[i] = xalloc(B * ctx->act_row_bytes, &ok);
@@ -170,11 +175,12 @@ int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int fir
     if (rc) return rc;
     ctx->n_logits = 0;
     for (int done = 0; done < n;) {
-        int step = n - done < LF_MAX_BATCH ? n - done : LF_MAX_BATCH, at = ctx->pos;
+        int step = n - done < ctx->n_batch ? n - done : ctx->n_batch, at = ctx->pos;
         int from = first - done < 0 ? 0 : first - done > step ? step : first - done;
         if ((rc = lf_forward_batch(ctx, tokens + done, step, from, err))) return rc;
         memcpy(ctx->tokens + at, tokens + done, (size_t)step * sizeof *tokens);
         done += step;
+        if (ctx->progress && n > ctx->n_batch) ctx->progress(done, n, ctx->progress_user);
     }
     return LF_OK;
 }

@@ -17,6 +17,9 @@ struct lf_context {
     int n_ctx, pos;
     int32_t *tokens; /* n_ctx slots: the ids whose keys/values fill positions [0, pos) */
     bool logits_all;
+    int n_batch; /* tokens per forward step */
+    void (*progress)(int done, int total, void *user);
+    void *progress_user;
     lf_threadpool *pool;
 
     void *k_cache, *v_cache;  /* [layer][kv_head][position] rows of head_dim values: each

@@ -15,6 +15,7 @@ typedef struct lf_server_options {
     int queue_size;             /* choices that may wait for a slot before 503 (default 64) */
     int max_seq_len;            /* KV cache length of each slot (0 = the model's, at most 4096) */
     int n_threads;              /* 0 = lf_default_thread_count() */
+    int n_batch;                /* prompt tokens per forward step; 0 = the library's most */
     bool precise_activations;   /* int8 activations plus their rounding residual */
     lf_kv_type type_k, type_v;  /* KV cache types of every slot (default f16) */
     const char *tokenizer_path; /* for llama2.c .bin models */

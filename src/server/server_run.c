@@ -101,6 +101,7 @@ int server_run(const char *model_path, const lf_server_options *opt) {
         so.context = lf_context_default_params();
         so.context.n_threads = opt->n_threads;
         so.context.max_seq_len = opt->max_seq_len;
+        so.context.n_batch = opt->n_batch;
         so.context.precise_activations = opt->precise_activations;
         so.context.type_k = opt->type_k;
         so.context.type_v = opt->type_v;
