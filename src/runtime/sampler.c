@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "grammar/grammar_matcher.h"
 #include "runtime/sampler.h"
 
 typedef struct candidate {
@@ -16,6 +17,8 @@ struct lf_sampler {
     int vocab;
     uint64_t rng_state;
     candidate *cands;
+    grammar_matcher *grammar; /* NULL = unconstrained */
+    float *masked;            /* logits with the tokens the grammar refuses at -inf */
 };
 
 lf_sampler_params lf_sampler_default_params(void) {
@@ -46,6 +49,8 @@ int lf_sampler_create(const lf_sampler_params *params, int vocab_size, lf_sample
 void lf_sampler_free(lf_sampler *s) {
     if (!s) return;
     free(s->cands);
+    grammar_matcher_free(s->grammar);
+    free(s->masked);
     free(s);
 }
 
@@ -129,7 +134,7 @@ static int shortlist(lf_sampler *s, const float *logits) {
     return count;
 }
 
-int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+static int32_t draw_token(lf_sampler *s, const float *logits) {
     if (lf_sampler_is_greedy(s)) return argmax(logits, s->vocab);
     int count = shortlist(s, logits);
     double total = 0;
@@ -141,6 +146,39 @@ int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
     }
     return s->cands[count - 1].id;
 }
+
+/* With a grammar, the token drawn from the whole distribution stands when the grammar
+ * allows it (the common case, and cheap to check); only otherwise is the vocabulary masked
+ * and the draw repeated among the allowed tokens. Without top-k/top-p this is exactly a
+ * draw from the masked distribution; with them, the truncation of the first draw sees the
+ * refused tokens too (as llama.cpp's grammar sampler does). */
+int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+    int32_t id = draw_token(s, logits);
+    if (s->grammar) {
+        if (!grammar_matcher_allows(s->grammar, id))
+            id = grammar_matcher_mask(s->grammar, logits, s->masked) ? draw_token(s, s->masked)
+                                                                    : grammar_matcher_eos(s->grammar);
+        grammar_matcher_accept(s->grammar, id);
+    }
+    return id;
+}
+
+int lf_sampler_set_grammar(lf_sampler *s, const lf_grammar *g, const lf_tokenizer *tok, lf_error *err) {
+    grammar_matcher *m = NULL;
+    if (g && !tok) return lf_fail(err, LF_ERR_ARG, "sampler: a grammar needs the tokenizer whose tokens it matches");
+    if (g && lf_tokenizer_vocab_size(tok) != s->vocab)
+        return lf_fail(err, LF_ERR_ARG, "sampler: the tokenizer has %d tokens, the sampler %d", lf_tokenizer_vocab_size(tok),
+                       s->vocab);
+    if (!s->masked && g && !(s->masked = malloc((size_t)s->vocab * sizeof *s->masked)))
+        return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    int rc = g ? grammar_matcher_create(g, tok, &m, err) : LF_OK;
+    if (rc) return rc;
+    grammar_matcher_free(s->grammar);
+    s->grammar = m;
+    return LF_OK;
+}
+
+bool lf_sampler_has_grammar(const lf_sampler *s) { return s->grammar != NULL; }
 
 bool lf_sampler_is_greedy(const lf_sampler *s) { return s->p.temperature <= 0; }
 
