@@ -51,6 +51,9 @@ static void check_language(const char *grammar, const char *const *good, const c
 
 static void test_languages(void) {
     check_language("root ::= \"a\" | \"bc\"", (const char *[]){"a", "bc", NULL}, (const char *[]){"", "b", "abc", "ab", NULL});
+    /* overlong and out-of-range UTF-8 never matches, not even as a prefix */
+    check_language("root ::= \"no\" | [\\U00010000-\\U0010FFFF]", (const char *[]){"no", "\xf4\x8f\xbf\xbf", NULL},
+                   (const char *[]){"n\xe0\x81\xaf", "n\xc1\xaf", "\xf4\x90\x80\x80", "\xed\xa0", NULL});
     check_language("root ::= [a-c]+ \"!\"?", (const char *[]){"a", "abcabc", "cc!", NULL},
                    (const char *[]){"", "!", "ad", "a!!", NULL});
     check_language("root ::= [^0-9x] .", (const char *[]){"ab", "\xc3\xa9\xe2\x82\xac", "%9", NULL},

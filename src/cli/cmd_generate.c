@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/grammar_options.h"
 #include "cli/model_path.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
@@ -41,6 +42,7 @@ static void generate_usage(FILE *out) {
             "  --max-seq-len N         KV cache length (default: model context, at most 4096)\n"
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
+            CLI_GRAMMAR_USAGE
             CLI_SPEC_USAGE
             "  --print-token-ids       print generated token ids instead of text\n"
             "  -h, --help              this help\n");
@@ -54,6 +56,7 @@ typedef struct generate_options {
     lf_kv_type type_k, type_v;
     lf_sampler_params sampling;
     cli_spec_options spec;
+    cli_grammar_options grammar;
 } generate_options;
 
 static int parse_generate_options(int argc, char **argv, generate_options *o) {
@@ -76,6 +79,9 @@ static int parse_generate_options(int argc, char **argv, generate_options *o) {
         int kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v);
         if (kv < 0) return 2;
         if (kv) continue;
+        int g = cli_grammar_option(argc, argv, &i, &o->grammar);
+        if (g < 0) return 2;
+        if (g) continue;
         if (cli_is_help(a)) {
             generate_usage(stdout);
             return 0;
@@ -167,6 +173,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     cp.type_v = o->type_v;
     lf_context *ctx = NULL;
     lf_sampler *sampler = NULL;
+    lf_grammar *grammar = NULL;
     lf_error err = {0};
     lf_model_info info;
     lf_model_get_info(model, &info);
@@ -178,8 +185,16 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
         lf_context_free(ctx);
         return 1;
     }
+    if (!rc && !cli_grammar_load(&o->grammar, &grammar)) {
+        lf_sampler_free(sampler);
+        lf_context_free(ctx);
+        cli_spec_close(&spec);
+        return 1;
+    }
     for (int s = 0; !rc && s < o->num_samples; s++) {
         lf_context_truncate(ctx, 0);
+        if (grammar) rc = lf_sampler_set_grammar(sampler, grammar, lf_model_tokenizer(model), &err);
+        if (rc) break;
         lf_generate_stats st;
         rc = lf_generate_speculative(ctx, sampler, &spec.params, ids, n_ids, o->max_new, print_token, (void *)o,
                                      &st, &err);
@@ -203,6 +218,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     if (rc) print_escaped(stderr, "error: %s\n", err.message);
     cli_spec_close(&spec);
     lf_sampler_free(sampler);
+    lf_grammar_free(grammar);
     lf_context_free(ctx);
     return rc ? 1 : 0;
 }

@@ -22,6 +22,8 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     if (src) return src;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
     if (kv) return kv;
+    int g = cli_grammar_option(argc, argv, i, &o->grammar);
+    if (g) return g;
     static const char *const valued[] = {"--max-new-tokens", "--temperature", "--top-k", "--top-p",
                                          "--seed", "-t", "--threads", "--max-seq-len", "-c"};
     bool known = false;
@@ -56,7 +58,8 @@ void cli_run_options_usage(FILE *out, int max_new_tokens) {
             "                          within a cgroup CPU quota)\n"
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
             CLI_PRECISION_USAGE
-            CLI_KV_TYPE_USAGE,
+            CLI_KV_TYPE_USAGE
+            CLI_GRAMMAR_USAGE,
             max_new_tokens);
 }
 

@@ -8,6 +8,7 @@
 
 #include "llamafast.h"
 
+#include "cli/grammar_options.h"
 #include "cli/load.h"
 
 typedef struct cli_run_options {
@@ -16,6 +17,7 @@ typedef struct cli_run_options {
     bool precise_activations;
     lf_kv_type type_k, type_v;
     lf_sampler_params sampling;
+    cli_grammar_options grammar;
 } cli_run_options;
 
 /* Defaults: temperature 0.8, top-k 200, top-p off, seed from the clock. */

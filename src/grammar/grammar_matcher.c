@@ -40,6 +40,7 @@ typedef struct node_arena {
 typedef struct utf8_state {
     uint32_t value;
     uint32_t left; /* continuation bytes still expected */
+    uint32_t min;  /* the smallest code point of this length: shorter forms are invalid */
 } utf8_state;
 
 struct grammar_matcher {
@@ -167,14 +168,16 @@ static int utf8_step(utf8_state *u, uint8_t b, uint32_t *cp) {
     if (u->left) {
         if ((b & 0xC0) != 0x80) return -1;
         u->value = u->value << 6 | (b & 0x3Fu);
-        if (--u->left) return 0;
+        uint32_t bits = 6 * --u->left;
+        if ((u->value << bits | ((1u << bits) - 1)) < u->min || (u->value << bits) > 0x10FFFF) return -1;
+        if (u->left) return 0;
         *cp = u->value;
         return 1;
     }
     if (b < 0x80) return *cp = b, 1;
-    if (b >= 0xC2 && b < 0xE0) u->value = b & 0x1Fu, u->left = 1;
-    else if (b >= 0xE0 && b < 0xF0) u->value = b & 0x0Fu, u->left = 2;
-    else if (b >= 0xF0 && b < 0xF5) u->value = b & 0x07u, u->left = 3;
+    if (b >= 0xC2 && b < 0xE0) u->value = b & 0x1Fu, u->left = 1, u->min = 0x80;
+    else if (b >= 0xE0 && b < 0xF0) u->value = b & 0x0Fu, u->left = 2, u->min = 0x800;
+    else if (b >= 0xF0 && b < 0xF5) u->value = b & 0x07u, u->left = 3, u->min = 0x10000;
     else return -1;
     return 0;
 }
@@ -182,6 +185,8 @@ static int utf8_step(utf8_state *u, uint8_t b, uint32_t *cp) {
 /* Whether some stack can take a character starting with the bytes read so far. */
 static bool partial_fits(const grammar_matcher *m, const gnode *const *set, size_t n, utf8_state u) {
     uint32_t lo = u.value << (6 * u.left), hi = lo | ((1u << (6 * u.left)) - 1);
+    if (lo < u.min) lo = u.min;
+    if (hi > 0x10FFFF) hi = 0x10FFFF;
     for (size_t i = 0; i < n; i++)
         if (set[i] && class_meets(&m->g.el[set[i]->pos], lo, hi)) return true;
     return false;
@@ -416,7 +421,7 @@ static int start_state(grammar_matcher *m, lf_error *err) {
     if (m->oom) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     if (m->overflow)
         return lf_fail(err, LF_ERR_ARG, "grammar: the start rule has more than %d alternatives or nests too deep", MAX_STACKS);
-    if (!commit(m, 0, m->buf_n, (utf8_state){0, 0})) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    if (!commit(m, 0, m->buf_n, (utf8_state){0, 0, 0})) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     return LF_OK;
 }
 
