@@ -1,4 +1,5 @@
 #include "server/request.h"
+#include "server/request_grammar.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -175,7 +176,8 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) || parse_seed(root, r, err) ||
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
         get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
-        (opts && get_bool(opts, "include_usage", &r->include_usage, err)))
+        (opts && get_bool(opts, "include_usage", &r->include_usage, err)) ||
+        request_parse_grammar(root, &r->grammar, err))
         return -1;
     if (max_completion) r->max_tokens = max_completion;
     int n_prompts = chat ? 1 : r->n_prompts;
@@ -209,5 +211,6 @@ void request_free(completion_request *r) {
     free(r->prompts);
     for (int i = 0; i < r->n_stops; i++) free(r->stops[i]);
     free(r->model);
+    lf_grammar_free(r->grammar);
     *r = (completion_request){0};
 }

@@ -32,6 +32,7 @@ typedef struct completion_request {
     char *stops[REQUEST_MAX_STOPS];
     int n_stops;
     char *model;               /* as the client named it, or NULL */
+    lf_grammar *grammar;       /* "grammar" or "response_format" compiled, or NULL */
 } completion_request;
 
 /* Parses a /v1/chat/completions (chat) or /v1/completions body. On failure returns -1
