@@ -1,5 +1,6 @@
 #!/bin/bash
-# Structured output end to end: a server on a free port of 127.0.0.1 with SmolLM2, and
+# Structured output end to end: a server on a free port of 127.0.0.1 with SmolLM2 (and a
+# default --grammar for requests that ask for no structure of their own), and
 # tests/check_structured_output.py against it with the openai client and jsonschema; then
 # generate --json-schema / --grammar from the command line. Prints "N passed, M failed".
 # Environment: BUILD, MODEL, PYTHON, LF_SANITIZED.
@@ -19,7 +20,7 @@ finish() {
     exit
 }
 
-"$BIN" server "$MODEL" --port 0 -t 2 --parallel 4 --max-seq-len 512 >"$tmp/server.log" 2>&1 &
+"$BIN" server "$MODEL" --port 0 -t 2 --parallel 4 --max-seq-len 512 --grammar 'root ::= "ok" "!"?' >"$tmp/server.log" 2>&1 &
 pid=$!
 url=
 for _ in $(seq $((300 * SLOW))); do
@@ -39,6 +40,9 @@ if [ -n "$line" ]; then
 else
     bad "check_structured_output.py gave no result"
 fi
+out=$(curl -s "$url/v1/completions" -H "Content-Type: application/json" -d '{"prompt":"Say:","max_tokens":8,"temperature":1}')
+"$PYTHON" -c 'import json,sys; c=json.loads(sys.argv[1])["choices"][0]; assert c["text"] in ("ok","ok!") and c["finish_reason"]=="stop"' "$out" &&
+    ok || bad "server default --grammar: $out"
 kill -TERM "$pid"
 wait "$pid" && ok || bad "server exit status $?"
 pid=

@@ -75,7 +75,8 @@ static void announce(const char *server_url, void *user) {
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_browser_options(int argc, char **argv, const char **model, bool *open, lf_server_options *o) {
+static int parse_browser_options(int argc, char **argv, const char **model, bool *open, lf_server_options *o,
+                                 cli_grammar_options *g) {
     *o = lf_server_default_options();
     *model = NULL;
     *open = false;
@@ -87,7 +88,7 @@ static int parse_browser_options(int argc, char **argv, const char **model, bool
             return 0;
         } else if (!strcmp(a, "--open")) {
             *open = true;
-        } else if ((r = cli_server_option(argc, argv, &i, o)) != 0) {
+        } else if ((r = cli_server_option(argc, argv, &i, o, g)) != 0) {
             if (r < 0) return 2;
         } else if (a[0] == '-') {
             print_escaped(stderr, "error: browser: unknown option %s (see --help)\n", a);
@@ -111,9 +112,10 @@ int cmd_browser(int argc, char **argv) {
     const char *model;
     bool open;
     lf_server_options o;
-    int status = parse_browser_options(argc, argv, &model, &open, &o);
+    cli_grammar_options g = {0};
+    int status = parse_browser_options(argc, argv, &model, &open, &o, &g);
     if (status >= 0) return status;
     o.on_listening = announce;
     o.user = &open;
-    return server_run(model, &o);
+    return cli_server_run(model, &o, &g);
 }

@@ -24,12 +24,13 @@ static void server_usage(FILE *out) {
 }
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_server_options(int argc, char **argv, const char **model, lf_server_options *o) {
+static int parse_server_options(int argc, char **argv, const char **model, lf_server_options *o,
+                                cli_grammar_options *g) {
     *o = lf_server_default_options();
     *model = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int known = cli_server_option(argc, argv, &i, o);
+        int known = cli_server_option(argc, argv, &i, o, g);
         if (known < 0) return 2;
         if (known) continue;
         if (cli_is_help(a)) {
@@ -61,6 +62,7 @@ static int parse_server_options(int argc, char **argv, const char **model, lf_se
 int cmd_server(int argc, char **argv) {
     const char *model;
     lf_server_options o;
-    int status = parse_server_options(argc, argv, &model, &o);
-    return status >= 0 ? status : server_run(model, &o);
+    cli_grammar_options g = {0};
+    int status = parse_server_options(argc, argv, &model, &o, &g);
+    return status >= 0 ? status : cli_server_run(model, &o, &g);
 }

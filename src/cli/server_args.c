@@ -7,8 +7,10 @@
 #include "cli/load.h"
 #include "cli/speculative_options.h"
 
-int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
+int cli_server_option(int argc, char **argv, int *i, lf_server_options *o, cli_grammar_options *g) {
     const char *a = argv[*i];
+    int gr = cli_grammar_option(argc, argv, i, g);
+    if (gr) return gr;
     if (cli_precision_option(a, &o->precise_activations)) return 1;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
     if (kv) return kv;
@@ -51,6 +53,15 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     return ok ? 1 : -1;
 }
 
+int cli_server_run(const char *model, lf_server_options *o, const cli_grammar_options *g) {
+    lf_grammar *grammar;
+    if (!cli_grammar_load(g, &grammar)) return 1;
+    o->grammar = grammar;
+    int status = server_run(model, o);
+    lf_grammar_free(grammar);
+    return status;
+}
+
 void cli_server_options_usage(FILE *out) {
     fprintf(out,
             "  --host ADDR             address to listen on (default 127.0.0.1)\n"
@@ -81,5 +92,6 @@ void cli_server_options_usage(FILE *out) {
             CLI_WEIGHT_USAGE
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
-            CLI_SPEC_USAGE);
+            CLI_SPEC_USAGE
+            CLI_GRAMMAR_USAGE);
 }

@@ -6,11 +6,14 @@
 
 #include <stdio.h>
 
+#include "cli/grammar_options.h"
 #include "server/server.h"
 
 /* If argv[*i] is one of these options, stores it in o (advancing *i past its value) and
  * returns 1; returns 0 when it is not one of them, -1 after printing why its value is bad. */
-int cli_server_option(int argc, char **argv, int *i, lf_server_options *o);
+int cli_server_option(int argc, char **argv, int *i, lf_server_options *o, cli_grammar_options *g);
+/* server_run with the grammar of g (compiled here) as the requests' default. */
+int cli_server_run(const char *model, lf_server_options *o, const cli_grammar_options *g);
 /* The usage lines of those options. */
 void cli_server_options_usage(FILE *out);
 

@@ -33,6 +33,7 @@ typedef struct completion_request {
     int n_stops;
     char *model;               /* as the client named it, or NULL */
     lf_grammar *grammar;       /* "grammar" or "response_format" compiled, or NULL */
+    bool structure_given;      /* either field was given (even response_format text) */
 } completion_request;
 
 /* Parses a /v1/chat/completions (chat) or /v1/completions body. On failure returns -1

@@ -28,6 +28,9 @@ typedef struct lf_server_options {
     int max_per_client;         /* per client address (default 128) */
     const char *allowed_hosts;  /* comma-separated Host names served besides loopback ones */
     const char *cors_origins;   /* comma-separated origins whose pages may call the API */
+    /* Structured output for requests that ask for none ("grammar" or "response_format"
+     * absent); NULL: none. Must outlive server_run. */
+    const lf_grammar *grammar;
     /* Called once the server listens, with its URL (e.g. to open a browser). */
     void (*on_listening)(const char *url, void *user);
     void *user;
