@@ -339,21 +339,74 @@ static bool grow_trie(grammar_matcher *m) {
     return true;
 }
 
-static uint32_t trie_child(grammar_matcher *m, uint32_t node, uint8_t b) {
-    uint32_t last = TRIE_NONE;
-    for (uint32_t c = m->child[node]; c != TRIE_NONE; last = c, c = m->sibling[c])
-        if (m->byte[c] == b) return c;
+typedef struct token_key {
+    uint64_t head; /* the first 8 bytes, big-endian and zero-padded: most comparisons end here */
+    const uint8_t *bytes;
+    size_t len;
+    int32_t id;
+} token_key;
+
+static int by_bytes(const void *pa, const void *pb) {
+    const token_key *a = pa, *b = pb;
+    if (a->head != b->head) return a->head < b->head ? -1 : 1;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = n > 8 ? memcmp(a->bytes + 8, b->bytes + 8, n - 8) : 0;
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static uint32_t new_trie_node(grammar_matcher *m, uint8_t b) {
     if (m->n_trie == m->cap_trie && !grow_trie(m)) return TRIE_NONE;
     uint32_t n = m->n_trie++;
     m->child[n] = m->sibling[n] = TRIE_NONE;
     m->first_token[n] = -1;
     m->byte[n] = b;
-    if (last == TRIE_NONE) m->child[node] = n;
-    else m->sibling[last] = n;
     return n;
 }
 
-/* Kinds, bytes and the trie of every token. */
+/* Builds the trie from the tokens sorted by their bytes: each token shares the path of
+ * the longest prefix it has in common with the one before, and a new child always sorts
+ * after its siblings, so it goes after the last one (on the previous token's path). */
+static int build_trie(grammar_matcher *m, lf_error *err) {
+    size_t n = 0, max_len = 0;
+    token_key *keys = malloc(((size_t)m->n_vocab + 1) * sizeof *keys);
+    if (!keys) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    for (int32_t id = 0; id < m->n_vocab; id++) {
+        if (m->kind[id] != TOKEN_TEXT) continue;
+        keys[n] = (token_key){0, m->tok_data + m->tok_off[id], m->tok_off[id + 1] - m->tok_off[id], id};
+        for (size_t i = 0; i < 8; i++) keys[n].head = keys[n].head << 8 | (i < keys[n].len ? keys[n].bytes[i] : 0);
+        if (keys[n].len > max_len) max_len = keys[n].len;
+        n++;
+    }
+    qsort(keys, n, sizeof *keys, by_bytes);
+    uint32_t *path = malloc((max_len + 1) * sizeof *path);
+    int rc = path && grow_trie(m) ? LF_OK : lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    if (!rc) path[0] = new_trie_node(m, 0);
+    for (size_t k = 0, prev_len = 0; k < n && !rc; k++) {
+        size_t lcp = 0, len = keys[k].len;
+        if (k)
+            while (lcp < len && lcp < prev_len && keys[k].bytes[lcp] == keys[k - 1].bytes[lcp]) lcp++;
+        for (size_t j = lcp; j < len && !rc; j++) {
+            uint32_t node = new_trie_node(m, keys[k].bytes[j]);
+            if (node == TRIE_NONE) {
+                rc = lf_fail(err, LF_ERR_NOMEM, "out of memory");
+                break;
+            }
+            if (j == lcp && prev_len > lcp) m->sibling[path[j + 1]] = node;
+            else m->child[path[j]] = node;
+            path[j + 1] = node;
+        }
+        if (rc) break;
+        int32_t id = keys[k].id;
+        m->next_token[id] = m->first_token[path[len]];
+        m->first_token[path[len]] = id;
+        prev_len = len;
+    }
+    free(path);
+    free(keys);
+    return rc;
+}
+
+/* Kinds and bytes of every token, then the trie. */
 static int load_vocab(grammar_matcher *m, const lf_tokenizer *tok, lf_error *err) {
     int32_t n = lf_tokenizer_vocab_size(tok);
     size_t cap = 1 << 16, used = 0;
@@ -363,11 +416,7 @@ static int load_vocab(grammar_matcher *m, const lf_tokenizer *tok, lf_error *err
     m->next_token = malloc((size_t)n * sizeof *m->next_token);
     m->tok_off = malloc(((size_t)n + 1) * sizeof *m->tok_off);
     m->tok_data = malloc(cap);
-    if (!m->kind || !m->next_token || !m->tok_off || !m->tok_data || !grow_trie(m))
-        return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-    m->n_trie = 1;
-    m->child[0] = m->sibling[0] = TRIE_NONE;
-    m->first_token[0] = -1;
+    if (!m->kind || !m->next_token || !m->tok_off || !m->tok_data) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     for (int32_t id = 0; id < n; id++) {
         m->tok_off[id] = used;
         m->next_token[id] = -1;
@@ -386,15 +435,10 @@ static int load_vocab(grammar_matcher *m, const lf_tokenizer *tok, lf_error *err
             m->tok_data = d;
         }
         lf_token_to_bytes(tok, id, (char *)m->tok_data + used, (size_t)len);
-        uint32_t node = 0;
-        for (int i = 0; i < len && node != TRIE_NONE; i++) node = trie_child(m, node, m->tok_data[used + i]);
-        if (node == TRIE_NONE) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
-        m->next_token[id] = m->first_token[node];
-        m->first_token[node] = id;
         used += (size_t)len;
     }
     m->tok_off[n] = used;
-    return LF_OK;
+    return build_trie(m, err);
 }
 
 static int copy_grammar(lf_grammar *dst, const lf_grammar *g, lf_error *err) {
