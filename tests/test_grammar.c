@@ -25,29 +25,40 @@ static bool accepts(const lf_grammar *g, const char *text) {
     return whole;
 }
 
-static lf_grammar *parse_ok(const char *text) {
+/* GBNF and JSON Schema compile through the same checks. */
+typedef int (*compile_fn)(const char *text, lf_grammar **out, lf_error *err);
+
+static int compile_gbnf(const char *text, lf_grammar **out, lf_error *err) { return lf_grammar_parse(text, NULL, out, err); }
+
+static lf_grammar *compile_ok(compile_fn compile, const char *text) {
     lf_grammar *g = NULL;
     lf_error err = {0};
-    int rc = lf_grammar_parse(text, NULL, &g, &err);
-    CHECK_MSG(rc == LF_OK, "parse failed: %s\n%s", err.message, text);
+    int rc = compile(text, &g, &err);
+    CHECK_MSG(rc == LF_OK, "refused: %s\n%s", err.message, text);
     return g;
 }
 
-static void parse_bad(const char *text, const char *expect) {
+static void compile_bad(compile_fn compile, const char *text, const char *expect) {
     lf_grammar *g = NULL;
     lf_error err = {0};
-    int rc = lf_grammar_parse(text, NULL, &g, &err);
-    CHECK_MSG(rc != LF_OK && g == NULL, "accepted a bad grammar: %s", text);
+    int rc = compile(text, &g, &err);
+    CHECK_MSG(rc != LF_OK && g == NULL, "accepted: %s", text);
     CHECK_MSG(strstr(err.message, expect) != NULL, "message \"%s\" lacks \"%s\"", err.message, expect);
 }
 
-static void check_language(const char *grammar, const char *const *good, const char *const *bad) {
-    lf_grammar *g = parse_ok(grammar);
+static void check_matches(compile_fn compile, const char *text, const char *const *good, const char *const *bad) {
+    lf_grammar *g = compile_ok(compile, text);
     if (!g) return;
-    for (; *good; good++) CHECK_MSG(accepts(g, *good), "refused \"%s\" for %s", *good, grammar);
-    for (; *bad; bad++) CHECK_MSG(!accepts(g, *bad), "accepted \"%s\" for %s", *bad, grammar);
+    for (; *good; good++) CHECK_MSG(accepts(g, *good), "refused \"%s\" for %s", *good, text);
+    for (; *bad; bad++) CHECK_MSG(!accepts(g, *bad), "accepted \"%s\" for %s", *bad, text);
     lf_grammar_free(g);
 }
+
+static void check_language(const char *grammar, const char *const *good, const char *const *bad) {
+    check_matches(compile_gbnf, grammar, good, bad);
+}
+
+static void parse_bad(const char *text, const char *expect) { compile_bad(compile_gbnf, text, expect); }
 
 static void test_languages(void) {
     check_language("root ::= \"a\" | \"bc\"", (const char *[]){"a", "bc", NULL}, (const char *[]){"", "b", "abc", "ab", NULL});
@@ -92,29 +103,11 @@ static void test_bad_grammars(void) {
     parse_bad("root ::= \"a\" ::= \"b\"", "line 1, column 14");
 }
 
-static lf_grammar *schema_grammar(const char *schema) {
-    lf_grammar *g = NULL;
-    lf_error err = {0};
-    int rc = lf_grammar_from_json_schema(schema, &g, &err);
-    CHECK_MSG(rc == LF_OK, "schema refused: %s\n%s", err.message, schema);
-    return g;
-}
-
 static void check_schema(const char *schema, const char *const *good, const char *const *bad) {
-    lf_grammar *g = schema_grammar(schema);
-    if (!g) return;
-    for (; *good; good++) CHECK_MSG(accepts(g, *good), "refused %s for %s", *good, schema);
-    for (; *bad; bad++) CHECK_MSG(!accepts(g, *bad), "accepted %s for %s", *bad, schema);
-    lf_grammar_free(g);
+    check_matches(lf_grammar_from_json_schema, schema, good, bad);
 }
 
-static void schema_bad(const char *schema, const char *expect) {
-    lf_grammar *g = NULL;
-    lf_error err = {0};
-    int rc = lf_grammar_from_json_schema(schema, &g, &err);
-    CHECK_MSG(rc != LF_OK && !g, "accepted a bad schema: %s", schema);
-    CHECK_MSG(strstr(err.message, expect) != NULL, "message \"%s\" lacks \"%s\"", err.message, expect);
-}
+static void schema_bad(const char *schema, const char *expect) { compile_bad(lf_grammar_from_json_schema, schema, expect); }
 
 static void test_json_schema(void) {
     check_schema("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"age\":{\"type\":\"integer\"},"
@@ -165,7 +158,7 @@ static void test_vocab_mask(void) {
         SKIP("no tokenizer at %s", path);
         return;
     }
-    lf_grammar *g = schema_grammar("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":8},"
+    lf_grammar *g = compile_ok(lf_grammar_from_json_schema, "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":8},"
                                    "\"n\":{\"type\":\"integer\"}},\"required\":[\"city\",\"n\"],\"additionalProperties\":false}");
     grammar_matcher *m = NULL;
     if (!g || grammar_matcher_create(g, tok, &m, NULL)) {

@@ -22,13 +22,7 @@ finish() {
 
 "$BIN" server "$MODEL" --port 0 -t 2 --parallel 4 --max-seq-len 512 --grammar 'root ::= "ok" "!"?' >"$tmp/server.log" 2>&1 &
 pid=$!
-url=
-for _ in $(seq $((300 * SLOW))); do
-    url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/server.log" | cut -d' ' -f3)
-    [ -n "$url" ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
-done
+url=$(server_url "$tmp/server.log" $pid)
 if [ -n "$url" ]; then ok; else bad "server did not start: $(tail -n 5 "$tmp/server.log")"; finish; fi
 
 "$PYTHON" tests/check_structured_output.py "$url" >"$tmp/check.out" 2>&1
