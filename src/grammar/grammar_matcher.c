@@ -24,6 +24,9 @@
 #define MAX_STACK_DEPTH 4096  /* nesting of one parse */
 #define MAX_EXPAND_DEPTH 2000 /* references followed before reaching a character */
 #define TRIE_NONE UINT32_MAX
+/* The trie walk recurses once per byte: longer tokens (none in real vocabularies) are
+ * never drawn. */
+#define MAX_TOKEN_BYTES 1024
 
 enum { TOKEN_TEXT, TOKEN_EOG, TOKEN_NEVER };
 
@@ -424,7 +427,7 @@ static int load_vocab(grammar_matcher *m, const lf_tokenizer *tok, lf_error *err
         m->kind[id] = lf_token_is_end_of_generation(tok, id) ? TOKEN_EOG : control ? TOKEN_NEVER : TOKEN_TEXT;
         if (m->kind[id] == TOKEN_EOG && m->eos < 0) m->eos = id;
         int len = m->kind[id] == TOKEN_TEXT ? lf_token_to_bytes(tok, id, NULL, 0) : 0;
-        if (len <= 0) {
+        if (len <= 0 || len > MAX_TOKEN_BYTES) {
             if (m->kind[id] == TOKEN_TEXT) m->kind[id] = TOKEN_NEVER;
             continue;
         }
