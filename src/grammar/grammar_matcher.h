@@ -20,7 +20,8 @@ bool grammar_matcher_allows(grammar_matcher *m, int32_t id);
 bool grammar_matcher_mask(grammar_matcher *m, const float *logits, float *out);
 /* Advances past token id, which grammar_matcher_allows must have accepted. */
 void grammar_matcher_accept(grammar_matcher *m, int32_t id);
-/* The token that ends generation (chosen when nothing else is allowed). */
+/* The token that ends generation (chosen when nothing else is allowed); -1 when the
+ * vocabulary has none. */
 int32_t grammar_matcher_eos(const grammar_matcher *m);
 /* True when the text accepted so far is a complete match. */
 bool grammar_matcher_complete(const grammar_matcher *m);

@@ -155,9 +155,10 @@ static int32_t draw_token(lf_sampler *s, const float *logits) {
 int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
     int32_t id = draw_token(s, logits);
     if (s->grammar) {
-        if (!grammar_matcher_allows(s->grammar, id))
-            id = grammar_matcher_mask(s->grammar, logits, s->masked) ? draw_token(s, s->masked)
-                                                                    : grammar_matcher_eos(s->grammar);
+        if (!grammar_matcher_allows(s->grammar, id)) {
+            int32_t eos = grammar_matcher_eos(s->grammar); /* when nothing is allowed */
+            id = grammar_matcher_mask(s->grammar, logits, s->masked) ? draw_token(s, s->masked) : eos >= 0 ? eos : id;
+        }
         grammar_matcher_accept(s->grammar, id);
     }
     return id;
