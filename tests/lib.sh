@@ -19,7 +19,7 @@ bad() {
 server_url() {
     local url
     for _ in $(seq $((300 * SLOW))); do
-        url=$(grep -o 'listening on http://[0-9.:]*' "$1" | cut -d' ' -f3)
+        url=$(grep -o 'listening on http://[0-9.:]*' "$1" 2>/dev/null | cut -d' ' -f3)
         [ -n "$url" ] && echo "$url" && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.1
