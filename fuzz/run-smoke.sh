@@ -38,7 +38,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (v
 newest_header=$(ls -t include/*.h src/*/*.h 2>/dev/null | head -n 1)
 lib_objs=()
 to_build=()
-for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c; do
+for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/grammar/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c; do
     [ -f "$src" ] || continue
     obj="$OUT/obj/${src//\//_}.o"
     lib_objs+=("$obj")
