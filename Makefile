@@ -12,7 +12,7 @@ LDLIBS_ALL = -pthread -lz -ljansson -lm $(LDLIBS)
 CLI_LDLIBS = -ljansson -ledit -lcurl
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c \
-                             src/kernels/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c))
+                             src/kernels/*.c src/grammar/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c))
 # src/frontend holds what both the server and the program use (layered below both).
 CLI_SRC := $(sort $(wildcard src/cli/*.c src/server/*.c src/frontend/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))

@@ -38,7 +38,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (v
 newest_header=$(ls -t include/*.h src/*/*.h 2>/dev/null | head -n 1)
 lib_objs=()
 to_build=()
-for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c; do
+for src in src/core/*.c src/format/*.c src/model/*.c src/tokenizer/*.c src/kernels/*.c src/grammar/*.c src/runtime/*.c src/chat/*.c src/convert/*.c src/eval/*.c; do
     [ -f "$src" ] || continue
     obj="$OUT/obj/${src//\//_}.o"
     lib_objs+=("$obj")
@@ -71,6 +71,15 @@ seed fuzz_llama2c "$D/models/stories260K.bin"
 mkdir -p "$OUT/seeds/fuzz_text_escape"
 printf 'caf\303\251 \346\227\245 \033[31m\033]0;t\007 \302\233\302\240 \377\300\257\355\240\200\360\237\246' \
     >"$OUT/seeds/fuzz_text_escape/mixed"
+# grammars (GBNF, then a NUL and text to match) and JSON Schemas
+mkdir -p "$OUT/seeds/fuzz_grammar" "$OUT/seeds/fuzz_json_schema"
+printf 'root ::= obj\nobj ::= "{" ws (pair ("," ws pair)*)? "}"   # comment\npair ::= [a-z]+ ":" ws ([0-9]{1,3} | obj | "\\x41\\u00e9")\nws ::= [ \\t\\n]*\n\000{a: 12,b:{}}' \
+    >"$OUT/seeds/fuzz_grammar/json-like"
+printf 'root ::= ("(" root ")" root)? [^x-z]{2,} . "\\U0001F600"?\n\000(())ab' >"$OUT/seeds/fuzz_grammar/nested"
+printf '%s' '{"type":"object","properties":{"a":{"type":"array","items":{"enum":[1,"x",null]},"minItems":1,"maxItems":3},"b":{"$ref":"#/$defs/b"}},"required":["a"],"$defs":{"b":{"anyOf":[{"type":"boolean"},{"type":"object","properties":{"c":{"type":"boolean"}}}]}}}' \
+    >"$OUT/seeds/fuzz_json_schema/object.json"
+printf '%s' '{"type":"string","pattern":"^(?:[A-Z]{2}|x\\d+)-\\d{3}[^\"]?$","title":"code"}' >"$OUT/seeds/fuzz_json_schema/pattern.json"
+printf '%s' '{"type":["number","string"],"minLength":1,"maxLength":4}' >"$OUT/seeds/fuzz_json_schema/types.json"
 # safetensors and tokenizer.json seeds, small but with every construct the readers take
 mkdir -p "$OUT/seeds/fuzz_safetensors" "$OUT/seeds/fuzz_tokenizer_json"
 python3 - "$OUT/seeds" <<'EOF' || echo "warning: no python3; safetensors and tokenizer.json targets start unseeded" >&2

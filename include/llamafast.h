@@ -289,6 +289,29 @@ void lf_sampler_accept(lf_sampler *s, int32_t token);
 /* Forgets the tokens accepted (the random stream goes on). */
 void lf_sampler_reset(lf_sampler *s);
 
+/* ------------------------------------------------------ structured output */
+/* A grammar in llama.cpp's GBNF syntax, or made from a JSON Schema, constrains what the
+ * sampler may produce. */
+typedef struct lf_grammar lf_grammar;
+/* Compiles GBNF text; root names the start rule (NULL = "root"). Errors name the line and
+ * column. */
+int lf_grammar_parse(const char *text, const char *root, lf_grammar **out, lf_error *err);
+/* A JSON Schema (objects with properties/required/additionalProperties, arrays with
+ * items/minItems/maxItems, enum, const, string/number/integer/boolean/null, anyOf/oneOf,
+ * minLength/maxLength, pattern (a regular expression subset), $ref into $defs or
+ * definitions), or {"type": "json_object"} for any JSON object. A keyword that would
+ * constrain the value but is not supported is refused, naming it. */
+int lf_grammar_from_json_schema(const char *json_text, lf_grammar **out, lf_error *err);
+/* The GBNF text lf_grammar_from_json_schema compiles (malloc'd, for the caller to free). */
+int lf_json_schema_to_gbnf(const char *json_text, char **gbnf, lf_error *err);
+void lf_grammar_free(lf_grammar *g);
+/* From now on the sampler draws only tokens the grammar allows after what it drew so far
+ * (matched by their bytes in tok's vocabulary); end-of-generation tokens only where the
+ * grammar is complete, and nothing else when it cannot go on. The grammar is copied (g
+ * may be freed); NULL removes the constraint. A sampler with a grammar cannot be used for
+ * speculative decoding. */
+int lf_sampler_set_grammar(lf_sampler *s, const lf_grammar *g, const lf_tokenizer *tok, lf_error *err);
+
 /* --------------------------------------------------------------- generation */
 /* Called for every generated token with the text it completes (may be ""), and once more
  * with id -1 when bytes held back at the end (an incomplete UTF-8 sequence) are flushed.

@@ -13,3 +13,16 @@ bad() {
     fail=$((fail + 1))
     echo "FAIL: $*" >&2
 }
+
+# server_url LOG PID: waits for the server PID (writing LOG) to listen and prints its URL;
+# prints nothing when it exits first or does not listen in time.
+server_url() {
+    local url
+    for _ in $(seq $((300 * SLOW))); do
+        url=$(grep -o 'listening on http://[0-9.:]*' "$1" 2>/dev/null | cut -d' ' -f3)
+        [ -n "$url" ] && echo "$url" && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}

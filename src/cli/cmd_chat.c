@@ -99,6 +99,7 @@ typedef struct chat_session {
     const lf_model *model;
     lf_context *ctx;
     lf_sampler *sampler;
+    lf_grammar *grammar; /* each answer follows it from its start, or NULL */
     cli_spec spec;
     char *tmpl; /* --template's text, or NULL */
     chat_conversation conv;
@@ -169,7 +170,9 @@ static void answer_turn(chat_session *s, const char *message) {
     answer a = {0};
     lf_generate_stats st;
     chat_interrupt_take(); /* a Ctrl-C typed before this answer is not meant for it */
-    rc = lf_generate_speculative(s->ctx, s->sampler, &s->spec.params, s->ids + kept, n - kept, max_new, stream_token,
+    if (s->grammar) rc = lf_sampler_set_grammar(s->sampler, s->grammar, lf_model_tokenizer(s->model), &err);
+    if (!rc)
+        rc = lf_generate_speculative(s->ctx, s->sampler, &s->spec.params, s->ids + kept, n - kept, max_new, stream_token,
                                  &a, &st, &err);
     fputc('\n', stdout);
     fflush(stdout);
@@ -277,6 +280,7 @@ static int open_session(chat_session *s, const chat_options *o, const lf_model *
         print_escaped(stderr, "error: %s\n", err.message);
         return 1;
     }
+    if (!cli_grammar_load(&o->run.grammar, &s->grammar)) return 1;
     s->n_ctx = lf_context_size(s->ctx);
     s->reserve = o->run.max_new_tokens < s->n_ctx / 2 ? o->run.max_new_tokens : s->n_ctx / 2;
     if (s->reserve < 1) s->reserve = 1;
@@ -307,6 +311,7 @@ static void close_session(chat_session *s) {
     free(s->ids);
     free(s->tmpl);
     lf_sampler_free(s->sampler);
+    lf_grammar_free(s->grammar);
     cli_spec_close(&s->spec);
     lf_context_free(s->ctx);
 }

@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/grammar_options.h"
 #include "cli/model_path.h"
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
@@ -158,6 +159,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     lf_context_params cp = cli_run_context_params(&o->run);
     lf_context *ctx = NULL;
     lf_sampler *sampler = NULL;
+    lf_grammar *grammar = NULL;
     lf_error err = {0};
     lf_model_info info;
     lf_model_get_info(model, &info);
@@ -169,8 +171,16 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
         lf_context_free(ctx);
         return 1;
     }
+    if (!rc && !cli_grammar_load(&o->run.grammar, &grammar)) {
+        lf_sampler_free(sampler);
+        lf_context_free(ctx);
+        cli_spec_close(&spec);
+        return 1;
+    }
     for (int s = 0; !rc && s < o->num_samples; s++) {
         lf_context_truncate(ctx, 0);
+        if (grammar) rc = lf_sampler_set_grammar(sampler, grammar, lf_model_tokenizer(model), &err);
+        if (rc) break;
         lf_generate_stats st;
         rc = lf_generate_speculative(ctx, sampler, &spec.params, ids, n_ids, o->run.max_new_tokens, print_token, (void *)o,
                                      &st, &err);
@@ -199,6 +209,7 @@ static int run_samples(const generate_options *o, const lf_model *model, const i
     if (rc) print_escaped(stderr, "error: %s\n", err.message);
     cli_spec_close(&spec);
     lf_sampler_free(sampler);
+    lf_grammar_free(grammar);
     lf_context_free(ctx);
     return rc ? 1 : 0;
 }

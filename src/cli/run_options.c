@@ -28,6 +28,8 @@ int cli_run_option(int argc, char **argv, int *i, cli_run_options *o) {
     if (kv) return kv;
     int sampling = cli_sampling_option(argc, argv, i, &o->sampling);
     if (sampling) return sampling;
+    int g = cli_grammar_option(argc, argv, i, &o->grammar);
+    if (g) return g;
     static const char *const valued[] = {"--max-new-tokens", "-t", "--threads", "--max-seq-len", "-c", "--batch-size"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(a, valued[k]);
@@ -52,7 +54,8 @@ void cli_run_options_usage(FILE *out, const cli_run_options *o) {
             "  -c, --max-seq-len N     KV cache length (default: model context, at most 4096)\n"
             "  -b, --batch-size N      prompt tokens per forward step, 1..256 (default 256)\n"
             CLI_PRECISION_USAGE
-            CLI_KV_TYPE_USAGE,
+            CLI_KV_TYPE_USAGE
+            CLI_GRAMMAR_USAGE,
             o->max_new_tokens);
     cli_sampling_usage(out, &o->sampling, "clock");
 }

@@ -8,6 +8,7 @@
 
 #include "llamafast.h"
 
+#include "cli/grammar_options.h"
 #include "cli/load.h"
 #include "cli/sampling_options.h"
 
@@ -17,6 +18,7 @@ typedef struct cli_run_options {
     bool precise_activations;
     lf_kv_type type_k, type_v;
     cli_sampling sampling;
+    cli_grammar_options grammar;
 } cli_run_options;
 
 /* Defaults: temperature 0.8, top-k 200, top-p, min-p and penalties off, seed from the

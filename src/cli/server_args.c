@@ -10,13 +10,18 @@
 
 void cli_server_args_init(cli_server_args *a) {
     a->opt = lf_server_default_options();
+    a->grammar = (cli_grammar_options){0};
     cli_sampling_init(&a->sampling, &a->opt.sampling);
 }
 
 int cli_server_args_run(const char *model, cli_server_args *a, int status) {
     a->opt.sampling = a->sampling.params;
     a->opt.has_seed = a->sampling.seed_set;
+    lf_grammar *grammar = NULL;
+    if (status < 0 && !cli_grammar_load(&a->grammar, &grammar)) status = 1;
+    a->opt.grammar = grammar;
     if (status < 0) status = server_run(model, &a->opt);
+    lf_grammar_free(grammar);
     cli_sampling_free(&a->sampling);
     return status;
 }
@@ -25,6 +30,8 @@ int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
     lf_server_options *o = &args->opt;
     int sampling = cli_sampling_option(argc, argv, i, &args->sampling);
     if (sampling) return sampling;
+    int g = cli_grammar_option(argc, argv, i, &args->grammar);
+    if (g) return g;
     const char *a = argv[*i];
     if (cli_precision_option(a, &o->precise_activations)) return 1;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
@@ -107,6 +114,7 @@ void cli_server_options_usage(FILE *out, const cli_server_args *a) {
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE
+            CLI_GRAMMAR_USAGE
             "  the sampling flags set what a request's fields default to (OpenAI's values):\n");
     cli_sampling_usage(out, &a->sampling, "the clock");
 }

@@ -7,12 +7,14 @@
 #include <stdio.h>
 
 #include "cli/sampling_options.h"
+#include "cli/grammar_options.h"
 #include "server/server.h"
 
 /* The server's options, and the sampling flags that set the defaults of requests. */
 typedef struct cli_server_args {
     lf_server_options opt;
     cli_sampling sampling;
+    cli_grammar_options grammar; /* the requests' default structure */
 } cli_server_args;
 
 void cli_server_args_init(cli_server_args *a);

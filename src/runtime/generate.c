@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "runtime/context.h"
+#include "runtime/sampler.h"
 
 double lf_time_ms(void) {
     struct timespec ts;
@@ -71,6 +72,8 @@ int lf_generate_speculative(lf_context *ctx, lf_sampler *sampler, const lf_specu
     if (stats) *stats = st;
     if (n_prompt < 1) return lf_fail(err, LF_ERR_ARG, "the prompt is empty (no tokens, not even BOS)");
     if (max_new_tokens < 0) return lf_fail(err, LF_ERR_ARG, "max_new_tokens %d is negative", max_new_tokens);
+    if (spec && (spec->draft || spec->lookup_ngram) && lf_sampler_has_grammar(sampler))
+        return lf_fail(err, LF_ERR_ARG, "speculative decoding cannot follow a grammar (drop --grammar/--json-schema or the draft)");
     int rc = spec ? lf_speculative_check(ctx, spec, err) : LF_OK;
     if (rc) return rc;
     emitter e = {.tok = ctx->model->tokenizer, .cb = cb, .user = user, .st = &st, .max_new = max_new_tokens};

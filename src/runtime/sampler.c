@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "grammar/grammar_matcher.h"
 #include "runtime/sampler.h"
 
 typedef struct candidate {
@@ -31,6 +32,8 @@ struct lf_sampler {
     int32_t *hist;
     size_t n_hist, cap_hist;
     int *seen;           /* occurrences of each id in the window */
+    grammar_matcher *grammar; /* NULL = unconstrained */
+    float *masked;            /* logits with the tokens the grammar refuses at -inf */
 };
 
 lf_sampler_params lf_sampler_default_params(void) {
@@ -117,6 +120,8 @@ void lf_sampler_free(lf_sampler *s) {
     free(s->seen);
     free(s->bias);
     free(s->hist);
+    grammar_matcher_free(s->grammar);
+    free(s->masked);
     free(s);
 }
 
@@ -307,8 +312,8 @@ static int temperature(lf_sampler *s, int n) {
 }
 
 /* Runs the chain on logits: the survivors end in s->cands[0, count), their draw
- * probabilities in s->probs[0, count). A constraint that masks tokens (a grammar) sets
- * their logits to -INFINITY right after the copy, before logit_bias. */
+ * probabilities in s->probs[0, count). Tokens at -INFINITY (a grammar's mask, a ban) are
+ * dropped after logit_bias and the penalties; count is 0 when every token is. */
 static int shortlist(lf_sampler *s, const float *logits) {
     int n = s->vocab;
     for (int i = 0; i < n; i++) s->cands[i] = (candidate){logits[i], i};
@@ -340,8 +345,10 @@ static float next_uniform(lf_sampler *s) {
 
 bool lf_sampler_is_greedy(const lf_sampler *s) { return s->p.temperature <= 0; }
 
-int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+/* A draw through the chain; -1 when no token is left. */
+static int32_t draw_token(lf_sampler *s, const float *logits) {
     int count = shortlist(s, logits);
+    if (count == 0) return -1;
     if (count == 1) return s->cands[0].id;
     double r = next_uniform(s), acc = 0;
     for (int i = 0; i < count; i++) {
@@ -350,6 +357,42 @@ int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
     }
     return s->cands[count - 1].id;
 }
+
+/* With a grammar, the token drawn from the whole distribution stands when the grammar
+ * allows it (the common case, and cheap to check); only otherwise is the vocabulary masked
+ * and the draw repeated among the allowed tokens. Without top-k/top-p this is exactly a
+ * draw from the masked distribution; with them, the truncation of the first draw sees the
+ * refused tokens too (as llama.cpp's grammar sampler does). When the grammar allows
+ * nothing more, or logit_bias banned all it allows, the answer ends (EOS). */
+int32_t lf_sampler_sample(lf_sampler *s, const float *logits) {
+    int32_t id = draw_token(s, logits);
+    if (s->grammar) {
+        if (id < 0 || !grammar_matcher_allows(s->grammar, id)) {
+            int32_t eos = grammar_matcher_eos(s->grammar);
+            id = grammar_matcher_mask(s->grammar, logits, s->masked) ? draw_token(s, s->masked) : -1;
+            if (id < 0) id = eos;
+        }
+        if (id >= 0) grammar_matcher_accept(s->grammar, id);
+    }
+    return id;
+}
+
+int lf_sampler_set_grammar(lf_sampler *s, const lf_grammar *g, const lf_tokenizer *tok, lf_error *err) {
+    grammar_matcher *m = NULL;
+    if (g && !tok) return lf_fail(err, LF_ERR_ARG, "sampler: a grammar needs the tokenizer whose tokens it matches");
+    if (g && lf_tokenizer_vocab_size(tok) != s->vocab)
+        return lf_fail(err, LF_ERR_ARG, "sampler: the tokenizer has %d tokens, the sampler %d", lf_tokenizer_vocab_size(tok),
+                       s->vocab);
+    if (!s->masked && g && !(s->masked = malloc((size_t)s->vocab * sizeof *s->masked)))
+        return lf_fail(err, LF_ERR_NOMEM, "out of memory");
+    int rc = g ? grammar_matcher_create(g, tok, &m, err) : LF_OK;
+    if (rc) return rc;
+    grammar_matcher_free(s->grammar);
+    s->grammar = m;
+    return LF_OK;
+}
+
+bool lf_sampler_has_grammar(const lf_sampler *s) { return s->grammar != NULL; }
 
 void lf_sampler_probs(lf_sampler *s, const float *logits, float *probs) {
     memset(probs, 0, (size_t)s->vocab * sizeof *probs);

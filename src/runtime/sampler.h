@@ -6,6 +6,8 @@
 #include "llamafast.h"
 
 bool lf_sampler_is_greedy(const lf_sampler *s);
+/* Speculative decoding draws without the grammar, so it refuses a sampler that has one. */
+bool lf_sampler_has_grammar(const lf_sampler *s);
 /* The distribution lf_sampler_sample draws from (the whole chain applied) as
  * vocab_size probabilities summing to 1; greedy puts all of it on the argmax. */
 void lf_sampler_probs(lf_sampler *s, const float *logits, float *probs);

@@ -77,7 +77,8 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
         *prompt_tokens += n_ids;
         for (int i = 0; !rc && i < r->n; i++) {
             task_spec *t = &specs[p * r->n + i];
-            *t = (task_spec){.prompt = ids[p], .n_prompt = n_ids, .reuse_prefix = r->cache_prompt};
+            *t = (task_spec){.prompt = ids[p], .n_prompt = n_ids, .reuse_prefix = r->cache_prompt,
+                             .grammar = r->structure_given ? r->grammar : st->default_grammar};
             t->sampling = r->sampling;
             if (!(r->sampling.top_p > 0)) { /* top_p 0 keeps only the most likely token: greedy */
                 t->sampling.temperature = 0;

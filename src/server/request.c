@@ -1,4 +1,5 @@
 #include "server/request.h"
+#include "server/request_grammar.h"
 
 #include "server/request_fields.h"
 
@@ -233,8 +234,10 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) || parse_best_of(root, err) ||
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
         get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
-        (opts && get_bool(opts, "include_usage", &r->include_usage, err)))
+        (opts && get_bool(opts, "include_usage", &r->include_usage, err)) ||
+        request_parse_grammar(root, &r->grammar, err))
         return -1;
+    r->structure_given = field(root, "grammar") || field(root, "response_format");
     if (max_completion) r->max_tokens = max_completion;
     int n_prompts = chat ? 1 : r->n_prompts;
     if (r->n * n_prompts > REQUEST_MAX_CHOICES)
@@ -277,5 +280,6 @@ void request_free(completion_request *r) {
     free(r->model);
     tool_request_free(&r->tools);
     free(r->logit_bias);
+    lf_grammar_free(r->grammar);
     *r = (completion_request){0};
 }

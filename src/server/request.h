@@ -38,6 +38,8 @@ typedef struct completion_request {
     int n_stops;
     char *model;               /* as the client named it, or NULL */
     tool_request tools;        /* chat: function calling */
+    lf_grammar *grammar;       /* "grammar" or "response_format" compiled, or NULL */
+    bool structure_given;      /* either field was given (even response_format text) */
 } completion_request;
 
 /* OpenAI's: temperature 1, top_p 1, the other stages and the penalties off. */

@@ -17,6 +17,7 @@ typedef struct task {
     int32_t *prompt;
     int n_prompt;
     bool reuse_prefix;
+    bool constrained;  /* the sampler follows a grammar */
     int n_prefilled;   /* -1 until the slot's cache has been set up for the prompt */
     int n_generated;
     int32_t last;      /* the sampled token, decoded at the next step */
@@ -144,7 +145,8 @@ static void slot_step(scheduler *s, slot *sl) {
         if (!rc && t->n_prefilled < t->n_prompt) return;
     } else {
         int left = t->job->max_tokens ? t->job->max_tokens - t->n_generated : LF_MAX_DRAFT + 1;
-        rc = n_out = lf_speculative_step(sl->ctx, t->sampler, &sl->spec, t->last, out,
+        /* guesses are drawn without the grammar: constrained answers decode one token a step */
+        rc = n_out = lf_speculative_step(sl->ctx, t->sampler, t->constrained ? NULL : &sl->spec, t->last, out,
                                          left < LF_MAX_DRAFT + 1 ? left : LF_MAX_DRAFT + 1, NULL, &err);
         if (rc > 0) rc = LF_OK;
     }
@@ -252,7 +254,9 @@ int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_er
             last = t;
         }
         if (!t || !(t->prompt = malloc((size_t)specs[i].n_prompt * sizeof *t->prompt)) ||
-            lf_sampler_create(&specs[i].sampling, s->vocab_size, &t->sampler, &lerr)) {
+            lf_sampler_create(&specs[i].sampling, s->vocab_size, &t->sampler, &lerr) ||
+            (specs[i].grammar &&
+             lf_sampler_set_grammar(t->sampler, specs[i].grammar, lf_model_tokenizer(s->model), &lerr))) {
             for (task *u = first, *next; u; u = next) next = u->next, task_free(u);
             return api_fail(err, 500, NULL, NULL, "cannot start a generation: %s",
                             lerr.message[0] ? lerr.message : "out of memory");
@@ -264,6 +268,7 @@ int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_er
         t->n_prompt = specs[i].n_prompt;
         t->n_prefilled = -1;
         t->reuse_prefix = specs[i].reuse_prefix;
+        t->constrained = specs[i].grammar != NULL;
         lf_detokenizer_init(&t->detok, lf_model_tokenizer(s->model));
         stop_matcher_init(&t->stop, (const char *const *)j->stops, j->n_stops);
     }

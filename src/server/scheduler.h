@@ -28,6 +28,7 @@ typedef struct task_spec {
     int n_prompt;
     lf_sampler_params sampling;
     bool reuse_prefix; /* start from the slot's cached prefix of the prompt */
+    const lf_grammar *grammar; /* copied by the sampler; NULL = none */
 } task_spec;
 
 int scheduler_slot_count(const scheduler *s);

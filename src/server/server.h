@@ -35,6 +35,9 @@ typedef struct lf_server_options {
      * the clock's). */
     lf_sampler_params sampling;
     bool has_seed;
+    /* Structured output for requests that ask for none ("grammar" or "response_format"
+     * absent); NULL: none. Must outlive server_run. */
+    const lf_grammar *grammar;
     /* Called once the server listens, with its URL (e.g. to open a browser). */
     void (*on_listening)(const char *url, void *user);
     void *user;

@@ -111,7 +111,8 @@ int server_run(const char *model_path, const lf_server_options *opt) {
             else print_escaped(stderr, "error: %s\n", err.message);
         } else {
             server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
-                               .started = time(NULL), .sampling = opt->sampling, .has_seed = opt->has_seed};
+                               .started = time(NULL), .sampling = opt->sampling, .has_seed = opt->has_seed,
+                               .default_grammar = opt->grammar};
             if (getrandom(&st.id_salt, sizeof st.id_salt, 0) != sizeof st.id_salt)
                 st.id_salt = (uint32_t)time(NULL) ^ (uint32_t)getpid();
             status = serve(&st, opt, &signals);

@@ -16,6 +16,7 @@ typedef struct server_state {
     scheduler *sched;
     const char *model_id;  /* reported by /v1/models and in responses */
     access_policy access;  /* Host, Origin, media type, API key */
+    const lf_grammar *default_grammar; /* for requests without grammar or response_format */
     time_t started;
     uint32_t id_salt;      /* random per process, so ids differ across restarts */
     atomic_uint id_counter;
