@@ -32,7 +32,7 @@ static void check_request(const completion_request *r) {
     json_t *tools = r->tools.tools_json ? json_loads(r->tools.tools_json, 0, NULL) : NULL;
     if (r->tools.tools_json && !json_is_array(tools)) abort();
     json_decref(tools);
-    char *schema = tool_call_schema(&r->tools);
+    char *schema = tool_call_schema(&r->tools, false);
     if (r->tools.tools_json && (r->tools.choice == TOOL_CHOICE_REQUIRED || r->tools.choice == TOOL_CHOICE_NAMED) && !schema)
         abort();
     free(schema);

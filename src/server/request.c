@@ -238,6 +238,8 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         request_parse_grammar(root, &r->grammar, err))
         return -1;
     r->structure_given = field(root, "grammar") || field(root, "response_format");
+    if (chat && tool_request_grammar(&r->tools, r->structure_given, &r->grammar, err)) return -1;
+    r->structure_given |= r->grammar != NULL;
     if (max_completion) r->max_tokens = max_completion;
     int n_prompts = chat ? 1 : r->n_prompts;
     if (r->n * n_prompts > REQUEST_MAX_CHOICES)

@@ -161,15 +161,15 @@ void tool_request_free(tool_request *t) {
 
 /* {"type": "object", "properties": {"name": {"const": NAME}, "arguments": PARAMETERS},
  * "required": [...], "additionalProperties": false} for one tool. */
-static json_t *call_schema(json_t *fn) {
-    json_t *params = json_object_get(fn, "parameters");
+static json_t *call_schema(json_t *fn, bool any_arguments) {
+    json_t *params = any_arguments ? NULL : json_object_get(fn, "parameters");
     json_t *args = params ? json_incref(params) : json_pack("{s:s}", "type", "object");
     return json_pack("{s:s, s:{s:{s:O}, s:o}, s:[s,s], s:b}", "type", "object", "properties", "name", "const",
                      json_object_get(fn, "name"), "arguments", args, "required", "name", "arguments",
                      "additionalProperties", 0);
 }
 
-char *tool_call_schema(const tool_request *t) {
+char *tool_call_schema(const tool_request *t, bool any_arguments) {
     if (t->choice != TOOL_CHOICE_REQUIRED && t->choice != TOOL_CHOICE_NAMED) return NULL;
     json_t *tools = json_loads(t->tools_json, 0, NULL), *tool, *any = json_array();
     size_t i;
@@ -177,7 +177,7 @@ char *tool_call_schema(const tool_request *t) {
         json_t *fn = json_object_get(tool, "function");
         if (t->choice == TOOL_CHOICE_NAMED && strcmp(json_string_value(json_object_get(fn, "name")), t->choice_name))
             continue;
-        json_array_append_new(any, call_schema(fn));
+        json_array_append_new(any, call_schema(fn, any_arguments));
     }
     json_t *schema = json_array_size(any) == 1 ? json_incref(json_array_get(any, 0)) : json_pack("{s:O}", "anyOf", any);
     char *text = schema ? json_dumps(schema, JSON_COMPACT) : NULL;
@@ -185,4 +185,38 @@ char *tool_call_schema(const tool_request *t) {
     json_decref(any);
     json_decref(tools);
     return text;
+}
+
+/* Whether a forced function asks for its schema to be kept exactly (strict: true). */
+static bool strict_wanted(const tool_request *t) {
+    json_t *tools = json_loads(t->tools_json, 0, NULL), *tool;
+    bool strict = false;
+    size_t i;
+    json_array_foreach(tools, i, tool) {
+        json_t *fn = json_object_get(tool, "function");
+        bool named = t->choice != TOOL_CHOICE_NAMED || !strcmp(json_string_value(json_object_get(fn, "name")), t->choice_name);
+        strict |= named && json_is_true(json_object_get(fn, "strict"));
+    }
+    json_decref(tools);
+    return strict;
+}
+
+int tool_request_grammar(const tool_request *t, bool structured, lf_grammar **grammar, api_error *err) {
+    if (t->choice != TOOL_CHOICE_REQUIRED && t->choice != TOOL_CHOICE_NAMED) return 0;
+    if (structured)
+        return api_fail(err, 400, "tool_choice", NULL,
+                        "a forced tool call cannot be combined with 'response_format' or 'grammar'");
+    lf_error e = {0};
+    char *schema = tool_call_schema(t, false);
+    int rc = schema ? lf_grammar_from_json_schema(schema, grammar, &e) : LF_ERR_NOMEM;
+    free(schema);
+    if (rc == LF_ERR_NOMEM) return api_fail(err, 500, NULL, NULL, "out of memory");
+    if (rc == LF_OK) return 0;
+    if (strict_wanted(t))
+        return api_fail(err, 400, "tools", NULL, "a strict function's parameters cannot be enforced: %s", e.message);
+    /* a schema the grammar engine does not take still gets a call of a tool with an object */
+    schema = tool_call_schema(t, true);
+    rc = schema ? lf_grammar_from_json_schema(schema, grammar, &e) : LF_ERR_NOMEM;
+    free(schema);
+    return rc == LF_OK ? 0 : api_fail(err, rc == LF_ERR_NOMEM ? 500 : 400, "tools", NULL, "%s", e.message);
 }

@@ -27,7 +27,13 @@ int tool_message_parse(json_t *m, size_t i, lf_chat_message *msg, api_error *err
 void tool_request_free(tool_request *t);
 /* For tool_choice "required" or a named function: the JSON Schema (malloc'd text) of the
  * one call object the answer must be, {"name": ..., "arguments": {...}} with the
- * arguments of the function's parameters schema; NULL otherwise (or out of memory). */
-char *tool_call_schema(const tool_request *t);
+ * arguments of the function's parameters schema (any object with any_arguments); NULL
+ * otherwise (or out of memory). */
+char *tool_call_schema(const tool_request *t, bool any_arguments);
+/* For tool_choice "required" or a named function, *grammar becomes the grammar of that
+ * call object (untouched otherwise). A parameters schema the grammar engine refuses is
+ * relaxed to any object, unless the function is strict. Returns 0, or -1 with err: 400
+ * when structured (response_format or grammar given too) or strict cannot be kept. */
+int tool_request_grammar(const tool_request *t, bool structured, lf_grammar **grammar, api_error *err);
 
 #endif
