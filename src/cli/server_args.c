@@ -6,6 +6,7 @@
 #include "cli/kv_type_option.h"
 #include "cli/load.h"
 #include "cli/speculative_options.h"
+#include "frontend/print_escaped.h"
 
 int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     const char *a = argv[*i];
@@ -25,7 +26,7 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
                                              "--max-body", "--tokenizer-path", "-t", "--threads", "--timeout",
                                              "--max-connections", "--max-connections-per-client",
-                                             "--allowed-hosts", "--cors-origin"};
+                                             "--allowed-hosts", "--cors-origin", "--pooling"};
     size_t k = 0, n = sizeof with_value / sizeof with_value[0];
     while (k < n && strcmp(a, with_value[k])) k++;
     if (k == n) return 0;
@@ -47,6 +48,10 @@ int cli_server_option(int argc, char **argv, int *i, lf_server_options *o) {
     else if (!strcmp(a, "--max-connections-per-client")) ok = cli_int(a, v, 1, 1 << 16, &o->max_per_client);
     else if (!strcmp(a, "--allowed-hosts")) o->allowed_hosts = v;
     else if (!strcmp(a, "--cors-origin")) o->cors_origins = v;
+    else if (!strcmp(a, "--pooling")) {
+        if (!(ok = lf_pooling_from_name(v, &o->pooling)))
+            print_escaped(stderr, "error: --pooling %s: expected mean or last\n", v);
+    }
     else ok = cli_int(a, v, 1, 512, &o->n_threads); /* -t, --threads */
     return ok ? 1 : -1;
 }
@@ -74,6 +79,8 @@ void cli_server_options_usage(FILE *out) {
             "                          served (default there: any)\n"
             "  --cors-origin ORIGINS   comma-separated origins (e.g. http://localhost:3000, or\n"
             "                          *) whose web pages may call the API (default: none)\n"
+            "  --pooling mean|last     how /v1/embeddings pools the final hidden states:\n"
+            "                          their mean (default) or the last token's\n"
             "  --tokenizer-path PATH   tokenizer for llama2.c .bin models\n"
             "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
             "                          taskset or a cpuset leave them, one per physical core,\n"

@@ -1,5 +1,6 @@
 #include "server/scheduler.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ typedef struct task {
     bool reuse_prefix;
     int n_prefilled;   /* -1 until the slot's cache has been set up for the prompt */
     int n_generated;
+    double first_token_ms; /* when the first token was sampled */
+    _Atomic double *last_rate; /* the scheduler's, set when the choice ends */
     int32_t last;      /* the sampled token, decoded at the next step */
     lf_sampler *sampler;
     lf_detokenizer detok;
@@ -29,6 +32,9 @@ typedef struct slot {
     lf_context *ctx;
     lf_speculative_params spec; /* with this slot's draft context, if any */
     task *task;
+    /* what /slots shows, published by the scheduler thread after each step */
+    atomic_bool busy;
+    atomic_int n_cached, n_generated;
 } slot;
 
 struct scheduler {
@@ -44,6 +50,7 @@ struct scheduler {
     bool stopping;
     task *wait_head, *wait_tail; /* choices without a slot, oldest first */
     int n_waiting, n_running;
+    _Atomic double last_rate;    /* tokens per second of the last choice that ended */
 };
 
 static void task_free(task *t) {
@@ -56,6 +63,8 @@ static void task_free(task *t) {
 
 /* Ends a choice (error: a FINISH_ERROR message) and frees it. */
 static void task_close(task *t, finish_reason why, const char *error) {
+    if (t->n_generated > 1)
+        atomic_store(t->last_rate, (t->n_generated - 1) * 1000.0 / (lf_time_ms() - t->first_token_ms + 1e-9));
     job_finish(t->job, t->choice, why, t->n_generated, error);
     task_free(t);
 }
@@ -79,7 +88,7 @@ static bool task_accept(scheduler *s, task *t, int32_t id, int next_pos) {
         task_end(t, FINISH_STOP);
         return false;
     }
-    t->n_generated++;
+    if (t->n_generated++ == 0) t->first_token_ms = lf_time_ms();
     t->last = id;
     char text[512];
     int n = lf_detokenizer_push(&t->detok, id, text, sizeof text);
@@ -212,8 +221,12 @@ static void *scheduler_main(void *arg) {
         pthread_mutex_unlock(&s->mutex);
         int running = 0;
         for (int i = 0; i < s->n_slots; i++) {
-            if (s->slots[i].task) slot_step(s, &s->slots[i]);
-            running += s->slots[i].task != NULL;
+            slot *sl = &s->slots[i];
+            if (sl->task) slot_step(s, sl);
+            running += sl->task != NULL;
+            atomic_store(&sl->busy, sl->task != NULL);
+            atomic_store(&sl->n_cached, lf_context_position(sl->ctx));
+            atomic_store(&sl->n_generated, sl->task ? sl->task->n_generated : 0);
         }
         pthread_mutex_lock(&s->mutex);
         s->n_running = running;
@@ -225,6 +238,13 @@ static void *scheduler_main(void *arg) {
 int scheduler_context_size(const scheduler *s) { return s->n_ctx; }
 
 int scheduler_slot_count(const scheduler *s) { return s->n_slots; }
+
+double scheduler_last_rate(scheduler *s) { return atomic_load(&s->last_rate); }
+
+slot_info scheduler_slot_info(scheduler *s, int i) {
+    slot *sl = &s->slots[i];
+    return (slot_info){atomic_load(&sl->busy), atomic_load(&sl->n_cached), atomic_load(&sl->n_generated)};
+}
 
 void scheduler_load(scheduler *s, int *busy_slots, int *waiting) {
     pthread_mutex_lock(&s->mutex);
@@ -251,6 +271,7 @@ int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_er
         }
         job_retain(j);
         t->job = j;
+        t->last_rate = &s->last_rate;
         t->choice = i;
         memcpy(t->prompt, specs[i].prompt, (size_t)specs[i].n_prompt * sizeof *t->prompt);
         t->n_prompt = specs[i].n_prompt;
