@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/request_logprobs.h"
+
 #define MAX_TOKENS_LIMIT (1 << 24)
 
 /* jansson refuses "\u0000" in strings (no JSON_ALLOW_NUL), so every string is a C string. */
@@ -175,7 +177,7 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         get_int(root, "n", 1, REQUEST_MAX_CHOICES, &r->n, err) || parse_seed(root, r, err) ||
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
         get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
-        (opts && get_bool(opts, "include_usage", &r->include_usage, err)))
+        (opts && get_bool(opts, "include_usage", &r->include_usage, err)) || request_parse_logprobs(root, chat, r, err))
         return -1;
     if (max_completion) r->max_tokens = max_completion;
     int n_prompts = chat ? 1 : r->n_prompts;
@@ -188,7 +190,7 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
 int request_parse(const char *body, size_t len, bool chat, completion_request *out, api_error *err) {
     /* OpenAI's defaults: temperature 1, top_p 1, one choice, no limit but the context. */
     *out = (completion_request){.chat = chat, .temperature = 1.0f, .top_p = 1.0f, .n = 1,
-                                .cache_prompt = true};
+                                .cache_prompt = true, .logprobs = -1};
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return api_fail(err, 400, NULL, NULL, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,

@@ -32,6 +32,10 @@ typedef struct completion_request {
     char *stops[REQUEST_MAX_STOPS];
     int n_stops;
     char *model;               /* as the client named it, or NULL */
+    /* -1: no logprobs; else how many most likely tokens to list beside each token's own
+     * (chat: top_logprobs 0..20 with logprobs true; completions: logprobs 0..5) */
+    int logprobs;
+    bool echo;                 /* completions: the prompt starts the text (and its logprobs) */
 } completion_request;
 
 /* Parses a /v1/chat/completions (chat) or /v1/completions body. On failure returns -1

@@ -53,6 +53,14 @@ struct scheduler {
     _Atomic double last_rate;    /* tokens per second of the last choice that ended */
 };
 
+static int fail(lf_error *err, int code, const char *message) {
+    if (err) {
+        err->code = code;
+        snprintf(err->message, sizeof err->message, "%s", message);
+    }
+    return code;
+}
+
 static void task_free(task *t) {
     lf_sampler_free(t->sampler);
     stop_matcher_free(&t->stop);
@@ -80,12 +88,26 @@ static void task_end(task *t, finish_reason why) {
     else task_close(t, rc == 1 ? FINISH_STOP : why, NULL);
 }
 
-/* Takes a sampled token, which would be decoded at position next_pos: streams its text,
- * or ends the choice. Returns false when the choice ended (t is freed). */
-static bool task_accept(scheduler *s, task *t, int32_t id, int next_pos) {
+/* Sends the log-probability of token id under logits when the job asked for them. */
+static int push_logprob(scheduler *s, task *t, int32_t id, const float *logits) {
+    if (t->job->logprobs < 0) return 0;
+    token_logprob lp = {.id = id, .known = logits != NULL, .n_top = t->job->logprobs};
+    if (logits) lp.logprob = lf_logprobs(logits, s->vocab_size, id, lp.top, lp.n_top);
+    else lp.n_top = 0;
+    return job_push_logprob(t->job, t->choice, &lp);
+}
+
+/* Takes a token sampled from logits, which would be decoded at position next_pos: streams
+ * its text (and log-probability), or ends the choice. Returns false when the choice ended
+ * (t is freed). */
+static bool task_accept(scheduler *s, task *t, int32_t id, const float *logits, int next_pos) {
     const lf_tokenizer *tok = lf_model_tokenizer(s->model);
     if (lf_token_is_end_of_generation(tok, id)) {
         task_end(t, FINISH_STOP);
+        return false;
+    }
+    if (push_logprob(s, t, id, logits)) {
+        task_close(t, FINISH_ERROR, "out of memory");
         return false;
     }
     if (t->n_generated++ == 0) t->first_token_ms = lf_time_ms();
@@ -113,7 +135,7 @@ static bool task_accept(scheduler *s, task *t, int32_t id, int next_pos) {
  * ended. */
 static bool accept_step(scheduler *s, slot *sl, const int32_t *out, int n, int pos0) {
     for (int j = 0; j < n; j++)
-        if (!task_accept(s, sl->task, out[j], pos0 + 1 + j)) {
+        if (!task_accept(s, sl->task, out[j], lf_context_logits_row(sl->ctx, j), pos0 + 1 + j)) {
             lf_context_truncate(sl->ctx, pos0 + 1 + j);
             return false;
         }
@@ -125,21 +147,30 @@ static bool accept_step(scheduler *s, slot *sl, const int32_t *out, int n, int p
 static void slot_step(scheduler *s, slot *sl) {
     task *t = sl->task;
     lf_error err = {0};
-    int rc;
+    int rc = LF_OK;
     if (job_is_cancelled(t->job)) {
         task_close(t, FINISH_ERROR, "cancelled");
         sl->task = NULL;
         return;
     }
+    bool scored = t->job->prompt_logprobs;
     if (t->n_prefilled < 0) {
-        if (!t->reuse_prefix) lf_context_truncate(sl->ctx, 0);
+        /* a scored prompt needs the logits of all of it: none comes from the cache */
+        if (!t->reuse_prefix || scored) lf_context_truncate(sl->ctx, 0);
         t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
+        if (scored && push_logprob(s, t, t->prompt[0], NULL)) rc = fail(&err, LF_ERR_NOMEM, "out of memory");
     }
     int32_t out[LF_MAX_DRAFT + 1];
     int n_out = 0, pos0 = lf_context_position(sl->ctx);
-    if (t->n_prefilled < t->n_prompt) {
+    if (rc) {
+        /* reported below */
+    } else if (t->n_prefilled < t->n_prompt) {
         int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
-        rc = lf_decode(sl->ctx, t->prompt + t->n_prefilled, n, &err);
+        rc = lf_decode_logits_from(sl->ctx, t->prompt + t->n_prefilled, n, scored ? 0 : n - 1, &err);
+        /* row j predicts the prompt token after the chunk's j-th */
+        for (int j = 0; scored && !rc && j < n && t->n_prefilled + j + 1 < t->n_prompt; j++)
+            if (push_logprob(s, t, t->prompt[t->n_prefilled + j + 1], lf_context_logits_row(sl->ctx, j)))
+                rc = fail(&err, LF_ERR_NOMEM, "out of memory");
         t->n_prefilled += n;
         if (!rc && t->n_prefilled < t->n_prompt) return;
     } else {
@@ -155,9 +186,9 @@ static void slot_step(scheduler *s, slot *sl) {
         sl->task = NULL;
         return;
     }
+    const float *logits = lf_context_logits(sl->ctx);
     bool going = n_out ? accept_step(s, sl, out, n_out, pos0)
-                       : task_accept(s, t, lf_sampler_sample(t->sampler, lf_context_logits(sl->ctx)),
-                                     lf_context_position(sl->ctx));
+                       : task_accept(s, t, lf_sampler_sample(t->sampler, logits), logits, lf_context_position(sl->ctx));
     if (!going) sl->task = NULL;
 }
 
@@ -338,14 +369,6 @@ void scheduler_free(scheduler *s) {
     pthread_mutex_destroy(&s->mutex);
     pthread_cond_destroy(&s->work);
     free(s);
-}
-
-static int fail(lf_error *err, int code, const char *message) {
-    if (err) {
-        err->code = code;
-        snprintf(err->message, sizeof err->message, "%s", message);
-    }
-    return code;
 }
 
 int scheduler_create(const lf_model *model, const scheduler_options *opt, scheduler **out, lf_error *err) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/http.h"
+#include "server/logprobs_json.h"
 #include "server/text_buffer.h"
 
 /* Without news for this long, a comment line goes out: a client that left makes the
@@ -19,6 +20,7 @@ typedef struct sse_stream {
     bool reported[REQUEST_MAX_CHOICES];
     int n_reported, completion_tokens;
     text_buffer out;  /* events not yet sent */
+    logprobs_json logprobs[REQUEST_MAX_CHOICES]; /* when the job has them */
     bool ended;       /* "[DONE]" (or an error) is in out */
 } sse_stream;
 
@@ -48,7 +50,7 @@ static int put_finished(sse_stream *s) {
             return put_event(s, json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message", p->error, "type",
                                           "server_error", "param", "code"));
         }
-        if (put_event(s, response_chunk(&s->meta, i, s->meta.chat ? NULL : "", false,
+        if (put_event(s, response_chunk(&s->meta, i, s->meta.chat ? NULL : "", NULL, false,
                                         finish_reason_name(p->finish[i]), s->include_usage)))
             return -1;
     }
@@ -63,9 +65,18 @@ static int put_finished(sse_stream *s) {
 static int fill(sse_stream *s) {
     int before = s->progress.n_finished;
     job_event *e = job_next(s->job, KEEPALIVE_MS, &s->progress);
+    if (e && e->logprob) {
+        int choice = e->choice;
+        logprobs_json_add(&s->logprobs[choice], e->logprob);
+        json_t *lp = logprobs_json_take(&s->logprobs[choice]);
+        job_event_free(e);
+        return lp ? put_event(s, response_chunk(&s->meta, choice, s->meta.chat ? NULL : "", lp, false, NULL,
+                                                s->include_usage))
+                  : -1;
+    }
     if (e) {
-        int rc = put_event(s, response_chunk(&s->meta, e->choice, e->text, false, NULL, s->include_usage));
-        free(e);
+        int rc = put_event(s, response_chunk(&s->meta, e->choice, e->text, NULL, false, NULL, s->include_usage));
+        job_event_free(e);
         return rc;
     }
     if (s->progress.n_finished != before) return put_finished(s);
@@ -79,14 +90,15 @@ static int flush(http_conn *c, sse_stream *s) {
     return rc;
 }
 
-int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
-                 bool include_usage) {
+int stream_start(http_conn *c, job *j, const response_meta *meta, const lf_tokenizer *tok, int n_choices,
+                 int prompt_tokens, bool include_usage) {
     sse_stream s = {.job = j, .meta = *meta, .n_choices = n_choices, .prompt_tokens = prompt_tokens,
                     .include_usage = include_usage};
+    for (int i = 0; j->logprobs >= 0 && i < n_choices; i++) logprobs_json_init(&s.logprobs[i], meta->chat, tok);
     int rc = http_conn_stream_begin(c, 200, "text/event-stream", "Cache-Control: no-cache\r\n");
     /* chat streams open each choice with the assistant role, as OpenAI does */
     for (int i = 0; !rc && meta->chat && i < n_choices; i++)
-        rc = put_event(&s, response_chunk(meta, i, "", true, NULL, include_usage));
+        rc = put_event(&s, response_chunk(meta, i, "", NULL, true, NULL, include_usage));
     while (!rc && !(rc = flush(c, &s)) && !s.ended) rc = fill(&s);
     if (!rc) rc = http_conn_stream_end(c);
     /* finished, or the client went away: either way the generation has no reader left */
@@ -94,6 +106,8 @@ int stream_start(http_conn *c, job *j, const response_meta *meta, int n_choices,
     job_cancel(j);
     job_release(j);
     text_free(&s.out);
+    for (int i = 0; i < n_choices; i++) logprobs_json_free(&s.logprobs[i]);
+    c->generated_tokens = s.completion_tokens;
     if (rc) c->must_close = true;
     return rc;
 }
