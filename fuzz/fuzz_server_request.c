@@ -1,4 +1,4 @@
-/* libFuzzer target for the server's request validation (src/server/request.c): any body
+/* libFuzzer target for the server's request validation (src/server/request.c, request_logprobs.c): any body
  * must give a request within the documented ranges, or a 400/500 with a message -- for
  * chat and plain completions alike. The server objects are not part of the library that
  * fuzz/run-smoke.sh links, so the two sources are compiled in here. */
@@ -8,6 +8,8 @@
 
 #include "server/api_error.c"
 #include "server/request.c"
+#include "server/request_logprobs.c"
+#include "server/utf8_text.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,6 +22,7 @@ static void check_request(const completion_request *r) {
     for (size_t i = 0; i < r->n_messages; i++)
         if (!r->messages[i].role[0] || strlen(r->messages[i].content) > SIZE_MAX / 2) abort();
     for (int i = 0; i < r->n_prompts; i++) (void)strlen(r->prompts[i]);
+    if (r->logprobs < -1 || r->logprobs > (r->chat ? LOGPROBS_MAX_TOP : 5) || (r->chat && r->echo)) abort();
     for (int i = 0; i < r->n_stops; i++)
         if (!r->stops[i][0]) abort(); /* empty stop strings are dropped */
 }

@@ -71,6 +71,11 @@ seed fuzz_llama2c "$D/models/stories260K.bin"
 mkdir -p "$OUT/seeds/fuzz_text_escape"
 printf 'caf\303\251 \346\227\245 \033[31m\033]0;t\007 \302\233\302\240 \377\300\257\355\240\200\360\237\246' \
     >"$OUT/seeds/fuzz_text_escape/mixed"
+# embeddings bodies: every input shape and field
+mkdir -p "$OUT/seeds/fuzz_embedding_request"
+printf '{"input": ["Hello \\u00e9", [1, 2, 3]], "model": "m", "encoding_format": "base64", "dimensions": 8}' \
+    >"$OUT/seeds/fuzz_embedding_request/mixed"
+printf '{"input": [[5, 6], [7]], "encoding_format": "float"}' >"$OUT/seeds/fuzz_embedding_request/ids"
 # safetensors and tokenizer.json seeds, small but with every construct the readers take
 mkdir -p "$OUT/seeds/fuzz_safetensors" "$OUT/seeds/fuzz_tokenizer_json"
 python3 - "$OUT/seeds" <<'EOF' || echo "warning: no python3; safetensors and tokenizer.json targets start unseeded" >&2
