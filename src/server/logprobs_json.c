@@ -2,6 +2,11 @@
 
 #include "server/utf8_text.h"
 
+/* JSON has no -infinity: a token the model rules out gets OpenAI's stand-in. */
+#define LOGPROB_FLOOR -9999.0
+
+static double finite(float logprob) { return logprob > LOGPROB_FLOOR ? logprob : LOGPROB_FLOOR; }
+
 /* Long enough for any token's bytes; a longer one is cut (lf_token_to_bytes tells). */
 #define PIECE_MAX 256
 
@@ -31,7 +36,7 @@ static json_t *byte_list(const piece *p) {
  * own shown as U+FFFD) and its exact bytes. */
 static json_t *chat_token(const lf_tokenizer *tok, int32_t id, float logprob) {
     piece p = piece_of(tok, id);
-    return json_pack("{s:o, s:f, s:o}", "token", utf8_json_string(p.bytes, p.n), "logprob", (double)logprob, "bytes",
+    return json_pack("{s:o, s:f, s:o}", "token", utf8_json_string(p.bytes, p.n), "logprob", finite(logprob), "bytes",
                      byte_list(&p));
 }
 
@@ -60,7 +65,7 @@ static json_t *legacy_top(const lf_tokenizer *tok, const token_logprob *lp) {
             json_decref(key);
             continue;
         }
-        if (!key || json_object_set_new(o, json_string_value(key), json_real(lp->top[i].logprob))) {
+        if (!key || json_object_set_new(o, json_string_value(key), json_real(finite(lp->top[i].logprob)))) {
             json_decref(o);
             o = NULL;
         }
@@ -99,7 +104,7 @@ void logprobs_json_add(logprobs_json *b, const token_logprob *lp) {
     }
     piece p = piece_of(b->tok, lp->id);
     append(b, b->tokens, utf8_json_string(p.bytes, p.n));
-    append(b, b->token_logprobs, lp->known ? json_real(lp->logprob) : json_null());
+    append(b, b->token_logprobs, lp->known ? json_real(finite(lp->logprob)) : json_null());
     append(b, b->top, lp->known ? legacy_top(b->tok, lp) : json_null());
     append(b, b->text_offset, json_integer((json_int_t)b->offset));
     b->offset += p.n;
