@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "ref"))
 import llama_ref  # noqa: E402
 from checks import check, finish  # noqa: E402
+from server_process import start_server, stop_servers  # noqa: E402
 
 BIN, MODEL = sys.argv[1:3]
 SLOW = 8 if os.environ.get("LF_SANITIZED") == "1" else 1
@@ -38,22 +39,10 @@ servers = []
 
 
 def start(*args):
-    p = subprocess.Popen([BIN, "server", MODEL, "--port", "0", "-t", "2", "--parallel", str(N_SLOTS),
-                          "--max-seq-len", str(N_CTX), "--precise-activations", *args],
-                         stderr=subprocess.PIPE)
+    p, port, log = start_server([BIN, "server", MODEL, "--port", "0", "-t", "2", "--parallel", str(N_SLOTS),
+                                 "--max-seq-len", str(N_CTX), "--precise-activations", *args], 60 * SLOW)
     servers.append(p)
-    log = []
-    end = time.monotonic() + 60 * SLOW
-    while time.monotonic() < end:
-        line = p.stderr.readline()
-        if not line:
-            break
-        log.append(line)
-        m = re.search(rb"listening on (http://127\.0\.0\.1:\d+)", line)
-        if m:
-            threading.Thread(target=lambda: [log.append(x) for x in p.stderr], daemon=True).start()
-            return m.group(1).decode(), log
-    raise SystemExit(f"server did not start: {b''.join(log)!r}")
+    return f"http://127.0.0.1:{port}", log
 
 
 def raw(url, method, path, body=None, key=KEY):
@@ -331,14 +320,7 @@ try:
                     (gen.usage.prompt_tokens, gen.usage.completion_tokens), log), "a log line per completion")
     check(text.encode() not in log and other.encode() not in log, "no user content in the log")
 finally:
-    for p in servers:
-        p.terminate()
-    for p in servers:
-        try:
-            p.wait(10 * SLOW)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    for p in servers:
-        check(p.returncode == 0, f"server exits cleanly: {p.returncode}")
+    for status in stop_servers(servers, 10 * SLOW):
+        check(status == 0, f"server exits cleanly: {status}")
 
 sys.exit(finish())
