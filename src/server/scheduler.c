@@ -162,9 +162,7 @@ static void slot_step(scheduler *s, slot *sl) {
     }
     int32_t out[LF_MAX_DRAFT + 1];
     int n_out = 0, pos0 = lf_context_position(sl->ctx);
-    if (rc) {
-        /* reported below */
-    } else if (t->n_prefilled < t->n_prompt) {
+    if (!rc && t->n_prefilled < t->n_prompt) {
         int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
         rc = lf_decode_logits_from(sl->ctx, t->prompt + t->n_prefilled, n, scored ? 0 : n - 1, &err);
         /* row j predicts the prompt token after the chunk's j-th */
@@ -173,7 +171,7 @@ static void slot_step(scheduler *s, slot *sl) {
                 rc = fail(&err, LF_ERR_NOMEM, "out of memory");
         t->n_prefilled += n;
         if (!rc && t->n_prefilled < t->n_prompt) return;
-    } else {
+    } else if (!rc) {
         int left = t->job->max_tokens ? t->job->max_tokens - t->n_generated : LF_MAX_DRAFT + 1;
         rc = n_out = lf_speculative_step(sl->ctx, t->sampler, &sl->spec, t->last, out,
                                          left < LF_MAX_DRAFT + 1 ? left : LF_MAX_DRAFT + 1, NULL, &err);
