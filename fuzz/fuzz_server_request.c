@@ -1,4 +1,4 @@
-/* libFuzzer target for the server's request validation (src/server/request.c): any body
+/* libFuzzer target for the server's request validation (src/server/request.c, request_logprobs.c): any body
  * must give a request within the documented ranges, or a 400/500 with a message -- for
  * chat and plain completions alike. The server objects are not part of the library that
  * fuzz/run-smoke.sh links, so their sources are compiled in here. */
@@ -10,6 +10,8 @@
 #include "server/request.c"
 #include "server/request_fields.c"
 #include "server/tool_request.c"
+#include "server/request_logprobs.c"
+#include "server/utf8_text.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +38,7 @@ static void check_request(const completion_request *r) {
     if (r->tools.tools_json && (r->tools.choice == TOOL_CHOICE_REQUIRED || r->tools.choice == TOOL_CHOICE_NAMED) && !schema)
         abort();
     free(schema);
+    if (r->logprobs < -1 || r->logprobs > (r->chat ? LOGPROBS_MAX_TOP : 5) || (r->chat && r->echo)) abort();
     for (int i = 0; i < r->n_stops; i++)
         if (!r->stops[i][0]) abort(); /* empty stop strings are dropped */
 }

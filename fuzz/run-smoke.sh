@@ -80,6 +80,11 @@ printf '%s' '{"type":"object","properties":{"a":{"type":"array","items":{"enum":
     >"$OUT/seeds/fuzz_json_schema/object.json"
 printf '%s' '{"type":"string","pattern":"^(?:[A-Z]{2}|x\\d+)-\\d{3}[^\"]?$","title":"code"}' >"$OUT/seeds/fuzz_json_schema/pattern.json"
 printf '%s' '{"type":["number","string"],"minLength":1,"maxLength":4}' >"$OUT/seeds/fuzz_json_schema/types.json"
+# embeddings bodies: every input shape and field
+mkdir -p "$OUT/seeds/fuzz_embedding_request"
+printf '{"input": ["Hello \\u00e9", [1, 2, 3]], "model": "m", "encoding_format": "base64", "dimensions": 8}' \
+    >"$OUT/seeds/fuzz_embedding_request/mixed"
+printf '{"input": [[5, 6], [7]], "encoding_format": "float"}' >"$OUT/seeds/fuzz_embedding_request/ids"
 # safetensors and tokenizer.json seeds, small but with every construct the readers take
 mkdir -p "$OUT/seeds/fuzz_safetensors" "$OUT/seeds/fuzz_tokenizer_json"
 python3 - "$OUT/seeds" <<'EOF' || echo "warning: no python3; safetensors and tokenizer.json targets start unseeded" >&2

@@ -216,6 +216,13 @@ int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err);
 const float *lf_context_logits(const lf_context *ctx);
 /* With logits_all: logits of token i of the last lf_decode call, else NULL. */
 const float *lf_context_logits_at(const lf_context *ctx, int i);
+/* lf_decode that keeps the logits of tokens [first, n) only, as rows 0 .. n - first - 1
+ * (lf_context_logits_row): a scorer that needs part of a batch skips the output
+ * projection of the rest (first == n: of all of it, when the batch only fills the cache). */
+int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err);
+/* Row i of the logits the last call kept, or NULL past them: after lf_decode_logits_from
+ * the row of token first + i; after lf_speculative_step the row out[i] was picked from. */
+const float *lf_context_logits_row(const lf_context *ctx, int i);
 int lf_context_position(const lf_context *ctx);
 int lf_context_size(const lf_context *ctx);
 /* Threads the context's matrix products and attention run on (the caller's included). */
@@ -232,6 +239,34 @@ const int32_t *lf_context_tokens(const lf_context *ctx);
  * the rest, and returns how many were kept -- at most n - 1, so that decoding
  * tokens[kept..n) always yields fresh logits for the last token. */
 int lf_context_keep_prefix(lf_context *ctx, const int32_t *tokens, int n);
+
+/* --------------------------------------------------------------- embeddings */
+/* How the final hidden states (after the output norm) of a text become one vector. */
+typedef enum lf_pooling {
+    LF_POOLING_MEAN = 0, /* the mean over every token */
+    LF_POOLING_LAST = 1  /* the last token's (what a causal model has read all the text at) */
+} lf_pooling;
+/* "mean", "last"; NULL outside the enum. */
+const char *lf_pooling_name(lf_pooling pooling);
+/* The pooling named name; false for any other name. */
+bool lf_pooling_from_name(const char *name, lf_pooling *out);
+/* Floats in an embedding: the model's hidden size. */
+int lf_model_embedding_dim(const lf_model *model);
+/* The L2-normalized pooled hidden state of tokens[0, n) into out (lf_model_embedding_dim
+ * floats). The text is read from position 0 (the cache is cleared first and then holds
+ * it); the output projection to logits is skipped. n must fit the context. */
+int lf_embed(lf_context *ctx, const int32_t *tokens, int n, lf_pooling pooling, float *out, lf_error *err);
+
+/* ----------------------------------------------------------------- logprobs */
+typedef struct lf_token_logprob {
+    int32_t id;
+    float logprob; /* natural log of the probability */
+} lf_token_logprob;
+/* Log-softmax of one row of raw logits (before any sampling transform: temperature,
+ * top-k, top-p): the log-probability of token chosen, and the k most likely tokens into
+ * top[0, k), most likely first (ties: lower id first). chosen may be -1 (none wanted).
+ * Returns the log-probability of chosen (0 when chosen is -1). */
+float lf_logprobs(const float *logits, int32_t n_vocab, int32_t chosen, lf_token_logprob *top, int k);
 
 /* ------------------------------------------------------------------ sampler */
 /* A sampler turns logits into a token through a chain of stages, in llama.cpp's default

@@ -12,13 +12,13 @@ Prints "N passed, M failed". LF_SANITIZED=1 waits longer.
 import http.client
 import json
 import os
-import re
 import resource
 import socket
-import subprocess
 import sys
 import threading
 import time
+
+from server_process import start_server, stop_servers
 
 BIN, MODEL = sys.argv[1:3]
 SAN = os.environ.get("LF_SANITIZED") == "1"
@@ -46,21 +46,10 @@ servers = []
 
 def start(*args, max_files=None):
     limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))) if max_files else None
-    p = subprocess.Popen([BIN, "server", MODEL, "--port", "0", "-t", "2", "--max-seq-len", "512", *args],
-                         stderr=subprocess.PIPE, text=True, preexec_fn=limit)
+    p, port, log = start_server([BIN, "server", MODEL, "--port", "0", "-t", "2", "--max-seq-len", "512", *args],
+                                60 * SLOW, limit)
     servers.append(p)
-    log = []
-    end = time.monotonic() + 60 * SLOW
-    while time.monotonic() < end:
-        line = p.stderr.readline()
-        if not line:
-            break
-        log.append(line)
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            threading.Thread(target=lambda: [log.append(x) for x in p.stderr], daemon=True).start()
-            return int(m.group(1)), log
-    raise SystemExit(f"server did not start: {''.join(log)}")
+    return port, log
 
 
 def connect(port, source="127.0.0.1"):
@@ -359,15 +348,8 @@ try:
     st = result.get("r", (None,))[0]
     check("the next live request is served, not refused", st == 200, str(result.get("r")))
 finally:
-    for p in servers:
-        p.terminate()
-    for p in servers:
-        try:
-            p.wait(10 * SLOW)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    for p in servers:
-        check("server exits cleanly", p.returncode == 0, str(p.returncode))
+    for status in stop_servers(servers, 10 * SLOW):
+        check("server exits cleanly", status == 0, str(status))
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -7,6 +7,7 @@
 #include "cli/load.h"
 #include "cli/run_options.h"
 #include "cli/speculative_options.h"
+#include "frontend/print_escaped.h"
 
 void cli_server_args_init(cli_server_args *a) {
     a->opt = lf_server_default_options();
@@ -49,7 +50,8 @@ int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
     static const char *const with_value[] = {"--host", "--port", "--parallel", "--queue", "--max-seq-len",
                                              "--max-body", "--tokenizer-path", "-t", "--threads", "--timeout",
                                              "--max-connections", "--max-connections-per-client",
-                                             "--allowed-hosts", "--cors-origin", "--api-key", "--batch-size"};
+                                             "--allowed-hosts", "--cors-origin", "--api-key", "--batch-size",
+                                             "--pooling"};
     size_t k = 0, n = sizeof with_value / sizeof with_value[0];
     while (k < n && strcmp(a, with_value[k])) k++;
     if (k == n) return 0;
@@ -76,6 +78,10 @@ int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
         fprintf(stderr, "error: --api-key is empty\n");
         ok = false;
     } else if (!strcmp(a, "--api-key")) o->api_key = v;
+    else if (!strcmp(a, "--pooling")) {
+        if (!(ok = lf_pooling_from_name(v, &o->pooling)))
+            print_escaped(stderr, "error: --pooling %s: expected mean or last\n", v);
+    }
     else ok = cli_int(a, v, 1, 512, &o->n_threads); /* -t, --threads */
     return ok ? 1 : -1;
 }
@@ -106,6 +112,8 @@ void cli_server_options_usage(FILE *out, const cli_server_args *a) {
             "                          served (default there: any)\n"
             "  --cors-origin ORIGINS   comma-separated origins (e.g. http://localhost:3000, or\n"
             "                          *) whose web pages may call the API (default: none)\n"
+            "  --pooling mean|last     how /v1/embeddings pools the final hidden states:\n"
+            "                          their mean (default) or the last token's\n"
             "  --tokenizer-path PATH   tokenizer for llama2.c .bin models\n"
             "  -t, --threads N         threads (default: the CPUs this process may run on, as\n"
             "                          taskset or a cpuset leave them, one per physical core,\n"

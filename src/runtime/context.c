@@ -198,6 +198,11 @@ const float *lf_context_logits_at(const lf_context *ctx, int i) {
     return ctx->logits + (size_t)i * ctx->model->cfg.vocab_size;
 }
 
+const float *lf_context_logits_row(const lf_context *ctx, int i) {
+    if (i < 0 || i >= ctx->n_logits) return NULL;
+    return ctx->logits + (size_t)i * ctx->model->cfg.vocab_size;
+}
+
 int lf_context_position(const lf_context *ctx) { return ctx->pos; }
 int lf_context_size(const lf_context *ctx) { return ctx->n_ctx; }
 int lf_context_threads(const lf_context *ctx) { return lf_threadpool_size(ctx->pool); }

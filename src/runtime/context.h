@@ -54,10 +54,4 @@ lf_type lf_kv_row_type(lf_kv_type type);
  * logits of tokens [logits_from, n) to ctx->logits (none when logits_from >= n). */
 int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, int logits_from, lf_error *err);
 
-/* lf_decode that keeps the logits of tokens [first, n) only, as rows 0 .. n - first - 1
- * of ctx->logits (lf_decode keeps the last token's, or all with logits_all): a scorer
- * that needs part of a batch skips the output projection of the rest (first == n: of
- * all of it, when the batch only fills the cache). */
-int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err);
-
 #endif

@@ -2,20 +2,19 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "server/utf8_text.h"
 
 /* Replaces bytes that do not form valid UTF-8 with '?': messages quote client input (a
  * decoded URL) and are cut to size, and JSON strings must be valid UTF-8. */
 static void make_utf8(char *s) {
+    size_t left = strlen(s);
     for (unsigned char *p = (unsigned char *)s; *p;) {
-        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-        int ok = n > 0;
-        for (int i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80;
-        /* overlong forms, surrogates and code points above U+10FFFF are invalid too */
-        if (ok && n == 2) ok = *p >= 0xC2;
-        if (ok && n == 3) ok = !(*p == 0xE0 && p[1] < 0xA0) && !(*p == 0xED && p[1] >= 0xA0);
-        if (ok && n == 4) ok = !(*p == 0xF0 && p[1] < 0x90) && (*p < 0xF4 || (*p == 0xF4 && p[1] < 0x90));
-        if (ok) p += n;
-        else *p++ = '?';
+        int n = utf8_sequence_length(p, left);
+        if (!n) *p = '?', n = 1;
+        p += n;
+        left -= (size_t)n;
     }
 }
 

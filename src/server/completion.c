@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "server/http.h"
+#include "server/logprobs_json.h"
 #include "server/request.h"
 #include "server/response.h"
 #include "server/stream.h"
@@ -79,6 +80,9 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
             task_spec *t = &specs[p * r->n + i];
             *t = (task_spec){.prompt = ids[p], .n_prompt = n_ids, .reuse_prefix = r->cache_prompt,
                              .grammar = r->structure_given ? r->grammar : st->default_grammar};
+            /* echo: the text of the choice starts with its prompt */
+            if (r->echo && job_push_text(j, p * r->n + i, r->prompts[p], strlen(r->prompts[p])))
+                rc = api_fail(e, 500, NULL, NULL, "out of memory");
             t->sampling = r->sampling;
             if (!(r->sampling.top_p > 0)) { /* top_p 0 keeps only the most likely token: greedy */
                 t->sampling.temperature = 0;
@@ -94,9 +98,12 @@ static int submit(server_state *st, const completion_request *r, job *j, int *pr
 
 /* Waits for every choice, then answers with the whole completion. A client that hangs
  * up meanwhile cancels the job (-1 then closes the connection). */
-static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_choices, int prompt_tokens,
-                        const tool_parse *tools) {
+static int answer_whole(const server_state *st, http_conn *c, job *j, const response_meta *meta, int n_choices,
+                        int prompt_tokens, const tool_parse *tools) {
     text_buffer texts[REQUEST_MAX_CHOICES] = {0};
+    logprobs_json lps[REQUEST_MAX_CHOICES];
+    bool with_logprobs = j->logprobs >= 0;
+    for (int i = 0; with_logprobs && i < n_choices; i++) logprobs_json_init(&lps[i], meta->chat, lf_model_tokenizer(st->model));
     job_progress p = {0};
     bool oom = false, gone = false;
     /* The socket is checked on a clock: while tokens keep arriving job_next never times
@@ -104,16 +111,22 @@ static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_c
     double next_check = lf_time_ms() + CLIENT_CHECK_MS;
     while (p.n_finished < n_choices && !gone) {
         job_event *e = job_next(j, CLIENT_CHECK_MS, &p);
-        if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
+        if (e && e->logprob) logprobs_json_add(&lps[e->choice], e->logprob);
+        else if (e) oom |= text_append(&texts[e->choice], e->text, e->len) != 0;
         if (!e || lf_time_ms() >= next_check) {
             gone = http_conn_client_gone(c);
             next_check = lf_time_ms() + CLIENT_CHECK_MS;
         }
-        free(e);
+        job_event_free(e);
+    }
+    json_t *lp_objects[REQUEST_MAX_CHOICES] = {0};
+    for (int i = 0; with_logprobs && i < n_choices; i++) {
+        if (!gone) oom |= !(lp_objects[i] = logprobs_json_take(&lps[i]));
+        logprobs_json_free(&lps[i]);
     }
     if (gone) {
         job_cancel(j);
-        for (int i = 0; i < n_choices; i++) text_free(&texts[i]);
+        for (int i = 0; i < n_choices; i++) text_free(&texts[i]), json_decref(lp_objects[i]);
         c->must_close = true;
         return -1;
     }
@@ -126,7 +139,12 @@ static int answer_whole(http_conn *c, job *j, const response_meta *meta, int n_c
         if (p.finish[i] == FINISH_ERROR) api_fail(&err, 500, NULL, NULL, "generation failed: %s", p.error);
     }
     if (oom) api_fail(&err, 500, NULL, NULL, "out of memory");
-    json_t *answer = err.status ? NULL : response_final(meta, strings, p.finish, n_choices, usage);
+    c->generated_tokens = usage.completion_tokens;
+    json_t *answer = NULL;
+    if (!err.status)
+        answer = response_final(meta, strings, with_logprobs ? lp_objects : NULL, p.finish, n_choices, usage);
+    else
+        for (int i = 0; i < n_choices; i++) json_decref(lp_objects[i]);
     for (int i = 0; answer && tools && i < n_choices; i++)
         if (tool_parse_set_message(tools, json_array_get(json_object_get(answer, "choices"), (size_t)i), strings[i]))
             api_fail(&err, 500, NULL, NULL, "out of memory");
@@ -148,6 +166,7 @@ int completion_handle(server_state *st, http_conn *c, const char *body, size_t l
         request_free(&r);
         return http_send_error(c, &e, NULL);
     }
+    c->prompt_tokens = prompt_tokens;
     response_meta meta = {.chat = chat, .created = time(NULL), .model = r.model ? r.model : st->model_id};
     server_new_id(st, chat ? "chatcmpl" : "cmpl", meta.id, sizeof meta.id);
     int n_choices = (chat ? 1 : r.n_prompts) * r.n;
@@ -156,9 +175,10 @@ int completion_handle(server_state *st, http_conn *c, const char *body, size_t l
     const tool_parse *reads_tools = tool_parse_init(&tools, st, &r) ? &tools : NULL;
     job_attach_client(j, c->fd);
     if (r.stream) {
-        rc = stream_start(c, j, &meta, n_choices, prompt_tokens, r.include_usage, reads_tools);
+        rc = stream_start(c, j, &meta, lf_model_tokenizer(st->model), n_choices, prompt_tokens, r.include_usage,
+                          reads_tools);
     } else {
-        rc = answer_whole(c, j, &meta, n_choices, prompt_tokens, reads_tools);
+        rc = answer_whole(st, c, j, &meta, n_choices, prompt_tokens, reads_tools);
         job_detach_client(j);
         job_release(j);
     }

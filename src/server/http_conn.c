@@ -91,6 +91,7 @@ static int write_head(http_conn *c, int status, const char *content_type, long l
                      c->extra_headers, extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof head) return -1;
     c->responded = true;
+    c->status = status;
     return http_conn_write_all(c, head, (size_t)n);
 }
 

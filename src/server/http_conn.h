@@ -37,6 +37,8 @@ typedef struct http_conn {
     bool responded;         /* a response (or its start) went out */
     bool streaming;         /* a chunked (or close-delimited) body is open */
     bool must_close;        /* the connection ends after this response */
+    int status;             /* of the response that went out (0: none yet) */
+    int prompt_tokens, generated_tokens; /* the request's, for its log line and metrics */
     int write_timeout_ms;
     char extra_headers[512]; /* added to every response of this request (CORS) */
     struct http_server *server;

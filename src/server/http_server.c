@@ -161,6 +161,7 @@ static void *worker_main(void *arg) {
     http_server *s = c->server;
     c->head_only = !strcmp(c->head->method, "HEAD");
     c->responded = c->streaming = c->must_close = false;
+    c->status = c->prompt_tokens = c->generated_tokens = 0;
     c->extra_headers[0] = 0;
     c->write_timeout_ms = 1000 * s->o.timeout_s;
     s->o.handle(s->o.user, c);

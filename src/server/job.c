@@ -28,6 +28,8 @@ job *job_create(const completion_request *r) {
     j->refs = 1;
     j->client_fd = -1;
     j->max_tokens = r->max_tokens;
+    j->logprobs = r->logprobs;
+    j->prompt_logprobs = r->echo && r->logprobs >= 0;
     for (int i = 0; i < r->n_stops; i++) {
         if (!(j->stops[i] = strdup(r->stops[i]))) {
             job_release(j);
@@ -52,7 +54,7 @@ void job_release(job *j) {
     if (left) return;
     for (job_event *e = j->head, *next; e; e = next) {
         next = e->next;
-        free(e);
+        job_event_free(e);
     }
     for (int i = 0; i < j->n_stops; i++) free(j->stops[i]);
     pthread_mutex_destroy(&j->mutex);
@@ -82,18 +84,42 @@ bool job_abandoned(job *j) {
     return gone;
 }
 
-int job_push_text(job *j, int choice, const char *text, size_t len) {
-    job_event *e = malloc(sizeof *e + len + 1);
-    if (!e) return -1;
-    *e = (job_event){.choice = choice, .len = len};
-    memcpy(e->text, text, len);
-    e->text[len] = 0;
+void job_event_free(job_event *e) {
+    if (e) free(e->logprob);
+    free(e);
+}
+
+static void push(job *j, job_event *e) {
     pthread_mutex_lock(&j->mutex);
     if (j->tail) j->tail->next = e;
     else j->head = e;
     j->tail = e;
     pthread_cond_broadcast(&j->changed);
     pthread_mutex_unlock(&j->mutex);
+}
+
+int job_push_text(job *j, int choice, const char *text, size_t len) {
+    job_event *e = malloc(sizeof *e + len + 1);
+    if (!e) return -1;
+    *e = (job_event){.choice = choice, .len = len};
+    memcpy(e->text, text, len);
+    e->text[len] = 0;
+    push(j, e);
+    return 0;
+}
+
+int job_push_logprob(job *j, int choice, const token_logprob *lp) {
+    job_event *e = malloc(sizeof *e + 1);
+    token_logprob *copy = malloc(sizeof *copy);
+    if (!e || !copy) {
+        free(e);
+        free(copy);
+        return -1;
+    }
+    *copy = *lp;
+    *e = (job_event){.choice = choice, .logprob = copy};
+    e->text[0] = 0;
+    push(j, e);
     return 0;
 }
 

@@ -12,15 +12,27 @@
 #include <stddef.h>
 
 #include "server/request.h"
+#include "server/request_logprobs.h"
 
 typedef enum finish_reason { FINISH_NONE, FINISH_STOP, FINISH_LENGTH, FINISH_ERROR } finish_reason;
 
 /* "stop", "length", or NULL while the choice goes on (or failed). */
 const char *finish_reason_name(finish_reason f);
 
+/* A token's log-probability under the model's raw logits, and the most likely tokens at
+ * its position. */
+typedef struct token_logprob {
+    int32_t id;
+    bool known;     /* false for the first prompt token, which nothing predicts */
+    float logprob;
+    int n_top;
+    lf_token_logprob top[LOGPROBS_MAX_TOP];
+} token_logprob;
+
 typedef struct job_event {
     struct job_event *next;
     int choice;
+    token_logprob *logprob; /* a token's log-probabilities (no text), or NULL */
     size_t len;
     char text[]; /* NUL-terminated */
 } job_event;
@@ -43,6 +55,8 @@ typedef struct job {
     job_progress progress;
     /* read-only once submitted */
     int max_tokens; /* 0 = no limit but the context */
+    int logprobs;   /* -1: none; else top entries per token (completion_request's) */
+    bool prompt_logprobs; /* of the prompt's tokens too (echo with logprobs) */
     char *stops[REQUEST_MAX_STOPS];
     int n_stops;
 } job;
@@ -62,6 +76,9 @@ void job_detach_client(job *j);
 bool job_abandoned(job *j);
 /* Appends a piece of text of a choice. Returns -1 when out of memory. */
 int job_push_text(job *j, int choice, const char *text, size_t len);
+/* Appends a token's log-probabilities to a choice's events. -1 when out of memory. */
+int job_push_logprob(job *j, int choice, const token_logprob *lp);
+void job_event_free(job_event *e);
 /* Ends a choice; error is the message of a FINISH_ERROR (else NULL). */
 void job_finish(job *j, int choice, finish_reason why, int n_tokens, const char *error);
 /* The next piece of text (free it with free()); or, when none is queued, NULL after

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/request_logprobs.h"
+
 #define MAX_TOKENS_LIMIT (1 << 24)
 
 /* jansson refuses "\u0000" in strings (no JSON_ALLOW_NUL), so every string is a C string. */
@@ -235,7 +237,7 @@ static int parse_fields(json_t *root, bool chat, completion_request *r, api_erro
         parse_stop(root, r, err) || get_bool(root, "stream", &r->stream, err) ||
         get_bool(root, "cache_prompt", &r->cache_prompt, err) ||
         (opts && get_bool(opts, "include_usage", &r->include_usage, err)) ||
-        request_parse_grammar(root, &r->grammar, err))
+        request_parse_grammar(root, &r->grammar, err) || request_parse_logprobs(root, chat, r, err))
         return -1;
     r->structure_given = field(root, "grammar") || field(root, "response_format");
     if (chat && tool_request_grammar(&r->tools, r->structure_given, &r->grammar, err)) return -1;
@@ -256,7 +258,7 @@ int request_parse(const char *body, size_t len, bool chat, const lf_sampler_para
                   completion_request *out, api_error *err) {
     /* OpenAI's defaults: one choice, no limit but the context. */
     *out = (completion_request){.chat = chat, .sampling = sampling ? *sampling : request_default_sampling(), .n = 1,
-                                .cache_prompt = true};
+                                .cache_prompt = true, .logprobs = -1};
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return api_fail(err, 400, NULL, NULL, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,

@@ -40,6 +40,10 @@ typedef struct completion_request {
     tool_request tools;        /* chat: function calling */
     lf_grammar *grammar;       /* "grammar" or "response_format" compiled, or NULL */
     bool structure_given;      /* either field was given (even response_format text) */
+    /* -1: no logprobs; else how many most likely tokens to list beside each token's own
+     * (chat: top_logprobs 0..20 with logprobs true; completions: logprobs 0..5) */
+    int logprobs;
+    bool echo;                 /* completions: the prompt starts the text (and its logprobs) */
 } completion_request;
 
 /* OpenAI's: temperature 1, top_p 1, the other stages and the penalties off. */

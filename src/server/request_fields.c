@@ -25,6 +25,11 @@ static const field_rule rules[] = {
     {"best_of", FOR_COMPLETION},
 };
 
+/* The key is the client's: the error body escapes what it quotes. */
+static int unknown_field(const char *key, api_error *err) {
+    return api_fail(err, 400, key, "unknown_field", "unknown field '%.200s'", key);
+}
+
 int request_check_fields(json_t *root, bool chat, api_error *err) {
     const char *key;
     json_t *value;
@@ -32,11 +37,36 @@ int request_check_fields(json_t *root, bool chat, api_error *err) {
         size_t i = 0, n = sizeof rules / sizeof *rules;
         while (i < n && strcmp(rules[i].name, key)) i++;
         if (i < n && (rules[i].endpoints & (chat ? FOR_CHAT : FOR_COMPLETION))) continue;
-        /* the key is the client's: quoted with its control bytes escaped by the JSON error body */
         if (i < n)
             return api_fail(err, 400, key, "unsupported_parameter", "'%s' is not a field of %s", key,
                             chat ? "/v1/chat/completions" : "/v1/completions");
-        return api_fail(err, 400, key, "unsupported_parameter", "unknown field '%.200s'", key);
+        return unknown_field(key, err);
     }
     return 0;
+}
+
+json_t *request_object(const char *body, size_t len, const char *const *known, api_error *err) {
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        api_fail(err, 400, NULL, NULL, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        api_fail(err, 400, NULL, NULL, "the request body must be a JSON object");
+        return NULL;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        const char *const *k = known;
+        while (*k && strcmp(*k, key)) k++;
+        if (!*k) {
+            unknown_field(key, err);
+            json_decref(root);
+            return NULL;
+        }
+    }
+    return root;
 }

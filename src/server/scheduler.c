@@ -1,5 +1,6 @@
 #include "server/scheduler.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ typedef struct task {
     bool constrained;  /* the sampler follows a grammar */
     int n_prefilled;   /* -1 until the slot's cache has been set up for the prompt */
     int n_generated;
+    double first_token_ms; /* when the first token was sampled */
+    _Atomic double *last_rate; /* the scheduler's, set when the choice ends */
     int32_t last;      /* the sampled token, decoded at the next step */
     lf_sampler *sampler;
     lf_detokenizer detok;
@@ -30,6 +33,9 @@ typedef struct slot {
     lf_context *ctx;
     lf_speculative_params spec; /* with this slot's draft context, if any */
     task *task;
+    /* what /slots shows, published by the scheduler thread after each step */
+    atomic_bool busy;
+    atomic_int n_cached, n_generated;
 } slot;
 
 struct scheduler {
@@ -45,7 +51,16 @@ struct scheduler {
     bool stopping;
     task *wait_head, *wait_tail; /* choices without a slot, oldest first */
     int n_waiting, n_running;
+    _Atomic double last_rate;    /* tokens per second of the last choice that ended */
 };
+
+static int fail(lf_error *err, int code, const char *message) {
+    if (err) {
+        err->code = code;
+        snprintf(err->message, sizeof err->message, "%s", message);
+    }
+    return code;
+}
 
 static void task_free(task *t) {
     lf_sampler_free(t->sampler);
@@ -57,6 +72,8 @@ static void task_free(task *t) {
 
 /* Ends a choice (error: a FINISH_ERROR message) and frees it. */
 static void task_close(task *t, finish_reason why, const char *error) {
+    if (t->n_generated > 1)
+        atomic_store(t->last_rate, (t->n_generated - 1) * 1000.0 / (lf_time_ms() - t->first_token_ms + 1e-9));
     job_finish(t->job, t->choice, why, t->n_generated, error);
     task_free(t);
 }
@@ -72,15 +89,29 @@ static void task_end(task *t, finish_reason why) {
     else task_close(t, rc == 1 ? FINISH_STOP : why, NULL);
 }
 
-/* Takes a sampled token, which would be decoded at position next_pos: streams its text,
- * or ends the choice. Returns false when the choice ended (t is freed). */
-static bool task_accept(scheduler *s, task *t, int32_t id, int next_pos) {
+/* Sends the log-probability of token id under logits when the job asked for them. */
+static int push_logprob(scheduler *s, task *t, int32_t id, const float *logits) {
+    if (t->job->logprobs < 0) return 0;
+    token_logprob lp = {.id = id, .known = logits != NULL, .n_top = t->job->logprobs};
+    if (logits) lp.logprob = lf_logprobs(logits, s->vocab_size, id, lp.top, lp.n_top);
+    else lp.n_top = 0;
+    return job_push_logprob(t->job, t->choice, &lp);
+}
+
+/* Takes a token sampled from logits, which would be decoded at position next_pos: streams
+ * its text (and log-probability), or ends the choice. Returns false when the choice ended
+ * (t is freed). */
+static bool task_accept(scheduler *s, task *t, int32_t id, const float *logits, int next_pos) {
     const lf_tokenizer *tok = lf_model_tokenizer(s->model);
     if (lf_token_is_end_of_generation(tok, id)) {
         task_end(t, FINISH_STOP);
         return false;
     }
-    t->n_generated++;
+    if (push_logprob(s, t, id, logits)) {
+        task_close(t, FINISH_ERROR, "out of memory");
+        return false;
+    }
+    if (t->n_generated++ == 0) t->first_token_ms = lf_time_ms();
     t->last = id;
     char text[512];
     int n = lf_detokenizer_push(&t->detok, id, text, sizeof text);
@@ -105,7 +136,7 @@ static bool task_accept(scheduler *s, task *t, int32_t id, int next_pos) {
  * ended. */
 static bool accept_step(scheduler *s, slot *sl, const int32_t *out, int n, int pos0) {
     for (int j = 0; j < n; j++)
-        if (!task_accept(s, sl->task, out[j], pos0 + 1 + j)) {
+        if (!task_accept(s, sl->task, out[j], lf_context_logits_row(sl->ctx, j), pos0 + 1 + j)) {
             lf_context_truncate(sl->ctx, pos0 + 1 + j);
             return false;
         }
@@ -126,24 +157,31 @@ static int32_t first_token(task *t, const float *logits) {
 static void slot_step(scheduler *s, slot *sl) {
     task *t = sl->task;
     lf_error err = {0};
-    int rc;
+    int rc = LF_OK;
     if (job_is_cancelled(t->job)) {
         task_close(t, FINISH_ERROR, "cancelled");
         sl->task = NULL;
         return;
     }
+    bool scored = t->job->prompt_logprobs;
     if (t->n_prefilled < 0) {
-        if (!t->reuse_prefix) lf_context_truncate(sl->ctx, 0);
+        /* a scored prompt needs the logits of all of it: none comes from the cache */
+        if (!t->reuse_prefix || scored) lf_context_truncate(sl->ctx, 0);
         t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
+        if (scored && push_logprob(s, t, t->prompt[0], NULL)) rc = fail(&err, LF_ERR_NOMEM, "out of memory");
     }
     int32_t out[LF_MAX_DRAFT + 1];
     int n_out = 0, pos0 = lf_context_position(sl->ctx);
-    if (t->n_prefilled < t->n_prompt) {
+    if (!rc && t->n_prefilled < t->n_prompt) {
         int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
-        rc = lf_decode(sl->ctx, t->prompt + t->n_prefilled, n, &err);
+        rc = lf_decode_logits_from(sl->ctx, t->prompt + t->n_prefilled, n, scored ? 0 : n - 1, &err);
+        /* row j predicts the prompt token after the chunk's j-th */
+        for (int j = 0; scored && !rc && j < n && t->n_prefilled + j + 1 < t->n_prompt; j++)
+            if (push_logprob(s, t, t->prompt[t->n_prefilled + j + 1], lf_context_logits_row(sl->ctx, j)))
+                rc = fail(&err, LF_ERR_NOMEM, "out of memory");
         t->n_prefilled += n;
         if (!rc && t->n_prefilled < t->n_prompt) return;
-    } else {
+    } else if (!rc) {
         int left = t->job->max_tokens ? t->job->max_tokens - t->n_generated : LF_MAX_DRAFT + 1;
         /* guesses are drawn without the grammar: constrained answers decode one token a step */
         rc = n_out = lf_speculative_step(sl->ctx, t->sampler, t->constrained ? NULL : &sl->spec, t->last, out,
@@ -157,8 +195,9 @@ static void slot_step(scheduler *s, slot *sl) {
         sl->task = NULL;
         return;
     }
+    const float *logits = lf_context_logits(sl->ctx);
     bool going = n_out ? accept_step(s, sl, out, n_out, pos0)
-                       : task_accept(s, t, first_token(t, lf_context_logits(sl->ctx)), lf_context_position(sl->ctx));
+                       : task_accept(s, t, first_token(t, logits), logits, lf_context_position(sl->ctx));
     if (!going) sl->task = NULL;
 }
 
@@ -222,8 +261,12 @@ static void *scheduler_main(void *arg) {
         pthread_mutex_unlock(&s->mutex);
         int running = 0;
         for (int i = 0; i < s->n_slots; i++) {
-            if (s->slots[i].task) slot_step(s, &s->slots[i]);
-            running += s->slots[i].task != NULL;
+            slot *sl = &s->slots[i];
+            if (sl->task) slot_step(s, sl);
+            running += sl->task != NULL;
+            atomic_store(&sl->busy, sl->task != NULL);
+            atomic_store(&sl->n_cached, lf_context_position(sl->ctx));
+            atomic_store(&sl->n_generated, sl->task ? sl->task->n_generated : 0);
         }
         pthread_mutex_lock(&s->mutex);
         s->n_running = running;
@@ -235,6 +278,13 @@ static void *scheduler_main(void *arg) {
 int scheduler_context_size(const scheduler *s) { return s->n_ctx; }
 
 int scheduler_slot_count(const scheduler *s) { return s->n_slots; }
+
+double scheduler_last_rate(scheduler *s) { return atomic_load(&s->last_rate); }
+
+slot_info scheduler_slot_info(scheduler *s, int i) {
+    slot *sl = &s->slots[i];
+    return (slot_info){atomic_load(&sl->busy), atomic_load(&sl->n_cached), atomic_load(&sl->n_generated)};
+}
 
 void scheduler_load(scheduler *s, int *busy_slots, int *waiting) {
     pthread_mutex_lock(&s->mutex);
@@ -263,6 +313,7 @@ int scheduler_submit(scheduler *s, job *j, const task_spec *specs, int n, api_er
         }
         job_retain(j);
         t->job = j;
+        t->last_rate = &s->last_rate;
         t->choice = i;
         memcpy(t->prompt, specs[i].prompt, (size_t)specs[i].n_prompt * sizeof *t->prompt);
         t->n_prompt = specs[i].n_prompt;
@@ -330,14 +381,6 @@ void scheduler_free(scheduler *s) {
     pthread_mutex_destroy(&s->mutex);
     pthread_cond_destroy(&s->work);
     free(s);
-}
-
-static int fail(lf_error *err, int code, const char *message) {
-    if (err) {
-        err->code = code;
-        snprintf(err->message, sizeof err->message, "%s", message);
-    }
-    return code;
 }
 
 int scheduler_create(const lf_model *model, const scheduler_options *opt, scheduler **out, lf_error *err) {

@@ -39,6 +39,16 @@ void scheduler_stop(scheduler *s);
 void scheduler_free(scheduler *s);
 /* Slots generating now, and choices waiting for one. */
 void scheduler_load(scheduler *s, int *busy_slots, int *waiting);
+/* A slot as /slots shows it (as of the scheduler's last step). */
+typedef struct slot_info {
+    bool busy;
+    int n_cached;    /* tokens its KV cache holds */
+    int n_generated; /* by its current choice */
+} slot_info;
+slot_info scheduler_slot_info(scheduler *s, int i);
+/* Tokens per second of the last choice that ended, from its first token to its last (0:
+ * none yet). */
+double scheduler_last_rate(scheduler *s);
 /* KV cache length of a slot: a prompt must be shorter. */
 int scheduler_context_size(const scheduler *s);
 /* Queues choices 0..n-1 of j (all or none). 503 when the queue is full or the server stops. */

@@ -23,6 +23,7 @@ typedef struct lf_server_options {
     const char *draft_path;     /* speculative decoding with this draft model (NULL: none) */
     int lookup_ngram;           /* or by prompt lookup of this n-gram size (0: none) */
     int max_draft;              /* most guesses per step (default 10) */
+    lf_pooling pooling;         /* of /v1/embeddings (default mean) */
     size_t max_body;            /* larger request bodies get 413 (default 1 MiB) */
     int timeout_s;              /* to send a whole request; idle keep-alive (default 30) */
     int max_connections;        /* in all (default 1024) */

@@ -112,10 +112,15 @@ int server_run(const char *model_path, const lf_server_options *opt) {
         } else {
             server_state st = {.model = model, .sched = sched, .model_id = model_id(model_path),
                                .started = time(NULL), .sampling = opt->sampling, .has_seed = opt->has_seed,
-                               .default_grammar = opt->grammar};
+                               .default_grammar = opt->grammar, .embed_params = so.context, .pooling = opt->pooling};
             if (getrandom(&st.id_salt, sizeof st.id_salt, 0) != sizeof st.id_salt)
                 st.id_salt = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+            metrics_init(&st.metrics);
+            pthread_mutex_init(&st.embed_mutex, NULL);
             status = serve(&st, opt, &signals);
+            lf_context_free(st.embed_ctx);
+            pthread_mutex_destroy(&st.embed_mutex);
+            metrics_destroy(&st.metrics);
         }
     }
     scheduler_free(sched);

@@ -2,6 +2,7 @@
 #ifndef LF_SERVER_STATE_H
 #define LF_SERVER_STATE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include "llamafast.h"
 #include "server/access.h"
+#include "server/metrics.h"
 #include "server/scheduler.h"
 
 typedef struct server_state {
@@ -22,6 +24,13 @@ typedef struct server_state {
     atomic_uint id_counter;
     lf_sampler_params sampling; /* defaults of the requests' sampling fields */
     bool has_seed;
+    server_metrics metrics;
+    /* Embeddings run on a context of their own, one request at a time, beside the
+     * scheduler's slots; it is made at the first request. */
+    pthread_mutex_t embed_mutex;
+    lf_context *embed_ctx;
+    lf_context_params embed_params;
+    lf_pooling pooling;
 } server_state;
 
 /* A new response id such as "chatcmpl-1f2e3d4c00000001", unique in this process. */

@@ -141,6 +141,13 @@ def kv_round(x, kv_dtype):
 def forward(model, tokens, kv_dtype=None):
     """Logits [n_tokens, vocab] (float64) for every position of tokens, starting at 0.
     kv_dtype (np.float16, "q8_0") rounds keys and values as a KV cache of that type stores them."""
+    w = model["w"]
+    return hidden_states(model, tokens, kv_dtype) @ w.get("output.weight", w["token_embd.weight"]).T  # tied when absent
+
+
+def hidden_states(model, tokens, kv_dtype=None):
+    """The final hidden states [n_tokens, dim] (float64, after the output norm) that the
+    output projection turns into logits."""
     cfg, w = model["cfg"], model["w"]
     n, hd, nh, nkv = len(tokens), cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
     x = w["token_embd.weight"][np.asarray(tokens)].astype(np.float64)
@@ -161,8 +168,7 @@ def forward(model, tokens, kv_dtype=None):
         h = rms_norm(x, p["ffn_norm"], cfg["eps"])
         gate, up = h @ p["ffn_gate"].T, h @ p["ffn_up"].T
         x = x + (gate / (1 + np.exp(-gate)) * up) @ p["ffn_down"].T  # SwiGLU
-    x = rms_norm(x, w["output_norm.weight"], cfg["eps"])
-    return x @ w.get("output.weight", w["token_embd.weight"]).T  # tied when absent
+    return rms_norm(x, w["output_norm.weight"], cfg["eps"])
 
 
 def greedy(model, tokens, n, kv_dtype=None):
