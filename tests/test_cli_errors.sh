@@ -48,5 +48,15 @@ expect_error "$tmp/huge_count.gguf" info "$tmp/huge_count.gguf"
 expect_error "$tmp/empty.gguf" generate "$tmp/empty.gguf" --prompt hi
 expect_error no-such-command no-such-command
 
+# errors that say what to do: a renamed file, an unknown name, a model not downloaded (with
+# --no-download), a text prompt to a model without tokenizer
+STORIES=${LF_TEST_DATA:-../shared/data}/models/stories260K.bin
+cp "$STORIES" "$tmp/renamed.gguf"
+expect_error "not a GGUF file" generate "$tmp/renamed.gguf" --prompt hi
+expect_error 'see `llama-fast list`' generate no-such-model-name --prompt hi
+LLAMA_FAST_HOME=$tmp/store expect_error '`llama-fast download tinyllamas`' generate tinyllamas --no-download --prompt hi
+expect_error "--tokenizer-path" generate "$STORIES" --prompt hi
+expect_error "--tokenizer-path" generate "$STORIES" -p hi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
