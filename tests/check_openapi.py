@@ -19,7 +19,7 @@ from server_process import SLOW, ServerProcess  # noqa: E402
 
 BIN, MODEL = sys.argv[1:3]
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXAMPLES = 8 if SLOW > 1 else 25
+EXAMPLES = 6 if SLOW > 1 else 15
 
 
 def tighten(node):
@@ -59,8 +59,9 @@ def main():
                 capture_output=True, text=True, timeout=900 * SLOW)
             out = proc.stdout + proc.stderr
             check(proc.returncode == 0, "schemathesis found failures (exit %d):\n%s" % (proc.returncode, out[-4000:]))
-            tested = [line for line in out.splitlines() if "operations" in line.lower() or "test cases" in line.lower()]
-            print("\n".join(tested[-4:]))
+            summary = [line for line in out.splitlines() if "tested" in line.lower() or "test cases" in line.lower()
+                       or "operations" in line.lower()]
+            print("\n".join(summary[-6:]))
             check(server.proc.poll() is None, "the server died: " + server.text()[-1000:])
             status, clean = server.stop()
             check(status == 0 and clean, "server exit %s, sanitizer report %s" % (status, not clean))
