@@ -9,6 +9,7 @@
 #include "server/api_error.c"
 #include "server/request.c"
 #include "server/request_fields.c"
+#include "server/request_grammar.c"
 #include "server/tool_request.c"
 #include "server/request_logprobs.c"
 #include "server/utf8_text.c"
