@@ -20,28 +20,12 @@
 #include <string.h>
 
 #include "llamafast.h"
+#include "logits_compare.h"
 #include "test.h"
 
 #define N_CTX 8
 
 static int vocab;
-
-/* Largest |a - b| relative to the largest |b|. */
-static double logit_distance(const float *a, const float *b, int n) {
-    double diff = 0, scale = 1e-30;
-    for (int i = 0; i < n; i++) {
-        diff = fmax(diff, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    return diff / scale;
-}
-
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
 
 static bool precise; /* the contexts' precise_activations */
 static double tolerance; /* of logit_distance */

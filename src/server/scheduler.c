@@ -11,6 +11,7 @@
  * once, and a long prompt takes what the decoding rows leave, so it delays the running
  * streams' next token by one such step at most. */
 #define STEP_TOKENS LF_DECODE_MULTI_MAX_TOKENS
+
 typedef struct task {
     struct task *next;
     job *job;
