@@ -60,7 +60,11 @@ echo "# Serving many clients: aggregate decode tokens/s"
 echo
 echo "CPU: $(cpu_name), $(nproc) CPUs available; $THREADS threads; $MAX_TOKENS greedy tokens per stream;" \
      "median of $REPS alternated runs; $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-[ $have_peer = 1 ] && echo "Peer: llama-server $(cat "$(dirname "$PEER")/../upstream-build" 2>/dev/null || echo '(build unknown)') -np 8"
+if [ $have_peer = 1 ]; then
+    echo "Peer: llama-server $(cat "$(dirname "$PEER")/../upstream-build" 2>/dev/null || echo '(build unknown)') -np 8"
+else
+    echo "Peer: none (no llama-server at $PEER; bench/build-llama-cpp.sh builds it)"
+fi
 for model in "$@"; do
     rm -f "$tmp"/fast-* "$tmp"/peer-*
     port=$(free_port)
