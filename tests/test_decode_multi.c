@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "llamafast.h"
-#include "logits_compare.h"
+#include "model_test.h"
 #include "test.h"
 
 #define N_CTX 8
@@ -37,13 +37,7 @@ static lf_context *new_context(const lf_model *m, bool logits_all) {
     cp.max_seq_len = 256;
     cp.n_threads = 2;
     cp.logits_all = logits_all;
-    lf_context *ctx = NULL;
-    lf_error err = {0};
-    if (lf_context_create(m, &cp, &ctx, &err)) {
-        fprintf(stderr, "context: %s\n", err.message);
-        exit(1);
-    }
-    return ctx;
+    return test_context(m, &cp);
 }
 
 /* Deterministic ids spread over the vocabulary. */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "llamafast.h"
-#include "logits_compare.h"
+#include "model_test.h"
 #include "test.h"
 
 static bool same_ids(const int32_t *a, const int32_t *b, int n) { return n == 0 || !memcmp(a, b, n * sizeof *a); }
@@ -20,13 +20,7 @@ static lf_context *new_context(const lf_model *m, int n_ctx) {
     lf_context_params cp = lf_context_default_params();
     cp.max_seq_len = n_ctx;
     cp.n_threads = 2;
-    lf_context *ctx = NULL;
-    lf_error err = {0};
-    if (lf_context_create(m, &cp, &ctx, &err)) {
-        fprintf(stderr, "context: %s\n", err.message);
-        exit(1);
-    }
-    return ctx;
+    return test_context(m, &cp);
 }
 
 static int decode(lf_context *ctx, const int32_t *ids, int n) {
