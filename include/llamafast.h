@@ -204,14 +204,17 @@ int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err);
  * lf_decode (the last token's, or every token's with logits_all). The rows of all the
  * contexts go through the matrix products together, so N conversations stepping together
  * cost about one pass over the weights, not N; a context may take one token (decoding)
- * while another takes a prompt chunk. Results equal separate lf_decode calls up to float
- * summation order (int8 activations are rounded per row either way).
- * Constraints, checked before anything runs (on an error no context changed; the message
- * names the context's index): 1 <= n_ctxs; the contexts are distinct, share one model, and
- * have the same precise_activations; every n_tokens[i] >= 1 fits in its context; the
- * tokens total at most LF_DECODE_MULTI_MAX_TOKENS. The step runs on ctxs[0]'s thread pool
- * and scratch (the other contexts' threads stay idle: one pool runs the step, so the cores
- * are not oversubscribed); no other call may use any of the contexts meanwhile. */
+ * while another takes a prompt chunk. Results equal separate lf_decode calls up to the
+ * rounding of the kernels: a step of 7 rows or more runs the prompt (GEMM) kernels where
+ * one token alone runs the decode ones, which with int8 activations differ as prefilling
+ * a token and decoding it do (a near tie may tip; with precise_activations ~1e-4).
+ * Constraints, checked before anything runs (on an error no context's position, cache or
+ * token record changed; the message names the context's index): 1 <= n_ctxs; the
+ * contexts are distinct, share one model, and have the same precise_activations; every
+ * n_tokens[i] >= 1 fits in its context; the tokens total at most
+ * LF_DECODE_MULTI_MAX_TOKENS. The step runs on ctxs[0]'s thread pool and scratch (the
+ * other contexts' threads stay idle: one pool runs the step, so the cores are not
+ * oversubscribed); no other call may use any of the contexts meanwhile. */
 #define LF_DECODE_MULTI_MAX_TOKENS 256
 int lf_decode_multi(lf_context *const *ctxs, const int32_t *const *tokens, const int *n_tokens, int n_ctxs,
                     lf_error *err);
