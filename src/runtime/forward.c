@@ -60,9 +60,15 @@ static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0
 }
 
 static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
-    if (job->n_batch >= GEMM_MIN_BATCH) matmul_rows(job, it, r0, r1, 0, job->n_batch);
-    else
-        for (int b = 0; b < job->n_batch; b++) matmul_rows(job, it, r0, r1, b, 1);
+    if (job->n_batch == 1 || job->n_batch >= GEMM_MIN_BATCH) {
+        matmul_rows(job, it, r0, r1, 0, job->n_batch);
+        return;
+    }
+    /* row by row over blocks of CHUNK_ALIGN_ROWS weight rows, which the activations after
+     * the first find in cache (a chunk of a 1B model's rows does not fit in L2) */
+    for (int64_t q = r0; q < r1; q += CHUNK_ALIGN_ROWS)
+        for (int b = 0; b < job->n_batch; b++)
+            matmul_rows(job, it, q, q + CHUNK_ALIGN_ROWS < r1 ? q + CHUNK_ALIGN_ROWS : r1, b, 1);
 }
 
 static int64_t item_chunks(const matmul_job *job, int i) {
