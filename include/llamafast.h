@@ -212,6 +212,26 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
 void lf_context_free(lf_context *ctx);
 /* Runs the model on n tokens appended at the current position (batched when n > 1). */
 int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err);
+/* Continuous batching: one forward step over tokens of several conversations. Context i
+ * takes tokens[i][0 .. n_tokens[i]) at its own position, as lf_decode(ctxs[i], tokens[i],
+ * n_tokens[i]) would: its own KV cache and positions, and its logits afterwards as after
+ * lf_decode (the last token's, or every token's with logits_all). The rows of all the
+ * contexts go through the matrix products together, so N conversations stepping together
+ * cost about one pass over the weights, not N; a context may take one token (decoding)
+ * while another takes a prompt chunk. Results equal separate lf_decode calls up to the
+ * rounding of the kernels: a step of 7 rows or more runs the prompt (GEMM) kernels where
+ * one token alone runs the decode ones, which with int8 activations differ as prefilling
+ * a token and decoding it do (a near tie may tip; with precise_activations ~1e-4).
+ * Constraints, checked before anything runs (on an error no context's position, cache or
+ * token record changed; the message names the context's index): 1 <= n_ctxs; the
+ * contexts are distinct, share one model, and have the same precise_activations; every
+ * n_tokens[i] >= 1 fits in its context; the tokens total at most
+ * LF_DECODE_MULTI_MAX_TOKENS. The step runs on ctxs[0]'s thread pool and scratch (the
+ * other contexts' threads stay idle: one pool runs the step, so the cores are not
+ * oversubscribed); no other call may use any of the contexts meanwhile. */
+#define LF_DECODE_MULTI_MAX_TOKENS 256
+int lf_decode_multi(lf_context *const *ctxs, const int32_t *const *tokens, const int *n_tokens, int n_ctxs,
+                    lf_error *err);
 /* Logits of the last token of the last lf_decode call (vocab_size floats). */
 const float *lf_context_logits(const lf_context *ctx);
 /* With logits_all: logits of token i of the last lf_decode call, else NULL. */

@@ -11,17 +11,8 @@
 #include <string.h>
 
 #include "llamafast.h"
+#include "model_test.h"
 #include "test.h"
-
-/* Largest |a - b| relative to the largest |b|. */
-static double logit_distance(const float *a, const float *b, int n) {
-    double diff = 0, scale = 1e-30;
-    for (int i = 0; i < n; i++) {
-        diff = fmax(diff, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    return diff / scale;
-}
 
 static bool same_ids(const int32_t *a, const int32_t *b, int n) { return n == 0 || !memcmp(a, b, n * sizeof *a); }
 
@@ -29,13 +20,7 @@ static lf_context *new_context(const lf_model *m, int n_ctx) {
     lf_context_params cp = lf_context_default_params();
     cp.max_seq_len = n_ctx;
     cp.n_threads = 2;
-    lf_context *ctx = NULL;
-    lf_error err = {0};
-    if (lf_context_create(m, &cp, &ctx, &err)) {
-        fprintf(stderr, "context: %s\n", err.message);
-        exit(1);
-    }
-    return ctx;
+    return test_context(m, &cp);
 }
 
 static int decode(lf_context *ctx, const int32_t *ids, int n) {
@@ -43,13 +28,6 @@ static int decode(lf_context *ctx, const int32_t *ids, int n) {
     int rc = lf_decode(ctx, ids, n, &err);
     if (rc) fprintf(stderr, "decode: %s\n", err.message);
     return rc;
-}
-
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
 }
 
 /* Decoding A then junk, keep_prefix(A+B) and decoding B gives bit for bit the logits of a

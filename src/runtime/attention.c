@@ -154,7 +154,7 @@ static int task_slot(const attn_job *job, int tb, int kvh, int s) {
 
 /* Task i: the pool hands tasks out in order, so the last token blocks (most positions) go first. */
 static void attention_task(void *arg, int i, int thread_index) {
-    attn_job *job = arg;
+    const attn_job *job = arg;
     float *scratch = job->ws->thread_scratch + (size_t)thread_index * job->ws->thread_floats;
     int per_block = job->ws->n_kv_heads * job->splits;
     int tb = job->n_blocks - 1 - i / per_block, kvh = i % per_block / job->splits, s = i % job->splits;
@@ -231,4 +231,42 @@ void lf_attention(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_a
     int rows = a->n * a->n_heads;
     job.merge_rows = (rows + 4 * nt - 1) / (4 * nt); /* each row is merged alone: any split gives the same bits */
     run_tasks(pool, (rows + job.merge_rows - 1) / job.merge_rows, merge_task, &job);
+}
+
+/* Parts run together: part p's tasks are [first[p], first[p + 1]). */
+#define PARTS_PER_RUN 64
+typedef struct parts_job {
+    attn_job jobs[PARTS_PER_RUN];
+    int first[PARTS_PER_RUN + 1];
+} parts_job;
+
+static void parts_task(void *arg, int i, int thread_index) {
+    const parts_job *pj = arg;
+    int p = 0;
+    while (i >= pj->first[p + 1]) p++;
+    attention_task((void *)&pj->jobs[p], i - pj->first[p], thread_index);
+}
+
+void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *parts, int n_parts) {
+    int nt = pool ? lf_threadpool_size(pool) : 1;
+    if (nt > ws->n_threads) pool = NULL, nt = 1;
+    for (int p0 = 0; p0 < n_parts; p0 += PARTS_PER_RUN) {
+        int n = n_parts - p0 < PARTS_PER_RUN ? n_parts - p0 : PARTS_PER_RUN;
+        parts_job pj;
+        pj.first[0] = 0;
+        for (int p = 0; p < n; p++) {
+            const lf_attention_args *a = &parts[p0 + p];
+            int n_blocks = a->n < 1 || a->n > ws->max_tokens ? 0 : (a->n + ws->block_tokens - 1) / ws->block_tokens;
+            pj.jobs[p] = (attn_job){.a = a, .ws = ws, .kern = lf_attn_kernels_current(), .n_blocks = n_blocks,
+                                    .splits = 1, .scale = 1.0f / sqrtf((float)ws->hd)};
+            pj.first[p + 1] = pj.first[p] + n_blocks * ws->n_kv_heads;
+        }
+        /* too few (token block, KV head) tasks for the threads: each part alone, its
+         * positions split */
+        if (n == 1 || pj.first[n] < 2 * nt) {
+            for (int p = 0; p < n; p++) lf_attention(pool, ws, &parts[p0 + p]);
+            continue;
+        }
+        run_tasks(pool, pj.first[n], parts_task, &pj);
+    }
 }

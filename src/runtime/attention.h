@@ -58,4 +58,10 @@ void lf_attention_ws_free(lf_attention_ws *ws);
  * be a multiple of n_kv_heads; n <= max_tokens of ws. */
 void lf_attention(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *a);
 
+/* lf_attention of each of n_parts calls (queries against different caches, as the
+ * contexts of a batched step), in one run of the pool when their tasks keep every thread
+ * busy without splitting positions; the results are those of separate calls with
+ * splits = 1 (bit for bit), or of the separate calls. */
+void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *parts, int n_parts);
+
 #endif

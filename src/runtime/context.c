@@ -141,7 +141,8 @@ void lf_context_free(lf_context *ctx) {
     free(ctx->k_cache);
     free(ctx->v_cache);
     float *bufs[] = {ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
-                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->logits, ctx->act_float, ctx->spec_probs};
+                     ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->logits, ctx->act_float, ctx->spec_probs,
+                     ctx->step_logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         free(ctx->act[i]);
@@ -150,8 +151,7 @@ void lf_context_free(lf_context *ctx) {
     free(ctx);
 }
 
-/* Makes room for the logits of n tokens. */
-static int reserve_logits(lf_context *ctx, int n, lf_error *err) {
+int lf_context_reserve_logits(lf_context *ctx, int n, lf_error *err) {
     if (n <= ctx->logits_cap) return LF_OK;
     float *p = realloc(ctx->logits, (size_t)n * ctx->model->cfg.vocab_size * sizeof(float));
     if (!p) return lf_fail(err, LF_ERR_NOMEM, "out of memory for the logits of %d tokens", n);
@@ -160,9 +160,8 @@ static int reserve_logits(lf_context *ctx, int n, lf_error *err) {
     return LF_OK;
 }
 
-int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err) {
+int lf_context_check_tokens(const lf_context *ctx, const int32_t *tokens, int n, lf_error *err) {
     if (n <= 0 || !tokens) return lf_fail(err, LF_ERR_ARG, "lf_decode needs at least one token");
-    if (first < 0 || first > n) return lf_fail(err, LF_ERR_ARG, "logits from token %d of %d: out of range", first, n);
     if (n > ctx->n_ctx - ctx->pos)
         return lf_fail(err, LF_ERR_CONTEXT_FULL, "%d tokens do not fit: %d of the context's %d positions are used", n,
                        ctx->pos, ctx->n_ctx);
@@ -171,8 +170,14 @@ int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int fir
         if (tokens[i] < 0 || tokens[i] >= vocab)
             return lf_fail(err, LF_ERR_ARG, "token id %d at index %d is outside the vocabulary [0, %d)", tokens[i], i,
                            vocab);
-    int rc = reserve_logits(ctx, n - first, err);
+    return LF_OK;
+}
+
+int lf_decode_logits_from(lf_context *ctx, const int32_t *tokens, int n, int first, lf_error *err) {
+    int rc = lf_context_check_tokens(ctx, tokens, n, err);
     if (rc) return rc;
+    if (first < 0 || first > n) return lf_fail(err, LF_ERR_ARG, "logits from token %d of %d: out of range", first, n);
+    if ((rc = lf_context_reserve_logits(ctx, n - first, err))) return rc;
     ctx->n_logits = 0;
     for (int done = 0; done < n;) {
         int step = n - done < ctx->n_batch ? n - done : ctx->n_batch, at = ctx->pos;

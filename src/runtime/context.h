@@ -43,6 +43,9 @@ struct lf_context {
 
     lf_act_stats *act_stats; /* when set, the forward pass adds every weight input to it */
 
+    float *step_logits; /* as the lead of lf_forward_parts: the logits of every part, grown on demand */
+    int step_logits_cap;
+
     float *spec_probs;  /* speculative sampling with a draft model: distributions, grown on demand */
     size_t spec_probs_cap;
 };
@@ -53,5 +56,26 @@ lf_type lf_kv_row_type(lf_kv_type type);
 /* One forward step over n <= LF_MAX_BATCH tokens at ctx->pos; advances pos. Appends the
  * logits of tokens [logits_from, n) to ctx->logits (none when logits_from >= n). */
 int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, int logits_from, lf_error *err);
+
+/* n tokens of one context in a step over several (continuous batching). */
+typedef struct lf_forward_part {
+    lf_context *ctx;
+    const int32_t *tokens;
+    int n, logits_from; /* as lf_forward_batch's */
+} lf_forward_part;
+
+/* One forward step over the parts' tokens (distinct contexts of lead's model, at most
+ * LF_MAX_BATCH tokens in all): each part as lf_forward_batch on its context would, the
+ * rows going through the matrix products together on lead's threads and scratch. The
+ * parts' contexts must have lead's precise_activations and act_stats (the products and
+ * their observation are the lead's). */
+int lf_forward_parts(lf_context *lead, const lf_forward_part *parts, int n_parts, lf_error *err);
+
+_Static_assert(LF_MAX_BATCH == LF_DECODE_MULTI_MAX_TOKENS, "lf_decode_multi runs one forward step");
+
+/* Makes room for the logits of n tokens. */
+int lf_context_reserve_logits(lf_context *ctx, int n, lf_error *err);
+/* LF_OK when n tokens (1 or more, in the vocabulary) fit in ctx after its position. */
+int lf_context_check_tokens(const lf_context *ctx, const int32_t *tokens, int n, lf_error *err);
 
 #endif

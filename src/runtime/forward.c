@@ -2,6 +2,7 @@
  * attention with RoPE and GQA over the KV cache, residual, RMSNorm, SwiGLU, residual) →
  * final norm → logits. Matrix products and attention run on the thread pool. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -35,17 +36,39 @@ typedef struct matmul_job {
 #define PROMPT_CHUNKS_PER_THREAD 4
 #define CHUNK_ALIGN_ROWS 64
 
-static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
+/* Below this many activations a batch goes through the decode kernels row by row (each
+ * thread's chunk of weight rows stays in its cache for the next activation): a GEMM call
+ * unpacks its weight tiles and packs the activations whatever the batch. SmolLM2 Q4_1 on
+ * AVX-512, tokens per CPU second of whole forward steps: 2 rows 86 as a GEMM, 160 row by
+ * row; 4 rows 155 / 220; 8 rows 300 / 260 (one row: 105). Continuous batching of a few
+ * streams lands here. */
+#define GEMM_MIN_BATCH 7
+
+static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1, int b0, int n) {
     const lf_weight *w = it->w;
+    size_t off = (size_t)b0 * job->act_stride;
+    float *y = it->y + (size_t)b0 * (size_t)w->rows;
     if (!it->resid && !job->precise) {
-        lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, job->n_batch,
-                       it->y, (size_t)w->rows);
+        lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, (const char *)it->act + off, job->act_stride,
+                       n, y, (size_t)w->rows);
         return;
     }
     /* y = W · (act + residual): the fused kernels unpack each weight block once for both;
      * float weights (no residual): f32 activations that no kernel rounds */
-    lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid, job->act_stride,
-                            job->n_batch, it->y, (size_t)w->rows);
+    lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, (const char *)it->act + off,
+                            it->resid ? (const char *)it->resid + off : NULL, job->act_stride, n, y, (size_t)w->rows);
+}
+
+static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
+    if (job->n_batch == 1 || job->n_batch >= GEMM_MIN_BATCH) {
+        matmul_rows(job, it, r0, r1, 0, job->n_batch);
+        return;
+    }
+    /* row by row over blocks of CHUNK_ALIGN_ROWS weight rows, which the activations after
+     * the first find in cache (a chunk of a 1B model's rows does not fit in L2) */
+    for (int64_t q = r0; q < r1; q += CHUNK_ALIGN_ROWS)
+        for (int b = 0; b < job->n_batch; b++)
+            matmul_rows(job, it, q, q + CHUNK_ALIGN_ROWS < r1 ? q + CHUNK_ALIGN_ROWS : r1, b, 1);
 }
 
 static int64_t item_chunks(const matmul_job *job, int i) {
@@ -70,7 +93,7 @@ static void run_matmul_job(lf_context *ctx, matmul_job *job) {
         if (job->items[i].w->rows > largest) largest = job->items[i].w->rows;
     }
     if (nt == 1) job->chunk_rows = largest; /* one call per weight */
-    else if (job->n_batch == 1) job->chunk_rows = DECODE_CHUNK_ROWS;
+    else if (job->n_batch < GEMM_MIN_BATCH) job->chunk_rows = DECODE_CHUNK_ROWS;
     else {
         int64_t per = (total + (int64_t)PROMPT_CHUNKS_PER_THREAD * nt - 1) / ((int64_t)PROMPT_CHUNKS_PER_THREAD * nt);
         job->chunk_rows = (per + CHUNK_ALIGN_ROWS - 1) / CHUNK_ALIGN_ROWS * CHUNK_ALIGN_ROWS;
@@ -136,43 +159,64 @@ static void observe(lf_context *ctx, int l, lf_act_input input, const float *x, 
     if (ctx->act_stats) lf_act_stats_add(ctx->act_stats, l, input, x, n);
 }
 
-static void attention_block(lf_context *ctx, int l, int n) {
-    const lf_model_config *c = &ctx->model->cfg;
-    const lf_layer_weights *L = &ctx->model->layers[l];
-    int dim = c->dim, hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd;
-    for (int t = 0; t < n; t++)
-        lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
-    observe(ctx, l, LF_ACT_ATTN_IN, ctx->xb, n);
-    const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
-    float *ys[] = {ctx->q, ctx->k, ctx->v};
-    run_matmuls(ctx, ctx->xb, n, ws, ys, 3);
-    size_t layer_rows = (size_t)l * ctx->n_ctx * c->n_kv_heads;
-    char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes;
-    char *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
+/* RoPE at each row's own position, and the rows' keys and values into their own
+ * context's cache at layer l. */
+static void store_keys_values(lf_context *lead, const lf_forward_part *parts, int n_parts, int l) {
+    const lf_model_config *c = &lead->model->cfg;
+    int hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd;
     const lf_attn_kernels *kern = lf_attn_kernels_current();
-    for (int t = 0; t < n; t++) {
-        int pos = ctx->pos + t;
-        rope(ctx, ctx->q + (size_t)t * q_dim, c->n_heads, pos);
-        rope(ctx, ctx->k + (size_t)t * kv_dim, c->n_kv_heads, pos);
-        for (int h = 0; h < c->n_kv_heads; h++) {
-            size_t row = (size_t)h * ctx->n_ctx + pos, src = (size_t)t * kv_dim + (size_t)h * hd;
-            lf_attn_store_row(kern, ctx->k_row_type, kl + row * ctx->k_row_bytes, ctx->k + src, hd);
-            lf_attn_store_row(kern, ctx->v_row_type, vl + row * ctx->v_row_bytes, ctx->v + src, hd);
+    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n) {
+        lf_context *ctx = parts[p].ctx;
+        size_t layer_rows = (size_t)l * ctx->n_ctx * c->n_kv_heads;
+        char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes;
+        char *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
+        for (int t = 0; t < parts[p].n; t++) {
+            int pos = ctx->pos + t;
+            size_t row_q = (size_t)(r + t) * q_dim, row_kv = (size_t)(r + t) * kv_dim;
+            rope(lead, lead->q + row_q, c->n_heads, pos);
+            rope(lead, lead->k + row_kv, c->n_kv_heads, pos);
+            for (int h = 0; h < c->n_kv_heads; h++) {
+                size_t row = (size_t)h * ctx->n_ctx + pos, src = row_kv + (size_t)h * hd;
+                lf_attn_store_row(kern, ctx->k_row_type, kl + row * ctx->k_row_bytes, lead->k + src, hd);
+                lf_attn_store_row(kern, ctx->v_row_type, vl + row * ctx->v_row_bytes, lead->v + src, hd);
+            }
         }
     }
-    lf_attention_args args = {.q = ctx->q, .q_stride = (size_t)q_dim, .k = kl, .v = vl,
-                              .k_type = ctx->k_row_type, .v_type = ctx->v_row_type,
-                              .k_stride = ctx->k_row_bytes, .v_stride = ctx->v_row_bytes,
-                              .k_head_stride = (size_t)ctx->n_ctx * ctx->k_row_bytes,
-                              .v_head_stride = (size_t)ctx->n_ctx * ctx->v_row_bytes, .out = ctx->att,
-                              .out_stride = (size_t)q_dim, .n = n, .pos0 = ctx->pos, .n_heads = c->n_heads,
-                              .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
-    lf_attention(ctx->pool, ctx->attn, &args);
-    observe(ctx, l, LF_ACT_ATTN_OUT, ctx->att, n);
+}
+
+static void attention_block(lf_context *lead, const lf_forward_part *parts, int n_parts, int l, int n) {
+    const lf_model_config *c = &lead->model->cfg;
+    const lf_layer_weights *L = &lead->model->layers[l];
+    int dim = c->dim, q_dim = c->n_heads * c->head_dim;
+    for (int t = 0; t < n; t++)
+        lf_rmsnorm_f32(lead->xb + (size_t)t * dim, lead->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
+    observe(lead, l, LF_ACT_ATTN_IN, lead->xb, n);
+    const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
+    float *ys[] = {lead->q, lead->k, lead->v};
+    run_matmuls(lead, lead->xb, n, ws, ys, 3);
+    store_keys_values(lead, parts, n_parts, l);
+    /* each part's rows attend to their own context, on the lead's threads and scratch */
+    lf_attention_args args[LF_MAX_BATCH]; /* a part has a token at least */
+    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n) {
+        const lf_context *ctx = parts[p].ctx;
+        size_t layer_rows = (size_t)l * ctx->n_ctx * c->n_kv_heads;
+        args[p] = (lf_attention_args){.q = lead->q + (size_t)r * q_dim, .q_stride = (size_t)q_dim,
+                                      .k = (const char *)ctx->k_cache + layer_rows * ctx->k_row_bytes,
+                                      .v = (const char *)ctx->v_cache + layer_rows * ctx->v_row_bytes,
+                                      .k_type = ctx->k_row_type, .v_type = ctx->v_row_type,
+                                      .k_stride = ctx->k_row_bytes, .v_stride = ctx->v_row_bytes,
+                                      .k_head_stride = (size_t)ctx->n_ctx * ctx->k_row_bytes,
+                                      .v_head_stride = (size_t)ctx->n_ctx * ctx->v_row_bytes,
+                                      .out = lead->att + (size_t)r * q_dim, .out_stride = (size_t)q_dim,
+                                      .n = parts[p].n, .pos0 = ctx->pos, .n_heads = c->n_heads,
+                                      .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
+    }
+    lf_attention_parts(lead->pool, lead->attn, args, n_parts);
+    observe(lead, l, LF_ACT_ATTN_OUT, lead->att, n);
     const lf_weight *wo[] = {&L->wo};
-    float *out[] = {ctx->xb};
-    run_matmuls(ctx, ctx->att, n, wo, out, 1);
-    for (size_t i = 0; i < (size_t)n * dim; i++) ctx->x[i] += ctx->xb[i];
+    float *out[] = {lead->xb};
+    run_matmuls(lead, lead->att, n, wo, out, 1);
+    for (size_t i = 0; i < (size_t)n * dim; i++) lead->x[i] += lead->xb[i];
 }
 
 static void ffn_block(lf_context *ctx, int l, int n) {
@@ -193,32 +237,77 @@ static void ffn_block(lf_context *ctx, int l, int n) {
     for (size_t i = 0; i < (size_t)n * dim; i++) ctx->x[i] += ctx->xb[i];
 }
 
-/* Logits of tokens [first, n) of the batch, appended to ctx->logits. */
-static void output_logits(lf_context *ctx, int n, int first) {
-    const lf_model *m = ctx->model;
-    int dim = m->cfg.dim, count = n - first;
-    for (int t = first; t < n; t++)
-        lf_rmsnorm_f32(ctx->xb + (size_t)(t - first) * dim, ctx->x + (size_t)t * dim, m->output_norm, dim,
-                       m->cfg.norm_eps);
+/* The logits of each part's rows [logits_from, n), appended to its context's logits:
+ * one product over all of them, written in place when the lead is the only part, else
+ * through the lead's step_logits. */
+static void output_logits(lf_context *lead, const lf_forward_part *parts, int n_parts) {
+    const lf_model *m = lead->model;
+    int dim = m->cfg.dim, vocab = m->cfg.vocab_size, count = 0;
+    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n)
+        for (int t = parts[p].logits_from; t < parts[p].n; t++, count++)
+            lf_rmsnorm_f32(lead->xb + (size_t)count * dim, lead->x + (size_t)(r + t) * dim, m->output_norm, dim,
+                           m->cfg.norm_eps);
+    if (!count) return;
+    bool in_place = n_parts == 1 && parts[0].ctx == lead;
     const lf_weight *ws[] = {&m->output};
-    float *ys[] = {ctx->logits + (size_t)ctx->n_logits * m->cfg.vocab_size};
-    run_matmuls(ctx, ctx->xb, count, ws, ys, 1);
-    ctx->n_logits += count;
+    float *ys[] = {in_place ? lead->logits + (size_t)lead->n_logits * vocab : lead->step_logits};
+    run_matmuls(lead, lead->xb, count, ws, ys, 1);
+    const float *row = lead->step_logits;
+    for (int p = 0; p < n_parts; p++) {
+        lf_context *ctx = parts[p].ctx;
+        int k = parts[p].n - parts[p].logits_from;
+        if (k <= 0) continue;
+        if (!in_place) {
+            memcpy(ctx->logits + (size_t)ctx->n_logits * vocab, row, (size_t)k * vocab * sizeof *row);
+            row += (size_t)k * vocab;
+        }
+        ctx->n_logits += k;
+    }
+}
+
+/* Makes the lead's step_logits hold n rows. */
+static int reserve_step_logits(lf_context *lead, int n, lf_error *err) {
+    if (n <= lead->step_logits_cap) return LF_OK;
+    float *p = realloc(lead->step_logits, (size_t)n * lead->model->cfg.vocab_size * sizeof *p);
+    if (!p) return lf_fail(err, LF_ERR_NOMEM, "out of memory for the logits of %d tokens", n);
+    lead->step_logits = p;
+    lead->step_logits_cap = n;
+    return LF_OK;
+}
+
+int lf_forward_parts(lf_context *lead, const lf_forward_part *parts, int n_parts, lf_error *err) {
+    const lf_model *m = lead->model;
+    int n = 0, n_out = 0;
+    for (int p = 0; p < n_parts; p++) {
+        const lf_forward_part *part = &parts[p];
+        if (part->n < 1 || part->ctx->pos + part->n > part->ctx->n_ctx || part->logits_from < 0)
+            return lf_fail(err, LF_ERR_ARG, "forward step of %d tokens at position %d does not fit", part->n,
+                           part->ctx->pos);
+        n += part->n;
+        n_out += part->logits_from < part->n ? part->n - part->logits_from : 0;
+    }
+    if (n_parts < 1 || n > LF_MAX_BATCH)
+        return lf_fail(err, LF_ERR_ARG, "forward step of %d tokens in %d parts: 1 to %d tokens", n, n_parts,
+                       LF_MAX_BATCH);
+    int rc = n_parts == 1 && parts[0].ctx == lead ? LF_OK : reserve_step_logits(lead, n_out, err);
+    if (rc) return rc;
+    int dim = m->cfg.dim;
+    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n)
+        for (int t = 0; t < parts[p].n; t++) {
+            int32_t id = parts[p].tokens[t];
+            lf_dequantize_row(m->tok_embd.type, (const char *)m->tok_embd.data + (size_t)id * m->tok_embd.row_bytes,
+                              lead->x + (size_t)(r + t) * dim, dim);
+        }
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        attention_block(lead, parts, n_parts, l, n);
+        ffn_block(lead, l, n);
+    }
+    output_logits(lead, parts, n_parts);
+    for (int p = 0; p < n_parts; p++) parts[p].ctx->pos += parts[p].n;
+    return LF_OK;
 }
 
 int lf_forward_batch(lf_context *ctx, const int32_t *tokens, int n, int logits_from, lf_error *err) {
-    const lf_model *m = ctx->model;
-    if (n < 1 || n > LF_MAX_BATCH || ctx->pos + n > ctx->n_ctx || logits_from < 0)
-        return lf_fail(err, LF_ERR_ARG, "forward step of %d tokens at position %d does not fit", n, ctx->pos);
-    int dim = m->cfg.dim;
-    for (int t = 0; t < n; t++)
-        lf_dequantize_row(m->tok_embd.type, (const char *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
-                          ctx->x + (size_t)t * dim, dim);
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        attention_block(ctx, l, n);
-        ffn_block(ctx, l, n);
-    }
-    if (logits_from < n) output_logits(ctx, n, logits_from);
-    ctx->pos += n;
-    return LF_OK;
+    lf_forward_part part = {ctx, tokens, n, logits_from};
+    return lf_forward_parts(ctx, &part, 1, err);
 }

@@ -7,9 +7,11 @@
 
 #include "server/stop_match.h"
 
-/* Prompt tokens per step: what lf_decode batches anyway, so a long prompt delays the
- * other slots' next token by one batch at most. */
-#define PREFILL_CHUNK 256
+/* Tokens per model step, shared by the decoding rows of every generating slot and the
+ * prompt chunks of the others (continuous batching): all of them go through the weights
+ * once, and a long prompt takes what the decoding rows leave, so it delays the running
+ * streams' next token by one such step at most. */
+#define STEP_TOKENS LF_DECODE_MULTI_MAX_TOKENS
 
 typedef struct task {
     struct task *next;
@@ -38,11 +40,21 @@ typedef struct slot {
     atomic_int n_cached, n_generated;
 } slot;
 
+/* The slots that take part in one batched step, and what each decodes. */
+typedef struct step_batch {
+    lf_context **ctxs;
+    const int32_t **tokens;
+    int *counts;
+    slot **slots;
+    int n;
+} step_batch;
+
 struct scheduler {
     const lf_model *model;
     int vocab_size, n_ctx;
     slot *slots;
     int n_slots, queue_size;
+    step_batch batch; /* room for every slot */
     pthread_t thread;
     bool thread_started;
     /* guards everything below; slots belong to the scheduler thread alone */
@@ -152,53 +164,129 @@ static int32_t first_token(task *t, const float *logits) {
     return id;
 }
 
-/* One step of the slot's choice: a prompt chunk, then sampling the first token; or a
- * decoding step (speculative: maybe several tokens). */
-static void slot_step(scheduler *s, slot *sl) {
+/* A token after the first, outside lf_speculative_step: drawn and recorded. */
+static int32_t next_token(task *t, const float *logits) {
+    int32_t id = lf_sampler_sample(t->sampler, logits);
+    lf_sampler_accept(t->sampler, id);
+    return id;
+}
+
+/* Ends the slot's choice with an error, forgetting a cache that may hold a partial step
+ * rather than reusing it. */
+static void slot_fail(slot *sl, const char *message) {
+    lf_context_truncate(sl->ctx, 0);
+    task_close(sl->task, FINISH_ERROR, message);
+    sl->task = NULL;
+}
+
+/* Before a step: ends a cancelled choice, and sets up the cache for a new one's prompt.
+ * Returns false when the slot has no choice any more. */
+static bool slot_prepare(scheduler *s, slot *sl) {
     task *t = sl->task;
-    lf_error err = {0};
-    int rc = LF_OK;
     if (job_is_cancelled(t->job)) {
         task_close(t, FINISH_ERROR, "cancelled");
         sl->task = NULL;
-        return;
+        return false;
     }
     bool scored = t->job->prompt_logprobs;
     if (t->n_prefilled < 0) {
         /* a scored prompt needs the logits of all of it: none comes from the cache */
         if (!t->reuse_prefix || scored) lf_context_truncate(sl->ctx, 0);
         t->n_prefilled = lf_context_keep_prefix(sl->ctx, t->prompt, t->n_prompt);
-        if (scored && push_logprob(s, t, t->prompt[0], NULL)) rc = fail(&err, LF_ERR_NOMEM, "out of memory");
+        if (scored && push_logprob(s, t, t->prompt[0], NULL)) {
+            slot_fail(sl, "out of memory");
+            return false;
+        }
     }
+    return true;
+}
+
+/* Guesses are drawn without the grammar: a constrained answer decodes in the batch. */
+static bool slot_speculates(const slot *sl) {
+    return (sl->spec.draft || sl->spec.lookup_ngram) && !sl->task->constrained;
+}
+
+/* A speculative decoding step of the slot's own (maybe several tokens): drafting and
+ * verifying guesses is per conversation, so such a slot decodes apart from the batch. */
+static void slot_speculative_step(scheduler *s, slot *sl) {
+    task *t = sl->task;
+    lf_error err = {0};
     int32_t out[LF_MAX_DRAFT + 1];
-    int n_out = 0, pos0 = lf_context_position(sl->ctx);
-    if (!rc && t->n_prefilled < t->n_prompt) {
-        int n = t->n_prompt - t->n_prefilled < PREFILL_CHUNK ? t->n_prompt - t->n_prefilled : PREFILL_CHUNK;
-        rc = lf_decode_logits_from(sl->ctx, t->prompt + t->n_prefilled, n, scored ? 0 : n - 1, &err);
-        /* row j predicts the prompt token after the chunk's j-th */
-        for (int j = 0; scored && !rc && j < n && t->n_prefilled + j + 1 < t->n_prompt; j++)
-            if (push_logprob(s, t, t->prompt[t->n_prefilled + j + 1], lf_context_logits_row(sl->ctx, j)))
-                rc = fail(&err, LF_ERR_NOMEM, "out of memory");
-        t->n_prefilled += n;
-        if (!rc && t->n_prefilled < t->n_prompt) return;
-    } else if (!rc) {
-        int left = t->job->max_tokens ? t->job->max_tokens - t->n_generated : LF_MAX_DRAFT + 1;
-        /* guesses are drawn without the grammar: constrained answers decode one token a step */
-        rc = n_out = lf_speculative_step(sl->ctx, t->sampler, t->constrained ? NULL : &sl->spec, t->last, out,
-                                         left < LF_MAX_DRAFT + 1 ? left : LF_MAX_DRAFT + 1, NULL, &err);
-        if (rc > 0) rc = LF_OK;
-    }
+    int pos0 = lf_context_position(sl->ctx);
+    int left = t->job->max_tokens ? t->job->max_tokens - t->n_generated : LF_MAX_DRAFT + 1;
+    int n_out = lf_speculative_step(sl->ctx, t->sampler, &sl->spec, t->last, out,
+                                    left < LF_MAX_DRAFT + 1 ? left : LF_MAX_DRAFT + 1, NULL, &err);
+    if (n_out < 0) slot_fail(sl, err.message);
+    else if (!accept_step(s, sl, out, n_out, pos0)) sl->task = NULL;
+}
+
+/* A prompt chunk whose every token's logits are kept (echo with logprobs: each prompt
+ * token gets the logprob the tokens before it give it), in a forward pass of its own. */
+static void slot_scored_prefill(scheduler *s, slot *sl, int n) {
+    task *t = sl->task;
+    lf_error err = {0};
+    int rc = lf_decode_logits_from(sl->ctx, t->prompt + t->n_prefilled, n, 0, &err);
+    /* row j predicts the prompt token after the chunk's j-th */
+    for (int j = 0; !rc && j < n && t->n_prefilled + j + 1 < t->n_prompt; j++)
+        if (push_logprob(s, t, t->prompt[t->n_prefilled + j + 1], lf_context_logits_row(sl->ctx, j)))
+            rc = fail(&err, LF_ERR_NOMEM, "out of memory");
     if (rc) {
-        /* the cache may hold a partial step: forget it rather than reuse it */
-        lf_context_truncate(sl->ctx, 0);
-        task_close(t, FINISH_ERROR, err.message);
-        sl->task = NULL;
+        slot_fail(sl, err.message);
         return;
     }
-    const float *logits = lf_context_logits(sl->ctx);
-    bool going = n_out ? accept_step(s, sl, out, n_out, pos0)
-                       : task_accept(s, t, first_token(t, logits), logits, lf_context_position(sl->ctx));
-    if (!going) sl->task = NULL;
+    t->n_prefilled += n;
+    if (t->n_prefilled < t->n_prompt) return;
+    const float *logits = lf_context_logits_row(sl->ctx, n - 1);
+    if (!task_accept(s, t, first_token(t, logits), logits, lf_context_position(sl->ctx))) sl->task = NULL;
+}
+
+static void batch_add(step_batch *b, slot *sl, const int32_t *tokens, int n) {
+    b->ctxs[b->n] = sl->ctx;
+    b->tokens[b->n] = tokens;
+    b->counts[b->n] = n;
+    b->slots[b->n++] = sl;
+}
+
+/* One step of every busy slot: a generated token to decode, or a prompt chunk within
+ * what the decoding rows leave of STEP_TOKENS, all in one forward pass; then each slot
+ * whose prompt is done, or that decoded, samples its next token. */
+static void run_step(scheduler *s) {
+    step_batch *b = &s->batch;
+    b->n = 0;
+    int budget = STEP_TOKENS;
+    for (int i = 0; i < s->n_slots; i++) {
+        slot *sl = &s->slots[i];
+        if (!sl->task || sl->task->n_prefilled < sl->task->n_prompt) continue;
+        if (slot_speculates(sl)) slot_speculative_step(s, sl);
+        else batch_add(b, sl, &sl->task->last, 1), budget--;
+    }
+    for (int i = 0; i < s->n_slots && budget > 0; i++) {
+        task *t = s->slots[i].task;
+        if (!t || t->n_prefilled >= t->n_prompt) continue;
+        int n = t->n_prompt - t->n_prefilled < budget ? t->n_prompt - t->n_prefilled : budget;
+        if (t->job->prompt_logprobs) slot_scored_prefill(s, &s->slots[i], n);
+        else batch_add(b, &s->slots[i], t->prompt + t->n_prefilled, n);
+        budget -= n;
+    }
+    if (!b->n) return;
+    lf_error err = {0};
+    int rc = lf_decode_multi(b->ctxs, b->tokens, b->counts, b->n, &err);
+    for (int i = 0; i < b->n; i++) {
+        slot *sl = b->slots[i];
+        task *t = sl->task;
+        if (rc) {
+            slot_fail(sl, err.message);
+            continue;
+        }
+        bool prompt = t->n_prefilled < t->n_prompt;
+        if (prompt) {
+            t->n_prefilled += b->counts[i];
+            if (t->n_prefilled < t->n_prompt) continue;
+        }
+        const float *logits = lf_context_logits(sl->ctx);
+        int32_t id = prompt ? first_token(t, logits) : next_token(t, logits);
+        if (!task_accept(s, t, id, logits, lf_context_position(sl->ctx))) sl->task = NULL;
+    }
 }
 
 static int common_prefix(const int32_t *a, int na, const int32_t *b, int nb) {
@@ -259,10 +347,12 @@ static void *scheduler_main(void *arg) {
         drop_abandoned(s);
         assign_slots(s);
         pthread_mutex_unlock(&s->mutex);
+        for (int i = 0; i < s->n_slots; i++)
+            if (s->slots[i].task) slot_prepare(s, &s->slots[i]);
+        run_step(s);
         int running = 0;
         for (int i = 0; i < s->n_slots; i++) {
             slot *sl = &s->slots[i];
-            if (sl->task) slot_step(s, sl);
             running += sl->task != NULL;
             atomic_store(&sl->busy, sl->task != NULL);
             atomic_store(&sl->n_cached, lf_context_position(sl->ctx));
@@ -378,6 +468,10 @@ void scheduler_free(scheduler *s) {
         lf_context_free(s->slots[i].spec.draft);
     }
     free(s->slots);
+    free(s->batch.ctxs);
+    free(s->batch.tokens);
+    free(s->batch.counts);
+    free(s->batch.slots);
     pthread_mutex_destroy(&s->mutex);
     pthread_cond_destroy(&s->work);
     free(s);
@@ -385,6 +479,11 @@ void scheduler_free(scheduler *s) {
 
 int scheduler_create(const lf_model *model, const scheduler_options *opt, scheduler **out, lf_error *err) {
     *out = NULL;
+    if (opt->n_slots < 1 || opt->n_slots > STEP_TOKENS) {
+        char message[80];
+        snprintf(message, sizeof message, "n_slots %d is out of range [1, %d]", opt->n_slots, STEP_TOKENS);
+        return fail(err, LF_ERR_ARG, message);
+    }
     scheduler *s = calloc(1, sizeof *s);
     if (!s) return fail(err, LF_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&s->mutex, NULL);
@@ -392,8 +491,14 @@ int scheduler_create(const lf_model *model, const scheduler_options *opt, schedu
     s->model = model;
     s->vocab_size = lf_tokenizer_vocab_size(lf_model_tokenizer(model));
     s->queue_size = opt->queue_size;
-    s->slots = calloc((size_t)opt->n_slots, sizeof *s->slots);
-    int rc = s->slots ? LF_OK : fail(err, LF_ERR_NOMEM, "out of memory");
+    size_t n = (size_t)opt->n_slots;
+    s->slots = calloc(n, sizeof *s->slots);
+    s->batch.ctxs = calloc(n, sizeof *s->batch.ctxs);
+    s->batch.tokens = calloc(n, sizeof *s->batch.tokens);
+    s->batch.counts = calloc(n, sizeof *s->batch.counts);
+    s->batch.slots = calloc(n, sizeof *s->batch.slots);
+    bool ok = s->slots && s->batch.ctxs && s->batch.tokens && s->batch.counts && s->batch.slots;
+    int rc = ok ? LF_OK : fail(err, LF_ERR_NOMEM, "out of memory");
     for (int i = 0; !rc && i < opt->n_slots; i++) {
         slot *sl = &s->slots[i];
         sl->spec = opt->spec;

@@ -1,8 +1,11 @@
 /* The one thread that runs the model. N slots, each a context (KV cache) on the shared
- * model; a request's choices take free slots or wait in a bounded FIFO queue. Each round
- * advances every busy slot by one step -- a prompt chunk or one generated token -- so all
- * clients stream at once, and never two model calls run together (each context's thread
- * pool uses every core). With speculative decoding a step may yield several tokens. */
+ * model; a request's choices take free slots or wait in a bounded FIFO queue, and join
+ * between steps. Each step advances every busy slot -- one generated token, or a prompt
+ * chunk -- in ONE forward pass (lf_decode_multi: continuous batching), so N clients cost
+ * about one pass over the weights, not N, and never two model calls run together (the
+ * pass runs on one context's thread pool, which uses every core). A slot with
+ * speculative decoding (a draft model or prompt lookup) decodes apart, in a step of its
+ * own that may yield several tokens; its prompt chunks still join the batch. */
 #ifndef LF_SERVER_SCHEDULER_H
 #define LF_SERVER_SCHEDULER_H
 
@@ -13,7 +16,7 @@
 typedef struct scheduler scheduler;
 
 typedef struct scheduler_options {
-    int n_slots;
+    int n_slots;     /* at most LF_DECODE_MULTI_MAX_TOKENS: each decodes a row of a step */
     int queue_size;  /* choices that may wait for a slot */
     lf_context_params context;
     /* Speculative decoding: spec.draft is ignored; with draft, each slot gets a context of
