@@ -54,6 +54,7 @@ struct scheduler {
     int vocab_size, n_ctx;
     slot *slots;
     int n_slots, queue_size;
+    int step_tokens;  /* tokens one step decodes at most: the context's batch size */
     step_batch batch; /* room for every slot */
     pthread_t thread;
     bool thread_started;
@@ -248,12 +249,12 @@ static void batch_add(step_batch *b, slot *sl, const int32_t *tokens, int n) {
 }
 
 /* One step of every busy slot: a generated token to decode, or a prompt chunk within
- * what the decoding rows leave of STEP_TOKENS, all in one forward pass; then each slot
+ * what the decoding rows leave of step_tokens, all in one forward pass; then each slot
  * whose prompt is done, or that decoded, samples its next token. */
 static void run_step(scheduler *s) {
     step_batch *b = &s->batch;
     b->n = 0;
-    int budget = STEP_TOKENS;
+    int budget = s->step_tokens;
     for (int i = 0; i < s->n_slots; i++) {
         slot *sl = &s->slots[i];
         if (!sl->task || sl->task->n_prefilled < sl->task->n_prompt) continue;
@@ -511,6 +512,8 @@ int scheduler_create(const lf_model *model, const scheduler_options *opt, schedu
     }
     if (!rc) {
         s->n_ctx = lf_context_size(s->slots[0].ctx);
+        s->step_tokens = opt->context.n_batch > 0 && opt->context.n_batch < STEP_TOKENS ? opt->context.n_batch
+                                                                                        : STEP_TOKENS;
         if (pthread_create(&s->thread, NULL, scheduler_main, s)) rc = fail(err, LF_ERR_NOMEM, "cannot start the scheduler thread");
         else s->thread_started = true;
     }
