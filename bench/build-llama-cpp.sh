@@ -33,8 +33,11 @@
 # (bench/run-all.sh's avx2 table). It is not part of `all`.
 #
 # `tools` builds only what the tests compare against (llama-quantize, llama-imatrix,
-# llama-simple and llama-perplexity of the newest, in the newest's build directory): .ci/run
-# uses it.
+# llama-simple and llama-perplexity of the newest), reached through third_party/llama.cpp-tools:
+# .ci/run uses it. It is compiled for ggml's portable x86 set (GGML_NATIVE=OFF, as avx2):
+# a native build uses AMX where the CPU lists it, and some machines here list AMX but fault
+# on its tile instructions (SIGILL), which would fail the tests for the peer's sake; the
+# references are outputs (bytes, perplexities), not speeds, so the portable set serves.
 #
 # Usage: bench/build-llama-cpp.sh [newest|tools|b4875|avx2|all] [--force]     (default: newest)
 # Environment: JOBS (parallel compile jobs; default: the CPU count)
@@ -67,6 +70,8 @@ pin() {
             TARGETS="llama-bench llama-quantize llama-imatrix llama-simple llama-perplexity llama-server"
             if [ "$1" = tools ]; then
                 TARGETS="llama-quantize llama-imatrix llama-simple llama-perplexity"
+                NATIVE=OFF
+                SUFFIX=-portable
             fi
             if [ "$1" = avx2 ]; then
                 TARGETS="llama-bench"
@@ -83,7 +88,7 @@ pin() {
     SRC="$TP/llama_cpp_python-$VERSION/vendor/llama.cpp"
     BUILD="$TP/llama.cpp-build-$VERSION$SUFFIX"
     LINK="$TP/llama.cpp-$1"
-    [ "$1" = tools ] && LINK="$TP/llama.cpp-newest"
+    [ "$1" = tools ] && LINK="$TP/llama.cpp-tools"
     return 0
 }
 

@@ -347,7 +347,7 @@ def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
     model = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf")
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    bins = sys.argv[3] if len(sys.argv) > 3 else os.path.join(here, "third_party", "llama.cpp-newest", "bin")
+    bins = sys.argv[3] if len(sys.argv) > 3 else os.path.join(here, "third_party", "llama.cpp-tools", "bin")
     tool = os.path.join(build, "tools", "quant_tool")
     lf = os.path.join(build, "llama-fast")
     with tempfile.TemporaryDirectory() as tmp:

@@ -138,7 +138,7 @@ def main():
     ap.add_argument("--ctx", type=int, default=128)
     ap.add_argument("--chunks", type=int, default=4)
     ap.add_argument("--type", default="Q4_0")
-    ap.add_argument("--bins", default=os.path.join(HERE, "third_party", "llama.cpp-newest", "bin"))
+    ap.add_argument("--bins", default=os.path.join(HERE, "third_party", "llama.cpp-tools", "bin"))
     ap.add_argument("--keep")
     ap.add_argument("-t", "--threads", type=int, default=2)
     args = ap.parse_args()

@@ -54,7 +54,7 @@ GGUF_FROM_SOURCE = os.path.join(BUILD, "tools", "gguf_from_source")
 LOGITS_TOOL = os.path.join(BUILD, "tools", "logits_tool")
 TOKENIZE_CASES = os.path.join(BUILD, "tools", "tokenize_cases")
 BIN = os.path.join(BUILD, "llama-fast")
-LLAMA_SIMPLE = os.path.join(HERE, "..", "third_party", "llama.cpp-newest", "bin", "llama-simple")
+LLAMA_SIMPLE = os.path.join(HERE, "..", "third_party", "llama.cpp-tools", "bin", "llama-simple")
 CONVERT = os.path.join(LLAMA_CPP, "convert_hf_to_gguf.py")
 TIMEOUT = 900 if os.environ.get("LF_SANITIZED") == "1" else 300
 

@@ -5,7 +5,7 @@ Q5_0, Q5_1, Q8_0; its quants module only dequantizes the K-quants), and llama.cp
 llama-quantize --pure (no imatrix, so ggml's quantize_row_*_ref; for IQ4_NL its
 quantize_iq4_nl) on an F32 GGUF for every type, skipped visibly when the binary is absent.
 Usage: tests/check_quantize.py [BUILD_DIR [LLAMA_QUANTIZE]]
-(defaults: $BUILD or "build"; third_party/llama.cpp-newest/bin/llama-quantize)"""
+(defaults: $BUILD or "build"; third_party/llama.cpp-tools/bin/llama-quantize)"""
 import os
 import subprocess
 import tempfile
@@ -103,7 +103,7 @@ def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     llama_quantize = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
-        here, "third_party", "llama.cpp-newest", "bin", "llama-quantize")
+        here, "third_party", "llama.cpp-tools", "bin", "llama-quantize")
     tool = os.path.join(build, "tools", "quant_tool")
     warnings.simplefilter("ignore", RuntimeWarning)  # the fp16_overflow rows overflow on purpose
     rng = np.random.default_rng(4321)

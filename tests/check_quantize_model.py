@@ -19,7 +19,7 @@ from checks import check, finish, skip  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BUILD", "build")
 MODEL = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("MODEL", "models/SmolLM2-135M-Instruct.Q4_1.gguf")
-LLAMA = sys.argv[3] if len(sys.argv) > 3 else "third_party/llama.cpp-newest/bin"
+LLAMA = sys.argv[3] if len(sys.argv) > 3 else "third_party/llama.cpp-tools/bin"
 LF = os.path.join(BUILD, "llama-fast")
 QUANTIZE = os.path.join(LLAMA, "llama-quantize")
 SIMPLE = os.path.join(LLAMA, "llama-simple")

@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
-LLAMA_BIN=${LLAMA_CPP_BIN:-third_party/llama.cpp-newest/bin}
+LLAMA_BIN=${LLAMA_CPP_BIN:-third_party/llama.cpp-tools/bin}
 SETS=(scalar avx2 avx512)
 PROMPTS=("Once upon a time" "The best way to learn programming is")
 skipped=0

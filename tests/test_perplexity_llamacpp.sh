@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
-LLAMA=${LLAMA_CPP_BIN:-third_party/llama.cpp-newest/bin}/llama-perplexity
+LLAMA=${LLAMA_CPP_BIN:-third_party/llama.cpp-tools/bin}/llama-perplexity
 TEXT=/usr/share/common-licenses/GPL-3
 why=""
 [ -x "$LLAMA" ] || why="$LLAMA is not built (bench/build-llama-cpp.sh tools)"

@@ -263,11 +263,13 @@ static bool is_gguf_file(const char *path) {
     return n == 4 && memcmp(magic, "GGUF", 4) == 0;
 }
 
-/* A file whose name says GGUF: not being one is the error to report, rather than what
- * the llama2.c reader, tried for everything else, would make of it. */
+/* A file whose name says GGUF (and that opens): not being one is the error to report,
+ * rather than what the llama2.c reader, tried for everything else, would make of it. */
 static bool named_gguf(const char *path) {
     size_t n = strlen(path);
-    return n >= 5 && !strcasecmp(path + n - 5, ".gguf");
+    FILE *fp = n >= 5 && !strcasecmp(path + n - 5, ".gguf") ? fopen(path, "rb") : NULL;
+    if (fp) fclose(fp); /* a file that cannot be opened gets that error from the reader */
+    return fp != NULL;
 }
 
 /* LLAMA_FAST_SIMD is read by the kernels, which cannot report; a value that names no
