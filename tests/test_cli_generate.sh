@@ -104,6 +104,20 @@ for r in rows:
     assert 0 < t["min"] <= t["median"] <= t["max"], r
     assert r["type"] == "Q4_1" and r["repetitions"] == 3 and r["n_tokens"] in (16, 8)
 PY
+# -np: N sequences decoded together (lf_decode_multi); its t/s count every sequence's tokens.
+run_ok "bench -np" "$BIN" bench "$MODEL" -p 0 -n 4 -np 1,3 -r 1 -t 1 --json
+"$PYTHON" - "$tmp/out" <<'PY' && ok || bad "bench -np JSON: $(cat "$tmp/out")"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [(r["test"], r["n_parallel"]) for r in rows] == [("tg4", 1), ("tg4 x3", 3)], rows
+PY
+expect_fail_with() {
+    local what=$1 needle=$2
+    shift 2
+    if "$BIN" "$@" >"$tmp/out" 2>&1; then bad "$what: accepted"; else contains "$what" "$needle" "$tmp/out"; fi
+}
+expect_fail_with "bench -np 0" "-np" bench "$MODEL" -p 0 -n 4 -np 0
+expect_fail_with "bench -np 65" "-np" bench "$MODEL" -p 0 -n 4 -np 65
 run_ok "bench table" "$BIN" bench "$MODEL" -p 0 -n 4 -r 1
 contains "bench table" "tg4" "$tmp/out"
 contains "bench table names the default activations" "activations: int8" "$tmp/out"
@@ -122,6 +136,7 @@ for cmd in generate bench info tokenize; do
 done
 contains "generate --help" "--max-new-tokens" <("$BIN" generate --help)
 contains "bench --help" "--json" <("$BIN" bench --help)
+contains "bench --help" "-np N" <("$BIN" bench --help)
 
 # Bad options are refused with exit status 2 and a message naming the option.
 for args in "--temperature -1" "--top-p 0" "--max-new-tokens x" "--bogus" "-t 0"; do

@@ -582,10 +582,12 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
         lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
     lf_kernels_set_level(level);
-    /* 4..16 take the batched kernels (the GEMM where the type has one, else four
-     * activations at a time and leftover activations one by one); the row ranges start
-     * and end off the 4-row tile and the row-pair grid. */
-    const int batches[] = {1, 5, 8, 9, 13, 16};
+    /* Below the type's gemm_min_batch a batch runs as one gemv per activation; above,
+     * the batched kernels (on AVX-512 the few-activation kernel up to 16, the GEMM where
+     * the type has one, else four activations at a time and leftover activations one by
+     * one); the row ranges start and end off the 4- and 8-row groups and the row-pair
+     * grid. */
+    const int batches[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16};
     const int ranges[][2] = {{r0, r1}, {1, 8}, {3, 6}, {0, 9}};
     for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
         for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {

@@ -126,10 +126,12 @@ static inline void lf_batch_run(const lf_micro_kernels *k, lf_type type, const v
 
 /* Every type's gemv and gemm to these (a set's generic entries; it then overrides the
  * types it has more for). */
+enum { LF_GEMM_MIN_BATCH = 7 };
 static inline void lf_table_set_drivers(lf_kernel_table *t, lf_gemv_fn gemv, lf_gemm_fn gemm) {
     for (int i = 0; i < LF_TYPE_COUNT; i++) {
         t->gemv[i] = gemv;
         t->gemm[i] = t->gemm_precise[i] = gemm;
+        t->gemm_min_batch[i] = LF_GEMM_MIN_BATCH;
     }
 }
 

@@ -36,6 +36,13 @@ typedef struct lf_kernel_table {
      * rounds the f32 activations (gemm may, e.g. to bf16 for vdpbf16ps); for the others
      * the same as gemm. */
     lf_gemm_fn gemm_precise[LF_TYPE_COUNT];
+    /* Batches of fewer activations than this run through gemv, one activation at a time
+     * over blocks of 64 rows (which the activations after the first find in cache): a
+     * blocked GEMM unpacks its weight tiles and packs the activations whatever the
+     * batch. SmolLM2 Q4_1 on AVX-512, tokens per CPU second of whole forward steps: 2
+     * rows 86 as the GEMM, 160 row by row; 4 rows 155 / 220; 8 rows 300 / 260 (one row:
+     * 105). A set with a kernel made for a few activations lowers it for its types. */
+    int gemm_min_batch[LF_TYPE_COUNT];
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */

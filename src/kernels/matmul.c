@@ -1,8 +1,11 @@
 /* Matrix-vector / matrix-matrix products over a range of weight rows, and the float
- * helpers, routed to the current kernel set's table: its gemv for one activation, its
- * gemm for a batch, or gemm_precise for a batch of the precise product (with the
- * residual, or float weights' activations unrounded). */
+ * helpers, routed to the current kernel set's table: its gemv for one activation (or
+ * each of a batch below the type's gemm_min_batch), its gemm for a batch, or
+ * gemm_precise for a batch of the precise product (with the residual, or float weights'
+ * activations unrounded). */
 #include "kernels/kernels_internal.h"
+
+enum { GEMV_BLOCK_ROWS = 64 };
 
 static void matmul(lf_type type, const void *w, size_t w_row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                    const void *xq, const void *xr, bool precise, size_t xq_stride, int n_batch, float *y,
@@ -10,6 +13,13 @@ static void matmul(lf_type type, const void *w, size_t w_row_bytes, int64_t n_co
     const lf_kernel_table *t = lf_kernels_table();
     if (n_batch == 1)
         t->gemv[type](type, w, w_row_bytes, n_cols, r0, r1, xq, xr, y);
+    else if (n_batch < t->gemm_min_batch[type])
+        for (int64_t q = r0; q < r1; q += GEMV_BLOCK_ROWS)
+            for (int b = 0; b < n_batch; b++) {
+                size_t off = (size_t)b * xq_stride;
+                t->gemv[type](type, w, w_row_bytes, n_cols, q, q + GEMV_BLOCK_ROWS < r1 ? q + GEMV_BLOCK_ROWS : r1,
+                              (const char *)xq + off, xr ? (const char *)xr + off : NULL, y + (size_t)b * y_stride);
+            }
     else
         (precise ? t->gemm_precise : t->gemm)[type](type, w, w_row_bytes, n_cols, r0, r1, xq, xr, xq_stride, n_batch,
                                                     y, y_stride);

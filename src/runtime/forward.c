@@ -36,39 +36,22 @@ typedef struct matmul_job {
 #define PROMPT_CHUNKS_PER_THREAD 4
 #define CHUNK_ALIGN_ROWS 64
 
-/* Below this many activations a batch goes through the decode kernels row by row (each
- * thread's chunk of weight rows stays in its cache for the next activation): a GEMM call
- * unpacks its weight tiles and packs the activations whatever the batch. SmolLM2 Q4_1 on
- * AVX-512, tokens per CPU second of whole forward steps: 2 rows 86 as a GEMM, 160 row by
- * row; 4 rows 155 / 220; 8 rows 300 / 260 (one row: 105). Continuous batching of a few
- * streams lands here. */
-#define GEMM_MIN_BATCH 7
+/* Up to this many activations (continuous batching's decode steps) a chunk's activation
+ * packing is small next to its rows, so chunks are sized as for decode. */
+#define FEW_ACTIVATIONS 16
 
-static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1, int b0, int n) {
+static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
     const lf_weight *w = it->w;
-    size_t off = (size_t)b0 * job->act_stride;
-    float *y = it->y + (size_t)b0 * (size_t)w->rows;
+    int n = job->n_batch;
     if (!it->resid && !job->precise) {
-        lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, (const char *)it->act + off, job->act_stride,
-                       n, y, (size_t)w->rows);
+        lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, n, it->y,
+                       (size_t)w->rows);
         return;
     }
     /* y = W · (act + residual): the fused kernels unpack each weight block once for both;
      * float weights (no residual): f32 activations that no kernel rounds */
-    lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, (const char *)it->act + off,
-                            it->resid ? (const char *)it->resid + off : NULL, job->act_stride, n, y, (size_t)w->rows);
-}
-
-static void matmul_range(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
-    if (job->n_batch == 1 || job->n_batch >= GEMM_MIN_BATCH) {
-        matmul_rows(job, it, r0, r1, 0, job->n_batch);
-        return;
-    }
-    /* row by row over blocks of CHUNK_ALIGN_ROWS weight rows, which the activations after
-     * the first find in cache (a chunk of a 1B model's rows does not fit in L2) */
-    for (int64_t q = r0; q < r1; q += CHUNK_ALIGN_ROWS)
-        for (int b = 0; b < job->n_batch; b++)
-            matmul_rows(job, it, q, q + CHUNK_ALIGN_ROWS < r1 ? q + CHUNK_ALIGN_ROWS : r1, b, 1);
+    lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid, job->act_stride, n,
+                            it->y, (size_t)w->rows);
 }
 
 static int64_t item_chunks(const matmul_job *job, int i) {
@@ -82,7 +65,7 @@ static void matmul_task(void *arg, int task, int thread_index) {
     int i = 0;
     while (i < job->n_items - 1 && c >= item_chunks(job, i)) c -= item_chunks(job, i++);
     int64_t rows = job->items[i].w->rows, r0 = c * job->chunk_rows, r1 = r0 + job->chunk_rows;
-    matmul_range(job, &job->items[i], r0, r1 < rows ? r1 : rows);
+    matmul_rows(job, &job->items[i], r0, r1 < rows ? r1 : rows);
 }
 
 static void run_matmul_job(lf_context *ctx, matmul_job *job) {
@@ -93,7 +76,7 @@ static void run_matmul_job(lf_context *ctx, matmul_job *job) {
         if (job->items[i].w->rows > largest) largest = job->items[i].w->rows;
     }
     if (nt == 1) job->chunk_rows = largest; /* one call per weight */
-    else if (job->n_batch < GEMM_MIN_BATCH) job->chunk_rows = DECODE_CHUNK_ROWS;
+    else if (job->n_batch <= FEW_ACTIVATIONS) job->chunk_rows = DECODE_CHUNK_ROWS;
     else {
         int64_t per = (total + (int64_t)PROMPT_CHUNKS_PER_THREAD * nt - 1) / ((int64_t)PROMPT_CHUNKS_PER_THREAD * nt);
         job->chunk_rows = (per + CHUNK_ALIGN_ROWS - 1) / CHUNK_ALIGN_ROWS * CHUNK_ALIGN_ROWS;

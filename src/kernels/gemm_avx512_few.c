@@ -1,0 +1,249 @@
+/* A few activations (continuous batching's decode steps: 2 to 16 rows) against the
+ * 32-weight-block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, and Q4_K by its 32-weight
+ * groups) with AVX-512 VNNI. The prompt GEMM (gemm_avx512_legacy.c) puts sixteen
+ * activations in the lanes of a vector and four bytes of one weight row in a broadcast,
+ * and unpacks its weight tiles through memory: with eight activations half of every
+ * product is padding and the tile traffic costs as much as the arithmetic. Here a lane
+ * group is eight activations x eight consecutive bytes (one 64-bit slot each), so one
+ * broadcast of eight weight bytes feeds all eight activations and every byte of every
+ * vpdpbusd is real; each weight block is unpacked once, in registers, for the group.
+ *
+ * Int32 slots 2l and 2l+1 of a product hold lane l's sums over bytes 0..3 and 4..7 of
+ * each eight-byte run. Each slot is scaled on its own (its lane's scale, its own part of
+ * the lane's byte sum for the zero point or minimum), so a lane's result is the sum of
+ * its two slots. As in the GEMM, block products are exact in integers and scaled in
+ * float, so results equal the scalar reference up to the order of float additions.
+ *
+ * In the activation + residual product a group holds four activations (lanes 0..3) and
+ * their residuals (lanes 4..7), added together before the store. */
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/micro_x86_internal.h"
+#include "kernels/gemm_lanes16_internal.h"
+#include "kernels/gemm_legacy_internal.h"
+
+enum {
+    LANES = 8,
+    ROWS = 8, /* weight rows in flight: independent chains that hide vpdpbusd's latency */
+};
+
+/* One 32-element block of a lane group: q[c][l] = elements 8c..8c+7 of lane l. */
+typedef struct few_block {
+    int8_t q[4][LANES][8];
+    float d[2 * LANES];    /* lane l's scale in slots 2l and 2l+1 */
+    float dsum[2 * LANES]; /* slot's scale times the sum of the bytes it meets */
+} few_block;
+_Static_assert(sizeof(few_block) == 384, "six cache lines");
+
+static inline LF_AVX512_VNNI __m512i bcast8(const uint8_t *p) {
+    int64_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi64(v);
+}
+
+/* Blocks 0 .. nb of the lanes src[0 .. n) (the rest zero) into out. */
+static LF_AVX512_VNNI void pack_few(const char *const *src, int n, lf_type act, int64_t nb, few_block *out) {
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int64_t i = 0; i < nb; i++) {
+        few_block *b = &out[i];
+        for (int l = 0; l < LANES; l++) {
+            float d = 0.0f;
+            if (l < n) {
+                const int8_t *q = gemm_act_block(src[l], act, i, &d);
+                for (int c = 0; c < 4; c++) memcpy(b->q[c][l], q + 8 * c, 8);
+            } else {
+                for (int c = 0; c < 4; c++) memset(b->q[c][l], 0, 8);
+            }
+            b->d[2 * l] = b->d[2 * l + 1] = d;
+        }
+        __m512i sums = _mm512_setzero_si512();
+        for (int c = 0; c < 4; c++) sums = _mm512_dpbusd_epi32(sums, ones, _mm512_load_si512((const void *)b->q[c]));
+        _mm512_store_ps(b->dsum, _mm512_mul_ps(_mm512_load_ps(b->d), _mm512_cvtepi32_ps(sums)));
+    }
+}
+
+/* ROWS weight rows unpacked over all blocks, so the products broadcast their bytes and
+ * scales straight from memory (load ports) instead of shuffling them out of registers
+ * (the shuffle port, which then bounds the loop). */
+typedef struct unpacked_rows {
+    uint8_t (*u)[ROWS][32]; /* u[i][r]: block i of row r as unsigned bytes */
+    float (*dm)[ROWS][2];   /* its scale and (types with one) minimum coefficient */
+    uint16_t (*h)[ROWS][2]; /* the same as stored (fp16), for the legacy types */
+} unpacked_rows;
+
+/* The bytes of one block of a legacy type, whose first two fp16 fields are d and (types
+ * with a minimum) m. */
+static inline size_t legacy_block_bytes(lf_type type) {
+    switch (type) {
+    case LF_TYPE_Q4_0: return sizeof(block_q4_0);
+    case LF_TYPE_Q4_1: return sizeof(block_q4_1);
+    case LF_TYPE_Q5_0: return sizeof(block_q5_0);
+    case LF_TYPE_Q5_1: return sizeof(block_q5_1);
+    case LF_TYPE_Q8_0: return sizeof(block_q8_0);
+    case LF_TYPE_IQ4_NL: return sizeof(block_iq4_nl);
+    default: return 0; /* Q4_K: its group scales are computed, not stored */
+    }
+}
+
+/* Rows [r, r + nr) into t; a short group repeats its last row (computed, not stored).
+ * The legacy types' scales are copied as stored and converted 16 at a time afterwards.
+ * Inlined per type, so the unpacking is straight-line code. */
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_type type, const char *w,
+                                                                             size_t row_bytes, int64_t r, int nr,
+                                                                             int64_t nb, const unpacked_rows *t) {
+    size_t block_bytes = legacy_block_bytes(type);
+    for (int j = 0; j < ROWS; j++) {
+        const char *row = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
+        for (int64_t i = 0; i < nb; i++) {
+            float d, m = 0.0f;
+            _mm256_store_si256((__m256i *)t->u[i][j], gemm_unsigned_block(type, row, i, &d, &m));
+            if (block_bytes) {
+                memcpy(t->h[i][j], row + (size_t)i * block_bytes, 4);
+            } else {
+                t->dm[i][j][0] = d;
+                t->dm[i][j][1] = m;
+            }
+        }
+    }
+    if (!block_bytes) return;
+    const uint16_t *h = &t->h[0][0][0];
+    float *dm = &t->dm[0][0][0];
+    for (int64_t k = 0; k < nb * ROWS * 2; k += 16)
+        _mm512_store_ps(dm + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(h + k))));
+}
+
+/* The unpacked rows x nb blocks of one lane group; slot s of acc[j] = row j, slot s.
+ * Meanwhile the rows at next (row_bytes each; NULL: none) come towards L1, a line of
+ * each per block: the unpacking waits on every line a row group misses otherwise (short
+ * runs far apart, which the hardware prefetchers do not follow), and a row has fewer
+ * lines than blocks. */
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const unpacked_rows *t, bool has_min,
+                                                                          float zero, const few_block *x, int64_t nb,
+                                                                          const char *next, size_t row_bytes,
+                                                                          __m512 acc[ROWS]) {
+#pragma GCC unroll 8
+    for (int j = 0; j < ROWS; j++) acc[j] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m512i x0 = _mm512_load_si512((const void *)x[i].q[0]), x1 = _mm512_load_si512((const void *)x[i].q[1]);
+        const __m512i x2 = _mm512_load_si512((const void *)x[i].q[2]), x3 = _mm512_load_si512((const void *)x[i].q[3]);
+        const __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
+        const __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
+        if (next && (size_t)i * 64 < row_bytes)
+#pragma GCC unroll 8
+            for (int j = 0; j < ROWS; j++) _mm_prefetch(next + (size_t)j * row_bytes + (size_t)i * 64, _MM_HINT_T0);
+#pragma GCC unroll 8
+        for (int j = 0; j < ROWS; j++) {
+            const uint8_t *u = t->u[i][j];
+            __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bcast8(u), x0);
+            s = _mm512_dpbusd_epi32(s, bcast8(u + 8), x1);
+            s = _mm512_dpbusd_epi32(s, bcast8(u + 16), x2);
+            s = _mm512_dpbusd_epi32(s, bcast8(u + 24), x3);
+            __m512 sf = _mm512_cvtepi32_ps(s);
+            if (has_min) {
+                acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][0]), _mm512_mul_ps(sf, d), acc[j]);
+                acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][1]), dsum, acc[j]);
+            } else {
+                acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][0]), _mm512_fmadd_ps(sf, d, off), acc[j]);
+            }
+        }
+    }
+}
+
+/* Row r + j of a group's results to y: lane l's two slots summed into output l % n_out
+ * (a residual lane adds to its activation's). */
+static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, int n_lanes, int n_out, int first,
+                                             float *y, size_t y_stride, int64_t r) {
+    float v[ROWS][2 * LANES];
+    for (int j = 0; j < nr; j++) _mm512_storeu_ps(v[j], acc[j]);
+    for (int o = 0; o < n_out; o++) {
+        float *dst = y + (size_t)(first + o) * y_stride + r;
+        for (int j = 0; j < nr; j++) {
+            float sum = 0.0f;
+            for (int l = o; l < n_lanes; l += n_out) sum += v[j][2 * l] + v[j][2 * l + 1];
+            dst[j] = sum;
+        }
+    }
+}
+
+/* Rows [r0, r1) against the lane groups x[g] (the batch's activations, per_group at a
+ * time), each group of rows unpacked once for all of them. */
+typedef struct few_call {
+    const few_block *const *x;
+    int n_groups, per_group, n_batch;
+    bool resid;
+    float *y;
+    size_t y_stride;
+} few_call;
+
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_type type, const char *w,
+                                                                          size_t row_bytes, int64_t r0, int64_t r1,
+                                                                          int64_t nb, const unpacked_rows *t,
+                                                                          const few_call *c) {
+    float zero = gemm_zero_point(type);
+    for (int64_t r = r0; r < r1; r += ROWS) {
+        int nr = r1 - r < ROWS ? (int)(r1 - r) : ROWS;
+        unpack_rows(type, w, row_bytes, r, nr, nb, t);
+        const char *next = r + 2 * ROWS <= r1 ? w + (size_t)(r + ROWS) * row_bytes : NULL;
+        for (int g = 0; g < c->n_groups; g++) {
+            int first = g * c->per_group, n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
+            __m512 acc[ROWS];
+            few_rows(t, zero == 0.0f, zero, c->x[g], nb, g == 0 ? next : NULL, row_bytes, acc);
+            store_rows(acc, nr, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
+        }
+    }
+}
+
+#define FEW_TYPE_CASE(T)                                 \
+    case T: few_type(T, w, row_bytes, r0, r1, nb, t, c); \
+        break;
+
+static LF_AVX512_VNNI void few_rows_all(lf_type type, const char *w, size_t row_bytes, int64_t r0, int64_t r1,
+                                        int64_t nb, const unpacked_rows *t, const few_call *c) {
+    switch (type) {
+        FEW_TYPE_CASE(LF_TYPE_Q4_0)
+        FEW_TYPE_CASE(LF_TYPE_Q4_1)
+        FEW_TYPE_CASE(LF_TYPE_Q5_0)
+        FEW_TYPE_CASE(LF_TYPE_Q5_1)
+        FEW_TYPE_CASE(LF_TYPE_Q8_0)
+        FEW_TYPE_CASE(LF_TYPE_IQ4_NL)
+        FEW_TYPE_CASE(LF_TYPE_Q4_K)
+    default: break;
+    }
+}
+#undef FEW_TYPE_CASE
+
+bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
+                     const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    switch (type) {
+    case LF_TYPE_Q4_0: case LF_TYPE_Q4_1: case LF_TYPE_Q5_0: case LF_TYPE_Q5_1: case LF_TYPE_Q8_0:
+    case LF_TYPE_IQ4_NL: case LF_TYPE_Q4_K: break;
+    default: return false;
+    }
+    if (n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
+    int64_t nb = n_cols / 32;
+    int per_group = xr ? LANES / 2 : LANES, n_groups = (n_batch + per_group - 1) / per_group;
+    size_t lanes_bytes = (size_t)n_groups * (size_t)nb * sizeof(few_block);
+    /* the scale arrays rounded up to whole vectors for the conversion */
+    size_t u_bytes = (size_t)nb * ROWS * 32, n_scales = ((size_t)nb * ROWS * 2 + 15) / 16 * 16;
+    size_t f_bytes = n_scales * sizeof(float), h_bytes = n_scales * sizeof(uint16_t);
+    char *mem = aligned_alloc(64, lanes_bytes + u_bytes + f_bytes + (h_bytes + 63) / 64 * 64);
+    if (!mem) return false;
+    const few_block *groups[AVX512_FEW_MAX_BATCH];
+    for (int g = 0; g < n_groups; g++) {
+        few_block *x = (few_block *)mem + (size_t)g * (size_t)nb;
+        int first = g * per_group, n_out = n_batch - first < per_group ? n_batch - first : per_group;
+        const char *src[LANES];
+        int n_lanes = 0;
+        for (int o = 0; o < n_out; o++) src[n_lanes++] = (const char *)xq + (size_t)(first + o) * stride;
+        for (int o = 0; xr && o < n_out; o++) src[n_lanes++] = (const char *)xr + (size_t)(first + o) * stride;
+        pack_few(src, n_lanes, lf_act_type(type), nb, x);
+        groups[g] = x;
+    }
+    char *rest = mem + lanes_bytes;
+    unpacked_rows t = {(uint8_t(*)[ROWS][32])rest, (float(*)[ROWS][2])(rest + u_bytes),
+                       (uint16_t(*)[ROWS][2])(rest + u_bytes + f_bytes)};
+    few_call c = {groups, n_groups, per_group, n_batch, xr != NULL, y, y_stride};
+    few_rows_all(type, w, row_bytes, r0, r1, nb, &t, &c);
+    free(mem);
+    return true;
+}
+#endif
