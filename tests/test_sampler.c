@@ -236,6 +236,24 @@ static void test_greedy(void) {
     CHECK(greedy_pick(&p, old4, 3) == 4);
     p.repeat_last_n = -1; /* everything */
     CHECK(greedy_pick(&p, old4, 3) == 1);
+    /* the default chain (top_k 40, top_p 0.95, min_p 0.05) keeps the most likely token */
+    p = lf_sampler_default_params(), p.temperature = 0;
+    CHECK(greedy_pick(&p, NULL, 0) == 4);
+    CHECK(greedy_pick(&p, seen4, 1) == 4);
+    /* typical_p may drop the most likely token: 4 is the least typical of these logits */
+    p = off(), p.temperature = 0, p.typical_p = 0.2f;
+    CHECK(greedy_pick(&p, NULL, 0) != 4);
+    /* logits that are all -infinity leave no token, greedy or not */
+    float none[V];
+    for (int i = 0; i < V; i++) none[i] = -INFINITY;
+    for (int greedy = 0; greedy < 2; greedy++) {
+        lf_sampler *s = NULL;
+        lf_error err = {0};
+        p = off(), p.temperature = greedy ? 0 : 1;
+        CHECK(lf_sampler_create(&p, V, &s, &err) == LF_OK);
+        CHECK(lf_sampler_sample(s, none) == -1);
+        lf_sampler_free(s);
+    }
 }
 
 static void test_history(void) {

@@ -301,6 +301,7 @@ static int min_p(lf_sampler *s, int n) {
 static int temperature(lf_sampler *s, int n) {
     candidate *c = s->cands;
     if (s->p.temperature <= 0) {
+        if (n == 0) return 0;
         int best = 0;
         for (int i = 1; i < n; i++)
             if (c[i].logit > c[best].logit || (c[i].logit == c[best].logit && c[i].id < c[best].id)) best = i;
@@ -320,6 +321,13 @@ static int shortlist(lf_sampler *s, const float *logits) {
     apply_logit_bias(s);
     apply_penalties(s);
     n = drop_banned(s->cands, n);
+    if (s->p.temperature <= 0 && s->p.typical_p >= 1) {
+        /* greedy: top_k, top_p and min_p all keep the most likely token, so the chain
+         * ends where it would (typical_p may drop it, so it runs the whole chain) */
+        n = temperature(s, n);
+        if (n) s->probs[0] = 1.0f;
+        return n;
+    }
     int k = top_k(s->cands, n, s->p.top_k);
     bool sorted = k < n;
     n = k;
