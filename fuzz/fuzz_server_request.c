@@ -31,9 +31,10 @@ static void check_request(const completion_request *r) {
     for (size_t i = 0; i < r->n_messages; i++)
         if (!r->messages[i].role[0] || strlen(r->messages[i].content) > SIZE_MAX / 2) abort();
     for (int i = 0; i < r->n_prompts; i++) (void)strlen(r->prompts[i]);
-    /* tools and calls are kept as JSON text that parses, and a forced call has a schema */
+    /* tools are kept parsed and as the JSON text of the same array, and a forced call has a schema */
     json_t *tools = r->tools.tools_json ? json_loads(r->tools.tools_json, 0, NULL) : NULL;
     if (r->tools.tools_json && !json_is_array(tools)) abort();
+    if (r->tools.tools_json ? !json_equal(tools, r->tools.tools) : r->tools.tools != NULL) abort();
     json_decref(tools);
     char *schema = tool_call_schema(&r->tools, false);
     if (r->tools.tools_json && (r->tools.choice == TOOL_CHOICE_REQUIRED || r->tools.choice == TOOL_CHOICE_NAMED) && !schema)

@@ -10,9 +10,8 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 tmp=$(mktemp -d)
-pid=
 cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -69,15 +68,7 @@ check "the two differ" test "$(count "<|im_start|>user")" -gt "$(count --parse-s
 check "generate --help documents special-token parsing" grep -q -- "--no-parse-special" "$tmp/help"
 
 # --- server: usage.prompt_tokens of /v1/chat/completions and /v1/completions
-"$BIN" server "$MODEL" --port 0 -t 2 --max-seq-len 1024 >"$tmp/server.log" 2>&1 &
-pid=$!
-url=
-for _ in $(seq $((300 * SLOW))); do
-    url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/server.log" | cut -d' ' -f3)
-    [ -n "$url" ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
-done
+start_server "$tmp/server.log" "$BIN" server "$MODEL" --port 0 -t 2 --max-seq-len 1024
 if [ -z "$url" ]; then
     bad "server did not start: $(tail -n 5 "$tmp/server.log")"
     echo "$pass passed, $fail failed"
@@ -105,9 +96,7 @@ want=$(count --parse-special "$SMOL_SYS"$'<|im_start|>user\n'"$BENIGN"$'<|im_end
 check "server: benign message: prompt_tokens $got = rendered text's $want" test "$got" = "$want"
 got=$(post /v1/completions "{\"prompt\": $(json "<|im_start|>user"), \"max_tokens\": 1}")
 check "server: /v1/completions parses specials: prompt_tokens $got" test "$got" = "$(count --parse-special "<|im_start|>user")"
-kill -TERM $pid 2>/dev/null
-wait $pid 2>/dev/null
-pid=
+stop_servers TERM
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
+    stop_servers
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     rm -rf "$tmp"
 }
@@ -63,14 +64,7 @@ out=$(printf 'Hi\n' | "$BIN" chat "$MODEL" -sys "You are a pirate." -n 4 --temp 
 [ -n "$out" ] && ok || bad "chat -sys -n: $(cat "$tmp/err")"
 
 # server: -np and -c as --parallel and --max-seq-len
-"$BIN" server "$MODEL" --port 0 -np 2 -c 256 -b 32 -t 2 >"$tmp/server.log" 2>&1 &
-pids+=($!)
-url=
-for _ in $(seq $((300 * SLOW))); do
-    url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/server.log" | cut -d' ' -f3)
-    [ -n "$url" ] && break
-    sleep 0.1
-done
+start_server "$tmp/server.log" "$BIN" server "$MODEL" --port 0 -np 2 -c 256 -b 32 -t 2
 slots=$(curl -s "$url/slots")
 n=$(printf '%s' "$slots" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s), s[0]["n_ctx"])' 2>/dev/null)
 same "server -np 2 -c 256" "2 256" "$n"

@@ -8,9 +8,8 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 tmp=$(mktemp -d)
-server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -58,19 +57,10 @@ printf '{"linear:int8": {"groupsize": 32}}\n' >"$tmp/scheme.json"
 expect "scheme file" 0 "linear Q8_0, output Q8_0, embedding as loaded" \
     generate "$MODEL" --quantize "$tmp/scheme.json" --prompt "Hi" --max-new-tokens 2 -t 1
 
-"$BIN" server "$MODEL" --port 0 -t 1 --quantize "$INT8" --dtype bf16 >"$tmp/server.log" 2>&1 &
-server_pid=$!
-listening=
-for _ in $(seq $((300 * SLOW))); do
-    grep -q 'listening on http://' "$tmp/server.log" && listening=1 && break
-    kill -0 $server_pid 2>/dev/null || break
-    sleep 0.1
-done
-if [ -n "$listening" ] && grep -q "weights converted: linear Q8_0" "$tmp/server.log"; then ok; else
+start_server "$tmp/server.log" "$BIN" server "$MODEL" --port 0 -t 1 --quantize "$INT8" --dtype bf16
+if [ -n "$url" ] && grep -q "weights converted: linear Q8_0" "$tmp/server.log"; then ok; else
     bad "server: $(head -c 600 "$tmp/server.log")"
 fi
-kill -TERM $server_pid 2>/dev/null
-wait $server_pid 2>/dev/null
-server_pid=
+stop_servers TERM
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -11,9 +11,8 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 tmp=$(mktemp -d)
-server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -53,28 +52,18 @@ rc=$?
 if [ $rc -eq 0 ] && ! grep -q 'warning:' "$tmp/err"; then ok; else bad "known pre: exit $rc: $(cat "$tmp/err")"; fi
 
 # the server says it at load, before it listens
-"$BIN" server "$M" --port 0 -t 1 >"$tmp/server.log" 2>&1 &
-server_pid=$!
-listening=
-for _ in $(seq $((300 * SLOW))); do
-    grep -q 'listening on http://' "$tmp/server.log" && listening=1 && break
-    kill -0 $server_pid 2>/dev/null || break
-    sleep 0.1
-done
-if [ -n "$listening" ] && [ "$(grep -cF -- "$WARNING" "$tmp/server.log")" = 1 ]; then ok; else
+start_server "$tmp/server.log" "$BIN" server "$M" --port 0 -t 1
+if [ -n "$url" ] && [ "$(grep -cF -- "$WARNING" "$tmp/server.log")" = 1 ]; then ok; else
     bad "server: $(head -c 600 "$tmp/server.log")"
 fi
 # a model without a chat template: the ChatML fallback is said once, not per request
-port=$(grep -o 'listening on http://[0-9.]*:[0-9]*' "$tmp/server.log" | cut -d: -f3)
 for _ in 1 2 3; do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
+    curl -s -o /dev/null "$url/v1/chat/completions" -H 'Content-Type: application/json' \
         -d '{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}'
 done
 n=$(grep -c 'has no chat template' "$tmp/server.log")
 if [ "$n" = 1 ]; then ok; else bad "server: the ChatML fallback warned $n times in 3 requests"; fi
-kill -TERM $server_pid 2>/dev/null
-wait $server_pid 2>/dev/null
-server_pid=
+stop_servers TERM
 
 # expect_refusal NEEDLE ARGS...: exit 1 with "error:", the file and NEEDLE on stderr
 expect_refusal() {

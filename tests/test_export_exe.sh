@@ -9,10 +9,8 @@ cd "$(dirname "$0")/.."
 . tests/lib.sh
 ROOT=$PWD
 tmp=$(mktemp -d)
-pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
+    stop_servers TERM
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -64,16 +62,8 @@ if [ -n "$offset" ] && [ $((offset % 65536)) = 0 ]; then ok; else bad "info give
 case $(./smol info "$tmp/s.bin" 2>&1) in *"llama2.c v0"*) ok ;; *) bad "an explicit MODEL did not win" ;; esac
 
 # a running server maps the model from the executable, not into the heap
-./smol server --port 0 -t 1 --parallel 1 --max-seq-len 256 >"$tmp/server.log" 2>&1 &
-pid=$!
-pids+=($pid)
-url=
-for _ in $(seq $((300 * SLOW))); do
-    url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/server.log" | cut -d' ' -f3)
-    [ -n "$url" ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
-done
+start_server "$tmp/server.log" ./smol server --port 0 -t 1 --parallel 1 --max-seq-len 256
+pid=$server_pid
 if [ -n "$url" ]; then
     ok
     curl -s -m $((60 * SLOW)) "$url/v1/completions" -H 'Content-Type: application/json' \

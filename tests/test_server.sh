@@ -11,9 +11,8 @@ cd "$(dirname "$0")/.."
 KEY=test-key-$RANDOM$RANDOM
 THREADS=2
 tmp=$(mktemp -d)
-pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -24,34 +23,23 @@ finish() {
     exit
 }
 
-# start_server LOG ARGS...: starts a server on a free port (--port 0); sets $pid, and
-# $url once it listens.
-start_server() {
+# server LOG ARGS...: a server of MODEL on a free port; sets $server_pid, and $url once it listens.
+server() {
     local log=$1
     shift
-    url=
-    "$BIN" server "$MODEL" --port 0 -t $THREADS "$@" >"$log" 2>&1 &
-    pid=$!
-    pids+=($pid)
-    for _ in $(seq $((300 * SLOW))); do
-        url=$(grep -o 'listening on http://[0-9.:]*' "$log" | cut -d' ' -f3)
-        [ -n "$url" ] && return 0
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.1
-    done
-    return 1
+    start_server "$log" "$BIN" server "$MODEL" --port 0 -t $THREADS "$@"
 }
 
 # The main server runs the precise activations: check_server.py compares answers of
 # prompts reused from the cache with fresh ones and looks for "Paris", whose answer starts
 # at a near-tie that plain int8 activations tip (tests/test_cli_chat.sh). The small one
 # runs the default.
-start_server "$tmp/server.log" --api-key "$KEY" --parallel 4 --max-seq-len 1024 --precise-activations
-URL=$url SERVER=$pid
+server "$tmp/server.log" --api-key "$KEY" --parallel 4 --max-seq-len 1024 --precise-activations
+URL=$url SERVER=$server_pid
 if [ -n "$URL" ]; then ok; else bad "server did not start: $(tail -n 5 "$tmp/server.log")"; finish; fi
 case $URL in http://127.0.0.1:*) ok ;; *) bad "default bind address: $URL" ;; esac
-start_server "$tmp/small.log" --parallel 1 --queue 1 --max-seq-len 1024
-URL_SMALL=$url SMALL=$pid
+server "$tmp/small.log" --parallel 1 --queue 1 --max-seq-len 1024
+URL_SMALL=$url SMALL=$server_pid
 if [ -n "$URL_SMALL" ]; then ok; else bad "small server did not start: $(tail -n 5 "$tmp/small.log")"; finish; fi
 
 # curl: health (no key needed), models (key needed), apply-template

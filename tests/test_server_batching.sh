@@ -7,16 +7,9 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 tmp=$(mktemp -d)
-"$BIN" server "$MODEL" --port 0 -t 2 --parallel 8 --max-seq-len 512 --precise-activations >"$tmp/server.log" 2>&1 &
-server=$!
-trap 'kill -KILL $server 2>/dev/null; rm -rf "$tmp"' EXIT
-url=
-for _ in $(seq $((300 * SLOW))); do
-    url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/server.log" | cut -d' ' -f3)
-    [ -n "$url" ] && break
-    kill -0 $server 2>/dev/null || break
-    sleep 0.1
-done
+trap 'stop_servers; rm -rf "$tmp"' EXIT
+start_server "$tmp/server.log" "$BIN" server "$MODEL" --port 0 -t 2 --parallel 8 --max-seq-len 512 --precise-activations
+server=$server_pid
 if [ -z "$url" ]; then
     bad "server did not start: $(tail -n 5 "$tmp/server.log")"
 else

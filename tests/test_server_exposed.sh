@@ -16,14 +16,9 @@ if [ -z "${LF_IN_NETNS:-}" ]; then
     LF_IN_NETNS=1 exec unshare -n bash "$0"
 fi
 ip link set lo up || { echo "0 passed, 1 failed"; exit 1; }
-BIN=${BUILD:-build}/llama-fast
-MODEL=${MODEL:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
-SLOW=1
-[ "${LF_SANITIZED:-0}" = 1 ] && SLOW=8
-pass=0 fail=0
+. tests/lib.sh
 tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'stop_servers; rm -rf "$tmp"' EXIT
 check() { # check NAME CONDITION-EXIT-STATUS DETAIL
     if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1: $3" >&2; fi
 }
@@ -31,14 +26,8 @@ start() { # start LOG ARGS...: sets $port once the server listens
     local log=$1
     shift
     port=
-    "$BIN" server "$MODEL" --host 0.0.0.0 --port 0 -t 2 --max-seq-len 256 "$@" >"$log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq $((300 * SLOW))); do
-        port=$(grep -o 'listening on http://0\.0\.0\.0:[0-9]*' "$log" | cut -d: -f3)
-        [ -n "$port" ] && return 0
-        sleep 0.1
-    done
-    return 1
+    start_server "$log" "$BIN" server "$MODEL" --host 0.0.0.0 --port 0 -t 2 --max-seq-len 256 "$@" || return 1
+    port=${url##*:}
 }
 status_for_host() { # status_for_host PORT HOST [CURL ARGS...]
     local p=$1 h=$2

@@ -12,9 +12,8 @@ cd "$(dirname "$0")/.."
 DATA=${LF_TEST_DATA:-../shared/data}
 STORIES=$DATA/models/stories260K.bin
 tmp=$(mktemp -d)
-pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -129,20 +128,12 @@ elif grep -q "stories260K.*Smollm2\|Smollm2.*stories260K" "$tmp/r.err"; then ok;
 fi
 
 # server: the same greedy answers from every slot, several requests at once.
-# start_server NAME ARGS...: a server on a free loopback port; sets $url ("" on failure)
-start_server() {
+# server NAME ARGS...: a server on a free loopback port; sets $url ("" on failure)
+server() {
     local log=$tmp/$1.log
     shift
-    url=
-    "$BIN" server "$MODEL" --port 0 -t 2 --parallel 2 --max-seq-len 1024 $PRECISE "$@" >"$log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq $((300 * SLOW))); do
-        url=$(grep -o 'listening on http://[0-9.:]*' "$log" | cut -d' ' -f3)
-        [ -n "$url" ] && return 0
-        kill -0 "${pids[-1]}" 2>/dev/null || break
-        sleep 0.1
-    done
-    bad "server $* did not start: $(tail -n 3 "$log")"
+    start_server "$log" "$BIN" server "$MODEL" --port 0 -t 2 --parallel 2 --max-seq-len 1024 $PRECISE "$@" ||
+        bad "server $* did not start: $(tail -n 3 "$log")"
 }
 # ask URL N OUT: the greedy answer to prompt N (chat) into OUT
 ask() {
@@ -152,11 +143,11 @@ print(json.dumps({"prompt": p, "temperature": 0, "max_tokens": 64}))')
     curl -s --max-time $((60 * SLOW)) -H 'Content-Type: application/json' -d "$body" "$1/v1/completions" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["text"])' >"$3" 2>"$3.err"
 }
-start_server srv_plain
+server srv_plain
 plain_url=$url
-start_server srv_lookup --lookup 3
+server srv_lookup --lookup 3
 lookup_url=$url
-start_server srv_draft --draft "$MODEL" --draft-max 6
+server srv_draft --draft "$MODEL" --draft-max 6
 draft_url=$url
 for i in 0 1 3; do
     ask "$plain_url" $i "$tmp/sp$i"
@@ -172,9 +163,7 @@ for i in 0 1 3; do
 done
 ask "$plain_url" 1 "$tmp/sp_next"
 same "server --lookup 3, a request beside another" sp_next sx0
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-wait "${pids[@]}" 2>/dev/null
-pids=()
+stop_servers TERM
 if "$BIN" server "$MODEL" --port 0 --draft "$STORIES" >"$tmp/r.out" 2>"$tmp/r.err"; then
     bad "server accepted a draft of another vocabulary"
 elif grep -q "stories260K.*Smollm2" "$tmp/r.err"; then ok; else bad "server draft mismatch: $(cat "$tmp/r.err")"; fi

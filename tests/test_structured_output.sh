@@ -8,9 +8,8 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 tmp=$(mktemp -d)
-pid=
 cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    stop_servers
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -20,9 +19,7 @@ finish() {
     exit
 }
 
-"$BIN" server "$MODEL" --port 0 -t 2 --parallel 4 --max-seq-len 512 --grammar 'root ::= "ok" "!"?' >"$tmp/server.log" 2>&1 &
-pid=$!
-url=$(server_url "$tmp/server.log" $pid)
+start_server "$tmp/server.log" "$BIN" server "$MODEL" --port 0 -t 2 --parallel 4 --max-seq-len 512 --grammar 'root ::= "ok" "!"?'
 if [ -n "$url" ]; then ok; else bad "server did not start: $(tail -n 5 "$tmp/server.log")"; finish; fi
 
 "$PYTHON" tests/check_structured_output.py "$url" >"$tmp/check.out" 2>&1
@@ -37,9 +34,8 @@ fi
 out=$(curl -s "$url/v1/completions" -H "Content-Type: application/json" -d '{"prompt":"Say:","max_tokens":8,"temperature":1}')
 "$PYTHON" -c 'import json,sys; c=json.loads(sys.argv[1])["choices"][0]; assert c["text"] in ("ok","ok!") and c["finish_reason"]=="stop"' "$out" &&
     ok || bad "server default --grammar: $out"
-kill -TERM "$pid"
-wait "$pid" && ok || bad "server exit status $?"
-pid=
+kill -TERM "$server_pid"
+wait "$server_pid" && ok || bad "server exit status $?"
 if grep -qiE 'sanitizer|runtime error' "$tmp/server.log"; then bad "sanitizer report: $(grep -iE -m 3 'sanitizer|runtime error' "$tmp/server.log")"; else ok; fi
 
 # the command line: the answer validates (python's json and re as the judges)

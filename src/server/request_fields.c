@@ -45,6 +45,17 @@ int request_check_fields(json_t *root, bool chat, api_error *err) {
     return 0;
 }
 
+const char *request_unknown_key(json_t *obj, const char *const *known) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        const char *const *k = known;
+        while (*k && strcmp(*k, key)) k++;
+        if (!*k) return key;
+    }
+    return NULL;
+}
+
 json_t *request_object(const char *body, size_t len, const char *const *known, api_error *err) {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -57,16 +68,11 @@ json_t *request_object(const char *body, size_t len, const char *const *known, a
         api_fail(err, 400, NULL, NULL, "the request body must be a JSON object");
         return NULL;
     }
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value) {
-        const char *const *k = known;
-        while (*k && strcmp(*k, key)) k++;
-        if (!*k) {
-            unknown_field(key, err);
-            json_decref(root);
-            return NULL;
-        }
+    const char *key = request_unknown_key(root, known);
+    if (key) {
+        unknown_field(key, err);
+        json_decref(root);
+        return NULL;
     }
     return root;
 }

@@ -12,6 +12,9 @@
  * (or plain completion) request does not take. */
 int request_check_fields(json_t *root, bool chat, api_error *err);
 
+/* The first key of obj (an object) not in known (NULL-terminated), or NULL when it has none. */
+const char *request_unknown_key(json_t *obj, const char *const *known);
+
 /* The body of one of the other endpoints as a JSON object (a new reference), or NULL with
  * a 400 in err when it does not parse, is not an object, or has a field not in known
  * (NULL-terminated), named. */

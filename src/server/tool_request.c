@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/request_fields.h"
+
 #define MAX_TOOLS 128
 #define MAX_NAME 64
 
@@ -20,17 +22,6 @@ static bool valid_name(json_t *name) {
     return true;
 }
 
-static const char *unknown_key(json_t *obj, const char *const *known) {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        size_t k = 0;
-        while (known[k] && strcmp(known[k], key)) k++;
-        if (!known[k]) return key;
-    }
-    return NULL;
-}
-
 static int check_tool(json_t *tool, size_t i, api_error *err) {
     static const char *const tool_keys[] = {"type", "function", NULL};
     static const char *const fn_keys[] = {"name", "description", "parameters", "strict", NULL};
@@ -38,8 +29,8 @@ static int check_tool(json_t *tool, size_t i, api_error *err) {
     if (!json_is_object(tool) || !json_is_string(type) || strcmp(json_string_value(type), "function") ||
         !json_is_object(fn))
         return api_fail(err, 400, "tools", NULL, "tools[%zu] must be {\"type\": \"function\", \"function\": {...}}", i);
-    const char *extra = unknown_key(tool, tool_keys);
-    if (!extra) extra = unknown_key(fn, fn_keys);
+    const char *extra = request_unknown_key(tool, tool_keys);
+    if (!extra) extra = request_unknown_key(fn, fn_keys);
     if (extra) return api_fail(err, 400, "tools", NULL, "tools[%zu]: unknown field '%s'", i, extra);
     if (!valid_name(json_object_get(fn, "name")))
         return api_fail(err, 400, "tools", NULL, "tools[%zu].function.name must be 1 to %d of a-z A-Z 0-9 _ -", i,
@@ -109,6 +100,7 @@ int tool_request_parse(json_t *root, tool_request *t, api_error *err) {
     if (tools && json_array_size(tools) == 0) tools = NULL;
     if (tools && !(t->tools_json = json_dumps(tools, JSON_COMPACT)))
         return api_fail(err, 500, NULL, NULL, "out of memory");
+    t->tools = json_incref(tools);
     json_t *parallel = json_object_get(root, "parallel_tool_calls");
     if (parallel && !json_is_null(parallel)) {
         if (!json_is_boolean(parallel))
@@ -154,6 +146,7 @@ int tool_message_parse(json_t *m, size_t i, lf_chat_message *msg, api_error *err
 }
 
 void tool_request_free(tool_request *t) {
+    json_decref(t->tools);
     free(t->tools_json);
     free(t->choice_name);
     *t = (tool_request){0};
@@ -171,9 +164,9 @@ static json_t *call_schema(json_t *fn, bool any_arguments) {
 
 char *tool_call_schema(const tool_request *t, bool any_arguments) {
     if (t->choice != TOOL_CHOICE_REQUIRED && t->choice != TOOL_CHOICE_NAMED) return NULL;
-    json_t *tools = json_loads(t->tools_json, 0, NULL), *tool, *any = json_array();
+    json_t *tool, *any = json_array();
     size_t i;
-    json_array_foreach(tools, i, tool) {
+    json_array_foreach(t->tools, i, tool) {
         json_t *fn = json_object_get(tool, "function");
         if (t->choice == TOOL_CHOICE_NAMED && strcmp(json_string_value(json_object_get(fn, "name")), t->choice_name))
             continue;
@@ -183,21 +176,19 @@ char *tool_call_schema(const tool_request *t, bool any_arguments) {
     char *text = schema ? json_dumps(schema, JSON_COMPACT) : NULL;
     json_decref(schema);
     json_decref(any);
-    json_decref(tools);
     return text;
 }
 
 /* Whether a forced function asks for its schema to be kept exactly (strict: true). */
 static bool strict_wanted(const tool_request *t) {
-    json_t *tools = json_loads(t->tools_json, 0, NULL), *tool;
+    json_t *tool;
     bool strict = false;
     size_t i;
-    json_array_foreach(tools, i, tool) {
+    json_array_foreach(t->tools, i, tool) {
         json_t *fn = json_object_get(tool, "function");
         bool named = t->choice != TOOL_CHOICE_NAMED || !strcmp(json_string_value(json_object_get(fn, "name")), t->choice_name);
         strict |= named && json_is_true(json_object_get(fn, "strict"));
     }
-    json_decref(tools);
     return strict;
 }
 

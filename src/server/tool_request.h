@@ -12,7 +12,8 @@
 typedef enum tool_choice { TOOL_CHOICE_AUTO, TOOL_CHOICE_NONE, TOOL_CHOICE_REQUIRED, TOOL_CHOICE_NAMED } tool_choice;
 
 typedef struct tool_request {
-    char *tools_json;         /* the validated tools array as JSON text, or NULL */
+    json_t *tools;            /* the validated tools array (not empty), or NULL */
+    char *tools_json;         /* the same as JSON text, for the library's calls */
     tool_choice choice;
     char *choice_name;        /* TOOL_CHOICE_NAMED: the function */
     bool parallel_tool_calls; /* false: at most one call per answer */
