@@ -219,9 +219,12 @@ int lf_decode(lf_context *ctx, const int32_t *tokens, int n, lf_error *err);
  * contexts go through the matrix products together, so N conversations stepping together
  * cost about one pass over the weights, not N; a context may take one token (decoding)
  * while another takes a prompt chunk. Results equal separate lf_decode calls up to the
- * rounding of the kernels: a step of 7 rows or more runs the prompt (GEMM) kernels where
- * one token alone runs the decode ones, which with int8 activations differ as prefilling
- * a token and decoding it do (a near tie may tip; with precise_activations ~1e-4).
+ * rounding of the kernels: a step of several rows runs the batched kernels (on AVX-512
+ * from 4 rows a kernel made for a few activations, from 17 the prompt GEMM; on AVX2 the
+ * GEMM from 7) where one token alone runs the decode ones; their integer block products
+ * are the same and only the order of float additions differs, so with int8 activations a
+ * near tie may tip, as between prefilling a token and decoding it (with
+ * precise_activations ~1e-4).
  * Constraints, checked before anything runs (on an error no context's position, cache or
  * token record changed; the message names the context's index): 1 <= n_ctxs; the
  * contexts are distinct, share one model, and have the same precise_activations; every
