@@ -210,16 +210,25 @@ try:
             check(cos > 0.9999 and diff < 5e-3, f"{label} pooling vs numpy: cosine {cos:.6f}, max diff {diff:.2e}")
             print(f"embeddings {label}: cosine {cos:.7f}, max abs diff {diff:.2e}", flush=True)
         check(float(np.asarray(mean_v) @ np.asarray(last_v)) < 0.9999, "mean and last pooling differ")
-        worst = 0.0
+        worst, extra = 0.0, False
         for i in range(1, len(all_ids)):
             want = log_softmax(logits[i - 1])
             got = lp.token_logprobs[i]
             worst = max(worst, abs(got - want[all_ids[i]]))
             top_want = np.sort(want)[::-1][:5]
-            top_got = sorted(lp.top_logprobs[i].values(), reverse=True)
+            entries = lp.top_logprobs[i]
+            top_got = sorted(entries.values(), reverse=True)[:5]
             check(len(top_got) == 5 and np.abs(np.array(top_got) - top_want).max() < 0.02,
                   f"position {i}: top logprobs {top_got} vs numpy {top_want}")
+            # the chosen token is always there too: up to logprobs + 1 entries, as OpenAI's
+            chosen = entries.get(lp.tokens[i])
+            check(chosen is not None and chosen >= lp.token_logprobs[i] - 1e-6,
+                  f"position {i}: the chosen token {lp.tokens[i]!r} is not in {entries}")
+            check(len(entries) == 5 or (len(entries) == 6 and lp.token_logprobs[i] <= min(top_got) + 1e-6),
+                  f"position {i}: {len(entries)} entries for logprobs=5 ({entries})")
+            extra = extra or len(entries) == 6
         check(worst < 0.02, f"token logprobs vs numpy log-softmax: worst difference {worst:.4f}")
+        check(extra, "an echoed prompt token outside the top 5 adds a sixth entry")
         print(f"completions logprobs: {len(all_ids) - 1} tokens, worst |diff| vs numpy {worst:.2e}", flush=True)
         for i in range(len(p_ids), len(all_ids)):
             check(lp.token_logprobs[i] >= max(lp.top_logprobs[i].values()) - 1e-6,

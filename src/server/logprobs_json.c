@@ -54,22 +54,27 @@ static json_t *chat_entry(const lf_tokenizer *tok, const token_logprob *lp) {
     return e;
 }
 
-/* Legacy top_logprobs: {token text: logprob}, most likely first; of tokens with the same
- * text the likelier is kept. */
+/* Adds text: logprob to the legacy top_logprobs object o unless the text is there (of
+ * tokens with the same text the likelier, added first, is kept); false when out of memory. */
+static bool legacy_add(json_t *o, const lf_tokenizer *tok, int32_t id, float logprob) {
+    piece p = piece_of(tok, id);
+    json_t *key = utf8_json_string(p.bytes, p.n);
+    bool ok = key && (json_object_get(o, json_string_value(key)) ||
+                      !json_object_set_new(o, json_string_value(key), json_real(finite(logprob))));
+    json_decref(key);
+    return ok;
+}
+
+/* Legacy top_logprobs: {token text: logprob}, most likely first, and the chosen token
+ * too when it is not among them ("up to logprobs + 1 elements", as OpenAI's API says). */
 static json_t *legacy_top(const lf_tokenizer *tok, const token_logprob *lp) {
     json_t *o = json_object();
-    for (int i = 0; o && i < lp->n_top; i++) {
-        piece p = piece_of(tok, lp->top[i].id);
-        json_t *key = utf8_json_string(p.bytes, p.n);
-        if (key && json_object_get(o, json_string_value(key))) {
-            json_decref(key);
-            continue;
-        }
-        if (!key || json_object_set_new(o, json_string_value(key), json_real(finite(lp->top[i].logprob)))) {
-            json_decref(o);
-            o = NULL;
-        }
-        json_decref(key);
+    bool ok = o != NULL;
+    for (int i = 0; ok && i < lp->n_top; i++) ok = legacy_add(o, tok, lp->top[i].id, lp->top[i].logprob);
+    if (ok && lp->n_top > 0) ok = legacy_add(o, tok, lp->id, lp->logprob);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }
