@@ -27,7 +27,9 @@
 
 enum {
     LANES = 8,
-    ROWS = 8, /* weight rows in flight: independent chains that hide vpdpbusd's latency */
+    ROWS = 8,      /* weight rows in flight: independent chains that hide vpdpbusd's latency */
+    KC_BLOCKS = 32, /* blocks a pass unpacks and meets: its rows and lane blocks stay in L1 */
+    MAX_GROUPS = AVX512_FEW_MAX_BATCH / (LANES / 2),
 };
 
 /* One 32-element block of a lane group: q[c][l] = elements 8c..8c+7 of lane l. */
@@ -88,20 +90,21 @@ static inline size_t legacy_block_bytes(lf_type type) {
     }
 }
 
-/* Rows [r, r + nr) into t; a short group repeats its last row (computed, not stored).
- * The legacy types' scales are copied as stored and converted 16 at a time afterwards.
- * Inlined per type, so the unpacking is straight-line code. */
+/* Blocks [b0, b0 + kb) of rows [r, r + nr) into t; a short group repeats its last row
+ * (computed, not stored). The legacy types' scales are copied as stored and converted 16
+ * at a time afterwards. Inlined per type, so the unpacking is straight-line code. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_type type, const char *w,
                                                                              size_t row_bytes, int64_t r, int nr,
-                                                                             int64_t nb, const unpacked_rows *t) {
+                                                                             int64_t b0, int64_t kb,
+                                                                             const unpacked_rows *t) {
     size_t block_bytes = legacy_block_bytes(type);
     for (int j = 0; j < ROWS; j++) {
         const char *row = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
-        for (int64_t i = 0; i < nb; i++) {
+        for (int64_t i = 0; i < kb; i++) {
             float d, m = 0.0f;
-            _mm256_store_si256((__m256i *)t->u[i][j], gemm_unsigned_block(type, row, i, &d, &m));
+            _mm256_store_si256((__m256i *)t->u[i][j], gemm_unsigned_block(type, row, b0 + i, &d, &m));
             if (block_bytes) {
-                memcpy(t->h[i][j], row + (size_t)i * block_bytes, 4);
+                memcpy(t->h[i][j], row + (size_t)(b0 + i) * block_bytes, 4);
             } else {
                 t->dm[i][j][0] = d;
                 t->dm[i][j][1] = m;
@@ -111,27 +114,28 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
     if (!block_bytes) return;
     const uint16_t *h = &t->h[0][0][0];
     float *dm = &t->dm[0][0][0];
-    for (int64_t k = 0; k < nb * ROWS * 2; k += 16)
+    for (int64_t k = 0; k < kb * ROWS * 2; k += 16)
         _mm512_store_ps(dm + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(h + k))));
 }
 
-/* The unpacked rows x nb blocks of one lane group; slot s of acc[j] = row j, slot s.
- * Meanwhile the rows at next (row_bytes each; NULL: none) come towards L1, a line of
- * each per block: the unpacking waits on every line a row group misses otherwise (short
- * runs far apart, which the hardware prefetchers do not follow), and a row has fewer
- * lines than blocks. */
+/* The unpacked rows x kb blocks of one lane group, added to acc (slot s of acc[j] = row
+ * j, slot s). Meanwhile the ROWS runs of run_bytes at next, row_bytes apart (NULL: none),
+ * the blocks the next pass unpacks, come towards L1, a line of each per block: the
+ * unpacking waits on every line it misses otherwise (short runs far apart, which the
+ * hardware prefetchers do not follow), and a run has fewer lines than blocks. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const unpacked_rows *t, bool has_min,
-                                                                          float zero, const few_block *x, int64_t nb,
+                                                                          float zero, const few_block *x, int64_t kb,
                                                                           const char *next, size_t row_bytes,
-                                                                          __m512 acc[ROWS]) {
+                                                                          size_t run_bytes, __m512 acc_io[ROWS]) {
+    __m512 acc[ROWS];
 #pragma GCC unroll 8
-    for (int j = 0; j < ROWS; j++) acc[j] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < nb; i++) {
+    for (int j = 0; j < ROWS; j++) acc[j] = acc_io[j];
+    for (int64_t i = 0; i < kb; i++) {
         const __m512i x0 = _mm512_load_si512((const void *)x[i].q[0]), x1 = _mm512_load_si512((const void *)x[i].q[1]);
         const __m512i x2 = _mm512_load_si512((const void *)x[i].q[2]), x3 = _mm512_load_si512((const void *)x[i].q[3]);
         const __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
         const __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
-        if (next && (size_t)i * 64 < row_bytes)
+        if (next && (size_t)i * 64 < run_bytes)
 #pragma GCC unroll 8
             for (int j = 0; j < ROWS; j++) _mm_prefetch(next + (size_t)j * row_bytes + (size_t)i * 64, _MM_HINT_T0);
 #pragma GCC unroll 8
@@ -150,6 +154,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
             }
         }
     }
+#pragma GCC unroll 8
+    for (int j = 0; j < ROWS; j++) acc_io[j] = acc[j];
 }
 
 /* Row r + j of a group's results to y: lane l's two slots summed into output l % n_out
@@ -183,15 +189,34 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                                                                           int64_t nb, const unpacked_rows *t,
                                                                           const few_call *c) {
     float zero = gemm_zero_point(type);
+    __m512 acc[MAX_GROUPS][ROWS];
     for (int64_t r = r0; r < r1; r += ROWS) {
         int nr = r1 - r < ROWS ? (int)(r1 - r) : ROWS;
-        unpack_rows(type, w, row_bytes, r, nr, nb, t);
-        const char *next = r + 2 * ROWS <= r1 ? w + (size_t)(r + ROWS) * row_bytes : NULL;
+        for (int g = 0; g < c->n_groups; g++)
+            for (int j = 0; j < ROWS; j++) acc[g][j] = _mm512_setzero_ps();
+        for (int64_t b0 = 0; b0 < nb; b0 += KC_BLOCKS) {
+            int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
+            unpack_rows(type, w, row_bytes, r, nr, b0, kb, t);
+            /* the next pass: these rows' next blocks, else the next rows' first ones */
+            const char *next = NULL;
+            int64_t next_b0 = b0 + kb, next_kb = 0;
+            if (next_b0 < nb) {
+                next = w + (size_t)r * row_bytes;
+                next_kb = nb - next_b0 < KC_BLOCKS ? nb - next_b0 : KC_BLOCKS;
+            } else if (r + 2 * ROWS <= r1) {
+                next = w + (size_t)(r + ROWS) * row_bytes;
+                next_b0 = 0;
+                next_kb = nb < KC_BLOCKS ? nb : KC_BLOCKS;
+            }
+            size_t run_start = (size_t)next_b0 * row_bytes / (size_t)nb & ~(size_t)63;
+            size_t run_bytes = (size_t)(next_b0 + next_kb) * row_bytes / (size_t)nb - run_start;
+            for (int g = 0; g < c->n_groups; g++)
+                few_rows(t, zero == 0.0f, zero, c->x[g] + b0, kb, g == 0 && next ? next + run_start : NULL, row_bytes,
+                         run_bytes, acc[g]);
+        }
         for (int g = 0; g < c->n_groups; g++) {
             int first = g * c->per_group, n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
-            __m512 acc[ROWS];
-            few_rows(t, zero == 0.0f, zero, c->x[g], nb, g == 0 ? next : NULL, row_bytes, acc);
-            store_rows(acc, nr, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
+            store_rows(acc[g], nr, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
         }
     }
 }
@@ -227,7 +252,8 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
     int per_group = xr ? LANES / 2 : LANES, n_groups = (n_batch + per_group - 1) / per_group;
     size_t lanes_bytes = (size_t)n_groups * (size_t)nb * sizeof(few_block);
     /* the scale arrays rounded up to whole vectors for the conversion */
-    size_t u_bytes = (size_t)nb * ROWS * 32, n_scales = ((size_t)nb * ROWS * 2 + 15) / 16 * 16;
+    size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
+    size_t u_bytes = kc * ROWS * 32, n_scales = (kc * ROWS * 2 + 15) / 16 * 16;
     size_t f_bytes = n_scales * sizeof(float), h_bytes = n_scales * sizeof(uint16_t);
     char *mem = aligned_alloc(64, lanes_bytes + u_bytes + f_bytes + (h_bytes + 63) / 64 * 64);
     if (!mem) return false;
