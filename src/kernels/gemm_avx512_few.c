@@ -6,9 +6,9 @@
  * for the one lane group. Here a lane group is eight activations x eight consecutive
  * bytes (one 64-bit slot each), so one broadcast of eight weight bytes feeds all eight
  * activations and every byte of every vpdpbusd is real. Eight weight rows at a time are
- * unpacked over all their blocks into a buffer that stays in L1 and that every lane group
- * (eight activations, or four and their residuals) then reads by broadcast loads, while
- * the next eight rows are prefetched. A 576 x 1536 Q4_1 matrix, one thread, weights in
+ * unpacked, in passes of 32 blocks, into a buffer that stays in L1 beside the pass's lane
+ * blocks and that every lane group (eight activations, or four and their residuals) then
+ * reads by broadcast loads, while the next pass's weights are prefetched. A 576 x 1536 Q4_1 matrix, one thread, weights in
  * L2 (tools/kernel_bench --mib 1), G multiply-adds/s: one activation (the decode
  * kernels) 41, eight here 80, sixteen 103.
  *
