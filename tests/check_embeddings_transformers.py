@@ -16,13 +16,12 @@ import urllib.request
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.utils import logging as hf_logging
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, finish  # noqa: E402
 from server_process import SLOW, ServerProcess  # noqa: E402
+from tiny_hf_llama import make_tiny_llama  # noqa: E402
 
 hf_logging.set_verbosity_error()
 BUILD, WORK = sys.argv[1:3]
@@ -32,24 +31,8 @@ TEXTS = ["The quick brown fox jumps over the lazy dog.", "hello", "A longer sent
 
 
 def make_model():
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<s>", "</s>"], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(TEXTS * 20, trainer=trainer)
-    torch.manual_seed(5)
-    cfg = LlamaConfig(hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, vocab_size=tok.get_vocab_size(), max_position_embeddings=512,
-                      rms_norm_eps=1e-5, bos_token_id=0, eos_token_id=1, torch_dtype="float32")
-    model = LlamaForCausalLM(cfg).eval()
-    with torch.no_grad():  # norms away from 1 and weights large enough that the states differ
-        for n, p in model.named_parameters():
-            p.copy_(1 + 0.3 * torch.randn_like(p) if n.endswith("norm.weight") else 0.3 * torch.randn_like(p))
     d = os.path.join(WORK, "tiny-llama")
-    model.save_pretrained(d, safe_serialization=True)
-    tok.save(os.path.join(d, "tokenizer.json"))
-    json.dump({"bos_token": "<s>", "eos_token": "</s>"}, open(os.path.join(d, "tokenizer_config.json"), "w"))
+    model, _ = make_tiny_llama(d, TEXTS * 20, vocab_size=400, seed=5, max_positions=512)
     return d, model
 
 

@@ -29,12 +29,11 @@ import sys
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-from transformers import LlamaConfig, LlamaForCausalLM
 from transformers.utils import logging as hf_logging
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, finish  # noqa: E402
+from tiny_hf_llama import make_tiny_llama  # noqa: E402
 
 hf_logging.set_verbosity_error()
 BUILD, WORK = sys.argv[1:3]
@@ -53,25 +52,9 @@ def sentence(n):
 
 # ------------------------------------------------------------------ model and reference
 def make_model():
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=500, special_tokens=["<s>", "</s>"], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator([sentence(12) + "." for _ in range(300)] + [" ".join(WORDS)] * 5, trainer=trainer)
-    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))])
-    torch.manual_seed(3)
-    cfg = LlamaConfig(hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, vocab_size=tok.get_vocab_size(), max_position_embeddings=1024,
-                      rms_norm_eps=1e-5, bos_token_id=0, eos_token_id=1)
-    model = LlamaForCausalLM(cfg).eval()
-    with torch.no_grad():  # weights large enough that the choices' likelihoods differ
-        for n, p in model.named_parameters():
-            p.copy_(1 + 0.3 * torch.randn_like(p) if n.endswith("norm.weight") else 0.3 * torch.randn_like(p))
     d = os.path.join(WORK, "tiny-llama")
-    model.save_pretrained(d, safe_serialization=True)
-    tok.save(os.path.join(d, "tokenizer.json"))
-    json.dump({"bos_token": "<s>", "eos_token": "</s>"}, open(os.path.join(d, "tokenizer_config.json"), "w"))
+    corpus = [sentence(12) + "." for _ in range(300)] + [" ".join(WORDS)] * 5
+    model, tok = make_tiny_llama(d, corpus, vocab_size=500, seed=3, bos=True)
     return d, model, tok
 
 
