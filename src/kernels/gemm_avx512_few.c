@@ -8,9 +8,9 @@
  * activations and every byte of every vpdpbusd is real. Eight weight rows at a time are
  * unpacked, in passes of 32 blocks, into a buffer that stays in L1 beside the pass's lane
  * blocks and that every lane group (eight activations, or four and their residuals) then
- * reads by broadcast loads, while the next pass's weights are prefetched. A 576 x 1536 Q4_1 matrix, one thread, weights in
- * L2 (tools/kernel_bench --mib 1), G multiply-adds/s: one activation (the decode
- * kernels) 41, eight here 80, sixteen 103.
+ * reads by broadcast loads, while the next pass's weights are prefetched. A 576 x 1536
+ * Q4_1 matrix, one thread, weights in L2 (tools/kernel_bench --mib 1), G multiply-adds/s:
+ * one activation (the decode kernels) 41, eight here 80, sixteen 103.
  *
  * Int32 slots 2l and 2l+1 of a product hold lane l's sums over bytes 0..3 and 4..7 of
  * each eight-byte run. Each slot is scaled on its own (its lane's scale, its own part of
@@ -67,7 +67,7 @@ static LF_AVX512_VNNI void pack_few(const char *const *src, int n, lf_type act, 
     }
 }
 
-/* ROWS weight rows unpacked over all blocks, so the products broadcast their bytes and
+/* ROWS weight rows unpacked over one pass's blocks, so the products broadcast their bytes and
  * scales straight from memory (load ports) instead of shuffling them out of registers
  * (the shuffle port, which then bounds the loop). */
 typedef struct unpacked_rows {
