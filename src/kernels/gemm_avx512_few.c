@@ -98,35 +98,74 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
                                                                              int64_t b0, int64_t kb,
                                                                              const unpacked_rows *t) {
     size_t block_bytes = legacy_block_bytes(type);
+    /* locals, not t's fields: the byte stores would otherwise make the compiler reload
+     * t's pointers after every one */
+    uint8_t(*restrict u)[ROWS][32] = t->u;
+    float(*restrict dm)[ROWS][2] = t->dm;
+    uint16_t(*restrict h)[ROWS][2] = t->h;
     for (int j = 0; j < ROWS; j++) {
         const char *row = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
         for (int64_t i = 0; i < kb; i++) {
             float d, m = 0.0f;
-            _mm256_store_si256((__m256i *)t->u[i][j], gemm_unsigned_block(type, row, b0 + i, &d, &m));
+            _mm256_store_si256((__m256i *)u[i][j], gemm_unsigned_block(type, row, b0 + i, &d, &m));
             if (block_bytes) {
-                memcpy(t->h[i][j], row + (size_t)(b0 + i) * block_bytes, 4);
+                memcpy(h[i][j], row + (size_t)(b0 + i) * block_bytes, 4);
             } else {
-                t->dm[i][j][0] = d;
-                t->dm[i][j][1] = m;
+                dm[i][j][0] = d;
+                dm[i][j][1] = m;
             }
         }
     }
     if (!block_bytes) return;
-    const uint16_t *h = &t->h[0][0][0];
-    float *dm = &t->dm[0][0][0];
+    const uint16_t *hs = &h[0][0][0];
+    float *ds = &dm[0][0][0];
     for (int64_t k = 0; k < kb * ROWS * 2; k += 16)
-        _mm512_store_ps(dm + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(h + k))));
+        _mm512_store_ps(ds + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(hs + k))));
 }
 
+/* The weights of a pass: ROWS runs of bytes bytes at start, row_bytes apart. */
+typedef struct pass_run {
+    const char *start;
+    size_t bytes;
+} pass_run;
+
+/* The run of the pass `ahead` passes after the one at rows r, block b0 (passes go through
+ * a group's blocks, then the next group's; a last group shorter than ROWS is not
+ * followed), or {NULL, 0} past the end. */
+static pass_run run_ahead(const char *w, size_t row_bytes, int64_t nb, int64_t r, int64_t r1, int64_t b0, int ahead) {
+    for (int k = 0; k < ahead; k++) {
+        if (b0 + KC_BLOCKS < nb) {
+            b0 += KC_BLOCKS;
+        } else if (r + 2 * ROWS <= r1) {
+            r += ROWS;
+            b0 = 0;
+        } else {
+            return (pass_run){NULL, 0};
+        }
+    }
+    int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
+    size_t first = (size_t)b0 * row_bytes / (size_t)nb & ~(size_t)63;
+    return (pass_run){w + (size_t)r * row_bytes + first, (size_t)(b0 + kb) * row_bytes / (size_t)nb - first};
+}
+
+/* Issues the prefetches of line i of each of a run's rows (none past its end). */
+#define PREFETCH_LINE(run, i, hint)                                                                     \
+    do {                                                                                                \
+        if ((run).start && (size_t)(i) * 64 < (run).bytes)                                              \
+            for (int j_ = 0; j_ < ROWS; j_++)                                                           \
+                _mm_prefetch((run).start + (size_t)j_ * row_bytes + (size_t)(i) * 64, hint);            \
+    } while (0)
+
 /* The unpacked rows x kb blocks of one lane group, added to acc (slot s of acc[j] = row
- * j, slot s). Meanwhile the ROWS runs of run_bytes at next, row_bytes apart (NULL: none),
- * the blocks the next pass unpacks, come towards L1, a line of each per block: the
- * unpacking waits on every line it misses otherwise (short runs far apart, which the
- * hardware prefetchers do not follow), and a run has fewer lines than blocks. */
+ * j, slot s). Meanwhile the weights of the next pass come towards L1 and those of the
+ * pass after it towards L2, a line of each row per block: the unpacking waits on every
+ * line it misses otherwise (short runs far apart, which the hardware prefetchers do not
+ * follow), one pass ahead is too short a time to hide a miss to memory, and a run has
+ * fewer lines than blocks. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const unpacked_rows *t, bool has_min,
                                                                           float zero, const few_block *x, int64_t kb,
-                                                                          const char *next, size_t row_bytes,
-                                                                          size_t run_bytes, __m512 acc_io[ROWS]) {
+                                                                          pass_run next, pass_run after,
+                                                                          size_t row_bytes, __m512 acc_io[ROWS]) {
     __m512 acc[ROWS];
 #pragma GCC unroll 8
     for (int j = 0; j < ROWS; j++) acc[j] = acc_io[j];
@@ -135,9 +174,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
         const __m512i x2 = _mm512_load_si512((const void *)x[i].q[2]), x3 = _mm512_load_si512((const void *)x[i].q[3]);
         const __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
         const __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
-        if (next && (size_t)i * 64 < run_bytes)
-#pragma GCC unroll 8
-            for (int j = 0; j < ROWS; j++) _mm_prefetch(next + (size_t)j * row_bytes + (size_t)i * 64, _MM_HINT_T0);
+        PREFETCH_LINE(next, i, _MM_HINT_T0);
+        PREFETCH_LINE(after, i, _MM_HINT_T1);
 #pragma GCC unroll 8
         for (int j = 0; j < ROWS; j++) {
             const uint8_t *u = t->u[i][j];
@@ -157,6 +195,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
 #pragma GCC unroll 8
     for (int j = 0; j < ROWS; j++) acc_io[j] = acc[j];
 }
+#undef PREFETCH_LINE
 
 /* Row r + j of a group's results to y: lane l's two slots summed into output l % n_out
  * (a residual lane adds to its activation's). */
@@ -197,22 +236,11 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
         for (int64_t b0 = 0; b0 < nb; b0 += KC_BLOCKS) {
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
             unpack_rows(type, w, row_bytes, r, nr, b0, kb, t);
-            /* the next pass: these rows' next blocks, else the next rows' first ones */
-            const char *next = NULL;
-            int64_t next_b0 = b0 + kb, next_kb = 0;
-            if (next_b0 < nb) {
-                next = w + (size_t)r * row_bytes;
-                next_kb = nb - next_b0 < KC_BLOCKS ? nb - next_b0 : KC_BLOCKS;
-            } else if (r + 2 * ROWS <= r1) {
-                next = w + (size_t)(r + ROWS) * row_bytes;
-                next_b0 = 0;
-                next_kb = nb < KC_BLOCKS ? nb : KC_BLOCKS;
-            }
-            size_t run_start = (size_t)next_b0 * row_bytes / (size_t)nb & ~(size_t)63;
-            size_t run_bytes = (size_t)(next_b0 + next_kb) * row_bytes / (size_t)nb - run_start;
+            pass_run none = {NULL, 0};
+            pass_run next = run_ahead(w, row_bytes, nb, r, r1, b0, 1), after = run_ahead(w, row_bytes, nb, r, r1, b0, 2);
             for (int g = 0; g < c->n_groups; g++)
-                few_rows(t, zero == 0.0f, zero, c->x[g] + b0, kb, g == 0 && next ? next + run_start : NULL, row_bytes,
-                         run_bytes, acc[g]);
+                few_rows(t, zero == 0.0f, zero, c->x[g] + b0, kb, g == 0 ? next : none, g == 0 ? after : none,
+                         row_bytes, acc[g]);
         }
         for (int g = 0; g < c->n_groups; g++) {
             int first = g * c->per_group, n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
