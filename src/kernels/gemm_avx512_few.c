@@ -29,6 +29,7 @@ enum {
     LANES = 8,
     ROWS = 8,      /* weight rows in flight: independent chains that hide vpdpbusd's latency */
     KC_BLOCKS = 32, /* blocks a pass unpacks and meets: its rows and lane blocks stay in L1 */
+    L2_PASSES_AHEAD = 3, /* the 1B's 8-stream decode: 2 -> 155, 3 -> 161, 4 -> 152 tok/s */
     MAX_GROUPS = AVX512_FEW_MAX_BATCH / (LANES / 2),
 };
 
@@ -158,10 +159,10 @@ static pass_run run_ahead(const char *w, size_t row_bytes, int64_t nb, int64_t r
 
 /* The unpacked rows x kb blocks of one lane group, added to acc (slot s of acc[j] = row
  * j, slot s). Meanwhile the weights of the next pass come towards L1 and those of the
- * pass after it towards L2, a line of each row per block: the unpacking waits on every
- * line it misses otherwise (short runs far apart, which the hardware prefetchers do not
- * follow), one pass ahead is too short a time to hide a miss to memory, and a run has
- * fewer lines than blocks. */
+ * pass L2_PASSES_AHEAD after this one towards L2, a line of each row per block: the
+ * unpacking waits on every line it misses otherwise (short runs far apart, which the
+ * hardware prefetchers do not follow), one pass ahead is too short a time to hide a miss
+ * to memory, and a run has fewer lines than blocks. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const unpacked_rows *t, bool has_min,
                                                                           float zero, const few_block *x, int64_t kb,
                                                                           pass_run next, pass_run after,
@@ -237,7 +238,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
             unpack_rows(type, w, row_bytes, r, nr, b0, kb, t);
             pass_run none = {NULL, 0};
-            pass_run next = run_ahead(w, row_bytes, nb, r, r1, b0, 1), after = run_ahead(w, row_bytes, nb, r, r1, b0, 2);
+            pass_run next = run_ahead(w, row_bytes, nb, r, r1, b0, 1), after = run_ahead(w, row_bytes, nb, r, r1, b0, L2_PASSES_AHEAD);
             for (int g = 0; g < c->n_groups; g++)
                 few_rows(t, zero == 0.0f, zero, c->x[g] + b0, kb, g == 0 ? next : none, g == 0 ? after : none,
                          row_bytes, acc[g]);
