@@ -106,6 +106,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
     uint16_t(*restrict h)[ROWS][2] = t->h;
     for (int j = 0; j < ROWS; j++) {
         const char *row = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
+#pragma GCC unroll 4
         for (int64_t i = 0; i < kb; i++) {
             float d, m = 0.0f;
             _mm256_store_si256((__m256i *)u[i][j], gemm_unsigned_block(type, row, b0 + i, &d, &m));
