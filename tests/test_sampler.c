@@ -243,6 +243,18 @@ static void test_greedy(void) {
     /* typical_p may drop the most likely token: 4 is the least typical of these logits */
     p = off(), p.temperature = 0, p.typical_p = 0.2f;
     CHECK(greedy_pick(&p, NULL, 0) != 4);
+    /* equal most likely logits give the lowest id, by the one pass of plain greedy and
+     * through the chain (a penalty on, with nothing to penalize) */
+    float tie[V];
+    for (int i = 0; i < V; i++) tie[i] = i == 2 || i == 5 ? 1.0f : 0.0f;
+    for (int chain = 0; chain < 2; chain++) {
+        lf_sampler *s = NULL;
+        lf_error err = {0};
+        p = off(), p.temperature = 0, p.repeat_penalty = chain ? 2.0f : 1.0f;
+        CHECK(lf_sampler_create(&p, V, &s, &err) == LF_OK);
+        CHECK(lf_sampler_sample(s, tie) == 2);
+        lf_sampler_free(s);
+    }
     /* logits that are all -infinity leave no token, greedy or not */
     float none[V];
     for (int i = 0; i < V; i++) none[i] = -INFINITY;
