@@ -36,8 +36,10 @@ typedef struct matmul_job {
 #define PROMPT_CHUNKS_PER_THREAD 4
 #define CHUNK_ALIGN_ROWS 64
 
-/* Up to this many activations (continuous batching's decode steps) a chunk's activation
- * packing is small next to its rows, so chunks are sized as for decode. */
+/* Up to this many activations (continuous batching's decode steps) the kernels pack the
+ * activations per call too, but little next to the rows: chunks are sized as for
+ * prompts, and at least as for decode (a 128k-row output layer in 256-row chunks packed
+ * the batch 500 times). */
 #define FEW_ACTIVATIONS 16
 
 static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
@@ -76,10 +78,11 @@ static void run_matmul_job(lf_context *ctx, matmul_job *job) {
         if (job->items[i].w->rows > largest) largest = job->items[i].w->rows;
     }
     if (nt == 1) job->chunk_rows = largest; /* one call per weight */
-    else if (job->n_batch <= FEW_ACTIVATIONS) job->chunk_rows = DECODE_CHUNK_ROWS;
+    else if (job->n_batch == 1) job->chunk_rows = DECODE_CHUNK_ROWS;
     else {
         int64_t per = (total + (int64_t)PROMPT_CHUNKS_PER_THREAD * nt - 1) / ((int64_t)PROMPT_CHUNKS_PER_THREAD * nt);
         job->chunk_rows = (per + CHUNK_ALIGN_ROWS - 1) / CHUNK_ALIGN_ROWS * CHUNK_ALIGN_ROWS;
+        if (job->n_batch <= FEW_ACTIVATIONS && job->chunk_rows < DECODE_CHUNK_ROWS) job->chunk_rows = DECODE_CHUNK_ROWS;
     }
     int64_t tasks = 0;
     for (int i = 0; i < job->n_items; i++) tasks += item_chunks(job, i);
