@@ -168,9 +168,9 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
                                                                           float zero, const few_block *x, int64_t kb,
                                                                           pass_run next, pass_run after,
                                                                           size_t row_bytes, __m512 acc_io[ROWS]) {
-    __m512 acc[ROWS];
+    __m512 acc[ROWS], acc_min[ROWS]; /* the minimum's terms apart: two short chains, not one long */
 #pragma GCC unroll 8
-    for (int j = 0; j < ROWS; j++) acc[j] = acc_io[j];
+    for (int j = 0; j < ROWS; j++) acc[j] = acc_io[j], acc_min[j] = _mm512_setzero_ps();
     for (int64_t i = 0; i < kb; i++) {
         const __m512i x0 = _mm512_load_si512((const void *)x[i].q[0]), x1 = _mm512_load_si512((const void *)x[i].q[1]);
         const __m512i x2 = _mm512_load_si512((const void *)x[i].q[2]), x3 = _mm512_load_si512((const void *)x[i].q[3]);
@@ -188,14 +188,14 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
             __m512 sf = _mm512_cvtepi32_ps(s);
             if (has_min) {
                 acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][0]), _mm512_mul_ps(sf, d), acc[j]);
-                acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][1]), dsum, acc[j]);
+                acc_min[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][1]), dsum, acc_min[j]);
             } else {
                 acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(t->dm[i][j][0]), _mm512_fmadd_ps(sf, d, off), acc[j]);
             }
         }
     }
 #pragma GCC unroll 8
-    for (int j = 0; j < ROWS; j++) acc_io[j] = acc[j];
+    for (int j = 0; j < ROWS; j++) acc_io[j] = has_min ? _mm512_add_ps(acc[j], acc_min[j]) : acc[j];
 }
 #undef PREFETCH_LINE
 
