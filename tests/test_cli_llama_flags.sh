@@ -29,6 +29,12 @@ same "--name=value" "$want" "$(gen "$MODEL" --prompt="The capital of France is" 
 printf 'The capital of France is' >"$tmp/prompt.txt"
 same "-f FILE" "$want" "$(gen "$MODEL" -f "$tmp/prompt.txt" -n 6 --temp 0)"
 same "--file FILE" "$want" "$(gen "$MODEL" --file "$tmp/prompt.txt" -n 6 --temp 0)"
+# -m on the other commands that load a model (llama-bench, llama-perplexity, llama-tokenize)
+"$BIN" bench -m "$MODEL" -p 0 -n 2 -r 1 >"$tmp/bench.out" 2>"$tmp/err" && grep -q "tg2" "$tmp/bench.out" && ok ||
+    bad "bench -m: $(cat "$tmp/err")"
+toks=$("$BIN" tokenize "$MODEL" --text "Hello world" 2>"$tmp/err")
+[ -n "$toks" ] && ok || bad "tokenize: $(cat "$tmp/err")"
+same "tokenize -m" "$toks" "$("$BIN" tokenize -m "$MODEL" --text "Hello world" 2>"$tmp/err")"
 # a prompt that looks like a flag stays the prompt
 gen "$MODEL" -p -n -n 2 --temp 0 >/dev/null && ok || bad "-p -n: $(cat "$tmp/err")"
 

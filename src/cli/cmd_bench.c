@@ -16,7 +16,7 @@
 
 static void bench_usage(FILE *out) {
     fprintf(out,
-            "usage: llama-fast bench MODEL [options]\n"
+            "usage: llama-fast bench MODEL [options]   (or -m MODEL, as llama-bench)\n"
             "\n"
             "  -p N[,N...]   prompt-processing tests of N tokens (default 512; 0 skips)\n"
             "  -n N[,N...]   generation tests of N tokens (default 128; 0 skips)\n"

@@ -8,9 +8,11 @@ typedef struct flag_alias {
 } flag_alias;
 
 #define RUNNERS " generate chat server browser "
+/* llama-bench, llama-perplexity, llama-imatrix, llama-tokenize take -m too */
+#define MODEL_TAKERS " generate chat server browser bench info eval imatrix tokenize "
 static const flag_alias aliases[] = {
-    {"-m", NULL, RUNNERS},
-    {"--model", NULL, RUNNERS},
+    {"-m", NULL, MODEL_TAKERS},
+    {"--model", NULL, MODEL_TAKERS},
     {"-p", "--prompt", " generate "},
     {"-f", "--prompt-file", " generate "},
     {"--file", "--prompt-file", " generate "},
