@@ -587,7 +587,7 @@ static void test_matmul_rows(const struct weight_type *wt, lf_simd_level level) 
      * the type has one, else four activations at a time and leftover activations one by
      * one); the row ranges start and end off the 4- and 8-row groups and the row-pair
      * grid. */
-    const int batches[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16};
+    const int batches[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16};
     const int ranges[][2] = {{r0, r1}, {1, 8}, {3, 6}, {0, 9}};
     for (size_t k = 0; k < sizeof batches / sizeof batches[0]; k++)
         for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
@@ -754,7 +754,8 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
 /* Prompt-sized products (the cache-blocked GEMMs) on K = one block (or super-block),
  * 67 legacy blocks or nine super-blocks (more than one K chunk) and 131 blocks or 17
  * super-blocks: rows past a multiple of the tile (11; float weights also 70, several
- * tiles of rows, each meeting every K chunk), odd batches, one or many lane groups.
+ * tiles of rows, each meeting every K chunk), odd batches, one or many lane groups
+ * (batches of 4 and 10 take the few-activation kernel's paired rows on AVX-512).
  * Batch 321 makes the K chunks of the nine super-blocks smaller than 64 blocks (as the
  * lane groups of a chunk must fit in L2), so chunks start inside a super-block. Every
  * output of the plain and the activation + residual product equals the scalar level's
@@ -791,7 +792,7 @@ static void test_matmul_prompt_k(const struct weight_type *wt, lf_simd_level lev
         if (quantized) quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
         else lf_quantize_act(wt->type, x, xq + b * x_stride, n);
     }
-    const int batches[] = {2, 7, 24, 33, 321};
+    const int batches[] = {2, 4, 7, 10, 24, 33, 321};
     const int ranges[][2] = {{1, rows - 1}, {0, rows}, {5, 8}};
     for (int resid = 0; resid <= (quantized ? 1 : 0); resid++) {
         lf_kernels_set_level(LF_SIMD_SCALAR);

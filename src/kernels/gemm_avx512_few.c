@@ -47,6 +47,10 @@ static inline LF_AVX512_VNNI __m512i bcast8(const uint8_t *p) {
     return _mm512_set1_epi64(v);
 }
 
+static inline LF_AVX512_VNNI __m512i bcast16(const uint8_t *p) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
+}
+
 /* Blocks 0 .. nb of the lanes src[0 .. n) (the rest zero) into out. */
 static LF_AVX512_VNNI void pack_few(const char *const *src, int n, lf_type act, int64_t nb, few_block *out) {
     const __m512i ones = _mm512_set1_epi8(1);
@@ -72,9 +76,10 @@ static LF_AVX512_VNNI void pack_few(const char *const *src, int n, lf_type act, 
  * scales straight from memory (load ports) instead of shuffling them out of registers
  * (the shuffle port, which then bounds the loop). */
 typedef struct unpacked_rows {
-    uint8_t (*u)[ROWS][32]; /* u[i][r]: block i of row r as unsigned bytes */
+    uint8_t (*u)[ROWS][32]; /* u[i][r]: block i of row r as unsigned bytes (paired: below) */
     float (*dm)[ROWS][2];   /* its scale and (types with one) minimum coefficient */
     uint16_t (*h)[ROWS][2]; /* the same as stored (fp16), for the legacy types */
+    float (*dp)[ROWS * 4];  /* paired: rows 2p, 2p+1 (A, B) as {dA dA dB dB mA mA mB mB} at 8p */
 } unpacked_rows;
 
 /* The bytes of one block of a legacy type, whose first two fp16 fields are d and (types
@@ -93,10 +98,13 @@ static inline size_t legacy_block_bytes(lf_type type) {
 
 /* Blocks [b0, b0 + kb) of rows [r, r + nr) into t; a short group repeats its last row
  * (computed, not stored). The legacy types' scales are copied as stored and converted 16
- * at a time afterwards. Inlined per type, so the unpacking is straight-line code. */
+ * at a time afterwards. Paired, the 64 bytes u[i][2p..2p+1] hold rows A = 2p and B = 2p+1
+ * as A0 B0 A2 B2 A1 B1 A3 B3 (Ac: their 8-byte chunk c), so that a broadcast of 16 bytes
+ * puts chunk c of A in the even lanes and of B in the odd ones. Inlined per type, so the
+ * unpacking is straight-line code. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_type type, const char *w,
                                                                              size_t row_bytes, int64_t r, int nr,
-                                                                             int64_t b0, int64_t kb,
+                                                                             int64_t b0, int64_t kb, bool paired,
                                                                              const unpacked_rows *t) {
     size_t block_bytes = legacy_block_bytes(type);
     /* locals, not t's fields: the byte stores would otherwise make the compiler reload
@@ -104,25 +112,41 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
     uint8_t(*restrict u)[ROWS][32] = t->u;
     float(*restrict dm)[ROWS][2] = t->dm;
     uint16_t(*restrict h)[ROWS][2] = t->h;
-    for (int j = 0; j < ROWS; j++) {
-        const char *row = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
+    for (int j = 0; j < ROWS; j += 2) {
+        const char *ra = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
+        const char *rb = w + (size_t)(r + (j + 1 < nr ? j + 1 : nr - 1)) * row_bytes;
 #pragma GCC unroll 4
         for (int64_t i = 0; i < kb; i++) {
-            float d, m = 0.0f;
-            _mm256_store_si256((__m256i *)u[i][j], gemm_unsigned_block(type, row, b0 + i, &d, &m));
+            float da, ma = 0.0f, db, mb = 0.0f;
+            __m256i a = gemm_unsigned_block(type, ra, b0 + i, &da, &ma);
+            __m256i b = gemm_unsigned_block(type, rb, b0 + i, &db, &mb);
+            _mm256_store_si256((__m256i *)u[i][j], paired ? _mm256_unpacklo_epi64(a, b) : a);
+            _mm256_store_si256((__m256i *)u[i][j + 1], paired ? _mm256_unpackhi_epi64(a, b) : b);
             if (block_bytes) {
-                memcpy(h[i][j], row + (size_t)(b0 + i) * block_bytes, 4);
+                memcpy(h[i][j], ra + (size_t)(b0 + i) * block_bytes, 4);
+                memcpy(h[i][j + 1], rb + (size_t)(b0 + i) * block_bytes, 4);
             } else {
-                dm[i][j][0] = d;
-                dm[i][j][1] = m;
+                dm[i][j][0] = da, dm[i][j][1] = ma;
+                dm[i][j + 1][0] = db, dm[i][j + 1][1] = mb;
             }
         }
     }
-    if (!block_bytes) return;
-    const uint16_t *hs = &h[0][0][0];
-    float *ds = &dm[0][0][0];
-    for (int64_t k = 0; k < kb * ROWS * 2; k += 16)
-        _mm512_store_ps(ds + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(hs + k))));
+    if (block_bytes) {
+        const uint16_t *hs = &h[0][0][0];
+        float *ds = &dm[0][0][0];
+        for (int64_t k = 0; k < kb * ROWS * 2; k += 16)
+            _mm512_store_ps(ds + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(hs + k))));
+    }
+    if (!paired) return;
+    /* dm[i] = dA mA dB mB dC mC ...: each pair's scales and minima twice over */
+    const __m512i lo = _mm512_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3, 4, 4, 6, 6, 5, 5, 7, 7);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    float(*restrict dp)[ROWS * 4] = t->dp;
+    for (int64_t i = 0; i < kb; i++) {
+        __m512 v = _mm512_load_ps(dm[i][0]);
+        _mm512_store_ps(dp[i], _mm512_permutexvar_ps(lo, v));
+        _mm512_store_ps(dp[i] + 16, _mm512_permutexvar_ps(hi, v));
+    }
 }
 
 /* The weights of a pass: ROWS runs of bytes bytes at start, row_bytes apart. */
@@ -165,8 +189,8 @@ static pass_run run_ahead(const char *w, size_t row_bytes, int64_t nb, int64_t r
  * hardware prefetchers do not follow), one pass ahead is too short a time to hide a miss
  * to memory, and a run has fewer lines than blocks. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const unpacked_rows *t, bool has_min,
-                                                                          float zero, const few_block *x, int64_t kb,
-                                                                          pass_run next, pass_run after,
+                                                                          float zero, bool paired, const few_block *x,
+                                                                          int64_t kb, pass_run next, pass_run after,
                                                                           size_t row_bytes, __m512 acc_io[ROWS]) {
     __m512 acc[ROWS], acc_min[ROWS]; /* the minimum's terms apart: two short chains, not one long */
 #pragma GCC unroll 8
@@ -178,6 +202,26 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
         const __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
         PREFETCH_LINE(next, i, _MM_HINT_T0);
         PREFETCH_LINE(after, i, _MM_HINT_T1);
+        if (paired) {
+#pragma GCC unroll 4
+            for (int p = 0; p < ROWS / 2; p++) { /* acc[p]: rows 2p (even lanes), 2p+1 (odd) */
+                const uint8_t *u = t->u[i][2 * p];
+                __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bcast16(u), x0);
+                s = _mm512_dpbusd_epi32(s, bcast16(u + 32), x1);
+                s = _mm512_dpbusd_epi32(s, bcast16(u + 16), x2);
+                s = _mm512_dpbusd_epi32(s, bcast16(u + 48), x3);
+                __m512 sf = _mm512_cvtepi32_ps(s);
+                const float *sc = t->dp[i] + 8 * p;
+                __m512 dw = _mm512_broadcast_f32x4(_mm_load_ps(sc));
+                if (has_min) {
+                    acc[p] = _mm512_fmadd_ps(dw, _mm512_mul_ps(sf, d), acc[p]);
+                    acc_min[p] = _mm512_fmadd_ps(_mm512_broadcast_f32x4(_mm_load_ps(sc + 4)), dsum, acc_min[p]);
+                } else {
+                    acc[p] = _mm512_fmadd_ps(dw, _mm512_fmadd_ps(sf, d, off), acc[p]);
+                }
+            }
+            continue;
+        }
 #pragma GCC unroll 8
         for (int j = 0; j < ROWS; j++) {
             const uint8_t *u = t->u[i][j];
@@ -200,16 +244,22 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
 #undef PREFETCH_LINE
 
 /* Row r + j of a group's results to y: lane l's two slots summed into output l % n_out
- * (a residual lane adds to its activation's). */
-static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, int n_lanes, int n_out, int first,
-                                             float *y, size_t y_stride, int64_t r) {
+ * (a residual lane adds to its activation's); paired, lane 2o + (j & 1) of acc[j / 2] is
+ * output o's. */
+static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, bool paired, int n_lanes, int n_out,
+                                             int first, float *y, size_t y_stride, int64_t r) {
     float v[ROWS][2 * LANES];
-    for (int j = 0; j < nr; j++) _mm512_storeu_ps(v[j], acc[j]);
+    for (int j = 0; j < (paired ? (nr + 1) / 2 : nr); j++) _mm512_storeu_ps(v[j], acc[j]);
     for (int o = 0; o < n_out; o++) {
         float *dst = y + (size_t)(first + o) * y_stride + r;
         for (int j = 0; j < nr; j++) {
             float sum = 0.0f;
-            for (int l = o; l < n_lanes; l += n_out) sum += v[j][2 * l] + v[j][2 * l + 1];
+            if (paired) {
+                int l = 2 * o + (j & 1);
+                sum = v[j / 2][2 * l] + v[j / 2][2 * l + 1];
+            } else {
+                for (int l = o; l < n_lanes; l += n_out) sum += v[j][2 * l] + v[j][2 * l + 1];
+            }
             dst[j] = sum;
         }
     }
@@ -220,15 +270,15 @@ static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, int
 typedef struct few_call {
     const few_block *const *x;
     int n_groups, per_group, n_batch;
-    bool resid;
+    bool resid, paired;
     float *y;
     size_t y_stride;
 } few_call;
 
-static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_type type, const char *w,
-                                                                          size_t row_bytes, int64_t r0, int64_t r1,
-                                                                          int64_t nb, const unpacked_rows *t,
-                                                                          const few_call *c) {
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_type type, bool paired,
+                                                                          const char *w, size_t row_bytes, int64_t r0,
+                                                                          int64_t r1, int64_t nb,
+                                                                          const unpacked_rows *t, const few_call *c) {
     float zero = gemm_zero_point(type);
     __m512 acc[MAX_GROUPS][ROWS];
     for (int64_t r = r0; r < r1; r += ROWS) {
@@ -237,22 +287,24 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             for (int j = 0; j < ROWS; j++) acc[g][j] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += KC_BLOCKS) {
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
-            unpack_rows(type, w, row_bytes, r, nr, b0, kb, t);
+            unpack_rows(type, w, row_bytes, r, nr, b0, kb, paired, t);
             pass_run none = {NULL, 0};
             pass_run next = run_ahead(w, row_bytes, nb, r, r1, b0, 1), after = run_ahead(w, row_bytes, nb, r, r1, b0, L2_PASSES_AHEAD);
             for (int g = 0; g < c->n_groups; g++)
-                few_rows(t, zero == 0.0f, zero, c->x[g] + b0, kb, g == 0 ? next : none, g == 0 ? after : none,
-                         row_bytes, acc[g]);
+                few_rows(t, zero == 0.0f, zero, paired, c->x[g] + b0, kb, g == 0 ? next : none,
+                         g == 0 ? after : none, row_bytes, acc[g]);
         }
         for (int g = 0; g < c->n_groups; g++) {
             int first = g * c->per_group, n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
-            store_rows(acc[g], nr, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
+            store_rows(acc[g], nr, paired, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
         }
     }
 }
 
-#define FEW_TYPE_CASE(T)                                 \
-    case T: few_type(T, w, row_bytes, r0, r1, nb, t, c); \
+#define FEW_TYPE_CASE(T)                                           \
+    case T:                                                        \
+        if (c->paired) few_type(T, true, w, row_bytes, r0, r1, nb, t, c);  \
+        else few_type(T, false, w, row_bytes, r0, r1, nb, t, c);          \
         break;
 
 static LF_AVX512_VNNI void few_rows_all(lf_type type, const char *w, size_t row_bytes, int64_t r0, int64_t r1,
@@ -279,13 +331,17 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
     }
     if (n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
     int64_t nb = n_cols / 32;
-    int per_group = xr ? LANES / 2 : LANES, n_groups = (n_batch + per_group - 1) / per_group;
+    /* paired rows (four activations, each in two lanes, against two rows at once) when
+     * that takes fewer products than eight activations against one row: 1-4 and 9-12 */
+    bool paired = !xr && (n_batch + 3) / 4 * 2 < (n_batch + 7) / 8 * 4;
+    int per_group = xr || paired ? LANES / 2 : LANES, n_groups = (n_batch + per_group - 1) / per_group;
     size_t lanes_bytes = (size_t)n_groups * (size_t)nb * sizeof(few_block);
     /* the scale arrays rounded up to whole vectors for the conversion */
     size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
     size_t u_bytes = kc * ROWS * 32, n_scales = (kc * ROWS * 2 + 15) / 16 * 16;
-    size_t f_bytes = n_scales * sizeof(float), h_bytes = n_scales * sizeof(uint16_t);
-    char *mem = aligned_alloc(64, lanes_bytes + u_bytes + f_bytes + (h_bytes + 63) / 64 * 64);
+    size_t f_bytes = n_scales * sizeof(float), h_bytes = (n_scales * sizeof(uint16_t) + 63) / 64 * 64;
+    size_t p_bytes = paired ? kc * ROWS * 4 * sizeof(float) : 0;
+    char *mem = aligned_alloc(64, lanes_bytes + u_bytes + f_bytes + h_bytes + p_bytes);
     if (!mem) return false;
     const few_block *groups[AVX512_FEW_MAX_BATCH];
     for (int g = 0; g < n_groups; g++) {
@@ -293,15 +349,20 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
         int first = g * per_group, n_out = n_batch - first < per_group ? n_batch - first : per_group;
         const char *src[LANES];
         int n_lanes = 0;
-        for (int o = 0; o < n_out; o++) src[n_lanes++] = (const char *)xq + (size_t)(first + o) * stride;
+        for (int o = 0; o < n_out; o++) {
+            const char *a = (const char *)xq + (size_t)(first + o) * stride;
+            src[n_lanes++] = a;
+            if (paired) src[n_lanes++] = a;
+        }
         for (int o = 0; xr && o < n_out; o++) src[n_lanes++] = (const char *)xr + (size_t)(first + o) * stride;
         pack_few(src, n_lanes, lf_act_type(type), nb, x);
         groups[g] = x;
     }
     char *rest = mem + lanes_bytes;
     unpacked_rows t = {(uint8_t(*)[ROWS][32])rest, (float(*)[ROWS][2])(rest + u_bytes),
-                       (uint16_t(*)[ROWS][2])(rest + u_bytes + f_bytes)};
-    few_call c = {groups, n_groups, per_group, n_batch, xr != NULL, y, y_stride};
+                       (uint16_t(*)[ROWS][2])(rest + u_bytes + f_bytes),
+                       paired ? (float(*)[ROWS * 4])(rest + u_bytes + f_bytes + h_bytes) : NULL};
+    few_call c = {groups, n_groups, per_group, n_batch, xr != NULL, paired, y, y_stride};
     few_rows_all(type, w, row_bytes, r0, r1, nb, &t, &c);
     free(mem);
     return true;
