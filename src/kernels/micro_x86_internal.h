@@ -96,10 +96,10 @@ extern const lf_micro_kernels avx2_micro[LF_TYPE_COUNT], vnni_micro[LF_TYPE_COUN
 extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
 /* Up to AVX512_FEW_MAX_BATCH activations against the 32-weight-block types and Q4_K
  * (gemm_avx512_few.c); false, having written nothing, for other types or batches. Below
- * AVX512_FEW_MIN_BATCH its eight-activation lanes are mostly padding: one gemv per
- * activation is faster (SmolLM2 Q4_1, 2 threads, tokens/s of 2 streams: 235 row by row,
- * 145 here; 4 streams 261 / 245; 8 streams: 260 row by row, 410 here). */
-#define AVX512_FEW_MIN_BATCH 4
+ * AVX512_FEW_MIN_BATCH one gemv per activation is faster (tokens/s of `bench -np N`,
+ * 2 threads, alternated: SmolLM2 Q4_1 2 streams 495 row by row, 422 here; 3 streams 483 /
+ * 568; the 1B Q4_0 3 streams 55 / 77). */
+#define AVX512_FEW_MIN_BATCH 3
 #define AVX512_FEW_MAX_BATCH 16
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
