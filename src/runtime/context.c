@@ -115,7 +115,8 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
         if (ctx->precise_activations) ctx->act_resid[i] = xalloc(B * ctx->act_row_bytes, &ok);
     }
     size_t widest = (size_t)c->hidden_dim > wide ? (size_t)c->hidden_dim : wide;
-    ctx->act_float = xalloc(widest * f, &ok);
+    ctx->act_float_cols = widest;
+    ctx->act_float = xalloc((size_t)n_threads * widest * f, &ok);
     ctx->attn = lf_attention_ws_create(n_threads, c->n_heads, c->n_kv_heads, c->head_dim, LF_MAX_BATCH);
     if (!ctx->attn) ok = false;
     ctx->logits_cap = 1;

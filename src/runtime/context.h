@@ -35,7 +35,8 @@ struct lf_context {
     void *act_resid[LF_MAX_ACT_SLOTS]; /* their rounding residuals, converted likewise */
     size_t act_row_bytes;              /* capacity of one row in act[] */
     bool precise_activations;          /* with residuals */
-    float *act_float;                  /* one row of dequantized activations */
+    float *act_float;                  /* a row of dequantized activations per thread */
+    size_t act_float_cols;             /* the floats of each thread's row */
     lf_attention_ws *attn;             /* attention scratch (no n_ctx-sized buffers) */
 
     float *logits;      /* vocab × n_logits */

@@ -89,40 +89,89 @@ static void run_matmul_job(lf_context *ctx, matmul_job *job) {
     lf_threadpool_run(ctx->pool, (int)tasks, matmul_task, job);
 }
 
-/* Converts n rows of x (cols floats each) for weight type t into act, and, when resid is
- * non-NULL, the rounding residual of each row into resid. */
-static void convert_activations(lf_context *ctx, lf_type t, const float *x, int n, int64_t cols, void *act,
-                                void *resid) {
-    for (int b = 0; b < n; b++) {
-        const float *row = x + (size_t)b * cols;
-        void *q = (char *)act + (size_t)b * ctx->act_row_bytes;
-        lf_quantize_act(t, row, q, cols);
-        if (!resid) continue;
-        lf_dequantize_row(lf_act_type(t), q, ctx->act_float, cols);
-        for (int64_t i = 0; i < cols; i++) ctx->act_float[i] = row[i] - ctx->act_float[i];
-        lf_quantize_act(t, ctx->act_float, (char *)resid + (size_t)b * ctx->act_row_bytes, cols);
+/* Work on each row of a step (norms, residuals, the SwiGLU, RoPE, the activations'
+ * conversion): one task per row on the pool when there are several rows (on the calling
+ * thread alone it was a tenth of a prompt's time, the other threads waiting). */
+typedef void (*row_fn)(lf_context *ctx, const void *arg, int row, int thread);
+
+typedef struct rows_job {
+    lf_context *ctx;
+    row_fn fn;
+    const void *arg;
+} rows_job;
+
+static void rows_task(void *arg, int task, int thread_index) {
+    const rows_job *job = arg;
+    job->fn(job->ctx, job->arg, task, thread_index);
+}
+
+static void run_rows(lf_context *ctx, int n, row_fn fn, const void *arg) {
+    if (n == 1) {
+        fn(ctx, arg, 0, 0);
+        return;
+    }
+    rows_job job = {ctx, fn, arg};
+    lf_threadpool_run(ctx->pool, n, rows_task, &job);
+}
+
+/* The input rows of up to LF_MAX_ACT_SLOTS products: each row made by prep (NULL: it
+ * is ready), then converted once per distinct activation type (slot), with the rounding
+ * residual where resid[s] is set. */
+typedef struct convert_job {
+    const float *x; /* rows of cols floats */
+    int64_t cols;
+    row_fn prep;
+    const void *prep_arg;
+    int n_slots;
+    lf_type weight_type[LF_MAX_ACT_SLOTS]; /* a weight type of the slot's activation type */
+    void *act[LF_MAX_ACT_SLOTS], *resid[LF_MAX_ACT_SLOTS];
+} convert_job;
+
+static void convert_row(lf_context *ctx, const void *arg, int b, int thread) {
+    const convert_job *j = arg;
+    if (j->prep) j->prep(ctx, j->prep_arg, b, thread);
+    const float *row = j->x + (size_t)b * j->cols;
+    float *back = ctx->act_float + (size_t)thread * ctx->act_float_cols;
+    for (int s = 0; s < j->n_slots; s++) {
+        lf_type t = j->weight_type[s];
+        void *q = (char *)j->act[s] + (size_t)b * ctx->act_row_bytes;
+        lf_quantize_act(t, row, q, j->cols);
+        if (!j->resid[s]) continue;
+        lf_dequantize_row(lf_act_type(t), q, back, j->cols);
+        for (int64_t i = 0; i < j->cols; i++) back[i] = row[i] - back[i];
+        lf_quantize_act(t, back, (char *)j->resid[s] + (size_t)b * ctx->act_row_bytes, j->cols);
     }
 }
 
+/* The activations an imatrix run records (act_stats), or none. */
+typedef struct observed {
+    int layer;
+    lf_act_input input;
+} observed;
+
 /* y_i = W_i · x for up to LF_MAX_ACT_SLOTS weights sharing the input x (n rows of
- * cols floats), converting x once per distinct activation type. */
+ * cols floats, each made by prep first when it is not NULL), converting x once per
+ * distinct activation type. */
 static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight *const *ws, float *const *ys,
-                        int count) {
+                        int count, row_fn prep, const void *prep_arg, const observed *obs) {
     matmul_job job = {.n_items = count, .n_batch = n, .precise = ctx->precise_activations,
                       .act_stride = ctx->act_row_bytes};
-    lf_type slot_type[LF_MAX_ACT_SLOTS];
-    int n_slots = 0;
+    convert_job conv = {.x = x, .cols = ws[0]->cols, .prep = prep, .prep_arg = prep_arg};
     for (int i = 0; i < count; i++) {
         lf_type at = lf_act_type(ws[i]->type);
         bool with_resid = ctx->precise_activations && at != LF_TYPE_F32;
         int s = 0;
-        while (s < n_slots && slot_type[s] != at) s++;
-        if (s == n_slots) {
-            slot_type[n_slots++] = at;
-            convert_activations(ctx, ws[i]->type, x, n, ws[i]->cols, ctx->act[s], with_resid ? ctx->act_resid[s] : NULL);
+        while (s < conv.n_slots && lf_act_type(conv.weight_type[s]) != at) s++;
+        if (s == conv.n_slots) {
+            conv.weight_type[s] = ws[i]->type;
+            conv.act[s] = ctx->act[s];
+            conv.resid[s] = with_resid ? ctx->act_resid[s] : NULL;
+            conv.n_slots++;
         }
         job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, ys[i]};
     }
+    run_rows(ctx, n, convert_row, &conv);
+    if (obs && ctx->act_stats) lf_act_stats_add(ctx->act_stats, obs->layer, obs->input, x, n);
     run_matmul_job(ctx, &job);
 }
 
@@ -141,46 +190,74 @@ static void rope(const lf_context *ctx, float *vec, int n_heads, int pos) {
     }
 }
 
-static void observe(lf_context *ctx, int l, lf_act_input input, const float *x, int n) {
-    if (ctx->act_stats) lf_act_stats_add(ctx->act_stats, l, input, x, n);
-}
+/* The parts of a step and the layer that rows are stored at. */
+typedef struct step_layer {
+    const lf_forward_part *parts;
+    int n_parts, layer;
+} step_layer;
 
-/* RoPE at each row's own position, and the rows' keys and values into their own
- * context's cache at layer l. */
-static void store_keys_values(lf_context *lead, const lf_forward_part *parts, int n_parts, int l) {
+/* RoPE at row r's own position, and its key and value into its own context's cache at
+ * the layer. */
+static void store_key_value(lf_context *lead, const void *arg, int r, int thread) {
+    (void)thread;
+    const step_layer *sl = arg;
+    int p = 0, t = r;
+    while (t >= sl->parts[p].n) t -= sl->parts[p++].n;
     const lf_model_config *c = &lead->model->cfg;
     int hd = c->head_dim, q_dim = c->n_heads * hd, kv_dim = c->n_kv_heads * hd;
+    lf_context *ctx = sl->parts[p].ctx;
+    size_t layer_rows = (size_t)sl->layer * ctx->n_ctx * c->n_kv_heads;
+    char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes;
+    char *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
     const lf_attn_kernels *kern = lf_attn_kernels_current();
-    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n) {
-        lf_context *ctx = parts[p].ctx;
-        size_t layer_rows = (size_t)l * ctx->n_ctx * c->n_kv_heads;
-        char *kl = (char *)ctx->k_cache + layer_rows * ctx->k_row_bytes;
-        char *vl = (char *)ctx->v_cache + layer_rows * ctx->v_row_bytes;
-        for (int t = 0; t < parts[p].n; t++) {
-            int pos = ctx->pos + t;
-            size_t row_q = (size_t)(r + t) * q_dim, row_kv = (size_t)(r + t) * kv_dim;
-            rope(lead, lead->q + row_q, c->n_heads, pos);
-            rope(lead, lead->k + row_kv, c->n_kv_heads, pos);
-            for (int h = 0; h < c->n_kv_heads; h++) {
-                size_t row = (size_t)h * ctx->n_ctx + pos, src = row_kv + (size_t)h * hd;
-                lf_attn_store_row(kern, ctx->k_row_type, kl + row * ctx->k_row_bytes, lead->k + src, hd);
-                lf_attn_store_row(kern, ctx->v_row_type, vl + row * ctx->v_row_bytes, lead->v + src, hd);
-            }
-        }
+    int pos = ctx->pos + t;
+    size_t row_q = (size_t)r * q_dim, row_kv = (size_t)r * kv_dim;
+    rope(lead, lead->q + row_q, c->n_heads, pos);
+    rope(lead, lead->k + row_kv, c->n_kv_heads, pos);
+    for (int h = 0; h < c->n_kv_heads; h++) {
+        size_t row = (size_t)h * ctx->n_ctx + pos, src = row_kv + (size_t)h * hd;
+        lf_attn_store_row(kern, ctx->k_row_type, kl + row * ctx->k_row_bytes, lead->k + src, hd);
+        lf_attn_store_row(kern, ctx->v_row_type, vl + row * ctx->v_row_bytes, lead->v + src, hd);
     }
 }
 
+/* A block's input row: the residual stream x plus the last block's output (in xb; not
+ * before the first block), then normed into xb. */
+typedef struct norm_input {
+    const float *norm;
+    bool add_output;
+} norm_input;
+
+static void add_output(lf_context *ctx, int t) {
+    int dim = ctx->model->cfg.dim;
+    float *x = ctx->x + (size_t)t * dim;
+    const float *out = ctx->xb + (size_t)t * dim;
+    for (int i = 0; i < dim; i++) x[i] += out[i];
+}
+
+static void norm_row(lf_context *ctx, const void *arg, int t, int thread) {
+    (void)thread;
+    const norm_input *in = arg;
+    int dim = ctx->model->cfg.dim;
+    if (in->add_output) add_output(ctx, t);
+    lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, in->norm, dim, ctx->model->cfg.norm_eps);
+}
+
+static void add_output_row(lf_context *ctx, const void *arg, int t, int thread) {
+    (void)arg, (void)thread;
+    add_output(ctx, t);
+}
+
+/* Layer l's attention; its output, in xb, is added to x by the FFN's input rows. */
 static void attention_block(lf_context *lead, const lf_forward_part *parts, int n_parts, int l, int n) {
     const lf_model_config *c = &lead->model->cfg;
     const lf_layer_weights *L = &lead->model->layers[l];
-    int dim = c->dim, q_dim = c->n_heads * c->head_dim;
-    for (int t = 0; t < n; t++)
-        lf_rmsnorm_f32(lead->xb + (size_t)t * dim, lead->x + (size_t)t * dim, L->attn_norm, dim, c->norm_eps);
-    observe(lead, l, LF_ACT_ATTN_IN, lead->xb, n);
+    int q_dim = c->n_heads * c->head_dim;
     const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
     float *ys[] = {lead->q, lead->k, lead->v};
-    run_matmuls(lead, lead->xb, n, ws, ys, 3);
-    store_keys_values(lead, parts, n_parts, l);
+    norm_input in = {L->attn_norm, l > 0};
+    run_matmuls(lead, lead->xb, n, ws, ys, 3, norm_row, &in, &(observed){l, LF_ACT_ATTN_IN});
+    run_rows(lead, n, store_key_value, &(step_layer){parts, n_parts, l});
     /* each part's rows attend to their own context, on the lead's threads and scratch */
     lf_attention_args args[LF_MAX_BATCH]; /* a part has a token at least */
     for (int p = 0, r = 0; p < n_parts; r += parts[p++].n) {
@@ -198,46 +275,50 @@ static void attention_block(lf_context *lead, const lf_forward_part *parts, int 
                                       .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
     }
     lf_attention_parts(lead->pool, lead->attn, args, n_parts);
-    observe(lead, l, LF_ACT_ATTN_OUT, lead->att, n);
     const lf_weight *wo[] = {&L->wo};
     float *out[] = {lead->xb};
-    run_matmuls(lead, lead->att, n, wo, out, 1);
-    for (size_t i = 0; i < (size_t)n * dim; i++) lead->x[i] += lead->xb[i];
+    run_matmuls(lead, lead->att, n, wo, out, 1, NULL, NULL, &(observed){l, LF_ACT_ATTN_OUT});
 }
 
+static void swiglu_row(lf_context *ctx, const void *arg, int t, int thread) {
+    (void)arg, (void)thread;
+    int hidden = ctx->model->cfg.hidden_dim;
+    lf_swiglu_f32(ctx->ffn_gate + (size_t)t * hidden, ctx->ffn_up + (size_t)t * hidden, hidden);
+}
+
+/* Layer l's FFN; its output, in xb, is added to x by the next block's input rows. */
 static void ffn_block(lf_context *ctx, int l, int n) {
-    const lf_model_config *c = &ctx->model->cfg;
     const lf_layer_weights *L = &ctx->model->layers[l];
-    int dim = c->dim, hidden = c->hidden_dim;
-    for (int t = 0; t < n; t++)
-        lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, L->ffn_norm, dim, c->norm_eps);
-    observe(ctx, l, LF_ACT_FFN_IN, ctx->xb, n);
     const lf_weight *ws[] = {&L->ffn_gate, &L->ffn_up};
     float *ys[] = {ctx->ffn_gate, ctx->ffn_up};
-    run_matmuls(ctx, ctx->xb, n, ws, ys, 2);
-    lf_swiglu_f32(ctx->ffn_gate, ctx->ffn_up, (int64_t)n * hidden);
-    observe(ctx, l, LF_ACT_FFN_DOWN, ctx->ffn_gate, n);
+    norm_input in = {L->ffn_norm, true};
+    run_matmuls(ctx, ctx->xb, n, ws, ys, 2, norm_row, &in, &(observed){l, LF_ACT_FFN_IN});
     const lf_weight *down[] = {&L->ffn_down};
     float *out[] = {ctx->xb};
-    run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1);
-    for (size_t i = 0; i < (size_t)n * dim; i++) ctx->x[i] += ctx->xb[i];
+    run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1, swiglu_row, NULL, &(observed){l, LF_ACT_FFN_DOWN});
 }
 
 /* The logits of each part's rows [logits_from, n), appended to its context's logits:
  * one product over all of them, written in place when the lead is the only part, else
  * through the lead's step_logits. */
+static void output_norm_row(lf_context *ctx, const void *arg, int k, int thread) {
+    (void)thread;
+    const int *rows = arg; /* row k of xb is row rows[k] of x */
+    int dim = ctx->model->cfg.dim;
+    lf_rmsnorm_f32(ctx->xb + (size_t)k * dim, ctx->x + (size_t)rows[k] * dim, ctx->model->output_norm, dim,
+                   ctx->model->cfg.norm_eps);
+}
+
 static void output_logits(lf_context *lead, const lf_forward_part *parts, int n_parts) {
     const lf_model *m = lead->model;
-    int dim = m->cfg.dim, vocab = m->cfg.vocab_size, count = 0;
+    int vocab = m->cfg.vocab_size, count = 0, rows[LF_MAX_BATCH];
     for (int p = 0, r = 0; p < n_parts; r += parts[p++].n)
-        for (int t = parts[p].logits_from; t < parts[p].n; t++, count++)
-            lf_rmsnorm_f32(lead->xb + (size_t)count * dim, lead->x + (size_t)(r + t) * dim, m->output_norm, dim,
-                           m->cfg.norm_eps);
+        for (int t = parts[p].logits_from; t < parts[p].n; t++) rows[count++] = r + t;
     if (!count) return;
     bool in_place = n_parts == 1 && parts[0].ctx == lead;
     const lf_weight *ws[] = {&m->output};
     float *ys[] = {in_place ? lead->logits + (size_t)lead->n_logits * vocab : lead->step_logits};
-    run_matmuls(lead, lead->xb, count, ws, ys, 1);
+    run_matmuls(lead, lead->xb, count, ws, ys, 1, output_norm_row, rows, NULL);
     const float *row = lead->step_logits;
     for (int p = 0; p < n_parts; p++) {
         lf_context *ctx = parts[p].ctx;
@@ -288,6 +369,7 @@ int lf_forward_parts(lf_context *lead, const lf_forward_part *parts, int n_parts
         attention_block(lead, parts, n_parts, l, n);
         ffn_block(lead, l, n);
     }
+    run_rows(lead, n, add_output_row, NULL); /* x: the final residual stream (embeddings read it) */
     output_logits(lead, parts, n_parts);
     for (int p = 0; p < n_parts; p++) parts[p].ctx->pos += parts[p].n;
     return LF_OK;
