@@ -301,35 +301,38 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
     }
 }
 
-#define FEW_TYPE_CASE(T)                                           \
-    case T:                                                        \
-        if (c->paired) few_type(T, true, w, row_bytes, r0, r1, nb, t, c);  \
-        else few_type(T, false, w, row_bytes, r0, r1, nb, t, c);          \
+/* The types this kernel takes, the one list of them. */
+#define FEW_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_Q5_0) X(LF_TYPE_Q5_1) X(LF_TYPE_Q8_0) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q4_K)
+
+#define FEW_TYPE_CASE(T)                                                     \
+    case T:                                                                  \
+        if (c->paired) few_type(T, true, w, row_bytes, r0, r1, nb, t, c);    \
+        else few_type(T, false, w, row_bytes, r0, r1, nb, t, c);             \
         break;
 
 static LF_AVX512_VNNI void few_rows_all(lf_type type, const char *w, size_t row_bytes, int64_t r0, int64_t r1,
                                         int64_t nb, const unpacked_rows *t, const few_call *c) {
     switch (type) {
-        FEW_TYPE_CASE(LF_TYPE_Q4_0)
-        FEW_TYPE_CASE(LF_TYPE_Q4_1)
-        FEW_TYPE_CASE(LF_TYPE_Q5_0)
-        FEW_TYPE_CASE(LF_TYPE_Q5_1)
-        FEW_TYPE_CASE(LF_TYPE_Q8_0)
-        FEW_TYPE_CASE(LF_TYPE_IQ4_NL)
-        FEW_TYPE_CASE(LF_TYPE_Q4_K)
+        FEW_TYPES(FEW_TYPE_CASE)
     default: break;
     }
 }
 #undef FEW_TYPE_CASE
 
-bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
-                     const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+#define FEW_TYPE_TAKEN(T) \
+    case T: return true;
+
+bool avx512_few_takes(lf_type type) {
     switch (type) {
-    case LF_TYPE_Q4_0: case LF_TYPE_Q4_1: case LF_TYPE_Q5_0: case LF_TYPE_Q5_1: case LF_TYPE_Q8_0:
-    case LF_TYPE_IQ4_NL: case LF_TYPE_Q4_K: break;
+        FEW_TYPES(FEW_TYPE_TAKEN)
     default: return false;
     }
-    if (n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
+}
+#undef FEW_TYPE_TAKEN
+
+bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
+                     const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    if (!avx512_few_takes(type) || n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
     int64_t nb = n_cols / 32;
     /* paired rows (four activations, each in two lanes, against two rows at once) when
      * that takes fewer products than eight activations against one row: 1-4 and 9-12 */

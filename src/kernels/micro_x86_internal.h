@@ -103,6 +103,8 @@ extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
 #define AVX512_FEW_MAX_BATCH 16
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
+/* The types avx512_gemm_few takes. */
+bool avx512_few_takes(lf_type type);
 /* Q2_K, Q3_K, Q5_K, Q6_K: their own lane layout (Q8_K group sums) and tiles. */
 extern const gemm_int8_kernels avx2_gemm_kquants, avx512_gemm_kquants;
 extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;

@@ -8,29 +8,25 @@ LF_X86_SET_ENTRIES(vnni_micro, avx512_gemm_int8, avx512_gemm_kquants, avx512_gem
 
 /* Batches of a few activations (continuous batching's decode steps) through the
  * eight-lane kernel, larger ones through the blocked GEMM. */
-#define FEW_THEN(name, gemm)                                                                                     \
-    static void name(lf_type type, const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq, \
-                     const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {                   \
-        if (!avx512_gemm_few(type, w, rb, n, r0, r1, xq, xr, stride, n_batch, y, y_stride))                    \
-            gemm(type, w, rb, n, r0, r1, xq, xr, stride, n_batch, y, y_stride);                                 \
-    }
-FEW_THEN(few_then_int8, gemm_int8)
-FEW_THEN(few_then_kquants, gemm_kquants)
+static void few_then_gemm(lf_type type, const void *w, size_t rb, int64_t n, int64_t r0, int64_t r1, const void *xq,
+                          const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
+    if (!avx512_gemm_few(type, w, rb, n, r0, r1, xq, xr, stride, n_batch, y, y_stride))
+        (type == LF_TYPE_Q4_K ? gemm_kquants : gemm_int8)(type, w, rb, n, r0, r1, xq, xr, stride, n_batch, y,
+                                                          y_stride);
+}
 
 void lf_kernels_fill_avx512(lf_kernel_table *t) {
     lf_kernels_fill_avx512_dot(t);
     lf_table_set_drivers(t, gemv, gemm_batch);
     t->attn = lf_attn_kernels_avx512();
     lf_x86_set_gemms(t, gemm_int8, gemm_kquants, gemm_float);
-    /* Q4_K as well: its tiles unpack a super-block at a time (AVX2 keeps the int8 one,
-     * whose 16-bit products suit its 32-weight groups better) */
-    t->gemm[LF_TYPE_Q4_K] = gemm_kquants;
-    const lf_type few[] = {LF_TYPE_Q4_0, LF_TYPE_Q4_1, LF_TYPE_Q5_0, LF_TYPE_Q5_1, LF_TYPE_Q8_0, LF_TYPE_IQ4_NL};
-    for (size_t i = 0; i < sizeof few / sizeof few[0]; i++) {
-        t->gemm[few[i]] = t->gemm_precise[few[i]] = few_then_int8;
-        t->gemm_min_batch[few[i]] = AVX512_FEW_MIN_BATCH;
-    }
-    t->gemm[LF_TYPE_Q4_K] = t->gemm_precise[LF_TYPE_Q4_K] = few_then_kquants;
-    t->gemm_min_batch[LF_TYPE_Q4_K] = AVX512_FEW_MIN_BATCH;
+    /* Q4_K's larger batches as well take the K-quant GEMM: its tiles unpack a super-block
+     * at a time (AVX2 keeps the int8 one, whose 16-bit products suit its 32-weight groups
+     * better) */
+    for (int k = 0; k < LF_TYPE_COUNT; k++)
+        if (avx512_few_takes((lf_type)k)) {
+            t->gemm[k] = t->gemm_precise[k] = few_then_gemm;
+            t->gemm_min_batch[k] = AVX512_FEW_MIN_BATCH;
+        }
 }
 #endif
