@@ -101,13 +101,24 @@ for mode in precise:90 default:50; do
     fi
     at_least "$name" "${mode##*:}"
 done
-# Sampling with lookup: reproducible for a seed; a cool temperature still copies.
-for r in 1 2; do
-    "$BIN" generate "$MODEL" --prompt "${prompts[0]}" --temperature 0.2 --seed 11 --max-new-tokens 48 -t 2 \
-        --lookup 2 >"$tmp/samp_lookup$r" 2>"$tmp/samp_lookup$r.err" || bad "sampling with --lookup: exit $?"
-done
+# Sampling with lookup: reproducible for a seed; a cool temperature still copies. One
+# sampled answer may wander off the prompt (seed 11 accepts 29 % of its guesses, seed 13
+# 12 %, seed 14 61 %, and a change of rounding in the batched kernels moves them), so the
+# acceptance is summed over five seeds (42 % at the time of writing).
+samp() { # samp NAME SEED
+    "$BIN" generate "$MODEL" --prompt "${prompts[0]}" --temperature 0.2 --seed "$2" --max-new-tokens 48 -t 2 \
+        --lookup 2 >"$tmp/$1" 2>"$tmp/$1.err" || bad "sampling with --lookup: exit $?"
+}
+samp samp_lookup1 11
+samp samp_lookup2 11
 same "sampling with --lookup reproduces a seed" samp_lookup1 samp_lookup2
-at_least samp_lookup1 30
+for seed in 12 13 14 15; do samp "samp_seed$seed" "$seed"; done
+cat "$tmp/samp_lookup1.err" "$tmp"/samp_seed*.err | sed -n 's/.*, \([0-9]*\) of \([0-9]*\) guesses accepted.*/\1 \2/p' |
+    awk '{ a += $1; d += $2 } END { print a, d }' >"$tmp/samp_total"
+read -r sa sd <"$tmp/samp_total"
+if [ "${sd:-0}" -gt 0 ] && [ $((100 * sa)) -ge $((30 * sd)) ]; then ok; else
+    bad "sampling with --lookup over five seeds: accepted ${sa:-?} of ${sd:-?} guesses, wanted >= 30 %"
+fi
 
 # chat: the same answers, turn after turn (the caches of model and draft follow the
 # conversation), and --verbose reports the guesses.
