@@ -4,16 +4,18 @@
  * activations in the lanes of a vector and four bytes of one weight row in a broadcast:
  * with eight activations half of every product is padding, and its tiles are unpacked
  * for the one lane group. Here a vector holds eight lanes of eight consecutive bytes (one
- * 64-bit slot each), and every byte of every vpdpbusd is real: with rpv = 1 (rows per
- * vector) a lane group is eight activations and one broadcast of eight bytes of one
- * weight row feeds them all; for fewer activations each takes rpv = 2 or 4 lanes, and one
- * broadcast of rpv rows' eight bytes feeds lane l with row l % rpv, so one product meets
- * 8 / rpv activations and rpv rows. Eight weight rows at a time are unpacked, in passes of
- * 32 blocks, into a buffer that stays in L1 beside the pass's lane blocks and that every
- * lane group (or four activations and their residuals) then reads by broadcast loads,
- * while the next passes' weights are prefetched. A 576 x 1536 Q4_1 matrix, one thread,
- * weights in L2 (tools/kernel_bench --mib 1), G multiply-adds/s: one activation (the
- * decode kernels) 51, four here 80, eight 118.
+ * 64-bit slot each), and every byte of every vpdpbusd is real: a lane group is eight
+ * activations, and one broadcast of eight bytes of one weight row feeds them all; or,
+ * paired (3-4 and 9-12 activations), four activations in two lanes each, and one
+ * broadcast of two rows' eight bytes feeds the even lanes one row and the odd the other.
+ * Four rows per vector (two activations in four lanes each) measured slower than the
+ * decode kernel per activation for 2 activations, and than eight lanes for 5. Eight
+ * weight rows at a time are unpacked, in passes of 32 blocks, into a buffer that stays in
+ * L1 beside the pass's lane blocks and that every lane group (or four activations and
+ * their residuals) then reads by broadcast loads, while the next passes' weights are
+ * prefetched. A 576 x 1536 Q4_1 matrix, one thread, weights in L2 (tools/kernel_bench
+ * --mib 1), G multiply-adds/s: one activation (the decode kernels) 51, four here 80,
+ * eight 118.
  *
  * Int32 slots 2l and 2l+1 of a product hold lane l's sums over bytes 0..3 and 4..7 of
  * each eight-byte run. Each slot is scaled on its own (its lane's scale, its own part of
@@ -33,7 +35,7 @@ enum {
     ROWS = 8,      /* weight rows in flight: independent chains that hide vpdpbusd's latency */
     KC_BLOCKS = 32, /* blocks a pass unpacks and meets: its rows and lane blocks stay in L1 */
     L2_PASSES_AHEAD = 3, /* the 1B's 8-stream decode: 2 -> 155, 3 -> 161, 4 -> 152 tok/s */
-    MAX_GROUPS = AVX512_FEW_MAX_BATCH / 2, /* two activations a group at four rows a vector */
+    MAX_GROUPS = AVX512_FEW_MAX_BATCH / (LANES / 2),
 };
 
 /* One 32-element block of a lane group: q[c][l] = elements 8c..8c+7 of lane l. */
@@ -50,13 +52,8 @@ static inline LF_AVX512_VNNI __m512i bcast8(const uint8_t *p) {
     return _mm512_set1_epi64(v);
 }
 
-/* Chunk c of a vector's rows as unpacked (unpack_rows), in every lane group. */
-static inline __attribute__((always_inline)) LF_AVX512_VNNI __m512i weight_chunk(const uint8_t *u, int c, int rpv) {
-    switch (rpv) {
-    case 1: return bcast8(u + 8 * c);
-    case 2: return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(u + (c == 1 ? 32 : c == 2 ? 16 : 16 * c))));
-    default: return _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(u + 32 * c)));
-    }
+static inline LF_AVX512_VNNI __m512i bcast16(const uint8_t *p) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
 }
 
 /* Blocks 0 .. nb of the lanes src[0 .. n) (the rest zero) into out. */
@@ -84,11 +81,10 @@ static LF_AVX512_VNNI void pack_few(const char *const *src, int n, lf_type act, 
  * scales straight from memory (load ports) instead of shuffling them out of registers
  * (the shuffle port, which then bounds the loop). */
 typedef struct unpacked_rows {
-    uint8_t (*u)[ROWS][32]; /* u[i][r]: block i of row r as unsigned bytes (rpv > 1: below) */
+    uint8_t (*u)[ROWS][32]; /* u[i][r]: block i of row r as unsigned bytes (paired: below) */
     float (*dm)[ROWS][2];   /* its scale and (types with one) minimum coefficient */
     uint16_t (*h)[ROWS][2]; /* the same as stored (fp16), for the legacy types */
-    float (*dv)[ROWS * 4];  /* rpv > 1: vector v's rows' scales then minima, each twice (a
-                             * lane's two slots), at 4 rpv v: {dA dA dB dB mA mA mB mB} */
+    float (*dp)[ROWS * 4];  /* paired: rows 2p, 2p+1 (A, B) as {dA dA dB dB mA mA mB mB} at 8p */
 } unpacked_rows;
 
 /* The bytes of one block of a legacy type, whose first two fp16 fields are d and (types
@@ -107,14 +103,13 @@ static inline size_t legacy_block_bytes(lf_type type) {
 
 /* Blocks [b0, b0 + kb) of rows [r, r + nr) into t; a short group repeats its last row
  * (computed, not stored). The legacy types' scales are copied as stored and converted 16
- * at a time afterwards. With rpv (rows per vector) 2 or 4 the rpv x 32 bytes from
- * u[i][rpv v] hold rows rpv v .. rpv v + rpv - 1 (A, B, ...) by 8-byte chunks (Ac: chunk c
- * of row A): rpv 2 as A0 B0 A2 B2 A1 B1 A3 B3, rpv 4 as A0 B0 C0 D0 A1 B1 C1 D1 ..., so
- * that one broadcast puts chunk c of row A in lanes 0, rpv, 2 rpv ..., of row B in lanes 1,
- * rpv + 1 ... Inlined per type, so the unpacking is straight-line code. */
+ * at a time afterwards. Paired, the 64 bytes u[i][2p..2p+1] hold rows A = 2p and B = 2p+1
+ * as A0 B0 A2 B2 A1 B1 A3 B3 (Ac: their 8-byte chunk c), so that a broadcast of 16 bytes
+ * puts chunk c of A in the even lanes and of B in the odd ones. Inlined per type, so the
+ * unpacking is straight-line code. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_type type, const char *w,
                                                                              size_t row_bytes, int64_t r, int nr,
-                                                                             int64_t b0, int64_t kb, int rpv,
+                                                                             int64_t b0, int64_t kb, bool paired,
                                                                              const unpacked_rows *t) {
     size_t block_bytes = legacy_block_bytes(type);
     /* locals, not t's fields: the byte stores would otherwise make the compiler reload
@@ -122,34 +117,22 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
     uint8_t(*restrict u)[ROWS][32] = t->u;
     float(*restrict dm)[ROWS][2] = t->dm;
     uint16_t(*restrict h)[ROWS][2] = t->h;
-    for (int j = 0; j < ROWS; j += 4) {
-        const char *row[4];
-        for (int k = 0; k < 4; k++) row[k] = w + (size_t)(r + (j + k < nr ? j + k : nr - 1)) * row_bytes;
-#pragma GCC unroll 2
+    for (int j = 0; j < ROWS; j += 2) {
+        const char *ra = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
+        const char *rb = w + (size_t)(r + (j + 1 < nr ? j + 1 : nr - 1)) * row_bytes;
+#pragma GCC unroll 4
         for (int64_t i = 0; i < kb; i++) {
-            float d[4], m[4] = {0};
-            __m256i q[4];
-            for (int k = 0; k < 4; k++) q[k] = gemm_unsigned_block(type, row[k], b0 + i, &d[k], &m[k]);
-            if (rpv > 1) {
-                __m256i ab0 = _mm256_unpacklo_epi64(q[0], q[1]), ab1 = _mm256_unpackhi_epi64(q[0], q[1]);
-                __m256i cd0 = _mm256_unpacklo_epi64(q[2], q[3]), cd1 = _mm256_unpackhi_epi64(q[2], q[3]);
-                if (rpv == 2) {
-                    q[0] = ab0, q[1] = ab1, q[2] = cd0, q[3] = cd1;
-                } else {
-                    q[0] = _mm256_permute2x128_si256(ab0, cd0, 0x20);
-                    q[1] = _mm256_permute2x128_si256(ab1, cd1, 0x20);
-                    q[2] = _mm256_permute2x128_si256(ab0, cd0, 0x31);
-                    q[3] = _mm256_permute2x128_si256(ab1, cd1, 0x31);
-                }
-            }
-            for (int k = 0; k < 4; k++) {
-                _mm256_store_si256((__m256i *)u[i][j + k], q[k]);
-                if (block_bytes) {
-                    memcpy(h[i][j + k], row[k] + (size_t)(b0 + i) * block_bytes, 4);
-                } else {
-                    dm[i][j + k][0] = d[k];
-                    dm[i][j + k][1] = m[k];
-                }
+            float da, ma = 0.0f, db, mb = 0.0f;
+            __m256i a = gemm_unsigned_block(type, ra, b0 + i, &da, &ma);
+            __m256i b = gemm_unsigned_block(type, rb, b0 + i, &db, &mb);
+            _mm256_store_si256((__m256i *)u[i][j], paired ? _mm256_unpacklo_epi64(a, b) : a);
+            _mm256_store_si256((__m256i *)u[i][j + 1], paired ? _mm256_unpackhi_epi64(a, b) : b);
+            if (block_bytes) {
+                memcpy(h[i][j], ra + (size_t)(b0 + i) * block_bytes, 4);
+                memcpy(h[i][j + 1], rb + (size_t)(b0 + i) * block_bytes, 4);
+            } else {
+                dm[i][j][0] = da, dm[i][j][1] = ma;
+                dm[i][j + 1][0] = db, dm[i][j + 1][1] = mb;
             }
         }
     }
@@ -159,16 +142,15 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
         for (int64_t k = 0; k < kb * ROWS * 2; k += 16)
             _mm512_store_ps(ds + k, _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(hs + k))));
     }
-    if (rpv == 1) return;
-    /* dm[i] = dA mA dB mB dC mC ...: each vector's scales and minima twice over */
-    const __m512i lo = rpv == 2 ? _mm512_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3, 4, 4, 6, 6, 5, 5, 7, 7)
-                                : _mm512_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7);
+    if (!paired) return;
+    /* dm[i] = dA mA dB mB dC mC ...: each pair's scales and minima twice over */
+    const __m512i lo = _mm512_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3, 4, 4, 6, 6, 5, 5, 7, 7);
     const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
-    float(*restrict dv)[ROWS * 4] = t->dv;
+    float(*restrict dp)[ROWS * 4] = t->dp;
     for (int64_t i = 0; i < kb; i++) {
         __m512 v = _mm512_load_ps(dm[i][0]);
-        _mm512_store_ps(dv[i], _mm512_permutexvar_ps(lo, v));
-        _mm512_store_ps(dv[i] + 16, _mm512_permutexvar_ps(hi, v));
+        _mm512_store_ps(dp[i], _mm512_permutexvar_ps(lo, v));
+        _mm512_store_ps(dp[i] + 16, _mm512_permutexvar_ps(hi, v));
     }
 }
 
@@ -212,7 +194,7 @@ static pass_run run_ahead(const char *w, size_t row_bytes, int64_t nb, int64_t r
  * hardware prefetchers do not follow), one pass ahead is too short a time to hide a miss
  * to memory, and a run has fewer lines than blocks. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const unpacked_rows *t, bool has_min,
-                                                                          float zero, int rpv, const few_block *x,
+                                                                          float zero, bool paired, const few_block *x,
                                                                           int64_t kb, pass_run next, pass_run after,
                                                                           size_t row_bytes, __m512 acc_io[ROWS]) {
     __m512 acc[ROWS], acc_min[ROWS]; /* the minimum's terms apart: two short chains, not one long */
@@ -225,26 +207,22 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
         const __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
         PREFETCH_LINE(next, i, _MM_HINT_T0);
         PREFETCH_LINE(after, i, _MM_HINT_T1);
-        if (rpv > 1) {
+        if (paired) {
 #pragma GCC unroll 4
-            for (int v = 0; v < ROWS / rpv; v++) { /* acc[v]: rows rpv v + (lane % rpv) */
-                const uint8_t *u = t->u[i][rpv * v];
-                __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), weight_chunk(u, 0, rpv), x0);
-                s = _mm512_dpbusd_epi32(s, weight_chunk(u, 1, rpv), x1);
-                s = _mm512_dpbusd_epi32(s, weight_chunk(u, 2, rpv), x2);
-                s = _mm512_dpbusd_epi32(s, weight_chunk(u, 3, rpv), x3);
+            for (int p = 0; p < ROWS / 2; p++) { /* acc[p]: rows 2p (even lanes), 2p+1 (odd) */
+                const uint8_t *u = t->u[i][2 * p];
+                __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bcast16(u), x0);
+                s = _mm512_dpbusd_epi32(s, bcast16(u + 32), x1);
+                s = _mm512_dpbusd_epi32(s, bcast16(u + 16), x2);
+                s = _mm512_dpbusd_epi32(s, bcast16(u + 48), x3);
                 __m512 sf = _mm512_cvtepi32_ps(s);
-                const float *sc = t->dv[i] + 4 * rpv * v;
-                __m512 dw = rpv == 2 ? _mm512_broadcast_f32x4(_mm_load_ps(sc))
-                                     : _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_load_pd((const double *)sc)));
+                const float *sc = t->dp[i] + 8 * p;
+                __m512 dw = _mm512_broadcast_f32x4(_mm_load_ps(sc));
                 if (has_min) {
-                    const float *mc = sc + 2 * rpv;
-                    __m512 mw = rpv == 2 ? _mm512_broadcast_f32x4(_mm_load_ps(mc))
-                                         : _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_load_pd((const double *)mc)));
-                    acc[v] = _mm512_fmadd_ps(dw, _mm512_mul_ps(sf, d), acc[v]);
-                    acc_min[v] = _mm512_fmadd_ps(mw, dsum, acc_min[v]);
+                    acc[p] = _mm512_fmadd_ps(dw, _mm512_mul_ps(sf, d), acc[p]);
+                    acc_min[p] = _mm512_fmadd_ps(_mm512_broadcast_f32x4(_mm_load_ps(sc + 4)), dsum, acc_min[p]);
                 } else {
-                    acc[v] = _mm512_fmadd_ps(dw, _mm512_fmadd_ps(sf, d, off), acc[v]);
+                    acc[p] = _mm512_fmadd_ps(dw, _mm512_fmadd_ps(sf, d, off), acc[p]);
                 }
             }
             continue;
@@ -271,19 +249,19 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
 #undef PREFETCH_LINE
 
 /* Row r + j of a group's results to y: lane l's two slots summed into output l % n_out
- * (a residual lane adds to its activation's); with rpv > 1, lane rpv o + j % rpv of
- * acc[j / rpv] is output o's. */
-static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, int rpv, int n_lanes, int n_out,
+ * (a residual lane adds to its activation's); paired, lane 2o + (j & 1) of acc[j / 2] is
+ * output o's. */
+static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, bool paired, int n_lanes, int n_out,
                                              int first, float *y, size_t y_stride, int64_t r) {
     float v[ROWS][2 * LANES];
-    for (int j = 0; j < (nr + rpv - 1) / rpv; j++) _mm512_storeu_ps(v[j], acc[j]);
+    for (int j = 0; j < (paired ? (nr + 1) / 2 : nr); j++) _mm512_storeu_ps(v[j], acc[j]);
     for (int o = 0; o < n_out; o++) {
         float *dst = y + (size_t)(first + o) * y_stride + r;
         for (int j = 0; j < nr; j++) {
             float sum = 0.0f;
-            if (rpv > 1) {
-                int l = rpv * o + j % rpv;
-                sum = v[j / rpv][2 * l] + v[j / rpv][2 * l + 1];
+            if (paired) {
+                int l = 2 * o + (j & 1);
+                sum = v[j / 2][2 * l] + v[j / 2][2 * l + 1];
             } else {
                 for (int l = o; l < n_lanes; l += n_out) sum += v[j][2 * l] + v[j][2 * l + 1];
             }
@@ -297,13 +275,12 @@ static inline LF_AVX512_VNNI void store_rows(const __m512 acc[ROWS], int nr, int
 typedef struct few_call {
     const few_block *const *x;
     int n_groups, per_group, n_batch;
-    bool resid;
-    int rpv; /* weight rows a vector meets: 1, 2, 4 (each activation then in rpv lanes) */
+    bool resid, paired;
     float *y;
     size_t y_stride;
 } few_call;
 
-static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_type type, int rpv,
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_type type, bool paired,
                                                                           const char *w, size_t row_bytes, int64_t r0,
                                                                           int64_t r1, int64_t nb,
                                                                           const unpacked_rows *t, const few_call *c) {
@@ -315,16 +292,16 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             for (int j = 0; j < ROWS; j++) acc[g][j] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += KC_BLOCKS) {
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
-            unpack_rows(type, w, row_bytes, r, nr, b0, kb, rpv, t);
+            unpack_rows(type, w, row_bytes, r, nr, b0, kb, paired, t);
             pass_run none = {NULL, 0};
             pass_run next = run_ahead(w, row_bytes, nb, r, r1, b0, 1), after = run_ahead(w, row_bytes, nb, r, r1, b0, L2_PASSES_AHEAD);
             for (int g = 0; g < c->n_groups; g++)
-                few_rows(t, zero == 0.0f, zero, rpv, c->x[g] + b0, kb, g == 0 ? next : none,
+                few_rows(t, zero == 0.0f, zero, paired, c->x[g] + b0, kb, g == 0 ? next : none,
                          g == 0 ? after : none, row_bytes, acc[g]);
         }
         for (int g = 0; g < c->n_groups; g++) {
             int first = g * c->per_group, n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
-            store_rows(acc[g], nr, rpv, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
+            store_rows(acc[g], nr, paired, c->resid ? 2 * n_out : n_out, n_out, first, c->y, c->y_stride, r);
         }
     }
 }
@@ -332,11 +309,10 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
 /* The types this kernel takes, the one list of them. */
 #define FEW_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_Q5_0) X(LF_TYPE_Q5_1) X(LF_TYPE_Q8_0) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q4_K)
 
-#define FEW_TYPE_CASE(T)                                                                \
-    case T:                                                                             \
-        if (c->rpv == 4) few_type(T, 4, w, row_bytes, r0, r1, nb, t, c);                \
-        else if (c->rpv == 2) few_type(T, 2, w, row_bytes, r0, r1, nb, t, c);           \
-        else few_type(T, 1, w, row_bytes, r0, r1, nb, t, c);                            \
+#define FEW_TYPE_CASE(T)                                                     \
+    case T:                                                                  \
+        if (c->paired) few_type(T, true, w, row_bytes, r0, r1, nb, t, c);    \
+        else few_type(T, false, w, row_bytes, r0, r1, nb, t, c);             \
         break;
 
 static LF_AVX512_VNNI void few_rows_all(lf_type type, const char *w, size_t row_bytes, int64_t r0, int64_t r1,
@@ -359,30 +335,20 @@ bool avx512_few_takes(lf_type type) {
 }
 #undef FEW_TYPE_TAKEN
 
-/* The weight rows per vector for n activations: the fewest products per row and block
- * (4 ceil(n / 8) with one row, 2 ceil(n / 4) with two, ceil(n / 2) with four), the
- * fewer rows among equals (their unpacking shuffles less). */
-static int rows_per_vector(int n) {
-    int best = 1, cost = 4 * ((n + 7) / 8);
-    for (int rpv = 2; rpv <= 4; rpv *= 2) {
-        int c = 4 / rpv * ((n * rpv + 7) / 8);
-        if (c < cost) best = rpv, cost = c;
-    }
-    return best;
-}
-
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
     if (!avx512_few_takes(type) || n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
     int64_t nb = n_cols / 32;
-    int rpv = xr ? 1 : rows_per_vector(n_batch);
-    int per_group = xr ? LANES / 2 : LANES / rpv, n_groups = (n_batch + per_group - 1) / per_group;
+    /* paired rows (four activations, each in two lanes, against two rows at once) when
+     * that takes fewer products than eight activations against one row: 1-4 and 9-12 */
+    bool paired = !xr && (n_batch + 3) / 4 * 2 < (n_batch + 7) / 8 * 4;
+    int per_group = xr || paired ? LANES / 2 : LANES, n_groups = (n_batch + per_group - 1) / per_group;
     size_t lanes_bytes = (size_t)n_groups * (size_t)nb * sizeof(few_block);
     /* the scale arrays rounded up to whole vectors for the conversion */
     size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
     size_t u_bytes = kc * ROWS * 32, n_scales = (kc * ROWS * 2 + 15) / 16 * 16;
     size_t f_bytes = n_scales * sizeof(float), h_bytes = (n_scales * sizeof(uint16_t) + 63) / 64 * 64;
-    size_t p_bytes = rpv > 1 ? kc * ROWS * 4 * sizeof(float) : 0;
+    size_t p_bytes = paired ? kc * ROWS * 4 * sizeof(float) : 0;
     char *mem = aligned_alloc(64, lanes_bytes + u_bytes + f_bytes + h_bytes + p_bytes);
     if (!mem) return false;
     const few_block *groups[AVX512_FEW_MAX_BATCH];
@@ -393,7 +359,8 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
         int n_lanes = 0;
         for (int o = 0; o < n_out; o++) {
             const char *a = (const char *)xq + (size_t)(first + o) * stride;
-            for (int k = 0; k < rpv; k++) src[n_lanes++] = a;
+            src[n_lanes++] = a;
+            if (paired) src[n_lanes++] = a;
         }
         for (int o = 0; xr && o < n_out; o++) src[n_lanes++] = (const char *)xr + (size_t)(first + o) * stride;
         pack_few(src, n_lanes, lf_act_type(type), nb, x);
@@ -402,8 +369,8 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
     char *rest = mem + lanes_bytes;
     unpacked_rows t = {(uint8_t(*)[ROWS][32])rest, (float(*)[ROWS][2])(rest + u_bytes),
                        (uint16_t(*)[ROWS][2])(rest + u_bytes + f_bytes),
-                       rpv > 1 ? (float(*)[ROWS * 4])(rest + u_bytes + f_bytes + h_bytes) : NULL};
-    few_call c = {groups, n_groups, per_group, n_batch, xr != NULL, rpv, y, y_stride};
+                       paired ? (float(*)[ROWS * 4])(rest + u_bytes + f_bytes + h_bytes) : NULL};
+    few_call c = {groups, n_groups, per_group, n_batch, xr != NULL, paired, y, y_stride};
     few_rows_all(type, w, row_bytes, r0, r1, nb, &t, &c);
     free(mem);
     return true;
