@@ -1,6 +1,7 @@
 /* The Llama forward pass over a batch of tokens: embedding → n_layers × (RMSNorm,
  * attention with RoPE and GQA over the KV cache, residual, RMSNorm, SwiGLU, residual) →
- * final norm → logits. Matrix products and attention run on the thread pool. */
+ * final norm → logits. Matrix products, attention and the work on each row run on the
+ * thread pool. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
