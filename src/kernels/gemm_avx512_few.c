@@ -179,12 +179,13 @@ static pass_run run_ahead(const char *w, size_t row_bytes, int64_t nb, int64_t r
     return (pass_run){w + (size_t)r * row_bytes + first, (size_t)(b0 + kb) * row_bytes / (size_t)nb - first};
 }
 
-/* Issues the prefetches of line i of each of a run's rows (none past its end). */
-#define PREFETCH_LINE(run, i, hint)                                                                     \
+/* Issues the prefetches of line i of each of a run's rows, row_bytes apart (none past
+ * its end). A macro: the hint must be a constant. */
+#define PREFETCH_LINE(run, row_bytes, i, hint)                                                          \
     do {                                                                                                \
         if ((run).start && (size_t)(i) * 64 < (run).bytes)                                              \
             for (int j_ = 0; j_ < ROWS; j_++)                                                           \
-                _mm_prefetch((run).start + (size_t)j_ * row_bytes + (size_t)(i) * 64, hint);            \
+                _mm_prefetch((run).start + (size_t)j_ * (row_bytes) + (size_t)(i) * 64, hint);          \
     } while (0)
 
 /* The unpacked rows x kb blocks of one lane group, added to acc (slot s of acc[j] = row
@@ -205,8 +206,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_rows(const 
         const __m512i x2 = _mm512_load_si512((const void *)x[i].q[2]), x3 = _mm512_load_si512((const void *)x[i].q[3]);
         const __m512 d = _mm512_load_ps(x[i].d), dsum = _mm512_load_ps(x[i].dsum);
         const __m512 off = _mm512_mul_ps(dsum, _mm512_set1_ps(-zero));
-        PREFETCH_LINE(next, i, _MM_HINT_T0);
-        PREFETCH_LINE(after, i, _MM_HINT_T1);
+        PREFETCH_LINE(next, row_bytes, i, _MM_HINT_T0);
+        PREFETCH_LINE(after, row_bytes, i, _MM_HINT_T1);
         if (paired) {
 #pragma GCC unroll 4
             for (int p = 0; p < ROWS / 2; p++) { /* acc[p]: rows 2p (even lanes), 2p+1 (odd) */
