@@ -5,7 +5,10 @@
  * lf_matmul_rows_residual ("resid", activation + int8 residual).
  *
  *   kernel_bench [--types Q4_0,Q8_0,...] [--shapes 2048x8192,4096x4096] [--reps N]
- *                [--batch B] [--mib M] [--level scalar|avx2|avx512]
+ *                [--batch B] [--mib M] [--level scalar|avx2|avx512] [--repacked]
+ *
+ * --repacked times lf_matmul_repacked, the weights repacked first (lf_repack_rows), for
+ * the types and batches that have it.
  *
  * Each shape is allocated as enough copies of the matrix to fill --mib MiB (default 512)
  * and the repetitions cycle through the copies, so the weights come from memory, not
@@ -94,14 +97,16 @@ typedef struct bench_result { double median_gbs, best_gbs; } bench_result;
 
 /* Times one product mode on one shape; copies of the matrix are cycled. The figures are
  * `work` units (bytes or products) per nanosecond. */
-static bench_result run_one(lf_type t, int resid, const uint8_t *w, size_t mat_bytes, int copies, size_t row_bytes,
+static bench_result run_one(lf_type t, int resid, bool repacked, const uint8_t *w, size_t mat_bytes, int copies, size_t row_bytes,
                             int64_t rows, int64_t cols, const void *xq, const void *xr, size_t x_stride, int batch,
                             float *y, int reps, double work) {
     double *times = malloc((size_t)reps * sizeof(double));
     for (int i = -copies; i < reps; i++) {
         const uint8_t *m = w + (size_t)((i + copies) % copies) * mat_bytes;
         double t0 = now_s();
-        if (resid)
+        if (repacked)
+            lf_matmul_repacked(t, m, cols, 0, rows, xq, resid ? xr : NULL, x_stride, batch, y, (size_t)rows);
+        else if (resid)
             lf_matmul_rows_residual(t, m, row_bytes, cols, 0, rows, xq, xr, x_stride, batch, y, (size_t)rows);
         else
             lf_matmul_rows(t, m, row_bytes, cols, 0, rows, xq, x_stride, batch, y, (size_t)rows);
@@ -118,6 +123,7 @@ int main(int argc, char **argv) {
     const char *types = "Q4_0,Q8_0,Q4_K,Q6_K,Q4_1,F16,BF16";
     const char *shapes = "2048x8192,4096x4096";
     int reps = 30, batch = 1;
+    bool repacked = false;
     double mib = 512;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -126,6 +132,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--reps") == 0 && v) reps = atoi(v), i++;
         else if (strcmp(a, "--batch") == 0 && v) batch = atoi(v), i++;
         else if (strcmp(a, "--mib") == 0 && v) mib = atof(v), i++;
+        else if (strcmp(a, "--repacked") == 0) repacked = true;
         else if (strcmp(a, "--level") == 0 && v) {
             int level = lf_simd_level_by_name(v);
             if (level < 0) {
@@ -137,7 +144,7 @@ int main(int argc, char **argv) {
         } else {
             fprintf(stderr,
                     "usage: %s [--types Q4_0,...] [--shapes RxC,...] [--reps N] [--batch B] [--mib M] "
-                    "[--level SET (scalar, avx2, avx512, ...)]\n",
+                    "[--level SET (scalar, avx2, avx512, ...)] [--repacked]\n",
                     argv[0]);
             return 2;
         }
@@ -200,8 +207,20 @@ int main(int argc, char **argv) {
                 lf_quantize_act(t, back, r, cols);
             }
             double work = batch == 1 ? (double)mat_bytes : (double)rows * (double)cols * batch;
-            bench_result p = run_one(t, 0, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
-            bench_result r = run_one(t, 1, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
+            if (repacked) {
+                size_t rp = lf_repacked_bytes(t, rows, cols);
+                uint8_t *wr = rp ? malloc(rp * (size_t)copies) : NULL;
+                if (!wr) {
+                    fprintf(stderr, "kernel_bench: --repacked: %s %lldx%lld has no repacked layout here\n", ts, rows,
+                            cols);
+                    return 2;
+                }
+                for (int c = 0; c < copies; c++) lf_repack_rows(t, w + (size_t)c * mat_bytes, rb, rows, cols, wr + rp * (size_t)c);
+                free(w);
+                w = wr, mat_bytes = rp;
+            }
+            bench_result p = run_one(t, 0, repacked, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
+            bench_result r = run_one(t, 1, repacked, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
             char shape[64];
             snprintf(shape, sizeof shape, "%lldx%lld", rows, cols);
             printf("%-6s %-10s %7.1f (%6.1f) %7.1f (%6.1f) %6.2fx\n", ts, shape, p.median_gbs, p.best_gbs,

@@ -95,6 +95,23 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
                              int64_t r1, const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y,
                              size_t y_stride);
 
+/* Weights repacked for batches of a few activations (continuous batching's decode
+ * steps): sixteen rows interleaved block by block, so that one vector holds four bytes
+ * of each and a broadcast activation meets all sixteen, without the per-call transpose
+ * the row layout needs. A copy beside the weights (the other products read the row
+ * layout). lf_repacked_bytes: its size, or 0 when the kernel set has no repacked product
+ * for the type, or rows is not a multiple of 16 or cols of 32. */
+size_t lf_repacked_bytes(lf_type type, int64_t rows, int64_t cols);
+/* Rows [0, rows) of W (w_row_bytes apart) into out, lf_repacked_bytes(type, rows, cols)
+ * bytes. */
+void lf_repack_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t rows, int64_t cols, void *out);
+/* lf_matmul_rows (xr NULL) or lf_matmul_rows_residual from repacked weights wr, for r0
+ * and r1 multiples of 16; false, having written nothing, for a batch outside the range
+ * the repacked product serves (it is for a few activations), where lf_matmul_rows is the
+ * product to call. */
+bool lf_matmul_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                        const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride);
+
 /* Float helpers for attention and norms. */
 float lf_dot_f32(const float *a, const float *b, int64_t n);
 void lf_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */

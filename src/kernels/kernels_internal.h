@@ -28,6 +28,13 @@ typedef void (*lf_gemm_fn)(lf_type type, const void *w, size_t row_bytes, int64_
  * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
 typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
 
+/* Repacked weights (lf_repack_rows): rows [0, rows) into out, and the product of
+ * lf_matmul_repacked. */
+typedef void (*lf_repack_fn)(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
+typedef bool (*lf_gemm_repacked_fn)(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1,
+                                    const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y,
+                                    size_t y_stride);
+
 typedef struct lf_kernel_table {
     lf_dot_fn dot[LF_TYPE_COUNT];   /* indexed by weight type */
     lf_gemv_fn gemv[LF_TYPE_COUNT];
@@ -50,6 +57,11 @@ typedef struct lf_kernel_table {
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
     float (*softmax_f32)(float *x, int64_t n, float *running_max); /* lf_softmax_running_f32 */
     const lf_attn_kernels *attn; /* attention tile kernels and KV row conversions */
+    /* The repacked layout of a type: bytes per 16 rows x 32 columns (0: none), the
+     * function making it and the product reading it. */
+    size_t repacked_block_bytes[LF_TYPE_COUNT];
+    lf_repack_fn repack[LF_TYPE_COUNT];
+    lf_gemm_repacked_fn gemm_repacked[LF_TYPE_COUNT];
 } lf_kernel_table;
 
 /* Parts of the sets' fill functions (declared in dispatch.c): the scalar reference dots (dot_scalar.c), activation quantization

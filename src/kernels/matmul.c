@@ -36,6 +36,24 @@ void lf_matmul_rows_residual(lf_type type, const void *w, size_t w_row_bytes, in
     matmul(type, w, w_row_bytes, n_cols, r0, r1, xq, xr, true, xq_stride, n_batch, y, y_stride);
 }
 
+size_t lf_repacked_bytes(lf_type type, int64_t rows, int64_t cols) {
+    if ((unsigned)type >= LF_TYPE_COUNT || rows <= 0 || cols <= 0 || rows % 16 || cols % 32) return 0;
+    const lf_kernel_table *t = lf_kernels_table();
+    if (!t->repack[type] || !t->gemm_repacked[type]) return 0;
+    return (size_t)(rows / 16) * (size_t)(cols / 32) * t->repacked_block_bytes[type];
+}
+
+void lf_repack_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t rows, int64_t cols, void *out) {
+    lf_kernels_table()->repack[type](type, w, w_row_bytes, rows, cols, out);
+}
+
+bool lf_matmul_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                        const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride) {
+    const lf_kernel_table *t = lf_kernels_table();
+    if (!t->gemm_repacked[type] || r0 % 16 || r1 % 16) return false;
+    return t->gemm_repacked[type](type, wr, n_cols, r0, r1, xq, xr, xq_stride, n_batch, y, y_stride);
+}
+
 float lf_dot_f32(const float *a, const float *b, int64_t n) { return lf_kernels_table()->dot_f32(a, b, n); }
 
 void lf_axpy_f32(float *y, float a, const float *x, int64_t n) { lf_kernels_table()->axpy_f32(y, a, x, n); }

@@ -101,10 +101,17 @@ extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
  * 568; the 1B Q4_0 3 streams 55 / 77). */
 #define AVX512_FEW_MIN_BATCH 3
 #define AVX512_FEW_MAX_BATCH 16
+#define AVX512_FEW_REPACKED_MIN_BATCH 2
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
 /* The types avx512_gemm_few takes. */
 bool avx512_few_takes(lf_type type);
+/* The repacked layout (lf_repack_rows) of the types that have one (Q4_0, Q4_1, IQ4_NL;
+ * 0 bytes for the others), and avx512_gemm_few from it. */
+size_t avx512_repacked_block_bytes(lf_type type);
+void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
+bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
+                              const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
 /* Q2_K, Q3_K, Q5_K, Q6_K: their own lane layout (Q8_K group sums) and tiles. */
 extern const gemm_int8_kernels avx2_gemm_kquants, avx512_gemm_kquants;
 extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;

@@ -27,6 +27,11 @@ void lf_kernels_fill_avx512(lf_kernel_table *t) {
         if (avx512_few_takes((lf_type)k)) {
             t->gemm[k] = t->gemm_precise[k] = few_then_gemm;
             t->gemm_min_batch[k] = AVX512_FEW_MIN_BATCH;
+            t->repacked_block_bytes[k] = avx512_repacked_block_bytes((lf_type)k);
+            if (t->repacked_block_bytes[k]) {
+                t->repack[k] = avx512_repack;
+                t->gemm_repacked[k] = avx512_gemm_few_repacked;
+            }
         }
 }
 #endif
