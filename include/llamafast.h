@@ -128,6 +128,12 @@ typedef struct lf_model_params {
     const char *quantize;
     const char *dtype;
     int n_threads; /* threads converting weights; 0 = lf_default_thread_count() */
+    /* Also keep the matrix weights repacked for batches of a few tokens (continuous
+     * batching's decode steps, lf_decode_multi over 2-16 contexts), where the CPU's kernel
+     * set has a repacked product for their type (AVX-512 VNNI: Q4_0, Q4_1, IQ4_NL): as
+     * much memory again as those weights, for faster batched steps (README, "Serving many
+     * clients"). Single-token steps and prompts keep reading the weights as stored. */
+    bool repack;
     /* Called between steps of a conversion at load with what is done of the total
      * (elements); returning false cancels the load (LF_ERR_CANCELLED). NULL: none. */
     bool (*progress)(uint64_t done, uint64_t total, void *user);
@@ -160,6 +166,7 @@ typedef struct lf_model_info {
     bool tied_embeddings;
     uint64_t n_params;
     uint64_t weight_bytes;     /* bytes of weights read per generated token */
+    uint64_t repacked_bytes;   /* of the weights' repacked copies (lf_model_params.repack) */
     const char *weight_type;   /* dominant tensor type, e.g. "Q4_1" */
     const char *chat_template; /* NULL when the model has none */
 } lf_model_info;

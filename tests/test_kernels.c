@@ -755,7 +755,8 @@ static void test_matmul_rows_residual(const struct weight_type *wt, lf_simd_leve
  * 67 legacy blocks or nine super-blocks (more than one K chunk) and 131 blocks or 17
  * super-blocks: rows past a multiple of the tile (11; float weights also 70, several
  * tiles of rows, each meeting every K chunk), odd batches, one or many lane groups
- * (batches of 4 and 10 take the few-activation kernel's paired rows on AVX-512).
+ * (on AVX-512 batches up to 16 take the few-activation kernel: 10 in two groups, rows
+ * 11 in one short group of sixteen).
  * Batch 321 makes the K chunks of the nine super-blocks smaller than 64 blocks (as the
  * lane groups of a chunk must fit in L2), so chunks start inside a super-block. Every
  * output of the plain and the activation + residual product equals the scalar level's
@@ -847,6 +848,99 @@ static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level
     }
     test_matmul_prompt_k(wt, level, 2 * block, 33, 0x00, 11);
     test_matmul_prompt_k(wt, level, 2 * block, 33, 0xFF, 11);
+}
+
+/* The repacked product (lf_repack_rows, lf_matmul_repacked), where the level has one for
+ * the type: 48 rows (three groups of sixteen) of one block, 67 blocks (passes of 32 and
+ * a short one) and, with fill, two blocks of extreme bytes (as in test_matmul_prompt_k).
+ * Batches 1-16, plain and with the residual, over row ranges on multiples of 16: every
+ * output equals the scalar level's single-row product (rel. 1e-5) and nothing else is
+ * written; batches it does not serve and ranges off the groups are refused with nothing
+ * written. Levels and types without one, and shapes off its groups, have no layout. */
+static void test_matmul_repacked_k(const struct weight_type *wt, lf_simd_level level, int64_t n, int fill) {
+    enum { ROWS = 48, Y_STRIDE = 50, MAX_BATCH = 17 };
+    lf_kernels_set_level(level);
+    size_t bytes = lf_repacked_bytes(wt->type, ROWS, n);
+    CHECK_MSG(lf_repacked_bytes(wt->type, ROWS - 8, n) == 0 && lf_repacked_bytes(wt->type, ROWS, n + 16) == 0,
+              "%s %s: a repacked layout for rows or columns off its groups", wt->name, lf_simd_level_name(level));
+    bool expected = level >= LF_SIMD_AVX512 && (wt->type == LF_TYPE_Q4_0 || wt->type == LF_TYPE_Q4_1 ||
+                                                 wt->type == LF_TYPE_IQ4_NL);
+    CHECK_MSG((bytes != 0) == expected, "%s %s: repacked layout of %zu bytes", wt->name, lf_simd_level_name(level),
+              bytes);
+    if (!bytes) {
+        lf_kernels_set_level(LF_SIMD_SCALAR);
+        return;
+    }
+    uint64_t row_bytes;
+    lf_type_row_bytes(wt->type, (uint64_t)n, &row_bytes);
+    CHECK_MSG(bytes == row_bytes * ROWS, "%s %s: repacked %zu bytes, stored %llu", wt->name,
+              lf_simd_level_name(level), bytes, (unsigned long long)(row_bytes * ROWS));
+    size_t x_stride = lf_act_row_bytes(wt->type, n) + 4;
+    uint8_t *w = calloc(ROWS, row_bytes), *wr = malloc(bytes);
+    uint8_t *xq = calloc(MAX_BATCH, x_stride), *xr = calloc(MAX_BATCH, x_stride);
+    float *x = malloc((size_t)n * sizeof(float)), *y = malloc((size_t)MAX_BATCH * Y_STRIDE * sizeof(float));
+    for (int r = 0; r < ROWS; r++) {
+        random_weights(wt, w + r * row_bytes, n);
+        for (int64_t i = 0; fill >= 0 && i < n / wt->block_elems * wt->block_bytes; i++) {
+            bool scale = false;
+            for (int f = 0; f < wt->n_fp16; f++) scale |= (uint64_t)(i % wt->block_bytes - wt->fp16_offsets[f]) < 2;
+            if (!scale) w[r * row_bytes + i] = (uint8_t)fill;
+        }
+    }
+    for (int b = 0; b < MAX_BATCH; b++) {
+        random_activations(x, n);
+        for (int64_t i = 0; fill >= 0 && i < n; i++) x[i] = (b % 2 ? -3.0f : 3.0f) + 0.01f * (float)(i % 5);
+        quantize_with_residual(wt->type, x, xq + b * x_stride, xr + b * x_stride, n);
+    }
+    lf_repack_rows(wt->type, w, row_bytes, ROWS, n, wr);
+    const int ranges[][2] = {{0, ROWS}, {16, 32}, {16, ROWS}};
+    for (int resid = 0; resid <= 1; resid++)
+        for (int n_batch = 1; n_batch <= MAX_BATCH; n_batch++)
+            for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
+                int g0 = ranges[g][0], g1 = ranges[g][1];
+                for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
+                lf_kernels_set_level(level);
+                bool done = lf_matmul_repacked(wt->type, wr, n, g0, g1, xq, resid ? xr : NULL, x_stride, n_batch, y,
+                                               Y_STRIDE);
+                bool off = lf_matmul_repacked(wt->type, wr, n, g0 + 1, g1, xq, NULL, x_stride, n_batch, y, Y_STRIDE);
+                lf_kernels_set_level(LF_SIMD_SCALAR);
+                int bad = 0, clobbered = 0;
+                for (int b = 0; b < MAX_BATCH; b++)
+                    for (int r = 0; r < Y_STRIDE; r++) {
+                        float v = y[b * Y_STRIDE + r];
+                        if (!done || b >= n_batch || r < g0 || r >= g1) {
+                            clobbered += v != -12345.0f;
+                            continue;
+                        }
+                        const uint8_t *row = w + r * row_bytes, *q = xq + b * x_stride, *res = xr + b * x_stride;
+                        double mag, mag_r = 0;
+                        reference_dot(wt->type, row, q, n, &mag);
+                        if (resid) reference_dot(wt->type, row, res, n, &mag_r);
+                        double want = resid ? dot2_one(wt->type, row, row_bytes, n, q, res)
+                                            : dot_one(wt->type, row, row_bytes, n, q);
+                        bad += !(fabs((double)v - want) <= 1e-5 * (mag + mag_r) + 1e-6);
+                    }
+                /* it serves the batches of a few activations: 2 to 16 */
+                CHECK_MSG(done == (n_batch >= 2 && n_batch <= 16) && !off && bad == 0 && clobbered == 0,
+                          "%s %s %s repacked n=%lld batch %d rows [%d,%d): done %d, off-group done %d, %d off scalar, "
+                          "%d clobbered",
+                          wt->name, lf_simd_level_name(level), resid ? "residual" : "plain", (long long)n, n_batch, g0,
+                          g1, done, off, bad, clobbered);
+            }
+    free(w);
+    free(wr);
+    free(xq);
+    free(xr);
+    free(x);
+    free(y);
+}
+
+static void test_matmul_repacked(const struct weight_type *wt, lf_simd_level level) {
+    if (wt->block_elems != 32) return; /* the repacked types are all of 32-weight blocks */
+    test_matmul_repacked_k(wt, level, 32, -1);
+    test_matmul_repacked_k(wt, level, 67 * 32, -1);
+    test_matmul_repacked_k(wt, level, 2 * 32, 0x00);
+    test_matmul_repacked_k(wt, level, 2 * 32, 0xFF);
 }
 
 /* BF16 prompts with activations rounded to bf16 (vdpbf16ps): every output equals the
@@ -1201,6 +1295,7 @@ int main(int argc, char **argv) {
             test_matmul_rows_residual(&weight_types[i], (lf_simd_level)level);
             test_matmul_decode(&weight_types[i], (lf_simd_level)level);
             test_matmul_prompt(&weight_types[i], (lf_simd_level)level);
+            test_matmul_repacked(&weight_types[i], (lf_simd_level)level);
         }
         if (rounds_to_bf16(LF_TYPE_BF16, (lf_simd_level)level)) test_bf16_prompt(level);
         test_float_helpers((lf_simd_level)level);

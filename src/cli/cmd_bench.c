@@ -34,6 +34,7 @@ static void bench_usage(FILE *out) {
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
             CLI_MODEL_SOURCE_USAGE
+            CLI_REPACK_USAGE
             "  --json        one JSON object per test instead of a table\n"
             "  -h, --help    this help\n");
 }
@@ -42,7 +43,7 @@ typedef struct bench_options {
     const char *model;
     int pp[MAX_LIST], n_pp, tg[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, depth[MAX_LIST], n_depth, reps;
     int parallel[MAX_LIST], n_parallel;
-    bool json, precise_activations;
+    bool json, precise_activations, no_repack;
     lf_kv_type type_k, type_v;
     cli_model_source source;
 } bench_options;
@@ -165,6 +166,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
             return 0;
         } else if (!strcmp(a, "--json")) o->json = true;
         else if (cli_precision_option(a, &o->precise_activations)) continue;
+        else if (cli_no_repack_option(a, &o->no_repack)) continue;
         else if ((kv = cli_kv_type_option(argc, argv, &i, &o->type_k, &o->type_v)) < 0) return 2;
         else if (kv) continue;
         else if ((src = cli_model_source_option(argc, argv, &i, &o->source)) < 0) return 2;
@@ -193,6 +195,8 @@ static int parse_bench_options(int argc, char **argv, bench_options *o) {
             return 2;
         }
     }
+    for (int s = 0; s < o->n_parallel; s++)
+        if (o->parallel[s] > 1 && !o->no_repack) o->source.repack = true; /* -np N: batched streams */
     if (!o->model && !(o->model = cli_default_model())) {
         bench_usage(stderr);
         return 2;

@@ -27,6 +27,12 @@ int cli_model_source_option(int argc, char **argv, int *i, cli_model_source *s) 
     return (*slot = cli_value(argc, argv, i)) ? 1 : -1;
 }
 
+bool cli_no_repack_option(const char *a, bool *no_repack) {
+    if (strcmp(a, "--no-repack")) return false;
+    *no_repack = true;
+    return true;
+}
+
 /* The progress of weight conversion as a bar on a terminal, redrawn at most every 100 ms. */
 typedef struct load_bar {
     double start, drawn;
@@ -53,6 +59,7 @@ int cli_model_params(const char *path, const cli_model_source *src, bool weights
         mp->params_table = src->params_table;
         mp->quantize = weights ? src->quantize : NULL;
         mp->dtype = weights ? src->dtype : NULL;
+        mp->repack = weights && src->repack;
     }
     lf_embedded_model where;
     int embedded = cli_embedded_model(path, &where);
@@ -108,6 +115,11 @@ lf_model *cli_load_model(const char *name_or_path, const cli_model_source *src) 
         print_escaped(stderr, "error: %s\n", err.message);
         return NULL;
     }
+    lf_model_info info;
+    lf_model_get_info(model, &info);
+    if (info.repacked_bytes)
+        fprintf(stderr, "weights repacked for batched streams: %.1f MiB more memory (--no-repack saves it)\n",
+                (double)info.repacked_bytes / 1048576.0);
     char scheme[256];
     if ((mp.quantize || mp.dtype) && lf_quantize_scheme_describe(mp.quantize, mp.dtype, scheme, sizeof scheme, NULL) == LF_OK)
         print_escaped(stderr, "loaded in %.2f s, weights converted: %s\n", (lf_time_ms() - bar.start) / 1e3, scheme);

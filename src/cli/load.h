@@ -10,7 +10,17 @@
 typedef struct cli_model_source {
     const char *tokenizer_path, *params_path, *params_table;
     const char *quantize, *dtype;
+    bool repack; /* lf_model_params.repack: set by commands that batch streams (server, bench -np) */
 } cli_model_source;
+
+/* --no-repack (llama.cpp's flag): no repacked copy of the weights for batched streams.
+ * True when a is it. */
+bool cli_no_repack_option(const char *a, bool *no_repack);
+#define CLI_REPACK_USAGE                                                                        \
+    "  --no-repack             keep no repacked copy of the weights for batches of\n"          \
+    "                          streams: saves as much memory as the weights take, for\n"      \
+    "                          slower batched decoding (the copy is made where the CPU\n"     \
+    "                          has a kernel for it: AVX-512 VNNI; Q4_0, Q4_1, IQ4_NL)\n"
 
 /* --quantize SCHEME and --dtype TYPE, for commands that keep them elsewhere (server).
  * Returns 1 when consumed, 0 when argv[*i] is neither, -1 after printing an error. */

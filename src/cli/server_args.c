@@ -35,6 +35,7 @@ int cli_server_option(int argc, char **argv, int *i, cli_server_args *args) {
     if (g) return g;
     const char *a = argv[*i];
     if (cli_precision_option(a, &o->precise_activations)) return 1;
+    if (cli_no_repack_option(a, &o->no_repack)) return 1;
     int kv = cli_kv_type_option(argc, argv, i, &o->type_k, &o->type_v);
     if (kv) return kv;
     int w = cli_weight_option(argc, argv, i, &o->quantize, &o->dtype);
@@ -119,6 +120,7 @@ void cli_server_options_usage(FILE *out, const cli_server_args *a) {
             "                          taskset or a cpuset leave them, one per physical core,\n"
             "                          within a cgroup CPU quota)\n"
             CLI_WEIGHT_USAGE
+            CLI_REPACK_USAGE
             CLI_PRECISION_USAGE
             CLI_KV_TYPE_USAGE
             CLI_SPEC_USAGE

@@ -30,7 +30,6 @@ enum {
     KC_BLOCKS = 32, /* blocks a pass unpacks: its rows and activation blocks stay in L1 */
     L2_PASSES_AHEAD = 3, /* the 1B's 8-stream decode: 2 -> 155, 3 -> 161, 4 -> 152 tok/s */
     MAX_GROUPS = AVX512_FEW_MAX_BATCH / (GROUP / 2),
-    MAX_SOURCES = 2 * AVX512_FEW_MAX_BATCH,
 };
 
 /* One block of ROWS rows: u[c] = elements 4c..4c+3 of each row as unsigned bytes, one
@@ -38,37 +37,39 @@ enum {
 typedef struct rows_block {
     uint8_t u[8][64];
     float d[ROWS], m[ROWS];
-    uint16_t h[2][ROWS]; /* the nibble types' d and m as stored (fp16), before conversion */
 } rows_block;
-_Static_assert(sizeof(rows_block) == 704, "eleven cache lines");
+_Static_assert(sizeof(rows_block) == 640, "ten cache lines");
 
 /* The lane of row r (and the row of lane r: the permutation is its own inverse). */
 static inline int lane_of(int r) { return 4 * (r & 3) + (r >> 2); }
 
-/* An activation row's blocks: q[i] its 32 bytes, d[i] its scale, and for the weights'
- * minimum (types with one) ds[i], the scale times the bytes' sum, or for their zero point
- * zs[i], the zero point times that sum. The zero point's term is taken off the integer
- * sums: in float it would cancel most of them (Q8_0's 128 * the sum). */
-typedef struct few_source {
-    const int8_t (*q)[32];
-    const float *d, *ds;
-    const int32_t *zs;
-} few_source;
+/* Block i of a group's sources (activations, or four and their residuals), side by side
+ * so that one pointer reaches them all: q[k] source k's 32 bytes, d[k] its scale, and for
+ * the weights' minimum (types with one) ds[k], the scale times the bytes' sum, or for
+ * their zero point zs[k], the zero point times that sum. The zero point's term is taken
+ * off the integer sums: in float it would cancel most of them (Q8_0's 128 * the sum). */
+typedef struct few_acts {
+    int8_t q[GROUP][32];
+    float d[GROUP], ds[GROUP];
+    int32_t zs[GROUP];
+} few_acts;
+_Static_assert(sizeof(few_acts) == 352, "eleven half lines");
 
-/* Blocks 0 .. nb of activation row src (of type act) into q, d, ds and zs. */
-static LF_AVX512_VNNI void pack_source(const char *src, lf_type act, int zero, int64_t nb, int8_t (*q)[32],
-                                       float *d, float *ds, int32_t *zs) {
+/* Blocks 0 .. nb of activation row src (of type act) into slot k of x[0 .. nb). */
+static LF_AVX512_VNNI void pack_source(const char *src, lf_type act, int zero, int64_t nb, int k, few_acts *x) {
     const __m256i bias = _mm256_set1_epi8((char)0x80);
     for (int64_t i = 0; i < nb; i++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)gemm_act_block(src, act, i, &d[i]));
-        _mm256_store_si256((__m256i *)q[i], v);
+        float d;
+        __m256i v = _mm256_loadu_si256((const __m256i *)gemm_act_block(src, act, i, &d));
+        _mm256_store_si256((__m256i *)x[i].q[k], v);
         /* sums of the bytes + 128, unsigned, in four 64-bit lanes */
         __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, bias), _mm256_setzero_si256());
         __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
         h = _mm_add_epi64(h, _mm_unpackhi_epi64(h, h));
         int32_t sum = _mm_cvtsi128_si32(h) - 32 * 128;
-        ds[i] = d[i] * (float)sum;
-        zs[i] = zero * sum;
+        x[i].d[k] = d;
+        x[i].ds[k] = d * (float)sum;
+        x[i].zs[k] = zero * sum;
     }
 }
 
@@ -103,65 +104,76 @@ static inline size_t nibble_block_bytes(lf_type type) {
 }
 static inline size_t nibble_quants_at(lf_type type) { return type == LF_TYPE_Q4_1 ? 4 : 2; }
 
-/* Blocks [b0, b0 + kb) of rows [r, r + nr) into out; rows past nr repeat the last one
- * (computed, not stored). Inlined per type, so the unpacking is straight-line code. */
+/* The repacked layout of the nibble types, and the layout each pass of the row layout
+ * is transposed into: per group of ROWS rows, its blocks in order, each the rows' quants
+ * as transpose_rows leaves them (four vectors, nibbles not yet split: the product splits
+ * them), then their d and (Q4_1) m in fp16, all in lane order. */
+size_t avx512_repacked_block_bytes(lf_type type) {
+    if (!nibble_type(type)) return 0;
+    return 4 * 64 + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
+}
+
+/* Block i of the rows row[0 .. ROWS) of a nibble type into out, in the repacked layout.
+ * The scales go out as scalar stores, read (as vectors) only once the pass is done: read
+ * at once, the load would wait on sixteen store forwards. */
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf_type type,
+                                                                              const char *const row[ROWS], int64_t i,
+                                                                              char *out) {
+    size_t bb = nibble_block_bytes(type), qs = nibble_quants_at(type);
+    const uint8_t *p[ROWS];
+#pragma GCC unroll 16
+    for (int j = 0; j < ROWS; j++) {
+        const char *b = row[j] + (size_t)i * bb;
+        p[j] = (const uint8_t *)b + qs;
+        memcpy(out + 256 + 2 * lane_of(j), b, 2);
+        if (type == LF_TYPE_Q4_1) memcpy(out + 288 + 2 * lane_of(j), b + 2, 2);
+    }
+    __m512i y[4];
+    transpose_rows(p, y);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) _mm512_storeu_si512((void *)(out + 64 * k), y[k]);
+}
+
+LF_AVX512_VNNI void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols,
+                                  void *out) {
+    size_t ob = avx512_repacked_block_bytes(type);
+    int64_t nb = cols / 32;
+    char *o = out;
+    for (int64_t r = 0; r < rows; r += ROWS) {
+        const char *row[ROWS];
+        for (int j = 0; j < ROWS; j++) row[j] = (const char *)w + (size_t)(r + j) * row_bytes;
+        for (int64_t i = 0; i < nb; i++, o += ob) repack_block(type, row, i, o);
+    }
+}
+
+/* Blocks [b0, b0 + kb) of rows [r, r + nr) into out: a nibble type's in the repacked
+ * layout, the others' as rows_block; rows past nr repeat the last one (computed, not
+ * stored). Inlined per type, so the unpacking is straight-line code. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_type type, const char *w,
                                                                              size_t row_bytes, int64_t r, int nr,
-                                                                             int64_t b0, int64_t kb,
-                                                                             rows_block *restrict out) {
+                                                                             int64_t b0, int64_t kb, void *out) {
     const char *row[ROWS];
     for (int j = 0; j < ROWS; j++) row[j] = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
-    float zero = gemm_zero_point(type);
     if (nibble_type(type)) {
-        const __m512i low = _mm512_set1_epi8(0x0F);
-        /* IQ4_NL's levels + 128, unsigned, in every quarter for the byte shuffle */
-        const __m512i levels = _mm512_broadcast_i32x4(_mm_xor_si128(_mm_loadu_si128((const __m128i *)iq4nl_values),
-                                                                    _mm_set1_epi8((char)0x80)));
-        size_t bb = nibble_block_bytes(type), qs = nibble_quants_at(type);
-        for (int64_t i = 0; i < kb; i++) {
-            const uint8_t *p[ROWS];
-#pragma GCC unroll 16
-            for (int j = 0; j < ROWS; j++) {
-                const char *b = row[j] + (size_t)(b0 + i) * bb;
-                p[j] = (const uint8_t *)b + qs;
-                memcpy(&out[i].h[0][lane_of(j)], b, 2);
-                if (type == LF_TYPE_Q4_1) memcpy(&out[i].h[1][lane_of(j)], b + 2, 2);
-            }
-            __m512i y[4];
-            transpose_rows(p, y);
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                __m512i lo = _mm512_and_si512(y[k], low), hi = _mm512_and_si512(_mm512_srli_epi16(y[k], 4), low);
-                if (type == LF_TYPE_IQ4_NL) lo = _mm512_shuffle_epi8(levels, lo), hi = _mm512_shuffle_epi8(levels, hi);
-                _mm512_store_si512((void *)out[i].u[k], lo);
-                _mm512_store_si512((void *)out[i].u[4 + k], hi);
-            }
-        }
-        /* converted once the pass's scalar stores are done: loaded at once, the vector
-         * load would wait on sixteen store forwards */
-        for (int64_t i = 0; i < kb; i++) {
-            __m512 d = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)out[i].h[0]));
-            _mm512_store_ps(out[i].d, d);
-            _mm512_store_ps(out[i].m, type == LF_TYPE_Q4_1
-                                          ? _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)out[i].h[1]))
-                                          : _mm512_mul_ps(d, _mm512_set1_ps(-zero)));
-        }
+        size_t ob = avx512_repacked_block_bytes(type);
+        for (int64_t i = 0; i < kb; i++) repack_block(type, row, b0 + i, (char *)out + (size_t)i * ob);
         return;
     }
+    rows_block *restrict blocks = out;
     for (int64_t i = 0; i < kb; i++) {
         _Alignas(32) uint8_t s[ROWS][32];
         const uint8_t *p[ROWS];
         for (int j = 0; j < ROWS; j++) {
             float d, m = 0.0f;
             _mm256_store_si256((__m256i *)s[j], gemm_unsigned_block(type, row[j], b0 + i, &d, &m));
-            out[i].d[lane_of(j)] = d;
-            out[i].m[lane_of(j)] = zero != 0.0f ? -zero * d : m;
+            blocks[i].d[lane_of(j)] = d;
+            blocks[i].m[lane_of(j)] = m; /* read only for types with a minimum */
         }
         __m512i y[4];
         for (int half = 0; half < 2; half++) {
             for (int j = 0; j < ROWS; j++) p[j] = s[j] + 16 * half;
             transpose_rows(p, y);
-            for (int k = 0; k < 4; k++) _mm512_store_si512((void *)out[i].u[4 * half + k], y[k]);
+            for (int k = 0; k < 4; k++) _mm512_store_si512((void *)blocks[i].u[4 * half + k], y[k]);
         }
     }
 }
@@ -211,127 +223,104 @@ static pass_run run_ahead(const char *w, size_t row_bytes, size_t bb, int64_t nb
                     _mm_prefetch((run).start + (size_t)j_ * (run).stride + (size_t)l_ * 64, hint);      \
     } while (0)
 
-/* The unpacked blocks wb[0 .. kb) against ns sources (resid: ns / 2 activations, then
- * their residuals), added to acc[o] (lanes: rows; o: the group's activation); has_min:
- * the weights have a minimum, else a zero point. Meanwhile the weights of the next pass
- * come towards L1 and those of the pass L2_PASSES_AHEAD after this one towards L2: in
- * the row layout the unpacking waits on every line it misses otherwise (short runs far
- * apart, which the hardware prefetchers do not follow), and one pass ahead is too short
- * a time to hide a miss to memory. Inlined per ns, so the sums stay in registers. */
-static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_group(const rows_block *wb, int64_t kb,
-                                                                                  const few_source *src, int64_t b0,
-                                                                                  int ns, bool resid, bool has_min,
-                                                                                  pass_run next, pass_run after,
-                                                                                  __m512 acc[GROUP]) {
+/* Blocks [0, kb) of a pass against ns sources (resid: ns / 2 activations, then their
+ * residuals), added to acc[o] (lanes: rows; o: the group's activation); has_min: the
+ * weights have a minimum, else a zero point. The weights: unpacked in wb, or (repacked)
+ * straight from the repacked blocks at rp, bb bytes each, whose nibbles are split here
+ * (and, levels: mapped to IQ4_NL's levels), which costs less than storing them split and
+ * loading them back. Meanwhile the weights of the next pass come towards L1 and those
+ * of the pass L2_PASSES_AHEAD after this one towards L2: in the row layout the unpacking
+ * waits on every line it misses otherwise (short runs far apart, which the hardware
+ * prefetchers do not follow), and one pass ahead is too short a time to hide a miss to
+ * memory. Inlined per ns, so the sums stay in registers. */
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_group(
+    bool repacked, const rows_block *wb, const char *rp, size_t bb, bool levels, int64_t kb, const few_acts *x, int ns,
+    bool resid, bool has_min, pass_run next, pass_run after, __m512 acc_io[GROUP]) {
     int n_out = resid ? ns / 2 : ns;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    /* IQ4_NL's levels + 128, unsigned, in every quarter for the byte shuffle */
+    const __m512i level_bytes = _mm512_broadcast_i32x4(
+        _mm_xor_si128(_mm_loadu_si128((const __m128i *)iq4nl_values), _mm_set1_epi8((char)0x80)));
+    /* locals, not the caller's memory: stores through acc_io would otherwise be redone
+     * every block, for all the compiler knows of aliasing */
+    __m512 acc[GROUP];
+#pragma GCC unroll 8
+    for (int o = 0; o < n_out; o++) acc[o] = acc_io[o];
     for (int64_t i = 0; i < kb; i++) {
         PREFETCH_BLOCK(next, i, _MM_HINT_T0);
         PREFETCH_BLOCK(after, i, _MM_HINT_T1);
-        __m512i sum[GROUP];
+        const char *blk = repacked ? rp + (size_t)i * bb : NULL;
+        __m512i sum[GROUP], raw[4];
+#pragma GCC unroll 4
+        for (int k = 0; repacked && k < 4; k++) raw[k] = _mm512_loadu_si512((const void *)(blk + 64 * k));
 #pragma GCC unroll 8
         for (int k = 0; k < ns; k++) sum[k] = _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int c = 0; c < 8; c++) {
-            const __m512i u = _mm512_load_si512((const void *)wb[i].u[c]);
+            __m512i u;
+            if (repacked) {
+                u = _mm512_and_si512(c < 4 ? raw[c] : _mm512_srli_epi16(raw[c - 4], 4), low);
+                if (levels) u = _mm512_shuffle_epi8(level_bytes, u);
+            } else {
+                u = _mm512_load_si512((const void *)wb[i].u[c]);
+            }
 #pragma GCC unroll 8
             for (int k = 0; k < ns; k++)
-                sum[k] = _mm512_dpbusd_epi32(sum[k], u, gemm_bcast4_512((const uint8_t *)src[k].q[b0 + i] + 4 * c));
+                sum[k] = _mm512_dpbusd_epi32(sum[k], u, gemm_bcast4_512((const uint8_t *)x[i].q[k] + 4 * c));
         }
-        const __m512 d = _mm512_load_ps(wb[i].d), m = _mm512_load_ps(wb[i].m);
+        const __m512 d = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + 256)))
+                                  : _mm512_load_ps(wb[i].d);
+        __m512 m = _mm512_setzero_ps();
+        if (has_min)
+            m = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + 288))) : _mm512_load_ps(wb[i].m);
 #pragma GCC unroll 8
         for (int k = 0; k < ns; k++) {
             int o = k % n_out;
-            __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(src[k].d[b0 + i]));
+            __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(x[i].d[k]));
             if (has_min) {
                 acc[o] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[k]), scale, acc[o]);
-                acc[o] = _mm512_fmadd_ps(m, _mm512_set1_ps(src[k].ds[b0 + i]), acc[o]);
+                acc[o] = _mm512_fmadd_ps(m, _mm512_set1_ps(x[i].ds[k]), acc[o]);
             } else {
-                __m512i centred = _mm512_sub_epi32(sum[k], _mm512_set1_epi32(src[k].zs[b0 + i]));
+                __m512i centred = _mm512_sub_epi32(sum[k], _mm512_set1_epi32(x[i].zs[k]));
                 acc[o] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(centred), scale, acc[o]);
             }
         }
     }
+#pragma GCC unroll 8
+    for (int o = 0; o < n_out; o++) acc_io[o] = acc[o];
 }
 #undef PREFETCH_BLOCK
 
-#define FEW_GROUP_CASE(N)                                                                            \
-    case N:                                                                                          \
-        if (resid && has_min) rows_times_group(wb, kb, src, b0, N, true, true, next, after, acc);    \
-        else if (resid) rows_times_group(wb, kb, src, b0, N, true, false, next, after, acc);         \
-        else if (has_min) rows_times_group(wb, kb, src, b0, N, false, true, next, after, acc);       \
-        else rows_times_group(wb, kb, src, b0, N, false, false, next, after, acc);                   \
+#define FEW_GROUP_CALL(N, REPACKED)                                                                       \
+    do {                                                                                                     \
+        if (resid && has_min) rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, true, true, next, after, acc); \
+        else if (resid) rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, true, false, next, after, acc);     \
+        else if (has_min) rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, false, true, next, after, acc);   \
+        else rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, false, false, next, after, acc);               \
+    } while (0)
+#define FEW_GROUP_CASE(N)                           \
+    case N:                                         \
+        if (rp) FEW_GROUP_CALL(N, true);            \
+        else FEW_GROUP_CALL(N, false);              \
         break;
 
-static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, int64_t kb, const few_source *src, int64_t b0,
-                                              int ns, bool resid, bool has_min, pass_run next, pass_run after,
-                                              __m512 acc[GROUP]) {
+/* rows_times_group for ns sources from wb, or (rp not NULL) from the repacked blocks at rp. */
+static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *rp, size_t bb, bool levels, int64_t kb,
+                                              const few_acts *x, int ns, bool resid, bool has_min, pass_run next,
+                                              pass_run after, __m512 acc[GROUP]) {
     switch (ns) {
         FEW_GROUP_CASE(1) FEW_GROUP_CASE(2) FEW_GROUP_CASE(3) FEW_GROUP_CASE(4)
         FEW_GROUP_CASE(5) FEW_GROUP_CASE(6) FEW_GROUP_CASE(7) FEW_GROUP_CASE(8)
     default: break;
     }
 }
+#undef FEW_GROUP_CALL
 #undef FEW_GROUP_CASE
-
-/* The repacked layout: per group of ROWS rows, its blocks in order, each the rows'
- * quants as transposed (transpose_rows: four vectors, nibbles not yet split), then their
- * d and (Q4_1) m in fp16, all in lane order. */
-size_t avx512_repacked_block_bytes(lf_type type) {
-    if (!nibble_type(type)) return 0;
-    return 4 * 64 + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
-}
-
-LF_AVX512_VNNI void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out) {
-    size_t bb = nibble_block_bytes(type), qs = nibble_quants_at(type), ob = avx512_repacked_block_bytes(type);
-    int64_t nb = cols / 32;
-    char *o = out;
-    for (int64_t r = 0; r < rows; r += ROWS)
-        for (int64_t i = 0; i < nb; i++, o += ob) {
-            const uint8_t *p[ROWS];
-            uint16_t h[2][ROWS];
-            for (int j = 0; j < ROWS; j++) {
-                const char *b = (const char *)w + (size_t)(r + j) * row_bytes + (size_t)i * bb;
-                p[j] = (const uint8_t *)b + qs;
-                memcpy(&h[0][lane_of(j)], b, 2);
-                memcpy(&h[1][lane_of(j)], b + 2, 2); /* Q4_1's m; not kept for the others */
-            }
-            __m512i y[4];
-            transpose_rows(p, y);
-            for (int k = 0; k < 4; k++) _mm512_storeu_si512((void *)(o + 64 * k), y[k]);
-            memcpy(o + 256, h, ob - 256);
-        }
-}
-
-/* Blocks [b0, b0 + kb) of the ROWS rows at r of repacked weights into out. */
-static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_repacked(lf_type type, const char *wr,
-                                                                                 int64_t nb, int64_t r, int64_t b0,
-                                                                                 int64_t kb, rows_block *restrict out) {
-    size_t bb = avx512_repacked_block_bytes(type);
-    const char *in = wr + ((size_t)(r / ROWS) * (size_t)nb + (size_t)b0) * bb;
-    const __m512i low = _mm512_set1_epi8(0x0F);
-    const __m512i levels = _mm512_broadcast_i32x4(
-        _mm_xor_si128(_mm_loadu_si128((const __m128i *)iq4nl_values), _mm_set1_epi8((char)0x80)));
-    const __m512 zero = _mm512_set1_ps(-gemm_zero_point(type));
-    for (int64_t i = 0; i < kb; i++, in += bb) {
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; k++) {
-            __m512i y = _mm512_loadu_si512((const void *)(in + 64 * k));
-            __m512i lo = _mm512_and_si512(y, low), hi = _mm512_and_si512(_mm512_srli_epi16(y, 4), low);
-            if (type == LF_TYPE_IQ4_NL) lo = _mm512_shuffle_epi8(levels, lo), hi = _mm512_shuffle_epi8(levels, hi);
-            _mm512_store_si512((void *)out[i].u[k], lo);
-            _mm512_store_si512((void *)out[i].u[4 + k], hi);
-        }
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(in + 256)));
-        _mm512_store_ps(out[i].d, d);
-        _mm512_store_ps(out[i].m, type == LF_TYPE_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(in + 288)))
-                                                       : _mm512_mul_ps(d, zero));
-    }
-}
 
 /* Rows [r0, r1) against the batch's sources, GROUP (or resid: GROUP / 2 activations and
  * their residuals) at a time, each pass of rows unpacked once for all of them. */
 typedef struct few_call {
-    const few_source *src;
+    const few_acts *x; /* group g's blocks at x + g * nb */
     int n_batch, per_group;
     bool resid;
     float *y;
@@ -344,7 +333,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                                                                           int64_t r0, int64_t r1, int64_t nb,
                                                                           rows_block *wb, const few_call *c) {
     int n_groups = (c->n_batch + c->per_group - 1) / c->per_group;
-    size_t bb = repacked ? avx512_repacked_block_bytes(type) : 0;
+    size_t bb = avx512_repacked_block_bytes(type);
     /* lane_of(r) is its own inverse: row r's result is in lane lane_of(r) */
     const __m512i rows = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     __m512 acc[MAX_GROUPS][GROUP];
@@ -354,15 +343,19 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             for (int o = 0; o < GROUP; o++) acc[g][o] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += KC_BLOCKS) {
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
-            if (repacked) unpack_repacked(type, w, nb, r, b0, kb, wb);
-            else unpack_rows(type, w, row_bytes, r, nr, b0, kb, wb);
+            /* the nibble types' passes in the repacked layout: the copy's, or transposed here */
+            const char *rp = repacked ? w + ((size_t)(r / ROWS) * (size_t)nb + (size_t)b0) * bb
+                             : nibble_type(type) ? (const char *)wb
+                                                 : NULL;
+            if (!repacked) unpack_rows(type, w, row_bytes, r, nr, b0, kb, wb);
             pass_run none = {NULL, 0, 0, 0, 0};
-            pass_run next = run_ahead(w, row_bytes, bb, nb, r, r1, b0, 1);
-            pass_run after = run_ahead(w, row_bytes, bb, nb, r, r1, b0, L2_PASSES_AHEAD);
+            pass_run next = run_ahead(w, row_bytes, repacked ? bb : 0, nb, r, r1, b0, 1);
+            pass_run after = run_ahead(w, row_bytes, repacked ? bb : 0, nb, r, r1, b0, L2_PASSES_AHEAD);
             for (int g = 0; g < n_groups; g++) {
                 int first = g * c->per_group;
                 int n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
-                rows_times_sources(wb, kb, c->src + (c->resid ? 2 : 1) * first, b0, c->resid ? 2 * n_out : n_out,
+                rows_times_sources(wb, rp, bb, type == LF_TYPE_IQ4_NL, kb, c->x + g * nb + b0,
+                                   c->resid ? 2 * n_out : n_out,
                                    c->resid, gemm_zero_point(type) == 0.0f, g == 0 ? next : none,
                                    g == 0 ? after : none, acc[g]);
             }
@@ -419,32 +412,23 @@ static bool gemm_few(lf_type type, bool repacked, const char *w, size_t row_byte
                      int64_t r1, const void *xq, const void *xr, size_t stride, int n_batch, float *y,
                      size_t y_stride) {
     int64_t nb = n_cols / 32;
-    int n_src = xr ? 2 * n_batch : n_batch;
     size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
-    size_t wb_bytes = kc * sizeof(rows_block), q_bytes = (size_t)n_src * (size_t)nb * 32;
-    size_t f_bytes = ((size_t)n_src * (size_t)nb * 3 * sizeof(float) + 63) / 64 * 64;
-    char *mem = aligned_alloc(64, wb_bytes + q_bytes + f_bytes);
+    int per_group = xr ? GROUP / 2 : GROUP, n_groups = (n_batch + per_group - 1) / per_group;
+    size_t wb_bytes = kc * sizeof(rows_block), x_bytes = (size_t)n_groups * (size_t)nb * sizeof(few_acts);
+    char *mem = aligned_alloc(64, wb_bytes + x_bytes);
     if (!mem) return false;
     rows_block *wb = (rows_block *)mem;
-    int8_t(*q)[32] = (int8_t(*)[32])(mem + wb_bytes);
-    float *f = (float *)(mem + wb_bytes + q_bytes);
-    /* sources in group order: resid, each group's activations and then their residuals */
-    few_source src[MAX_SOURCES];
-    int per_group = xr ? GROUP / 2 : GROUP;
+    few_acts *x = (few_acts *)(mem + wb_bytes);
+    /* a group's slots: its activations, then (resid) their residuals */
     lf_type act = lf_act_type(type);
-    for (int k = 0; k < n_src; k++) {
-        int group = xr ? k / GROUP : 0, in_group = xr ? k % GROUP : k;
-        int first = group * per_group, n_out = n_batch - first < per_group ? n_batch - first : per_group;
-        bool is_resid = xr && in_group >= n_out;
-        int o = first + (is_resid ? in_group - n_out : in_group);
-        const char *row = (const char *)(is_resid ? xr : xq) + (size_t)o * stride;
-        int8_t(*qk)[32] = q + (size_t)k * (size_t)nb;
-        float *dk = f + (size_t)k * (size_t)nb * 3, *dsk = dk + nb;
-        int32_t *zsk = (int32_t *)(dsk + nb);
-        pack_source(row, act, (int)gemm_zero_point(type), nb, qk, dk, dsk, zsk);
-        src[k] = (few_source){(const int8_t(*)[32])qk, dk, dsk, zsk};
+    for (int g = 0; g < n_groups; g++) {
+        int first = g * per_group, n_out = n_batch - first < per_group ? n_batch - first : per_group;
+        for (int k = 0; k < (xr ? 2 * n_out : n_out); k++) {
+            const char *row = (const char *)(k < n_out ? xq : xr) + (size_t)(first + k % n_out) * stride;
+            pack_source(row, act, (int)gemm_zero_point(type), nb, k, x + (size_t)g * (size_t)nb);
+        }
     }
-    few_call c = {src, n_batch, per_group, xr != NULL, y, y_stride};
+    few_call c = {x, n_batch, per_group, xr != NULL, y, y_stride};
     few_rows_all(type, repacked, w, row_bytes, r0, r1, nb, wb, &c);
     free(mem);
     return true;

@@ -27,6 +27,7 @@ typedef struct lf_weight {
     lf_type type;
     int64_t rows, cols;
     size_t row_bytes;
+    const void *repacked; /* the same rows for batches of a few tokens (lf_repack_rows), or NULL */
 } lf_weight;
 
 typedef struct lf_layer_weights {
@@ -45,7 +46,7 @@ struct lf_model {
 
     lf_tokenizer *tokenizer; /* NULL for a llama2.c model without tokenizer */
     char *name, *format, *architecture, *chat_template, *weight_type;
-    uint64_t n_params, weight_bytes;
+    uint64_t n_params, weight_bytes, repacked_bytes;
 
     lf_tensor_view *tensors; /* every tensor of the file, for `info` */
     int n_tensors;
@@ -85,6 +86,12 @@ int lf_model_bind_weights(lf_model *m, const char *path, lf_error *err);
 struct lf_quant_scheme;
 int lf_model_convert_weights(lf_model *m, const struct lf_quant_scheme *s, const lf_model_params *params,
                              lf_error *err);
+/* Takes p (heap memory) into m's ownership: freed with m. LF_ERR_NOMEM, p not taken,
+ * when the list cannot grow. */
+int lf_model_own(lf_model *m, void *p);
+/* Repacked copies (lf_weight.repacked) of the matrix weights whose type and shape the
+ * kernel set has a repacked product for (lf_model_params.repack). */
+int lf_model_repack_weights(lf_model *m, lf_error *err);
 /* Llama 3.1 RoPE frequency divisors from the scaling parameters (rope_freq_factors). */
 int lf_model_llama3_rope_factors(lf_model *m, float factor, float low, float high, float old_ctx, const char *path,
                                  lf_error *err);

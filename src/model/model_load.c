@@ -327,6 +327,7 @@ static int load(const char *path, const lf_model_params *params, bool lazy, lf_m
     }
     if (!rc && (!m->name || !m->format || !m->architecture)) rc = lf_fail(err, LF_ERR_NOMEM, "out of memory");
     if (!rc) rc = lf_model_convert_weights(m, &scheme, params, err);
+    if (!rc && params->repack && !lazy) rc = lf_model_repack_weights(m, err);
     if (rc) {
         lf_model_free(m);
         return rc;
@@ -376,7 +377,8 @@ void lf_model_get_info(const lf_model *m, lf_model_info *info) {
         .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim, .vocab_size = c->vocab_size,
         .context_length = c->context_length, .rope_theta = c->rope_theta, .norm_eps = c->norm_eps,
         .rope_scaling_llama3 = m->rope_freq_factors != NULL, .tied_embeddings = m->tied_embeddings,
-        .n_params = m->n_params, .weight_bytes = m->weight_bytes, .weight_type = m->weight_type,
+        .n_params = m->n_params, .weight_bytes = m->weight_bytes, .repacked_bytes = m->repacked_bytes,
+        .weight_type = m->weight_type,
         .chat_template = m->chat_template,
     };
 }

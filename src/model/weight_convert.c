@@ -74,7 +74,7 @@ typedef struct progress {
     uint64_t done, total; /* elements of the matrices before this one, of all */
 } progress;
 
-static int keep_owned(lf_model *m, void *p) {
+int lf_model_own(lf_model *m, void *p) {
     void **list = realloc(m->converted, (size_t)(m->n_converted + 1) * sizeof *list);
     if (!list) return LF_ERR_NOMEM;
     m->converted = list;
@@ -90,7 +90,7 @@ static int convert_matrix(lf_model *m, lf_weight *w, lf_type to, const char *nam
         return lf_fail(err, LF_ERR_UNSUPPORTED, "tensor '%s': rows of %lld cannot be %s", name, (long long)w->cols,
                        lf_type_get(to)->name);
     unsigned char *dst = lf_huge_alloc((size_t)rb * (size_t)w->rows);
-    if (!dst || keep_owned(m, dst)) {
+    if (!dst || lf_model_own(m, dst)) {
         free(dst);
         return lf_fail(err, LF_ERR_NOMEM, "out of memory converting tensor '%s' to %s", name, lf_type_get(to)->name);
     }

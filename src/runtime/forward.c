@@ -46,6 +46,9 @@ typedef struct matmul_job {
 static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
     const lf_weight *w = it->w;
     int n = job->n_batch;
+    if (w->repacked && lf_matmul_repacked(w->type, w->repacked, w->cols, r0, r1, it->act, it->resid, job->act_stride,
+                                          n, it->y, (size_t)w->rows))
+        return;
     if (!it->resid && !job->precise) {
         lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, n, it->y,
                        (size_t)w->rows);

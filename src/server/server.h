@@ -17,6 +17,7 @@ typedef struct lf_server_options {
     int n_threads;              /* 0 = lf_default_thread_count() */
     int n_batch;                /* prompt tokens per forward step; 0 = the library's most */
     bool precise_activations;   /* int8 activations plus their rounding residual */
+    bool no_repack;             /* no repacked weights for batched slots (lf_model_params.repack) */
     lf_kv_type type_k, type_v;  /* KV cache types of every slot (default f16) */
     const char *tokenizer_path; /* for llama2.c .bin models */
     const char *quantize, *dtype; /* weights converted at load (lf_model_params) */

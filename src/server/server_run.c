@@ -88,8 +88,10 @@ int server_run(const char *model_path, const lf_server_options *opt) {
     pthread_sigmask(SIG_BLOCK, &signals, &old);
     signal(SIGPIPE, SIG_IGN);
     int status = 1;
-    cli_model_source source = {.tokenizer_path = opt->tokenizer_path, .quantize = opt->quantize, .dtype = opt->dtype};
+    cli_model_source source = {.tokenizer_path = opt->tokenizer_path, .quantize = opt->quantize, .dtype = opt->dtype,
+                               .repack = opt->n_slots > 1 && !opt->no_repack};
     lf_model *model = cli_load_model(model_path, &source), *draft = NULL;
+    source.repack = false; /* the draft model guesses for one stream at a time */
     scheduler *sched = NULL;
     if (model && !lf_model_tokenizer(model)) {
         print_escaped(stderr, "error: %s has no tokenizer: give --tokenizer-path\n", model_path);
