@@ -5,8 +5,11 @@
 # batching on by default) built by bench/build-llama-cpp.sh. Both servers run at once
 # (an idle one costs nothing) and the measurements alternate between them, so both see
 # the same machine load; medians of REPS runs. bench/batching_client.py is the load:
-# STREAMS requests at once, MAX_TOKENS tokens each of a count that does not stop early
-# (llama-server also gets ignore_eos); throughput = all completion tokens / wall time.
+# STREAMS streamed requests at once, MAX_TOKENS tokens each of a count that does not stop
+# early (llama-server also gets ignore_eos). Two rates: decode = the tokens that arrived
+# while every stream was decoding / that window (the aggregate decode rate, prefill and
+# the ragged start and end left out), and wall = all completion tokens / the wall time
+# from the first request to the last answer (prompts' prefill included).
 #
 # usage: bench/batching.sh [MODEL...]        (default: models/SmolLM2-135M-Instruct.Q4_1.gguf)
 # environment: BIN (build/llama-fast), PEER (third_party/llama.cpp-newest/bin/llama-server),
@@ -42,13 +45,15 @@ wait_health() {
     return 1
 }
 
-# measure URL STREAMS [--ignore-eos]: appends tok/s of one run to $tmp/NAME-STREAMS
+# measure NAME URL STREAMS [--ignore-eos]: appends the decode and the wall tok/s of one
+# run to $tmp/NAME-STREAMS.decode and $tmp/NAME-STREAMS.wall
 measure() {
-    local name=$1 url=$2 n=$3
+    local name=$1 url=$2 n=$3 out
     shift 3
-    "$PYTHON" bench/batching_client.py "$url" "$n" "$MAX_TOKENS" "$@" |
-        awk -v want=$((n * MAX_TOKENS)) '{ if ($1 != want) printf "note: %d of %d tokens\n", $1, want > "/dev/stderr";
-                                           printf "%.1f\n", $1 / $2 }' >>"$tmp/$name-$n"
+    out=$("$PYTHON" bench/batching_client.py "$url" "$n" "$MAX_TOKENS" "$@")
+    awk -v want=$((n * MAX_TOKENS)) '{ if ($1 != want) printf "note: %d of %d tokens\n", $1, want > "/dev/stderr" }' <<<"$out"
+    awk '{ printf "%.1f\n", $3 / $4 }' <<<"$out" >>"$tmp/$name-$n.decode"
+    awk '{ printf "%.1f\n", $1 / $2 }' <<<"$out" >>"$tmp/$name-$n.wall"
 }
 
 have_peer=0
@@ -106,24 +111,28 @@ for model in "$@"; do
 
     echo
     echo "## $(basename "$model")"
-    echo
-    if [ -n "$peer_url" ]; then
-        echo "| streams | llama-fast tok/s | vs 1 stream | llama-server tok/s | vs 1 stream | llama-fast / llama-server |"
-        echo "|--------:|-----------------:|------------:|-------------------:|------------:|--------------------------:|"
-    else
-        echo "| streams | llama-fast tok/s | vs 1 stream |"
-        echo "|--------:|-----------------:|------------:|"
-    fi
-    first=$(echo $STREAMS | cut -d' ' -f1)
-    f1=$(median <"$tmp/fast-$first")
-    [ -n "$peer_url" ] && p1=$(median <"$tmp/peer-$first")
-    for n in $STREAMS; do
-        f=$(median <"$tmp/fast-$n")
-        row=$(awk -v n="$n" -v f="$f" -v f1="$f1" 'BEGIN { printf "| %d | %.1f | %.2fx |", n, f, f / f1 }')
+    for rate in decode wall; do
+        echo
+        if [ $rate = decode ]; then echo "Decode tok/s (every stream decoding):"; else echo "Wall-time tok/s (prompts included):"; fi
+        echo
         if [ -n "$peer_url" ]; then
-            p=$(median <"$tmp/peer-$n")
-            row+=$(awk -v f="$f" -v p="$p" -v p1="$p1" 'BEGIN { printf " %.1f | %.2fx | %.2f |", p, p / p1, f / p }')
+            echo "| streams | llama-fast tok/s | vs 1 stream | llama-server tok/s | vs 1 stream | llama-fast / llama-server |"
+            echo "|--------:|-----------------:|------------:|-------------------:|------------:|--------------------------:|"
+        else
+            echo "| streams | llama-fast tok/s | vs 1 stream |"
+            echo "|--------:|-----------------:|------------:|"
         fi
-        echo "$row"
+        first=$(echo $STREAMS | cut -d' ' -f1)
+        f1=$(median <"$tmp/fast-$first.$rate")
+        [ -n "$peer_url" ] && p1=$(median <"$tmp/peer-$first.$rate")
+        for n in $STREAMS; do
+            f=$(median <"$tmp/fast-$n.$rate")
+            row=$(awk -v n="$n" -v f="$f" -v f1="$f1" 'BEGIN { printf "| %d | %.1f | %.2fx |", n, f, f / f1 }')
+            if [ -n "$peer_url" ]; then
+                p=$(median <"$tmp/peer-$n.$rate")
+                row+=$(awk -v f="$f" -v p="$p" -v p1="$p1" 'BEGIN { printf " %.1f | %.2fx | %.2f |", p, p / p1, f / p }')
+            fi
+            echo "$row"
+        done
     done
 done

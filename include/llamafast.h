@@ -130,7 +130,7 @@ typedef struct lf_model_params {
     int n_threads; /* threads converting weights; 0 = lf_default_thread_count() */
     /* Also keep the matrix weights repacked for batches of a few tokens (continuous
      * batching's decode steps, lf_decode_multi over 2-16 contexts), where the CPU's kernel
-     * set has a repacked product for their type (AVX-512 VNNI: Q4_0, Q4_1, IQ4_NL): as
+     * set has a repacked product for their type (AVX-512 VNNI: Q4_0, Q4_1, IQ4_NL, Q8_0): as
      * much memory again as those weights, for faster batched steps (README, "Serving many
      * clients"). Single-token steps and prompts keep reading the weights as stored. */
     bool repack;

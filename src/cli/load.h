@@ -20,7 +20,8 @@ bool cli_no_repack_option(const char *a, bool *no_repack);
     "  --no-repack             keep no repacked copy of the weights for batches of\n"          \
     "                          streams: saves as much memory as the weights take, for\n"      \
     "                          slower batched decoding (the copy is made where the CPU\n"     \
-    "                          has a kernel for it: AVX-512 VNNI; Q4_0, Q4_1, IQ4_NL)\n"
+    "                          has a kernel for it: AVX-512 VNNI; Q4_0, Q4_1, IQ4_NL,\n"       \
+    "                          Q8_0)\n"
 
 /* --quantize SCHEME and --dtype TYPE, for commands that keep them elsewhere (server).
  * Returns 1 when consumed, 0 when argv[*i] is neither, -1 after printing an error. */

@@ -91,47 +91,63 @@ static inline LF_AVX512_VNNI void transpose_rows(const uint8_t *const p[ROWS], _
     y[2] = _mm512_unpacklo_epi64(t1, t3), y[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
-/* Q4_0, Q4_1 and IQ4_NL store element j in the low nibble of byte j and element j + 16 in
- * its high nibble, so the transposed bytes split straight into u: dword k's low nibbles
- * are elements 4k..4k+3, its high ones 16 + 4k... */
-static inline bool nibble_type(lf_type type) {
-    return type == LF_TYPE_Q4_0 || type == LF_TYPE_Q4_1 || type == LF_TYPE_IQ4_NL;
+/* The types with a repacked layout: Q4_0, Q4_1 and IQ4_NL, which store element j in the
+ * low nibble of byte j and element j + 16 in its high nibble, so that transposed 4-byte
+ * runs split straight into u (dword k's low nibbles are elements 4k..4k+3, its high ones
+ * 16 + 4k...); and Q8_0, whose bytes are u once made unsigned. */
+static inline bool repacked_type(lf_type type) {
+    return type == LF_TYPE_Q4_0 || type == LF_TYPE_Q4_1 || type == LF_TYPE_IQ4_NL || type == LF_TYPE_Q8_0;
 }
 
-/* The bytes of one block of a nibble type and where its quants start. */
-static inline size_t nibble_block_bytes(lf_type type) {
-    return type == LF_TYPE_Q4_1 ? sizeof(block_q4_1) : type == LF_TYPE_Q4_0 ? sizeof(block_q4_0) : sizeof(block_iq4_nl);
+/* The bytes of one block of a repacked type, where its quants start, and how many
+ * bytes of quants it has per row. */
+static inline size_t stored_block_bytes(lf_type type) {
+    switch (type) {
+    case LF_TYPE_Q4_0: return sizeof(block_q4_0);
+    case LF_TYPE_Q4_1: return sizeof(block_q4_1);
+    case LF_TYPE_IQ4_NL: return sizeof(block_iq4_nl);
+    default: return sizeof(block_q8_0);
+    }
 }
-static inline size_t nibble_quants_at(lf_type type) { return type == LF_TYPE_Q4_1 ? 4 : 2; }
+static inline size_t stored_quants_at(lf_type type) { return type == LF_TYPE_Q4_1 ? 4 : 2; }
+static inline int quant_bytes(lf_type type) { return type == LF_TYPE_Q8_0 ? 32 : 16; }
 
-/* The repacked layout of the nibble types, and the layout each pass of the row layout
- * is transposed into: per group of ROWS rows, its blocks in order, each the rows' quants
- * as transpose_rows leaves them (four vectors, nibbles not yet split: the product splits
- * them), then their d and (Q4_1) m in fp16, all in lane order. */
+/* The repacked layout, and the layout each pass of the row layout of these types is
+ * transposed into: per group of ROWS rows, its blocks in order, each the rows' quants as
+ * transpose_rows leaves them (four vectors per 16 bytes; nibbles not yet split: the
+ * product splits them; Q8_0's made unsigned), then their d and (Q4_1) m in fp16, all in
+ * lane order. */
 size_t avx512_repacked_block_bytes(lf_type type) {
-    if (!nibble_type(type)) return 0;
-    return 4 * 64 + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
+    if (!repacked_type(type)) return 0;
+    return (size_t)quant_bytes(type) * ROWS + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
 }
 
-/* Block i of the rows row[0 .. ROWS) of a nibble type into out, in the repacked layout.
+/* Block i of the rows row[0 .. ROWS) of a repacked type into out, in the repacked layout.
  * The scales go out as scalar stores, read (as vectors) only once the pass is done: read
  * at once, the load would wait on sixteen store forwards. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf_type type,
                                                                               const char *const row[ROWS], int64_t i,
                                                                               char *out) {
-    size_t bb = nibble_block_bytes(type), qs = nibble_quants_at(type);
+    size_t bb = stored_block_bytes(type), qs = stored_quants_at(type), scales = (size_t)quant_bytes(type) * ROWS;
     const uint8_t *p[ROWS];
 #pragma GCC unroll 16
     for (int j = 0; j < ROWS; j++) {
         const char *b = row[j] + (size_t)i * bb;
         p[j] = (const uint8_t *)b + qs;
-        memcpy(out + 256 + 2 * lane_of(j), b, 2);
-        if (type == LF_TYPE_Q4_1) memcpy(out + 288 + 2 * lane_of(j), b + 2, 2);
+        memcpy(out + scales + 2 * lane_of(j), b, 2);
+        if (type == LF_TYPE_Q4_1) memcpy(out + scales + 32 + 2 * lane_of(j), b + 2, 2);
     }
-    __m512i y[4];
-    transpose_rows(p, y);
+    const __m512i sign = _mm512_set1_epi8((char)0x80);
+    for (int half = 0; half < quant_bytes(type) / 16; half++) {
+        __m512i y[4];
+        const uint8_t *ph[ROWS];
+        for (int j = 0; j < ROWS; j++) ph[j] = p[j] + 16 * half;
+        transpose_rows(ph, y);
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; k++) _mm512_storeu_si512((void *)(out + 64 * k), y[k]);
+        for (int k = 0; k < 4; k++)
+            _mm512_storeu_si512((void *)(out + 256 * half + 64 * k),
+                                type == LF_TYPE_Q8_0 ? _mm512_xor_si512(y[k], sign) : y[k]); /* w + 128 */
+    }
 }
 
 LF_AVX512_VNNI void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols,
@@ -154,7 +170,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
                                                                              int64_t b0, int64_t kb, void *out) {
     const char *row[ROWS];
     for (int j = 0; j < ROWS; j++) row[j] = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
-    if (nibble_type(type)) {
+    if (repacked_type(type)) {
         size_t ob = avx512_repacked_block_bytes(type);
         for (int64_t i = 0; i < kb; i++) repack_block(type, row, b0 + i, (char *)out + (size_t)i * ob);
         return;
@@ -226,17 +242,23 @@ static pass_run run_ahead(const char *w, size_t row_bytes, size_t bb, int64_t nb
 /* Blocks [0, kb) of a pass against ns sources (resid: ns / 2 activations, then their
  * residuals), added to acc[o] (lanes: rows; o: the group's activation); has_min: the
  * weights have a minimum, else a zero point. The weights: unpacked in wb, or (repacked)
- * straight from the repacked blocks at rp, bb bytes each, whose nibbles are split here
- * (and, levels: mapped to IQ4_NL's levels), which costs less than storing them split and
+ * straight from the repacked blocks of type at rp, bb bytes each, whose nibbles are split
+ * here (IQ4_NL's then mapped to its levels), which costs less than storing them split and
  * loading them back. Meanwhile the weights of the next pass come towards L1 and those
  * of the pass L2_PASSES_AHEAD after this one towards L2: in the row layout the unpacking
  * waits on every line it misses otherwise (short runs far apart, which the hardware
  * prefetchers do not follow), and one pass ahead is too short a time to hide a miss to
  * memory. Inlined per ns, so the sums stay in registers. */
+/* Where rows_times_group reads the weights: unpacked (rows_block), or repacked blocks of
+ * nibbles or (Q8_0) of bytes. */
+typedef enum weight_source { FROM_UNPACKED, FROM_NIBBLES, FROM_BYTES } weight_source;
+
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_group(
-    bool repacked, const rows_block *wb, const char *rp, size_t bb, bool levels, int64_t kb, const few_acts *x, int ns,
-    bool resid, bool has_min, pass_run next, pass_run after, __m512 acc_io[GROUP]) {
+    weight_source from, const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb, const few_acts *x,
+    int ns, bool resid, bool has_min, pass_run next, pass_run after, __m512 acc_io[GROUP]) {
     int n_out = resid ? ns / 2 : ns;
+    bool repacked = from != FROM_UNPACKED, bytes = from == FROM_BYTES, levels = type == LF_TYPE_IQ4_NL;
+    size_t scales = (size_t)quant_bytes(type) * ROWS;
     const __m512i low = _mm512_set1_epi8(0x0F);
     /* IQ4_NL's levels + 128, unsigned, in every quarter for the byte shuffle */
     const __m512i level_bytes = _mm512_broadcast_i32x4(
@@ -251,14 +273,18 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
         PREFETCH_BLOCK(after, i, _MM_HINT_T1);
         const char *blk = repacked ? rp + (size_t)i * bb : NULL;
         __m512i sum[GROUP], raw[4];
+        if (repacked && !bytes) {
 #pragma GCC unroll 4
-        for (int k = 0; repacked && k < 4; k++) raw[k] = _mm512_loadu_si512((const void *)(blk + 64 * k));
+            for (int k = 0; k < 4; k++) raw[k] = _mm512_loadu_si512((const void *)(blk + 64 * k));
+        }
 #pragma GCC unroll 8
         for (int k = 0; k < ns; k++) sum[k] = _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int c = 0; c < 8; c++) {
             __m512i u;
-            if (repacked) {
+            if (repacked && bytes) {
+                u = _mm512_loadu_si512((const void *)(blk + 64 * c));
+            } else if (repacked) {
                 u = _mm512_and_si512(c < 4 ? raw[c] : _mm512_srli_epi16(raw[c - 4], 4), low);
                 if (levels) u = _mm512_shuffle_epi8(level_bytes, u);
             } else {
@@ -268,11 +294,11 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
             for (int k = 0; k < ns; k++)
                 sum[k] = _mm512_dpbusd_epi32(sum[k], u, gemm_bcast4_512((const uint8_t *)x[i].q[k] + 4 * c));
         }
-        const __m512 d = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + 256)))
+        const __m512 d = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + scales)))
                                   : _mm512_load_ps(wb[i].d);
         __m512 m = _mm512_setzero_ps();
         if (has_min)
-            m = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + 288))) : _mm512_load_ps(wb[i].m);
+            m = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + scales + 32))) : _mm512_load_ps(wb[i].m);
 #pragma GCC unroll 8
         for (int k = 0; k < ns; k++) {
             int o = k % n_out;
@@ -291,21 +317,23 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 }
 #undef PREFETCH_BLOCK
 
-#define FEW_GROUP_CALL(N, REPACKED)                                                                       \
-    do {                                                                                                     \
-        if (resid && has_min) rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, true, true, next, after, acc); \
-        else if (resid) rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, true, false, next, after, acc);     \
-        else if (has_min) rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, false, true, next, after, acc);   \
-        else rows_times_group(REPACKED, wb, rp, bb, levels, kb, x, N, false, false, next, after, acc);               \
+#define FEW_GROUP_CALL(N, FROM)                                                                          \
+    do {                                                                                                   \
+        if (resid && has_min) rows_times_group(FROM, wb, rp, bb, type, kb, x, N, true, true, next, after, acc);   \
+        else if (resid) rows_times_group(FROM, wb, rp, bb, type, kb, x, N, true, false, next, after, acc);       \
+        else if (has_min) rows_times_group(FROM, wb, rp, bb, type, kb, x, N, false, true, next, after, acc);     \
+        else rows_times_group(FROM, wb, rp, bb, type, kb, x, N, false, false, next, after, acc);                 \
     } while (0)
-#define FEW_GROUP_CASE(N)                           \
-    case N:                                         \
-        if (rp) FEW_GROUP_CALL(N, true);            \
-        else FEW_GROUP_CALL(N, false);              \
+#define FEW_GROUP_CASE(N)                                                                                 \
+    case N:                                                                                               \
+        if (!rp) FEW_GROUP_CALL(N, FROM_UNPACKED);                                                        \
+        else if (type != LF_TYPE_Q8_0) FEW_GROUP_CALL(N, FROM_NIBBLES);                                    \
+        else if (resid) rows_times_group(FROM_BYTES, wb, rp, bb, type, kb, x, N, true, false, next, after, acc); \
+        else rows_times_group(FROM_BYTES, wb, rp, bb, type, kb, x, N, false, false, next, after, acc);    \
         break;
 
 /* rows_times_group for ns sources from wb, or (rp not NULL) from the repacked blocks at rp. */
-static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *rp, size_t bb, bool levels, int64_t kb,
+static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb,
                                               const few_acts *x, int ns, bool resid, bool has_min, pass_run next,
                                               pass_run after, __m512 acc[GROUP]) {
     switch (ns) {
@@ -345,7 +373,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
             /* the nibble types' passes in the repacked layout: the copy's, or transposed here */
             const char *rp = repacked ? w + ((size_t)(r / ROWS) * (size_t)nb + (size_t)b0) * bb
-                             : nibble_type(type) ? (const char *)wb
+                             : repacked_type(type) ? (const char *)wb
                                                  : NULL;
             if (!repacked) unpack_rows(type, w, row_bytes, r, nr, b0, kb, wb);
             pass_run none = {NULL, 0, 0, 0, 0};
@@ -354,7 +382,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             for (int g = 0; g < n_groups; g++) {
                 int first = g * c->per_group;
                 int n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
-                rows_times_sources(wb, rp, bb, type == LF_TYPE_IQ4_NL, kb, c->x + g * nb + b0,
+                rows_times_sources(wb, rp, bb, type, kb, c->x + g * nb + b0,
                                    c->resid ? 2 * n_out : n_out,
                                    c->resid, gemm_zero_point(type) == 0.0f, g == 0 ? next : none,
                                    g == 0 ? after : none, acc[g]);
@@ -372,7 +400,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
 
 /* The types this kernel takes, the one list of them, and those with a repacked layout. */
 #define FEW_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_Q5_0) X(LF_TYPE_Q5_1) X(LF_TYPE_Q8_0) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q4_K)
-#define REPACKED_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_IQ4_NL)
+#define REPACKED_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q8_0)
 
 #define FEW_TYPE_CASE(T) \
     case T: few_type(T, false, w, row_bytes, r0, r1, nb, wb, c); break;

@@ -106,7 +106,7 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
 /* The types avx512_gemm_few takes. */
 bool avx512_few_takes(lf_type type);
-/* The repacked layout (lf_repack_rows) of the types that have one (Q4_0, Q4_1, IQ4_NL;
+/* The repacked layout (lf_repack_rows) of the types that have one (Q4_0, Q4_1, IQ4_NL, Q8_0;
  * 0 bytes for the others), and avx512_gemm_few from it. */
 size_t avx512_repacked_block_bytes(lf_type type);
 void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
