@@ -255,7 +255,7 @@ typedef enum weight_source { FROM_UNPACKED, FROM_NIBBLES, FROM_BYTES } weight_so
 
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_group(
     weight_source from, const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb, const few_acts *x,
-    int ns, bool resid, bool has_min, pass_run next, pass_run after, __m512 acc_io[GROUP]) {
+    int ns, bool resid, bool has_min, const pass_run *next, const pass_run *after, __m512 acc_io[GROUP]) {
     int n_out = resid ? ns / 2 : ns;
     bool repacked = from != FROM_UNPACKED, bytes = from == FROM_BYTES, levels = type == LF_TYPE_IQ4_NL;
     size_t scales = (size_t)quant_bytes(type) * ROWS;
@@ -269,8 +269,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 #pragma GCC unroll 8
     for (int o = 0; o < n_out; o++) acc[o] = acc_io[o];
     for (int64_t i = 0; i < kb; i++) {
-        PREFETCH_BLOCK(next, i, _MM_HINT_T0);
-        PREFETCH_BLOCK(after, i, _MM_HINT_T1);
+        PREFETCH_BLOCK(*next, i, _MM_HINT_T0);
+        PREFETCH_BLOCK(*after, i, _MM_HINT_T1);
         const char *blk = repacked ? rp + (size_t)i * bb : NULL;
         __m512i sum[GROUP], raw[4];
         if (repacked && !bytes) {
@@ -334,8 +334,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 
 /* rows_times_group for ns sources from wb, or (rp not NULL) from the repacked blocks at rp. */
 static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb,
-                                              const few_acts *x, int ns, bool resid, bool has_min, pass_run next,
-                                              pass_run after, __m512 acc[GROUP]) {
+                                              const few_acts *x, int ns, bool resid, bool has_min,
+                                              const pass_run *next, const pass_run *after, __m512 acc[GROUP]) {
     switch (ns) {
         FEW_GROUP_CASE(1) FEW_GROUP_CASE(2) FEW_GROUP_CASE(3) FEW_GROUP_CASE(4)
         FEW_GROUP_CASE(5) FEW_GROUP_CASE(6) FEW_GROUP_CASE(7) FEW_GROUP_CASE(8)
@@ -384,8 +384,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                 int n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
                 rows_times_sources(wb, rp, bb, type, kb, c->x + g * nb + b0,
                                    c->resid ? 2 * n_out : n_out,
-                                   c->resid, gemm_zero_point(type) == 0.0f, g == 0 ? next : none,
-                                   g == 0 ? after : none, acc[g]);
+                                   c->resid, gemm_zero_point(type) == 0.0f, g == 0 ? &next : &none,
+                                   g == 0 ? &after : &none, acc[g]);
             }
         }
         __mmask16 keep = (__mmask16)((1u << nr) - 1);
