@@ -490,6 +490,41 @@ static void test_float_kernels(void) {
 }
 
 /* The SIMD exp inside softmax over its whole range: softmax of {0, v} gives exp(v). */
+/* lf_argmax_f32 at every level: the lowest index of the largest value above -inf, NaNs
+ * skipped, -1 when there is none; lengths 0-70 (every tail) and a vocabulary, with ties
+ * (the first wins), NaNs, +inf and all -inf. */
+static void test_argmax(void) {
+    enum { N = 49157 };
+    float *x = malloc(N * sizeof *x);
+    for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+        if (!lf_kernels_supported((lf_simd_level)level)) continue;
+        lf_kernels_set_level((lf_simd_level)level);
+        int bad = 0, cases = 0;
+        for (int kind = 0; kind < 6; kind++)
+            for (int n = 0; n <= 71; n++) {
+                int len = n == 71 ? N : n;
+                for (int i = 0; i < len; i++) {
+                    float r = (float)(rnd_u32() % 1000) / 100.0f - 5.0f;
+                    x[i] = kind == 0 ? r
+                           : kind == 1 ? (float)(rnd_u32() % 4)                    /* many ties */
+                           : kind == 2 ? (rnd_u32() % 3 ? r : NAN)                 /* NaNs */
+                           : kind == 3 ? -INFINITY                             /* none */
+                           : kind == 4 ? (rnd_u32() % 7 ? r : INFINITY)            /* +inf */
+                                       : (rnd_u32() % 2 ? NAN : -INFINITY);        /* none */
+                }
+                int64_t want = -1;
+                float top = -INFINITY;
+                for (int i = 0; i < len; i++)
+                    if (x[i] > top) top = x[want = i];
+                bad += lf_argmax_f32(x, len) != want;
+                cases++;
+            }
+        CHECK_MSG(bad == 0, "%s argmax: %d of %d cases wrong", lf_simd_level_name((lf_simd_level)level), bad, cases);
+    }
+    lf_kernels_set_level(LF_SIMD_SCALAR);
+    free(x);
+}
+
 static void test_exp_range(void) {
     enum { N = 20001 };
     float *x = malloc(N * sizeof(float)), *e = malloc(N * sizeof(float));
@@ -1278,6 +1313,7 @@ int main(int argc, char **argv) {
     test_dispatch_list();
     test_quantize_act();
     test_quantize_act_levels();
+    test_argmax();
     test_float_kernels();
     test_exp_range();
     for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {

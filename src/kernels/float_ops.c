@@ -33,10 +33,19 @@ static float softmax_f32(float *x, int64_t n, float *running_max) {
     return (float)sum;
 }
 
+static int64_t argmax_f32(const float *x, int64_t n) {
+    int64_t best = -1;
+    float top = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] > top) top = x[best = i];
+    return best;
+}
+
 void lf_kernels_fill_scalar_float(lf_kernel_table *t) {
     t->rmsnorm_f32 = rmsnorm_f32;
     t->swiglu_f32 = swiglu_f32;
     t->softmax_f32 = softmax_f32;
+    t->argmax_f32 = argmax_f32;
 }
 
 void lf_rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps) {
@@ -53,3 +62,5 @@ float lf_softmax_f32(float *x, int64_t n) {
 float lf_softmax_running_f32(float *x, int64_t n, float *running_max) {
     return lf_kernels_table()->softmax_f32(x, n, running_max);
 }
+
+int64_t lf_argmax_f32(const float *x, int64_t n) { return lf_kernels_table()->argmax_f32(x, n); }

@@ -131,8 +131,38 @@ static LF_AVX2 float softmax_f32(float *x, int64_t n, float *running_max) {
     return (float)hsum_f64x4(_mm256_add_pd(s0, s1));
 }
 
+/* Two passes: the largest value (maxps returns its second operand, the running maximum,
+ * when an element is NaN, so NaNs are skipped), then the first place it is at. A
+ * vocabulary's logits stay in L2 between them; one pass with indices is a serial chain
+ * of compares, eight times the time. */
+static LF_AVX2 int64_t argmax_f32(const float *x, int64_t n) {
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
+        m1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), m1);
+    }
+    __m256 m = _mm256_max_ps(m0, m1);
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    float top = _mm_cvtss_f32(h);
+    for (; i < n; i++)
+        if (x[i] > top) top = x[i];
+    if (top == -INFINITY) return -1;
+    const __m256 t = _mm256_set1_ps(top);
+    for (i = 0; i + 8 <= n; i += 8) {
+        int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), t, _CMP_EQ_OQ));
+        if (hit) return i + __builtin_ctz((unsigned)hit);
+    }
+    for (; i < n; i++)
+        if (x[i] == top) return i;
+    return -1; /* not reached: top is one of the values */
+}
+
 void lf_kernels_fill_avx2_float(lf_kernel_table *t) {
     t->rmsnorm_f32 = rmsnorm_f32;
     t->swiglu_f32 = swiglu_f32;
     t->softmax_f32 = softmax_f32;
+    t->argmax_f32 = argmax_f32;
 }

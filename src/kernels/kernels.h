@@ -129,6 +129,9 @@ float lf_softmax_f32(float *x, int64_t n);
  * with *running_max = -inf). Shifting by the running maximum at once, not by the
  * block's own, spares the caller a pass rescaling the block. */
 float lf_softmax_running_f32(float *x, int64_t n, float *running_max);
+/* The lowest index of the largest of x[0, n) above -inf (NaNs skipped: greedy sampling's
+ * token), or -1 when there is none. */
+int64_t lf_argmax_f32(const float *x, int64_t n);
 
 /* CPU features, one bit each (a kernel set requires a mask of them). Detected once from
  * CPUID, with the OS's XSAVE state (XGETBV) confirming that the AVX / AVX-512 / AMX

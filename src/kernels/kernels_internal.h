@@ -56,6 +56,7 @@ typedef struct lf_kernel_table {
     void (*rmsnorm_f32)(float *out, const float *x, const float *w, int64_t n, float eps);
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
     float (*softmax_f32)(float *x, int64_t n, float *running_max); /* lf_softmax_running_f32 */
+    int64_t (*argmax_f32)(const float *x, int64_t n);             /* lf_argmax_f32 */
     const lf_attn_kernels *attn; /* attention tile kernels and KV row conversions */
     /* The repacked layout of a type: bytes per 16 rows x 32 columns (0: none), the
      * function making it and the product reading it. */

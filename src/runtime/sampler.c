@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "grammar/grammar_matcher.h"
+#include "kernels/kernels.h"
 #include "runtime/sampler.h"
 
 typedef struct candidate {
@@ -321,12 +322,9 @@ static int shortlist(lf_sampler *s, const float *logits) {
         /* plain greedy: one pass for the most likely token (the lowest id among equals),
          * not a copy of the vocabulary through the chain (a 128k vocabulary x 8 streams
          * is 2 % of a 1B model's batched step) */
-        int best = -1;
-        float top = -INFINITY;
-        for (int i = 0; i < n; i++)
-            if (logits[i] > top) top = logits[best = i];
+        int best = (int)lf_argmax_f32(logits, n);
         if (best < 0) return 0;
-        s->cands[0] = (candidate){top, best};
+        s->cands[0] = (candidate){logits[best], best};
         s->probs[0] = 1.0f;
         return 1;
     }
