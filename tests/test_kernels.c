@@ -885,13 +885,14 @@ static void test_matmul_prompt(const struct weight_type *wt, lf_simd_level level
     test_matmul_prompt_k(wt, level, 2 * block, 33, 0xFF, 11);
 }
 
-/* The repacked product (lf_repack_rows, lf_matmul_repacked), where the level has one for
- * the type: 48 rows (three groups of sixteen) of one block, 67 blocks (passes of 32 and
- * a short one) and, with fill, two blocks of extreme bytes (as in test_matmul_prompt_k).
- * Batches 1-16, plain and with the residual, over row ranges on multiples of 16: every
- * output equals the scalar level's single-row product (rel. 1e-5) and nothing else is
- * written; batches it does not serve and ranges off the groups are refused with nothing
- * written. Levels and types without one, and shapes off its groups, have no layout. */
+/* The repacked product (lf_repack_rows, lf_repacked_pack_row, lf_matmul_repacked), where
+ * the level has one for the type: 48 rows (three groups of sixteen) of one block, 67
+ * blocks (passes of 32 and a short one) and, with fill, two blocks of extreme bytes (as
+ * in test_matmul_prompt_k). Batches 1-17, plain and with the residual, over row ranges
+ * on multiples of 16: every output equals the scalar level's single-row product (rel.
+ * 1e-5) and nothing else is written; batches it does not serve (no packed size) and
+ * ranges off the groups are refused with nothing written. Levels and types without
+ * one, and shapes off its groups, have no layout. */
 static void test_matmul_repacked_k(const struct weight_type *wt, lf_simd_level level, int64_t n, int fill) {
     enum { ROWS = 48, Y_STRIDE = 50, MAX_BATCH = 17 };
     lf_kernels_set_level(level);
@@ -935,9 +936,17 @@ static void test_matmul_repacked_k(const struct weight_type *wt, lf_simd_level l
                 int g0 = ranges[g][0], g1 = ranges[g][1];
                 for (int i = 0; i < MAX_BATCH * Y_STRIDE; i++) y[i] = -12345.0f;
                 lf_kernels_set_level(level);
-                bool done = lf_matmul_repacked(wt->type, wr, n, g0, g1, xq, resid ? xr : NULL, x_stride, n_batch, y,
-                                               Y_STRIDE);
-                bool off = lf_matmul_repacked(wt->type, wr, n, g0 + 1, g1, xq, NULL, x_stride, n_batch, y, Y_STRIDE);
+                /* the packed batch, rows in reverse order (a row's place is its index) */
+                size_t packed_bytes = lf_repacked_acts_bytes(n, n_batch, resid);
+                void *packed = malloc(packed_bytes ? packed_bytes : 1);
+                for (int b = n_batch - 1; packed_bytes && b >= 0; b--)
+                    lf_repacked_pack_row(wt->type, n, n_batch, resid, b, xq + b * x_stride,
+                                         resid ? xr + b * x_stride : NULL, packed);
+                bool done = packed_bytes && lf_matmul_repacked(wt->type, wr, n, g0, g1, packed, n_batch, resid, y,
+                                                               Y_STRIDE);
+                bool off = packed_bytes && lf_matmul_repacked(wt->type, wr, n, g0 + 1, g1, packed, n_batch, resid, y,
+                                                              Y_STRIDE);
+                free(packed);
                 lf_kernels_set_level(LF_SIMD_SCALAR);
                 int bad = 0, clobbered = 0;
                 for (int b = 0; b < MAX_BATCH; b++)

@@ -7,8 +7,9 @@
  *   kernel_bench [--types Q4_0,Q8_0,...] [--shapes 2048x8192,4096x4096] [--reps N]
  *                [--batch B] [--mib M] [--level scalar|avx2|avx512] [--repacked]
  *
- * --repacked times lf_matmul_repacked, the weights repacked first (lf_repack_rows), for
- * the types and batches that have it.
+ * --repacked times lf_matmul_repacked, the weights repacked first (lf_repack_rows) and
+ * the batch packed (lf_repacked_pack_row, once, outside the timing, as a step packs it
+ * once for all its products), for the types and batches that have it.
  *
  * Each shape is allocated as enough copies of the matrix to fill --mib MiB (default 512)
  * and the repetitions cycle through the copies, so the weights come from memory, not
@@ -104,8 +105,8 @@ static bench_result run_one(lf_type t, int resid, bool repacked, const uint8_t *
     for (int i = -copies; i < reps; i++) {
         const uint8_t *m = w + (size_t)((i + copies) % copies) * mat_bytes;
         double t0 = now_s();
-        if (repacked)
-            lf_matmul_repacked(t, m, cols, 0, rows, xq, resid ? xr : NULL, x_stride, batch, y, (size_t)rows);
+        if (repacked) /* the batch packed as a step packs it once for all its products */
+            lf_matmul_repacked(t, m, cols, 0, rows, resid ? xr : xq, batch, resid, y, (size_t)rows);
         else if (resid)
             lf_matmul_rows_residual(t, m, row_bytes, cols, 0, rows, xq, xr, x_stride, batch, y, (size_t)rows);
         else
@@ -219,8 +220,23 @@ int main(int argc, char **argv) {
                 free(w);
                 w = wr, mat_bytes = rp;
             }
-            bench_result p = run_one(t, 0, repacked, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
-            bench_result r = run_one(t, 1, repacked, w, mat_bytes, copies, rb, rows, cols, xq, xr, xs, batch, y, reps, work);
+            const void *plain = xq, *both = xr; /* the activations as the product reads them */
+            void *packed[2] = {NULL, NULL};
+            for (int k = 0; repacked && k < 2; k++) {
+                size_t pb = lf_repacked_acts_bytes(cols, batch, k);
+                if (!pb || !(packed[k] = malloc(pb))) {
+                    fprintf(stderr, "kernel_bench: --repacked: no repacked product for batch %d\n", batch);
+                    return 2;
+                }
+                for (int b = 0; b < batch; b++)
+                    lf_repacked_pack_row(t, cols, batch, k, b, xq + (size_t)b * xs, k ? xr + (size_t)b * xs : NULL,
+                                         packed[k]);
+            }
+            if (repacked) plain = packed[0], both = packed[1];
+            bench_result p = run_one(t, 0, repacked, w, mat_bytes, copies, rb, rows, cols, plain, both, xs, batch, y, reps, work);
+            bench_result r = run_one(t, 1, repacked, w, mat_bytes, copies, rb, rows, cols, plain, both, xs, batch, y, reps, work);
+            free(packed[0]);
+            free(packed[1]);
             char shape[64];
             snprintf(shape, sizeof shape, "%lldx%lld", rows, cols);
             printf("%-6s %-10s %7.1f (%6.1f) %7.1f (%6.1f) %6.2fx\n", ts, shape, p.median_gbs, p.best_gbs,

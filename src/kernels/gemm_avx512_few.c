@@ -43,33 +43,46 @@ _Static_assert(sizeof(rows_block) == 640, "ten cache lines");
 /* The lane of row r (and the row of lane r: the permutation is its own inverse). */
 static inline int lane_of(int r) { return 4 * (r & 3) + (r >> 2); }
 
-/* Block i of a group's sources (activations, or four and their residuals), side by side
- * so that one pointer reaches them all: q[k] source k's 32 bytes, d[k] its scale, and for
- * the weights' minimum (types with one) ds[k], the scale times the bytes' sum, or for
- * their zero point zs[k], the zero point times that sum. The zero point's term is taken
- * off the integer sums: in float it would cancel most of them (Q8_0's 128 * the sum). */
-typedef struct few_acts {
-    int8_t q[GROUP][32];
-    float d[GROUP], ds[GROUP];
-    int32_t zs[GROUP];
-} few_acts;
-_Static_assert(sizeof(few_acts) == 352, "eleven half lines");
+/* Block i of an activation row (or a residual), one cache line (so that threads packing
+ * different rows share none), beside the other sources of its group (slot k of block i
+ * at x[i * GROUP + k], so that one pointer reaches them all): q its 32 bytes, d its scale, and for the weights' minimum
+ * (types with one) ds, the scale times the bytes' sum, or for their zero point zs[z],
+ * the zero point times that sum, for each zero point there is (ZERO_8: Q4_0, ZERO_16:
+ * Q5_0, ZERO_128: Q8_0 and IQ4_NL), so that one packing serves every weight type of the
+ * activation type. The zero point's term is taken off the integer sums: in float it
+ * would cancel most of them (Q8_0's 128 * the sum). */
+enum { ZERO_8, ZERO_16, ZERO_128, N_ZEROS };
+typedef struct few_block {
+    int8_t q[32];
+    float d, ds;
+    int32_t zs[N_ZEROS];
+    int32_t unused[3];
+} few_block;
+_Static_assert(sizeof(few_block) == 64, "a cache line");
 
-/* Blocks 0 .. nb of activation row src (of type act) into slot k of x[0 .. nb). */
-static LF_AVX512_VNNI void pack_source(const char *src, lf_type act, int zero, int64_t nb, int k, few_acts *x) {
+/* The zs row of a type with a zero point. */
+static inline int zero_index(lf_type type) {
+    return type == LF_TYPE_Q4_0 ? ZERO_8 : type == LF_TYPE_Q5_0 ? ZERO_16 : ZERO_128;
+}
+
+/* Blocks 0 .. nb of activation row src (of type act) into x[0], x[GROUP], ... */
+static LF_AVX512_VNNI void pack_source(const char *src, lf_type act, int64_t nb, few_block *x) {
     const __m256i bias = _mm256_set1_epi8((char)0x80);
     for (int64_t i = 0; i < nb; i++) {
         float d;
         __m256i v = _mm256_loadu_si256((const __m256i *)gemm_act_block(src, act, i, &d));
-        _mm256_store_si256((__m256i *)x[i].q[k], v);
+        few_block *out = &x[i * GROUP];
+        _mm256_storeu_si256((__m256i *)out->q, v);
         /* sums of the bytes + 128, unsigned, in four 64-bit lanes */
         __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, bias), _mm256_setzero_si256());
         __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
         h = _mm_add_epi64(h, _mm_unpackhi_epi64(h, h));
         int32_t sum = _mm_cvtsi128_si32(h) - 32 * 128;
-        x[i].d[k] = d;
-        x[i].ds[k] = d * (float)sum;
-        x[i].zs[k] = zero * sum;
+        out->d = d;
+        out->ds = d * (float)sum;
+        out->zs[ZERO_8] = 8 * sum;
+        out->zs[ZERO_16] = 16 * sum;
+        out->zs[ZERO_128] = 128 * sum;
     }
 }
 
@@ -254,10 +267,11 @@ static pass_run run_ahead(const char *w, size_t row_bytes, size_t bb, int64_t nb
 typedef enum weight_source { FROM_UNPACKED, FROM_NIBBLES, FROM_BYTES } weight_source;
 
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_group(
-    weight_source from, const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb, const few_acts *x,
+    weight_source from, const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb, const few_block *x,
     int ns, bool resid, bool has_min, const pass_run *next, const pass_run *after, __m512 acc_io[GROUP]) {
     int n_out = resid ? ns / 2 : ns;
     bool repacked = from != FROM_UNPACKED, bytes = from == FROM_BYTES, levels = type == LF_TYPE_IQ4_NL;
+    int zi = zero_index(type);
     size_t scales = (size_t)quant_bytes(type) * ROWS;
     const __m512i low = _mm512_set1_epi8(0x0F);
     /* IQ4_NL's levels + 128, unsigned, in every quarter for the byte shuffle */
@@ -292,7 +306,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
             }
 #pragma GCC unroll 8
             for (int k = 0; k < ns; k++)
-                sum[k] = _mm512_dpbusd_epi32(sum[k], u, gemm_bcast4_512((const uint8_t *)x[i].q[k] + 4 * c));
+                sum[k] = _mm512_dpbusd_epi32(sum[k], u, gemm_bcast4_512((const uint8_t *)x[i * GROUP + k].q + 4 * c));
         }
         const __m512 d = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + scales)))
                                   : _mm512_load_ps(wb[i].d);
@@ -302,12 +316,12 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 #pragma GCC unroll 8
         for (int k = 0; k < ns; k++) {
             int o = k % n_out;
-            __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(x[i].d[k]));
+            __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(x[i * GROUP + k].d));
             if (has_min) {
                 acc[o] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[k]), scale, acc[o]);
-                acc[o] = _mm512_fmadd_ps(m, _mm512_set1_ps(x[i].ds[k]), acc[o]);
+                acc[o] = _mm512_fmadd_ps(m, _mm512_set1_ps(x[i * GROUP + k].ds), acc[o]);
             } else {
-                __m512i centred = _mm512_sub_epi32(sum[k], _mm512_set1_epi32(x[i].zs[k]));
+                __m512i centred = _mm512_sub_epi32(sum[k], _mm512_set1_epi32(x[i * GROUP + k].zs[zi]));
                 acc[o] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(centred), scale, acc[o]);
             }
         }
@@ -334,7 +348,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 
 /* rows_times_group for ns sources from wb, or (rp not NULL) from the repacked blocks at rp. */
 static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *rp, size_t bb, lf_type type, int64_t kb,
-                                              const few_acts *x, int ns, bool resid, bool has_min,
+                                              const few_block *x, int ns, bool resid, bool has_min,
                                               const pass_run *next, const pass_run *after, __m512 acc[GROUP]) {
     switch (ns) {
         FEW_GROUP_CASE(1) FEW_GROUP_CASE(2) FEW_GROUP_CASE(3) FEW_GROUP_CASE(4)
@@ -348,7 +362,7 @@ static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *
 /* Rows [r0, r1) against the batch's sources, GROUP (or resid: GROUP / 2 activations and
  * their residuals) at a time, each pass of rows unpacked once for all of them. */
 typedef struct few_call {
-    const few_acts *x; /* group g's blocks at x + g * nb */
+    const few_block *x; /* group g's block i at x[(g * nb + i) * GROUP] */
     int n_batch, per_group;
     bool resid;
     float *y;
@@ -382,7 +396,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             for (int g = 0; g < n_groups; g++) {
                 int first = g * c->per_group;
                 int n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
-                rows_times_sources(wb, rp, bb, type, kb, c->x + g * nb + b0,
+                rows_times_sources(wb, rp, bb, type, kb, c->x + ((size_t)g * (size_t)nb + (size_t)b0) * GROUP,
                                    c->resid ? 2 * n_out : n_out,
                                    c->resid, gemm_zero_point(type) == 0.0f, g == 0 ? &next : &none,
                                    g == 0 ? &after : &none, acc[g]);
@@ -435,43 +449,58 @@ bool avx512_few_takes(lf_type type) {
 }
 #undef FEW_TYPE_TAKEN
 
-/* The product of either layout: the batch's activations packed once per call. */
-static bool gemm_few(lf_type type, bool repacked, const char *w, size_t row_bytes, int64_t n_cols, int64_t r0,
-                     int64_t r1, const void *xq, const void *xr, size_t stride, int n_batch, float *y,
-                     size_t y_stride) {
+/* The packed batch: per group of GROUP sources (resid: GROUP / 2 activations, then their
+ * residuals), its blocks, each the group's slots. */
+static int per_group(bool resid) { return resid ? GROUP / 2 : GROUP; }
+
+size_t avx512_few_acts_bytes(int64_t n_cols, int n_batch, bool resid) {
+    if (n_batch < AVX512_FEW_REPACKED_MIN_BATCH || n_batch > AVX512_FEW_MAX_BATCH || n_cols % 32) return 0;
+    int n_groups = (n_batch + per_group(resid) - 1) / per_group(resid);
+    return (size_t)n_groups * (size_t)(n_cols / 32) * GROUP * sizeof(few_block);
+}
+
+LF_AVX512_VNNI void avx512_few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b,
+                                        const void *xq_row, const void *xr_row, void *packed) {
     int64_t nb = n_cols / 32;
-    size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
-    int per_group = xr ? GROUP / 2 : GROUP, n_groups = (n_batch + per_group - 1) / per_group;
-    size_t wb_bytes = kc * sizeof(rows_block), x_bytes = (size_t)n_groups * (size_t)nb * sizeof(few_acts);
-    char *mem = aligned_alloc(64, wb_bytes + x_bytes);
-    if (!mem) return false;
-    rows_block *wb = (rows_block *)mem;
-    few_acts *x = (few_acts *)(mem + wb_bytes);
-    /* a group's slots: its activations, then (resid) their residuals */
-    lf_type act = lf_act_type(type);
-    for (int g = 0; g < n_groups; g++) {
-        int first = g * per_group, n_out = n_batch - first < per_group ? n_batch - first : per_group;
-        for (int k = 0; k < (xr ? 2 * n_out : n_out); k++) {
-            const char *row = (const char *)(k < n_out ? xq : xr) + (size_t)(first + k % n_out) * stride;
-            pack_source(row, act, (int)gemm_zero_point(type), nb, k, x + (size_t)g * (size_t)nb);
-        }
-    }
-    few_call c = {x, n_batch, per_group, xr != NULL, y, y_stride};
-    few_rows_all(type, repacked, w, row_bytes, r0, r1, nb, wb, &c);
-    free(mem);
-    return true;
+    int g = b / per_group(resid), o = b % per_group(resid), first = g * per_group(resid);
+    int n_out = n_batch - first < per_group(resid) ? n_batch - first : per_group(resid);
+    few_block *x = (few_block *)packed + (size_t)g * (size_t)nb * GROUP;
+    pack_source(xq_row, lf_act_type(type), nb, x + o);
+    if (resid) pack_source(xr_row, lf_act_type(type), nb, x + n_out + o);
+}
+
+/* The product of either layout from the packed batch x. wb: the buffer a pass of the row
+ * layout is unpacked into (NULL for the repacked). */
+static void gemm_few(lf_type type, bool repacked, const char *w, size_t row_bytes, int64_t n_cols, int64_t r0,
+                     int64_t r1, const few_block *x, int n_batch, bool resid, rows_block *wb, float *y,
+                     size_t y_stride) {
+    few_call c = {x, n_batch, per_group(resid), resid, y, y_stride};
+    few_rows_all(type, repacked, w, row_bytes, r0, r1, n_cols / 32, wb, &c);
 }
 
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
     if (!avx512_few_takes(type) || n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
-    return gemm_few(type, false, w, row_bytes, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+    int64_t nb = n_cols / 32;
+    size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
+    size_t wb_bytes = kc * sizeof(rows_block);
+    int n_groups = (n_batch + per_group(xr) - 1) / per_group(xr);
+    size_t x_bytes = (size_t)n_groups * (size_t)nb * GROUP * sizeof(few_block);
+    char *mem = aligned_alloc(64, wb_bytes + x_bytes);
+    if (!mem) return false;
+    few_block *x = (few_block *)(mem + wb_bytes);
+    for (int b = 0; b < n_batch; b++)
+        avx512_few_pack_row(type, n_cols, n_batch, xr, b, (const char *)xq + (size_t)b * stride,
+                            xr ? (const char *)xr + (size_t)b * stride : NULL, x);
+    gemm_few(type, false, w, row_bytes, n_cols, r0, r1, x, n_batch, xr, (rows_block *)mem, y, y_stride);
+    free(mem);
+    return true;
 }
 
-bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                              const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    if (!avx512_repacked_block_bytes(type) || n_batch < AVX512_FEW_REPACKED_MIN_BATCH || n_batch > AVX512_FEW_MAX_BATCH)
-        return false;
-    return gemm_few(type, true, wr, 0, n_cols, r0, r1, xq, xr, stride, n_batch, y, y_stride);
+bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
+                              int n_batch, bool resid, float *y, size_t y_stride) {
+    if (!avx512_repacked_block_bytes(type) || !avx512_few_acts_bytes(n_cols, n_batch, resid)) return false;
+    gemm_few(type, true, wr, 0, n_cols, r0, r1, packed, n_batch, resid, NULL, y, y_stride);
+    return true;
 }
 #endif

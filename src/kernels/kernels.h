@@ -105,12 +105,22 @@ size_t lf_repacked_bytes(lf_type type, int64_t rows, int64_t cols);
 /* Rows [0, rows) of W (w_row_bytes apart) into out, lf_repacked_bytes(type, rows, cols)
  * bytes. */
 void lf_repack_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t rows, int64_t cols, void *out);
-/* lf_matmul_rows (xr NULL) or lf_matmul_rows_residual from repacked weights wr, for r0
- * and r1 multiples of 16; false, having written nothing, for a batch outside the range
- * the repacked product serves (it is for a few activations), where lf_matmul_rows is the
- * product to call. */
-bool lf_matmul_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                        const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride);
+/* The batch of activations as the repacked product reads it, packed once for all the
+ * products (and threads) that take it: lf_repacked_acts_bytes, its size for n_batch rows
+ * of n_cols (resid: with their residuals), or 0 when the kernel set has no repacked
+ * product or it does not serve that batch (it is for a few activations: 2-16);
+ * lf_repacked_pack_row, row b (xq_row, converted for weights of the type, and with resid
+ * its residual xr_row) into packed. One packing serves every weight type of the
+ * activation type (lf_act_type). */
+size_t lf_repacked_acts_bytes(int64_t n_cols, int n_batch, bool resid);
+void lf_repacked_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, const void *xq_row,
+                          const void *xr_row, void *packed);
+/* lf_matmul_rows (resid false) or lf_matmul_rows_residual from repacked weights wr and
+ * the packed batch, for r0 and r1 multiples of 16; false, having written nothing, for
+ * rows off those groups or a batch it does not serve (lf_repacked_acts_bytes 0), where
+ * lf_matmul_rows is the product to call. */
+bool lf_matmul_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
+                        int n_batch, bool resid, float *y, size_t y_stride);
 
 /* Float helpers for attention and norms. */
 float lf_dot_f32(const float *a, const float *b, int64_t n);

@@ -28,12 +28,15 @@ typedef void (*lf_gemm_fn)(lf_type type, const void *w, size_t row_bytes, int64_
  * (Q8_0, Q8_1, Q8_K); every level's output is bit-identical to the scalar reference. */
 typedef void (*lf_quantize_act_fn)(const float *x, void *y, int64_t nb);
 
-/* Repacked weights (lf_repack_rows): rows [0, rows) into out, and the product of
- * lf_matmul_repacked. */
+/* Repacked weights (lf_repack_rows): rows [0, rows) into out; the product of
+ * lf_matmul_repacked; the packed batch it reads (lf_repacked_acts_bytes,
+ * lf_repacked_pack_row). */
 typedef void (*lf_repack_fn)(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
 typedef bool (*lf_gemm_repacked_fn)(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1,
-                                    const void *xq, const void *xr, size_t xq_stride, int n_batch, float *y,
-                                    size_t y_stride);
+                                    const void *packed, int n_batch, bool resid, float *y, size_t y_stride);
+typedef size_t (*lf_acts_bytes_fn)(int64_t n_cols, int n_batch, bool resid);
+typedef void (*lf_pack_row_fn)(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, const void *xq_row,
+                               const void *xr_row, void *packed);
 
 typedef struct lf_kernel_table {
     lf_dot_fn dot[LF_TYPE_COUNT];   /* indexed by weight type */
@@ -63,6 +66,8 @@ typedef struct lf_kernel_table {
     size_t repacked_block_bytes[LF_TYPE_COUNT];
     lf_repack_fn repack[LF_TYPE_COUNT];
     lf_gemm_repacked_fn gemm_repacked[LF_TYPE_COUNT];
+    lf_acts_bytes_fn repacked_acts_bytes;
+    lf_pack_row_fn repacked_pack_row;
 } lf_kernel_table;
 
 /* Parts of the sets' fill functions (declared in dispatch.c): the scalar reference dots (dot_scalar.c), activation quantization

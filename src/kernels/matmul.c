@@ -47,11 +47,21 @@ void lf_repack_rows(lf_type type, const void *w, size_t w_row_bytes, int64_t row
     lf_kernels_table()->repack[type](type, w, w_row_bytes, rows, cols, out);
 }
 
-bool lf_matmul_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                        const void *xr, size_t xq_stride, int n_batch, float *y, size_t y_stride) {
+size_t lf_repacked_acts_bytes(int64_t n_cols, int n_batch, bool resid) {
+    const lf_kernel_table *t = lf_kernels_table();
+    return t->repacked_acts_bytes ? t->repacked_acts_bytes(n_cols, n_batch, resid) : 0;
+}
+
+void lf_repacked_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, const void *xq_row,
+                          const void *xr_row, void *packed) {
+    lf_kernels_table()->repacked_pack_row(type, n_cols, n_batch, resid, b, xq_row, xr_row, packed);
+}
+
+bool lf_matmul_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
+                        int n_batch, bool resid, float *y, size_t y_stride) {
     const lf_kernel_table *t = lf_kernels_table();
     if (!t->gemm_repacked[type] || r0 % 16 || r1 % 16) return false;
-    return t->gemm_repacked[type](type, wr, n_cols, r0, r1, xq, xr, xq_stride, n_batch, y, y_stride);
+    return t->gemm_repacked[type](type, wr, n_cols, r0, r1, packed, n_batch, resid, y, y_stride);
 }
 
 float lf_dot_f32(const float *a, const float *b, int64_t n) { return lf_kernels_table()->dot_f32(a, b, n); }

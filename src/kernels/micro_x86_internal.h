@@ -110,8 +110,13 @@ bool avx512_few_takes(lf_type type);
  * 0 bytes for the others), and avx512_gemm_few from it. */
 size_t avx512_repacked_block_bytes(lf_type type);
 void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
-bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *xq,
-                              const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
+bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
+                              int n_batch, bool resid, float *y, size_t y_stride);
+/* The packed batch avx512_gemm_few_repacked reads (lf_repacked_acts_bytes,
+ * lf_repacked_pack_row). */
+size_t avx512_few_acts_bytes(int64_t n_cols, int n_batch, bool resid);
+void avx512_few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, const void *xq_row,
+                         const void *xr_row, void *packed);
 /* Q2_K, Q3_K, Q5_K, Q6_K: their own lane layout (Q8_K group sums) and tiles. */
 extern const gemm_int8_kernels avx2_gemm_kquants, avx512_gemm_kquants;
 extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;

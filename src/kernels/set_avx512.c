@@ -23,6 +23,8 @@ void lf_kernels_fill_avx512(lf_kernel_table *t) {
     /* Q4_K's larger batches as well take the K-quant GEMM: its tiles unpack a super-block
      * at a time (AVX2 keeps the int8 one, whose 16-bit products suit its 32-weight groups
      * better) */
+    t->repacked_acts_bytes = avx512_few_acts_bytes;
+    t->repacked_pack_row = avx512_few_pack_row;
     for (int k = 0; k < LF_TYPE_COUNT; k++)
         if (avx512_few_takes((lf_type)k)) {
             t->gemm[k] = t->gemm_precise[k] = few_then_gemm;

@@ -115,6 +115,15 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
         if (ctx->precise_activations) ctx->act_resid[i] = xalloc(B * ctx->act_row_bytes, &ok);
     }
     size_t widest = (size_t)c->hidden_dim > wide ? (size_t)c->hidden_dim : wide;
+    lf_model_info info;
+    lf_model_get_info(model, &info);
+    if (info.repacked_bytes) {
+        /* the most rows the repacked product serves, at the widest input of a product */
+        for (int n = LF_MAX_BATCH; n > 1 && !ctx->act_packed_bytes; n--)
+            ctx->act_packed_bytes = lf_repacked_acts_bytes((int64_t)widest, n, ctx->precise_activations);
+        for (int i = 0; ctx->act_packed_bytes && i < LF_MAX_ACT_SLOTS; i++)
+            ctx->act_packed[i] = xalloc(ctx->act_packed_bytes, &ok);
+    }
     ctx->act_float_cols = widest;
     ctx->act_float = xalloc((size_t)n_threads * widest * f, &ok);
     ctx->attn = lf_attention_ws_create(n_threads, c->n_heads, c->n_kv_heads, c->head_dim, LF_MAX_BATCH);
@@ -148,6 +157,7 @@ void lf_context_free(lf_context *ctx) {
     for (int i = 0; i < LF_MAX_ACT_SLOTS; i++) {
         free(ctx->act[i]);
         free(ctx->act_resid[i]);
+        free(ctx->act_packed[i]);
     }
     free(ctx);
 }

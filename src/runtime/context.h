@@ -34,6 +34,9 @@ struct lf_context {
     void *act[LF_MAX_ACT_SLOTS];       /* activations converted for a weight type */
     void *act_resid[LF_MAX_ACT_SLOTS]; /* their rounding residuals, converted likewise */
     size_t act_row_bytes;              /* capacity of one row in act[] */
+    void *act_packed[LF_MAX_ACT_SLOTS]; /* a few rows of act[] (and act_resid[]) packed for the
+                                          repacked weights' product, when the model has them */
+    size_t act_packed_bytes;            /* capacity of each */
     bool precise_activations;          /* with residuals */
     float *act_float;                  /* a row of dequantized activations per thread */
     size_t act_float_cols;             /* the floats of each thread's row */

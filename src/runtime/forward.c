@@ -11,9 +11,10 @@
 
 typedef struct matmul_item {
     const lf_weight *w;
-    const void *act;   /* n_batch activation rows, act_stride bytes apart */
-    const void *resid; /* their residuals in the same layout, or NULL */
-    float *y;          /* n_batch × w->rows */
+    const void *act;    /* n_batch activation rows, act_stride bytes apart */
+    const void *resid;  /* their residuals in the same layout, or NULL */
+    const void *packed; /* both packed for w->repacked (lf_repacked_pack_row), or NULL */
+    float *y;           /* n_batch × w->rows */
 } matmul_item;
 
 typedef struct matmul_job {
@@ -46,8 +47,8 @@ typedef struct matmul_job {
 static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
     const lf_weight *w = it->w;
     int n = job->n_batch;
-    if (w->repacked && lf_matmul_repacked(w->type, w->repacked, w->cols, r0, r1, it->act, it->resid, job->act_stride,
-                                          n, it->y, (size_t)w->rows))
+    if (it->packed && lf_matmul_repacked(w->type, w->repacked, w->cols, r0, r1, it->packed, n, it->resid != NULL, it->y,
+                                         (size_t)w->rows))
         return;
     if (!it->resid && !job->precise) {
         lf_matmul_rows(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, job->act_stride, n, it->y,
@@ -126,9 +127,10 @@ typedef struct convert_job {
     int64_t cols;
     row_fn prep;
     const void *prep_arg;
-    int n_slots;
+    int n_slots, n_rows;
     lf_type weight_type[LF_MAX_ACT_SLOTS]; /* a weight type of the slot's activation type */
     void *act[LF_MAX_ACT_SLOTS], *resid[LF_MAX_ACT_SLOTS];
+    void *packed[LF_MAX_ACT_SLOTS]; /* the slot's rows packed for repacked weights, or NULL */
 } convert_job;
 
 static void convert_row(lf_context *ctx, const void *arg, int b, int thread) {
@@ -140,10 +142,13 @@ static void convert_row(lf_context *ctx, const void *arg, int b, int thread) {
         lf_type t = j->weight_type[s];
         void *q = (char *)j->act[s] + (size_t)b * ctx->act_row_bytes;
         lf_quantize_act(t, row, q, j->cols);
-        if (!j->resid[s]) continue;
-        lf_dequantize_row(lf_act_type(t), q, back, j->cols);
-        for (int64_t i = 0; i < j->cols; i++) back[i] = row[i] - back[i];
-        lf_quantize_act(t, back, (char *)j->resid[s] + (size_t)b * ctx->act_row_bytes, j->cols);
+        void *r = j->resid[s] ? (char *)j->resid[s] + (size_t)b * ctx->act_row_bytes : NULL;
+        if (r) {
+            lf_dequantize_row(lf_act_type(t), q, back, j->cols);
+            for (int64_t i = 0; i < j->cols; i++) back[i] = row[i] - back[i];
+            lf_quantize_act(t, back, r, j->cols);
+        }
+        if (j->packed[s]) lf_repacked_pack_row(t, j->cols, j->n_rows, r != NULL, b, q, r, j->packed[s]);
     }
 }
 
@@ -160,7 +165,9 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
                         int count, row_fn prep, const void *prep_arg, const observed *obs) {
     matmul_job job = {.n_items = count, .n_batch = n, .precise = ctx->precise_activations,
                       .act_stride = ctx->act_row_bytes};
-    convert_job conv = {.x = x, .cols = ws[0]->cols, .prep = prep, .prep_arg = prep_arg};
+    convert_job conv = {.x = x, .cols = ws[0]->cols, .prep = prep, .prep_arg = prep_arg, .n_rows = n};
+    size_t packed_bytes = lf_repacked_acts_bytes(ws[0]->cols, n, ctx->precise_activations);
+    int slot[LF_MAX_ACT_SLOTS];
     for (int i = 0; i < count; i++) {
         lf_type at = lf_act_type(ws[i]->type);
         bool with_resid = ctx->precise_activations && at != LF_TYPE_F32;
@@ -172,8 +179,13 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
             conv.resid[s] = with_resid ? ctx->act_resid[s] : NULL;
             conv.n_slots++;
         }
-        job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, ys[i]};
+        /* a few rows for repacked weights: packed once as they are converted, not per chunk */
+        if (ws[i]->repacked && packed_bytes && packed_bytes <= ctx->act_packed_bytes) conv.packed[s] = ctx->act_packed[s];
+        job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, NULL, ys[i]};
+        slot[i] = s;
     }
+    for (int i = 0; i < count; i++)
+        if (ws[i]->repacked) job.items[i].packed = conv.packed[slot[i]];
     run_rows(ctx, n, convert_row, &conv);
     if (obs && ctx->act_stats) lf_act_stats_add(ctx->act_stats, obs->layer, obs->input, x, n);
     run_matmul_job(ctx, &job);
