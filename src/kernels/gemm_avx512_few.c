@@ -454,7 +454,7 @@ bool avx512_few_takes(lf_type type) {
 static int per_group(bool resid) { return resid ? GROUP / 2 : GROUP; }
 
 size_t avx512_few_acts_bytes(int64_t n_cols, int n_batch, bool resid) {
-    if (n_batch < AVX512_FEW_REPACKED_MIN_BATCH || n_batch > AVX512_FEW_MAX_BATCH || n_cols % 32) return 0;
+    if (n_batch < AVX512_FEW_MIN_BATCH || n_batch > AVX512_FEW_MAX_BATCH || n_cols % 32) return 0;
     int n_groups = (n_batch + per_group(resid) - 1) / per_group(resid);
     return (size_t)n_groups * (size_t)(n_cols / 32) * GROUP * sizeof(few_block);
 }

@@ -95,13 +95,12 @@ extern const lf_micro_kernels avx2_micro[LF_TYPE_COUNT], vnni_micro[LF_TYPE_COUN
 /* The blocked prompt GEMMs' tile kernels (gemm_avx2_*.c, gemm_avx512_*.c). */
 extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
 /* Up to AVX512_FEW_MAX_BATCH activations against the 32-weight-block types and Q4_K
- * (gemm_avx512_few.c); false, having written nothing, for other types or batches. Below
- * AVX512_FEW_MIN_BATCH one gemv per activation is faster (tokens/s of `bench -np N`,
- * 2 threads, alternated: SmolLM2 Q4_1 2 streams 495 row by row, 422 here; 3 streams 483 /
- * 568; the 1B Q4_0 3 streams 55 / 77). */
-#define AVX512_FEW_MIN_BATCH 3
+ * (gemm_avx512_few.c); false, having written nothing, for other types or batches. From
+ * two activations it is at least as fast as one gemv per activation (tokens/s of `bench
+ * -np 2 --no-repack`, 2 threads: SmolLM2 Q4_1 487 here, 500 row by row; the 1B Q4_0 62
+ * / 51), and repacked weights 735 on SmolLM2. */
+#define AVX512_FEW_MIN_BATCH 2
 #define AVX512_FEW_MAX_BATCH 16
-#define AVX512_FEW_REPACKED_MIN_BATCH 2
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
 /* The types avx512_gemm_few takes. */
