@@ -1,4 +1,4 @@
-/* A few activations (continuous batching's decode steps: 3 to 16 rows) against the
+/* A few activations (continuous batching's decode steps: 2 to 16 rows) against the
  * 32-weight-block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, and Q4_K by its 32-weight
  * groups) with AVX-512 VNNI. The prompt GEMM (gemm_avx512_legacy.c) puts sixteen
  * activations in the lanes of a vector, so with eight of them half of every product is
@@ -8,17 +8,23 @@
  * scaling (convert, scale, and the minimum's or zero point's term) is paid once per
  * eight products rather than once per four, as when each lane held half a block.
  *
- * Sixteen rows at a time are unpacked, in passes of 32 blocks, into a buffer that stays
- * in L1 beside the activations: one 16 x 4-dword transpose per 16 bytes of a block (two
- * rounds of in-lane unpacks), so lane 4j + g holds row 4g + j, a permutation the stores
- * undo. Every group of up to eight activations then reads the buffer, while the next
- * passes' weights are prefetched. A 576 x 1536 Q4_1 matrix, one thread, weights in L2
- * (tools/kernel_bench --mib 1), G multiply-adds/s: see AVX512_FEW_MIN_BATCH.
+ * The weights come in passes of sixteen rows x 32 blocks. Q4_0, Q4_1, IQ4_NL and Q8_0
+ * have a repacked layout (avx512_repack), each block the rows' 4-byte runs side by side
+ * (one 16 x 4-dword transpose per 16 bytes of a block, two rounds of in-lane unpacks, so
+ * lane 4j + g holds row 4g + j, a permutation the stores undo): the product reads it
+ * from the model's repacked copy, or from a pass of the row layout transposed per call
+ * into an L1 buffer, and splits the nibbles itself. The other types are unpacked per
+ * pass into bytes (rows_block). Every group of up to eight activations then meets the
+ * pass, while the next passes' weights are prefetched. One thread, 1536 x 576 Q4_1 in
+ * L2 (tools/kernel_bench --mib 1), G multiply-adds/s, row layout / repacked: 2
+ * activations 57 / 79, 4: 96 / 127, 8: 143 / 194, 16: 182 / 214; one activation (the
+ * decode kernel) 54; eight activations before this layout (eight lanes of eight bytes,
+ * each row broadcast) 119.
  *
  * As in the GEMM, block products are exact in integers and scaled in float, so results
- * equal the scalar reference up to the order of float additions. In the activation +
- * residual product a group holds four activations and their residuals, both added into
- * the activation's sums. */
+ * equal the scalar reference up to the order of float additions, and the two layouts
+ * give the same results. In the activation + residual product a group holds four
+ * activations and their residuals, both added into the activation's sums. */
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/micro_x86_internal.h"
 #include "kernels/gemm_lanes16_internal.h"
