@@ -71,7 +71,7 @@ typedef struct lf_kernel_table {
 } lf_kernel_table;
 
 /* Parts of the sets' fill functions (declared in dispatch.c): the scalar reference dots (dot_scalar.c), activation quantization
- * (quantize_act*.c), the float kernels of norms, SwiGLU and softmax (float_ops*.c), the
+ * (quantize_act*.c, also AVX-512), the float kernels of norms, SwiGLU and softmax (float_ops*.c), the
  * AVX2 and AVX-512 one-row dots (dot_avx2_*.c, dot_avx512.c). */
 void lf_kernels_fill_scalar_dot(lf_kernel_table *t);
 void lf_kernels_fill_scalar_act(lf_kernel_table *t);
@@ -81,6 +81,7 @@ void lf_kernels_fill_avx2_kquants(lf_kernel_table *t);
 void lf_kernels_fill_avx2_act(lf_kernel_table *t);
 void lf_kernels_fill_avx2_float(lf_kernel_table *t);
 void lf_kernels_fill_avx512_dot(lf_kernel_table *t);
+void lf_kernels_fill_avx512_act(lf_kernel_table *t);
 
 /* The table of the current set (initialises on first use). */
 const lf_kernel_table *lf_kernels_table(void);

@@ -17,6 +17,7 @@ static void few_then_gemm(lf_type type, const void *w, size_t rb, int64_t n, int
 
 void lf_kernels_fill_avx512(lf_kernel_table *t) {
     lf_kernels_fill_avx512_dot(t);
+    lf_kernels_fill_avx512_act(t);
     lf_table_set_drivers(t, gemv, gemm_batch);
     t->attn = lf_attn_kernels_avx512();
     lf_x86_set_gemms(t, gemm_int8, gemm_kquants, gemm_float);
