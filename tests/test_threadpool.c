@@ -1,4 +1,5 @@
-/* The thread pool: every task of a job runs exactly once, on a thread index below the
+/* The thread pool: every task of a job (and of both parts of a two-part job, the second
+ * after the first) runs exactly once, on a thread index below the
  * pool size, never two at once on one index; jobs of one tiny task or thousands, pools
  * larger than the machine's CPUs, workers asleep between jobs, a caller asleep waiting
  * for a slow task, and a job argument freed as soon as the job returns (a late worker
@@ -111,6 +112,52 @@ static void test_edges(void) {
     lf_threadpool_free(NULL);
 }
 
+/* lf_threadpool_run2: both parts' tasks run exactly once, and no task of the second
+ * starts before every task of the first has finished (each second-part task sees the
+ * first part's count complete); parts of one task, of many, of none. */
+typedef struct two_parts {
+    job_state first, second;
+    int n_first;
+    atomic_int early; /* second-part tasks that saw the first part unfinished */
+} two_parts;
+
+static void first_task(void *arg, int task, int thread_index) {
+    two_parts *t = arg;
+    count_task(&t->first, task, thread_index);
+}
+
+static void second_task(void *arg, int task, int thread_index) {
+    two_parts *t = arg;
+    int finished = 0;
+    for (int i = 0; i < t->n_first; i++) finished += atomic_load(&t->first.runs[i]);
+    if (finished != t->n_first) atomic_fetch_add(&t->early, 1);
+    count_task(&t->second, task, thread_index);
+}
+
+static void test_two_parts(int n_threads, int jobs) {
+    lf_threadpool *pool = lf_threadpool_create(n_threads);
+    CHECK(pool);
+    int bad = 0, early = 0;
+    for (int j = 0; pool && j < jobs; j++) {
+        int n1 = j % 7 == 0 ? 1 : 1 + j % 13, n2 = j % 5 == 0 ? 0 : 1 + j % 11;
+        two_parts *t = calloc(1, sizeof *t);
+        t->n_first = n1;
+        t->first.sleep_us = j % 97 == 0 ? 200 : 0; /* now and then a slow first part */
+        lf_threadpool_run2(pool, n1, first_task, t, n2, n2 ? second_task : NULL, t);
+        for (int i = 0; i < MAX_TASKS; i++) {
+            bad += atomic_load(&t->first.runs[i]) != (i < n1);
+            bad += atomic_load(&t->second.runs[i]) != (i < n2);
+        }
+        bad += atomic_load(&t->first.bad_index) + atomic_load(&t->first.overlap);
+        bad += atomic_load(&t->second.bad_index) + atomic_load(&t->second.overlap);
+        early += atomic_load(&t->early);
+        free(t);
+    }
+    CHECK_MSG(bad == 0, "%d threads, two-part jobs: %d tasks ran twice, never or on a bad index", n_threads, bad);
+    CHECK_MSG(early == 0, "%d threads: %d second-part tasks started before the first part finished", n_threads, early);
+    lf_threadpool_free(pool);
+}
+
 int main(void) {
     alarm(120); /* a deadlock kills the test (SIGALRM) instead of hanging the suite */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -121,5 +168,8 @@ int main(void) {
     test_many_jobs(3, 10000);
     test_many_jobs(MAX_THREADS, 2000); /* far more threads than CPUs */
     test_sleep_and_wake();
+    test_two_parts(1, 500);
+    test_two_parts(2, 5000);
+    test_two_parts(MAX_THREADS, 500);
     TEST_MAIN_END();
 }

@@ -101,7 +101,8 @@ static void matmul_task(void *arg, int task, int thread_index) {
     matmul_rows(job, &job->items[i], r0, r1 < rows ? r1 : rows);
 }
 
-static void run_matmul_job(lf_context *ctx, matmul_job *job) {
+/* Sizes the job's tasks; returns how many there are. */
+static int plan_matmul_job(lf_context *ctx, matmul_job *job) {
     int nt = lf_threadpool_size(ctx->pool);
     int64_t total = 0, largest = 0;
     for (int i = 0; i < job->n_items; i++) {
@@ -112,8 +113,7 @@ static void run_matmul_job(lf_context *ctx, matmul_job *job) {
     for (int i = 0; i < job->n_items; i++) repacked &= job->items[i].packed != NULL;
     if (repacked && nt > 1) {
         job->split = nt;
-        lf_threadpool_run(ctx->pool, nt, matmul_task, job);
-        return;
+        return nt;
     }
     if (nt == 1) job->chunk_rows = largest; /* one call per weight */
     else if (job->n_batch == 1) job->chunk_rows = DECODE_CHUNK_ROWS;
@@ -124,7 +124,7 @@ static void run_matmul_job(lf_context *ctx, matmul_job *job) {
     }
     int64_t tasks = 0;
     for (int i = 0; i < job->n_items; i++) tasks += item_chunks(job, i);
-    lf_threadpool_run(ctx->pool, (int)tasks, matmul_task, job);
+    return (int)tasks;
 }
 
 /* Work on each row of a step (norms, residuals, the SwiGLU, RoPE, the activations'
@@ -147,9 +147,13 @@ static void rows_task(void *arg, int task, int thread_index) {
     for (int r = r0; r < r1; r++) job->fn(job->ctx, job->arg, r, thread_index);
 }
 
-static void run_rows(lf_context *ctx, int n, row_fn fn, const void *arg) {
+static rows_job plan_rows(lf_context *ctx, int n, row_fn fn, const void *arg) {
     int nt = lf_threadpool_size(ctx->pool);
-    rows_job job = {ctx, fn, arg, n, n < nt ? n : nt};
+    return (rows_job){ctx, fn, arg, n, n < nt ? n : nt};
+}
+
+static void run_rows(lf_context *ctx, int n, row_fn fn, const void *arg) {
+    rows_job job = plan_rows(ctx, n, fn, arg);
     if (job.n_tasks == 1) rows_task(&job, 0, 0);
     else lf_threadpool_run(ctx->pool, job.n_tasks, rows_task, &job);
 }
@@ -221,9 +225,11 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
     }
     for (int i = 0; i < count; i++)
         if (ws[i]->repacked) job.items[i].packed = conv.packed[slot[i]];
-    run_rows(ctx, n, convert_row, &conv);
+    /* the conversion, then the products, in one hand-over to the pool */
+    rows_job rows = plan_rows(ctx, n, convert_row, &conv);
+    lf_threadpool_run2(ctx->pool, rows.n_tasks, rows_task, &rows, plan_matmul_job(ctx, &job), matmul_task, &job);
+    /* x is not among the products' outputs */
     if (obs && ctx->act_stats) lf_act_stats_add(ctx->act_stats, obs->layer, obs->input, x, n);
-    run_matmul_job(ctx, &job);
 }
 
 /* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head. */

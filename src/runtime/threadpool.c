@@ -30,10 +30,11 @@
 struct lf_threadpool {
     int n_threads;
     pthread_t *threads;
-    /* The current job: written by the caller only while no worker is inside a job. */
-    lf_task_fn fn;
-    void *arg;
-    int n_tasks;
+    /* The current job: written by the caller only while no worker is inside a job. Its
+     * second part (fn2: NULL for none) starts when the first's tasks have finished. */
+    lf_task_fn fn, fn2;
+    void *arg, *arg2;
+    int n_tasks, n_tasks2;
     /* Odd while a job is open (tasks may still be handed out), even once it is closed;
      * +1 at each. Workers sleep on it as a futex word. */
     _Alignas(64) atomic_uint state;
@@ -41,6 +42,8 @@ struct lf_threadpool {
     atomic_bool stop;
     _Alignas(64) atomic_int next; /* next task to hand out */
     _Alignas(64) atomic_int done; /* tasks finished; the caller may sleep on it */
+    _Alignas(64) atomic_int next2; /* the same for the second part */
+    _Alignas(64) atomic_int done2;
     /* Workers that entered the current job and have not left it; the caller waits for 0
      * before it rewrites the job, and may sleep on it. */
     atomic_int inside;
@@ -103,14 +106,27 @@ static void wake_caller(lf_threadpool *p, atomic_int *word) {
     if (atomic_load(&p->caller_sleeping)) futex_wake(word, 1);
 }
 
-/* Takes tasks of the current job until none are left. */
-static void run_tasks(lf_threadpool *p, int thread_index) {
+/* Takes tasks of one part of the current job until none are left. */
+static void run_part(lf_threadpool *p, atomic_int *next, atomic_int *done, int n, lf_task_fn fn, void *arg,
+                     int thread_index) {
     for (;;) {
-        int i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-        if (i >= p->n_tasks) return;
-        p->fn(p->arg, i, thread_index);
-        if (atomic_fetch_add(&p->done, 1) + 1 == p->n_tasks) wake_caller(p, &p->done);
+        int i = atomic_fetch_add_explicit(next, 1, memory_order_relaxed);
+        if (i >= n) return;
+        fn(arg, i, thread_index);
+        if (atomic_fetch_add(done, 1) + 1 == n) wake_caller(p, done);
     }
+}
+
+/* Takes tasks of the current job until none are left: of its first part, then, once
+ * every task of that has finished (a wait that spins and yields: the first part's
+ * last tasks are short and running), of its second. */
+static void run_tasks(lf_threadpool *p, int thread_index) {
+    run_part(p, &p->next, &p->done, p->n_tasks, p->fn, p->arg, thread_index);
+    if (!p->fn2) return;
+    backoff b = {0, 0, 0};
+    while (atomic_load(&p->done) < p->n_tasks)
+        if (!backoff_pause(&b)) sched_yield();
+    run_part(p, &p->next2, &p->done2, p->n_tasks2, p->fn2, p->arg2, thread_index);
 }
 
 /* Waits until a job other than the one last seen is open (or the pool stops); returns its state. */
@@ -179,21 +195,37 @@ void lf_threadpool_free(lf_threadpool *p) {
 
 int lf_threadpool_size(const lf_threadpool *p) { return p->n_threads; }
 
-void lf_threadpool_run(lf_threadpool *p, int n_tasks, lf_task_fn fn, void *arg) {
-    if (n_tasks <= 0) return;
-    if (p->n_threads == 1 || n_tasks == 1) {
+void lf_threadpool_run2(lf_threadpool *p, int n_tasks, lf_task_fn fn, void *arg, int n_tasks2, lf_task_fn fn2,
+                        void *arg2) {
+    if (n_tasks <= 0 || (fn2 && n_tasks2 <= 0)) { /* a part without tasks: the other alone */
+        if (n_tasks > 0) lf_threadpool_run(p, n_tasks, fn, arg);
+        else if (fn2) lf_threadpool_run(p, n_tasks2, fn2, arg2);
+        return;
+    }
+    if (p->n_threads == 1) {
         for (int i = 0; i < n_tasks; i++) fn(arg, i, 0);
+        for (int i = 0; fn2 && i < n_tasks2; i++) fn2(arg2, i, 0);
         return;
     }
     caller_await(p, &p->inside, 0); /* a late worker still leaving the last job */
-    p->fn = fn;
-    p->arg = arg;
-    p->n_tasks = n_tasks;
+    p->fn = fn, p->arg = arg, p->n_tasks = n_tasks;
+    p->fn2 = fn2, p->arg2 = arg2, p->n_tasks2 = fn2 ? n_tasks2 : 0;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->next2, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->done2, 0, memory_order_relaxed);
     unsigned open = atomic_fetch_add(&p->state, 1) + 1;
     if (atomic_load(&p->sleepers) > 0) futex_wake(&p->state, INT_MAX);
     run_tasks(p, 0);
-    caller_await(p, &p->done, n_tasks);
+    if (fn2) caller_await(p, &p->done2, n_tasks2);
+    else caller_await(p, &p->done, n_tasks);
     atomic_store(&p->state, open + 1); /* closed: a worker arriving now leaves at once */
+}
+
+void lf_threadpool_run(lf_threadpool *p, int n_tasks, lf_task_fn fn, void *arg) {
+    if (n_tasks == 1 || p->n_threads == 1) {
+        for (int i = 0; i < n_tasks; i++) fn(arg, i, 0);
+        return;
+    }
+    lf_threadpool_run2(p, n_tasks, fn, arg, 0, NULL, NULL);
 }

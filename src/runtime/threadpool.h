@@ -22,5 +22,11 @@ int lf_threadpool_size(const lf_threadpool *pool);
  * that arrive in time; returns when all have finished. Tasks must not depend on which
  * thread runs them or in which order. One caller at a time. */
 void lf_threadpool_run(lf_threadpool *pool, int n_tasks, lf_task_fn fn, void *arg);
+/* Two jobs in one: fn's n_tasks, then (once all have finished) fn2's n_tasks2, as two
+ * lf_threadpool_run calls would run them but with one hand-over to the workers instead
+ * of two: a thread that finds no task of the first left waits for the others' to end and
+ * goes on to the second. */
+void lf_threadpool_run2(lf_threadpool *pool, int n_tasks, lf_task_fn fn, void *arg, int n_tasks2, lf_task_fn fn2,
+                        void *arg2);
 
 #endif
