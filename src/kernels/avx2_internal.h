@@ -33,6 +33,14 @@ static inline LF_AVX2 int32_t hsum_i32x8(__m256i v) {
 
 static inline LF_AVX2 float f16(uint16_t h) { return _cvtsh_ss(h); }
 
+/* The largest of eight floats (NaN-free). */
+static inline LF_AVX2 float hmax_f32x8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
 /* The 32 nibbles of a legacy block in element order: low nibbles of the 16 bytes are
  * elements 0..15, high nibbles 16..31. The bytes are broadcast to both 128-bit lanes
  * (a plain load) and only the upper lane is shifted, which avoids a lane shuffle. */

@@ -142,11 +142,7 @@ static LF_AVX2 int64_t argmax_f32(const float *x, int64_t n) {
         m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
         m1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), m1);
     }
-    __m256 m = _mm256_max_ps(m0, m1);
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_movehdup_ps(h));
-    float top = _mm_cvtss_f32(h);
+    float top = hmax_f32x8(_mm256_max_ps(m0, m1));
     for (; i < n; i++)
         if (x[i] > top) top = x[i];
     if (top == -INFINITY) return -1;

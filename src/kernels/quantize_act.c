@@ -4,8 +4,8 @@
  * 16-bit pair sums can never saturate. */
 #include "kernels/blocks_internal.h"
 #include "kernels/kernels_internal.h"
+#include "kernels/quantize_act_internal.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -17,13 +17,6 @@ static float block_absmax(const float *x, int n) {
         amax = a > amax ? a : amax;
     }
     return amax;
-}
-
-/* 1/d, or 0 when d is 0, infinite, or so small (subnormal) that 1/d overflows: such a
- * block quantizes to zeros instead of converting inf or NaN to an integer. */
-static float inverse_scale(float d) {
-    float id = d != 0.0f ? 1.0f / d : 0.0f;
-    return id <= FLT_MAX ? id : 0.0f;
 }
 
 /* The quant of x * id: NaN gives 0, the product is clamped to [-127, 127] and rounded to
@@ -54,7 +47,7 @@ static void quantize_q8_0(const float *x, void *yv, int64_t nb) {
         /* quantize with the scale as stored (fp16-rounded) so dequantization is consistent */
         uint16_t dh = lf_f32_to_f16(block_absmax(x, QK) / 127.0f);
         y[i].d = dh;
-        quantize_block(x, QK, inverse_scale(lf_f16_to_f32(dh)), y[i].qs);
+        quantize_block(x, QK, act_inverse_scale(lf_f16_to_f32(dh)), y[i].qs);
     }
 }
 
@@ -62,7 +55,7 @@ static void quantize_q8_1(const float *x, void *yv, int64_t nb) {
     block_q8_1 *y = yv;
     for (int64_t i = 0; i < nb; i++, x += QK) {
         float d = block_absmax(x, QK) / 127.0f;
-        int sum = quantize_block(x, QK, inverse_scale(d), y[i].qs);
+        int sum = quantize_block(x, QK, act_inverse_scale(d), y[i].qs);
         y[i].d = d;
         y[i].s = d * (float)sum;
     }
@@ -72,7 +65,7 @@ static void quantize_q8_K(const float *x, void *yv, int64_t nb) {
     block_q8_K *y = yv;
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
         float d = block_absmax(x, QK_K) / 127.0f;
-        float id = inverse_scale(d);
+        float id = act_inverse_scale(d);
         y[i].d = d;
         for (int g = 0; g < QK_K / 16; g++)
             y[i].bsums[g] = (int16_t)quantize_block(x + 16 * g, 16, id, y[i].qs + 16 * g);

@@ -4,25 +4,13 @@
  * nearest-even by the CPU's float-to-int conversion (the scalar code rounds the same way
  * under the default rounding mode). */
 #include "kernels/avx2_internal.h"
+#include "kernels/quantize_act_internal.h"
 
-#include <float.h>
 
 /* Running max of |v| into acc. The accumulator is the second operand of maxps, which
  * returns it when |v| is NaN: NaN elements are skipped like the scalar code skips them. */
 static inline LF_AVX2 __m256 max_abs(__m256 acc, __m256 v) {
     return _mm256_max_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), v), acc);
-}
-
-static inline LF_AVX2 float hmax_f32x8(__m256 v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    return _mm_cvtss_f32(m);
-}
-
-static inline float inverse_scale(float d) {
-    float id = d != 0.0f ? 1.0f / d : 0.0f;
-    return id <= FLT_MAX ? id : 0.0f;
 }
 
 /* Eight quants of x * id as int32. */
@@ -61,7 +49,7 @@ static LF_AVX2 void quantize_q8_0(const float *x, void *yv, int64_t nb) {
         uint16_t dh = (uint16_t)_cvtss_sh(absmax32(x) / 127.0f, _MM_FROUND_TO_NEAREST_INT);
         y[i].d = dh;
         __m256i q[4];
-        quant32(x, inverse_scale(_cvtsh_ss(dh)), y[i].qs, q);
+        quant32(x, act_inverse_scale(_cvtsh_ss(dh)), y[i].qs, q);
     }
 }
 
@@ -70,7 +58,7 @@ static LF_AVX2 void quantize_q8_1(const float *x, void *yv, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, x += QK) {
         float d = absmax32(x) / 127.0f;
         __m256i q[4];
-        quant32(x, inverse_scale(d), y[i].qs, q);
+        quant32(x, act_inverse_scale(d), y[i].qs, q);
         int sum = hsum_i32x8(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
         y[i].d = d;
         y[i].s = d * (float)sum;
@@ -96,7 +84,7 @@ static LF_AVX2 void quantize_q8_K(const float *x, void *yv, int64_t nb) {
             m3 = max_abs(m3, _mm256_loadu_ps(x + k + 24));
         }
         float d = hmax_f32x8(_mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3))) / 127.0f;
-        float id = inverse_scale(d);
+        float id = act_inverse_scale(d);
         y[i].d = d;
         __m256i gsum[16]; /* per group of 16: eight partial sums */
         for (int k = 0; k < QK_K / 32; k++) {

@@ -8,8 +8,8 @@
 #include "kernels/avx2_internal.h"
 #include "kernels/blocks_internal.h"
 #include "kernels/kernels_internal.h"
+#include "kernels/quantize_act_internal.h"
 
-#include <float.h>
 #include <immintrin.h>
 
 #define LF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
@@ -19,16 +19,8 @@
 static inline LF_AVX512 float absmax32(const float *x) {
     __m512 m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x)), _mm512_setzero_ps());
     m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + 16)), m);
-    __m256 h = _mm256_max_ps(_mm512_castps512_ps256(m), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(m), 1)));
-    __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    q = _mm_max_ps(q, _mm_movehl_ps(q, q));
-    q = _mm_max_ss(q, _mm_movehdup_ps(q));
-    return _mm_cvtss_f32(q);
-}
-
-static inline float inverse_scale(float d) {
-    float id = d != 0.0f ? 1.0f / d : 0.0f;
-    return id <= FLT_MAX ? id : 0.0f;
+    return hmax_f32x8(_mm256_max_ps(_mm512_castps512_ps256(m),
+                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(m), 1))));
 }
 
 /* Sixteen quants of x * id as int32. */
@@ -54,7 +46,7 @@ static LF_AVX512 void quantize_q8_0(const float *x, void *yv, int64_t nb) {
         /* F16C rounds to nearest-even like lf_f32_to_f16 (amax is never NaN) */
         uint16_t dh = (uint16_t)_cvtss_sh(absmax32(x) / 127.0f, _MM_FROUND_TO_NEAREST_INT);
         y[i].d = dh;
-        quant32(x, inverse_scale(_cvtsh_ss(dh)), y[i].qs);
+        quant32(x, act_inverse_scale(_cvtsh_ss(dh)), y[i].qs);
     }
 }
 
@@ -62,7 +54,7 @@ static LF_AVX512 void quantize_q8_1(const float *x, void *yv, int64_t nb) {
     block_q8_1 *y = yv;
     for (int64_t i = 0; i < nb; i++, x += QK) {
         float d = absmax32(x) / 127.0f;
-        int sum = quant32(x, inverse_scale(d), y[i].qs);
+        int sum = quant32(x, act_inverse_scale(d), y[i].qs);
         y[i].d = d;
         y[i].s = d * (float)sum;
     }
