@@ -51,12 +51,12 @@ static inline int lane_of(int r) { return 4 * (r & 3) + (r >> 2); }
 
 /* Block i of an activation row (or a residual), one cache line (so that threads packing
  * different rows share none), beside the other sources of its group (slot k of block i
- * at x[i * GROUP + k], so that one pointer reaches them all): q its 32 bytes, d its scale, and for the weights' minimum
- * (types with one) ds, the scale times the bytes' sum, or for their zero point zs[z],
- * the zero point times that sum, for each zero point there is (ZERO_8: Q4_0, ZERO_16:
- * Q5_0, ZERO_128: Q8_0 and IQ4_NL), so that one packing serves every weight type of the
- * activation type. The zero point's term is taken off the integer sums: in float it
- * would cancel most of them (Q8_0's 128 * the sum). */
+ * at x[i * GROUP + k], so that one pointer reaches them all): q its 32 bytes, d its
+ * scale, and for the weights' minimum (types with one) ds, the scale times the bytes'
+ * sum, or for their zero point zs[z], the zero point times that sum, for each zero point
+ * there is (ZERO_8: Q4_0, ZERO_16: Q5_0, ZERO_128: Q8_0 and IQ4_NL), so that one packing
+ * serves every weight type of the activation type. The zero point's term is taken off
+ * the integer sums: in float it would cancel most of them (Q8_0's 128 * the sum). */
 enum { ZERO_8, ZERO_16, ZERO_128, N_ZEROS };
 typedef struct few_block {
     int8_t q[32];
@@ -391,7 +391,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             for (int o = 0; o < GROUP; o++) acc[g][o] = _mm512_setzero_ps();
         for (int64_t b0 = 0; b0 < nb; b0 += KC_BLOCKS) {
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
-            /* the nibble types' passes in the repacked layout: the copy's, or transposed here */
+            /* the repacked types' passes in the repacked layout: the copy's, or transposed here */
             const char *rp = repacked ? w + ((size_t)(r / ROWS) * (size_t)nb + (size_t)b0) * bb
                              : repacked_type(type) ? (const char *)wb
                                                  : NULL;
