@@ -318,7 +318,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
                                   : _mm512_load_ps(wb[i].d);
         __m512 m = _mm512_setzero_ps();
         if (has_min)
-            m = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + scales + 32))) : _mm512_load_ps(wb[i].m);
+            m = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + scales + 32)))
+                         : _mm512_load_ps(wb[i].m);
 #pragma GCC unroll 8
         for (int k = 0; k < ns; k++) {
             int o = k % n_out;

@@ -219,7 +219,8 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
             conv.n_slots++;
         }
         /* a few rows for repacked weights: packed once as they are converted, not per chunk */
-        if (ws[i]->repacked && packed_bytes && packed_bytes <= ctx->act_packed_bytes) conv.packed[s] = ctx->act_packed[s];
+        if (ws[i]->repacked && packed_bytes && packed_bytes <= ctx->act_packed_bytes)
+            conv.packed[s] = ctx->act_packed[s];
         job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, NULL, ys[i]};
         slot[i] = s;
     }
