@@ -247,7 +247,14 @@ static void parts_task(void *arg, int i, int thread_index) {
     attention_task((void *)&pj->jobs[p], i - pj->first[p], thread_index);
 }
 
-void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *parts, int n_parts) {
+/* before's tasks alone, on the pool when there is one. */
+static void run_before(lf_threadpool *pool, const lf_pool_part *before) {
+    if (before) run_tasks(pool, before->n_tasks, before->fn, before->arg);
+}
+
+void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *parts, int n_parts,
+                        const lf_pool_part *before) {
+    lf_threadpool *given = pool;
     int nt = pool ? lf_threadpool_size(pool) : 1;
     if (nt > ws->n_threads) pool = NULL, nt = 1;
     for (int p0 = 0; p0 < n_parts; p0 += PARTS_PER_RUN) {
@@ -264,9 +271,16 @@ void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_atten
         /* too few (token block, KV head) tasks for the threads: each part alone, its
          * positions split */
         if (n == 1 || pj.first[n] < 2 * nt) {
+            if (p0 == 0) run_before(given, before);
             for (int p = 0; p < n; p++) lf_attention(pool, ws, &parts[p0 + p]);
             continue;
         }
-        run_tasks(pool, pj.first[n], parts_task, &pj);
+        if (p0 == 0 && before && pool)
+            lf_threadpool_run2(pool, before->n_tasks, before->fn, before->arg, pj.first[n], parts_task, &pj);
+        else {
+            if (p0 == 0) run_before(given, before);
+            run_tasks(pool, pj.first[n], parts_task, &pj);
+        }
     }
+    if (n_parts < 1) run_before(given, before);
 }

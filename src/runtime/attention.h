@@ -61,7 +61,10 @@ void lf_attention(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_a
 /* lf_attention of each of n_parts calls (queries against different caches, as the
  * contexts of a batched step), in one run of the pool when their tasks keep every thread
  * busy without splitting positions; the results are those of separate calls with
- * splits = 1 (bit for bit), or of the separate calls. */
-void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *parts, int n_parts);
+ * splits = 1 (bit for bit), or of the separate calls. before (NULL: none) runs first,
+ * all of its tasks finished before any attention task starts: in the same job as the
+ * attention when that is one run (lf_threadpool_run2). */
+void lf_attention_parts(lf_threadpool *pool, lf_attention_ws *ws, const lf_attention_args *parts, int n_parts,
+                        const lf_pool_part *before);
 
 #endif

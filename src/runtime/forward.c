@@ -315,7 +315,10 @@ static void attention_block(lf_context *lead, const lf_forward_part *parts, int 
     float *ys[] = {lead->q, lead->k, lead->v};
     norm_input in = {L->attn_norm, l > 0};
     run_matmuls(lead, lead->xb, n, ws, ys, 3, norm_row, &in, &(observed){l, LF_ACT_ATTN_IN});
-    run_rows(lead, n, store_key_value, &(step_layer){parts, n_parts, l});
+    /* RoPE and the KV store, then the attention that reads them, in one hand-over */
+    step_layer at = {parts, n_parts, l};
+    rows_job stores = plan_rows(lead, n, store_key_value, &at);
+    lf_pool_part before = {stores.n_tasks, rows_task, &stores};
     /* each part's rows attend to their own context, on the lead's threads and scratch */
     lf_attention_args args[LF_MAX_BATCH]; /* a part has a token at least */
     for (int p = 0, r = 0; p < n_parts; r += parts[p++].n) {
@@ -332,7 +335,7 @@ static void attention_block(lf_context *lead, const lf_forward_part *parts, int 
                                       .n = parts[p].n, .pos0 = ctx->pos, .n_heads = c->n_heads,
                                       .n_kv_heads = c->n_kv_heads, .head_dim = c->head_dim};
     }
-    lf_attention_parts(lead->pool, lead->attn, args, n_parts);
+    lf_attention_parts(lead->pool, lead->attn, args, n_parts, &before);
     const lf_weight *wo[] = {&L->wo};
     float *out[] = {lead->xb};
     run_matmuls(lead, lead->att, n, wo, out, 1, NULL, NULL, &(observed){l, LF_ACT_ATTN_OUT});

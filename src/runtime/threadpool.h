@@ -29,4 +29,11 @@ void lf_threadpool_run(lf_threadpool *pool, int n_tasks, lf_task_fn fn, void *ar
 void lf_threadpool_run2(lf_threadpool *pool, int n_tasks, lf_task_fn fn, void *arg, int n_tasks2, lf_task_fn fn2,
                         void *arg2);
 
+/* The first part of a two-part job, for a function that plans the second itself. */
+typedef struct lf_pool_part {
+    int n_tasks;
+    lf_task_fn fn;
+    void *arg;
+} lf_pool_part;
+
 #endif
