@@ -110,24 +110,33 @@ static inline LF_AVX512_VNNI void transpose_rows(const uint8_t *const p[ROWS], _
     y[2] = _mm512_unpacklo_epi64(t1, t3), y[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
-/* The types with a repacked layout: Q4_0, Q4_1 and IQ4_NL, which store element j in the
- * low nibble of byte j and element j + 16 in its high nibble, so that transposed 4-byte
- * runs split straight into u (dword k's low nibbles are elements 4k..4k+3, its high ones
- * 16 + 4k...); and Q8_0, whose bytes are u once made unsigned. */
-static inline bool repacked_type(lf_type type) {
-    return type == LF_TYPE_Q4_0 || type == LF_TYPE_Q4_1 || type == LF_TYPE_IQ4_NL || type == LF_TYPE_Q8_0;
-}
+/* The types this kernel takes, the one list of them, and those with a repacked layout:
+ * Q4_0, Q4_1 and IQ4_NL, which store element j in the low nibble of byte j and element
+ * j + 16 in its high nibble, so that transposed 4-byte runs split straight into u (dword
+ * k's low nibbles are elements 4k..4k+3, its high ones 16 + 4k...); and Q8_0, whose bytes
+ * are u once made unsigned. */
+#define FEW_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_Q5_0) X(LF_TYPE_Q5_1) X(LF_TYPE_Q8_0) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q4_K)
+#define REPACKED_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q8_0)
+#define TYPE_LISTED(T) \
+    case T: return true;
 
-/* The bytes of one block of a repacked type, where its quants start, and how many
- * bytes of quants it has per row. */
-static inline size_t stored_block_bytes(lf_type type) {
+static inline bool repacked_type(lf_type type) {
     switch (type) {
-    case LF_TYPE_Q4_0: return sizeof(block_q4_0);
-    case LF_TYPE_Q4_1: return sizeof(block_q4_1);
-    case LF_TYPE_IQ4_NL: return sizeof(block_iq4_nl);
-    default: return sizeof(block_q8_0);
+        REPACKED_TYPES(TYPE_LISTED)
+    default: return false;
     }
 }
+
+bool avx512_few_takes(lf_type type) {
+    switch (type) {
+        FEW_TYPES(TYPE_LISTED)
+    default: return false;
+    }
+}
+#undef TYPE_LISTED
+
+/* Where the quants of a block of a repacked type start, and how many bytes of quants it
+ * has per row. */
 static inline size_t stored_quants_at(lf_type type) { return type == LF_TYPE_Q4_1 ? 4 : 2; }
 static inline int quant_bytes(lf_type type) { return type == LF_TYPE_Q8_0 ? 32 : 16; }
 
@@ -141,13 +150,13 @@ size_t avx512_repacked_block_bytes(lf_type type) {
     return (size_t)quant_bytes(type) * ROWS + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
 }
 
-/* Block i of the rows row[0 .. ROWS) of a repacked type into out, in the repacked layout.
- * The scales go out as scalar stores, read (as vectors) only once the pass is done: read
- * at once, the load would wait on sixteen store forwards. */
-static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf_type type,
+/* Block i of the rows row[0 .. ROWS) of a repacked type, blocks of bb bytes, into out, in
+ * the repacked layout. The scales go out as scalar stores, read (as vectors) only once
+ * the pass is done: read at once, the load would wait on sixteen store forwards. */
+static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf_type type, size_t bb,
                                                                               const char *const row[ROWS], int64_t i,
                                                                               char *out) {
-    size_t bb = stored_block_bytes(type), qs = stored_quants_at(type), scales = (size_t)quant_bytes(type) * ROWS;
+    size_t qs = stored_quants_at(type), scales = (size_t)quant_bytes(type) * ROWS;
     const uint8_t *p[ROWS];
 #pragma GCC unroll 16
     for (int j = 0; j < ROWS; j++) {
@@ -171,17 +180,17 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf
 
 LF_AVX512_VNNI void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols,
                                   void *out) {
-    size_t ob = avx512_repacked_block_bytes(type);
+    size_t ob = avx512_repacked_block_bytes(type), bb = (size_t)lf_type_get(type)->block_bytes;
     int64_t nb = cols / 32;
     char *o = out;
     for (int64_t r = 0; r < rows; r += ROWS) {
         const char *row[ROWS];
         for (int j = 0; j < ROWS; j++) row[j] = (const char *)w + (size_t)(r + j) * row_bytes;
-        for (int64_t i = 0; i < nb; i++, o += ob) repack_block(type, row, i, o);
+        for (int64_t i = 0; i < nb; i++, o += ob) repack_block(type, bb, row, i, o);
     }
 }
 
-/* Blocks [b0, b0 + kb) of rows [r, r + nr) into out: a nibble type's in the repacked
+/* Blocks [b0, b0 + kb) of rows [r, r + nr) into out: a repacked type's in the repacked
  * layout, the others' as rows_block; rows past nr repeat the last one (computed, not
  * stored). Inlined per type, so the unpacking is straight-line code. */
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_type type, const char *w,
@@ -190,8 +199,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
     const char *row[ROWS];
     for (int j = 0; j < ROWS; j++) row[j] = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
     if (repacked_type(type)) {
-        size_t ob = avx512_repacked_block_bytes(type);
-        for (int64_t i = 0; i < kb; i++) repack_block(type, row, b0 + i, (char *)out + (size_t)i * ob);
+        size_t ob = avx512_repacked_block_bytes(type), bb = (size_t)lf_type_get(type)->block_bytes;
+        for (int64_t i = 0; i < kb; i++) repack_block(type, bb, row, b0 + i, (char *)out + (size_t)i * ob);
         return;
     }
     rows_block *restrict blocks = out;
@@ -366,11 +375,23 @@ static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *
 #undef FEW_GROUP_CALL
 #undef FEW_GROUP_CASE
 
-/* Rows [r0, r1) against the batch's sources, GROUP (or resid: GROUP / 2 activations and
- * their residuals) at a time, each pass of rows unpacked once for all of them. */
+/* The batch's activations meet a pass GROUP sources at a time: GROUP activations, or
+ * (resid) GROUP / 2 and their residuals. */
+static int per_group(bool resid) { return resid ? GROUP / 2 : GROUP; }
+
+/* The groups of a batch of n_batch, and the activations of group g. */
+static int group_count(int n_batch, bool resid) { return (n_batch + per_group(resid) - 1) / per_group(resid); }
+
+static int group_outputs(int n_batch, bool resid, int g) {
+    int first = g * per_group(resid);
+    return n_batch - first < per_group(resid) ? n_batch - first : per_group(resid);
+}
+
+/* Rows [r0, r1) against the batch's sources, a group at a time, each pass of rows
+ * unpacked once for all of them. */
 typedef struct few_call {
     const few_block *x; /* group g's block i at x[(g * nb + i) * GROUP] */
-    int n_batch, per_group;
+    int n_batch;
     bool resid;
     float *y;
     size_t y_stride;
@@ -381,7 +402,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                                                                           const char *w, size_t row_bytes,
                                                                           int64_t r0, int64_t r1, int64_t nb,
                                                                           rows_block *wb, const few_call *c) {
-    int n_groups = (c->n_batch + c->per_group - 1) / c->per_group;
+    int n_groups = group_count(c->n_batch, c->resid);
     size_t bb = avx512_repacked_block_bytes(type);
     /* lane_of(r) is its own inverse: row r's result is in lane lane_of(r) */
     const __m512i rows = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -401,8 +422,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             pass_run next = run_ahead(w, row_bytes, repacked ? bb : 0, nb, r, r1, b0, 1);
             pass_run after = run_ahead(w, row_bytes, repacked ? bb : 0, nb, r, r1, b0, L2_PASSES_AHEAD);
             for (int g = 0; g < n_groups; g++) {
-                int first = g * c->per_group;
-                int n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
+                int n_out = group_outputs(c->n_batch, c->resid, g);
                 rows_times_sources(wb, rp, bb, type, kb, c->x + ((size_t)g * (size_t)nb + (size_t)b0) * GROUP,
                                    c->resid ? 2 * n_out : n_out,
                                    c->resid, gemm_zero_point(type) == 0.0f, g == 0 ? &next : &none,
@@ -411,17 +431,13 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
         }
         __mmask16 keep = (__mmask16)((1u << nr) - 1);
         for (int g = 0; g < n_groups; g++) {
-            int first = g * c->per_group, n_out = c->n_batch - first < c->per_group ? c->n_batch - first : c->per_group;
+            int first = g * per_group(c->resid), n_out = group_outputs(c->n_batch, c->resid, g);
             for (int o = 0; o < n_out; o++)
                 _mm512_mask_storeu_ps(c->y + (size_t)(first + o) * c->y_stride + r, keep,
                                       _mm512_permutexvar_ps(rows, acc[g][o]));
         }
     }
 }
-
-/* The types this kernel takes, the one list of them, and those with a repacked layout. */
-#define FEW_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_Q5_0) X(LF_TYPE_Q5_1) X(LF_TYPE_Q8_0) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q4_K)
-#define REPACKED_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q8_0)
 
 #define FEW_TYPE_CASE(T) \
     case T: few_type(T, false, w, row_bytes, r0, r1, nb, wb, c); break;
@@ -445,32 +461,18 @@ static LF_AVX512_VNNI void few_rows_all(lf_type type, bool repacked, const char 
 #undef FEW_TYPE_CASE
 #undef REPACKED_TYPE_CASE
 
-#define FEW_TYPE_TAKEN(T) \
-    case T: return true;
 
-bool avx512_few_takes(lf_type type) {
-    switch (type) {
-        FEW_TYPES(FEW_TYPE_TAKEN)
-    default: return false;
-    }
-}
-#undef FEW_TYPE_TAKEN
-
-/* The packed batch: per group of GROUP sources (resid: GROUP / 2 activations, then their
- * residuals), its blocks, each the group's slots. */
-static int per_group(bool resid) { return resid ? GROUP / 2 : GROUP; }
-
+/* The packed batch: per group, its blocks, each the group's slots. */
 size_t avx512_few_acts_bytes(int64_t n_cols, int n_batch, bool resid) {
     if (n_batch < AVX512_FEW_MIN_BATCH || n_batch > AVX512_FEW_MAX_BATCH || n_cols % 32) return 0;
-    int n_groups = (n_batch + per_group(resid) - 1) / per_group(resid);
+    int n_groups = group_count(n_batch, resid);
     return (size_t)n_groups * (size_t)(n_cols / 32) * GROUP * sizeof(few_block);
 }
 
 LF_AVX512_VNNI void avx512_few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b,
                                         const void *xq_row, const void *xr_row, void *packed) {
     int64_t nb = n_cols / 32;
-    int g = b / per_group(resid), o = b % per_group(resid), first = g * per_group(resid);
-    int n_out = n_batch - first < per_group(resid) ? n_batch - first : per_group(resid);
+    int g = b / per_group(resid), o = b % per_group(resid), n_out = group_outputs(n_batch, resid, g);
     few_block *x = (few_block *)packed + (size_t)g * (size_t)nb * GROUP;
     pack_source(xq_row, lf_act_type(type), nb, x + o);
     if (resid) pack_source(xr_row, lf_act_type(type), nb, x + n_out + o);
@@ -481,7 +483,7 @@ LF_AVX512_VNNI void avx512_few_pack_row(lf_type type, int64_t n_cols, int n_batc
 static void gemm_few(lf_type type, bool repacked, const char *w, size_t row_bytes, int64_t n_cols, int64_t r0,
                      int64_t r1, const few_block *x, int n_batch, bool resid, rows_block *wb, float *y,
                      size_t y_stride) {
-    few_call c = {x, n_batch, per_group(resid), resid, y, y_stride};
+    few_call c = {x, n_batch, resid, y, y_stride};
     few_rows_all(type, repacked, w, row_bytes, r0, r1, n_cols / 32, wb, &c);
 }
 
@@ -491,7 +493,7 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
     int64_t nb = n_cols / 32;
     size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
     size_t wb_bytes = kc * sizeof(rows_block);
-    int n_groups = (n_batch + per_group(xr) - 1) / per_group(xr);
+    int n_groups = group_count(n_batch, xr);
     size_t x_bytes = (size_t)n_groups * (size_t)nb * GROUP * sizeof(few_block);
     char *mem = aligned_alloc(64, wb_bytes + x_bytes);
     if (!mem) return false;
