@@ -4,6 +4,7 @@
 #define LF_MODEL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include "format/gguf.h"
 #include "format/llama2c.h"
@@ -30,10 +31,20 @@ typedef struct lf_weight {
     const void *repacked; /* the same rows for batches of a few tokens (lf_repack_rows), or NULL */
 } lf_weight;
 
+#define LF_LAYER_MATRICES 7
+
 typedef struct lf_layer_weights {
     const float *attn_norm, *ffn_norm;
-    lf_weight wq, wk, wv, wo, ffn_gate, ffn_up, ffn_down;
+    union { /* by name, or all seven in that order (for code that treats each alike) */
+        struct {
+            lf_weight wq, wk, wv, wo, ffn_gate, ffn_up, ffn_down;
+        };
+        lf_weight matrices[LF_LAYER_MATRICES];
+    };
 } lf_layer_weights;
+_Static_assert(offsetof(lf_layer_weights, ffn_down) - offsetof(lf_layer_weights, wq) ==
+                   (LF_LAYER_MATRICES - 1) * sizeof(lf_weight),
+               "the named matrices lie as the array's elements");
 
 struct lf_model {
     lf_model_config cfg;

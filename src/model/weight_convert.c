@@ -161,22 +161,21 @@ static void release_source(const item *items, int n, const item *it) {
 }
 
 static item *collect(lf_model *m, int *n_out) {
-    int n = 2 + 7 * m->cfg.n_layers;
+    int n = 2 + LF_LAYER_MATRICES * m->cfg.n_layers;
     item *items = calloc((size_t)n, sizeof *items);
     if (!items) return NULL;
     items[0] = (item){.w = &m->tok_embd, .role = LF_ROLE_EMBEDDING, .name = "token_embd.weight"};
     items[1] = (item){.w = &m->output, .role = LF_ROLE_OUTPUT, .name = "output.weight"};
-    static const char *const suffixes[7] = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        lf_layer_weights *L = &m->layers[l];
-        lf_weight *mats[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
-        for (int k = 0; k < 7; k++) {
-            item *it = &items[2 + 7 * l + k];
-            it->w = mats[k];
+    /* the GGUF names of lf_layer_weights.matrices[k] */
+    static const char *const suffixes[LF_LAYER_MATRICES] = {"attn_q",   "attn_k", "attn_v",  "attn_output",
+                                                            "ffn_gate", "ffn_up", "ffn_down"};
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int k = 0; k < LF_LAYER_MATRICES; k++) {
+            item *it = &items[2 + LF_LAYER_MATRICES * l + k];
+            it->w = &m->layers[l].matrices[k];
             it->role = LF_ROLE_LINEAR;
             snprintf(it->name, sizeof it->name, "blk.%d.%s.weight", l, suffixes[k]);
         }
-    }
     *n_out = n;
     return items;
 }

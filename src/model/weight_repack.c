@@ -7,22 +7,16 @@
  * is available (MemAvailable of /proc/meminfo, where there is one). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/error.h"
 #include "core/huge_alloc.h"
 #include "model/model.h"
 
-#define N_LAYER_WEIGHTS 7
-
-/* The matrices a copy is made of: each layer's seven, then the output. */
+/* The matrices a copy is made of: each layer's, then the output. */
 static int matrices(lf_model *m, lf_weight **out) {
     int n = 0;
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        lf_layer_weights *L = &m->layers[l];
-        lf_weight *ws[N_LAYER_WEIGHTS] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
-        for (int i = 0; i < N_LAYER_WEIGHTS; i++) out[n++] = ws[i];
-    }
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int i = 0; i < LF_LAYER_MATRICES; i++) out[n++] = &m->layers[l].matrices[i];
     out[n++] = &m->output;
     return n;
 }
@@ -40,7 +34,7 @@ static uint64_t memory_available(void) {
 }
 
 int lf_model_repack_weights(lf_model *m, lf_error *err) {
-    lf_weight **ws = malloc(((size_t)m->cfg.n_layers * N_LAYER_WEIGHTS + 1) * sizeof *ws);
+    lf_weight **ws = malloc(((size_t)m->cfg.n_layers * LF_LAYER_MATRICES + 1) * sizeof *ws);
     if (!ws) return lf_fail(err, LF_ERR_NOMEM, "out of memory");
     int n = matrices(m, ws);
     uint64_t total = 0;

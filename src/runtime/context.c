@@ -33,14 +33,12 @@ static void *kv_alloc(size_t n, bool *ok) {
 
 static size_t max_act_row_bytes(const lf_model *m) {
     size_t best = 0;
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        const lf_layer_weights *L = &m->layers[l];
-        const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
-        for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
-            size_t b = lf_act_row_bytes(ws[i]->type, ws[i]->cols);
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int i = 0; i < LF_LAYER_MATRICES; i++) {
+            const lf_weight *w = &m->layers[l].matrices[i];
+            size_t b = lf_act_row_bytes(w->type, w->cols);
             if (b > best) best = b;
         }
-    }
     size_t out = lf_act_row_bytes(m->output.type, m->output.cols);
     return out > best ? out : best;
 }
