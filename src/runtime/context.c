@@ -94,6 +94,7 @@ int lf_context_create(const lf_model *model, const lf_context_params *params, lf
     ctx->k_cache = kv_alloc(rows * ctx->k_row_bytes, &ok);
     ctx->v_cache = kv_alloc(rows * ctx->v_row_bytes, &ok);
     ctx->rope_freqs = xalloc((size_t)c->rope_dim / 2 * f, &ok);
+    ctx->rope_rot = xalloc(B * (size_t)c->rope_dim * f, &ok);
     size_t wide = q_dim > (size_t)c->dim ? q_dim : (size_t)c->dim;
     ctx->x = xalloc(B * c->dim * f, &ok);
     ctx->xb = xalloc(B * wide * f, &ok);
@@ -148,7 +149,7 @@ void lf_context_free(lf_context *ctx) {
     free(ctx->tokens);
     free(ctx->k_cache);
     free(ctx->v_cache);
-    float *bufs[] = {ctx->rope_freqs, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
+    float *bufs[] = {ctx->rope_freqs, ctx->rope_rot, ctx->x, ctx->xb, ctx->q, ctx->k, ctx->v,
                      ctx->att, ctx->ffn_gate, ctx->ffn_up, ctx->logits, ctx->act_float, ctx->spec_probs,
                      ctx->step_logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);

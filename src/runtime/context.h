@@ -28,6 +28,8 @@ struct lf_context {
     lf_type k_row_type, v_row_type; /* the kernels' row formats of type_k, type_v */
     size_t k_row_bytes, v_row_bytes; /* one row (KV head, position) */
     float *rope_freqs;        /* rope_dim/2 angular frequencies */
+    float *rope_rot;          /* per row of a step: the rope_dim/2 cosines, then the sines, of
+                                 its position's angles; made at the first layer, read at all */
 
     /* scratch for up to LF_MAX_BATCH tokens */
     float *x, *xb, *q, *k, *v, *att, *ffn_gate, *ffn_up;

@@ -15,6 +15,10 @@ typedef struct matmul_item {
     const void *resid;  /* their residuals in the same layout, or NULL */
     const void *packed; /* both packed for w->repacked (lf_repacked_pack_row), or NULL */
     float *y;           /* n_batch × w->rows */
+    /* NULL, or n_batch rows that y's rows are also copied into, each range of them by
+     * the task that made it, while it is in that thread's cache (the logits of a
+     * multi-context step: a serial copy after the product kept the other threads idle) */
+    float *const *copy_to;
 } matmul_item;
 
 typedef struct matmul_job {
@@ -52,7 +56,7 @@ typedef struct matmul_job {
  * 256) and cost two shared atomic operations each. */
 #define REPACKED_ALIGN_ROWS 16
 
-static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
+static void product_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
     const lf_weight *w = it->w;
     int n = job->n_batch;
     if (it->packed && lf_matmul_repacked(w->type, w->repacked, w->cols, r0, r1, it->packed, n, it->resid != NULL, it->y,
@@ -67,6 +71,12 @@ static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0
      * float weights (no residual): f32 activations that no kernel rounds */
     lf_matmul_rows_residual(w->type, w->data, w->row_bytes, w->cols, r0, r1, it->act, it->resid, job->act_stride, n,
                             it->y, (size_t)w->rows);
+}
+
+static void matmul_rows(const matmul_job *job, const matmul_item *it, int64_t r0, int64_t r1) {
+    product_rows(job, it, r0, r1);
+    for (int b = 0; it->copy_to && b < job->n_batch; b++)
+        memcpy(it->copy_to[b] + r0, it->y + (size_t)b * (size_t)it->w->rows + r0, (size_t)(r1 - r0) * sizeof(float));
 }
 
 static int64_t item_chunks(const matmul_job *job, int i) {
@@ -201,7 +211,7 @@ typedef struct observed {
  * cols floats, each made by prep first when it is not NULL), converting x once per
  * distinct activation type. */
 static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight *const *ws, float *const *ys,
-                        int count, row_fn prep, const void *prep_arg, const observed *obs) {
+                        int count, row_fn prep, const void *prep_arg, const observed *obs, float *const *copy_to) {
     matmul_job job = {.n_items = count, .n_batch = n, .precise = ctx->precise_activations,
                       .act_stride = ctx->act_row_bytes};
     convert_job conv = {.x = x, .cols = ws[0]->cols, .prep = prep, .prep_arg = prep_arg, .n_rows = n};
@@ -221,7 +231,7 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
         /* a few rows for repacked weights: packed once as they are converted, not per chunk */
         if (ws[i]->repacked && packed_bytes && packed_bytes <= ctx->act_packed_bytes)
             conv.packed[s] = ctx->act_packed[s];
-        job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, NULL, ys[i]};
+        job.items[i] = (matmul_item){ws[i], ctx->act[s], with_resid ? ctx->act_resid[s] : NULL, NULL, ys[i], copy_to};
         slot[i] = s;
     }
     for (int i = 0; i < count; i++)
@@ -233,17 +243,27 @@ static void run_matmuls(lf_context *ctx, const float *x, int n, const lf_weight 
     if (obs && ctx->act_stats) lf_act_stats_add(ctx->act_stats, obs->layer, obs->input, x, n);
 }
 
-/* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head. */
-static void rope(const lf_context *ctx, float *vec, int n_heads, int pos) {
-    const lf_model_config *c = &ctx->model->cfg;
-    for (int i = 0; i < c->rope_dim / 2; i++) {
+/* The cosines (cs[0 .. rope_dim/2)) and sines (after them) of position pos's angles. */
+static void rope_angles(const lf_context *ctx, int pos, float *cs) {
+    int half = ctx->model->cfg.rope_dim / 2;
+    for (int i = 0; i < half; i++) {
         float angle = (float)pos * ctx->rope_freqs[i];
-        float cs = cosf(angle), sn = sinf(angle);
-        for (int h = 0; h < n_heads; h++) {
-            float *p = vec + (size_t)h * c->head_dim + 2 * i;
-            float a = p[0], b = p[1];
-            p[0] = a * cs - b * sn;
-            p[1] = a * sn + b * cs;
+        cs[i] = cosf(angle);
+        cs[half + i] = sinf(angle);
+    }
+}
+
+/* Rotates adjacent pairs (2i, 2i+1) of the first rope_dim values of each head by the
+ * angles of cs (rope_angles). */
+static void rope(const lf_context *ctx, float *vec, int n_heads, const float *cs) {
+    const lf_model_config *c = &ctx->model->cfg;
+    int half = c->rope_dim / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *p = vec + (size_t)h * c->head_dim;
+        for (int i = 0; i < half; i++) {
+            float a = p[2 * i], b = p[2 * i + 1];
+            p[2 * i] = a * cs[i] - b * cs[half + i];
+            p[2 * i + 1] = a * cs[half + i] + b * cs[i];
         }
     }
 }
@@ -270,8 +290,10 @@ static void store_key_value(lf_context *lead, const void *arg, int r, int thread
     const lf_attn_kernels *kern = lf_attn_kernels_current();
     int pos = ctx->pos + t;
     size_t row_q = (size_t)r * q_dim, row_kv = (size_t)r * kv_dim;
-    rope(lead, lead->q + row_q, c->n_heads, pos);
-    rope(lead, lead->k + row_kv, c->n_kv_heads, pos);
+    float *cs = lead->rope_rot + (size_t)r * c->rope_dim;
+    if (sl->layer == 0) rope_angles(lead, pos, cs); /* the same angles at every layer */
+    rope(lead, lead->q + row_q, c->n_heads, cs);
+    rope(lead, lead->k + row_kv, c->n_kv_heads, cs);
     for (int h = 0; h < c->n_kv_heads; h++) {
         size_t row = (size_t)h * ctx->n_ctx + pos, src = row_kv + (size_t)h * hd;
         lf_attn_store_row(kern, ctx->k_row_type, kl + row * ctx->k_row_bytes, lead->k + src, hd);
@@ -314,7 +336,7 @@ static void attention_block(lf_context *lead, const lf_forward_part *parts, int 
     const lf_weight *ws[] = {&L->wq, &L->wk, &L->wv};
     float *ys[] = {lead->q, lead->k, lead->v};
     norm_input in = {L->attn_norm, l > 0};
-    run_matmuls(lead, lead->xb, n, ws, ys, 3, norm_row, &in, &(observed){l, LF_ACT_ATTN_IN});
+    run_matmuls(lead, lead->xb, n, ws, ys, 3, norm_row, &in, &(observed){l, LF_ACT_ATTN_IN}, NULL);
     /* RoPE and the KV store, then the attention that reads them, in one hand-over */
     step_layer at = {parts, n_parts, l};
     rows_job stores = plan_rows(lead, n, store_key_value, &at);
@@ -338,7 +360,7 @@ static void attention_block(lf_context *lead, const lf_forward_part *parts, int 
     lf_attention_parts(lead->pool, lead->attn, args, n_parts, &before);
     const lf_weight *wo[] = {&L->wo};
     float *out[] = {lead->xb};
-    run_matmuls(lead, lead->att, n, wo, out, 1, NULL, NULL, &(observed){l, LF_ACT_ATTN_OUT});
+    run_matmuls(lead, lead->att, n, wo, out, 1, NULL, NULL, &(observed){l, LF_ACT_ATTN_OUT}, NULL);
 }
 
 static void swiglu_row(lf_context *ctx, const void *arg, int t, int thread) {
@@ -353,15 +375,15 @@ static void ffn_block(lf_context *ctx, int l, int n) {
     const lf_weight *ws[] = {&L->ffn_gate, &L->ffn_up};
     float *ys[] = {ctx->ffn_gate, ctx->ffn_up};
     norm_input in = {L->ffn_norm, true};
-    run_matmuls(ctx, ctx->xb, n, ws, ys, 2, norm_row, &in, &(observed){l, LF_ACT_FFN_IN});
+    run_matmuls(ctx, ctx->xb, n, ws, ys, 2, norm_row, &in, &(observed){l, LF_ACT_FFN_IN}, NULL);
     const lf_weight *down[] = {&L->ffn_down};
     float *out[] = {ctx->xb};
-    run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1, swiglu_row, NULL, &(observed){l, LF_ACT_FFN_DOWN});
+    run_matmuls(ctx, ctx->ffn_gate, n, down, out, 1, swiglu_row, NULL, &(observed){l, LF_ACT_FFN_DOWN}, NULL);
 }
 
 /* The logits of each part's rows [logits_from, n), appended to its context's logits:
  * one product over all of them, written in place when the lead is the only part, else
- * through the lead's step_logits. */
+ * into the lead's step_logits and copied to the parts by the product's tasks. */
 static void output_norm_row(lf_context *ctx, const void *arg, int k, int thread) {
     (void)thread;
     const int *rows = arg; /* row k of xb is row rows[k] of x */
@@ -373,24 +395,21 @@ static void output_norm_row(lf_context *ctx, const void *arg, int k, int thread)
 static void output_logits(lf_context *lead, const lf_forward_part *parts, int n_parts) {
     const lf_model *m = lead->model;
     int vocab = m->cfg.vocab_size, count = 0, rows[LF_MAX_BATCH];
-    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n)
-        for (int t = parts[p].logits_from; t < parts[p].n; t++) rows[count++] = r + t;
+    float *dest[LF_MAX_BATCH];
+    for (int p = 0, r = 0; p < n_parts; r += parts[p++].n) {
+        lf_context *ctx = parts[p].ctx;
+        for (int t = parts[p].logits_from; t < parts[p].n; t++) {
+            dest[count] = ctx->logits + (size_t)(ctx->n_logits + t - parts[p].logits_from) * vocab;
+            rows[count++] = r + t;
+        }
+    }
     if (!count) return;
     bool in_place = n_parts == 1 && parts[0].ctx == lead;
     const lf_weight *ws[] = {&m->output};
-    float *ys[] = {in_place ? lead->logits + (size_t)lead->n_logits * vocab : lead->step_logits};
-    run_matmuls(lead, lead->xb, count, ws, ys, 1, output_norm_row, rows, NULL);
-    const float *row = lead->step_logits;
-    for (int p = 0; p < n_parts; p++) {
-        lf_context *ctx = parts[p].ctx;
-        int k = parts[p].n - parts[p].logits_from;
-        if (k <= 0) continue;
-        if (!in_place) {
-            memcpy(ctx->logits + (size_t)ctx->n_logits * vocab, row, (size_t)k * vocab * sizeof *row);
-            row += (size_t)k * vocab;
-        }
-        ctx->n_logits += k;
-    }
+    float *ys[] = {in_place ? dest[0] : lead->step_logits};
+    run_matmuls(lead, lead->xb, count, ws, ys, 1, output_norm_row, rows, NULL, in_place ? NULL : dest);
+    for (int p = 0; p < n_parts; p++)
+        if (parts[p].n > parts[p].logits_from) parts[p].ctx->n_logits += parts[p].n - parts[p].logits_from;
 }
 
 /* Makes the lead's step_logits hold n rows. */
