@@ -130,14 +130,14 @@ static void test_tile_kernels(const lf_attn_kernels *k, const char *name) {
     const lf_attn_kernels *ref = lf_attn_kernels_scalar();
     int hds[] = {1, 7, 8, 20, 64, 72, 128};
     for (size_t hi = 0; hi < sizeof hds / sizeof hds[0]; hi++)
-        for (int rows = 1; rows <= 5; rows++)
+        for (int rows = 1; rows <= 9; rows++) /* groups of three and four, and rests */
             for (int np = 1; np <= 11; np += 2) {
                 int hd = hds[hi], stride = 13;
                 float *q = malloc(sizeof(float) * rows * hd), *kk = malloc(sizeof(float) * np * hd);
                 uint16_t *kh = malloc(sizeof(uint16_t) * np * hd);
                 float *s1 = calloc((size_t)rows * stride, sizeof(float)), *s2 = calloc((size_t)rows * stride, sizeof(float));
                 float *o1 = malloc(sizeof(float) * rows * hd), *o2 = malloc(sizeof(float) * rows * hd);
-                float c[5];
+                float c[9];
                 for (int i = 0; i < rows * hd; i++) q[i] = rnd_unit();
                 for (int i = 0; i < np * hd; i++) kk[i] = rnd_unit();
                 for (int r = 0; r < rows; r++) c[r] = (float)(rnd32() % 1000) / 1000.0f;

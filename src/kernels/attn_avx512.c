@@ -82,72 +82,80 @@ static inline ATTN_AVX512 __m512 row16(const void *row, int d, __mmask16 m, bool
                 : _mm512_maskz_loadu_ps(m, (const float *)row + d);
 }
 
-/* Scores of four query rows against four keys (a GQA group of four heads is the decode
- * case): each q and k vector is loaded once per four FMAs and the sixteen dot products
- * reduce together; F16 keys convert as they load (no f32 copy of the tile, and the
- * loads of the next keys overlap the arithmetic). Missing rows or keys repeat the last
- * one and are not stored. The unroll pragmas keep the accumulator arrays in registers. */
+/* Scores of RG query rows against KG keys at a time (RG * KG <= 16): each q and k vector
+ * is loaded once per RG or KG FMAs and the dot products reduce together (sum16, the
+ * unused accumulators zero). A GQA group's heads are the decode case: four rows by four
+ * keys, or for a group of three (SmolLM2) three by five, where four rows would compute a
+ * copy of one. F16 keys convert as they load (no f32 copy of the tile, and the loads of
+ * the next keys overlap the arithmetic). Missing rows or keys repeat the last one and are
+ * not stored. The unroll pragmas keep the accumulator arrays in registers. */
 static inline __attribute__((always_inline)) ATTN_AVX512 void qk_rows(const float *q, int rows, const char *k,
                                                                     bool half, int np, int hd, float *s,
-                                                                    int s_stride) {
+                                                                    int s_stride, const int RG, const int KG) {
     size_t row_bytes = (size_t)hd * (half ? 2 : 4);
-    for (int r = 0; r < rows; r += 4) {
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int r = 0; r < rows; r += RG) {
         const float *qr[4];
-        for (int i = 0; i < 4; i++) qr[i] = q + (size_t)(r + i < rows ? r + i : rows - 1) * hd;
-        for (int j = 0; j < np; j += 4) {
-            const char *kj[4];
-            for (int u = 0; u < 4; u++) kj[u] = k + (size_t)(j + u < np ? j + u : np - 1) * row_bytes;
+        for (int i = 0; i < RG; i++) qr[i] = q + (size_t)(r + i < rows ? r + i : rows - 1) * hd;
+        for (int j = 0; j < np; j += KG) {
+            const char *kj[5];
+            for (int u = 0; u < KG; u++) kj[u] = k + (size_t)(j + u < np ? j + u : np - 1) * row_bytes;
             __m512 acc[16];
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
 #pragma GCC unroll 8
             for (int d = 0; d < hd; d += 16) {
                 __mmask16 m = lanes(hd - d);
-                __m512 y[4];
+                __m512 y[5];
+#pragma GCC unroll 5
+                for (int u = 0; u < KG; u++) y[u] = row16(kj[u], d, m, half);
 #pragma GCC unroll 4
-                for (int u = 0; u < 4; u++) y[u] = row16(kj[u], d, m, half);
-#pragma GCC unroll 4
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < RG; i++) {
                     __m512 x = _mm512_maskz_loadu_ps(m, qr[i] + d);
-#pragma GCC unroll 4
-                    for (int u = 0; u < 4; u++) acc[4 * i + u] = _mm512_fmadd_ps(x, y[u], acc[4 * i + u]);
+#pragma GCC unroll 5
+                    for (int u = 0; u < KG; u++) acc[KG * i + u] = _mm512_fmadd_ps(x, y[u], acc[KG * i + u]);
                 }
             }
-            /* lanes 4i..4i+3: row r+i against keys j..j+3 */
+            /* lane KG * i + u: row r + i against key j + u */
             __m512 sums = sum16(acc);
-            __mmask8 keys = (__mmask8)((1u << (np - j < 4 ? np - j : 4)) - 1);
-            float *sr = s + (size_t)r * s_stride + j;
-            _mm_mask_storeu_ps(sr, keys, _mm512_castps512_ps128(sums));
-            if (r + 1 < rows) _mm_mask_storeu_ps(sr + s_stride, keys, _mm512_extractf32x4_ps(sums, 1));
-            if (r + 2 < rows) _mm_mask_storeu_ps(sr + 2 * (size_t)s_stride, keys, _mm512_extractf32x4_ps(sums, 2));
-            if (r + 3 < rows) _mm_mask_storeu_ps(sr + 3 * (size_t)s_stride, keys, _mm512_extractf32x4_ps(sums, 3));
+            __mmask16 keys = (__mmask16)((1u << (np - j < KG ? np - j : KG)) - 1);
+#pragma GCC unroll 4
+            for (int i = 0; i < RG; i++)
+                if (r + i < rows)
+                    _mm512_mask_storeu_ps(s + (size_t)(r + i) * s_stride + j, keys,
+                                          _mm512_permutexvar_ps(_mm512_add_epi32(iota, _mm512_set1_epi32(KG * i)), sums));
         }
     }
 }
 
 /* The common head sizes get their own copies, the loop over a row unrolled with
- * constant masks. */
+ * constant masks; row counts that are multiples of three but not of four (GQA groups of
+ * three) the three-row blocking. */
 static ATTN_AVX512 void qk_avx512(const float *q, int rows, const void *k, lf_type k_type, int np, int hd,
                                   float *s, int s_stride) {
     bool half = k_type == LF_TYPE_F16;
-    if (hd == 64 && half) qk_rows(q, rows, k, true, np, 64, s, s_stride);
-    else if (hd == 128 && half) qk_rows(q, rows, k, true, np, 128, s, s_stride);
-    else if (half) qk_rows(q, rows, k, true, np, hd, s, s_stride);
-    else if (hd == 64) qk_rows(q, rows, k, false, np, 64, s, s_stride);
-    else if (hd == 128) qk_rows(q, rows, k, false, np, 128, s, s_stride);
-    else qk_rows(q, rows, k, false, np, hd, s, s_stride);
+    if (rows % 3 == 0 && rows % 4) {
+        if (hd == 64 && half) qk_rows(q, rows, k, true, np, 64, s, s_stride, 3, 5);
+        else if (half) qk_rows(q, rows, k, true, np, hd, s, s_stride, 3, 5);
+        else qk_rows(q, rows, k, false, np, hd, s, s_stride, 3, 5);
+    } else if (hd == 64 && half) qk_rows(q, rows, k, true, np, 64, s, s_stride, 4, 4);
+    else if (hd == 128 && half) qk_rows(q, rows, k, true, np, 128, s, s_stride, 4, 4);
+    else if (half) qk_rows(q, rows, k, true, np, hd, s, s_stride, 4, 4);
+    else if (hd == 64) qk_rows(q, rows, k, false, np, 64, s, s_stride, 4, 4);
+    else if (hd == 128) qk_rows(q, rows, k, false, np, 128, s, s_stride, 4, 4);
+    else qk_rows(q, rows, k, false, np, hd, s, s_stride, 4, 4);
 }
 
-/* o_r = o_r * c_r + sum_j p_rj v_j for four rows, 64 columns at a time: each V vector is
- * loaded (and converted, for F16) once for the four rows. Missing rows repeat the last
- * one (same inputs, same stores). */
+/* o_r = o_r * c_r + sum_j p_rj v_j for RG (three or four) rows, 64 columns at a time:
+ * each V vector is loaded (and converted, for F16) once for the rows. Missing rows repeat
+ * the last one (same inputs, same stores). */
 static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, const float *c, int rows,
                                                                     const float *p, int p_stride, const char *v,
-                                                                    bool half, int np, int hd) {
+                                                                    bool half, int np, int hd, const int RG) {
     size_t row_bytes = (size_t)hd * (half ? 2 : 4);
-    for (int r = 0; r < rows; r += 4) {
+    for (int r = 0; r < rows; r += RG) {
         int ri[4];
-        for (int i = 0; i < 4; i++) ri[i] = r + i < rows ? r + i : rows - 1;
+        for (int i = 0; i < RG; i++) ri[i] = r + i < rows ? r + i : rows - 1;
 #pragma GCC unroll 2
         for (int d = 0; d < hd; d += 64) {
             __mmask16 m[4];
@@ -155,7 +163,7 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, 
 #pragma GCC unroll 4
             for (int u = 0; u < 4; u++) m[u] = lanes(hd - d - 16 * u);
 #pragma GCC unroll 4
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < RG; i++)
 #pragma GCC unroll 4
                 for (int u = 0; u < 4; u++)
                     a[i][u] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m[u], o + (size_t)ri[i] * hd + d + 16 * u),
@@ -166,14 +174,14 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, 
 #pragma GCC unroll 4
                 for (int u = 0; u < 4; u++) y[u] = row16(vj, d + 16 * u, m[u], half);
 #pragma GCC unroll 4
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < RG; i++) {
                     __m512 w = _mm512_set1_ps(p[(size_t)ri[i] * p_stride + j]);
 #pragma GCC unroll 4
                     for (int u = 0; u < 4; u++) a[i][u] = _mm512_fmadd_ps(w, y[u], a[i][u]);
                 }
             }
 #pragma GCC unroll 4
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < RG; i++)
 #pragma GCC unroll 4
                 for (int u = 0; u < 4; u++) _mm512_mask_storeu_ps(o + (size_t)ri[i] * hd + d + 16 * u, m[u], a[i][u]);
         }
@@ -183,12 +191,16 @@ static inline __attribute__((always_inline)) ATTN_AVX512 void pv_rows(float *o, 
 static ATTN_AVX512 void pv_avx512(float *o, const float *c, int rows, const float *p, int p_stride, const void *v,
                                   lf_type v_type, int np, int hd) {
     bool half = v_type == LF_TYPE_F16;
-    if (hd == 64 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 64);
-    else if (hd == 128 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 128);
-    else if (half) pv_rows(o, c, rows, p, p_stride, v, true, np, hd);
-    else if (hd == 64) pv_rows(o, c, rows, p, p_stride, v, false, np, 64);
-    else if (hd == 128) pv_rows(o, c, rows, p, p_stride, v, false, np, 128);
-    else pv_rows(o, c, rows, p, p_stride, v, false, np, hd);
+    if (rows % 3 == 0 && rows % 4) {
+        if (hd == 64 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 64, 3);
+        else if (half) pv_rows(o, c, rows, p, p_stride, v, true, np, hd, 3);
+        else pv_rows(o, c, rows, p, p_stride, v, false, np, hd, 3);
+    } else if (hd == 64 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 64, 4);
+    else if (hd == 128 && half) pv_rows(o, c, rows, p, p_stride, v, true, np, 128, 4);
+    else if (half) pv_rows(o, c, rows, p, p_stride, v, true, np, hd, 4);
+    else if (hd == 64) pv_rows(o, c, rows, p, p_stride, v, false, np, 64, 4);
+    else if (hd == 128) pv_rows(o, c, rows, p, p_stride, v, false, np, 128, 4);
+    else pv_rows(o, c, rows, p, p_stride, v, false, np, hd, 4);
 }
 
 /* exp of sixteen floats by the algorithm of exp8 (float_ops_avx2.c), lane for lane the
