@@ -15,11 +15,12 @@
  * from the model's repacked copy, or from a pass of the row layout transposed per call
  * into an L1 buffer, and splits the nibbles itself. The other types are unpacked per
  * pass into bytes (rows_block). Every group of up to eight activations then meets the
- * pass, while the next passes' weights are prefetched. One thread, 1536 x 576 Q4_1 in
- * L2 (tools/kernel_bench --mib 1), G multiply-adds/s, row layout / repacked: 2
- * activations 57 / 79, 4: 96 / 127, 8: 143 / 194, 16: 182 / 214; one activation (the
- * decode kernel) 54; eight activations before this layout (eight lanes of eight bytes,
- * each row broadcast) 119.
+ * pass, while the weights ahead are prefetched. One thread, 1536 x 576 Q4_1 in L2
+ * (tools/kernel_bench --mib 1), G multiply-adds/s, row layout / repacked: 2 activations
+ * 108 / 165, 4: 132 / 205, 8: 130 / 251, 16: 126 / 247; one activation (the decode
+ * kernel) 54. The loop is bound by instructions, not by the arithmetic: a generic
+ * prefetch of the next passes (loops over runs and lines with their bounds, per block)
+ * had the repacked product at 79 / 126 / 195 / 214.
  *
  * As in the GEMM, block products are exact in integers and scaled in float, so results
  * equal the scalar reference up to the order of float additions, and the two layouts
@@ -34,7 +35,11 @@ enum {
     ROWS = 16,      /* weight rows in the lanes of a vector */
     GROUP = 8,      /* activations (or four and their residuals) per read of the buffer */
     KC_BLOCKS = 32, /* blocks a pass unpacks: its rows and activation blocks stay in L1 */
-    L2_PASSES_AHEAD = 3, /* the 1B's 8-stream decode: 2 -> 155, 3 -> 161, 4 -> 152 tok/s */
+    L2_PASSES_AHEAD = 3, /* row layout, the 1B's 8-stream decode: 2 -> 155, 3 -> 161, 4 -> 152 tok/s */
+    /* How far ahead of the block in use the repacked stream is prefetched, in bytes
+     * (SmolLM2 and the 1B, 8 streams: 1-8 KiB and 8-64 KiB all within 1 %) */
+    STREAM_L1_AHEAD = 2048,
+    STREAM_L2_AHEAD = 32768,
     MAX_GROUPS = AVX512_FEW_MAX_BATCH / (GROUP / 2),
 };
 
@@ -222,21 +227,17 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
     }
 }
 
-/* The weights of a pass: runs runs of bytes bytes at start, stride apart (the row
- * layout: ROWS rows; repacked: one), of which each block of the pass prefetches lines
- * lines. */
+/* The weights of a pass of the row layout: ROWS runs of bytes bytes from start, stride
+ * apart, of which each block of the pass prefetches one line. */
 typedef struct pass_run {
     const char *start;
     size_t bytes, stride;
-    int runs, lines;
 } pass_run;
 
-/* The run of the pass `ahead` passes after the one at rows r, block b0 (passes go through
- * a group's blocks, then the next group's; a last group shorter than ROWS is not
- * followed), or {NULL} past the end. bb: the repacked layout's bytes per block, or 0 for
- * the row layout (rows row_bytes apart). */
-static pass_run run_ahead(const char *w, size_t row_bytes, size_t bb, int64_t nb, int64_t r, int64_t r1, int64_t b0,
-                          int ahead) {
+/* The run of the pass `ahead` passes after the one at rows r, block b0 of the row layout
+ * (passes go through a group's blocks, then the next group's; a last group shorter than
+ * ROWS is not followed), or {NULL} past the end. */
+static pass_run run_ahead(const char *w, size_t row_bytes, int64_t nb, int64_t r, int64_t r1, int64_t b0, int ahead) {
     for (int k = 0; k < ahead; k++) {
         if (b0 + KC_BLOCKS < nb) {
             b0 += KC_BLOCKS;
@@ -244,39 +245,47 @@ static pass_run run_ahead(const char *w, size_t row_bytes, size_t bb, int64_t nb
             r += ROWS;
             b0 = 0;
         } else {
-            return (pass_run){NULL, 0, 0, 0, 0};
+            return (pass_run){NULL, 0, 0};
         }
     }
     int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
-    if (bb) {
-        const char *start = w + ((size_t)(r / ROWS) * (size_t)nb + (size_t)b0) * bb;
-        return (pass_run){start, (size_t)kb * bb, 0, 1, (int)((bb + 63) / 64)};
-    }
     size_t first = (size_t)b0 * row_bytes / (size_t)nb & ~(size_t)63;
     return (pass_run){w + (size_t)r * row_bytes + first, (size_t)(b0 + kb) * row_bytes / (size_t)nb - first,
-                      row_bytes, ROWS, 1};
+                      row_bytes};
 }
 
-/* Issues the prefetches of block i's lines of each of a run's runs (none past its end). A
- * macro: the hint must be a constant. */
-#define PREFETCH_BLOCK(run, i, hint)                                                                    \
-    do {                                                                                                \
-        for (int l_ = (int)(i) * (run).lines; (run).start && l_ < ((int)(i) + 1) * (run).lines; l_++)  \
-            if ((size_t)l_ * 64 < (run).bytes)                                                          \
-                for (int j_ = 0; j_ < (run).runs; j_++)                                                 \
-                    _mm_prefetch((run).start + (size_t)j_ * (run).stride + (size_t)l_ * 64, hint);      \
+/* Issues the prefetches of line i of each of a run's rows (none past its end). A macro:
+ * the hint must be a constant. */
+#define PREFETCH_LINE(run, i, hint)                                                                    \
+    do {                                                                                               \
+        if ((run).start && (size_t)(i) * 64 < (run).bytes)                                             \
+            for (int j_ = 0; j_ < ROWS; j_++) _mm_prefetch((run).start + (size_t)j_ * (run).stride + (size_t)(i) * 64, hint); \
     } while (0)
+
+/* acc + the products of u's bytes with the four bytes at p in every lane: vpdpbusd with
+ * the broadcast embedded in its memory operand. The intrinsics give a broadcast load of
+ * its own per product (GCC and clang alike), one more instruction for the front end per
+ * eight activations' 64 products than this: SmolLM2 with 8 streams 2302 -> 2404 tok/s,
+ * the 1B 296 -> 315. */
+typedef struct byte_run4 {
+    int8_t b[4];
+} byte_run4;
+static inline LF_AVX512_VNNI __m512i dpbusd_bcast4(__m512i acc, __m512i u, const int8_t *p) {
+    __asm__("vpdpbusd %[m]%{1to16%}, %[u], %[acc]" : [acc] "+v"(acc) : [u] "v"(u), [m] "m"(*(const byte_run4 *)p));
+    return acc;
+}
 
 /* Blocks [0, kb) of a pass against ns sources (resid: ns / 2 activations, then their
  * residuals), added to acc[o] (lanes: rows; o: the group's activation); has_min: the
  * weights have a minimum, else a zero point. The weights: unpacked in wb, or (repacked)
  * straight from the repacked blocks of type at rp, bb bytes each, whose nibbles are split
  * here (IQ4_NL's then mapped to its levels), which costs less than storing them split and
- * loading them back. Meanwhile the weights of the next pass come towards L1 and those
- * of the pass L2_PASSES_AHEAD after this one towards L2: in the row layout the unpacking
- * waits on every line it misses otherwise (short runs far apart, which the hardware
- * prefetchers do not follow), and one pass ahead is too short a time to hide a miss to
- * memory. Inlined per ns, so the sums stay in registers. */
+ * loading them back. Meanwhile the weights ahead come towards L1 and L2: the repacked
+ * copy's STREAM_L1_AHEAD and STREAM_L2_AHEAD bytes on (the 1B, from memory: 8 streams
+ * 189 tok/s without); the row layout's next pass and the pass L2_PASSES_AHEAD after
+ * this one, whose unpacking waits on every line it misses otherwise (short runs far
+ * apart, which the hardware prefetchers do not follow; one pass ahead is too short a
+ * time to hide a miss to memory). Inlined per ns, so the sums stay in registers. */
 /* Where rows_times_group reads the weights: unpacked (rows_block), or repacked blocks of
  * nibbles or (Q8_0) of bytes. */
 typedef enum weight_source { FROM_UNPACKED, FROM_NIBBLES, FROM_BYTES } weight_source;
@@ -298,9 +307,19 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 #pragma GCC unroll 8
     for (int o = 0; o < n_out; o++) acc[o] = acc_io[o];
     for (int64_t i = 0; i < kb; i++) {
-        PREFETCH_BLOCK(*next, i, _MM_HINT_T0);
-        PREFETCH_BLOCK(*after, i, _MM_HINT_T1);
         const char *blk = repacked ? rp + (size_t)i * bb : NULL;
+        if (repacked) {
+            /* a thread's passes follow each other in the copy: one stream, no end to check
+             * (a prefetch past it, or past the weights, is a hint that never faults) */
+            uintptr_t at = (uintptr_t)blk;
+            for (size_t o = 0; o < bb; o += 64) {
+                _mm_prefetch((const char *)(at + STREAM_L1_AHEAD + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(at + STREAM_L2_AHEAD + o), _MM_HINT_T1);
+            }
+        } else {
+            PREFETCH_LINE(*next, i, _MM_HINT_T0);
+            PREFETCH_LINE(*after, i, _MM_HINT_T1);
+        }
         __m512i sum[GROUP], raw[4];
         if (repacked && !bytes) {
 #pragma GCC unroll 4
@@ -321,7 +340,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
             }
 #pragma GCC unroll 8
             for (int k = 0; k < ns; k++)
-                sum[k] = _mm512_dpbusd_epi32(sum[k], u, gemm_bcast4_512((const uint8_t *)x[i * GROUP + k].q + 4 * c));
+                sum[k] = dpbusd_bcast4(sum[k], u, x[i * GROUP + k].q + 4 * c);
         }
         const __m512 d = repacked ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + scales)))
                                   : _mm512_load_ps(wb[i].d);
@@ -345,7 +364,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
 #pragma GCC unroll 8
     for (int o = 0; o < n_out; o++) acc_io[o] = acc[o];
 }
-#undef PREFETCH_BLOCK
+#undef PREFETCH_LINE
 
 #define FEW_GROUP_CALL(N, FROM)                                                                          \
     do {                                                                                                   \
@@ -418,9 +437,9 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                              : repacked_type(type) ? (const char *)wb
                                                  : NULL;
             if (!repacked) unpack_rows(type, w, row_bytes, r, nr, b0, kb, wb);
-            pass_run none = {NULL, 0, 0, 0, 0};
-            pass_run next = run_ahead(w, row_bytes, repacked ? bb : 0, nb, r, r1, b0, 1);
-            pass_run after = run_ahead(w, row_bytes, repacked ? bb : 0, nb, r, r1, b0, L2_PASSES_AHEAD);
+            pass_run none = {NULL, 0, 0};
+            pass_run next = repacked ? none : run_ahead(w, row_bytes, nb, r, r1, b0, 1);
+            pass_run after = repacked ? none : run_ahead(w, row_bytes, nb, r, r1, b0, L2_PASSES_AHEAD);
             for (int g = 0; g < n_groups; g++) {
                 int n_out = group_outputs(c->n_batch, c->resid, g);
                 rows_times_sources(wb, rp, bb, type, kb, c->x + ((size_t)g * (size_t)nb + (size_t)b0) * GROUP,
