@@ -419,6 +419,25 @@ static void test_float_kernels(void) {
             CHECK_MSG(bad_d == 0 && bad_s == 0, "rmsnorm %s n=%lld: %d off double, %d off scalar",
                       lf_simd_level_name((lf_simd_level)level), (long long)n, bad_d, bad_s);
         }
+        /* add + rmsnorm: x + add stored in x and normed, out aliasing add (as the
+         * forward pass calls it); bit-identical to the add and then lf_rmsnorm_f32 */
+        for (int level = LF_SIMD_SCALAR; level < n_sets(); level++) {
+            if (!lf_kernels_supported((lf_simd_level)level)) continue;
+            lf_kernels_set_level((lf_simd_level)level);
+            float *sum = malloc(n * sizeof(float)), *want_x = malloc(n * sizeof(float));
+            for (int64_t i = 0; i < n; i++) sum[i] = x[i], got[i] = up[i], want_x[i] = x[i] + up[i];
+            lf_rmsnorm_f32(ref, want_x, w, n, 1e-5f);
+            lf_add_rmsnorm_f32(got, sum, got, w, n, 1e-5f);
+            int bad_x = 0, bad_out = 0;
+            for (int64_t i = 0; i < n; i++) {
+                bad_x += memcmp(&sum[i], &want_x[i], sizeof(float)) != 0;
+                bad_out += memcmp(&got[i], &ref[i], sizeof(float)) != 0;
+            }
+            CHECK_MSG(bad_x == 0 && bad_out == 0, "add_rmsnorm %s n=%lld: %d sums, %d outputs differ",
+                      lf_simd_level_name((lf_simd_level)level), (long long)n, bad_x, bad_out);
+            free(sum);
+            free(want_x);
+        }
         /* swiglu, over g in [-100, 100] */
         float *g = malloc(n * sizeof(float));
         for (int64_t i = 0; i < n; i++) g[i] = n == 1000 ? -100.0f + 0.2f * (float)i : rnd_uniform() * 12.0f;

@@ -12,6 +12,11 @@ static void rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, f
     for (int64_t i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
 }
 
+static void add_rmsnorm_f32(float *out, float *x, const float *add, const float *w, int64_t n, float eps) {
+    for (int64_t i = 0; i < n; i++) x[i] += add[i];
+    rmsnorm_f32(out, x, w, n, eps);
+}
+
 static void swiglu_f32(float *gate, const float *up, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float g = gate[i];
@@ -43,6 +48,7 @@ static int64_t argmax_f32(const float *x, int64_t n) {
 
 void lf_kernels_fill_scalar_float(lf_kernel_table *t) {
     t->rmsnorm_f32 = rmsnorm_f32;
+    t->add_rmsnorm_f32 = add_rmsnorm_f32;
     t->swiglu_f32 = swiglu_f32;
     t->softmax_f32 = softmax_f32;
     t->argmax_f32 = argmax_f32;
@@ -50,6 +56,10 @@ void lf_kernels_fill_scalar_float(lf_kernel_table *t) {
 
 void lf_rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps) {
     lf_kernels_table()->rmsnorm_f32(out, x, w, n, eps);
+}
+
+void lf_add_rmsnorm_f32(float *out, float *x, const float *add, const float *w, int64_t n, float eps) {
+    lf_kernels_table()->add_rmsnorm_f32(out, x, add, w, n, eps);
 }
 
 void lf_swiglu_f32(float *gate, const float *up, int64_t n) { lf_kernels_table()->swiglu_f32(gate, up, n); }

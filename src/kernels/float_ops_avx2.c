@@ -53,24 +53,46 @@ static inline LF_AVX2 __m256d add_wide(__m256d acc, __m256 v) {
     return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
 
-static LF_AVX2 void rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps) {
-    /* squares of floats are exact in double, so this differs from the scalar loop only
-     * in the order of the (double) additions */
+/* The sum of the squares of x[i] (+ add[i] when add is not NULL, the sums then stored
+ * to sum[i]). Squares of floats are exact in double, so this differs from the scalar
+ * loop only in the order of the (double) additions. */
+static inline LF_AVX2 double squares(float *sum, const float *x, const float *add, int64_t n) {
     __m256d a0 = _mm256_setzero_pd(), a1 = a0;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i);
+        if (add) {
+            v = _mm256_add_ps(v, _mm256_loadu_ps(add + i));
+            _mm256_storeu_ps(sum + i, v);
+        }
         __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
         a0 = _mm256_fmadd_pd(lo, lo, a0);
         a1 = _mm256_fmadd_pd(hi, hi, a1);
     }
     double ss = hsum_f64x4(_mm256_add_pd(a0, a1));
-    for (int64_t j = i; j < n; j++) ss += (double)x[j] * x[j];
+    for (; i < n; i++) {
+        float v = add ? (sum[i] = x[i] + add[i]) : x[i];
+        ss += (double)v * v;
+    }
+    return ss;
+}
+
+/* out = x * w / sqrt(ss / n + eps). */
+static inline LF_AVX2 void scale_by_norm(float *out, const float *x, const float *w, int64_t n, double ss, float eps) {
     float scale = 1.0f / sqrtf((float)(ss / (double)n) + eps);
     __m256 vs = _mm256_set1_ps(scale);
-    for (i = 0; i + 8 <= n; i += 8)
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
     for (; i < n; i++) out[i] = x[i] * scale * w[i];
+}
+
+static LF_AVX2 void rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps) {
+    scale_by_norm(out, x, w, n, squares(NULL, x, NULL, n), eps);
+}
+
+static LF_AVX2 void add_rmsnorm_f32(float *out, float *x, const float *add, const float *w, int64_t n, float eps) {
+    scale_by_norm(out, x, w, n, squares(x, x, add, n), eps);
 }
 
 static inline LF_AVX2 __m256 swiglu8(__m256 g, __m256 u) {
@@ -158,6 +180,7 @@ static LF_AVX2 int64_t argmax_f32(const float *x, int64_t n) {
 
 void lf_kernels_fill_avx2_float(lf_kernel_table *t) {
     t->rmsnorm_f32 = rmsnorm_f32;
+    t->add_rmsnorm_f32 = add_rmsnorm_f32;
     t->swiglu_f32 = swiglu_f32;
     t->softmax_f32 = softmax_f32;
     t->argmax_f32 = argmax_f32;

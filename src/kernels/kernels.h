@@ -128,6 +128,9 @@ void lf_axpy_f32(float *y, float a, const float *x, int64_t n); /* y += a*x */
 /* out[i] = x[i] * w[i] / sqrt(mean(x^2) + eps); the sum of squares is kept in double.
  * out may alias x. */
 void lf_rmsnorm_f32(float *out, const float *x, const float *w, int64_t n, float eps);
+/* x[i] += add[i], then lf_rmsnorm_f32(out, x, w, n, eps) (the residual stream and its
+ * norm in one pass). out may alias x or add: every add[i] is read before out is written. */
+void lf_add_rmsnorm_f32(float *out, float *x, const float *add, const float *w, int64_t n, float eps);
 /* gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)). */
 void lf_swiglu_f32(float *gate, const float *up, int64_t n);
 /* x[i] = exp(x[i] - max(x)) in place; returns the sum (accumulated in double), which the

@@ -57,6 +57,7 @@ typedef struct lf_kernel_table {
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
     lf_quantize_act_fn quantize_act[LF_TYPE_COUNT]; /* indexed by activation type */
     void (*rmsnorm_f32)(float *out, const float *x, const float *w, int64_t n, float eps);
+    void (*add_rmsnorm_f32)(float *out, float *x, const float *add, const float *w, int64_t n, float eps);
     void (*swiglu_f32)(float *gate, const float *up, int64_t n);
     float (*softmax_f32)(float *x, int64_t n, float *running_max); /* lf_softmax_running_f32 */
     int64_t (*argmax_f32)(const float *x, int64_t n);             /* lf_argmax_f32 */

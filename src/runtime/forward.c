@@ -319,8 +319,9 @@ static void norm_row(lf_context *ctx, const void *arg, int t, int thread) {
     (void)thread;
     const norm_input *in = arg;
     int dim = ctx->model->cfg.dim;
-    if (in->add_output) add_output(ctx, t);
-    lf_rmsnorm_f32(ctx->xb + (size_t)t * dim, ctx->x + (size_t)t * dim, in->norm, dim, ctx->model->cfg.norm_eps);
+    float *x = ctx->x + (size_t)t * dim, *xb = ctx->xb + (size_t)t * dim;
+    if (in->add_output) lf_add_rmsnorm_f32(xb, x, xb, in->norm, dim, ctx->model->cfg.norm_eps);
+    else lf_rmsnorm_f32(xb, x, in->norm, dim, ctx->model->cfg.norm_eps);
 }
 
 static void add_output_row(lf_context *ctx, const void *arg, int t, int thread) {
