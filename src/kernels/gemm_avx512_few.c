@@ -29,18 +29,19 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/micro_x86_internal.h"
 #include "kernels/gemm_lanes16_internal.h"
+#include "kernels/gemm_few_internal.h"
 #include "kernels/gemm_legacy_internal.h"
 
 enum {
     ROWS = 16,      /* weight rows in the lanes of a vector */
-    GROUP = 8,      /* activations (or four and their residuals) per read of the buffer */
+    GROUP = FEW_GROUP, /* activations (or four and their residuals) per read of the buffer */
     KC_BLOCKS = 32, /* blocks a pass unpacks: its rows and activation blocks stay in L1 */
     L2_PASSES_AHEAD = 3, /* row layout, the 1B's 8-stream decode: 2 -> 155, 3 -> 161, 4 -> 152 tok/s */
     /* How far ahead of the block in use the repacked stream is prefetched, in bytes
      * (SmolLM2 and the 1B, 8 streams: 1-8 KiB and 8-64 KiB all within 1 %) */
     STREAM_L1_AHEAD = 2048,
     STREAM_L2_AHEAD = 32768,
-    MAX_GROUPS = AVX512_FEW_MAX_BATCH / (GROUP / 2),
+    MAX_GROUPS = FEW_MAX_BATCH / (GROUP / 2),
 };
 
 /* One block of ROWS rows: u[c] = elements 4c..4c+3 of each row as unsigned bytes, one
@@ -54,48 +55,8 @@ _Static_assert(sizeof(rows_block) == 640, "ten cache lines");
 /* The lane of row r (and the row of lane r: the permutation is its own inverse). */
 static inline int lane_of(int r) { return 4 * (r & 3) + (r >> 2); }
 
-/* Block i of an activation row (or a residual), one cache line (so that threads packing
- * different rows share none), beside the other sources of its group (slot k of block i
- * at x[i * GROUP + k], so that one pointer reaches them all): q its 32 bytes, d its
- * scale, and for the weights' minimum (types with one) ds, the scale times the bytes'
- * sum, or for their zero point zs[z], the zero point times that sum, for each zero point
- * there is (ZERO_8: Q4_0, ZERO_16: Q5_0, ZERO_128: Q8_0 and IQ4_NL), so that one packing
- * serves every weight type of the activation type. The zero point's term is taken off
- * the integer sums: in float it would cancel most of them (Q8_0's 128 * the sum). */
-enum { ZERO_8, ZERO_16, ZERO_128, N_ZEROS };
-typedef struct few_block {
-    int8_t q[32];
-    float d, ds;
-    int32_t zs[N_ZEROS];
-    int32_t unused[3];
-} few_block;
-_Static_assert(sizeof(few_block) == 64, "a cache line");
 
-/* The zs row of a type with a zero point. */
-static inline int zero_index(lf_type type) {
-    return type == LF_TYPE_Q4_0 ? ZERO_8 : type == LF_TYPE_Q5_0 ? ZERO_16 : ZERO_128;
-}
 
-/* Blocks 0 .. nb of activation row src (of type act) into x[0], x[GROUP], ... */
-static LF_AVX512_VNNI void pack_source(const char *src, lf_type act, int64_t nb, few_block *x) {
-    const __m256i bias = _mm256_set1_epi8((char)0x80);
-    for (int64_t i = 0; i < nb; i++) {
-        float d;
-        __m256i v = _mm256_loadu_si256((const __m256i *)gemm_act_block(src, act, i, &d));
-        few_block *out = &x[i * GROUP];
-        _mm256_storeu_si256((__m256i *)out->q, v);
-        /* sums of the bytes + 128, unsigned, in four 64-bit lanes */
-        __m256i s = _mm256_sad_epu8(_mm256_xor_si256(v, bias), _mm256_setzero_si256());
-        __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-        h = _mm_add_epi64(h, _mm_unpackhi_epi64(h, h));
-        int32_t sum = _mm_cvtsi128_si32(h) - 32 * 128;
-        out->d = d;
-        out->ds = d * (float)sum;
-        out->zs[ZERO_8] = 8 * sum;
-        out->zs[ZERO_16] = 16 * sum;
-        out->zs[ZERO_128] = 128 * sum;
-    }
-}
 
 /* The 16 bytes at p[r] for rows r = 0..15 as four vectors: y[k] holds dword k of row r in
  * lane lane_of(r). Row groups of four fill the 128-bit quarters of z[g] (row 4g + j in
@@ -115,22 +76,11 @@ static inline LF_AVX512_VNNI void transpose_rows(const uint8_t *const p[ROWS], _
     y[2] = _mm512_unpacklo_epi64(t1, t3), y[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
-/* The types this kernel takes, the one list of them, and those with a repacked layout:
- * Q4_0, Q4_1 and IQ4_NL, which store element j in the low nibble of byte j and element
- * j + 16 in its high nibble, so that transposed 4-byte runs split straight into u (dword
- * k's low nibbles are elements 4k..4k+3, its high ones 16 + 4k...); and Q8_0, whose bytes
- * are u once made unsigned. */
+/* The types this kernel takes, the one list of them (those with a repacked layout:
+ * FEW_REPACKED_TYPES; Q8_0's bytes are u once made unsigned). */
 #define FEW_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_Q5_0) X(LF_TYPE_Q5_1) X(LF_TYPE_Q8_0) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q4_K)
-#define REPACKED_TYPES(X) X(LF_TYPE_Q4_0) X(LF_TYPE_Q4_1) X(LF_TYPE_IQ4_NL) X(LF_TYPE_Q8_0)
 #define TYPE_LISTED(T) \
     case T: return true;
-
-static inline bool repacked_type(lf_type type) {
-    switch (type) {
-        REPACKED_TYPES(TYPE_LISTED)
-    default: return false;
-    }
-}
 
 bool avx512_few_takes(lf_type type) {
     switch (type) {
@@ -140,19 +90,14 @@ bool avx512_few_takes(lf_type type) {
 }
 #undef TYPE_LISTED
 
-/* Where the quants of a block of a repacked type start, and how many bytes of quants it
- * has per row. */
-static inline size_t stored_quants_at(lf_type type) { return type == LF_TYPE_Q4_1 ? 4 : 2; }
-static inline int quant_bytes(lf_type type) { return type == LF_TYPE_Q8_0 ? 32 : 16; }
-
 /* The repacked layout, and the layout each pass of the row layout of these types is
  * transposed into: per group of ROWS rows, its blocks in order, each the rows' quants as
  * transpose_rows leaves them (four vectors per 16 bytes; nibbles not yet split: the
  * product splits them; Q8_0's made unsigned), then their d and (Q4_1) m in fp16, all in
  * lane order. */
 size_t avx512_repacked_block_bytes(lf_type type) {
-    if (!repacked_type(type)) return 0;
-    return (size_t)quant_bytes(type) * ROWS + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
+    if (!few_repacked_type(type)) return 0;
+    return (size_t)few_quant_bytes(type) * ROWS + ROWS * sizeof(uint16_t) * (type == LF_TYPE_Q4_1 ? 2 : 1);
 }
 
 /* Block i of the rows row[0 .. ROWS) of a repacked type, blocks of bb bytes, into out, in
@@ -161,7 +106,7 @@ size_t avx512_repacked_block_bytes(lf_type type) {
 static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf_type type, size_t bb,
                                                                               const char *const row[ROWS], int64_t i,
                                                                               char *out) {
-    size_t qs = stored_quants_at(type), scales = (size_t)quant_bytes(type) * ROWS;
+    size_t qs = few_stored_quants_at(type), scales = (size_t)few_quant_bytes(type) * ROWS;
     const uint8_t *p[ROWS];
 #pragma GCC unroll 16
     for (int j = 0; j < ROWS; j++) {
@@ -171,7 +116,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void repack_block(lf
         if (type == LF_TYPE_Q4_1) memcpy(out + scales + 32 + 2 * lane_of(j), b + 2, 2);
     }
     const __m512i sign = _mm512_set1_epi8((char)0x80);
-    for (int half = 0; half < quant_bytes(type) / 16; half++) {
+    for (int half = 0; half < few_quant_bytes(type) / 16; half++) {
         __m512i y[4];
         const uint8_t *ph[ROWS];
         for (int j = 0; j < ROWS; j++) ph[j] = p[j] + 16 * half;
@@ -203,7 +148,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void unpack_rows(lf_
                                                                              int64_t b0, int64_t kb, void *out) {
     const char *row[ROWS];
     for (int j = 0; j < ROWS; j++) row[j] = w + (size_t)(r + (j < nr ? j : nr - 1)) * row_bytes;
-    if (repacked_type(type)) {
+    if (few_repacked_type(type)) {
         size_t ob = avx512_repacked_block_bytes(type), bb = (size_t)lf_type_get(type)->block_bytes;
         for (int64_t i = 0; i < kb; i++) repack_block(type, bb, row, b0 + i, (char *)out + (size_t)i * ob);
         return;
@@ -296,8 +241,8 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void rows_times_grou
     int ns, bool resid, bool has_min, const pass_run *next, const pass_run *after, __m512 acc_io[GROUP]) {
     int n_out = resid ? ns / 2 : ns;
     bool repacked = from != FROM_UNPACKED, bytes = from == FROM_BYTES, levels = type == LF_TYPE_IQ4_NL;
-    int zi = zero_index(type);
-    size_t scales = (size_t)quant_bytes(type) * ROWS;
+    int zi = few_zero_index(type);
+    size_t scales = (size_t)few_quant_bytes(type) * ROWS;
     const __m512i low = _mm512_set1_epi8(0x0F);
     /* IQ4_NL's levels + 128, unsigned, in every quarter for the byte shuffle */
     const __m512i level_bytes = _mm512_broadcast_i32x4(
@@ -395,17 +340,6 @@ static LF_AVX512_VNNI void rows_times_sources(const rows_block *wb, const char *
 #undef FEW_GROUP_CALL
 #undef FEW_GROUP_CASE
 
-/* The batch's activations meet a pass GROUP sources at a time: GROUP activations, or
- * (resid) GROUP / 2 and their residuals. */
-static int per_group(bool resid) { return resid ? GROUP / 2 : GROUP; }
-
-/* The groups of a batch of n_batch, and the activations of group g. */
-static int group_count(int n_batch, bool resid) { return (n_batch + per_group(resid) - 1) / per_group(resid); }
-
-static int group_outputs(int n_batch, bool resid, int g) {
-    int first = g * per_group(resid);
-    return n_batch - first < per_group(resid) ? n_batch - first : per_group(resid);
-}
 
 /* Rows [r0, r1) against the batch's sources, a group at a time, each pass of rows
  * unpacked once for all of them. */
@@ -422,7 +356,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                                                                           const char *w, size_t row_bytes,
                                                                           int64_t r0, int64_t r1, int64_t nb,
                                                                           rows_block *wb, const few_call *c) {
-    int n_groups = group_count(c->n_batch, c->resid);
+    int n_groups = few_group_count(c->n_batch, c->resid);
     size_t bb = avx512_repacked_block_bytes(type);
     /* lane_of(r) is its own inverse: row r's result is in lane lane_of(r) */
     const __m512i rows = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -435,7 +369,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
             int64_t kb = nb - b0 < KC_BLOCKS ? nb - b0 : KC_BLOCKS;
             /* the repacked types' passes in the repacked layout: the copy's, or transposed here */
             const char *rp = repacked ? w + ((size_t)(r / ROWS) * (size_t)nb + (size_t)b0) * bb
-                             : repacked_type(type) ? (const char *)wb
+                             : few_repacked_type(type) ? (const char *)wb
                                                  : NULL;
             if (!repacked) unpack_rows(type, w, row_bytes, r, nr, b0, kb, wb);
             /* by pointer, and none for the repacked: copies of a run built on the stack
@@ -446,7 +380,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
                 after = run_ahead(w, row_bytes, nb, r, r1, b0, L2_PASSES_AHEAD);
             }
             for (int g = 0; g < n_groups; g++) {
-                int n_out = group_outputs(c->n_batch, c->resid, g);
+                int n_out = few_group_outputs(c->n_batch, c->resid, g);
                 rows_times_sources(wb, rp, bb, type, kb, c->x + ((size_t)g * (size_t)nb + (size_t)b0) * GROUP,
                                    c->resid ? 2 * n_out : n_out,
                                    c->resid, gemm_zero_point(type) == 0.0f, g == 0 && !repacked ? &next : NULL,
@@ -455,7 +389,7 @@ static inline __attribute__((always_inline)) LF_AVX512_VNNI void few_type(lf_typ
         }
         __mmask16 keep = (__mmask16)((1u << nr) - 1);
         for (int g = 0; g < n_groups; g++) {
-            int first = g * per_group(c->resid), n_out = group_outputs(c->n_batch, c->resid, g);
+            int first = g * few_per_group(c->resid), n_out = few_group_outputs(c->n_batch, c->resid, g);
             for (int o = 0; o < n_out; o++)
                 _mm512_mask_storeu_ps(c->y + (size_t)(first + o) * c->y_stride + r, keep,
                                       _mm512_permutexvar_ps(rows, acc[g][o]));
@@ -472,7 +406,7 @@ static LF_AVX512_VNNI void few_rows_all(lf_type type, bool repacked, const char 
                                         int64_t r1, int64_t nb, rows_block *wb, const few_call *c) {
     if (repacked) {
         switch (type) {
-            REPACKED_TYPES(REPACKED_TYPE_CASE)
+            FEW_REPACKED_TYPES(REPACKED_TYPE_CASE)
         default: break;
         }
         return;
@@ -486,21 +420,6 @@ static LF_AVX512_VNNI void few_rows_all(lf_type type, bool repacked, const char 
 #undef REPACKED_TYPE_CASE
 
 
-/* The packed batch: per group, its blocks, each the group's slots. */
-size_t avx512_few_acts_bytes(int64_t n_cols, int n_batch, bool resid) {
-    if (n_batch < AVX512_FEW_MIN_BATCH || n_batch > AVX512_FEW_MAX_BATCH || n_cols % 32) return 0;
-    int n_groups = group_count(n_batch, resid);
-    return (size_t)n_groups * (size_t)(n_cols / 32) * GROUP * sizeof(few_block);
-}
-
-LF_AVX512_VNNI void avx512_few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b,
-                                        const void *xq_row, const void *xr_row, void *packed) {
-    int64_t nb = n_cols / 32;
-    int g = b / per_group(resid), o = b % per_group(resid), n_out = group_outputs(n_batch, resid, g);
-    few_block *x = (few_block *)packed + (size_t)g * (size_t)nb * GROUP;
-    pack_source(xq_row, lf_act_type(type), nb, x + o);
-    if (resid) pack_source(xr_row, lf_act_type(type), nb, x + n_out + o);
-}
 
 /* The product of either layout from the packed batch x. wb: the buffer a pass of the row
  * layout is unpacked into (NULL for the repacked). */
@@ -513,18 +432,18 @@ static void gemm_few(lf_type type, bool repacked, const char *w, size_t row_byte
 
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride) {
-    if (!avx512_few_takes(type) || n_batch < 1 || n_batch > AVX512_FEW_MAX_BATCH) return false;
+    if (!avx512_few_takes(type) || n_batch < 1 || n_batch > FEW_MAX_BATCH) return false;
     int64_t nb = n_cols / 32;
     size_t kc = (size_t)(nb < KC_BLOCKS ? nb : KC_BLOCKS);
     size_t wb_bytes = kc * sizeof(rows_block);
-    int n_groups = group_count(n_batch, xr);
+    int n_groups = few_group_count(n_batch, xr);
     size_t x_bytes = (size_t)n_groups * (size_t)nb * GROUP * sizeof(few_block);
     char *mem = aligned_alloc(64, wb_bytes + x_bytes);
     if (!mem) return false;
     few_block *x = (few_block *)(mem + wb_bytes);
     for (int b = 0; b < n_batch; b++)
-        avx512_few_pack_row(type, n_cols, n_batch, xr, b, (const char *)xq + (size_t)b * stride,
-                            xr ? (const char *)xr + (size_t)b * stride : NULL, x);
+        few_pack_row(type, n_cols, n_batch, xr, b, (const char *)xq + (size_t)b * stride,
+                     xr ? (const char *)xr + (size_t)b * stride : NULL, x);
     gemm_few(type, false, w, row_bytes, n_cols, r0, r1, x, n_batch, xr, (rows_block *)mem, y, y_stride);
     free(mem);
     return true;
@@ -532,7 +451,7 @@ bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_co
 
 bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
                               int n_batch, bool resid, float *y, size_t y_stride) {
-    if (!avx512_repacked_block_bytes(type) || !avx512_few_acts_bytes(n_cols, n_batch, resid)) return false;
+    if (!avx512_repacked_block_bytes(type) || !few_acts_bytes(n_cols, n_batch, resid)) return false;
     gemm_few(type, true, wr, 0, n_cols, r0, r1, packed, n_batch, resid, NULL, y, y_stride);
     return true;
 }

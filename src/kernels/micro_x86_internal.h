@@ -94,13 +94,11 @@ extern const lf_micro_kernels avx2_micro[LF_TYPE_COUNT], vnni_micro[LF_TYPE_COUN
 
 /* The blocked prompt GEMMs' tile kernels (gemm_avx2_*.c, gemm_avx512_*.c). */
 extern const gemm_int8_kernels avx2_gemm_int8, avx512_gemm_int8;
-/* Up to AVX512_FEW_MAX_BATCH activations against the 32-weight-block types and Q4_K
- * (gemm_avx512_few.c); false, having written nothing, for other types or batches. From
- * two activations it is at least as fast as one gemv per activation (tokens/s of `bench
- * -np 2 --no-repack`, 2 threads: SmolLM2 Q4_1 487 here, 500 row by row; the 1B Q4_0 62
- * / 51), and repacked weights 735 on SmolLM2. */
-#define AVX512_FEW_MIN_BATCH 2
-#define AVX512_FEW_MAX_BATCH 16
+/* Up to FEW_MAX_BATCH activations (gemm_few_internal.h) against the 32-weight-block
+ * types and Q4_K (gemm_avx512_few.c); false, having written nothing, for other types or
+ * batches. From FEW_MIN_BATCH (two) activations it is at least as fast as one gemv per
+ * activation (tokens/s of `bench -np 2 --no-repack`, 2 threads: SmolLM2 Q4_1 487 here,
+ * 500 row by row; the 1B Q4_0 62 / 51), and repacked weights 735 on SmolLM2. */
 bool avx512_gemm_few(lf_type type, const void *w, size_t row_bytes, int64_t n_cols, int64_t r0, int64_t r1,
                      const void *xq, const void *xr, size_t stride, int n_batch, float *y, size_t y_stride);
 /* The types avx512_gemm_few takes. */
@@ -111,11 +109,12 @@ size_t avx512_repacked_block_bytes(lf_type type);
 void avx512_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
 bool avx512_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
                               int n_batch, bool resid, float *y, size_t y_stride);
-/* The packed batch avx512_gemm_few_repacked reads (lf_repacked_acts_bytes,
- * lf_repacked_pack_row). */
-size_t avx512_few_acts_bytes(int64_t n_cols, int n_batch, bool resid);
-void avx512_few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, const void *xq_row,
-                         const void *xr_row, void *packed);
+/* The avx2 set's repacked layout of Q4_0, Q4_1, IQ4_NL and Q8_0 and the few-activation
+ * product from it (gemm_avx2_few.c), as above without VNNI. */
+size_t avx2_repacked_block_bytes(lf_type type);
+void avx2_repack(lf_type type, const void *w, size_t row_bytes, int64_t rows, int64_t cols, void *out);
+bool avx2_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
+                            int n_batch, bool resid, float *y, size_t y_stride);
 /* Q2_K, Q3_K, Q5_K, Q6_K: their own lane layout (Q8_K group sums) and tiles. */
 extern const gemm_int8_kernels avx2_gemm_kquants, avx512_gemm_kquants;
 extern const gemm_float_kernels avx2_gemm_float, avx512_gemm_float;

@@ -2,6 +2,7 @@
  * blocked GEMMs (int8 for every quantized type, f32 FMA for the float types), batches
  * a blocked GEMM cannot take through the four-activation driver. */
 #if defined(__x86_64__) || defined(__i386__)
+#include "kernels/gemm_few_internal.h"
 #include "kernels/micro_x86_internal.h"
 
 LF_X86_SET_ENTRIES(avx2_micro, avx2_gemm_int8, avx2_gemm_kquants, avx2_gemm_float)
@@ -13,5 +14,15 @@ void lf_kernels_fill_avx2(lf_kernel_table *t) {
     lf_table_set_drivers(t, gemv, gemm_batch);
     t->attn = lf_attn_kernels_avx2();
     lf_x86_set_gemms(t, gemm_int8, gemm_kquants, gemm_float);
+    /* continuous batching's steps: the repacked copy and the few-activation product */
+    t->repacked_acts_bytes = few_acts_bytes;
+    t->repacked_pack_row = few_pack_row;
+    for (int k = 0; k < LF_TYPE_COUNT; k++) {
+        t->repacked_block_bytes[k] = avx2_repacked_block_bytes((lf_type)k);
+        if (t->repacked_block_bytes[k]) {
+            t->repack[k] = avx2_repack;
+            t->gemm_repacked[k] = avx2_gemm_few_repacked;
+        }
+    }
 }
 #endif

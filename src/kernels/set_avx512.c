@@ -2,6 +2,7 @@
  * hottest types, the decode micro-kernels rebuilt with VNNI, and VNNI int8 GEMMs for
  * every quantized type (16-wide f32 GEMMs for the float types). */
 #if defined(__x86_64__) || defined(__i386__)
+#include "kernels/gemm_few_internal.h"
 #include "kernels/micro_x86_internal.h"
 
 LF_X86_SET_ENTRIES(vnni_micro, avx512_gemm_int8, avx512_gemm_kquants, avx512_gemm_float)
@@ -24,12 +25,12 @@ void lf_kernels_fill_avx512(lf_kernel_table *t) {
     /* Q4_K's larger batches as well take the K-quant GEMM: its tiles unpack a super-block
      * at a time (AVX2 keeps the int8 one, whose 16-bit products suit its 32-weight groups
      * better) */
-    t->repacked_acts_bytes = avx512_few_acts_bytes;
-    t->repacked_pack_row = avx512_few_pack_row;
+    t->repacked_acts_bytes = few_acts_bytes;
+    t->repacked_pack_row = few_pack_row;
     for (int k = 0; k < LF_TYPE_COUNT; k++)
         if (avx512_few_takes((lf_type)k)) {
             t->gemm[k] = t->gemm_precise[k] = few_then_gemm;
-            t->gemm_min_batch[k] = AVX512_FEW_MIN_BATCH;
+            t->gemm_min_batch[k] = FEW_MIN_BATCH;
             t->repacked_block_bytes[k] = avx512_repacked_block_bytes((lf_type)k);
             if (t->repacked_block_bytes[k]) {
                 t->repack[k] = avx512_repack;
