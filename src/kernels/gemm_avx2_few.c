@@ -116,7 +116,9 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
     size_t scales = (size_t)few_quant_bytes(type) * ROWS;
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)iq4nl_values));
+    /* locals, unrolled, so that the sums and accumulators stay in registers */
     __m256 acc[SOURCES];
+#pragma GCC unroll 4
     for (int o = 0; o < n_out; o++) acc[o] = acc_io[o];
     for (int64_t i = 0; i < kb; i++) {
         const char *blk = hp + (size_t)i * bb;
@@ -130,14 +132,19 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
             }
         }
         __m256i raw[4], sum[SOURCES];
-        if (nibbles)
+        if (nibbles) {
+#pragma GCC unroll 4
             for (int k = 0; k < 4; k++) raw[k] = _mm256_loadu_si256((const __m256i *)(blk + 32 * k));
+        }
+#pragma GCC unroll 4
         for (int k = 0; k < ns; k++) sum[k] = _mm256_setzero_si256();
+#pragma GCC unroll 8
         for (int c = 0; c < 8; c++) {
             __m256i w = nibbles ? _mm256_and_si256(c < 4 ? raw[c] : _mm256_srli_epi16(raw[c - 4], 4), low)
                                 : _mm256_loadu_si256((const __m256i *)(blk + 32 * c));
             if (type == LF_TYPE_IQ4_NL) w = _mm256_shuffle_epi8(levels, w);
             __m256i magnitude = is_signed ? _mm256_abs_epi8(w) : w;
+#pragma GCC unroll 4
             for (int k = 0; k < ns; k++) {
                 __m256i a = bcast4(src[k][i * FEW_GROUP].q + 4 * c);
                 if (is_signed) {
@@ -149,6 +156,7 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
             }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + scales)));
+#pragma GCC unroll 4
         for (int k = 0; k < ns; k++) {
             const few_block *x = &src[k][i * FEW_GROUP];
             int o = k % n_out;
@@ -162,6 +170,7 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
             }
         }
     }
+#pragma GCC unroll 4
     for (int o = 0; o < n_out; o++) acc_io[o] = acc[o];
 }
 
