@@ -156,6 +156,8 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
             }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + scales)));
+        __m256 m = _mm256_setzero_ps();
+        if (type == LF_TYPE_Q4_1) m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + scales + 2 * ROWS)));
 #pragma GCC unroll 4
         for (int k = 0; k < ns; k++) {
             const few_block *x = &src[k][i * FEW_GROUP];
@@ -164,10 +166,7 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
             if (type == LF_TYPE_Q4_0) s = _mm256_sub_epi32(s, _mm256_set1_epi32(x->zs[ZERO_8]));
             __m256 scale = _mm256_mul_ps(d, _mm256_set1_ps(x->d));
             acc[o] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc[o]);
-            if (type == LF_TYPE_Q4_1) {
-                const __m256 m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + scales + 2 * ROWS)));
-                acc[o] = _mm256_fmadd_ps(m, _mm256_set1_ps(x->ds), acc[o]);
-            }
+            if (type == LF_TYPE_Q4_1) acc[o] = _mm256_fmadd_ps(m, _mm256_set1_ps(x->ds), acc[o]);
         }
     }
 #pragma GCC unroll 4
@@ -176,51 +175,37 @@ static inline __attribute__((always_inline)) LF_AVX2 void half_times_sources(
 
 #define SWEEP_CASE(N)                                                                         \
     case N:                                                                                   \
-        if (resid) half_times_sources(T, hp, bb, kb, src, N, N > 1 ? N / 2 : 1, stream, acc); \
-        else half_times_sources(T, hp, bb, kb, src, N, N, stream, acc);                       \
+        if (resid) half_times_sources(type, hp, bb, kb, src, N, N > 1 ? N / 2 : 1, stream, acc); \
+        else half_times_sources(type, hp, bb, kb, src, N, N, stream, acc);                    \
         break;
 
 /* half_times_sources for ns sources (resid: ns / 2 activations and their residuals). */
-#define TYPE_SWEEP(T)                                                                                          \
-    static LF_AVX2 void sweep_##T(const char *hp, size_t bb, int64_t kb, const few_block *const src[SOURCES], \
-                                  int ns, bool resid, bool stream, __m256 acc[SOURCES]) {                      \
-        switch (ns) {                                                                                          \
-            SWEEP_CASE(1) SWEEP_CASE(2) SWEEP_CASE(3) SWEEP_CASE(4)                                            \
-        default: break;                                                                                        \
-        }                                                                                                      \
-    }
-#define T LF_TYPE_Q4_0
-TYPE_SWEEP(q4_0)
-#undef T
-#define T LF_TYPE_Q4_1
-TYPE_SWEEP(q4_1)
-#undef T
-#define T LF_TYPE_IQ4_NL
-TYPE_SWEEP(iq4_nl)
-#undef T
-#define T LF_TYPE_Q8_0
-TYPE_SWEEP(q8_0)
-#undef T
-#undef TYPE_SWEEP
-#undef SWEEP_CASE
-
-typedef void (*sweep_fn)(const char *hp, size_t bb, int64_t kb, const few_block *const src[SOURCES], int ns,
-                         bool resid, bool stream, __m256 acc[SOURCES]);
-
-static sweep_fn sweep_of(lf_type type) {
-    switch (type) {
-    case LF_TYPE_Q4_0: return sweep_q4_0;
-    case LF_TYPE_Q4_1: return sweep_q4_1;
-    case LF_TYPE_IQ4_NL: return sweep_iq4_nl;
-    case LF_TYPE_Q8_0: return sweep_q8_0;
-    default: return NULL;
+static inline __attribute__((always_inline)) LF_AVX2 void sweep_sources(lf_type type, const char *hp, size_t bb,
+                                                                        int64_t kb, const few_block *const src[SOURCES],
+                                                                        int ns, bool resid, bool stream,
+                                                                        __m256 acc[SOURCES]) {
+    switch (ns) {
+        SWEEP_CASE(1) SWEEP_CASE(2) SWEEP_CASE(3) SWEEP_CASE(4)
+    default: break;
     }
 }
+#undef SWEEP_CASE
+
+/* sweep_sources, inlined per repacked type. */
+#define SWEEP_TYPE_CASE(T) \
+    case T: sweep_sources(T, hp, bb, kb, src, ns, resid, stream, acc); break;
+static LF_AVX2 void sweep(lf_type type, const char *hp, size_t bb, int64_t kb, const few_block *const src[SOURCES],
+                          int ns, bool resid, bool stream, __m256 acc[SOURCES]) {
+    switch (type) {
+        FEW_REPACKED_TYPES(SWEEP_TYPE_CASE)
+    default: break;
+    }
+}
+#undef SWEEP_TYPE_CASE
 
 LF_AVX2 bool avx2_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols, int64_t r0, int64_t r1, const void *packed,
                                     int n_batch, bool resid, float *y, size_t y_stride) {
-    sweep_fn sweep = sweep_of(type);
-    if (!sweep || !few_acts_bytes(n_cols, n_batch, resid)) return false;
+    if (!few_repacked_type(type) || !few_acts_bytes(n_cols, n_batch, resid)) return false;
     int64_t nb = n_cols / 32;
     size_t hb = half_bytes(type), bb = HALVES * hb;
     int n_groups = few_group_count(n_batch, resid);
@@ -243,7 +228,7 @@ LF_AVX2 bool avx2_gemm_few_repacked(lf_type type, const void *wr, int64_t n_cols
                             src[k] = x + first + k;
                             if (resid) src[outs + k] = x + n_out + first + k;
                         }
-                        sweep(group + (size_t)b0 * bb + (size_t)h * hb, bb, kb, src, resid ? 2 * outs : outs, resid,
+                        sweep(type, group + (size_t)b0 * bb + (size_t)h * hb, bb, kb, src, resid ? 2 * outs : outs, resid,
                               h == 0 && g == 0 && s == 0, acc[g][h][s]);
                     }
                 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/kernels.h"
+#include "kernels/kernels_internal.h"
 
 enum {
     FEW_GROUP = 8,
@@ -79,5 +79,9 @@ static inline int few_group_outputs(int n_batch, bool resid, int g) {
 size_t few_acts_bytes(int64_t n_cols, int n_batch, bool resid);
 void few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, const void *xq_row,
                   const void *xr_row, void *packed);
+/* Sets a kernel table's repacked entries: the packed batch above, and for each type whose
+ * block_bytes is not 0 that size, the repacking and the product. */
+void few_set_repacked(lf_kernel_table *t, size_t (*block_bytes)(lf_type), lf_repack_fn repack,
+                      lf_gemm_repacked_fn product);
 
 #endif

@@ -38,4 +38,15 @@ void few_pack_row(lf_type type, int64_t n_cols, int n_batch, bool resid, int b, 
     pack_source(xq_row, lf_act_type(type), nb, x + o);
     if (resid) pack_source(xr_row, lf_act_type(type), nb, x + n_out + o);
 }
+
+void few_set_repacked(lf_kernel_table *t, size_t (*block_bytes)(lf_type), lf_repack_fn repack,
+                      lf_gemm_repacked_fn product) {
+    t->repacked_acts_bytes = few_acts_bytes;
+    t->repacked_pack_row = few_pack_row;
+    for (int k = 0; k < LF_TYPE_COUNT; k++) {
+        t->repacked_block_bytes[k] = block_bytes((lf_type)k);
+        t->repack[k] = t->repacked_block_bytes[k] ? repack : NULL;
+        t->gemm_repacked[k] = t->repacked_block_bytes[k] ? product : NULL;
+    }
+}
 #endif

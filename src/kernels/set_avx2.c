@@ -15,14 +15,6 @@ void lf_kernels_fill_avx2(lf_kernel_table *t) {
     t->attn = lf_attn_kernels_avx2();
     lf_x86_set_gemms(t, gemm_int8, gemm_kquants, gemm_float);
     /* continuous batching's steps: the repacked copy and the few-activation product */
-    t->repacked_acts_bytes = few_acts_bytes;
-    t->repacked_pack_row = few_pack_row;
-    for (int k = 0; k < LF_TYPE_COUNT; k++) {
-        t->repacked_block_bytes[k] = avx2_repacked_block_bytes((lf_type)k);
-        if (t->repacked_block_bytes[k]) {
-            t->repack[k] = avx2_repack;
-            t->gemm_repacked[k] = avx2_gemm_few_repacked;
-        }
-    }
+    few_set_repacked(t, avx2_repacked_block_bytes, avx2_repack, avx2_gemm_few_repacked);
 }
 #endif

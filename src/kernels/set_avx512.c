@@ -25,17 +25,11 @@ void lf_kernels_fill_avx512(lf_kernel_table *t) {
     /* Q4_K's larger batches as well take the K-quant GEMM: its tiles unpack a super-block
      * at a time (AVX2 keeps the int8 one, whose 16-bit products suit its 32-weight groups
      * better) */
-    t->repacked_acts_bytes = few_acts_bytes;
-    t->repacked_pack_row = few_pack_row;
     for (int k = 0; k < LF_TYPE_COUNT; k++)
         if (avx512_few_takes((lf_type)k)) {
             t->gemm[k] = t->gemm_precise[k] = few_then_gemm;
             t->gemm_min_batch[k] = FEW_MIN_BATCH;
-            t->repacked_block_bytes[k] = avx512_repacked_block_bytes((lf_type)k);
-            if (t->repacked_block_bytes[k]) {
-                t->repack[k] = avx512_repack;
-                t->gemm_repacked[k] = avx512_gemm_few_repacked;
-            }
         }
+    few_set_repacked(t, avx512_repacked_block_bytes, avx512_repack, avx512_gemm_few_repacked);
 }
 #endif
